@@ -1,0 +1,129 @@
+"""The seam between the control plane and the media plane.
+
+Everything signaling, scheduling or records need from media goes through
+:class:`MediaPlane`, and everything media tells them comes back through
+:class:`MediaEvents`.  Arguments and results are plain, serialisable data
+(strings, dataclasses of strings and numbers) so that the media plane can
+later run in another process or on another machine behind the same
+interface (compare Galène's ``conn/conn.go``).
+
+This module imports nothing from the rest of the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional, Protocol
+
+Transport = Literal["publish", "subscribe"]
+Kind = Literal["audio", "video"]
+
+
+@dataclass(frozen=True)
+class SessionDescription:
+    """An SDP offer or answer, as in the W3C ``RTCSessionDescription``."""
+
+    sdp: str
+    type: Literal["offer", "answer"]
+
+
+@dataclass(frozen=True)
+class IceCandidate:
+    """A trickled ICE candidate, as in the W3C ``RTCIceCandidateInit``.
+
+    ``candidate`` is ``None`` (or empty) for end-of-candidates.
+    """
+
+    candidate: Optional[str]
+    sdp_mid: Optional[str] = None
+    sdp_mline_index: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """One forwarded track in a subscriber's connection: which transceiver
+    (``mid``) carries which publisher's audio or video."""
+
+    mid: str
+    publisher_id: str
+    kind: Kind
+
+
+@dataclass
+class ParticipantStats:
+    """What the relay itself measures for one participant."""
+
+    participant_id: str
+    room_id: str
+    publish_state: str = "new"  # RTCPeerConnection.connectionState of the publish transport
+    subscribe_state: str = "new"
+    publishing: dict[str, str] = field(default_factory=dict)  # kind -> codec mime type
+    audio_level: Optional[float] = None  # last RFC 6464 level in -dBov (0 loudest, 127 silence)
+    voice: bool = False  # RFC 6464 voice activity flag of the last packet
+    inbound_bitrate: dict[str, float] = field(default_factory=dict)  # kind -> bit/s
+    packets_received: dict[str, int] = field(default_factory=dict)
+    packets_lost: dict[str, int] = field(default_factory=dict)
+    frames_forwarded: int = 0
+    frames_dropped: int = 0  # dropped by bounded subscriber queues of this participant
+    keyframe_requests_sent: int = 0  # PLIs sent upstream to this participant as publisher
+    round_trip_time: Optional[float] = None  # seconds
+
+
+class MediaEvents(Protocol):
+    """Implemented by the control plane; called by the media plane."""
+
+    async def subscriber_offer(
+        self, participant_id: str, offer: SessionDescription, tracks: list[TrackInfo]
+    ) -> None:
+        """The subscribe transport of ``participant_id`` needs (re)negotiation:
+        deliver ``offer`` to the client; its answer comes back through
+        :meth:`MediaPlane.answer`.  ``tracks`` maps every active ``mid`` to
+        its publisher."""
+
+    async def connection_state(
+        self, participant_id: str, transport: Transport, state: str
+    ) -> None:
+        """A transport's connection state changed (``new``, ``connecting``,
+        ``connected``, ``disconnected``, ``failed``, ``closed``)."""
+
+    async def publishing(self, participant_id: str, kinds: list[str]) -> None:
+        """The set of kinds ``participant_id`` currently publishes changed."""
+
+
+class MediaPlane(Protocol):
+    """Called by the control plane.  One instance serves many rooms."""
+
+    async def join(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
+        """Create the participant's media state in ``room_id``."""
+
+    async def publish(self, participant_id: str, offer: SessionDescription) -> SessionDescription:
+        """Apply the client's offer on the publish transport; return the answer.
+
+        Called again with a new offer to renegotiate (a track added or removed)."""
+
+    async def subscribe(self, participant_id: str, publisher_ids: list[str]) -> None:
+        """Set exactly which publishers ``participant_id`` receives.
+
+        Tracks are added or removed as publishers start or stop sending; each
+        change leads to :meth:`MediaEvents.subscriber_offer`."""
+
+    async def answer(self, participant_id: str, answer: SessionDescription) -> None:
+        """Apply the client's answer to the last subscriber offer."""
+
+    async def add_ice_candidate(
+        self, participant_id: str, transport: Transport, candidate: IceCandidate
+    ) -> None:
+        """Add a candidate trickled by the client for one of its transports."""
+
+    async def set_forwarding(self, publisher_id: str, kind: Kind, enabled: bool) -> None:
+        """Stop or resume forwarding one kind of a publisher to everyone
+        (the relay enforces mute: nothing of a muted kind leaves the relay)."""
+
+    async def leave(self, participant_id: str) -> None:
+        """Close the participant's transports; its tracks end at every subscriber."""
+
+    async def stats(self, room_id: Optional[str] = None) -> list[ParticipantStats]:
+        """Relay-side statistics of every participant (of one room)."""
+
+    async def close(self) -> None:
+        """Close everything (hub shutdown)."""

@@ -1,0 +1,66 @@
+"""Payloads of the client → server events of ``docs/protocol.md``.
+
+Every incoming event is validated against one of these models before
+anything happens; a payload that does not fit is refused with
+``invalid_payload`` naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hub.errors import InvalidPayload
+
+MAX_SDP = 64 * 1024
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Join(Event):
+    token: str = Field(min_length=1, max_length=4096)
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class Offer(Event):
+    sdp: str = Field(min_length=1, max_length=MAX_SDP)
+    type: Literal["offer"]
+
+
+class Answer(Event):
+    sdp: str = Field(min_length=1, max_length=MAX_SDP)
+    type: Literal["answer"]
+
+
+class Ice(Event):
+    candidate: Optional[str] = Field(default=None, max_length=1024)
+    sdpMid: Optional[str] = Field(default=None, max_length=64)
+    sdpMLineIndex: Optional[int] = Field(default=None, ge=0, le=1024)
+    usernameFragment: Optional[str] = Field(default=None, max_length=256)
+
+
+class MediaState(Event):
+    camera: bool
+    mic: bool
+
+
+class Leave(Event):
+    pass
+
+
+def parse(model: type[Event], data: Any) -> Any:
+    """Validate ``data`` as ``model`` or raise :class:`InvalidPayload`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidPayload("payload must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "payload"
+        reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+        raise InvalidPayload(f"{field}: {reason}") from None

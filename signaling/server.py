@@ -1,0 +1,338 @@
+"""Socket.IO event handlers: the signaling protocol of ``docs/protocol.md``.
+
+The server validates every event, checks who sends it, keeps presence and
+drives the media plane through :class:`media.interface.MediaPlane` only.  It
+is also the media plane's :class:`media.interface.MediaEvents` sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from typing import Any, Awaitable, Callable, Optional
+
+import socketio
+
+from hub import tokens
+from hub.errors import (
+    HubError,
+    MediaError,
+    NotJoined,
+    SessionClosed,
+    SessionNotFound,
+    StationNotFound,
+)
+from hub.matrix import Matrix
+from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
+from scheduler.sessions import SessionDirectory
+from signaling import events
+from signaling.live import Participant, Presence, new_participant_id
+from signaling.speaker import ActiveSpeaker
+
+logger = logging.getLogger("signaling")
+
+AUDIO_LEVELS_INTERVAL = 0.25
+
+Handler = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class SignalingServer:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        media: MediaPlane,
+        sessions: SessionDirectory,
+        matrix: Matrix,
+        secret: bytes,
+        ice_servers: list[dict[str, Any]],
+    ) -> None:
+        self.sio = sio
+        self.media = media
+        self.sessions = sessions
+        self.matrix = matrix
+        self.secret = secret
+        self.ice_servers = ice_servers
+        self.presence = Presence()
+        self._speakers: dict[str, ActiveSpeaker] = {}
+        self._levels_task: Optional[asyncio.Task] = None
+        # One lock per room: joins, leaves and subscription changes of a room
+        # happen one at a time, so every participant sees a consistent order.
+        self._room_locks: dict[str, asyncio.Lock] = {}
+
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        for name, model, handler in (
+            ("join", events.Join, self.join),
+            ("publishOffer", events.Offer, self.publish_offer),
+            ("publishIce", events.Ice, functools.partial(self.ice, "publish")),
+            ("subscribeAnswer", events.Answer, self.subscribe_answer),
+            ("subscribeIce", events.Ice, functools.partial(self.ice, "subscribe")),
+            ("mediaState", events.MediaState, self.media_state),
+            ("leave", events.Leave, self.leave),
+        ):
+            sio.on(name, self._wrap(name, model, handler))
+
+    # --- life cycle ------------------------------------------------------
+
+    async def start(self) -> None:
+        self._levels_task = asyncio.create_task(self._audio_levels_loop())
+
+    async def stop(self) -> None:
+        if self._levels_task:
+            self._levels_task.cancel()
+            try:
+                await self._levels_task
+            except asyncio.CancelledError:
+                pass
+        for room in list(self.presence.rooms.values()):
+            for participant in room:
+                await self._remove(participant, "left", notify_self=False)
+
+    # --- event plumbing --------------------------------------------------
+
+    def _wrap(self, name: str, model: type[events.Event], handler: Handler) -> Callable:
+        """Validate the payload, run the handler, and map errors once: an
+        ``error`` event plus ``{"ok": false}`` as the acknowledgement."""
+
+        async def on_event(sid: str, data: Any = None) -> dict[str, Any]:
+            participant = self.presence.by_sid(sid)
+            lang = participant.lang if participant else "zh-CN"
+            if isinstance(data, dict) and data.get("lang") in ("zh-CN", "en"):
+                lang = data["lang"]
+            try:
+                payload = events.parse(model, data)
+                if name != "join" and participant is None:
+                    raise NotJoined()
+                result = await handler(sid, participant, payload)
+                return {"ok": True, **result}
+            except HubError as exc:
+                error = exc.to_dict(lang, event=name)
+            except Exception:
+                logger.exception("event %s from %s failed", name, sid)
+                error = HubError().to_dict(lang, event=name)
+            await self.sio.emit("error", error, to=sid)
+            return {"ok": False, "error": error}
+
+        return on_event
+
+    async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
+        return True
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        participant = self.presence.by_sid(sid)
+        if participant is not None:
+            await self._remove(participant, "disconnected", notify_self=False)
+
+    def _lock(self, room_id: str) -> asyncio.Lock:
+        lock = self._room_locks.get(room_id)
+        if lock is None:
+            lock = self._room_locks[room_id] = asyncio.Lock()
+        return lock
+
+    # --- client events ---------------------------------------------------
+
+    async def join(self, sid: str, current: Optional[Participant], payload: events.Join) -> dict:
+        grant = tokens.verify(self.secret, payload.token)
+        session = self.sessions.get(grant.session_id)
+        if session is None:
+            raise SessionNotFound()
+        if not session.joinable:
+            raise SessionClosed()
+        station = None
+        if grant.station_code is not None:
+            station = self.matrix.get(grant.station_code)
+            if station is None or grant.station_code not in session.stations:
+                raise StationNotFound(grant.station_code)
+
+        async with self._lock(session.id):
+            if current is not None:  # a second join on one socket: start over
+                await self._remove(current, "left", notify_self=False, locked=True)
+            room = self.presence.room(session.id)
+            older = room.by_identity(grant.subject)
+            if older is not None:
+                await self.sio.emit("kicked", {"reason": "replaced"}, to=older.sid)
+                await self._remove(older, "replaced", notify_self=False, locked=True)
+                asyncio.get_running_loop().call_later(
+                    0.5, lambda s=older.sid: asyncio.ensure_future(self.sio.disconnect(s))
+                )
+
+            participant = Participant(
+                id=new_participant_id(),
+                sid=sid,
+                identity=grant.subject,
+                role=grant.role,
+                room_id=session.id,
+                station=station,
+                lang=payload.lang,
+            )
+            others = [p.to_public() for p in room]
+            await self.media.join(session.id, participant.id, self)
+            self.presence.add(participant)
+            await self.sio.enter_room(sid, session.id)
+            await self.sio.emit(
+                "participantJoined", {"participant": participant.to_public()},
+                room=session.id, skip_sid=sid,
+            )
+            await self._resubscribe(session.id)
+        logger.info("%s joined %s as %s", grant.subject, session.id, participant.id)
+        return {
+            "self": participant.to_public(),
+            "session": {"id": session.id, "title": session.title, "titleEn": session.title_en},
+            "participants": others,
+            "iceServers": self.ice_servers,
+        }
+
+    async def publish_offer(self, sid: str, participant: Participant, payload: events.Offer) -> dict:
+        try:
+            answer = await self.media.publish(
+                participant.id, SessionDescription(sdp=payload.sdp, type="offer")
+            )
+        except HubError:
+            raise
+        except Exception as exc:
+            raise MediaError(str(exc)) from exc
+        return {"sdp": answer.sdp, "type": answer.type}
+
+    async def subscribe_answer(self, sid: str, participant: Participant, payload: events.Answer) -> dict:
+        try:
+            await self.media.answer(
+                participant.id, SessionDescription(sdp=payload.sdp, type="answer")
+            )
+        except HubError:
+            raise
+        except Exception as exc:
+            raise MediaError(str(exc)) from exc
+        return {}
+
+    async def ice(self, transport: str, sid: str, participant: Participant, payload: events.Ice) -> dict:
+        candidate = IceCandidate(
+            candidate=payload.candidate or None,
+            sdp_mid=payload.sdpMid,
+            sdp_mline_index=payload.sdpMLineIndex,
+        )
+        try:
+            await self.media.add_ice_candidate(participant.id, transport, candidate)  # type: ignore[arg-type]
+        except HubError:
+            raise
+        except Exception as exc:
+            raise MediaError(str(exc)) from exc
+        return {}
+
+    async def media_state(self, sid: str, participant: Participant, payload: events.MediaState) -> dict:
+        participant.camera, participant.mic = payload.camera, payload.mic
+        await self._updated(participant)
+        return {}
+
+    async def leave(self, sid: str, participant: Participant, payload: events.Leave) -> dict:
+        await self._remove(participant, "left", notify_self=False)
+        await self.sio.leave_room(sid, participant.room_id)
+        return {}
+
+    # --- media plane events (MediaEvents) --------------------------------
+
+    async def subscriber_offer(
+        self, participant_id: str, offer: SessionDescription, tracks: list[TrackInfo]
+    ) -> None:
+        participant = self.presence.by_id(participant_id)
+        if participant is None:
+            return
+        await self.sio.emit(
+            "subscribeOffer",
+            {
+                "sdp": offer.sdp,
+                "type": offer.type,
+                "tracks": [
+                    {"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind} for t in tracks
+                ],
+            },
+            to=participant.sid,
+        )
+
+    async def connection_state(self, participant_id: str, transport: str, state: str) -> None:
+        participant = self.presence.by_id(participant_id)
+        if participant is None or transport != "publish" or participant.connection == state:
+            return
+        participant.connection = state
+        await self._updated(participant)
+
+    async def publishing(self, participant_id: str, kinds: list[str]) -> None:
+        participant = self.presence.by_id(participant_id)
+        if participant is None:
+            return
+        participant.publishing = sorted(kinds)
+        await self._updated(participant)
+
+    # --- helpers ---------------------------------------------------------
+
+    async def _updated(self, participant: Participant) -> None:
+        await self.sio.emit(
+            "participantUpdated", {"participant": participant.to_public()}, room=participant.room_id
+        )
+
+    async def _resubscribe(self, room_id: str) -> None:
+        """Everyone receives everyone else (the stage of the dispatcher console
+        will narrow this)."""
+        room = self.presence.rooms.get(room_id)
+        if room is None:
+            return
+        members = [p.id for p in room]
+        for pid in members:
+            await self.media.subscribe(pid, [other for other in members if other != pid])
+
+    async def _remove(
+        self, participant: Participant, reason: str, notify_self: bool, locked: bool = False
+    ) -> None:
+        if self.presence.by_id(participant.id) is not participant:
+            return
+        if not locked:
+            async with self._lock(participant.room_id):
+                return await self._remove(participant, reason, notify_self, locked=True)
+        self.presence.remove(participant)
+        try:
+            await self.media.leave(participant.id)
+        except Exception:
+            logger.exception("media leave of %s failed", participant.id)
+        await self.sio.emit(
+            "participantLeft",
+            {"participantId": participant.id, "reason": reason},
+            room=participant.room_id,
+            skip_sid=None if notify_self else participant.sid,
+        )
+        await self._resubscribe(participant.room_id)
+        logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
+
+    async def _audio_levels_loop(self) -> None:
+        while True:
+            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
+            try:
+                await self._emit_audio_levels()
+            except Exception:
+                logger.exception("audio levels failed")
+
+    async def _emit_audio_levels(self) -> None:
+        if not self.presence.rooms:
+            return
+        now = time.monotonic()
+        by_room: dict[str, dict[str, Optional[float]]] = {}
+        for stat in await self.media.stats():
+            if self.presence.by_id(stat.participant_id) is None:
+                continue
+            if "audio" not in stat.publishing:
+                continue
+            by_room.setdefault(stat.room_id, {})[stat.participant_id] = stat.audio_level
+        for room_id in list(self._speakers):
+            if room_id not in self.presence.rooms:
+                del self._speakers[room_id]
+        for room_id, levels in by_room.items():
+            speaker = self._speakers.setdefault(room_id, ActiveSpeaker())
+            speaking = speaker.update(levels, now)
+            await self.sio.emit(
+                "audioLevels",
+                {
+                    "levels": {pid: (127 if lvl is None else lvl) for pid, lvl in levels.items()},
+                    "speaking": speaking,
+                },
+                room=room_id,
+            )

@@ -1,0 +1,61 @@
+"""A media plane that records what signaling asks of it (no WebRTC)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from media.interface import IceCandidate, MediaEvents, ParticipantStats, SessionDescription, TrackInfo
+
+
+class FakeMedia:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.rooms: dict[str, str] = {}
+        self.events: dict[str, MediaEvents] = {}
+        self.subscriptions: dict[str, list[str]] = {}
+        self.levels: dict[str, float] = {}
+        self.fail_publish: Optional[Exception] = None
+
+    async def join(self, room_id, participant_id, events):
+        self.calls.append(("join", room_id, participant_id))
+        self.rooms[participant_id] = room_id
+        self.events[participant_id] = events
+
+    async def publish(self, participant_id, offer):
+        self.calls.append(("publish", participant_id))
+        if self.fail_publish:
+            raise self.fail_publish
+        await self.events[participant_id].publishing(participant_id, ["audio", "video"])
+        return SessionDescription(sdp="v=0 answer-for-" + participant_id, type="answer")
+
+    async def subscribe(self, participant_id, publisher_ids):
+        self.subscriptions[participant_id] = sorted(publisher_ids)
+        tracks = [TrackInfo(mid=str(i), publisher_id=p, kind="video") for i, p in enumerate(sorted(publisher_ids))]
+        await self.events[participant_id].subscriber_offer(
+            participant_id, SessionDescription(sdp="v=0 offer", type="offer"), tracks
+        )
+
+    async def answer(self, participant_id, answer):
+        self.calls.append(("answer", participant_id, answer.sdp))
+
+    async def add_ice_candidate(self, participant_id, transport, candidate: IceCandidate):
+        self.calls.append(("ice", participant_id, transport, candidate))
+
+    async def set_forwarding(self, publisher_id, kind, enabled):
+        self.calls.append(("forwarding", publisher_id, kind, enabled))
+
+    async def leave(self, participant_id):
+        self.calls.append(("leave", participant_id))
+        self.rooms.pop(participant_id, None)
+        self.subscriptions.pop(participant_id, None)
+
+    async def stats(self, room_id=None):
+        return [
+            ParticipantStats(participant_id=pid, room_id=rid, publishing={"audio": "audio/opus"},
+                             audio_level=self.levels.get(pid))
+            for pid, rid in self.rooms.items()
+            if room_id is None or rid == room_id
+        ]
+
+    async def close(self):
+        self.calls.append(("close",))

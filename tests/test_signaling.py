@@ -1,0 +1,212 @@
+"""The signaling protocol over a real Socket.IO connection, with a recording
+media plane in place of WebRTC."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import socketio
+from aiohttp import web
+
+from hub import tokens
+from hub.app import create_app, secret_key
+from tests.fake_media import FakeMedia
+
+
+class Station:
+    """A Socket.IO client that records every server event."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.received: list[tuple[str, dict]] = []
+        self.sio.on("*", self._record)
+
+    async def _record(self, event, data=None):
+        self.received.append((event, data))
+
+    async def connect(self):
+        await self.sio.connect(self.url, transports=["websocket"])
+        return self
+
+    async def call(self, event, data=None):
+        return await self.sio.call(event, data, timeout=5)
+
+    def events(self, name):
+        return [d for e, d in self.received if e == name]
+
+    async def wait_for(self, name, predicate=lambda d: True, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for data in self.events(name):
+                if predicate(data):
+                    return data
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {name} event matching; got {self.received}")
+
+
+@pytest.fixture
+async def hub(config):
+    media = FakeMedia()
+    app = create_app(config, media=media)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    secret = secret_key(config)
+    clients: list[Station] = []
+
+    class Hub:
+        url = f"http://127.0.0.1:{port}"
+
+        def __init__(self):
+            self.media = media
+
+        def token(self, station="xucun", session="demo", ttl=3600, **kw):
+            return tokens.sign(secret, session, f"station:{station}", "station", ttl, **kw)
+
+        async def station(self):
+            client = await Station(self.url).connect()
+            clients.append(client)
+            return client
+
+        async def joined(self, station="xucun", lang="zh-CN"):
+            client = await self.station()
+            reply = await client.call("join", {"token": self.token(station), "lang": lang})
+            assert reply["ok"], reply
+            client.me = reply["self"]
+            return client
+
+    yield Hub()
+    for client in clients:
+        if client.sio.connected:
+            await client.sio.disconnect()
+    await runner.cleanup()
+
+
+async def test_join_answers_identity_participants_and_ice_servers(hub):
+    first = await hub.joined("xucun")
+    assert first.me["station"]["code"] == "xucun"
+    assert first.me["displayName"] == "许村镇人大代表联络站"
+    second = await hub.station()
+    reply = await second.call("join", {"token": hub.token("changan")})
+    assert reply["ok"]
+    assert reply["session"] == {"id": "demo", "title": "演示会话", "titleEn": "Demo session"}
+    assert [p["station"]["code"] for p in reply["participants"]] == ["xucun"]
+    assert reply["iceServers"] == []
+    joined = await first.wait_for("participantJoined")
+    assert joined["participant"]["station"]["code"] == "changan"
+    # everyone subscribes to everyone else
+    assert hub.media.subscriptions[first.me["id"]] == [reply["self"]["id"]]
+    assert hub.media.subscriptions[reply["self"]["id"]] == [first.me["id"]]
+    offer = await second.wait_for("subscribeOffer")
+    assert offer["tracks"] == [{"mid": "0", "participantId": first.me["id"], "kind": "video"}]
+
+
+async def test_offer_answer_and_trickled_candidates_reach_the_media_plane(hub):
+    station = await hub.joined()
+    pid = station.me["id"]
+    reply = await station.call("publishOffer", {"sdp": "v=0 offer", "type": "offer"})
+    assert reply == {"ok": True, "sdp": "v=0 answer-for-" + pid, "type": "answer"}
+    assert (await station.call("publishIce", {"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}))["ok"]
+    assert (await station.call("publishIce", {"candidate": None}))["ok"]
+    assert (await station.call("subscribeAnswer", {"sdp": "v=0 answer", "type": "answer"}))["ok"]
+    ice = [c for c in hub.media.calls if c[0] == "ice"]
+    assert ice[0][2] == "publish" and ice[0][3].sdp_mid == "0"
+    assert ice[1][3].candidate is None  # end-of-candidates
+    assert ("answer", pid, "v=0 answer") in hub.media.calls
+    updated = await station.wait_for("participantUpdated", lambda d: d["participant"]["publishing"] == ["audio", "video"])
+    assert updated["participant"]["id"] == pid
+
+
+@pytest.mark.parametrize("event,payload,field", [
+    ("join", {}, "token"),
+    ("join", {"token": 5}, "token"),
+    ("join", "text", "payload"),
+    ("join", {"token": "x", "lang": "fr"}, "lang"),
+    ("join", {"token": "x", "extra": 1}, "extra"),
+])
+async def test_malformed_event_gets_error_and_connection_stays(hub, event, payload, field):
+    station = await hub.station()
+    reply = await station.call(event, payload)
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "invalid_payload"
+    assert field in reply["error"]["message"]
+    error = await station.wait_for("error")
+    assert error["event"] == event
+    assert station.sio.connected
+    assert hub.media.calls == []
+    # and the same connection can still join
+    assert (await station.call("join", {"token": hub.token()}))["ok"]
+
+
+async def test_media_events_before_join_are_refused(hub):
+    station = await hub.station()
+    reply = await station.call("publishOffer", {"sdp": "v=0", "type": "offer"})
+    assert reply["error"]["code"] == "not_joined"
+    assert hub.media.calls == []
+
+
+async def test_expired_forged_and_foreign_tokens_are_refused(hub):
+    station = await hub.station()
+    expired = hub.token(ttl=10, now=time.time() - 60)
+    assert (await station.call("join", {"token": expired}))["error"]["code"] == "token_expired"
+    forged = tokens.sign(b"x" * 64, "demo", "station:xucun", "station", 60)
+    assert (await station.call("join", {"token": forged, "lang": "en"}))["error"] == {
+        "code": "token_invalid", "message": "The join link is not valid", "event": "join"}
+    assert (await station.call("join", {"token": hub.token(session="nope")}))["error"]["code"] == "session_not_found"
+    assert (await station.call("join", {"token": hub.token(station="atlantis")}))["error"]["code"] == "station_not_found"
+    assert hub.media.calls == []
+
+
+async def test_media_state_is_broadcast(hub):
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    assert (await b.call("mediaState", {"camera": False, "mic": True}))["ok"]
+    update = await a.wait_for("participantUpdated", lambda d: d["participant"]["id"] == b.me["id"])
+    assert update["participant"]["media"] == {"camera": False, "mic": True}
+    assert (await b.call("mediaState", {"camera": "yes", "mic": True}))["error"]["code"] == "invalid_payload"
+
+
+async def test_leave_and_disconnect_remove_participant(hub):
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    c = await hub.joined("yanguan")
+    assert (await b.call("leave", {}))["ok"]
+    left = await a.wait_for("participantLeft")
+    assert left == {"participantId": b.me["id"], "reason": "left"}
+    assert ("leave", b.me["id"]) in hub.media.calls
+    assert hub.media.subscriptions[a.me["id"]] == [c.me["id"]]
+    await c.sio.disconnect()
+    gone = await a.wait_for("participantLeft", lambda d: d["participantId"] == c.me["id"])
+    assert gone["reason"] == "disconnected"
+    assert hub.media.subscriptions[a.me["id"]] == []
+
+
+async def test_rejoin_of_same_station_replaces_the_old_connection(hub):
+    old = await hub.joined("xucun")
+    watcher = await hub.joined("changan")
+    new = await hub.joined("xucun")
+    assert (await old.wait_for("kicked")) == {"reason": "replaced"}
+    left = await watcher.wait_for("participantLeft")
+    assert left == {"participantId": old.me["id"], "reason": "replaced"}
+    assert hub.media.subscriptions[watcher.me["id"]] == [new.me["id"]]
+
+
+async def test_audio_levels_mark_the_speaker(hub):
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    hub.media.levels = {a.me["id"]: 127, b.me["id"]: 25}
+    levels = await a.wait_for("audioLevels", lambda d: d["speaking"] == b.me["id"])
+    assert levels["levels"][b.me["id"]] == 25
+
+
+async def test_health_reports_rooms(hub):
+    await hub.joined("xucun")
+    import aiohttp
+    async with aiohttp.ClientSession() as http:
+        async with http.get(hub.url + "/healthz") as response:
+            assert (await response.json())["rooms"] == {"demo": 1}
