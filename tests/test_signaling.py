@@ -47,8 +47,23 @@ class Station:
         raise AssertionError(f"no {name} event matching; got {self.received}")
 
 
-@pytest.fixture
-async def hub(config):
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def hub(request, config):
+    """The hub with in-process signaling (embedded default) and with
+    python-socketio's Redis manager (production), against a real Redis."""
+    if request.param == "redis":
+        import redis.asyncio
+        try:
+            client = redis.asyncio.Redis.from_url(REDIS_URL)
+            await client.ping()
+            await client.aclose()
+        except Exception as exc:
+            pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); run `make test`, which starts it")
+        settings = config.settings.model_copy(update={"redis_url": REDIS_URL})
+        config = type(config)(settings, config.matrix, config.categories, config.config_dir)
     media = FakeMedia()
     app = create_app(config, media=media)
     runner = web.AppRunner(app)
@@ -210,3 +225,43 @@ async def test_health_reports_rooms(hub):
     async with aiohttp.ClientSession() as http:
         async with http.get(hub.url + "/healthz") as response:
             assert (await response.json())["rooms"] == {"demo": 1}
+
+
+async def test_station_that_stops_answering_is_removed(config):
+    """A station whose network goes away sends nothing more, not even a close:
+    it is removed once it misses the Socket.IO pings."""
+    import json
+
+    import aiohttp
+
+    settings = config.settings.model_copy(
+        update={"signaling": config.settings.signaling.model_copy(update={"ping_interval": 0.5, "ping_timeout": 0.5})}
+    )
+    config = type(config)(settings, config.matrix, config.categories, config.config_dir)
+    media = FakeMedia()
+    app = create_app(config, media=media)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    watcher = await Station(url).connect()
+    try:
+        assert (await watcher.call("join", {"token": tokens.sign(secret_key(config), "demo", "station:changan", "station", 60)}))["ok"]
+        async with aiohttp.ClientSession() as http:
+            # A bare Engine.IO client that joins and then never answers a ping.
+            async with http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket") as ws:
+                await ws.receive()  # open packet
+                await ws.send_str("40")
+                await ws.receive()  # namespace connected
+                token = tokens.sign(secret_key(config), "demo", "station:xucun", "station", 60)
+                await ws.send_str("42" + json.dumps(["join", {"token": token}]))
+                started = time.monotonic()
+                left = await watcher.wait_for("participantLeft", timeout=5)
+                assert left["reason"] == "disconnected"
+                assert time.monotonic() - started < 3
+        assert [c[0] for c in media.calls].count("leave") == 1
+    finally:
+        await watcher.sio.disconnect()
+        await runner.cleanup()

@@ -1,0 +1,113 @@
+"""Real headless Chromium (Debian's, driven by Playwright) and a real hub
+process, for end-to-end tests.  See shared/notes/chromium-webrtc-tests.md."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require_chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make test` (it installs Debian's chromium) "
+            "or `apt-get install chromium`"
+        )
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HubProcess:
+    """``liaison-hub serve`` in a subprocess, with its own var/ directory."""
+
+    def __init__(self, var_dir: Path, port: Optional[int] = None, env: Optional[dict] = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "LIAISON_HUB_VAR_DIR": str(var_dir),
+            "LIAISON_HUB_PORT": str(self.port),
+            **(env or {}),
+        }
+        self.log_path = var_dir / "hub.log"
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self) -> "HubProcess":
+        if not (ROOT / "web" / "dist" / "index.html").exists():
+            pytest.fail("web/dist is not built: run `make test` (or `bash scripts/setup.sh`)")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve"], cwd=ROOT, env=self.env,
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("hub did not start:\n" + self.log())
+                time.sleep(0.1)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def link(self, session: str, station: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "hub.cli", "link", session, station],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, check=True,
+        ).stdout
+        lines = out.splitlines()
+        assert len(lines) == 1, out
+        return lines[0]
+
+    def health(self) -> dict[str, Any]:
+        import json
+        with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def autojoin(link: str) -> str:
+    """The join link with the page's ``autojoin`` option (before the fragment)."""
+    base, _, fragment = link.partition("#")
+    return f"{base}?autojoin=1#{fragment}"

@@ -1,0 +1,70 @@
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from hub import tokens
+from hub.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_link_prints_one_join_url_valid_for_12_hours(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("LIAISON_HUB_BASE_URL", "https://hub.example.org")
+    assert main(["link", "demo", "xucun"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    url = out.strip()
+    assert url.startswith("https://hub.example.org/join/demo#token=")
+    grant = tokens.verify((tmp_path / "secret.key").read_bytes(), url.split("#token=")[1])
+    assert grant.subject == "station:xucun" and grant.session_id == "demo"
+    assert grant.expires_at - grant.issued_at == 12 * 3600
+
+
+def test_link_refuses_unknown_session_and_station(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    assert main(["link", "nope", "xucun"]) == 2
+    assert "no session 'nope'" in capsys.readouterr().err
+    assert main(["link", "demo", "atlantis"]) == 2
+    assert "no station 'atlantis'" in capsys.readouterr().err
+
+
+def test_broken_configuration_stops_with_a_clear_message(tmp_path, capsys):
+    import shutil
+    shutil.copytree(ROOT / "configs", tmp_path / "c")
+    (tmp_path / "c" / "hub.yaml").write_text("port: [1\n")
+    assert main(["--config-dir", str(tmp_path / "c"), "serve"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration error" in err and "hub.yaml, line" in err
+
+
+def test_serve_starts_with_the_demo_session(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "LIAISON_HUB_VAR_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "hub did not start"
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/join/demo", timeout=2) as r:
+            assert r.status == 200 and b"<html" in r.read().lower()
+        assert (tmp_path / "secret.key").exists()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,135 @@
+"""End to end: station pages in real headless Chromium see and hear each other
+through the hub's forwarding relay."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.async_api import Page, async_playwright
+
+from tests.browser import CHROMIUM_ARGS, HubProcess, autojoin, require_chromium
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    hub = HubProcess(tmp_path / "var").start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+async def browser():
+    executable = require_chromium()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+class StationPage:
+    def __init__(self, page: Page, code: str) -> None:
+        self.page = page
+        self.code = code
+
+    async def wait_live(self, timeout: float = 15) -> None:
+        await self.page.wait_for_function("window.hubClient && window.hubClient.state === 'live'", timeout=timeout * 1000)
+
+    async def my_id(self) -> str:
+        return await self.page.evaluate("window.hubClient.self.id")
+
+    async def stats(self) -> dict:
+        return await self.page.evaluate("window.hubClient.remoteStats()")
+
+    async def wait_receiving(self, publisher_ids: list[str], timeout: float = 20, above: dict | None = None) -> dict:
+        """Until video frames were decoded and audio samples received from each
+        publisher (more than ``above`` holds, if given)."""
+        above = above or {}
+        deadline = time.monotonic() + timeout
+        stats: dict = {}
+        while time.monotonic() < deadline:
+            stats = await self.stats()
+            if all(
+                stats.get(pid, {}).get("videoFramesDecoded", 0) > above.get(pid, {}).get("videoFramesDecoded", 0)
+                and stats.get(pid, {}).get("audioSamplesReceived", 0) > above.get(pid, {}).get("audioSamplesReceived", 0)
+                for pid in publisher_ids
+            ):
+                return stats
+            await self.page.wait_for_timeout(200)
+        raise AssertionError(f"{self.code} did not receive from {publisher_ids}: {stats}")
+
+
+async def open_station(browser, hub: HubProcess, code: str) -> StationPage:
+    context = await browser.new_context()
+    page = await context.new_page()
+    page.on("console", lambda m: m.type == "error" and print(f"[{code}] {m.text}"))
+    await page.goto(autojoin(hub.link("demo", code)))
+    station = StationPage(page, code)
+    await station.wait_live()
+    return station
+
+
+async def test_three_stations_see_and_hear_each_other_leave_rejoin_and_late_join(hub, browser):
+    stations = [await open_station(browser, hub, code) for code in ("xucun", "changan", "yanguan")]
+    ids = [await s.my_id() for s in stations]
+    for station, me in zip(stations, ids):
+        others = [pid for pid in ids if pid != me]
+        stats = await station.wait_receiving(others)
+        for pid in others:
+            assert stats[pid]["frameWidth"] > 0
+
+    # the Chang'an station leaves and rejoins; the others keep receiving
+    xucun, changan, yanguan = stations
+    before = await xucun.stats()
+    await changan.page.evaluate("window.hubClient.leave()")
+    await xucun.page.wait_for_function(
+        f"!Object.keys(window.hubClient.participants).includes('{ids[1]}')", timeout=10_000)
+    await xucun.wait_receiving([ids[2]], above=before)
+    await changan.page.evaluate("window.hubClient.join()")
+    await changan.wait_live()
+    rejoined = await changan.my_id()
+    assert rejoined != ids[1]
+    await xucun.wait_receiving([rejoined, ids[2]])
+    await changan.wait_receiving([ids[0], ids[2]])
+
+    # a late joiner gets its first frame from each publisher within a second of connecting
+    late = await open_station(browser, hub, "huangwan")
+    first_frame = await late.page.evaluate(
+        """async (publishers) => {
+            const client = window.hubClient;
+            const pc = client.subscribePc;
+            const connectedAt = await new Promise((resolve) => {
+                if (pc.connectionState === 'connected') { resolve(performance.now()); return; }
+                pc.addEventListener('connectionstatechange', () => {
+                    if (pc.connectionState === 'connected') resolve(performance.now());
+                });
+            });
+            const seen = {};
+            while (Object.keys(seen).length < publishers.length && performance.now() - connectedAt < 10000) {
+                const stats = await client.remoteStats();
+                for (const pid of publishers) {
+                    if (!(pid in seen) && (stats[pid]?.videoFramesDecoded || 0) > 0) seen[pid] = performance.now() - connectedAt;
+                }
+                await new Promise((r) => setTimeout(r, 20));
+            }
+            return seen;
+        }""",
+        [ids[0], rejoined, ids[2]],
+    )
+    assert set(first_frame) == {ids[0], rejoined, ids[2]}, first_frame
+    assert max(first_frame.values()) < 1000, first_frame
+
+
+async def test_closed_station_disappears_from_the_others(hub, browser):
+    a = await open_station(browser, hub, "xiashi")
+    b = await open_station(browser, hub, "haizhou")
+    b_id = await b.my_id()
+    await a.wait_receiving([b_id])
+    started = time.monotonic()
+    await b.page.context.close()  # the tab crashes or is closed: no leave event
+    await a.page.wait_for_function(
+        f"!Object.keys(window.hubClient.participants).includes('{b_id}')", timeout=10_000)
+    assert time.monotonic() - started < 10
+    assert hub.health()["rooms"] == {"demo": 1}

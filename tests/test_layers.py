@@ -1,0 +1,37 @@
+"""Layers by imports (STYLE.md habit 6): the media plane and the domain rules
+know nothing of the layers above them."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_packages(folder: str) -> dict[str, set[str]]:
+    out = {}
+    for path in (ROOT / folder).rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        out[str(path.relative_to(ROOT))] = names
+    return out
+
+
+def test_media_imports_nothing_of_the_control_plane():
+    for path, names in imported_packages("media").items():
+        assert not names & {"hub", "signaling", "scheduler"}, path
+
+
+def test_media_interface_imports_nothing_of_the_project():
+    names = imported_packages("media")["media/interface.py"]
+    assert not names & {"hub", "signaling", "scheduler", "media"}
+
+
+def test_domain_rules_import_no_web_or_database_code():
+    forbidden = {"aiohttp", "socketio", "sqlmodel", "sqlalchemy", "redis", "aiortc", "av"}
+    for module in ("hub/matrix.py", "hub/tokens.py", "signaling/speaker.py", "signaling/live.py", "scheduler/sessions.py"):
+        names = imported_packages(module.split("/")[0])[module]
+        assert not names & forbidden, (module, names & forbidden)
