@@ -51,7 +51,10 @@ def make_sessions(config: Config) -> SessionDirectory:
 def make_media_plane(config: Config) -> MediaPlane:
     from media.relay import Relay
 
-    return Relay(loopback_candidates=config.settings.media.loopback_candidates)
+    return Relay(
+        ice_servers=[i.model_dump(exclude_none=True) for i in config.settings.ice_servers],
+        loopback_candidates=config.settings.media.loopback_candidates,
+    )
 
 
 def make_socketio(config: Config) -> socketio.AsyncServer:

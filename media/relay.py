@@ -1,0 +1,600 @@
+"""The relay: a :class:`~media.interface.MediaPlane` that forwards encoded media.
+
+Per participant there are two ``RTCPeerConnection`` (see ``docs/protocol.md``):
+
+* the **publish** connection: the client offers, the relay answers
+  (:meth:`Relay.publish`, again for every renegotiation).  Each received
+  track gets one :class:`~media.fanout.PublishedTrack` reader.
+* the **subscribe** connection: the relay offers, the client answers
+  (:meth:`Relay.answer`).  Each forwarded track is a ``sendonly``
+  transceiver whose sender reads a :class:`~media.fanout.ForwardedTrack`.
+  At most one offer is outstanding per subscriber: changes made while
+  waiting for the answer are folded into one new offer after it.
+
+Nothing is decoded or encoded: :mod:`media.passthrough` makes aiortc hand
+out and take in encoded frames, and each subscriber transceiver is pinned to
+exactly the publisher's codec.
+
+A track is offered to subscribers once its first frame has arrived ("what the
+relay actually receives"); it is removed (transceiver made ``inactive``, and
+reused later for a track of the same kind and codec) when its publisher stops
+sending it, leaves, or its publish connection fails or closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence, Union
+
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.rtcconfiguration import RTCBundlePolicy
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc.rtp import RtpPacket
+from aiortc.sdp import SessionDescription as ParsedSdp
+from aiortc.sdp import candidate_from_sdp
+
+from . import icegatherer, passthrough
+from .fanout import ForwardedTrack, PublishedTrack
+from .interface import (
+    IceCandidate,
+    Kind,
+    MediaEvents,
+    ParticipantStats,
+    SessionDescription,
+    TrackInfo,
+    Transport,
+)
+from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
+
+logger = logging.getLogger(__name__)
+
+
+class MediaError(Exception):
+    """A request the media plane cannot apply (unknown participant, bad SDP,
+    answer without offer).  The control plane maps it to ``media_error``."""
+
+
+@dataclass
+class _Slot:
+    """One sendonly transceiver of a subscribe connection."""
+
+    transceiver: RTCRtpTransceiver
+    track: ForwardedTrack
+    kind: str
+    codec_key: tuple
+
+    @property
+    def source(self) -> Optional[PublishedTrack]:
+        return self.track.source
+
+    @property
+    def reusable(self) -> bool:
+        # Only once the browser has seen it inactive: reactivating it then
+        # fires a fresh ``track`` event there.
+        return self.source is None and self.transceiver.currentDirection == "inactive"
+
+
+@dataclass
+class _Rate:
+    """Bit rate from a byte counter, over windows of at least one second."""
+
+    bytes: int = 0
+    _last_bytes: int = 0
+    _last_time: Optional[float] = None
+    bitrate: float = 0.0
+
+    def sample(self, now: float) -> float:
+        if self._last_time is None:
+            self._last_time, self._last_bytes = now, self.bytes
+        elif now - self._last_time >= 1.0:
+            self.bitrate = 8 * (self.bytes - self._last_bytes) / (now - self._last_time)
+            self._last_time, self._last_bytes = now, self.bytes
+        return self.bitrate
+
+
+@dataclass
+class _Participant:
+    id: str
+    room_id: str
+    events: MediaEvents
+    publish_pc: Optional[RTCPeerConnection] = None
+    subscribe_pc: Optional[RTCPeerConnection] = None
+    published: dict[str, PublishedTrack] = field(default_factory=dict)  # publish mid ->
+    wanted: set[str] = field(default_factory=set)
+    slots: list[_Slot] = field(default_factory=list)
+    publish_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    negotiation_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    offer_outstanding: bool = False
+    dirty: bool = False
+    publishing_reported: list[str] = field(default_factory=list)
+    publish_state: str = "new"
+    subscribe_state: str = "new"
+    # Publisher-side measurements, per kind.
+    rates: dict[str, _Rate] = field(default_factory=dict)
+    audio_level: Optional[float] = None
+    voice: bool = False
+    keyframe_requests: int = 0  # from requesters of tracks already gone
+    closed: bool = False
+    # Candidates trickled before the connection they belong to exists.
+    early_candidates: dict[str, list[IceCandidate]] = field(default_factory=dict)
+
+
+def _ice_servers(servers: Optional[Sequence[Union[RTCIceServer, dict]]]) -> list[RTCIceServer]:
+    result = []
+    for server in servers or []:
+        if isinstance(server, RTCIceServer):
+            result.append(server)
+        else:
+            result.append(
+                RTCIceServer(
+                    urls=server["urls"],
+                    username=server.get("username"),
+                    credential=server.get("credential"),
+                )
+            )
+    return result
+
+
+class Relay:
+    """Selective forwarding of encoded media between participants of rooms.
+
+    :param ice_servers: STUN/TURN servers for both connections of every
+        participant (``RTCIceServer`` or ``{"urls", "username", "credential"}``
+        dicts); none on a single machine.
+    :param loopback_candidates: also gather ICE host candidates on 127.0.0.1
+        and ::1 (process-wide), for hosts whose only interface is loopback.
+    :param keyframe_interval: minimum seconds between two keyframe requests
+        sent to one publisher track (requests in between are merged).
+    :param video_queue_frames, audio_queue_frames: per-subscriber queue bounds.
+    """
+
+    def __init__(
+        self,
+        ice_servers: Optional[Sequence[Union[RTCIceServer, dict]]] = None,
+        *,
+        loopback_candidates: bool = False,
+        keyframe_interval: float = DEFAULT_INTERVAL,
+        video_queue_frames: Optional[int] = None,
+        audio_queue_frames: Optional[int] = None,
+    ) -> None:
+        passthrough.install()
+        if loopback_candidates:
+            icegatherer.use_loopback_addresses(True)
+        self._ice_servers = _ice_servers(ice_servers)
+        self._keyframe_interval = keyframe_interval
+        self._queue_frames = {"video": video_queue_frames, "audio": audio_queue_frames}
+        self._participants: dict[str, _Participant] = {}
+        self._tasks: set[asyncio.Future] = set()
+
+    # ------------------------------------------------------------------
+    # MediaPlane
+    # ------------------------------------------------------------------
+
+    async def join(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
+        if participant_id in self._participants:
+            raise MediaError(f"participant {participant_id} already joined")
+        self._participants[participant_id] = _Participant(participant_id, room_id, events)
+
+    async def publish(self, participant_id: str, offer: SessionDescription) -> SessionDescription:
+        p = self._get(participant_id)
+        if offer.type != "offer":
+            raise MediaError("publish expects an offer")
+        async with p.publish_lock:
+            if p.publish_pc is None:
+                p.publish_pc = self._new_pc(p, "publish")
+            pc = p.publish_pc
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+                for transceiver in pc.getTransceivers():
+                    passthrough.answer_with_single_codec(transceiver)
+                await pc.setLocalDescription(await pc.createAnswer())
+            except Exception as exc:  # aiortc raises ValueError, InvalidStateError, ...
+                raise MediaError(f"cannot apply publish offer: {exc}") from exc
+            for early in p.early_candidates.pop("publish", []):
+                await self._add_candidate(pc, early)
+            changed = self._update_published(p, offer.sdp)
+            answer = pc.localDescription
+        for sub_id in changed:
+            self._request_negotiation(sub_id)
+        await self._report_publishing(p)
+        return SessionDescription(sdp=answer.sdp, type="answer")
+
+    async def subscribe(self, participant_id: str, publisher_ids: list[str]) -> None:
+        p = self._get(participant_id)
+        p.wanted = set(publisher_ids) - {participant_id}
+        self._request_negotiation(participant_id)
+
+    async def answer(self, participant_id: str, answer: SessionDescription) -> None:
+        p = self._get(participant_id)
+        if answer.type != "answer":
+            raise MediaError("subscribe expects an answer")
+        async with p.negotiation_lock:
+            if not p.offer_outstanding or p.subscribe_pc is None:
+                raise MediaError("no subscriber offer is waiting for an answer")
+            try:
+                await p.subscribe_pc.setRemoteDescription(
+                    RTCSessionDescription(sdp=answer.sdp, type="answer")
+                )
+            except Exception as exc:
+                raise MediaError(f"cannot apply subscriber answer: {exc}") from exc
+            p.offer_outstanding = False
+            for early in p.early_candidates.pop("subscribe", []):
+                await self._add_candidate(p.subscribe_pc, early)
+            self._open_slots(p)
+        if p.dirty:
+            self._request_negotiation(participant_id)
+
+    async def add_ice_candidate(
+        self, participant_id: str, transport: Transport, candidate: IceCandidate
+    ) -> None:
+        p = self._get(participant_id)
+        pc = p.publish_pc if transport == "publish" else p.subscribe_pc
+        if pc is None or pc.remoteDescription is None:
+            # Trickled ahead of the offer/answer it belongs to: keep it
+            # (bounded) and apply it once the description is set.
+            early = p.early_candidates.setdefault(transport, [])
+            if len(early) < 64:
+                early.append(candidate)
+            return
+        await self._add_candidate(pc, candidate)
+
+    async def _add_candidate(self, pc: RTCPeerConnection, candidate: IceCandidate) -> None:
+        if not candidate.candidate:
+            await pc.addIceCandidate(None)
+            return
+        text = candidate.candidate
+        if text.startswith("candidate:"):
+            text = text[len("candidate:") :]
+        try:
+            parsed = candidate_from_sdp(text)
+        except Exception as exc:
+            raise MediaError(f"malformed ICE candidate: {exc}") from exc
+        parsed.sdpMid = candidate.sdp_mid
+        parsed.sdpMLineIndex = candidate.sdp_mline_index
+        if parsed.sdpMid is None and parsed.sdpMLineIndex is None:
+            parsed.sdpMLineIndex = 0
+        await pc.addIceCandidate(parsed)
+
+    async def set_forwarding(self, publisher_id: str, kind: Kind, enabled: bool) -> None:
+        p = self._get(publisher_id)
+        for track in p.published.values():
+            if track.kind == kind:
+                track.set_forwarding(enabled)
+
+    async def leave(self, participant_id: str) -> None:
+        p = self._participants.pop(participant_id, None)
+        if p is None:
+            return
+        p.closed = True
+        affected: set[str] = set()
+        for track in p.published.values():
+            for forwarded in await track.stop():
+                affected.update(self._owner_of(forwarded))
+            p.keyframe_requests += track.keyframes.sent if track.keyframes else 0
+        for slot in p.slots:
+            slot.track.stop()
+        for pc in (p.publish_pc, p.subscribe_pc):
+            if pc is not None:
+                await pc.close()
+        for sub_id in affected:
+            self._request_negotiation(sub_id)
+
+    async def stats(self, room_id: Optional[str] = None) -> list[ParticipantStats]:
+        now = time.monotonic()
+        result = []
+        for p in self._participants.values():
+            if room_id is not None and p.room_id != room_id:
+                continue
+            s = ParticipantStats(participant_id=p.id, room_id=p.room_id)
+            s.publish_state = p.publish_state
+            s.subscribe_state = p.subscribe_state
+            s.publishing = {
+                t.kind: t.mime_type for t in p.published.values() if t.live
+            }
+            s.audio_level = p.audio_level
+            s.voice = p.voice
+            for kind, rate in p.rates.items():
+                s.inbound_bitrate[kind] = rate.sample(now)
+            if p.publish_pc is not None:
+                for transceiver in p.publish_pc.getTransceivers():
+                    received, lost = passthrough.receiver_packet_counts(transceiver.receiver)
+                    kind = transceiver.kind
+                    s.packets_received[kind] = s.packets_received.get(kind, 0) + received
+                    s.packets_lost[kind] = s.packets_lost.get(kind, 0) + lost
+            s.frames_forwarded = sum(x.track.frames_forwarded for x in p.slots)
+            s.frames_dropped = sum(x.track.frames_dropped for x in p.slots)
+            s.keyframe_requests_sent = p.keyframe_requests + sum(
+                t.keyframes.sent for t in p.published.values() if t.keyframes
+            )
+            if p.subscribe_pc is not None:
+                rtts = [
+                    rtt
+                    for rtt in (
+                        passthrough.sender_round_trip_time(x.transceiver.sender) for x in p.slots
+                    )
+                    if rtt is not None
+                ]
+                if rtts:
+                    s.round_trip_time = min(rtts)
+            result.append(s)
+        return result
+
+    async def close(self) -> None:
+        # Everyone goes: nobody needs a renegotiation for the others leaving.
+        for p in self._participants.values():
+            p.closed = True
+        for participant_id in list(self._participants):
+            await self.leave(participant_id)
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ------------------------------------------------------------------
+    # Publish side
+    # ------------------------------------------------------------------
+
+    def _update_published(self, p: _Participant, offer_sdp: str) -> set[str]:
+        """Reconcile ``p.published`` with the negotiated publish transceivers.
+
+        Returns the subscribers whose subscription changed right away (tracks
+        no longer received); new tracks are offered on their first frame."""
+        pc = p.publish_pc
+        assert pc is not None
+        parsed = ParsedSdp.parse(offer_sdp)
+        ports = {m.rtp.muxId: m.port for m in parsed.media}
+        affected: set[str] = set()
+        for transceiver in pc.getTransceivers():
+            mid = transceiver.mid
+            receiving = (
+                transceiver.currentDirection in ("recvonly", "sendrecv")
+                and ports.get(mid, 0) != 0
+                and transceiver.receiver.track is not None
+            )
+            track = p.published.get(mid)
+            if receiving and track is None:
+                codec = passthrough.negotiated_codec(transceiver)
+                if codec is None:
+                    continue
+                track = PublishedTrack(
+                    publisher_id=p.id,
+                    mid=mid,
+                    kind=transceiver.kind,
+                    mime_type=codec.mimeType,
+                    codec_parameters=dict(codec.parameters),
+                    clock_rate=codec.clockRate,
+                    channels=codec.channels,
+                    payload_type=codec.payloadType,
+                    source=transceiver.receiver.track,
+                    on_live=self._on_track_live,
+                )
+                if transceiver.kind == "video":
+                    track.keyframes = KeyframeRequester(
+                        self._pli_sender(transceiver, track), interval=self._keyframe_interval
+                    )
+                p.rates.setdefault(transceiver.kind, _Rate())
+                passthrough.observe_rtp(transceiver.receiver, self._rtp_observer(p, track))
+                p.published[mid] = track
+                track.start()
+            elif receiving and track is not None and not track.active:
+                track.active = True  # offered again on its next frame
+            elif not receiving and track is not None and track.active:
+                track.active = False
+                track.live = False
+                for forwarded in track.detach_all():
+                    affected.update(self._owner_of(forwarded))
+        return affected
+
+    def _pli_sender(self, transceiver: RTCRtpTransceiver, track: PublishedTrack):
+        receiver = transceiver.receiver
+
+        async def send() -> bool:
+            ssrc = getattr(track, "media_ssrc", None)
+            if ssrc is None or not track.active:
+                return False
+            await receiver._send_rtcp_pli(ssrc)
+            return True
+
+        return send
+
+    def _rtp_observer(self, p: _Participant, track: PublishedTrack):
+        rate = p.rates[track.kind]
+        payload_type = track.payload_type
+        is_audio = track.kind == "audio"
+
+        def observe(packet: RtpPacket) -> None:
+            rate.bytes += len(packet.payload) + packet.padding_size
+            if packet.payload_type == payload_type:
+                track.media_ssrc = packet.ssrc  # type: ignore[attr-defined]
+                if is_audio and packet.extensions.audio_level is not None:
+                    voice, level = packet.extensions.audio_level
+                    p.voice = bool(voice)
+                    p.audio_level = float(level)
+
+        return observe
+
+    def _on_track_live(self, track: PublishedTrack) -> None:
+        p = self._participants.get(track.publisher_id)
+        if p is None or p.closed:
+            return
+        self._spawn(self._report_publishing(p))
+        for sub in self._participants.values():
+            if sub.room_id == p.room_id and p.id in sub.wanted:
+                self._request_negotiation(sub.id)
+
+    async def _report_publishing(self, p: _Participant) -> None:
+        kinds = sorted({t.kind for t in p.published.values() if t.live})
+        if kinds != p.publishing_reported and not p.closed:
+            p.publishing_reported = kinds
+            await p.events.publishing(p.id, kinds)
+
+    def _unpublish_all(self, p: _Participant) -> None:
+        """The publish connection failed or closed: end its tracks everywhere."""
+        affected: set[str] = set()
+        for track in p.published.values():
+            track.active = False
+            track.live = False
+            for forwarded in track.detach_all():
+                affected.update(self._owner_of(forwarded))
+        for sub_id in affected:
+            self._request_negotiation(sub_id)
+        self._spawn(self._report_publishing(p))
+
+    # ------------------------------------------------------------------
+    # Subscribe side
+    # ------------------------------------------------------------------
+
+    def _owner_of(self, forwarded: ForwardedTrack) -> list[str]:
+        return [
+            sub.id
+            for sub in self._participants.values()
+            if any(slot.track is forwarded for slot in sub.slots)
+        ]
+
+    def _desired(self, sub: _Participant) -> list[PublishedTrack]:
+        tracks = []
+        for pub_id in sorted(sub.wanted):
+            pub = self._participants.get(pub_id)
+            if pub is None or pub.closed or pub.room_id != sub.room_id:
+                continue
+            tracks.extend(t for t in pub.published.values() if t.live and t.active)
+        return tracks
+
+    def _request_negotiation(self, participant_id: str) -> None:
+        p = self._participants.get(participant_id)
+        if p is None or p.closed:
+            return
+        p.dirty = True
+        if not p.offer_outstanding:
+            self._spawn(self._negotiate(p))
+
+    async def _negotiate(self, p: _Participant) -> None:
+        async with p.negotiation_lock:
+            if p.closed or p.offer_outstanding or not p.dirty:
+                return
+            p.dirty = False
+            if not self._apply_subscription(p):
+                return
+            pc = p.subscribe_pc
+            assert pc is not None
+            await pc.setLocalDescription(await pc.createOffer())
+            p.offer_outstanding = True
+            offer = SessionDescription(sdp=pc.localDescription.sdp, type="offer")
+            tracks = [
+                TrackInfo(mid=slot.transceiver.mid, publisher_id=slot.source.publisher_id, kind=slot.kind)  # type: ignore[arg-type]
+                for slot in p.slots
+                if slot.source is not None
+            ]
+        # Outside the lock: the control plane may answer from inside this call.
+        await p.events.subscriber_offer(p.id, offer, tracks)
+
+    def _apply_subscription(self, p: _Participant) -> bool:
+        """Make the subscribe transceivers match what ``p`` should receive.
+
+        Returns whether the SDP needs a new offer."""
+        desired = self._desired(p)
+        changed = False
+        for slot in p.slots:
+            if slot.source is not None and slot.source not in desired:
+                slot.track.unbind()
+            if slot.source is None and slot.transceiver.direction != "inactive":
+                slot.transceiver.direction = "inactive"
+                changed = True
+        bound = {slot.source for slot in p.slots if slot.source is not None}
+        for track in desired:
+            if track in bound:
+                continue
+            slot = next(
+                (s for s in p.slots if s.reusable and s.kind == track.kind and s.codec_key == track.codec_key),
+                None,
+            )
+            if slot is None:
+                slot = self._new_slot(p, track)
+            slot.track.bind(track)
+            slot.transceiver.direction = "sendonly"
+            changed = True
+        return changed
+
+    def _new_slot(self, p: _Participant, track: PublishedTrack) -> _Slot:
+        if p.subscribe_pc is None:
+            p.subscribe_pc = self._new_pc(p, "subscribe")
+        forwarded = ForwardedTrack(track.kind, self._queue_frames.get(track.kind))
+        transceiver = p.subscribe_pc.addTransceiver(forwarded, direction="sendonly")
+        transceiver.setCodecPreferences(self._pinned_codecs(track))
+        slot = _Slot(transceiver, forwarded, track.kind, track.codec_key)
+        p.slots.append(slot)
+        return slot
+
+    @staticmethod
+    def _pinned_codecs(track: PublishedTrack) -> list[RTCRtpCodecCapability]:
+        """Exactly the publisher's codec (and RTX for video)."""
+        codecs = [
+            RTCRtpCodecCapability(
+                mimeType=track.mime_type,
+                clockRate=track.clock_rate,
+                channels=track.channels,
+                parameters=track.codec_parameters,
+            )
+        ]
+        if track.kind == "video":
+            codecs.append(RTCRtpCodecCapability(mimeType="video/rtx", clockRate=track.clock_rate))
+        return codecs
+
+    def _open_slots(self, p: _Participant) -> None:
+        """Start queuing frames for negotiated, connected forwarded tracks."""
+        if p.subscribe_pc is None or p.subscribe_pc.connectionState != "connected":
+            return
+        for slot in p.slots:
+            if slot.source is not None and slot.transceiver.currentDirection == "sendonly":
+                slot.track.open()
+
+    # ------------------------------------------------------------------
+    # Connections
+    # ------------------------------------------------------------------
+
+    def _new_pc(self, p: _Participant, transport: Transport) -> RTCPeerConnection:
+        pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=self._ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
+
+        @pc.on("connectionstatechange")
+        def on_state() -> None:
+            state = pc.connectionState
+            if transport == "publish":
+                p.publish_state = state
+                if state in ("failed", "closed") and not p.closed:
+                    self._unpublish_all(p)
+            else:
+                p.subscribe_state = state
+                if state == "connected":
+                    self._open_slots(p)
+                elif state in ("failed", "closed"):
+                    for slot in p.slots:
+                        slot.track.unbind()
+            self._spawn(p.events.connection_state(p.id, transport, state))
+
+        return pc
+
+    def _get(self, participant_id: str) -> _Participant:
+        p = self._participants.get(participant_id)
+        if p is None:
+            raise MediaError(f"unknown participant {participant_id}")
+        return p
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Future) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                logger.error("media task failed", exc_info=t.exception())
+
+        task.add_done_callback(done)

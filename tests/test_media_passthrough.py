@@ -1,0 +1,107 @@
+"""The aiortc hooks in isolation (media/passthrough.py, media/icegatherer.py)."""
+
+import fractions
+
+import aioice.ice
+import av
+import pytest
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
+
+from media import icegatherer, passthrough
+
+VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
+H264 = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=99)
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=96)
+
+
+def rtp(seq, ts, data, marker=0):
+    packet = RtpPacket(payload_type=97, sequence_number=seq, timestamp=ts)
+    packet.marker = marker
+    packet._data = data
+    return packet
+
+
+def test_keyframe_detection():
+    assert passthrough.is_vp8_keyframe(b"\x10\x02\x00\x9d\x01\x2a")
+    assert not passthrough.is_vp8_keyframe(b"\x11\x02\x00")
+    assert passthrough.is_h264_keyframe(b"\x00\x00\x00\x01\x67\x42\x00\x00\x01\x68\x00\x00\x01\x65")
+    assert passthrough.is_h264_keyframe(b"\x00\x00\x01\x65\x88")
+    assert not passthrough.is_h264_keyframe(b"\x00\x00\x00\x01\x41\x9a")
+    assert passthrough.is_keyframe("audio/opus", b"\x01")
+
+
+def test_passthrough_decoder_returns_the_encoded_frame():
+    decoder = passthrough.get_passthrough_decoder(VP8)
+    [packet] = decoder.decode(JitterFrame(data=b"\x10abc", timestamp=9000))
+    assert isinstance(packet, av.Packet)
+    assert bytes(packet) == b"\x10abc"
+    assert packet.pts == 9000
+    assert packet.time_base == fractions.Fraction(1, 90000)
+    assert packet.is_keyframe
+    [delta] = decoder.decode(JitterFrame(data=b"\x11abc", timestamp=12000))
+    assert not delta.is_keyframe
+    [audio] = passthrough.get_passthrough_decoder(OPUS).decode(JitterFrame(data=b"x", timestamp=960))
+    assert audio.time_base == fractions.Fraction(1, 48000)
+
+
+def test_video_frame_released_on_marker_bit():
+    jb = passthrough.LowLatencyJitterBuffer(capacity=128, is_video=True)
+    assert jb.add(rtp(1000, 3000, b"ab")) == (False, None)
+    _, frame = jb.add(rtp(1001, 3000, b"cd", marker=1))
+    assert frame is not None and frame.data == b"abcd" and frame.timestamp == 3000
+    # Next frame, out of order: released once complete, not before.
+    assert jb.add(rtp(1003, 6000, b"gh", marker=1))[1] is None
+    _, frame = jb.add(rtp(1002, 6000, b"ef"))
+    assert frame is not None and frame.data == b"efgh"
+
+
+def test_video_frame_without_marker_falls_back_to_next_frame_rule():
+    jb = passthrough.LowLatencyJitterBuffer(capacity=128, is_video=True)
+    assert jb.add(rtp(1, 3000, b"ab"))[1] is None
+    _, frame = jb.add(rtp(2, 6000, b"cd"))
+    assert frame is not None and frame.data == b"ab"
+
+
+def test_audio_released_immediately_and_gap_skipped():
+    jb = passthrough.LowLatencyJitterBuffer(capacity=16, prefetch=4)
+    assert jb.add(rtp(10, 960, b"a"))[1].data == b"a"
+    assert jb.add(rtp(11, 1920, b"b"))[1].data == b"b"
+    # 12 is lost: wait a little (it may be late), then skip it.
+    assert jb.add(rtp(13, 3840, b"d"))[1] is None
+    assert jb.add(rtp(14, 4800, b"e"))[1].data == b"d"
+    assert jb.add(rtp(15, 5760, b"f"))[1].data == b"e"
+
+
+def test_forwarding_encoder_packs_without_codec():
+    encoder = passthrough.get_forwarding_encoder(VP8)
+    packet = av.Packet(bytes(3000))
+    packet.pts = 3000
+    packet.time_base = fractions.Fraction(1, 90000)
+    payloads, timestamp = encoder.pack(packet)
+    assert timestamp == 3000 and len(payloads) == 3
+    assert encoder._real is None  # no encoder was created
+    h264 = passthrough.get_forwarding_encoder(H264)
+    au = av.Packet(b"\x00\x00\x00\x01\x67\x42" + b"\x00\x00\x00\x01\x65" + bytes(50))
+    au.pts, au.time_base = 0, fractions.Fraction(1, 90000)
+    payloads, _ = h264.pack(au)
+    assert payloads and h264._real is None
+    opus = passthrough.get_forwarding_encoder(OPUS)
+    frame = av.Packet(b"opus")
+    frame.pts, frame.time_base = 960, fractions.Fraction(1, 48000)
+    assert opus.pack(frame) == ([b"opus"], 960)
+
+
+@pytest.fixture
+def restore_loopback():
+    yield
+    icegatherer.use_loopback_addresses(False)
+
+
+def test_loopback_candidates_knob(restore_loopback):
+    icegatherer.use_loopback_addresses(False)
+    assert "127.0.0.1" not in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+    icegatherer.use_loopback_addresses(True)
+    assert "127.0.0.1" in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+    assert "::1" in aioice.ice.get_host_addresses(use_ipv4=False, use_ipv6=True)

@@ -1,0 +1,338 @@
+"""The Relay end to end, with in-process aiortc clients over real ICE."""
+
+import asyncio
+import fractions
+import math
+import time
+
+import av
+import array
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.codecs import g711, g722, h264, opus, vpx
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+
+from media.interface import SessionDescription
+from media.relay import MediaError, Relay
+from media_utils import (
+    EncodedAudioTrack,
+    EncodedVideoTrack,
+    Events,
+    frame_counter,
+    join_subscriber,
+    publish,
+    wait_for,
+)
+
+
+@pytest.fixture
+async def relay():
+    relay = Relay()
+    yield relay
+    await relay.close()
+
+
+@pytest.fixture
+async def cleanup():
+    items = []
+    yield items
+    for item in items:
+        await item.close()
+
+
+def count(rec):
+    return len(rec.packets) if rec is not None else 0
+
+
+async def test_forwards_real_vp8_and_audio(relay, cleanup):
+    """A publisher encoding with aiortc's own VP8/Opus encoders (client side);
+    the subscriber gets frames that decode to the publisher's picture."""
+    events = Events()
+    await relay.join("room", "pub", events)
+    cleanup.append(await publish(relay, "pub", VideoStreamTrack(), AudioStreamTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) >= 10 and count(sub.by_publisher("pub", "audio")) >= 10, 10)
+    assert {(t.publisher_id, t.kind) for t in sub.tracks} == {("pub", "video"), ("pub", "audio")}
+    assert ("pub", ["audio", "video"]) in events.publishing_calls
+    # The forwarded frames are valid VP8: decode them here, in the test.
+    decoder = av.CodecContext.create("libvpx", "r")
+    pictures = []
+    for _, data in sub.by_publisher("pub", "video").packets[:10]:
+        pictures += decoder.decode(av.Packet(data))
+    assert pictures and (pictures[0].width, pictures[0].height) == (640, 480)
+    assert "a=rtpmap:97 VP8/90000" in sub.offers[-1][0].sdp or "VP8/90000" in sub.offers[-1][0].sdp
+    stats = {s.participant_id: s for s in await relay.stats("room")}
+    assert stats["pub"].publishing == {"video": "video/VP8", "audio": "audio/opus"}
+    assert stats["pub"].packets_received["video"] > 0
+    assert stats["sub"].frames_forwarded > 0
+    assert stats["pub"].publish_state == "connected" and stats["sub"].subscribe_state == "connected"
+
+
+async def test_no_codec_is_created_while_forwarding(relay, cleanup, monkeypatch):
+    """Clients send pre-encoded packets and receive with passthrough, so any
+    encoder or decoder constructed in this process would be the relay's."""
+    created = []
+    classes = [vpx.Vp8Encoder, vpx.Vp8Decoder, h264.H264Encoder, h264.H264Decoder,
+               opus.OpusEncoder, opus.OpusDecoder, g711.PcmuEncoder, g711.PcmuDecoder,
+               g711.PcmaEncoder, g711.PcmaDecoder, g722.G722Encoder, g722.G722Decoder]
+    for cls in classes:
+        original = cls.__init__
+
+        def counting(self, *args, _original=original, _name=cls.__name__, **kwargs):
+            created.append(_name)
+            _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counting)
+    events = Events()
+    await relay.join("room", "pub", events)
+    video = EncodedVideoTrack()
+    cleanup.append(await publish(relay, "pub", video, EncodedAudioTrack()))
+    subs = []
+    for name in ("s1", "s2"):
+        sub = await join_subscriber(relay, events, "room", name)
+        cleanup.append(sub)
+        subs.append(sub)
+        await relay.subscribe(name, ["pub"])
+    await wait_for(lambda: all(count(s.by_publisher("pub", "video")) >= 20 and count(s.by_publisher("pub", "audio")) >= 20 for s in subs), 10)
+    assert created == []
+    # Frames arrive byte-identical and in order.
+    packets = subs[0].by_publisher("pub", "video").packets
+    counters = [frame_counter(d) for _, d in packets]
+    assert counters == list(range(counters[0], counters[0] + len(counters)))
+    assert packets[0][1][0] & 1 == 0  # starts on a keyframe
+
+
+async def test_late_subscriber_sees_video_quickly(relay, cleanup):
+    """The publisher sends keyframes only on request, like a browser."""
+    events = Events()
+    await relay.join("room", "pub", events)
+    video = EncodedVideoTrack()
+    cleanup.append(await publish(relay, "pub", video))
+    early = await join_subscriber(relay, events, "room", "early")
+    cleanup.append(early)
+    await relay.subscribe("early", ["pub"])
+    await wait_for(lambda: count(early.by_publisher("pub", "video")) > 0, 10)
+    await asyncio.sleep(1.0)  # the last keyframe is long gone
+    requests_before = video.keyframe_requests
+    late = await join_subscriber(relay, events, "room", "late")
+    cleanup.append(late)
+    start = time.monotonic()
+    await relay.subscribe("late", ["pub"])
+    await wait_for(lambda: count(late.by_publisher("pub", "video")) > 0, 5)
+    first_time, first = late.by_publisher("pub", "video").packets[0]
+    assert first_time - start < 1.0
+    assert first[0] & 1 == 0  # a keyframe
+    assert video.keyframe_requests > requests_before
+
+
+async def test_subscriber_pli_reaches_publisher(relay, cleanup):
+    events = Events()
+    await relay.join("room", "pub", events)
+    video = EncodedVideoTrack()
+    cleanup.append(await publish(relay, "pub", video))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
+    await asyncio.sleep(0.4)  # past the merge interval
+    before = video.keyframe_requests
+    receiver = sub.pc.getTransceivers()[0].receiver
+    ssrc = receiver.getSynchronizationSources()[0].source
+    await receiver._send_rtcp_pli(ssrc)  # what a browser does on picture loss
+    await wait_for(lambda: video.keyframe_requests > before, 2)
+    stats = {s.participant_id: s for s in await relay.stats()}
+    assert stats["pub"].keyframe_requests_sent >= 2
+
+
+async def test_leave_ends_tracks_at_subscribers_others_undisturbed(relay, cleanup):
+    events = Events()
+    for name in ("a", "b"):
+        await relay.join("room", name, events)
+    cleanup.append(await publish(relay, "a", EncodedVideoTrack(), EncodedAudioTrack()))
+    cleanup.append(await publish(relay, "b", EncodedVideoTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a", "b"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 5 and count(sub.by_publisher("b", "video")) > 5, 10)
+    a_video = sub.by_publisher("a", "video")
+    offers_before = len(sub.offers)
+    await relay.leave("a")
+    await wait_for(lambda: len(sub.offers) > offers_before and all(t.publisher_id != "a" for t in sub.tracks), 10)
+    # a's m-lines are now inactive in the offer; b's is still sendonly.
+    sdp = sub.offers[-1][0].sdp
+    assert sdp.count("a=inactive") == 2 and sdp.count("a=sendonly") == 1
+    await asyncio.sleep(0.3)
+    a_count, b_count = count(a_video), count(sub.by_publisher("b", "video"))
+    await asyncio.sleep(0.5)
+    assert count(a_video) == a_count  # nothing more from a
+    assert count(sub.by_publisher("b", "video")) > b_count + 5  # b continues
+
+
+async def test_inactive_transceivers_are_reused(relay, cleanup):
+    events = Events()
+    await relay.join("room", "a", events)
+    cleanup.append(await publish(relay, "a", EncodedVideoTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a", "b"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 0, 10)
+    mid_a = sub.tracks[0].mid
+    await relay.leave("a")
+    await wait_for(lambda: not sub.tracks and sub.pc.signalingState == "stable", 10)
+    await asyncio.sleep(0.1)
+    await relay.join("room", "b", events)
+    cleanup.append(await publish(relay, "b", EncodedVideoTrack()))
+    await wait_for(lambda: count(sub.by_publisher("b", "video")) > 5, 10)
+    assert sub.tracks[0].mid == mid_a
+    assert sub.offers[-1][0].sdp.count("m=video") == 1
+
+
+async def test_set_forwarding_stops_audio_only(relay, cleanup):
+    events = Events()
+    await relay.join("room", "pub", events)
+    cleanup.append(await publish(relay, "pub", EncodedVideoTrack(), EncodedAudioTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "audio")) > 10, 10)
+    await relay.set_forwarding("pub", "audio", False)
+    await asyncio.sleep(0.2)  # packets already on the wire
+    audio, video = count(sub.by_publisher("pub", "audio")), count(sub.by_publisher("pub", "video"))
+    await asyncio.sleep(0.6)
+    assert count(sub.by_publisher("pub", "audio")) == audio
+    assert count(sub.by_publisher("pub", "video")) > video + 10
+    await relay.set_forwarding("pub", "audio", True)
+    await wait_for(lambda: count(sub.by_publisher("pub", "audio")) > audio + 10, 3)
+
+
+class ToneTrack(AudioStreamTrack):
+    """A 440 Hz tone at about -10 dBov (aiortc's sender measures and sends its level)."""
+
+    async def recv(self):
+        frame = await super().recv()
+        n, start = frame.samples, frame.pts
+        samples = array.array(
+            "h", (int(0.3 * 32767 * math.sin(2 * math.pi * 440 * (start + i) / 48000)) for i in range(n))
+        )
+        tone = av.AudioFrame(format="s16", layout="mono", samples=n)
+        tone.planes[0].update(samples.tobytes())
+        tone.pts, tone.sample_rate, tone.time_base = frame.pts, 48000, fractions.Fraction(1, 48000)
+        return tone
+
+
+async def test_audio_level_is_read_from_publisher_packets(relay, cleanup):
+    events = Events()
+    await relay.join("room", "pub", events)
+    cleanup.append(await publish(relay, "pub", ToneTrack()))
+    await wait_for(lambda: relay._participants["pub"].audio_level is not None, 10)
+    [stats] = await relay.stats("room")
+    assert 0 <= stats.audio_level < 30  # a loud tone, not silence (127)
+    assert stats.publishing == {"audio": "audio/opus"}
+
+
+async def test_one_outstanding_offer_and_changes_folded_into_the_next(cleanup):
+    """While the subscriber has not answered, further changes wait, then
+    lead to exactly one new offer."""
+    relay = Relay()
+    offers = []
+
+    class HoldingEvents(Events):
+        async def subscriber_offer(self, participant_id, offer, tracks):
+            offers.append((offer, tracks))
+
+    events = HoldingEvents()
+    try:
+        await relay.join("room", "a", events)
+        await relay.join("room", "b", events)
+        await relay.join("room", "sub", events)
+        cleanup.append(await publish(relay, "a", EncodedVideoTrack()))
+        await relay.subscribe("sub", ["a", "b"])
+        await wait_for(lambda: len(offers) == 1, 10)
+        cleanup.append(await publish(relay, "b", EncodedVideoTrack(), EncodedAudioTrack()))
+        await wait_for(lambda: relay._participants["b"].publishing_reported == ["audio", "video"], 10)
+        await asyncio.sleep(0.2)
+        assert len(offers) == 1  # still waiting for the answer
+        client = RTCPeerConnection()
+        cleanup.append(client)
+        await client.setRemoteDescription(RTCSessionDescription(offers[0][0].sdp, "offer"))
+        await client.setLocalDescription(await client.createAnswer())
+        await relay.answer("sub", SessionDescription(client.localDescription.sdp, "answer"))
+        await wait_for(lambda: len(offers) == 2, 5)
+        await asyncio.sleep(0.2)
+        assert len(offers) == 2
+        assert {(t.publisher_id, t.kind) for t in offers[1][1]} == {("a", "video"), ("b", "video"), ("b", "audio")}
+        with pytest.raises(MediaError):  # an answer nobody asked for
+            await relay.answer("sub", SessionDescription(client.localDescription.sdp, "answer"))
+    finally:
+        await relay.close()
+
+
+async def test_publisher_renegotiation_adds_and_removes_tracks(relay, cleanup):
+    events = Events()
+    await relay.join("room", "pub", events)
+    pc = RTCPeerConnection()
+    cleanup.append(pc)
+
+    async def renegotiate():
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await relay.publish("pub", SessionDescription(pc.localDescription.sdp, "offer"))
+        await pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
+
+    pc.addTransceiver(EncodedAudioTrack(), direction="sendonly")
+    await renegotiate()
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "audio")) > 5, 10)
+    video_transceiver = pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
+    await renegotiate()
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
+    assert ("pub", ["audio", "video"]) in events.publishing_calls
+    video_transceiver.direction = "inactive"  # the client stops sending video
+    await renegotiate()
+    await wait_for(lambda: {t.kind for t in sub.tracks} == {"audio"}, 10)
+    await wait_for(lambda: events.publishing_calls[-1] == ("pub", ["audio"]), 5)
+
+
+async def test_publish_connection_closed_without_leave(relay, cleanup):
+    """A publisher whose connection goes away (here: closed by the client)
+    has its tracks removed at subscribers, without a leave()."""
+    events = Events()
+    await relay.join("room", "pub", events)
+    pc = await publish(relay, "pub", EncodedVideoTrack())
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
+    start = time.monotonic()
+    await pc.close()
+    await wait_for(lambda: not sub.tracks, 10)
+    assert time.monotonic() - start < 10
+    assert ("pub", "publish", "closed") in events.states
+
+
+async def test_errors_for_unknown_participant(relay):
+    with pytest.raises(MediaError):
+        await relay.publish("nobody", SessionDescription("v=0", "offer"))
+    events = Events()
+    await relay.join("room", "p", events)
+    with pytest.raises(MediaError):
+        await relay.publish("p", SessionDescription("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 97\r\n", "offer"))
+
+
+async def test_trickled_candidates_are_accepted_before_and_after_the_offer(relay, cleanup):
+    from media.interface import IceCandidate
+
+    events = Events()
+    await relay.join("room", "pub", events)
+    host = "candidate:1 1 udp 2130706431 192.0.2.99 40000 typ host"
+    # Before publishOffer: kept, not an error.
+    await relay.add_ice_candidate("pub", "publish", IceCandidate(host, "0", 0))
+    cleanup.append(await publish(relay, "pub", EncodedVideoTrack()))
+    await relay.add_ice_candidate("pub", "publish", IceCandidate(host.replace("40000", "40001"), "0", 0))
+    await relay.add_ice_candidate("pub", "publish", IceCandidate(None))
+    with pytest.raises(MediaError):
+        await relay.add_ice_candidate("pub", "publish", IceCandidate("candidate:nonsense", "0", 0))
+    await wait_for(lambda: relay._participants["pub"].publish_state == "connected", 10)
