@@ -18,6 +18,7 @@ async def hub(tmp_path):
     hub = HubProcess(tmp_path / "var").start()
     yield hub
     hub.stop()
+    print("---- hub log ----\n" + hub.log()[-20000:])  # shown by pytest when a test fails
 
 
 @pytest.fixture
@@ -58,7 +59,19 @@ class StationPage:
             ):
                 return stats
             await self.page.wait_for_timeout(200)
-        raise AssertionError(f"{self.code} did not receive from {publisher_ids}: {stats}")
+        raise AssertionError(f"{self.code} did not receive from {publisher_ids}: {stats}\n{await self.debug()}")
+
+    async def debug(self) -> str:
+        return await self.page.evaluate("""async () => {
+            const c = window.hubClient;
+            const out = {me: c.self && c.self.id, tx: [], inbound: [], log: (c.log || []).slice(-40)};
+            for (const t of c.subscribePc.getTransceivers())
+                out.tx.push([t.mid, t.direction, t.currentDirection, t.receiver.track.kind, t.receiver.track.readyState, t.receiver.track.muted]);
+            (await c.subscribePc.getStats()).forEach(r => {
+                if (r.type === 'inbound-rtp') out.inbound.push([r.mid, r.kind, r.packetsReceived, r.bytesReceived, r.framesDecoded]);
+            });
+            return JSON.stringify(out);
+        }""")
 
 
 async def open_station(browser, hub: HubProcess, code: str) -> StationPage:

@@ -1,0 +1,46 @@
+/**
+ * Entry point of the station page. Served by the hub at /join/{sessionId};
+ * the join token is in the fragment: /join/{sessionId}#token={token}.
+ *
+ * Query options: ?autojoin=1 (skip the pre-join screen with default devices),
+ * ?camera=0 / ?mic=0 (start with the camera / microphone off), ?lang=en|zh-CN,
+ * ?hub=URL (Socket.IO origin, defaults to the page's origin).
+ */
+import "./styles.css";
+import { HubClient } from "./client";
+import { mountApp } from "./ui/app";
+
+function readToken(): string | null {
+  const hash = window.location.hash.replace(/^#/, "");
+  const token = new URLSearchParams(hash).get("token");
+  return token && token.trim() ? token.trim() : null;
+}
+
+function readSessionId(): string | null {
+  const m = window.location.pathname.match(/\/join\/([^/?#]+)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+const query = new URLSearchParams(window.location.search);
+const flag = (name: string) => {
+  const v = query.get(name);
+  return v !== null && v !== "0" && v !== "false" && v !== "no";
+};
+const off = (name: string) => ["0", "false", "off", "no"].includes(query.get(name) ?? "");
+
+const client = new HubClient({
+  token: readToken(),
+  sessionId: readSessionId(),
+  hubUrl: query.get("hub") ?? undefined,
+});
+if (off("camera")) client.media.cameraOn = false;
+if (off("mic")) client.media.micOn = false;
+
+declare global {
+  interface Window {
+    hubClient: HubClient;
+  }
+}
+window.hubClient = client;
+
+mountApp(document.getElementById("app")!, client, { autojoin: flag("autojoin") });

@@ -1,0 +1,256 @@
+/**
+ * The two RTCPeerConnections of a participant (docs/protocol.md, "Transport"):
+ *  - PublishPeer: own camera and microphone to the hub; the client makes every offer.
+ *  - SubscribePeer: everyone else's media from the hub; the hub makes every offer and the
+ *    client answers; tracks are mapped to participants by transceiver mid via `tracks`.
+ */
+import type { IcePayload, PublishAnswer, SdpPayload, SubscribeOffer, TrackMapping } from "./protocol";
+import type { MediaKind } from "./media";
+
+export interface RemoteMedia {
+  audio?: MediaStreamTrack;
+  video?: MediaStreamTrack;
+}
+
+export interface RemoteStats {
+  videoFramesDecoded: number;
+  audioSamplesReceived: number;
+  audioBytes: number;
+  videoBytes: number;
+  frameWidth: number;
+  frameHeight: number;
+}
+
+function iceToPayload(c: RTCIceCandidate | null): IcePayload {
+  if (!c || !c.candidate) return { candidate: null };
+  return { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex };
+}
+
+/** Runs async jobs one after another. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(job, job);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+const VIDEO_MAX_BITRATE = 1_000_000;
+
+export class PublishPeer {
+  readonly pc: RTCPeerConnection;
+  private readonly queue = new SerialQueue();
+  private offerSent = false;
+  private pendingIce: IcePayload[] = [];
+  private closed = false;
+  /** Number of completed negotiations (for tests and diagnostics). */
+  negotiations = 0;
+
+  constructor(
+    iceServers: RTCIceServer[],
+    private readonly sendOffer: (offer: SdpPayload) => Promise<PublishAnswer>,
+    private readonly sendIce: (c: IcePayload) => void,
+  ) {
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc.onicecandidate = (ev) => {
+      const payload = iceToPayload(ev.candidate);
+      if (this.offerSent) this.sendIce(payload);
+      else this.pendingIce.push(payload);
+    };
+  }
+
+  sender(kind: MediaKind): RTCRtpSender | undefined {
+    return this.pc
+      .getTransceivers()
+      .find((t) => t.currentDirection !== "stopped" && (t.sender.track?.kind ?? t.receiver.track.kind) === kind)?.sender;
+  }
+
+  hasTrack(kind: MediaKind): boolean {
+    return !!this.sender(kind)?.track;
+  }
+
+  /** Add a track as a sendonly transceiver (call negotiate() afterwards). */
+  addTrack(track: MediaStreamTrack, stream: MediaStream): void {
+    const existing = this.sender(track.kind as MediaKind);
+    if (existing) {
+      void existing.replaceTrack(track);
+      return;
+    }
+    const tr = this.pc.addTransceiver(track, {
+      direction: "sendonly",
+      streams: [stream],
+      sendEncodings: track.kind === "video" ? [{ maxBitrate: VIDEO_MAX_BITRATE }] : undefined,
+    });
+    if (track.kind === "video") preferCodecs(tr, ["video/VP8", "video/H264"]);
+  }
+
+  async replaceTrack(kind: MediaKind, track: MediaStreamTrack | null): Promise<void> {
+    await this.sender(kind)?.replaceTrack(track);
+  }
+
+  /** Offer → `publishOffer` → answer. Serialized; safe to call repeatedly. */
+  negotiate(): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.closed) return;
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      const local = this.pc.localDescription ?? offer;
+      const answerP = this.sendOffer({ sdp: local.sdp ?? "", type: "offer" });
+      if (!this.offerSent) {
+        this.offerSent = true;
+        for (const c of this.pendingIce.splice(0)) this.sendIce(c);
+      }
+      const answer = await answerP;
+      if (this.closed) return;
+      await this.pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+      this.negotiations++;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pc.onicecandidate = null;
+    this.pc.onconnectionstatechange = null;
+    this.pc.close();
+  }
+}
+
+/** Put the preferred codecs first (keeping the rest), so the hub can forward without transcoding. */
+function preferCodecs(tr: RTCRtpTransceiver, mimeTypes: string[]): void {
+  try {
+    const caps = RTCRtpSender.getCapabilities?.("video");
+    if (!caps || typeof tr.setCodecPreferences !== "function") return;
+    const rank = (c: { mimeType: string }) => {
+      const i = mimeTypes.findIndex((m) => m.toLowerCase() === c.mimeType.toLowerCase());
+      return i === -1 ? mimeTypes.length : i;
+    };
+    const sorted = [...caps.codecs].sort((a, b) => rank(a) - rank(b));
+    tr.setCodecPreferences(sorted);
+  } catch {
+    /* keep the browser's default order */
+  }
+}
+
+export class SubscribePeer {
+  readonly pc: RTCPeerConnection;
+  private readonly queue = new SerialQueue();
+  private closed = false;
+  /** mid → which participant's media the transceiver carries (from the last offer). */
+  readonly midMap = new Map<string, TrackMapping>();
+  /** participant id → its remote tracks. */
+  remote = new Map<string, RemoteMedia>();
+  /** Number of offers answered (for tests and diagnostics). */
+  negotiations = 0;
+  onRemoteChange: (remote: Map<string, RemoteMedia>) => void = () => {};
+
+  constructor(
+    iceServers: RTCIceServer[],
+    private readonly sendAnswer: (answer: SdpPayload) => Promise<unknown>,
+    private readonly sendIce: (c: IcePayload) => void,
+  ) {
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc.onicecandidate = (ev) => this.sendIce(iceToPayload(ev.candidate));
+    this.pc.ontrack = () => this.reconcile();
+  }
+
+  /** Apply a `subscribeOffer`: set remote, answer, map tracks. Serialized. */
+  handleOffer(offer: SubscribeOffer): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.closed) return;
+      this.midMap.clear();
+      for (const m of offer.tracks ?? []) this.midMap.set(String(m.mid), m);
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      const local = this.pc.localDescription ?? answer;
+      // The answer is sent before the remote map is rebuilt so the hub is not kept waiting.
+      const sent = this.sendAnswer({ sdp: local.sdp ?? "", type: "answer" });
+      this.negotiations++;
+      this.reconcile();
+      await sent;
+    });
+  }
+
+  /** Rebuild participant → tracks from the transceivers and the mid table. */
+  reconcile(): void {
+    if (this.closed) return;
+    const next = new Map<string, RemoteMedia>();
+    for (const t of this.pc.getTransceivers()) {
+      if (t.mid == null) continue;
+      const m = this.midMap.get(t.mid);
+      if (!m) continue;
+      const track = t.receiver.track;
+      if (!track || track.readyState === "ended") continue;
+      const entry = next.get(m.participantId) ?? {};
+      if (m.kind === "audio" || track.kind === "audio") entry.audio = track;
+      else entry.video = track;
+      next.set(m.participantId, entry);
+    }
+    let changed = next.size !== this.remote.size;
+    if (!changed) {
+      for (const [id, r] of next) {
+        const o = this.remote.get(id);
+        if (!o || o.audio !== r.audio || o.video !== r.video) {
+          changed = true;
+          break;
+        }
+      }
+    }
+    this.remote = next;
+    if (changed) this.onRemoteChange(next);
+  }
+
+  /** Inbound RTP counters per remote participant, mapped through the mid table. */
+  async stats(): Promise<Record<string, RemoteStats>> {
+    const out: Record<string, RemoteStats> = {};
+    const blank = (): RemoteStats => ({
+      videoFramesDecoded: 0,
+      audioSamplesReceived: 0,
+      audioBytes: 0,
+      videoBytes: 0,
+      frameWidth: 0,
+      frameHeight: 0,
+    });
+    for (const m of this.midMap.values()) out[m.participantId] ??= blank();
+    if (this.closed) return out;
+
+    // Fallback key: the receiver track id (inbound-rtp `trackIdentifier`).
+    const byTrackId = new Map<string, TrackMapping>();
+    for (const t of this.pc.getTransceivers()) {
+      const m = t.mid != null ? this.midMap.get(t.mid) : undefined;
+      if (m) byTrackId.set(t.receiver.track.id, m);
+    }
+    const report = await this.pc.getStats();
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type !== "inbound-rtp") return;
+      const mid = typeof s.mid === "string" ? s.mid : undefined;
+      const m =
+        (mid !== undefined ? this.midMap.get(mid) : undefined) ??
+        (typeof s.trackIdentifier === "string" ? byTrackId.get(s.trackIdentifier) : undefined);
+      if (!m) return;
+      const r = (out[m.participantId] ??= blank());
+      const num = (v: unknown) => (typeof v === "number" ? v : 0);
+      const kind = (s.kind ?? s.mediaType ?? m.kind) as string;
+      if (kind === "video") {
+        r.videoBytes += num(s.bytesReceived);
+        r.videoFramesDecoded += num(s.framesDecoded);
+        r.frameWidth = Math.max(r.frameWidth, num(s.frameWidth));
+        r.frameHeight = Math.max(r.frameHeight, num(s.frameHeight));
+      } else {
+        r.audioBytes += num(s.bytesReceived);
+        r.audioSamplesReceived += num(s.totalSamplesReceived);
+      }
+    });
+    return out;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pc.onicecandidate = null;
+    this.pc.ontrack = null;
+    this.pc.onconnectionstatechange = null;
+    this.pc.close();
+    this.remote = new Map();
+  }
+}

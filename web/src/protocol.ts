@@ -1,0 +1,163 @@
+/**
+ * Typed payloads of the hub's Socket.IO signaling protocol.
+ * Mirrors docs/protocol.md one to one; field names are camelCase as on the wire.
+ */
+
+export type Lang = "zh-CN" | "en";
+
+export type ErrorCode =
+  | "invalid_payload"
+  | "token_invalid"
+  | "token_expired"
+  | "session_not_found"
+  | "session_closed"
+  | "station_not_found"
+  | "not_joined"
+  | "media_error"
+  | "internal_error";
+
+/** The error object of `error` events and of failed acknowledgements. */
+export interface HubError {
+  code: ErrorCode | string;
+  message: string;
+  event?: string;
+}
+
+export type StationLevel = "general" | "branch" | "town" | "room" | string;
+
+export interface Station {
+  code: string;
+  name: string;
+  nameEn?: string;
+  level: StationLevel;
+}
+
+export type PeerConnectionStateName =
+  | "new"
+  | "connecting"
+  | "connected"
+  | "disconnected"
+  | "failed"
+  | "closed";
+
+export interface Participant {
+  /** New for every join. */
+  id: string;
+  /** Stays the same across rejoins (the token's `sub`). */
+  identity: string;
+  role: string;
+  station: Station | null;
+  displayName: string;
+  /** What the participant says it has switched on. */
+  media: { camera: boolean; mic: boolean };
+  /** What the relay actually receives. */
+  publishing: Array<"audio" | "video">;
+  /** The relay's view of the participant's publish connection. */
+  connection: PeerConnectionStateName | string;
+}
+
+export interface SessionInfo {
+  id: string;
+  title: string;
+  titleEn?: string;
+}
+
+/* ---------- client → server ---------- */
+
+export interface JoinRequest {
+  token: string;
+  lang: Lang;
+}
+
+export interface SdpPayload {
+  sdp: string;
+  type: "offer" | "answer";
+}
+
+export interface IcePayload {
+  candidate: string | null;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export interface MediaStatePayload {
+  camera: boolean;
+  mic: boolean;
+}
+
+/* ---------- results (acknowledgements) ---------- */
+
+export type Ack<T extends object = Record<string, never>> =
+  | ({ ok: true } & T)
+  | { ok: false; error: HubError };
+
+export interface JoinResult {
+  self: Participant;
+  session: SessionInfo;
+  participants: Participant[];
+  iceServers: RTCIceServer[];
+}
+
+export interface PublishAnswer {
+  sdp: string;
+  type: "answer";
+}
+
+/* ---------- server → client ---------- */
+
+export interface TrackMapping {
+  mid: string;
+  participantId: string;
+  kind: "audio" | "video";
+}
+
+export interface SubscribeOffer {
+  sdp: string;
+  type: "offer";
+  tracks: TrackMapping[];
+}
+
+export type LeftReason = "left" | "disconnected" | "replaced" | "removed" | string;
+
+export interface ParticipantEvent {
+  participant: Participant;
+}
+
+export interface ParticipantLeft {
+  participantId: string;
+  reason: LeftReason;
+}
+
+export interface AudioLevels {
+  /** RFC 6464 −dBov: 0 loudest, 127 silence. */
+  levels: Record<string, number>;
+  speaking: string | null;
+}
+
+export interface Kicked {
+  reason: "replaced" | string;
+}
+
+/** Events the hub sends (Socket.IO listen map). */
+export interface ServerToClientEvents {
+  subscribeOffer: (p: SubscribeOffer) => void;
+  participantJoined: (p: ParticipantEvent) => void;
+  participantUpdated: (p: ParticipantEvent) => void;
+  participantLeft: (p: ParticipantLeft) => void;
+  audioLevels: (p: AudioLevels) => void;
+  kicked: (p: Kicked) => void;
+  error: (p: HubError) => void;
+}
+
+/** Events the client sends, with the result type of their acknowledgement. */
+export interface ClientRequests {
+  join: { payload: JoinRequest; result: JoinResult };
+  publishOffer: { payload: SdpPayload; result: PublishAnswer };
+  publishIce: { payload: IcePayload; result: Record<string, never> };
+  subscribeAnswer: { payload: SdpPayload; result: Record<string, never> };
+  subscribeIce: { payload: IcePayload; result: Record<string, never> };
+  mediaState: { payload: MediaStatePayload; result: Record<string, never> };
+  leave: { payload: Record<string, never>; result: Record<string, never> };
+}
+
+export type ClientEventName = keyof ClientRequests;

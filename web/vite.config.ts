@@ -1,0 +1,26 @@
+import { defineConfig } from "vite";
+
+// The hub serves web/dist/ under /static/ and answers GET /join/{sessionId} with
+// web/dist/index.html, so every built asset is referenced as /static/assets/...
+//
+// `npm run dev` proxies the hub's Socket.IO endpoint to HUB_URL (default
+// http://127.0.0.1:8000) so the page can be developed against a running hub:
+// open http://localhost:5173/static/join/<sessionId>#token=... (any path works).
+const hub = process.env.HUB_URL ?? "http://127.0.0.1:8000";
+
+export default defineConfig({
+  base: "/static/",
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    sourcemap: true,
+    assetsInlineLimit: 8192,
+  },
+  server: {
+    proxy: {
+      "/socket.io": { target: hub, ws: true, changeOrigin: true },
+    },
+  },
+  appType: "spa",
+});
