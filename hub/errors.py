@@ -76,3 +76,88 @@ class MediaError(HubError):
     code = "media_error"
     status = 400
     messages = {"zh-CN": "媒体协商失败", "en": "Media negotiation failed"}
+
+
+# --- scheduling, scope and accounts -------------------------------------------
+
+
+class RecurrenceInvalid(HubError):
+    code = "recurrence_invalid"
+    status = 400
+    messages = {"zh-CN": "重复规则无效", "en": "The recurrence rule is not valid"}
+
+
+class ScheduleInvalid(HubError):
+    code = "schedule_invalid"
+    status = 400
+    messages = {"zh-CN": "会话安排有误", "en": "The session plan is not valid"}
+
+
+class ScheduleConflict(HubError):
+    """A station would be in two overlapping sessions.  ``params``: ``station``,
+    ``other_id``, ``other_title``, ``start`` (the other session's occurrence)."""
+
+    code = "schedule_conflict"
+    status = 409
+    messages = {
+        "zh-CN": "联络站 {station} 在 {start} 已参加会话《{other_title}》（编号 {other_id}）",
+        "en": "Station {station} is already in session \u201c{other_title}\u201d (#{other_id}) at {start}",
+    }
+
+
+class OccurrenceNotFound(HubError):
+    code = "occurrence_not_found"
+    status = 404
+    messages = {"zh-CN": "该场次不存在", "en": "The session has no such occurrence"}
+
+
+class TransitionRefused(HubError):
+    code = "transition_refused"
+    status = 409
+    messages = {"zh-CN": "会话当前状态不允许此操作", "en": "The session's state does not allow this"}
+
+
+class StaleVersion(HubError):
+    code = "stale_version"
+    status = 409
+    messages = {
+        "zh-CN": "会话已被他人修改，请刷新后重试",
+        "en": "Someone else changed the session; reload and try again",
+    }
+
+
+class Forbidden(HubError):
+    code = "forbidden"
+    status = 403
+    messages = {"zh-CN": "无权执行此操作", "en": "You may not do this"}
+
+
+class LoginFailed(HubError):
+    code = "login_failed"
+    status = 401
+    messages = {"zh-CN": "用户名或密码错误", "en": "Wrong user name or password"}
+
+
+class LoginThrottled(HubError):
+    """Too many failed logins.  ``params``: ``seconds`` until the next try."""
+
+    code = "login_throttled"
+    status = 429
+    messages = {
+        "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "Too many failed logins; try again in {seconds} seconds",
+    }
+
+
+class LoginRequired(HubError):
+    code = "login_required"
+    status = 401
+    messages = {"zh-CN": "登录已失效，请重新登录", "en": "Your login has expired; log in again"}
+
+
+class NotFound(HubError):
+    """A stored record is missing.  ``params``: ``what`` and ``id``."""
+
+    code = "not_found"
+    status = 404
+    messages = {"zh-CN": "记录不存在（{what} {id}）", "en": "No such record ({what} {id})"}

@@ -32,6 +32,15 @@ def test_media_interface_imports_nothing_of_the_project():
 
 def test_domain_rules_import_no_web_or_database_code():
     forbidden = {"aiohttp", "socketio", "sqlmodel", "sqlalchemy", "redis", "aiortc", "av"}
-    for module in ("hub/matrix.py", "hub/tokens.py", "signaling/speaker.py", "signaling/live.py", "scheduler/sessions.py"):
+    for module in (
+        "hub/matrix.py", "hub/tokens.py", "hub/scope.py",
+        "signaling/speaker.py", "signaling/live.py",
+        "scheduler/sessions.py", "scheduler/recurrence.py", "scheduler/conflicts.py", "scheduler/lifecycle.py",
+    ):
         names = imported_packages(module.split("/")[0])[module]
         assert not names & forbidden, (module, names & forbidden)
+
+
+def test_storage_knows_nothing_of_the_web_or_media():
+    for path, names in imported_packages("store").items():
+        assert not names & {"aiohttp", "socketio", "signaling", "media", "aiortc"}, path

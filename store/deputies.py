@@ -1,0 +1,78 @@
+"""Deputies: the four levels of congress deputies (provincial, Jiaxing,
+Haining, town) and the street residents' representatives (``street_rep``,
+not congress deputies, managed alongside: "4+1").  Each belongs to a station
+and a deputy group.  Managing them is scoped like scheduling and audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Session
+
+from hub.errors import InvalidPayload, NotFound, StationNotFound
+from hub.matrix import Matrix
+from hub.scope import Actor, Do, StationTarget, require
+from store.audit import record
+from store.models import DEPUTY_LEVELS, Deputy, Station
+
+
+def deputy_snapshot(deputy: Deputy) -> dict:
+    return {
+        "id": deputy.id,
+        "name": deputy.name,
+        "level": deputy.level,
+        "station": deputy.station_code,
+        "group": deputy.deputy_group,
+        "active": deputy.active,
+    }
+
+
+def create_deputy(
+    db: Session,
+    actor: Actor,
+    matrix: Matrix,
+    name: str,
+    level: str,
+    station: str,
+    group: str = "",
+    now: Optional[datetime] = None,
+) -> Deputy:
+    try:
+        if station not in matrix or db.get(Station, station) is None:
+            raise StationNotFound(station)
+        require(actor, Do.MANAGE_DEPUTIES, StationTarget(station), matrix)
+        if level not in DEPUTY_LEVELS:
+            raise InvalidPayload(f"level must be one of {', '.join(DEPUTY_LEVELS)}")
+        if not name.strip():
+            raise InvalidPayload("a name is required")
+        deputy = Deputy(name=name.strip(), level=level, station_code=station, deputy_group=group)
+        if now is not None:
+            deputy.created_at = now
+        db.add(deputy)
+        db.flush()
+        record(db, actor, "deputy.create", "deputy", deputy.id, None, deputy_snapshot(deputy), now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    db.refresh(deputy)
+    return deputy
+
+
+def deactivate_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, now: Optional[datetime] = None) -> Deputy:
+    try:
+        deputy = db.get(Deputy, deputy_id)
+        if deputy is None:
+            raise NotFound(what="deputy", id=deputy_id)
+        require(actor, Do.MANAGE_DEPUTIES, StationTarget(deputy.station_code), matrix)
+        before = deputy_snapshot(deputy)
+        deputy.active = False
+        db.add(deputy)
+        record(db, actor, "deputy.deactivate", "deputy", deputy.id, before, deputy_snapshot(deputy), now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    db.refresh(deputy)
+    return deputy
