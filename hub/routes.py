@@ -22,11 +22,12 @@ def setup(app: web.Application, web_dist: Path) -> None:
     async def healthz(request: web.Request) -> web.Response:
         from hub.app import SIGNALING_KEY
 
-        presence = request.app[SIGNALING_KEY].presence
+        signaling = request.app[SIGNALING_KEY]
         return web.json_response(
             {
                 "status": "ok",
-                "rooms": {rid: len(room) for rid, room in presence.rooms.items()},
+                "rooms": {rid: len(room) for rid, room in signaling.presence.rooms.items()},
+                "media": await signaling.media.metrics(),
             }
         )
 

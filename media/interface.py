@@ -125,5 +125,9 @@ class MediaPlane(Protocol):
     async def stats(self, room_id: Optional[str] = None) -> list[ParticipantStats]:
         """Relay-side statistics of every participant (of one room)."""
 
+    async def metrics(self) -> dict[str, float]:
+        """Process-wide counters of the media plane, flat names to numbers
+        (``participants``, ``codecs_created``, …), for health and monitoring."""
+
     async def close(self) -> None:
         """Close everything (hub shutdown)."""

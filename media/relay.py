@@ -328,6 +328,24 @@ class Relay:
             result.append(s)
         return result
 
+    async def metrics(self) -> dict[str, float]:
+        census = passthrough.codec_census()
+        participants = list(self._participants.values())
+        return {
+            "participants": len(participants),
+            "rooms": len({p.room_id for p in participants}),
+            "published_tracks": sum(
+                1 for p in participants for t in p.published.values() if t.live and t.active
+            ),
+            "forwarded_tracks": sum(
+                1 for p in participants for slot in p.slots if slot.source is not None
+            ),
+            "frames_forwarded": sum(slot.track.frames_forwarded for p in participants for slot in p.slots),
+            "frames_dropped": sum(slot.track.frames_dropped for p in participants for slot in p.slots),
+            "codecs_created": sum(census.values()),
+            **{f"codecs_created_{name}": count for name, count in census.items()},
+        }
+
     async def close(self) -> None:
         # Everyone goes: nobody needs a renegotiation for the others leaving.
         for p in self._participants.values():

@@ -57,5 +57,8 @@ class FakeMedia:
             if room_id is None or rid == room_id
         ]
 
+    async def metrics(self):
+        return {"participants": len(self.rooms), "codecs_created": 0}
+
     async def close(self):
         self.calls.append(("close",))

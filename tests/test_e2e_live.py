@@ -134,6 +134,11 @@ async def test_three_stations_see_and_hear_each_other_leave_rejoin_and_late_join
     assert set(first_frame) == {ids[0], rejoined, ids[2]}, first_frame
     assert max(first_frame.values()) < 1000, first_frame
 
+    # the relay forwarded all of it without creating a single decoder or encoder
+    media = hub.health()["media"]
+    assert media["frames_forwarded"] > 500
+    assert media["codecs_created"] == 0, media
+
 
 async def test_closed_station_disappears_from_the_others(hub, browser):
     a = await open_station(browser, hub, "xiashi")
