@@ -13,11 +13,17 @@ from typing import Any, Optional
 import socketio
 from aiohttp import web
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
 from hub import tokens
 from hub.config import PROJECT_DIR, Config
 from media.interface import MediaPlane
-from scheduler.sessions import LinkedSession, SessionDirectory
+from scheduler.loop import LifecycleLoop
 from signaling.server import SignalingServer
+from store import db as store_db
+from store.directory import SessionDirectory, ensure_demo_session
+from store.sessions import SessionRepo
 
 logger = logging.getLogger("hub")
 
@@ -25,27 +31,33 @@ WEB_DIST = PROJECT_DIR / "web" / "dist"
 
 CONFIG_KEY = web.AppKey("config", Config)
 SIGNALING_KEY = web.AppKey("signaling", SignalingServer)
-SESSIONS_KEY = web.AppKey("sessions", SessionDirectory)
+ENGINE_KEY = web.AppKey("engine", Engine)
+SCHEDULER_KEY = web.AppKey("scheduler", LifecycleLoop)
 
 
 def secret_key(config: Config) -> bytes:
     return tokens.load_or_create_secret(config.var_dir / "secret.key")
 
 
-def make_sessions(config: Config) -> SessionDirectory:
-    directory = SessionDirectory()
-    demo = config.settings.demo_session
-    if demo.enabled:
-        directory.add(
-            LinkedSession(
-                id=demo.id,
-                title=demo.title,
-                title_en=demo.title_en,
-                stations=frozenset(s.code for s in config.matrix.stations()),
-                status="live",
-            )
-        )
-    return directory
+def make_engine(config: Config) -> Engine:
+    if config.database_url.startswith("sqlite:///"):
+        config.var_dir.mkdir(parents=True, exist_ok=True)
+    return store_db.make_engine(config.database_url)
+
+
+def prepare_database(config: Config, engine: Engine) -> None:
+    """Bring the schema to the newest release (``alembic upgrade head``),
+    mirror the configured matrix into it, and keep the demo session."""
+    store_db.upgrade(engine)
+    with Session(engine) as db:
+        store_db.sync_stations(db, config.matrix)
+        demo = config.settings.demo_session
+        if demo.enabled:
+            ensure_demo_session(db, config.matrix, demo.id, demo.title, demo.title_en)
+
+
+def make_repo(config: Config) -> SessionRepo:
+    return SessionRepo(config.matrix, lobby_minutes=config.settings.scheduler.lobby_minutes)
 
 
 def make_media_plane(config: Config) -> MediaPlane:
@@ -84,30 +96,44 @@ def join_url(config: Config, session_id: str, station_code: str, secret: bytes) 
 
 
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
+    """The whole hub.  The database is prepared before the app is returned,
+    so a hub that answers is a hub whose schema is current."""
     app = web.Application()
     sio = make_socketio(config)
     sio.attach(app)
     media = media or make_media_plane(config)
-    sessions = make_sessions(config)
+    engine = make_engine(config)
+    prepare_database(config, engine)
+    repo = make_repo(config)
     ice_servers: list[dict[str, Any]] = [
         i.model_dump(exclude_none=True) for i in config.settings.ice_servers
     ]
     signaling = SignalingServer(
-        sio, media, sessions, config.matrix, secret_key(config), ice_servers
+        sio, media, SessionDirectory(engine), config.matrix, secret_key(config), ice_servers
+    )
+    scheduler = LifecycleLoop(
+        engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds
     )
     app[CONFIG_KEY] = config
     app[SIGNALING_KEY] = signaling
-    app[SESSIONS_KEY] = sessions
+    app[ENGINE_KEY] = engine
+    app[SCHEDULER_KEY] = scheduler
 
     async def on_startup(app: web.Application) -> None:
         await signaling.start()
+        scheduler.start()
 
     async def on_shutdown(app: web.Application) -> None:
+        await scheduler.stop()
         await signaling.stop()
         await media.close()
 
+    async def on_cleanup(app: web.Application) -> None:
+        engine.dispose()
+
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
 
     from hub import routes
 

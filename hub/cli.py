@@ -1,7 +1,9 @@
-"""``liaison-hub``: start the hub and make join links.
+"""``liaison-hub``: start the hub, make join links, manage the database and accounts.
 
     liaison-hub serve [--host H] [--port P]
     liaison-hub link SESSION STATION
+    liaison-hub db upgrade
+    liaison-hub account create USERNAME --role ROLE [--station CODE] [--password-stdin]
 """
 
 from __future__ import annotations
@@ -30,6 +32,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     link.add_argument("session", help="session id, e.g. demo")
     link.add_argument("station", help="station code, e.g. xucun")
 
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: migrate to the newest schema")
+
+    account = commands.add_parser("account", help="accounts")
+    account_commands = account.add_subparsers(dest="account_command", required=True)
+    create = account_commands.add_parser("create", help="create an account (the first administrator, say)")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=["administrator", "dispatcher", "operator"])
+    create.add_argument("--station", help="the station a dispatcher or operator is scoped to")
+    create.add_argument("--name", default="", help="display name")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config_dir)
@@ -39,6 +55,10 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     if args.command == "serve":
         return _serve(config, args)
+    if args.command == "db":
+        return _db(config, args)
+    if args.command == "account":
+        return _account(config, args)
     return _link(config, args)
 
 
@@ -63,10 +83,22 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _link(config: Config, args: argparse.Namespace) -> int:
-    from hub.app import join_url, make_sessions, secret_key
+def _database(config: Config):
+    from hub.app import make_engine, prepare_database
 
-    session = make_sessions(config).get(args.session)
+    engine = make_engine(config)
+    prepare_database(config, engine)
+    return engine
+
+
+def _link(config: Config, args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from hub.app import join_url, secret_key
+    from store.directory import session_info
+
+    with Session(_database(config)) as db:
+        session = session_info(db, args.session)
     if session is None:
         print(f"liaison-hub: no session {args.session!r}", file=sys.stderr)
         return 2
@@ -77,6 +109,48 @@ def _link(config: Config, args: argparse.Namespace) -> int:
         print(f"liaison-hub: station {args.station!r} is not in session {args.session!r}", file=sys.stderr)
         return 2
     print(join_url(config, session.id, args.station, secret_key(config)))
+    return 0
+
+
+def _db(config: Config, args: argparse.Namespace) -> int:
+    from store import db as store_db
+
+    engine = _database(config)
+    print(f"database at revision {store_db.current_revision(engine)}")
+    return 0
+
+
+def _account(config: Config, args: argparse.Namespace) -> int:
+    import getpass
+
+    from sqlmodel import Session
+
+    from hub.errors import HubError
+    from store.accounts import create_account
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("liaison-hub: the passwords differ", file=sys.stderr)
+            return 2
+    if len(password) < 8:
+        print("liaison-hub: a password has at least 8 characters", file=sys.stderr)
+        return 2
+    try:
+        with Session(_database(config)) as db:
+            account = create_account(
+                db, None, config.matrix, args.username, password, args.role,
+                station=args.station, display_name=args.name,
+            )
+    except HubError as exc:
+        print(f"liaison-hub: {exc.message('en')}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a duplicate user name, say
+        print(f"liaison-hub: cannot create the account: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {account.role} {account.username}" + (f" for {account.station_code}" if account.station_code else ""))
     return 0
 
 

@@ -50,6 +50,11 @@ class SignalingSettings(_Strict):
     ping_timeout: float = Field(default=5, gt=0, le=60)
 
 
+class SchedulerSettings(_Strict):
+    lobby_minutes: float = Field(default=15, ge=0, le=24 * 60)
+    tick_seconds: float = Field(default=5, gt=0, le=300)
+
+
 class DemoSession(_Strict):
     enabled: bool = True
     id: str = Field(default="demo", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -69,6 +74,7 @@ class HubSettings(_Strict):
     ice_servers: list[IceServer] = []
     media: MediaSettings = MediaSettings()
     signaling: SignalingSettings = SignalingSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     demo_session: DemoSession = DemoSession()
 
     @field_validator("base_url")

@@ -66,6 +66,12 @@ class StationNotFound(HubError):
     messages = {"zh-CN": "联络站不存在", "en": "The station does not exist"}
 
 
+class NotInvited(HubError):
+    code = "not_invited"
+    status = 403
+    messages = {"zh-CN": "没有参加此会话的邀请", "en": "You are not invited to this session"}
+
+
 class NotJoined(HubError):
     code = "not_joined"
     status = 409

@@ -1,44 +1,34 @@
-"""Linked sessions (联动会话) known to the hub.
+"""What the live core needs to know of a linked session: pure data, no I/O.
 
-For now a directory held in memory and seeded from configuration with the
-``demo`` session (every station of the matrix, always open).  Scheduling,
-recurrence and storage in the database build on this model.
+The sessions themselves are stored and scheduled by ``store.sessions``; the
+live core asks a directory (``store.directory``) for a :class:`SessionInfo`
+when a station joins.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 STATUSES = ("scheduled", "lobby", "live", "ended", "cancelled")
 JOINABLE = ("lobby", "live")
 
 
 @dataclass(frozen=True)
-class LinkedSession:
+class SessionInfo:
+    """``id`` is the public key of the session (its code, e.g. ``demo``, or
+    its number) and names its live room."""
+
     id: str
+    number: int
     title: str
     title_en: str
     stations: frozenset[str]
     status: str = "live"
+    standing: bool = False
 
     @property
     def joinable(self) -> bool:
         return self.status in JOINABLE
 
     def title_for(self, lang: str) -> str:
-        return self.title_en if lang == "en" else self.title
-
-
-class SessionDirectory:
-    def __init__(self, sessions: Iterable[LinkedSession] = ()) -> None:
-        self._sessions = {s.id: s for s in sessions}
-
-    def get(self, session_id: str) -> Optional[LinkedSession]:
-        return self._sessions.get(session_id)
-
-    def add(self, session: LinkedSession) -> None:
-        self._sessions[session.id] = session
-
-    def all(self) -> list[LinkedSession]:
-        return list(self._sessions.values())
+        return self.title_en if lang == "en" and self.title_en else self.title

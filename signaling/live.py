@@ -26,6 +26,7 @@ class Participant:
     role: str
     room_id: str
     station: Optional[Station]
+    name: Optional[str] = None  # a deputy's name; stations are named by the matrix
     lang: str = "zh-CN"
     camera: bool = False
     mic: bool = False
@@ -36,7 +37,7 @@ class Participant:
     def display_name(self) -> str:
         if self.station is not None:
             return self.station.display_name(self.lang)
-        return self.identity
+        return self.name or self.identity
 
     def to_public(self) -> dict[str, Any]:
         return {
@@ -44,7 +45,7 @@ class Participant:
             "identity": self.identity,
             "role": self.role,
             "station": self.station.to_public() if self.station else None,
-            "displayName": self.station.name if self.station else self.identity,
+            "displayName": self.station.name if self.station else (self.name or self.identity),
             "media": {"camera": self.camera, "mic": self.mic},
             "publishing": list(self.publishing),
             "connection": self.connection,

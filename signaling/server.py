@@ -11,7 +11,7 @@ import asyncio
 import functools
 import logging
 import time
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, Protocol
 
 import socketio
 
@@ -19,6 +19,7 @@ from hub import tokens
 from hub.errors import (
     HubError,
     MediaError,
+    NotInvited,
     NotJoined,
     SessionClosed,
     SessionNotFound,
@@ -26,7 +27,7 @@ from hub.errors import (
 )
 from hub.matrix import Matrix
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
-from scheduler.sessions import SessionDirectory
+from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.live import Participant, Presence, new_participant_id
 from signaling.speaker import ActiveSpeaker
@@ -38,12 +39,20 @@ AUDIO_LEVELS_INTERVAL = 0.25
 Handler = Callable[..., Awaitable[dict[str, Any]]]
 
 
+class SessionDirectory(Protocol):
+    """Where the live core looks sessions up (``store.directory``)."""
+
+    async def get(self, key: str) -> Optional[SessionInfo]: ...
+
+    async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]: ...
+
+
 class SignalingServer:
     def __init__(
         self,
         sio: socketio.AsyncServer,
         media: MediaPlane,
-        sessions: SessionDirectory,
+        sessions: "SessionDirectory",
         matrix: Matrix,
         secret: bytes,
         ice_servers: list[dict[str, Any]],
@@ -135,16 +144,24 @@ class SignalingServer:
 
     async def join(self, sid: str, current: Optional[Participant], payload: events.Join) -> dict:
         grant = tokens.verify(self.secret, payload.token)
-        session = self.sessions.get(grant.session_id)
+        session = await self.sessions.get(grant.session_id)
         if session is None:
             raise SessionNotFound()
         if not session.joinable:
             raise SessionClosed()
         station = None
-        if grant.station_code is not None:
-            station = self.matrix.get(grant.station_code)
-            if station is None or grant.station_code not in session.stations:
-                raise StationNotFound(grant.station_code)
+        name: Optional[str] = None
+        kind, _, value = grant.subject.partition(":")
+        if kind == "station":
+            station = self.matrix.get(value)
+            if station is None or value not in session.stations:
+                raise StationNotFound(value)
+        elif kind == "deputy" and value.isdigit():
+            name = await self.sessions.deputy_name(session, int(value))
+            if name is None:
+                raise NotInvited()
+        else:
+            raise NotInvited()
 
         async with self._lock(session.id):
             if current is not None:  # a second join on one socket: start over
@@ -165,6 +182,7 @@ class SignalingServer:
                 role=grant.role,
                 room_id=session.id,
                 station=station,
+                name=name,
                 lang=payload.lang,
             )
             others = [p.to_public() for p in room]
@@ -229,6 +247,21 @@ class SignalingServer:
         await self._remove(participant, "left", notify_self=False)
         await self.sio.leave_room(sid, participant.room_id)
         return {}
+
+    # --- scheduler events -------------------------------------------------
+
+    async def session_changed(self, session: SessionInfo) -> None:
+        """The scheduler moved a session: a session that ended or was cancelled
+        closes its live room for everyone."""
+        if session.joinable:
+            return
+        room = self.presence.rooms.get(session.id)
+        if room is None:
+            return
+        await self.sio.emit("sessionEnded", {"sessionId": session.id, "status": session.status}, room=session.id)
+        for participant in room:
+            await self._remove(participant, "ended", notify_self=False)
+            await self.sio.leave_room(participant.sid, session.id)
 
     # --- media plane events (MediaEvents) --------------------------------
 

@@ -201,3 +201,46 @@ def purge_login_data(db: Session, now: datetime, keep: timedelta = timedelta(day
     db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - keep))
     db.exec(delete(LoginToken).where(LoginToken.expires_at < now - keep))
     db.commit()
+
+
+# --- added for the REST API (api/) ----------------------------------------------
+
+
+def list_accounts(db: Session, actor: Actor, matrix: Matrix, include_inactive: bool = True) -> list[Account]:
+    """Every account, by user name: an administrator's view."""
+    require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
+    query = select(Account)
+    if not include_inactive:
+        query = query.where(Account.active == True)  # noqa: E712
+    return list(db.exec(query.order_by(Account.username)).all())
+
+
+def deactivate_account(
+    db: Session, actor: Actor, matrix: Matrix, account_id: int, now: Optional[datetime] = None
+) -> Account:
+    """Disable an account and revoke its open logins; audited.  An
+    administrator cannot disable its own account (nobody could undo it)."""
+    from hub.errors import Forbidden, NotFound
+
+    try:
+        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFound(what="account", id=account_id)
+        if actor.account_id is not None and actor.account_id == account.id:
+            raise Forbidden("an administrator cannot deactivate its own account")
+        before = account_snapshot(account)
+        account.active = False
+        db.add(account)
+        for token in db.exec(
+            select(LoginToken).where(LoginToken.account_id == account.id, LoginToken.revoked_at == None)  # noqa: E711
+        ).all():
+            token.revoked_at = now or token.created_at
+            db.add(token)
+        record(db, actor, "account.deactivate", "account", account.id, before, account_snapshot(account), now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    db.refresh(account)
+    return account

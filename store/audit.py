@@ -51,3 +51,60 @@ def entries(
     if target_id is not None:
         query = query.where(AuditEntry.target_id == str(target_id))
     return list(db.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all())
+
+
+# --- added for the REST API (api/) ----------------------------------------------
+
+
+def entries_in_scope(
+    db: Session,
+    stations: Optional[set[str]],
+    limit: int = 100,
+    before_id: Optional[int] = None,
+    action: Optional[str] = None,
+    target_type: Optional[str] = None,
+    target_id: Optional[str] = None,
+) -> list[AuditEntry]:
+    """Newest first.  ``stations`` ``None`` is everything (an administrator);
+    otherwise the entries about a session, deputy or account of one of
+    ``stations``, or made by an account of one of them."""
+    import sqlalchemy as sa
+
+    from store.models import Account, Deputy, SessionStation
+
+    query = select(AuditEntry)
+    if stations is not None:
+        codes = sorted(stations)
+        text = sa.String()
+        query = query.where(
+            sa.or_(
+                sa.and_(
+                    AuditEntry.target_type == "session",
+                    col(AuditEntry.target_id).in_(
+                        select(sa.cast(SessionStation.session_id, text)).where(col(SessionStation.station_code).in_(codes))
+                    ),
+                ),
+                sa.and_(
+                    AuditEntry.target_type == "deputy",
+                    col(AuditEntry.target_id).in_(
+                        select(sa.cast(Deputy.id, text)).where(col(Deputy.station_code).in_(codes))
+                    ),
+                ),
+                sa.and_(
+                    AuditEntry.target_type == "account",
+                    col(AuditEntry.target_id).in_(
+                        select(sa.cast(Account.id, text)).where(col(Account.station_code).in_(codes))
+                    ),
+                ),
+                col(AuditEntry.actor_id).in_(select(Account.id).where(col(Account.station_code).in_(codes))),
+            )
+        )
+    if before_id is not None:
+        query = query.where(col(AuditEntry.id) < before_id)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if target_type is not None:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id is not None:
+        query = query.where(AuditEntry.target_id == target_id)
+    return list(db.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all())

@@ -76,3 +76,33 @@ def deactivate_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int,
         raise
     db.refresh(deputy)
     return deputy
+
+
+# --- added for the REST API (api/) ----------------------------------------------
+
+
+def list_deputies(
+    db: Session,
+    actor: Actor,
+    matrix: Matrix,
+    station: Optional[str] = None,
+    include_inactive: bool = False,
+) -> list[Deputy]:
+    """The deputies an actor manages: everyone for an administrator, the
+    stations of its subtree for a dispatcher (``station`` narrows to one
+    station's subtree, which must lie in scope)."""
+    from sqlmodel import col, select
+
+    scope = station or actor.station
+    if scope is not None:
+        if scope not in matrix:
+            raise StationNotFound(scope)
+        require(actor, Do.MANAGE_DEPUTIES, StationTarget(scope), matrix)
+    else:
+        require(actor, Do.MANAGE_DEPUTIES, StationTarget(matrix.roots[0].code), matrix)
+    query = select(Deputy)
+    if scope is not None:
+        query = query.where(col(Deputy.station_code).in_([s.code for s in matrix.subtree(scope)]))
+    if not include_inactive:
+        query = query.where(Deputy.active == True)  # noqa: E712
+    return list(db.exec(query.order_by(Deputy.station_code, Deputy.name, Deputy.id)).all())

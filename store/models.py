@@ -168,6 +168,11 @@ class LinkedSession(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     rrule: Optional[str] = Field(default=None, max_length=500)
     status: str = Field(default="scheduled", max_length=16)
+    #: A public short name used in join links instead of the id (``demo``).
+    code: Optional[str] = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    #: A standing session (常设会话) is always open and books no stations: it
+    #: never conflicts with scheduled sessions (the embedded ``demo`` session).
+    standing: bool = False
     created_by: Optional[int] = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -229,6 +229,8 @@ class SessionRepo:
     def _session_state(self, view: SessionView, now: datetime) -> State:
         if view.row.status == State.CANCELLED.value:
             return State.CANCELLED
+        if view.row.standing:
+            return State.LIVE
         window_end = now + timedelta(minutes=self.lobby_minutes) + timedelta(seconds=1)
         current = expand(view.series, now, window_end)
         states = {self._state_of(view, o, now) for o in current}
@@ -294,6 +296,7 @@ class SessionRepo:
             .where(
                 col(SessionStation.station_code).in_(stations),
                 LinkedSession.status != State.CANCELLED.value,
+                LinkedSession.standing == False,  # noqa: E712  standing sessions book nothing
                 sa.or_(
                     col(LinkedSession.rrule).is_not(None),
                     sa.and_(LinkedSession.start_at < window_end, LinkedSession.end_at > window_start),
@@ -578,7 +581,8 @@ class SessionRepo:
             if state in lifecycle.FINAL:
                 raise TransitionRefused(f"the session is {state}")
             if expires_at is None:
-                end = last_end(view.series) if view.series.bounded else None
+                # A standing session has no last occurrence to expire with.
+                end = last_end(view.series) if view.series.bounded and not view.row.standing else None
                 expires_at = end if end is not None else now + self.invitation_ttl
             revoked = []
             for old in db.exec(
@@ -660,3 +664,103 @@ class SessionRepo:
                 )
             ).all()
         )
+
+
+# --- added for the REST API (api/) ----------------------------------------------
+
+
+def check_plan(
+    repo: SessionRepo,
+    db: Session,
+    actor: Actor,
+    plan: SessionPlan,
+    now: datetime,
+    session_id: Optional[int] = None,
+) -> list:
+    """A dry run of :meth:`SessionRepo.create` (or of ``update`` for
+    ``session_id``): the same validation and scope checks, raising the same
+    errors, but every conflict is returned (a list of
+    :class:`scheduler.conflicts.Conflict`, earliest first) instead of the
+    first raised.  Nothing is written."""
+    from scheduler.conflicts import find_conflicts, self_overlaps
+
+    try:
+        repo._check_text(plan)
+        stations = repo._stations_for(db, plan)
+        view = None
+        if session_id is not None:
+            view = repo.load(db, session_id)
+            require(actor, Do.SCHEDULE, view.target, repo.matrix)
+        require(actor, Do.SCHEDULE, SessionTarget(plan.chair, stations), repo.matrix)
+        rrule = normalize_rrule(plan.rrule) if plan.rrule else None
+        base = Series(plan.start, plan.end, rrule, plan.timezone)
+        if view is None or plan.start != view.row.start_at:
+            repo._require_not_past(plan.start, now)
+        kept = []
+        for e in view.exceptions if view is not None else ():
+            try:
+                find_occurrence(base, e.original_start)
+                kept.append(e)
+            except OccurrenceNotFound:
+                pass
+        series = with_exceptions(base, kept)
+        window_start = now
+        end = last_end(series) if series.bounded else None
+        window_end = end if end is not None else max(now, series.start) + repo.horizon
+        if window_end <= window_start:
+            return []
+        mine = tuple(expand(series, window_start, window_end))
+        clash = self_overlaps(mine)
+        if clash:
+            first, second = clash[0]
+            raise ScheduleInvalid(
+                f"occurrences of the session overlap each other: {first.start.isoformat()} "
+                f"and {second.start.isoformat()}"
+            )
+        proposed = Booking(session_id, plan.title, stations, mine)
+        return find_conflicts(proposed, repo._bookings(db, stations, window_start, window_end))
+    finally:
+        db.rollback()
+
+
+def invitations_of(db: Session, session_id: int) -> list[tuple[Invitation, Deputy]]:
+    """A session's invitations (revoked ones too), newest first, with their deputy."""
+    return list(
+        db.exec(
+            select(Invitation, Deputy)
+            .join(Deputy, col(Deputy.id) == col(Invitation.deputy_id))
+            .where(Invitation.session_id == session_id)
+            .order_by(col(Invitation.id).desc())
+        ).all()
+    )
+
+
+def session_ids(
+    db: Session,
+    window_start: datetime,
+    window_end: datetime,
+    stations: Optional[Iterable[str]] = None,
+    invited_deputy: Optional[int] = None,
+) -> list[int]:
+    """Ids of the sessions that may have an occurrence in the window (every
+    series and standing session is a candidate; one-off sessions must
+    overlap), optionally only those with one of ``stations`` or to which
+    ``invited_deputy`` is invited.  Callers check scope and expand."""
+    query = select(LinkedSession.id).where(
+        sa.or_(
+            col(LinkedSession.rrule).is_not(None),
+            LinkedSession.standing == True,  # noqa: E712
+            sa.and_(LinkedSession.start_at < window_end, LinkedSession.end_at > window_start),
+        )
+    )
+    if stations is not None:
+        query = query.where(
+            col(LinkedSession.id).in_(
+                select(SessionStation.session_id).where(col(SessionStation.station_code).in_(sorted(set(stations))))
+            )
+        )
+    if invited_deputy is not None:
+        query = query.where(
+            col(LinkedSession.id).in_(select(Invitation.session_id).where(Invitation.deputy_id == invited_deputy))
+        )
+    return list(db.exec(query.order_by(LinkedSession.start_at, LinkedSession.id)).all())

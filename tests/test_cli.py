@@ -68,3 +68,28 @@ def test_serve_starts_with_the_demo_session(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_db_upgrade_and_first_administrator(tmp_path, capsys, monkeypatch):
+    import io
+
+    from sqlmodel import Session, select
+
+    from hub.config import load_config
+    from store import db as store_db
+    from store.models import Account
+
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    assert main(["db", "upgrade"]) == 0
+    assert f"revision {store_db.head_revision()}" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["account", "create", "admin", "--role", "administrator", "--password-stdin"]) == 0
+    assert "created administrator admin" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("another-password\n"))
+    assert main(["account", "create", "hn", "--role", "dispatcher", "--station", "atlantis", "--password-stdin"]) == 2
+    assert "atlantis" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["account", "create", "x", "--role", "operator", "--station", "xucun", "--password-stdin"]) == 2
+    config = load_config()
+    with Session(store_db.make_engine(config.database_url)) as db:
+        assert [a.username for a in db.exec(select(Account)).all()] == ["admin"]

@@ -11,7 +11,7 @@ import socketio
 from aiohttp import web
 
 from hub import tokens
-from hub.app import create_app, secret_key
+from hub.app import ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, create_app, make_repo, secret_key
 from tests.fake_media import FakeMedia
 
 
@@ -79,6 +79,12 @@ async def hub(request, config):
 
         def __init__(self):
             self.media = media
+            self.app = app
+            self.engine = app[ENGINE_KEY]
+            self.config = config
+
+        def deputy_token(self, deputy_id, session="demo", ttl=3600):
+            return tokens.sign(secret, session, f"deputy:{deputy_id}", "deputy", ttl)
 
         def token(self, station="xucun", session="demo", ttl=3600, **kw):
             return tokens.sign(secret, session, f"station:{station}", "station", ttl, **kw)
@@ -265,3 +271,74 @@ async def test_station_that_stops_answering_is_removed(config):
     finally:
         await watcher.sio.disconnect()
         await runner.cleanup()
+
+
+def _session(hub, start, end, stations=("xucun", "changan")):
+    from sqlmodel import Session as DB
+    from hub.scope import Actor, Role
+    from store.sessions import SessionPlan
+    from datetime import datetime, timezone
+    with DB(hub.engine) as db:
+        row = make_repo(hub.config).create(
+            db, Actor(role=Role.ADMINISTRATOR),
+            SessionPlan(title="许村、长安联动", chair="haining", stations=stations, start=start, end=end),
+            now=datetime.now(timezone.utc),
+        )
+        return row.id
+
+
+async def test_a_session_that_has_not_opened_cannot_be_joined(hub):
+    from datetime import datetime, timedelta, timezone
+    start = datetime.now(timezone.utc) + timedelta(days=2)
+    number = _session(hub, start, start + timedelta(hours=1))
+    station = await hub.station()
+    reply = await station.call("join", {"token": hub.token("xucun", session=str(number))})
+    assert reply["error"]["code"] == "session_closed"
+    reply = await station.call("join", {"token": hub.token("yanguan", session="demo")})
+    assert reply["ok"]
+
+
+async def test_a_live_session_that_ends_closes_its_room(hub):
+    from datetime import datetime, timedelta, timezone
+    from sqlmodel import Session as DB
+    from store.models import LinkedSession
+    now = datetime.now(timezone.utc)
+    number = _session(hub, now + timedelta(seconds=2), now + timedelta(hours=1))
+    await hub.app[SCHEDULER_KEY].tick()  # lobby is open 15 minutes before
+    a = await hub.station()
+    assert (await a.call("join", {"token": hub.token("xucun", session=str(number))}))["ok"]
+    b = await hub.station()
+    assert (await b.call("join", {"token": hub.token("changan", session=str(number))}))["ok"]
+    assert (await b.call("join", {"token": hub.token("yanguan", session=str(number))}))["error"]["code"] == "station_not_found"
+    with DB(hub.engine) as db:  # the dispatcher ends it early
+        row = db.get(LinkedSession, number)
+        row.status = "ended"
+        db.add(row)
+        db.commit()
+    from store.directory import SessionDirectory
+    info = await SessionDirectory(hub.engine).get(str(number))
+    await hub.app[SIGNALING_KEY].session_changed(info)
+    ended = await a.wait_for("sessionEnded")
+    assert ended == {"sessionId": str(number), "status": "ended"}
+    assert hub.app[SIGNALING_KEY].presence.rooms == {}
+
+
+async def test_an_invited_deputy_joins_by_name_and_others_do_not(hub):
+    from datetime import datetime, timezone
+    from sqlmodel import Session as DB
+    from hub.scope import Actor, Role
+    from store.deputies import create_deputy
+    from store.directory import session_info
+    admin = Actor(role=Role.ADMINISTRATOR)
+    with DB(hub.engine) as db:
+        invited = create_deputy(db, admin, hub.config.matrix, "王建国", "haining", "xucun")
+        other = create_deputy(db, admin, hub.config.matrix, "李梅", "town", "changan")
+        demo = session_info(db, "demo")
+        make_repo(hub.config).invite(db, admin, demo.number, invited.id, datetime.now(timezone.utc))
+        invited_id, other_id = invited.id, other.id
+    phone = await hub.station()
+    reply = await phone.call("join", {"token": hub.deputy_token(invited_id)})
+    assert reply["ok"], reply
+    assert reply["ok"] and reply["self"]["displayName"] == "王建国" and reply["self"]["role"] == "deputy"
+    stranger = await hub.station()
+    assert (await stranger.call("join", {"token": hub.deputy_token(other_id)}))["error"]["code"] == "not_invited"

@@ -1,0 +1,115 @@
+"""The live core's view of stored sessions: looks a session up by its public
+key (code such as ``demo``, or number) and answers who may join it.
+
+Blocking database work runs in a worker thread: the event loop that calls
+this also forwards live media.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from hub.matrix import Matrix
+from scheduler import lifecycle
+from scheduler.sessions import SessionInfo
+from store.models import Deputy, Invitation, LinkedSession, SessionStation
+
+DEMO_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def public_key(row: LinkedSession) -> str:
+    return row.code or str(row.id)
+
+
+def _find(db: Session, key: str) -> Optional[LinkedSession]:
+    if key.isdigit():
+        return db.get(LinkedSession, int(key))
+    return db.exec(select(LinkedSession).where(LinkedSession.code == key)).first()
+
+
+def session_info(db: Session, key: str) -> Optional[SessionInfo]:
+    row = _find(db, key)
+    if row is None:
+        return None
+    stations = frozenset(
+        db.exec(select(SessionStation.station_code).where(SessionStation.session_id == row.id)).all()
+    )
+    assert row.id is not None
+    return SessionInfo(
+        id=public_key(row),
+        number=row.id,
+        title=row.title,
+        title_en=row.title_en,
+        stations=stations,
+        status=row.status,
+        standing=row.standing,
+    )
+
+
+def deputy_may_join(db: Session, session_number: int, deputy_id: int, now: datetime) -> Optional[str]:
+    """The deputy's name if an unrevoked, unexpired invitation admits it."""
+    invitation = db.exec(
+        select(Invitation).where(
+            Invitation.session_id == session_number,
+            Invitation.deputy_id == deputy_id,
+            Invitation.revoked_at == None,  # noqa: E711
+            Invitation.expires_at > now,
+        )
+    ).first()
+    if invitation is None:
+        return None
+    deputy = db.get(Deputy, deputy_id)
+    return deputy.name if deputy is not None and deputy.active else None
+
+
+def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, title_en: str) -> LinkedSession:
+    """The embedded demo: a standing session (always open, booking no
+    station) holding every station of the matrix.  Idempotent; kept in step
+    with the matrix."""
+    row = db.exec(select(LinkedSession).where(LinkedSession.code == code)).first()
+    if row is None:
+        row = LinkedSession(
+            code=code,
+            title=title,
+            title_en=title_en,
+            agenda="",
+            chair_code=matrix.roots[0].code,
+            start_at=DEMO_START,
+            end_at=DEMO_START + timedelta(hours=1),
+            standing=True,
+            status=lifecycle.State.LIVE.value,
+        )
+        db.add(row)
+        db.flush()
+    have = set(db.exec(select(SessionStation.station_code).where(SessionStation.session_id == row.id)).all())
+    for station in matrix.stations():
+        if station.code not in have:
+            db.add(SessionStation(session_id=row.id, station_code=station.code))
+    db.commit()
+    db.refresh(row)
+    return row
+
+
+class SessionDirectory:
+    """Async façade over the database for the signaling server."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _run(self, fn, *args):
+        def call():
+            with Session(self.engine) as db:
+                return fn(db, *args)
+
+        return asyncio.to_thread(call)
+
+    async def get(self, key: str) -> Optional[SessionInfo]:
+        return await self._run(session_info, key)
+
+    async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]:
+        return await self._run(deputy_may_join, session.number, deputy_id, datetime.now(timezone.utc))
