@@ -151,3 +151,29 @@ async def test_closed_station_disappears_from_the_others(hub, browser):
         f"!Object.keys(window.hubClient.participants).includes('{b_id}')", timeout=10_000)
     assert time.monotonic() - started < 10
     assert hub.health()["rooms"] == {"demo": 1}
+
+
+async def test_h264_constrained_baseline_is_forwarded_as_it_is(hub, browser):
+    """A station whose browser prefers H264 is forwarded in H264 (constrained
+    baseline, packetization-mode 1) to the others, who decode it."""
+    pages = []
+    for code, option in (("dingqiao", "codec=h264"), ("yuanhua", "codec=h264")):
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(autojoin(hub.link("demo", code)).replace("?autojoin=1", f"?autojoin=1&{option}"))
+        station = StationPage(page, code)
+        await station.wait_live()
+        pages.append(station)
+    a, b = pages
+    b_id = await b.my_id()
+    await a.wait_receiving([b_id])
+    codecs = await a.page.evaluate("""async () => {
+        const out = [];
+        (await window.hubClient.subscribePc.getStats()).forEach(r => {
+            if (r.type === 'codec' && r.mimeType.startsWith('video/')) out.push([r.mimeType, r.sdpFmtpLine || '']);
+        });
+        return out;
+    }""")
+    assert codecs and all(m == "video/H264" for m, _ in codecs), codecs
+    assert all("packetization-mode=1" in f and "42e01f" in f for _, f in codecs), codecs
+    assert hub.health()["media"]["codecs_created"] == 0

@@ -4,11 +4,12 @@
  *
  * Query options: ?autojoin=1 (skip the pre-join screen with default devices),
  * ?camera=0 / ?mic=0 (start with the camera / microphone off), ?lang=en|zh-CN,
- * ?hub=URL (Socket.IO origin, defaults to the page's origin).
+ * ?hub=URL (Socket.IO origin, defaults to the page's origin), ?codec=h264 (offer H264 before VP8).
  */
 import "./styles.css";
 import { HubClient } from "./client";
 import { mountApp } from "./ui/app";
+import { videoCodecPreference } from "./peer";
 
 function readToken(): string | null {
   const hash = window.location.hash.replace(/^#/, "");
@@ -33,6 +34,7 @@ const client = new HubClient({
   sessionId: readSessionId(),
   hubUrl: query.get("hub") ?? undefined,
 });
+if (query.get("codec")?.toLowerCase() === "h264") videoCodecPreference.order = ["video/H264", "video/VP8"];
 if (off("camera")) client.media.cameraOn = false;
 if (off("mic")) client.media.micOn = false;
 

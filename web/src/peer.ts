@@ -82,7 +82,7 @@ export class PublishPeer {
       streams: [stream],
       sendEncodings: track.kind === "video" ? [{ maxBitrate: VIDEO_MAX_BITRATE }] : undefined,
     });
-    if (track.kind === "video") preferCodecs(tr, ["video/VP8", "video/H264"]);
+    if (track.kind === "video") preferCodecs(tr, videoCodecPreference.order);
   }
 
   async replaceTrack(kind: MediaKind, track: MediaStreamTrack | null): Promise<void> {
@@ -116,14 +116,25 @@ export class PublishPeer {
   }
 }
 
+/**
+ * The order in which the page offers video codecs. VP8 first by default; `?codec=h264`
+ * puts H264 first (constrained baseline, packetization-mode 1: what every browser decodes).
+ */
+export const videoCodecPreference = { order: ["video/VP8", "video/H264"] };
+
 /** Put the preferred codecs first (keeping the rest), so the hub can forward without transcoding. */
 function preferCodecs(tr: RTCRtpTransceiver, mimeTypes: string[]): void {
   try {
     const caps = RTCRtpSender.getCapabilities?.("video");
     if (!caps || typeof tr.setCodecPreferences !== "function") return;
-    const rank = (c: { mimeType: string }) => {
+    const rank = (c: { mimeType: string; sdpFmtpLine?: string }) => {
       const i = mimeTypes.findIndex((m) => m.toLowerCase() === c.mimeType.toLowerCase());
-      return i === -1 ? mimeTypes.length : i;
+      if (i === -1) return mimeTypes.length * 4;
+      const fmtp = c.sdpFmtpLine ?? "";
+      const h264Penalty = c.mimeType.toLowerCase() === "video/h264"
+        ? (fmtp.includes("packetization-mode=1") ? 0 : 2) + (fmtp.includes("profile-level-id=42e0") ? 0 : 1)
+        : 0;
+      return i * 4 + h264Penalty;
     };
     const sorted = [...caps.codecs].sort((a, b) => rank(a) - rank(b));
     tr.setCodecPreferences(sorted);
