@@ -284,6 +284,9 @@ class Relay:
             slot.track.stop()
         for pc in (p.publish_pc, p.subscribe_pc):
             if pc is not None:
+                if pc is p.publish_pc:
+                    for transceiver in pc.getTransceivers():
+                        passthrough.observe_rtp(transceiver.receiver, None)
                 await pc.close()
         for sub_id in affected:
             self._request_negotiation(sub_id)

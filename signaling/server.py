@@ -285,7 +285,18 @@ class SignalingServer:
 
     async def connection_state(self, participant_id: str, transport: str, state: str) -> None:
         participant = self.presence.by_id(participant_id)
-        if participant is None or transport != "publish" or participant.connection == state:
+        if participant is None:
+            return
+        if state in ("failed", "closed"):
+            # A media connection that failed cannot be mended in place (a new
+            # DTLS transport needs a new RTCPeerConnection): remove the
+            # participant and close its socket; the client reconnects and
+            # joins again with fresh connections.
+            logger.warning("%s: %s connection %s", participant.identity, transport, state)
+            await self._remove(participant, "disconnected", notify_self=False)
+            await self.sio.disconnect(participant.sid)
+            return
+        if transport != "publish" or participant.connection == state:
             return
         participant.connection = state
         await self._updated(participant)

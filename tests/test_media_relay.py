@@ -336,3 +336,26 @@ async def test_trickled_candidates_are_accepted_before_and_after_the_offer(relay
     with pytest.raises(MediaError):
         await relay.add_ice_candidate("pub", "publish", IceCandidate("candidate:nonsense", "0", 0))
     await wait_for(lambda: relay._participants["pub"].publish_state == "connected", 10)
+
+
+async def test_a_departed_publisher_is_freed(relay):
+    """Join/leave cycles must not grow the hub: once a publisher has left and
+    its client is gone, none of its connections stays alive."""
+    import gc
+    import weakref
+
+    events = Events()
+    await join_subscriber(relay, events, "room", "watcher")
+    await relay.subscribe("watcher", ["pub"])
+    gone = []
+    for _ in range(2):
+        await relay.join("room", "pub", events)
+        client = await publish(relay, "pub", EncodedVideoTrack(), EncodedAudioTrack())
+        await wait_for(lambda: relay._participants["pub"].publishing_reported == ["audio", "video"], 10)
+        gone.append(weakref.ref(relay._participants["pub"].publish_pc))
+        await relay.leave("pub")
+        await client.close()
+        del client
+    await asyncio.sleep(0.2)
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None]

@@ -342,3 +342,17 @@ async def test_an_invited_deputy_joins_by_name_and_others_do_not(hub):
     assert reply["ok"] and reply["self"]["displayName"] == "王建国" and reply["self"]["role"] == "deputy"
     stranger = await hub.station()
     assert (await stranger.call("join", {"token": hub.deputy_token(other_id)}))["error"]["code"] == "not_invited"
+
+
+async def test_a_failed_media_connection_makes_the_station_reconnect(hub):
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    events = hub.media.events[b.me["id"]]
+    await events.connection_state(b.me["id"], "subscribe", "failed")
+    left = await a.wait_for("participantLeft")
+    assert left == {"participantId": b.me["id"], "reason": "disconnected"}
+    deadline = time.monotonic() + 5
+    while b.sio.connected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not b.sio.connected  # the client reconnects and joins again
+    assert ("leave", b.me["id"]) in hub.media.calls
