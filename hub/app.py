@@ -135,6 +135,24 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
 
+    from api import ApiServices, create_api
+
+    app.add_subapp(
+        "/api",
+        create_api(
+            ApiServices(
+                engine=engine,
+                matrix=config.matrix,
+                repo=repo,
+                secret=signaling.secret,
+                base_url=config.base_url,
+                link_ttl_hours=config.settings.link_ttl_hours,
+                secure_cookie=config.base_url.startswith("https://"),
+                default_language=config.settings.default_language,
+            )
+        ),
+    )
+
     from hub import routes
 
     routes.setup(app, WEB_DIST)

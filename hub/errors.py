@@ -167,3 +167,27 @@ class NotFound(HubError):
     code = "not_found"
     status = 404
     messages = {"zh-CN": "记录不存在（{what} {id}）", "en": "No such record ({what} {id})"}
+
+
+class UsernameTaken(HubError):
+    code = "username_taken"
+    status = 409
+    messages = {"zh-CN": "用户名已被使用", "en": "The user name is already taken"}
+
+
+class MethodNotAllowed(HubError):
+    code = "method_not_allowed"
+    status = 405
+    messages = {"zh-CN": "不支持此请求方法", "en": "This method is not allowed here"}
+
+
+class PayloadTooLarge(HubError):
+    code = "payload_too_large"
+    status = 413
+    messages = {"zh-CN": "请求内容过大", "en": "The request body is too large"}
+
+
+class InvitationInactive(HubError):
+    code = "invitation_inactive"
+    status = 410
+    messages = {"zh-CN": "该邀请已撤销或已过期", "en": "The invitation was revoked or has expired"}

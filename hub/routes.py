@@ -9,15 +9,21 @@ from aiohttp import web
 
 
 def setup(app: web.Application, web_dist: Path) -> None:
-    index = web_dist / "index.html"
+    def serve(name: str):
+        path = web_dist / name
 
-    async def page(request: web.Request) -> web.StreamResponse:
-        if not index.exists():
-            return web.Response(
-                status=503,
-                text="The web assets are not built: run `make setup` (npm run build in web/).",
-            )
-        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+        async def page(request: web.Request) -> web.StreamResponse:
+            if not path.exists():
+                return web.Response(
+                    status=503,
+                    text="The web assets are not built: run `make setup` (npm run build in web/).",
+                )
+            return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+        return page
+
+    page = serve("index.html")
+    console = serve("console.html")
 
     async def healthz(request: web.Request) -> web.Response:
         from hub.app import SIGNALING_KEY
@@ -31,7 +37,11 @@ def setup(app: web.Application, web_dist: Path) -> None:
             }
         )
 
-    app.router.add_get("/", page)
+    async def root(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/console")
+
+    app.router.add_get("/", root)
+    app.router.add_get("/console", console)
     app.router.add_get("/join/{session_id}", page)
     app.router.add_get("/healthz", healthz)
     if (web_dist / "assets").is_dir() or web_dist.is_dir():

@@ -1,0 +1,104 @@
+"""Stations, accounts, deputies and the audit log."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlmodel import Session
+
+import sqlalchemy as sa
+
+from hub.errors import Forbidden, HubError, UsernameTaken
+from hub.scope import Actor, Do, Role, StationTarget, require
+from store import accounts, audit as audit_store, deputies
+
+from api import convert, schemas as s
+from api.framework import Call
+
+
+async def stations(call: Call) -> s.StationTree:
+    return s.StationTree(items=[convert.station(root) for root in call.services.matrix.roots])
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+
+
+async def list_accounts(call: Call) -> s.AccountList:
+    actor, matrix = call.require_actor(), call.services.matrix
+    rows = await call.services.db(lambda db: accounts.list_accounts(db, actor, matrix))
+    return s.AccountList(items=[convert.account(r) for r in rows])
+
+
+async def create_account(call: Call) -> s.AccountOut:
+    body: s.AccountIn = call.body
+    actor, matrix, now = call.require_actor(), call.services.matrix, call.now
+
+    def work(db: Session):
+        try:
+            return accounts.create_account(
+                db, actor, matrix, body.username, body.password, body.role, body.station, body.display_name, now=now
+            )
+        except sa.exc.IntegrityError:
+            db.rollback()
+            raise UsernameTaken(body.username.strip()) from None
+
+    return convert.account(await call.services.db(work))
+
+
+async def deactivate_account(call: Call) -> s.AccountOut:
+    actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    row = await call.services.db(lambda db: accounts.deactivate_account(db, actor, matrix, account_id, now))
+    return convert.account(row)
+
+
+# --- deputies --------------------------------------------------------------------------
+
+
+async def list_deputies(call: Call) -> s.DeputyList:
+    q: s.DeputyQuery = call.query
+    actor, matrix = call.require_actor(), call.services.matrix
+    rows = await call.services.db(
+        lambda db: deputies.list_deputies(db, actor, matrix, q.station, q.include_inactive)
+    )
+    return s.DeputyList(items=[convert.deputy(r) for r in rows])
+
+
+async def create_deputy(call: Call) -> s.DeputyOut:
+    body: s.DeputyIn = call.body
+    actor, matrix, now = call.require_actor(), call.services.matrix, call.now
+    row = await call.services.db(
+        lambda db: deputies.create_deputy(db, actor, matrix, body.name, body.level, body.station, body.group, now)
+    )
+    return convert.deputy(row)
+
+
+async def deactivate_deputy(call: Call) -> s.DeputyOut:
+    actor, matrix, now, deputy_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    row = await call.services.db(lambda db: deputies.deactivate_deputy(db, actor, matrix, deputy_id, now))
+    return convert.deputy(row)
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+def audit_scope(actor: Actor, matrix) -> Optional[set[str]]:
+    """The stations whose audit ``actor`` reads; ``None``: all of them."""
+    if actor.role is Role.ADMINISTRATOR:
+        return None
+    if actor.station is None:
+        raise Forbidden("only administrators and dispatchers read the audit log")
+    require(actor, Do.VIEW_AUDIT, StationTarget(actor.station), matrix)
+    return {st.code for st in matrix.subtree(actor.station)}
+
+
+async def audit(call: Call) -> s.AuditList:
+    q: s.AuditQuery = call.query
+    scope = audit_scope(call.require_actor(), call.services.matrix)
+    rows = await call.services.db(
+        lambda db: audit_store.entries_in_scope(
+            db, scope, q.limit, q.before_id, q.action, q.target_type, q.target_id
+        )
+    )
+    return s.AuditList(items=[convert.audit(r) for r in rows])

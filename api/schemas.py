@@ -1,0 +1,389 @@
+"""Request and response bodies of the REST API, as pydantic models.
+
+Requests forbid unknown fields; JSON names are camelCase.  The OpenAPI
+description (:mod:`api.openapi`) is generated from these models and the
+route table in :mod:`api.routes`, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from store.models import DEPUTY_LEVELS, ROLES, SESSION_STATUSES, STATION_LEVELS
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def _reasonable(value: datetime) -> datetime:
+    if not _EARLIEST <= value <= _LATEST:
+        raise ValueError("must lie between the years 2000 and 2100")
+    return value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+#: An instant, ISO 8601 with an offset (``2025-03-07T14:00:00+08:00``).
+Instant = Annotated[AwareDatetime, AfterValidator(_reasonable)]
+Text = Annotated[str, AfterValidator(_no_nul)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+StationCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
+Role = Literal["administrator", "dispatcher", "operator", "deputy"]
+DeputyLevel = Literal["provincial", "jiaxing", "haining", "town", "street_rep"]
+StationLevel = Literal["general", "branch", "town", "room"]
+Status = Literal["scheduled", "lobby", "live", "ended", "cancelled"]
+
+assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
+assert set(DeputyLevel.__args__) == set(DEPUTY_LEVELS)  # type: ignore[attr-defined]
+assert set(StationLevel.__args__) == set(STATION_LEVELS)  # type: ignore[attr-defined]
+assert set(Status.__args__) == set(SESSION_STATUSES)  # type: ignore[attr-defined]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class Input(BaseModel):
+    """A request body or parameter set: unknown fields are refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", populate_by_name=False)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class ErrorDetail(Model):
+    code: str = Field(description="stable machine-readable code, e.g. schedule_conflict")
+    message: str = Field(description="in the request's language (Accept-Language: zh-CN or en)")
+
+
+class ErrorBody(Model):
+    error: ErrorDetail
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+class IdPath(Input):
+    id: Id
+
+
+class InvitationPath(Input):
+    id: Id
+    invitation_id: Id = Field(alias="invitationId")
+
+
+class StationPath(Input):
+    code: StationCode
+
+
+class WindowQuery(Input):
+    from_: Optional[Instant] = Field(default=None, alias="from", description="window start (default: now)")
+    to: Optional[Instant] = Field(default=None, description="window end (default: 60 days after the start)")
+
+
+class SessionListQuery(WindowQuery):
+    station: Optional[StationCode] = Field(default=None, description="only sessions with this station")
+    status: Optional[Status] = Field(default=None, description="only sessions in this state now")
+
+
+class MySessionsQuery(Input):
+    days: int = Field(default=14, ge=1, le=366, description="how far ahead to look")
+
+
+class JoinLinkQuery(Input):
+    station: Optional[StationCode] = Field(
+        default=None, description="the station to join as (an operator: its own, the default)"
+    )
+
+
+class DeputyQuery(Input):
+    station: Optional[StationCode] = Field(default=None, description="only this station's subtree")
+    include_inactive: bool = Field(default=False, alias="includeInactive")
+
+
+class AuditQuery(Input):
+    limit: int = Field(default=100, ge=1, le=500)
+    before_id: Optional[Id] = Field(default=None, alias="beforeId", description="page: entries older than this id")
+    action: Optional[Annotated[Text, Field(max_length=64)]] = None
+    target_type: Optional[Annotated[Text, Field(max_length=32)]] = Field(default=None, alias="targetType")
+    target_id: Optional[Annotated[Text, Field(max_length=64)]] = Field(default=None, alias="targetId")
+
+
+class FeedQuery(Input):
+    key: Annotated[str, Field(min_length=1, max_length=128)] = Field(
+        description="the station's calendar feed key (GET /stations/{code}/calendar-link)"
+    )
+
+
+class SessionFeedQuery(Input):
+    station: Optional[StationCode] = Field(default=None, description="with key: the station whose feed key it is")
+    key: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default=None, description="a station's calendar feed key; without it a login is needed"
+    )
+
+
+# --- auth ---------------------------------------------------------------------------------
+
+
+class LoginIn(Input):
+    username: Annotated[Text, Field(min_length=1, max_length=64)]
+    password: Annotated[Text, Field(min_length=1, max_length=1024)]
+
+
+class AccountOut(Model):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    station: Optional[str]
+    deputy_id: Optional[int]
+    active: bool
+    created_at: datetime
+
+
+class LoginOut(Model):
+    token: str = Field(description="send as Authorization: Bearer <token>; also set as an HttpOnly cookie")
+    expires_at: datetime
+    account: AccountOut
+
+
+# --- stations ------------------------------------------------------------------------------
+
+
+class StationNode(Model):
+    code: str
+    name: str
+    name_en: str
+    level: StationLevel
+    kind: Optional[Literal["street", "town"]]
+    example: bool
+    children: list["StationNode"]
+
+
+class StationTree(Model):
+    items: list[StationNode]
+
+
+class CalendarLink(Model):
+    station: str
+    url: str = Field(description="subscribe to this address in a calendar program")
+    session_url_template: str = Field(description="one session's calendar: replace {id}")
+
+
+# --- accounts and deputies --------------------------------------------------------------------
+
+
+class AccountIn(Input):
+    username: Annotated[Text, Field(min_length=1, max_length=64)]
+    password: Annotated[Text, Field(min_length=8, max_length=1024)]
+    role: Role
+    station: Optional[StationCode] = None
+    display_name: Annotated[Text, Field(max_length=200)] = ""
+
+
+class AccountList(Model):
+    items: list[AccountOut]
+
+
+class DeputyIn(Input):
+    name: Annotated[Text, Field(min_length=1, max_length=100)]
+    level: DeputyLevel
+    station: StationCode
+    group: Annotated[Text, Field(max_length=200)] = Field(default="", description="deputy group 代表小组")
+
+
+class DeputyOut(Model):
+    id: int
+    name: str
+    level: DeputyLevel
+    station: str
+    group: str
+    active: bool
+    created_at: datetime
+
+
+class DeputyList(Model):
+    items: list[DeputyOut]
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+class PickIn(Input):
+    code: StationCode
+    subtree: bool = False
+    levels: Optional[list[StationLevel]] = Field(default=None, max_length=4)
+
+
+StationPick = Union[
+    Annotated[str, Field(max_length=66, pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*(/\*)?$")],
+    PickIn,
+]
+
+
+class SessionIn(Input):
+    title: Annotated[Text, Field(min_length=1, max_length=200)]
+    title_en: Annotated[Text, Field(max_length=200)] = ""
+    agenda: Annotated[Text, Field(max_length=20000)] = ""
+    chair: StationCode = Field(description="the chair station (always a participant)")
+    stations: list[StationPick] = Field(
+        min_length=1,
+        max_length=200,
+        description='picks: "xucun" one station, "haining/*" Haining and its subtree, '
+        "or {code, subtree, levels}",
+    )
+    start: Instant = Field(description="first occurrence's start")
+    end: Instant = Field(description="first occurrence's end")
+    rrule: Optional[Annotated[Text, Field(min_length=1, max_length=500)]] = Field(
+        default=None, description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU (repeats in Asia/Shanghai)"
+    )
+    timezone: Annotated[Text, Field(min_length=1, max_length=64)] = "Asia/Shanghai"
+
+
+class SessionUpdateIn(SessionIn):
+    version: Id = Field(description="the version the edit was made on; a stale one is refused (409)")
+
+
+class SessionCheckIn(SessionIn):
+    session_id: Optional[Id] = Field(default=None, description="when editing: the session being edited")
+
+
+class VersionIn(Input):
+    version: Optional[Id] = Field(default=None, description="optional optimistic-concurrency check")
+
+
+class OccurrenceIn(VersionIn):
+    original_start: Instant = Field(description="the occurrence's original start (its RECURRENCE-ID)")
+
+
+class MoveIn(OccurrenceIn):
+    start: Instant
+    end: Instant
+
+
+class ExceptionOut(Model):
+    original_start: datetime
+    cancelled: bool
+    moved_start: Optional[datetime]
+    moved_end: Optional[datetime]
+    ended_at: Optional[datetime]
+
+
+class OccurrenceOut(Model):
+    original_start: datetime
+    start: datetime
+    end: datetime
+    moved: bool
+    state: Status
+
+
+class OccurrenceList(Model):
+    items: list[OccurrenceOut]
+
+
+class SessionOut(Model):
+    id: int
+    code: Optional[str] = Field(description="public short name, if any (read-only)")
+    standing: bool = Field(description="always open, books no stations (read-only)")
+    title: str
+    title_en: str
+    agenda: str
+    chair: str
+    stations: list[str]
+    start: datetime
+    end: datetime
+    timezone: str
+    rrule: Optional[str]
+    status: Status = Field(description="stored status")
+    state: Status = Field(description="the state now, by the clock")
+    version: int
+    created_by: Optional[int]
+    created_at: datetime
+    updated_at: datetime
+    exceptions: list[ExceptionOut]
+    next_occurrence: Optional[OccurrenceOut] = Field(description="the current or next occurrence, if any")
+
+
+class SessionList(Model):
+    items: list[SessionOut]
+
+
+class ConflictOut(Model):
+    session_id: int
+    title: str
+    station: str
+    station_name: str
+    start: datetime = Field(description="the other session's overlapping occurrence")
+    end: datetime
+    proposed_start: datetime = Field(description="the proposed occurrence it overlaps")
+    proposed_end: datetime
+    message: str
+
+
+class CheckOut(Model):
+    ok: bool
+    conflicts: list[ConflictOut]
+
+
+class JoinLink(Model):
+    url: str
+    expires_at: datetime
+
+
+# --- invitations -----------------------------------------------------------------------------------
+
+
+class InvitationIn(Input):
+    deputy_id: Id
+
+
+class InvitationOut(Model):
+    id: int
+    session_id: int
+    deputy_id: int
+    deputy_name: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: Optional[datetime]
+    active: bool
+
+
+class InvitationList(Model):
+    items: list[InvitationOut]
+
+
+class InvitationLink(Model):
+    invitation: InvitationOut
+    url: str = Field(description="{base_url}/join/{session}#token=... signed for deputy:{id}")
+    expires_at: datetime
+    qr_png: str = Field(description="path of the link's QR code as PNG")
+    qr_svg: str = Field(description="path of the link's QR code as SVG")
+
+
+# --- audit --------------------------------------------------------------------------------------------
+
+
+class AuditOut(Model):
+    id: int
+    at: datetime
+    actor_id: Optional[int]
+    actor_name: str
+    actor_role: str
+    action: str
+    target_type: str
+    target_id: str
+    before: Optional[Any]
+    after: Optional[Any]
+
+
+class AuditList(Model):
+    items: list[AuditOut]

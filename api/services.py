@@ -1,0 +1,104 @@
+"""What the REST API needs from the hub, handed over in one object.
+
+The lead's wiring (``hub/app.py``) builds one :class:`ApiServices` and mounts
+:func:`api.create_api` with ``app.add_subapp("/api", create_api(services))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from hub.matrix import Matrix
+from store.sessions import SessionRepo
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class ApiServices:
+    """
+    ``engine``
+        The SQLAlchemy engine (SQLite or PostgreSQL), already upgraded and
+        with the stations synced.
+    ``matrix``
+        The configured station tree.
+    ``repo``
+        The :class:`~store.sessions.SessionRepo` over the same matrix (its
+        ``lobby_minutes`` decides the lobby).
+    ``secret``
+        The hub's signing key (``var/secret.key``): join tokens and
+        calendar feed keys.
+    ``base_url``
+        The public address of the hub, no trailing slash: join links and
+        calendar links start with it.
+    ``link_ttl_hours``
+        Lifetime of a station join link (``hub.yaml`` ``link_ttl_hours``).
+    ``clock``
+        Aware UTC "now"; tests pass a fixed clock.
+    ``login_ttl``
+        Lifetime of a login token (and of its cookie).
+    ``secure_cookie``
+        Mark the login cookie ``Secure`` (set when ``base_url`` is https).
+    ``default_language``
+        Messages' language when the request names none we speak.
+    ``calendar_days_back``
+        How far back a station's calendar feed reaches.
+    ``mount_path``
+        Where the lead mounts the sub-application (links to QR codes and
+        calendar feeds start with it).
+    """
+
+    engine: Engine
+    matrix: Matrix
+    repo: SessionRepo
+    secret: bytes
+    base_url: str
+    link_ttl_hours: float = 12
+    clock: Callable[[], datetime] = utc_now
+    login_ttl: timedelta = timedelta(hours=12)
+    secure_cookie: bool = False
+    default_language: str = "zh-CN"
+    calendar_days_back: int = field(default=90)
+    mount_path: str = "/api"
+
+    @property
+    def lobby_minutes(self) -> float:
+        return self.repo.lobby_minutes
+
+    def now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the API clock must return aware times")
+        return now.astimezone(timezone.utc)
+
+    async def db(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in a worker thread with a session of its own:
+        the event loop also forwards live video and must never block."""
+
+        def run() -> T:
+            with Session(self.engine, expire_on_commit=False) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    # --- signed things ---------------------------------------------------------
+
+    def feed_key(self, station: str) -> str:
+        """The calendar subscription key of a station: an HMAC of its code."""
+        mac = hmac.new(self.secret, b"calendar-feed:" + station.encode("utf-8"), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+    def feed_key_ok(self, station: str, key: str) -> bool:
+        return hmac.compare_digest(self.feed_key(station).encode(), (key or "").encode("utf-8"))

@@ -1,0 +1,149 @@
+"""REST: linked sessions — the CRUD flow (SQLite and PostgreSQL), conflicts,
+the dry-run check, optimistic concurrency, occurrences, an operator's
+sessions and station join links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, func, select
+
+from hub import tokens
+from store.models import LinkedSession
+
+from test_api_support import NOW, SECRET, at, cheap_passwords, hub, iso, session_body, start_hub  # noqa: F401
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_session_crud_flow(backend, tmp_path):
+    hub, stop = await start_hub(backend, tmp_path)
+    try:
+        created = await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body(stations=["haining/*"]))
+        sid = created["id"]
+        assert created["version"] == 1 and created["state"] == "scheduled" and created["status"] == "scheduled"
+        assert created["start"] == "2025-03-07T14:00:00+08:00" and created["chair"] == "haining"
+        assert "xucun-rongxing" in created["stations"] and "jiaxing" not in created["stations"]
+        assert created["code"] is None and created["standing"] is False
+        assert created["nextOccurrence"]["start"] == "2025-03-07T14:00:00+08:00"
+
+        got = await hub.ok("GET", f"/sessions/{sid}", "hn")
+        assert got == created
+        listed = await hub.ok("GET", "/sessions", "hn", params={"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))})
+        assert [s["id"] for s in listed["items"]] == [sid]
+        assert (await hub.ok("GET", "/sessions", "hn", params={"from": iso(at(4, 1, 0))}))["items"] == []
+        assert (await hub.ok("GET", "/sessions", "hn", params={"status": "live"}))["items"] == []
+
+        updated = await hub.ok(
+            "PUT", f"/sessions/{sid}", "hn",
+            json=session_body(title="改期", start=iso(at(3, 8, 9)), end=iso(at(3, 8, 11)), version=1),
+        )
+        assert updated["version"] == 2 and updated["title"] == "改期" and updated["start"] == "2025-03-08T09:00:00+08:00"
+        assert updated["stations"] == ["changan", "haining", "xucun"]
+
+        status, body = await hub.call("PUT", f"/sessions/{sid}", "hn", json=session_body(title="又改", version=1))
+        assert status == 409 and body["error"]["code"] == "stale_version"
+
+        status, body = await hub.call("POST", f"/sessions/{sid}/cancel", "hn", json={"version": 1})
+        assert status == 409 and body["error"]["code"] == "stale_version"
+        cancelled = await hub.ok("POST", f"/sessions/{sid}/cancel", "hn", json={"version": 2})
+        assert cancelled["status"] == "cancelled" and cancelled["state"] == "cancelled" and cancelled["version"] == 3
+        status, body = await hub.call("POST", f"/sessions/{sid}/cancel", "hn")
+        assert status == 409 and body["error"]["code"] == "transition_refused"
+
+        audit = await hub.ok("GET", "/audit", "hn", params={"targetType": "session"})
+        assert [e["action"] for e in audit["items"]] == ["session.cancel", "session.update", "session.create"]
+    finally:
+        await stop()
+
+
+async def test_a_conflict_names_the_other_session_and_the_station(hub):
+    first = await hub.ok("POST", "/sessions", "hn", expect=201,
+                         json=session_body(title="丁桥民情恳谈", stations=["dingqiao", "changan"]))
+    clash = session_body(chair="xucun", stations=["changan"], start=iso(at(3, 7, 15)), end=iso(at(3, 7, 17)))
+    status, body = await hub.call("POST", "/sessions", "hn", json=clash, lang="en")
+    assert status == 409 and body["error"]["code"] == "schedule_conflict"
+    message = body["error"]["message"]
+    assert "丁桥民情恳谈" in message and f"#{first['id']}" in message and "changan" in message and "2025-03-07 14:00" in message
+    status, body = await hub.call("POST", "/sessions", "hn", json=clash)
+    assert "联络站 changan" in body["error"]["message"] and "丁桥民情恳谈" in body["error"]["message"]
+
+
+async def test_the_dry_run_returns_every_conflict_and_saves_nothing(hub):
+    first = await hub.ok("POST", "/sessions", "hn", expect=201,
+                         json=session_body(title="丁桥民情恳谈", stations=["dingqiao", "changan", "xucun"]))
+    clash = session_body(chair="xucun", stations=["changan", "yanguan"], start=iso(at(3, 7, 15)), end=iso(at(3, 7, 17)))
+    result = await hub.ok("POST", "/sessions/check", "hn", json=clash, lang="en")
+    assert result["ok"] is False
+    assert {(c["sessionId"], c["station"]) for c in result["conflicts"]} == {(first["id"], "changan"), (first["id"], "xucun")}
+    conflict = result["conflicts"][0]
+    assert conflict["title"] == "丁桥民情恳谈" and conflict["stationName"] == "Chang'an Town Station"
+    assert (conflict["start"], conflict["end"]) == ("2025-03-07T14:00:00+08:00", "2025-03-07T16:00:00+08:00")
+    assert (conflict["proposedStart"], conflict["proposedEnd"]) == ("2025-03-07T15:00:00+08:00", "2025-03-07T17:00:00+08:00")
+    # a free slot is ok; checking an edit of the session itself finds no conflict with itself
+    free = await hub.ok("POST", "/sessions/check", "hn", json=session_body(chair="yanguan", stations=["huangwan"]))
+    assert free == {"ok": True, "conflicts": []}
+    edit = await hub.ok("POST", "/sessions/check", "hn",
+                        json=session_body(stations=["dingqiao", "changan", "xucun"], sessionId=first["id"]))
+    assert edit["ok"] is True
+    # validation errors come back like create's
+    status, body = await hub.call("POST", "/sessions/check", "hn", json=session_body(stations=["jiaxing"]))
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    status, body = await hub.call("POST", "/sessions/check", "hn", json=session_body(start=iso(at(2, 1, 9)), end=iso(at(2, 1, 10))))
+    assert status == 400 and body["error"]["code"] == "schedule_invalid"
+    with Session(hub.engine) as db:
+        assert db.exec(select(func.count()).select_from(LinkedSession)).one() == 1
+
+
+async def test_series_occurrences_cancel_and_move(hub):
+    series = await hub.ok("POST", "/sessions", "hn", expect=201,
+                          json=session_body(rrule="FREQ=WEEKLY;COUNT=4"))
+    sid = series["id"]
+    window = {"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))}
+    occ = await hub.ok("GET", f"/sessions/{sid}/occurrences", "op-xucun", params=window)
+    assert [o["start"][:10] for o in occ["items"]] == ["2025-03-07", "2025-03-14", "2025-03-21", "2025-03-28"]
+    assert {o["state"] for o in occ["items"]} == {"scheduled"}
+    after = await hub.ok("POST", f"/sessions/{sid}/occurrences/cancel", "hn",
+                         json={"originalStart": iso(at(3, 14, 14)), "version": 1})
+    assert after["version"] == 2 and after["exceptions"][0]["cancelled"] is True
+    await hub.ok("POST", f"/sessions/{sid}/occurrences/move", "hn",
+                 json={"originalStart": iso(at(3, 21, 14)), "start": iso(at(3, 22, 9)), "end": iso(at(3, 22, 11))})
+    occ = await hub.ok("GET", f"/sessions/{sid}/occurrences", "hn", params=window)
+    assert [(o["start"][:13], o["state"], o["moved"]) for o in occ["items"]] == [
+        ("2025-03-07T14", "scheduled", False),
+        ("2025-03-14T14", "cancelled", False),
+        ("2025-03-22T09", "scheduled", True),
+        ("2025-03-28T14", "scheduled", False),
+    ]
+    status, body = await hub.call("POST", f"/sessions/{sid}/occurrences/cancel", "hn",
+                                  json={"originalStart": iso(at(3, 15, 14))})
+    assert status == 404 and body["error"]["code"] == "occurrence_not_found"
+    # the lobby opens 15 minutes before, then it is live and can end early
+    hub.clock.now = at(3, 7, 13, 50)
+    assert (await hub.ok("GET", f"/sessions/{sid}", "hn"))["state"] == "lobby"
+    hub.clock.now = at(3, 7, 14, 30)
+    ended = await hub.ok("POST", f"/sessions/{sid}/occurrences/end", "hn", json={"originalStart": iso(at(3, 7, 14))})
+    assert ended["exceptions"][0]["endedAt"] == "2025-03-07T14:30:00+08:00"
+
+
+async def test_my_sessions_and_join_links(hub):
+    s1 = await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body())
+    await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body(chair="yanguan", stations=["huangwan"]))
+    mine = await hub.ok("GET", "/me/sessions", "op-xucun", params={"days": 14})
+    assert [s["id"] for s in mine["items"]] == [s1["id"]] and mine["items"][0]["state"] == "scheduled"
+
+    status, body = await hub.call("GET", f"/sessions/{s1['id']}/join-link", "op-xucun", lang="en")
+    assert status == 409 and body["error"]["code"] == "session_closed"
+    hub.clock.now = at(3, 7, 13, 50)  # lobby
+    link = await hub.ok("GET", f"/sessions/{s1['id']}/join-link", "op-xucun")
+    assert link["url"].startswith(f"https://hub.example/join/{s1['id']}#token=")
+    grant = tokens.verify(SECRET, link["url"].split("#token=")[1], now=hub.clock.now.timestamp())
+    assert (grant.subject, grant.role, grant.session_id) == ("station:xucun", "station", str(s1["id"]))
+    assert grant.expires_at - grant.issued_at == 12 * 3600
+    # an operator joins only as its own station; a dispatcher in scope as any participant
+    status, _ = await hub.call("GET", f"/sessions/{s1['id']}/join-link", "op-xucun", params={"station": "changan"})
+    assert status == 403
+    link = await hub.ok("GET", f"/sessions/{s1['id']}/join-link", "hn", params={"station": "changan"})
+    assert tokens.verify(SECRET, link["url"].split("#token=")[1], now=hub.clock.now.timestamp()).subject == "station:changan"
+    status, _ = await hub.call("GET", f"/sessions/{s1['id']}/join-link", "hn", params={"station": "yanguan"})
+    assert status == 403
