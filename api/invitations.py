@@ -30,11 +30,13 @@ from api.sessions import join_id
 def _link(call: Call, view: SessionView, invitation: Invitation, deputy: Deputy, now: datetime) -> s.InvitationLink:
     services = call.services
     ttl = max((invitation.expires_at - now).total_seconds(), 1)
-    token = tokens.sign(services.secret, join_id(view), f"deputy:{deputy.id}", "deputy", ttl, now=now.timestamp())
+    url = tokens.join_link(
+        services.base_url, services.secret, join_id(view), f"deputy:{deputy.id}", "deputy", ttl, now=now.timestamp()
+    )
     base = f"{services.mount_path}/sessions/{view.row.id}/invitations/{invitation.id}"
     return s.InvitationLink(
         invitation=convert.invitation(invitation, deputy, now),
-        url=f"{services.base_url}/join/{join_id(view)}#token={token}",
+        url=url,
         expires_at=convert.local(invitation.expires_at),
         qr_png=f"{base}/qr.png",
         qr_svg=f"{base}/qr.svg",

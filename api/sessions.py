@@ -322,8 +322,10 @@ async def join_link(call: Call) -> s.JoinLink:
     if state not in JOINABLE:
         raise SessionClosed(f"the session is {state}")
     ttl = services.link_ttl_hours * 3600
-    token = tokens.sign(services.secret, join_id(view), f"station:{station}", "station", ttl, now=now.timestamp())
+    url = tokens.join_link(
+        services.base_url, services.secret, join_id(view), f"station:{station}", "station", ttl, now=now.timestamp()
+    )
     return s.JoinLink(
-        url=f"{services.base_url}/join/{join_id(view)}#token={token}",
+        url=url,
         expires_at=convert.local(now + timedelta(seconds=ttl)),
     )

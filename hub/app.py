@@ -85,14 +85,10 @@ def make_socketio(config: Config) -> socketio.AsyncServer:
 
 
 def join_url(config: Config, session_id: str, station_code: str, secret: bytes) -> str:
-    token = tokens.sign(
-        secret,
-        session_id,
-        f"station:{station_code}",
-        "station",
+    return tokens.join_link(
+        config.base_url, secret, session_id, f"station:{station_code}", "station",
         ttl_seconds=config.settings.link_ttl_hours * 3600,
     )
-    return f"{config.base_url}/join/{session_id}#token={token}"
 
 
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:

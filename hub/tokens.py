@@ -72,6 +72,21 @@ def sign(
     return f"{body}.{_b64(mac)}"
 
 
+def join_link(
+    base_url: str,
+    secret: bytes,
+    session_key: str,
+    subject: str,
+    role: str,
+    ttl_seconds: float,
+    now: Optional[float] = None,
+) -> str:
+    """The one-click join URL of the station page: the token rides in the
+    fragment, so it never reaches a server log."""
+    token = sign(secret, session_key, subject, role, ttl_seconds, now=now)
+    return f"{base_url}/join/{session_key}#token={token}"
+
+
 def verify(secret: bytes, token: str, now: Optional[float] = None) -> JoinGrant:
     """Return the grant of a valid token; raise :class:`TokenInvalid` or
     :class:`TokenExpired`."""

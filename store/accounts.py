@@ -21,7 +21,14 @@ from typing import Optional, Sequence
 
 from sqlmodel import Session, select
 
-from hub.errors import InvalidPayload, LoginFailed, LoginRequired, LoginThrottled, StationNotFound
+from hub.errors import (
+    InvalidPayload,
+    LoginFailed,
+    LoginRequired,
+    LoginThrottled,
+    StationNotFound,
+    UsernameTaken,
+)
 from hub.scope import Actor, Do, Role, require
 from hub.matrix import Matrix
 from store import passwords
@@ -101,6 +108,8 @@ def create_account(
         raise InvalidPayload(str(exc)) from None
     if not username.strip():
         raise InvalidPayload("a user name is required")
+    if db.exec(select(Account).where(Account.username == username.strip())).first() is not None:
+        raise UsernameTaken(username.strip())
     account = Account(
         username=username.strip(),
         display_name=display_name,
