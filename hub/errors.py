@@ -72,6 +72,18 @@ class NotInvited(HubError):
     messages = {"zh-CN": "没有参加此会话的邀请", "en": "You are not invited to this session"}
 
 
+class ControlRefused(HubError):
+    code = "control_refused"
+    status = 409
+    messages = {"zh-CN": "该调度操作无法执行", "en": "This control action does not apply"}
+
+
+class SessionLocked(HubError):
+    code = "session_locked"
+    status = 423
+    messages = {"zh-CN": "会场已锁定，暂不接受新的加入", "en": "The session is locked: no new joins"}
+
+
 class NotJoined(HubError):
     code = "not_joined"
     status = 409
@@ -191,3 +203,31 @@ class InvitationInactive(HubError):
     code = "invitation_inactive"
     status = 410
     messages = {"zh-CN": "该邀请已撤销或已过期", "en": "The invitation was revoked or has expired"}
+
+
+# --- opinions 民情 and duty records 履职 ------------------------------------------
+
+
+class OpinionTransitionRefused(HubError):
+    """An opinion's state does not allow the action; the detail says why."""
+
+    code = "opinion_transition_refused"
+    status = 409
+    messages = {"zh-CN": "民情当前状态不允许此操作", "en": "The opinion's state does not allow this"}
+
+
+class IdempotencyConflict(HubError):
+    """A client key (idempotency key) came back with a different opinion."""
+
+    code = "idempotency_conflict"
+    status = 409
+    messages = {
+        "zh-CN": "该提交编号已用于另一条不同的民情",
+        "en": "This client key was already used for a different opinion",
+    }
+
+
+class DutyReviewRefused(HubError):
+    code = "duty_review_refused"
+    status = 409
+    messages = {"zh-CN": "该履职记录当前不能审核", "en": "The duty record cannot be reviewed now"}

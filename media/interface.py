@@ -101,11 +101,15 @@ class MediaPlane(Protocol):
 
         Called again with a new offer to renegotiate (a track added or removed)."""
 
-    async def subscribe(self, participant_id: str, publisher_ids: list[str]) -> None:
-        """Set exactly which publishers ``participant_id`` receives.
+    async def subscribe(
+        self, participant_id: str, publisher_ids: list[str], audio_from: Optional[list[str]] = None
+    ) -> None:
+        """Set exactly which publishers ``participant_id`` receives: all the
+        tracks of ``publisher_ids``, and only the audio of ``audio_from``.
 
         Tracks are added or removed as publishers start or stop sending; each
-        change leads to :meth:`MediaEvents.subscriber_offer`."""
+        change leads to :meth:`MediaEvents.subscriber_offer`.  Setting the
+        same subscription again changes nothing."""
 
     async def answer(self, participant_id: str, answer: SessionDescription) -> None:
         """Apply the client's answer to the last subscriber offer."""

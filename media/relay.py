@@ -110,6 +110,7 @@ class _Participant:
     subscribe_pc: Optional[RTCPeerConnection] = None
     published: dict[str, PublishedTrack] = field(default_factory=dict)  # publish mid ->
     wanted: set[str] = field(default_factory=set)
+    wanted_audio: set[str] = field(default_factory=set)  # audio only from these
     slots: list[_Slot] = field(default_factory=list)
     publish_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     negotiation_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -208,9 +209,15 @@ class Relay:
         await self._report_publishing(p)
         return SessionDescription(sdp=answer.sdp, type="answer")
 
-    async def subscribe(self, participant_id: str, publisher_ids: list[str]) -> None:
+    async def subscribe(
+        self, participant_id: str, publisher_ids: list[str], audio_from: Optional[list[str]] = None
+    ) -> None:
         p = self._get(participant_id)
-        p.wanted = set(publisher_ids) - {participant_id}
+        wanted = set(publisher_ids) - {participant_id}
+        wanted_audio = set(audio_from or ()) - wanted - {participant_id}
+        if (wanted, wanted_audio) == (p.wanted, p.wanted_audio):
+            return
+        p.wanted, p.wanted_audio = wanted, wanted_audio
         self._request_negotiation(participant_id)
 
     async def answer(self, participant_id: str, answer: SessionDescription) -> None:
@@ -447,7 +454,7 @@ class Relay:
             return
         self._spawn(self._report_publishing(p))
         for sub in self._participants.values():
-            if sub.room_id == p.room_id and p.id in sub.wanted:
+            if sub.room_id == p.room_id and (p.id in sub.wanted or p.id in sub.wanted_audio):
                 self._request_negotiation(sub.id)
 
     async def _report_publishing(self, p: _Participant) -> None:
@@ -481,11 +488,15 @@ class Relay:
 
     def _desired(self, sub: _Participant) -> list[PublishedTrack]:
         tracks = []
-        for pub_id in sorted(sub.wanted):
+        for pub_id in sorted(sub.wanted | sub.wanted_audio):
             pub = self._participants.get(pub_id)
             if pub is None or pub.closed or pub.room_id != sub.room_id:
                 continue
-            tracks.extend(t for t in pub.published.values() if t.live and t.active)
+            audio_only = pub_id not in sub.wanted
+            tracks.extend(
+                t for t in pub.published.values()
+                if t.live and t.active and not (audio_only and t.kind != "audio")
+            )
         return tracks
 
     def _request_negotiation(self, participant_id: str) -> None:

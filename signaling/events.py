@@ -51,6 +51,38 @@ class Leave(Event):
     pass
 
 
+CONTROL_ACTIONS = (
+    "rollCall",        # participantId, or null to take the floor back
+    "broadcast",       # participantId, or null to end the broadcast
+    "startPolling",    # order (participant ids), interval (seconds)
+    "stopPolling",
+    "pausePolling",    # on: true pauses, false resumes
+    "skipPolling",
+    "layout",          # layout: single | 1+N | 2x2 | 3x3 | 4x4
+    "voiceActivated",  # on
+    "mute",            # participantId, on
+    "muteAll",         # on: mute all but the floor; off: lift every mute
+    "allowOthers",     # on: others may speak while someone has the floor
+    "approveHand",     # participantId
+    "declineHand",     # participantId
+    "remove",          # participantId
+    "lock",            # on
+)
+
+
+class Control(Event):
+    action: Literal[CONTROL_ACTIONS]  # type: ignore[valid-type]
+    participantId: Optional[str] = Field(default=None, max_length=64)
+    on: Optional[bool] = None
+    layout: Optional[str] = Field(default=None, max_length=8)
+    order: Optional[list[str]] = Field(default=None, max_length=64)
+    interval: Optional[float] = Field(default=None, ge=0, le=3600)
+
+
+class Hand(Event):
+    pass
+
+
 def parse(model: type[Event], data: Any) -> Any:
     """Validate ``data`` as ``model`` or raise :class:`InvalidPayload`."""
     if data is None:

@@ -17,11 +17,14 @@ import socketio
 
 from hub import tokens
 from hub.errors import (
+    ControlRefused,
+    Forbidden,
     HubError,
     MediaError,
     NotInvited,
     NotJoined,
     SessionClosed,
+    SessionLocked,
     SessionNotFound,
     StationNotFound,
 )
@@ -29,6 +32,7 @@ from hub.matrix import Matrix
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
 from scheduler.sessions import SessionInfo
 from signaling import events
+from signaling.control import ControlError, LiveControl
 from signaling.live import Participant, Presence, new_participant_id
 from signaling.speaker import ActiveSpeaker
 
@@ -46,6 +50,13 @@ class SessionDirectory(Protocol):
 
     async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]: ...
 
+    async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]: ...
+
+    async def audit(
+        self, session: SessionInfo, account_id: Optional[int], action: str,
+        before: Optional[dict], after: Optional[dict],
+    ) -> None: ...
+
 
 class SignalingServer:
     def __init__(
@@ -56,6 +67,7 @@ class SignalingServer:
         matrix: Matrix,
         secret: bytes,
         ice_servers: list[dict[str, Any]],
+        max_thumbnails: int = 8,
     ) -> None:
         self.sio = sio
         self.media = media
@@ -65,6 +77,10 @@ class SignalingServer:
         self.ice_servers = ice_servers
         self.presence = Presence()
         self._speakers: dict[str, ActiveSpeaker] = {}
+        self._controls: dict[str, LiveControl] = {}
+        self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
+        self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
+        self.max_thumbnails = max_thumbnails
         self._levels_task: Optional[asyncio.Task] = None
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
@@ -80,6 +96,9 @@ class SignalingServer:
             ("subscribeIce", events.Ice, functools.partial(self.ice, "subscribe")),
             ("mediaState", events.MediaState, self.media_state),
             ("leave", events.Leave, self.leave),
+            ("control", events.Control, self.control),
+            ("raiseHand", events.Hand, self.raise_hand),
+            ("lowerHand", events.Hand, self.lower_hand),
         ):
             sio.on(name, self._wrap(name, model, handler))
 
@@ -156,12 +175,20 @@ class SignalingServer:
             station = self.matrix.get(value)
             if station is None or value not in session.stations:
                 raise StationNotFound(value)
-        elif kind == "deputy" and value.isdigit():
+        elif kind == "deputy" and value.isdigit() and grant.role == "deputy":
             name = await self.sessions.deputy_name(session, int(value))
             if name is None:
                 raise NotInvited()
+        elif kind == "account" and value.isdigit() and grant.role == "dispatcher":
+            name = await self.sessions.dispatcher_name(session, int(value))
+            if name is None:
+                raise Forbidden()
         else:
             raise NotInvited()
+        control = self._controls.get(session.id)
+        if control is not None and control.locked and grant.role != "dispatcher":
+            if self.presence.room(session.id).by_identity(grant.subject) is None:
+                raise SessionLocked()
 
         async with self._lock(session.id):
             if current is not None:  # a second join on one socket: start over
@@ -188,17 +215,21 @@ class SignalingServer:
             others = [p.to_public() for p in room]
             await self.media.join(session.id, participant.id, self)
             self.presence.add(participant)
+            self._sessions[session.id] = session
+            control = self._controls.setdefault(session.id, LiveControl(max_thumbnails=self.max_thumbnails))
+            control.joined(participant.id)
             await self.sio.enter_room(sid, session.id)
             await self.sio.emit(
                 "participantJoined", {"participant": participant.to_public()},
                 room=session.id, skip_sid=sid,
             )
-            await self._resubscribe(session.id)
+            await self._apply(session.id)
         logger.info("%s joined %s as %s", grant.subject, session.id, participant.id)
         return {
             "self": participant.to_public(),
             "session": {"id": session.id, "title": session.title, "titleEn": session.title_en},
             "participants": others,
+            "control": control.to_public(time.monotonic()),
             "iceServers": self.ice_servers,
         }
 
@@ -247,6 +278,105 @@ class SignalingServer:
         await self._remove(participant, "left", notify_self=False)
         await self.sio.leave_room(sid, participant.room_id)
         return {}
+
+    async def control(self, sid: str, participant: Participant, payload: events.Control) -> dict:
+        """A dispatcher's control action.  Applied to the room's
+        :class:`LiveControl`, enforced at the relay, told to everyone, and
+        written to the audit log."""
+        if participant.role != "dispatcher":
+            raise Forbidden()
+        room_id = participant.room_id
+        control = self._controls[room_id]
+        now = time.monotonic()
+        target = payload.participantId
+        before = control.to_public(now)
+        try:
+            action = payload.action
+            if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
+                if self.presence.by_id(target) is None:
+                    raise ControlError(f"{target} is not in the session")
+            if action in ("mute", "approveHand", "declineHand", "remove") and target is None:
+                raise ControlError("participantId is required")
+            if action in ("pausePolling", "voiceActivated", "mute", "muteAll", "allowOthers", "lock") and payload.on is None:
+                raise ControlError("on is required")
+            if action == "rollCall":
+                control.roll_call(target)
+            elif action == "broadcast":
+                control.set_broadcast(target)
+            elif action == "startPolling":
+                control.start_polling(payload.order or [], payload.interval or 0, now)
+            elif action == "stopPolling":
+                control.stop_polling()
+            elif action == "pausePolling":
+                control.pause_polling(bool(payload.on), now)
+            elif action == "skipPolling":
+                control.skip_polling(now)
+            elif action == "layout":
+                control.set_layout(payload.layout or "")
+            elif action == "voiceActivated":
+                control.set_voice_activated(bool(payload.on))
+            elif action == "mute":
+                control.mute(target, bool(payload.on))  # type: ignore[arg-type]
+            elif action == "muteAll":
+                control.set_mute_all(bool(payload.on))
+            elif action == "allowOthers":
+                control.allow_others(bool(payload.on))
+            elif action == "approveHand":
+                control.approve_hand(target)  # type: ignore[arg-type]
+            elif action == "declineHand":
+                control.decline_hand(target)  # type: ignore[arg-type]
+            elif action == "lock":
+                control.lock(bool(payload.on))
+        except ControlError as exc:
+            raise ControlRefused(str(exc)) from None
+        if payload.action == "remove":
+            removed = self.presence.by_id(target)  # type: ignore[arg-type]
+            if removed is not None:
+                await self.sio.emit("kicked", {"reason": "removed"}, to=removed.sid)
+                await self._remove(removed, "removed", notify_self=False)
+                await self.sio.disconnect(removed.sid)
+        else:
+            await self._apply(room_id)
+        entry = {
+            "action": payload.action,
+            "by": participant.display_name,
+            "participantId": target,
+            "on": payload.on,
+            "layout": payload.layout,
+        }
+        await self._log_action(participant, entry, before, control.to_public(now))
+        return {"control": control.to_public(now)}
+
+    async def raise_hand(self, sid: str, participant: Participant, payload: events.Hand) -> dict:
+        control = self._controls[participant.room_id]
+        try:
+            control.raise_hand(participant.id, time.monotonic())
+        except ControlError as exc:
+            raise ControlRefused(str(exc)) from None
+        await self._emit_control(participant.room_id)
+        return {}
+
+    async def lower_hand(self, sid: str, participant: Participant, payload: events.Hand) -> dict:
+        self._controls[participant.room_id].lower_hand(participant.id)
+        await self._emit_control(participant.room_id)
+        return {}
+
+    async def _log_action(self, dispatcher: Participant, entry: dict, before: dict, after: dict) -> None:
+        """Every dispatcher action goes to the audit log and, live, to every
+        dispatcher of the room."""
+        session = self._sessions.get(dispatcher.room_id)
+        kind, _, value = dispatcher.identity.partition(":")
+        account_id = int(value) if kind == "account" and value.isdigit() else None
+        if session is not None:
+            try:
+                await self.sessions.audit(session, account_id, f"live.{entry['action']}", before, after)
+            except Exception:
+                logger.exception("audit of a live action failed")
+        entry = {**entry, "at": time.time()}
+        room = self.presence.rooms.get(dispatcher.room_id)
+        for p in room or ():
+            if p.role == "dispatcher":
+                await self.sio.emit("controlLog", entry, to=p.sid)
 
     # --- scheduler events -------------------------------------------------
 
@@ -307,6 +437,7 @@ class SignalingServer:
             return
         participant.publishing = sorted(kinds)
         await self._updated(participant)
+        await self._apply(participant.room_id)
 
     # --- helpers ---------------------------------------------------------
 
@@ -315,15 +446,36 @@ class SignalingServer:
             "participantUpdated", {"participant": participant.to_public()}, room=participant.room_id
         )
 
-    async def _resubscribe(self, room_id: str) -> None:
-        """Everyone receives everyone else (the stage of the dispatcher console
-        will narrow this)."""
+    async def _apply(self, room_id: str) -> None:
+        """Make the relay match the room's control state: each participant
+        receives the stage and its thumbnails (video and audio) and the audio
+        of everyone else; only those allowed to speak are forwarded at all.
+        Then tell every page."""
         room = self.presence.rooms.get(room_id)
-        if room is None:
+        control = self._controls.get(room_id)
+        if room is None or control is None:
             return
-        members = [p.id for p in room]
-        for pid in members:
-            await self.media.subscribe(pid, [other for other in members if other != pid])
+        members = list(room)
+        with_video = [p.id for p in members if "video" in p.publishing]
+        for p in members:
+            allowed = control.audio_allowed(p.id)
+            if self._forwarding_audio.get(p.id, True) != allowed:
+                await self.media.set_forwarding(p.id, "audio", allowed)
+                self._forwarding_audio[p.id] = allowed
+        for p in members:
+            view = control.view(p.id, with_video)
+            others = [o.id for o in members if o.id != p.id]
+            await self.media.subscribe(p.id, view.publishers, audio_from=others)
+        await self._emit_control(room_id)
+
+    async def _emit_control(self, room_id: str) -> None:
+        control = self._controls.get(room_id)
+        room = self.presence.rooms.get(room_id)
+        if control is None or room is None:
+            return
+        state = control.to_public(time.monotonic())
+        state["heard"] = [p.id for p in room if control.audio_allowed(p.id)]
+        await self.sio.emit("control", state, room=room_id)
 
     async def _remove(
         self, participant: Participant, reason: str, notify_self: bool, locked: bool = False
@@ -334,6 +486,13 @@ class SignalingServer:
             async with self._lock(participant.room_id):
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
+        self._forwarding_audio.pop(participant.id, None)
+        control = self._controls.get(participant.room_id)
+        if control is not None:
+            control.left(participant.id)
+            if participant.room_id not in self.presence.rooms:
+                del self._controls[participant.room_id]
+                self._sessions.pop(participant.room_id, None)
         try:
             await self.media.leave(participant.id)
         except Exception:
@@ -344,7 +503,7 @@ class SignalingServer:
             room=participant.room_id,
             skip_sid=None if notify_self else participant.sid,
         )
-        await self._resubscribe(participant.room_id)
+        await self._apply(participant.room_id)
         logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
 
     async def _audio_levels_loop(self) -> None:
@@ -369,9 +528,16 @@ class SignalingServer:
         for room_id in list(self._speakers):
             if room_id not in self.presence.rooms:
                 del self._speakers[room_id]
+        for room_id, control in list(self._controls.items()):
+            if control.tick(now):  # polling moved the stage
+                await self._apply(room_id)
         for room_id, levels in by_room.items():
             speaker = self._speakers.setdefault(room_id, ActiveSpeaker())
-            speaking = speaker.update(levels, now)
+            control = self._controls.get(room_id)
+            heard = {pid: lvl for pid, lvl in levels.items() if control is None or control.audio_allowed(pid)}
+            speaking = speaker.update(heard, now)
+            if control is not None and control.speaker != speaking and control.set_speaker(speaking):
+                await self._apply(room_id)
             await self.sio.emit(
                 "audioLevels",
                 {

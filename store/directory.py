@@ -17,7 +17,10 @@ from sqlmodel import Session, select
 from hub.matrix import Matrix
 from scheduler import lifecycle
 from scheduler.sessions import SessionInfo
-from store.models import Deputy, Invitation, LinkedSession, SessionStation
+from hub.scope import Do, SessionTarget, can
+from store import audit
+from store.accounts import actor_of
+from store.models import Account, Deputy, Invitation, LinkedSession, SessionStation
 
 DEMO_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -67,6 +70,31 @@ def deputy_may_join(db: Session, session_number: int, deputy_id: int, now: datet
     return deputy.name if deputy is not None and deputy.active else None
 
 
+def dispatcher_may_control(db: Session, matrix: Matrix, session_number: int, account_id: int) -> Optional[str]:
+    """The account's name if it is active and may control the session
+    (an administrator, or a dispatcher whose scope holds the session)."""
+    account = db.get(Account, account_id)
+    row = db.get(LinkedSession, session_number)
+    if account is None or not account.active or row is None:
+        return None
+    stations = frozenset(
+        db.exec(select(SessionStation.station_code).where(SessionStation.session_id == session_number)).all()
+    )
+    target = SessionTarget(chair=row.chair_code, stations=stations)
+    if not can(actor_of(account), Do.CONTROL, target, matrix):
+        return None
+    return account.display_name or account.username
+
+
+def audit_live_action(
+    db: Session, session_number: int, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
+) -> None:
+    """Write a live control action (roll call, mute, …) to the audit log."""
+    account = db.get(Account, account_id) if account_id is not None else None
+    audit.record(db, actor_of(account) if account else None, action, "session", session_number, before, after)
+    db.commit()
+
+
 def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, title_en: str) -> LinkedSession:
     """The embedded demo: a standing session (always open, booking no
     station) holding every station of the matrix.  Idempotent; kept in step
@@ -98,8 +126,9 @@ def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, titl
 class SessionDirectory:
     """Async façade over the database for the signaling server."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, matrix: Matrix) -> None:
         self.engine = engine
+        self.matrix = matrix
 
     def _run(self, fn, *args):
         def call():
@@ -113,3 +142,11 @@ class SessionDirectory:
 
     async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]:
         return await self._run(deputy_may_join, session.number, deputy_id, datetime.now(timezone.utc))
+
+    async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]:
+        return await self._run(dispatcher_may_control, self.matrix, session.number, account_id)
+
+    async def audit(
+        self, session: SessionInfo, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
+    ) -> None:
+        await self._run(audit_live_action, session.number, account_id, action, before, after)

@@ -28,12 +28,19 @@ class FakeMedia:
         await self.events[participant_id].publishing(participant_id, ["audio", "video"])
         return SessionDescription(sdp="v=0 answer-for-" + participant_id, type="answer")
 
-    async def subscribe(self, participant_id, publisher_ids):
+    async def subscribe(self, participant_id, publisher_ids, audio_from=None):
         self.subscriptions[participant_id] = sorted(publisher_ids)
+        self.audio_subscriptions = getattr(self, "audio_subscriptions", {})
+        self.audio_subscriptions[participant_id] = sorted(audio_from or [])
         tracks = [TrackInfo(mid=str(i), publisher_id=p, kind="video") for i, p in enumerate(sorted(publisher_ids))]
         await self.events[participant_id].subscriber_offer(
             participant_id, SessionDescription(sdp="v=0 offer", type="offer"), tracks
         )
+
+    def received(self, participant_id):
+        """Everyone whose media (video or audio) the participant receives."""
+        audio = getattr(self, "audio_subscriptions", {}).get(participant_id, [])
+        return sorted(set(self.subscriptions.get(participant_id, [])) | set(audio))
 
     async def answer(self, participant_id, answer):
         self.calls.append(("answer", participant_id, answer.sdp))
@@ -48,6 +55,7 @@ class FakeMedia:
         self.calls.append(("leave", participant_id))
         self.rooms.pop(participant_id, None)
         self.subscriptions.pop(participant_id, None)
+        getattr(self, "audio_subscriptions", {}).pop(participant_id, None)
 
     async def stats(self, room_id=None):
         return [

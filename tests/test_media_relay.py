@@ -359,3 +359,20 @@ async def test_a_departed_publisher_is_freed(relay):
     await asyncio.sleep(0.2)
     gc.collect()
     assert [ref() for ref in gone] == [None, None]
+
+
+async def test_audio_only_subscription_and_switching_to_full(relay):
+    """Beyond the stage and thumbnails a subscriber hears the others but does
+    not receive their video; moving one into view adds its video."""
+    events = Events()
+    sub = await join_subscriber(relay, events, "room", "sub")
+    await relay.join("room", "pub", events)
+    client = await publish(relay, "pub", EncodedVideoTrack(), EncodedAudioTrack())
+    await relay.subscribe("sub", [], audio_from=["pub"])
+    await wait_for(lambda: {t.kind for t in sub.tracks} == {"audio"}, 10)
+    await wait_for(lambda: sub.by_publisher("pub", "audio") is not None and len(sub.by_publisher("pub", "audio").packets) > 5, 10)
+    await relay.subscribe("sub", ["pub"], audio_from=["pub"])
+    await wait_for(lambda: {t.kind for t in sub.tracks} == {"audio", "video"}, 10)
+    await wait_for(lambda: sub.by_publisher("pub", "video") is not None and len(sub.by_publisher("pub", "video").packets) > 5, 10)
+    await sub.close()
+    await client.close()

@@ -120,11 +120,11 @@ async def test_join_answers_identity_participants_and_ice_servers(hub):
     assert reply["iceServers"] == []
     joined = await first.wait_for("participantJoined")
     assert joined["participant"]["station"]["code"] == "changan"
-    # everyone subscribes to everyone else
-    assert hub.media.subscriptions[first.me["id"]] == [reply["self"]["id"]]
-    assert hub.media.subscriptions[reply["self"]["id"]] == [first.me["id"]]
-    offer = await second.wait_for("subscribeOffer")
-    assert offer["tracks"] == [{"mid": "0", "participantId": first.me["id"], "kind": "video"}]
+    # everyone receives everyone else (nobody sends video yet: audio only)
+    assert hub.media.received(first.me["id"]) == [reply["self"]["id"]]
+    assert hub.media.received(reply["self"]["id"]) == [first.me["id"]]
+    assert reply["control"]["stage"] == first.me["id"] and reply["control"]["layout"] == "1+N"
+    await second.wait_for("subscribeOffer")
 
 
 async def test_offer_answer_and_trickled_candidates_reach_the_media_plane(hub):
@@ -200,11 +200,11 @@ async def test_leave_and_disconnect_remove_participant(hub):
     left = await a.wait_for("participantLeft")
     assert left == {"participantId": b.me["id"], "reason": "left"}
     assert ("leave", b.me["id"]) in hub.media.calls
-    assert hub.media.subscriptions[a.me["id"]] == [c.me["id"]]
+    assert hub.media.received(a.me["id"]) == [c.me["id"]]
     await c.sio.disconnect()
     gone = await a.wait_for("participantLeft", lambda d: d["participantId"] == c.me["id"])
     assert gone["reason"] == "disconnected"
-    assert hub.media.subscriptions[a.me["id"]] == []
+    assert hub.media.received(a.me["id"]) == []
 
 
 async def test_rejoin_of_same_station_replaces_the_old_connection(hub):
@@ -214,7 +214,7 @@ async def test_rejoin_of_same_station_replaces_the_old_connection(hub):
     assert (await old.wait_for("kicked")) == {"reason": "replaced"}
     left = await watcher.wait_for("participantLeft")
     assert left == {"participantId": old.me["id"], "reason": "replaced"}
-    assert hub.media.subscriptions[watcher.me["id"]] == [new.me["id"]]
+    assert hub.media.received(watcher.me["id"]) == [new.me["id"]]
 
 
 async def test_audio_levels_mark_the_speaker(hub):
@@ -316,7 +316,7 @@ async def test_a_live_session_that_ends_closes_its_room(hub):
         db.add(row)
         db.commit()
     from store.directory import SessionDirectory
-    info = await SessionDirectory(hub.engine).get(str(number))
+    info = await SessionDirectory(hub.engine, hub.config.matrix).get(str(number))
     await hub.app[SIGNALING_KEY].session_changed(info)
     ended = await a.wait_for("sessionEnded")
     assert ended == {"sessionId": str(number), "status": "ended"}
@@ -356,3 +356,104 @@ async def test_a_failed_media_connection_makes_the_station_reconnect(hub):
         await asyncio.sleep(0.05)
     assert not b.sio.connected  # the client reconnects and joins again
     assert ("leave", b.me["id"]) in hub.media.calls
+
+
+def _dispatcher_token(hub, role="administrator", station=None):
+    from sqlmodel import Session as DB
+    from store.accounts import create_account
+    with DB(hub.engine) as db:
+        account = create_account(db, None, hub.config.matrix, f"d-{role}-{station}", "long-password", role, station=station)
+        account_id = account.id
+    return tokens.sign(secret_key(hub.config), "demo", f"account:{account_id}", "dispatcher", 3600), account_id
+
+
+async def dispatcher(hub, **kw):
+    token, account_id = _dispatcher_token(hub, **kw)
+    client = await hub.station()
+    reply = await client.call("join", {"token": token})
+    assert reply["ok"], reply
+    client.me = reply["self"]
+    return client
+
+
+async def test_only_a_dispatcher_in_scope_controls_the_session(hub):
+    station = await hub.joined("xucun")
+    assert (await station.call("control", {"action": "muteAll", "on": True}))["error"]["code"] == "forbidden"
+    # a Haining dispatcher cannot control the demo, which includes Jiaxing
+    token, _ = _dispatcher_token(hub, role="dispatcher", station="haining")
+    outsider = await hub.station()
+    assert (await outsider.call("join", {"token": token}))["error"]["code"] == "forbidden"
+    assert ("forwarding", station.me["id"], "audio", False) not in hub.media.calls
+
+
+async def test_roll_call_mute_and_hands_are_enforced_at_the_relay(hub):
+    from sqlmodel import Session as DB, select
+    from store.models import AuditEntry
+    console = await dispatcher(hub)
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    c = await hub.joined("yanguan")
+    for s in (a, b, c):
+        await s.call("publishOffer", {"sdp": "v=0", "type": "offer"})
+
+    reply = await console.call("control", {"action": "rollCall", "participantId": b.me["id"]})
+    assert reply["ok"] and reply["control"]["stage"] == b.me["id"] and reply["control"]["floor"] == b.me["id"]
+    state = await a.wait_for("control", lambda d: d["floor"] == b.me["id"])
+    assert state["heard"] == [b.me["id"]]
+    assert ("forwarding", a.me["id"], "audio", False) in hub.media.calls
+    assert ("forwarding", c.me["id"], "audio", False) in hub.media.calls
+    assert ("forwarding", b.me["id"], "audio", False) not in hub.media.calls
+    assert b.me["id"] in hub.media.subscriptions[a.me["id"]]
+
+    # a raised hand, approved, gets the floor
+    assert (await c.call("raiseHand", {}))["ok"]
+    waiting = await console.wait_for("control", lambda d: [h["participantId"] for h in d["hands"]] == [c.me["id"]])
+    assert waiting["hands"][0]["waitingSeconds"] >= 0
+    assert (await console.call("control", {"action": "approveHand", "participantId": c.me["id"]}))["ok"]
+    state = await a.wait_for("control", lambda d: d["floor"] == c.me["id"])
+    assert state["heard"] == [c.me["id"]] and state["hands"] == []
+    assert ("forwarding", c.me["id"], "audio", True) in hub.media.calls
+
+    # mute one, refused actions, layout
+    assert (await console.call("control", {"action": "mute", "participantId": c.me["id"], "on": True}))["ok"]
+    assert (await a.wait_for("control", lambda d: c.me["id"] in d["muted"]))["heard"] == []
+    refused = await console.call("control", {"action": "approveHand", "participantId": a.me["id"]})
+    assert refused["error"]["code"] == "control_refused"
+    assert (await console.call("control", {"action": "layout", "layout": "9x9"}))["error"]["code"] == "control_refused"
+    assert (await console.call("control", {"action": "layout", "layout": "2x2"}))["ok"]
+    await a.wait_for("control", lambda d: d["layout"] == "2x2")
+
+    # every action is in the audit log and shown live to dispatchers
+    logs = [e["action"] for e in console.events("controlLog")]
+    assert logs[:4] == ["rollCall", "approveHand", "mute", "layout"] or logs[:3] == ["rollCall", "approveHand", "mute"]
+    with DB(hub.engine) as db:
+        actions = [e.action for e in db.exec(select(AuditEntry).where(AuditEntry.action.like("live.%"))).all()]
+    assert actions == ["live.rollCall", "live.approveHand", "live.mute", "live.layout"]
+
+
+async def test_remove_and_lock(hub):
+    console = await dispatcher(hub)
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    assert (await console.call("control", {"action": "remove", "participantId": b.me["id"]}))["ok"]
+    assert (await b.wait_for("kicked")) == {"reason": "removed"}
+    assert (await a.wait_for("participantLeft", lambda d: d["participantId"] == b.me["id"]))["reason"] == "removed"
+    assert (await console.call("control", {"action": "lock", "on": True}))["ok"]
+    late = await hub.station()
+    assert (await late.call("join", {"token": hub.token("yanguan")}))["error"]["code"] == "session_locked"
+    assert (await console.call("control", {"action": "lock", "on": False}))["ok"]
+    assert (await late.call("join", {"token": hub.token("yanguan")}))["ok"]
+
+
+async def test_fourteen_stations_each_receive_the_stage_and_eight_thumbnails(hub):
+    codes = ["jiaxing", "haining", "xiashi", "haizhou", "haichang", "maqiao", "xucun", "changan",
+             "zhouwangmiao", "yanguan", "xieqiao", "dingqiao", "yuanhua", "huangwan"]
+    stations = [await hub.joined(code) for code in codes]
+    for s in stations:
+        await s.call("publishOffer", {"sdp": "v=0", "type": "offer"})
+    ids = [s.me["id"] for s in stations]
+    for pid in ids:
+        video = hub.media.subscriptions[pid]
+        assert len(video) == (9 if pid != ids[0] else 8), video  # the stage sees no picture of itself
+        assert ids[0] in video or pid == ids[0]
+        assert hub.media.audio_subscriptions[pid] == sorted(set(ids) - {pid})  # everyone is heard
