@@ -40,6 +40,22 @@ def setup(app: web.Application, web_dist: Path) -> None:
     async def root(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console")
 
+    async def metrics(request: web.Request) -> web.Response:
+        from hub.app import SIGNALING_KEY
+        from hub.metrics import render
+
+        signaling = request.app[SIGNALING_KEY]
+        stats = await signaling.media.stats()
+        names = {}
+        for s in stats:
+            p = signaling.presence.by_id(s.participant_id)
+            if p is not None:
+                names[s.participant_id] = p.station.code if p.station else p.identity
+        text = render(stats, names, await signaling.media.metrics())
+        return web.Response(text=text, content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/", root)
     app.router.add_get("/console", console)
     app.router.add_get("/join/{session_id}", page)

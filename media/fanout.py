@@ -25,6 +25,7 @@ from typing import Callable, Optional
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from . import passthrough
 from .keyframes import KeyframeRequester
 
 logger = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ class PublishedTrack:
         self.forwarding = True
         self.frames_received = 0
         self.media_ssrc: Optional[int] = None  # set by the relay's RTP observer
+        self.frame_size: Optional[tuple[int, int]] = None  # from the last VP8 keyframe
         self._task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
@@ -257,6 +259,8 @@ class PublishedTrack:
                     logger.error("PublishedTrack got %r, not an encoded packet", type(packet))
                     break
                 self.frames_received += 1
+                if packet.is_keyframe and self.kind == "video" and self.mime_type.lower() == "video/vp8":
+                    self.frame_size = passthrough.vp8_frame_size(bytes(packet)) or self.frame_size
                 if not self.live and self.active:
                     self.live = True
                     if self.on_live is not None:

@@ -103,6 +103,17 @@ def is_h264_keyframe(data: bytes) -> bool:
         pos += 3
 
 
+def vp8_frame_size(data: bytes) -> Optional[tuple[int, int]]:
+    """Width and height from a VP8 keyframe's header (RFC 6386 §9.1: a
+    3-byte frame tag, the start code 9d 01 2a, then 14-bit width and height),
+    or ``None`` for an interframe or anything that does not parse."""
+    if len(data) < 10 or data[0] & 0x01 or data[3:6] != b"\x9d\x01\x2a":
+        return None
+    width = int.from_bytes(data[6:8], "little") & 0x3FFF
+    height = int.from_bytes(data[8:10], "little") & 0x3FFF
+    return (width, height) if width and height else None
+
+
 def is_keyframe(mime_type: str, data: bytes) -> bool:
     """Whether an encoded frame of ``mime_type`` can be decoded on its own.
 

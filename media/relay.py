@@ -312,6 +312,9 @@ class Relay:
             }
             s.audio_level = p.audio_level
             s.voice = p.voice
+            for t in p.published.values():
+                if t.kind == "video" and t.live and t.frame_size:
+                    s.frame_width, s.frame_height = t.frame_size
             for kind, rate in p.rates.items():
                 s.inbound_bitrate[kind] = rate.sample(now)
             if p.publish_pc is not None:

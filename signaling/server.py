@@ -34,6 +34,7 @@ from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.control import ControlError, LiveControl
 from signaling.live import Participant, Presence, new_participant_id
+from signaling.monitor import MONITOR_INTERVAL, assess
 from signaling.speaker import ActiveSpeaker
 
 logger = logging.getLogger("signaling")
@@ -80,6 +81,8 @@ class SignalingServer:
         self._controls: dict[str, LiveControl] = {}
         self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
         self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
+        self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
+        self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
         self._levels_task: Optional[asyncio.Task] = None
         # One lock per room: joins, leaves and subscription changes of a room
@@ -506,6 +509,26 @@ class SignalingServer:
         await self._apply(participant.room_id)
         logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
 
+    async def _emit_monitor(self, all_stats: list) -> None:
+        """Every 2 s, each room's dispatchers get the relay's figures for
+        every participant, with warnings for degraded or dropped stations."""
+        by_room: dict[str, list] = {}
+        for stat in all_stats:
+            participant = self.presence.by_id(stat.participant_id)
+            if participant is None:
+                continue
+            tile = assess(
+                stat, participant.camera, participant.mic, participant.connection,
+                previous=self._last_stats.get(stat.participant_id),
+            )
+            tile["displayName"] = participant.display_name
+            by_room.setdefault(stat.room_id, []).append(tile)
+        self._last_stats = {stat.participant_id: stat for stat in all_stats}
+        for room_id, tiles in by_room.items():
+            for p in self.presence.rooms.get(room_id) or ():
+                if p.role == "dispatcher":
+                    await self.sio.emit("monitor", {"participants": tiles, "at": time.time()}, to=p.sid)
+
     async def _audio_levels_loop(self) -> None:
         while True:
             await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
@@ -519,7 +542,11 @@ class SignalingServer:
             return
         now = time.monotonic()
         by_room: dict[str, dict[str, Optional[float]]] = {}
-        for stat in await self.media.stats():
+        all_stats = await self.media.stats()
+        if now >= self._monitor_due:
+            self._monitor_due = now + MONITOR_INTERVAL
+            await self._emit_monitor(all_stats)
+        for stat in all_stats:
             if self.presence.by_id(stat.participant_id) is None:
                 continue
             if "audio" not in stat.publishing:

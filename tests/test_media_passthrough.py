@@ -105,3 +105,16 @@ def test_loopback_candidates_knob(restore_loopback):
     icegatherer.use_loopback_addresses(True)
     assert "127.0.0.1" in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
     assert "::1" in aioice.ice.get_host_addresses(use_ipv4=False, use_ipv6=True)
+
+
+def test_vp8_frame_size_is_read_from_keyframes_only():
+    import av
+    from media.passthrough import vp8_frame_size
+
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = 640, 480, "yuv420p"
+    frame = av.VideoFrame(640, 480, "yuv420p")
+    packets = [bytes(p) for i in range(3) for p in codec.encode(frame)] + [bytes(p) for p in codec.encode(None)]
+    assert vp8_frame_size(packets[0]) == (640, 480)
+    assert all(vp8_frame_size(p) is None for p in packets[1:] if p[0] & 1)
+    assert vp8_frame_size(b"\x00\x01") is None

@@ -457,3 +457,25 @@ async def test_fourteen_stations_each_receive_the_stage_and_eight_thumbnails(hub
         assert len(video) == (9 if pid != ids[0] else 8), video  # the stage sees no picture of itself
         assert ids[0] in video or pid == ids[0]
         assert hub.media.audio_subscriptions[pid] == sorted(set(ids) - {pid})  # everyone is heard
+
+
+async def test_dispatchers_see_every_station_monitored(hub):
+    console = await dispatcher(hub)
+    a = await hub.joined("xucun")
+    await a.call("mediaState", {"camera": True, "mic": True})
+    tiles = await console.wait_for("monitor", lambda d: any(t["participantId"] == a.me["id"] for t in d["participants"]))
+    tile = next(t for t in tiles["participants"] if t["participantId"] == a.me["id"])
+    assert tile["displayName"] == "许村镇人大代表联络站" and tile["camera"] is True
+    assert "warnings" in tile and "packetLoss" in tile
+    assert a.events("monitor") == []  # stations do not get it
+
+
+async def test_metrics_are_served_for_prometheus(hub):
+    import aiohttp
+    await hub.joined("xucun")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(hub.url + "/metrics") as response:
+            text = await response.text()
+            assert response.status == 200 and response.content_type == "text/plain"
+    assert 'liaison_media{name="participants"} 1' in text
+    assert 'liaison_participant_audio_level_dbov' in text
