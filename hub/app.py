@@ -105,7 +105,8 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         i.model_dump(exclude_none=True) for i in config.settings.ice_servers
     ]
     signaling = SignalingServer(
-        sio, media, SessionDirectory(engine, config.matrix), config.matrix, secret_key(config), ice_servers
+        sio, media, SessionDirectory(engine, config.matrix), config.matrix, secret_key(config), ice_servers,
+        max_thumbnails=config.settings.signaling.max_thumbnails,
     )
     scheduler = LifecycleLoop(
         engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds

@@ -9,12 +9,13 @@ naming the file, the line and the key, and what is wrong.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.matrix import Matrix, MatrixError, Station
 
@@ -48,6 +49,7 @@ class MediaSettings(_Strict):
 class SignalingSettings(_Strict):
     ping_interval: float = Field(default=3, gt=0, le=60)
     ping_timeout: float = Field(default=5, gt=0, le=60)
+    max_thumbnails: int = Field(default=8, ge=0, le=64)
 
 
 class SchedulerSettings(_Strict):
@@ -116,6 +118,131 @@ class CategoriesFile(_Strict):
         return items
 
 
+# --- configs/departments.yaml (opinion handling) -------------------------------
+
+DEPARTMENT_LEVELS = ("town", "county", "city")
+
+
+class Liaison(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    contact: str = Field(default="", max_length=200)
+
+
+class Department(_Strict):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    level: Literal["town", "county", "city"]
+    #: For town-level departments: the town/street station they serve.
+    station: Optional[str] = None
+    liaison: Liaison
+    webhook: str = ""
+    example: bool = False
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class HandlingDays(_Strict):
+    town: int = Field(default=5, ge=1, le=365)
+    county: int = Field(default=10, ge=1, le=365)
+    city: int = Field(default=15, ge=1, le=365)
+
+
+class DepartmentsFile(_Strict):
+    handling_days: HandlingDays = HandlingDays()
+    departments: list[Department] = []
+
+    @field_validator("departments")
+    @classmethod
+    def _unique(cls, items: list[Department]) -> list[Department]:
+        seen: set[str] = set()
+        for item in items:
+            if item.code in seen:
+                raise ValueError(f"department code {item.code!r} appears twice")
+            seen.add(item.code)
+        return items
+
+    def get(self, code: str) -> Optional[Department]:
+        return next((d for d in self.departments if d.code == code), None)
+
+
+# --- configs/scoring.yaml (duty records, working-day calendar) --------------------
+
+
+class ScoringRule(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(default="", max_length=100)
+    points: float = Field(ge=-100, le=100)
+    manual: bool = False
+    min_minutes: float = Field(default=0, ge=0, le=24 * 60)
+
+
+AUTOMATIC_DUTY_KINDS = ("session_joined", "opinion_raised", "opinion_resolved")
+_DEFAULT_RULES = {
+    "session_joined": ScoringRule(name="参加视频联络活动", name_en="Attended a video liaison session", points=1, min_minutes=10),
+    "opinion_raised": ScoringRule(name="反映民情意见", name_en="Raised an opinion", points=1),
+    "opinion_resolved": ScoringRule(name="所提民情办结", name_en="An opinion raised was resolved", points=1),
+    "station_reception": ScoringRule(name="进站接待选民", name_en="Station reception duty", points=2, manual=True),
+}
+
+
+class CalendarSettings(_Strict):
+    timezone: str = "Asia/Shanghai"
+    holidays: list[date] = []
+    workdays: list[date] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except Exception:
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("workdays")
+    @classmethod
+    def _weekends(cls, items: list[date]) -> list[date]:
+        for day in items:
+            if day.weekday() < 5:
+                raise ValueError(f"{day} is a weekday already: make-up workdays (调休) are Saturdays or Sundays")
+        return items
+
+    @model_validator(mode="after")
+    def _apart(self) -> "CalendarSettings":
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"dates both holiday and make-up workday: {', '.join(map(str, both))}")
+        return self
+
+
+class ScoringFile(_Strict):
+    rules: dict[str, ScoringRule] = dict(_DEFAULT_RULES)
+    calendar: CalendarSettings = CalendarSettings()
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, rules: dict[str, ScoringRule]) -> dict[str, ScoringRule]:
+        import re
+
+        for kind, rule in rules.items():
+            if not re.match(r"^[a-z][a-z0-9_]{0,31}$", kind):
+                raise ValueError(f"rule name {kind!r}: lowercase letters, digits and _")
+            if kind in AUTOMATIC_DUTY_KINDS and rule.manual:
+                raise ValueError(f"{kind} is recorded automatically: it cannot be manual")
+        missing = [k for k in AUTOMATIC_DUTY_KINDS if k not in rules]
+        if missing:
+            raise ValueError(f"missing rules: {', '.join(missing)}")
+        return rules
+
+
 # --- the whole configuration -------------------------------------------------
 
 
@@ -125,6 +252,8 @@ class Config:
     matrix: Matrix
     categories: CategoriesFile
     config_dir: Path
+    departments: DepartmentsFile = field(default_factory=DepartmentsFile)
+    scoring: ScoringFile = field(default_factory=ScoringFile)
 
     @property
     def var_dir(self) -> Path:
@@ -164,7 +293,33 @@ def load_config(
     raw_categories = _read_yaml(directory / "categories.yaml", required=True)
     categories = _validate(CategoriesFile, raw_categories.value, raw_categories)
 
-    return Config(settings=settings, matrix=matrix, categories=categories, config_dir=directory)
+    raw_departments = _read_yaml(directory / "departments.yaml", required=False)
+    departments = _validate(DepartmentsFile, raw_departments.value, raw_departments)
+    _check_departments(departments, matrix, raw_departments)
+
+    raw_scoring = _read_yaml(directory / "scoring.yaml", required=False)
+    scoring = _validate(ScoringFile, raw_scoring.value, raw_scoring)
+
+    return Config(settings=settings, matrix=matrix, categories=categories, config_dir=directory,
+                  departments=departments, scoring=scoring)
+
+
+def _check_departments(departments: DepartmentsFile, matrix: Matrix, raw: "_RawFile") -> None:
+    """Town-level departments serve a town station of the matrix; others none."""
+    for index, department in enumerate(departments.departments):
+        loc = ("departments", index, "station")
+        line = raw.line_of(loc)
+        where = f"{raw.path}{', line ' + str(line) if line else ''}: {_format_loc(loc)}"
+        if department.level == "town":
+            if department.station is None:
+                raise ConfigError(f"{where}: a town-level department names the town station it serves")
+            station = matrix.get(department.station)
+            if station is None:
+                raise ConfigError(f"{where}: no station {department.station!r} in matrix.yaml")
+            if station.level != "town":
+                raise ConfigError(f"{where}: {department.station!r} is a {station.level}, not a town/street station")
+        elif department.station is not None:
+            raise ConfigError(f"{where}: only town-level departments name a station")
 
 
 # --- helpers -----------------------------------------------------------------
