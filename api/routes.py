@@ -8,7 +8,9 @@ relative to the mount point (``/api``).
 from __future__ import annotations
 
 from hub.errors import (
+    ControlRefused,
     Forbidden,
+    InvalidPayload,
     LoginFailed,
     LoginRequired,
     LoginThrottled,
@@ -24,7 +26,7 @@ from hub.errors import (
     TransitionRefused,
 )
 
-from api import auth, calendar, directory, invitations, openapi, schemas as s, sessions
+from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
 from api.framework import Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -103,6 +105,21 @@ OPERATIONS: tuple[Operation, ...] = (
               "sessions", path_model=s.IdPath, query=s.JoinLinkQuery, response=s.JoinLink,
               errors=(SessionNotFound, Forbidden, SessionClosed),
               roles="operator of a participating station; dispatcher in scope; administrator"),
+    # --- the live console (dispatchers)
+    Operation("GET", "/sessions/{id}/live", live.live_state, "The live control state and participants",
+              "live", path_model=s.IdPath, response=live.LiveState, errors=(SessionNotFound, Forbidden),
+              roles="administrators; dispatchers whose scope holds the session"),
+    Operation("POST", "/sessions/{id}/live/control", live.live_control,
+              "A control action: roll call, broadcast, polling, layout, mute, hands, remove, lock", "live",
+              path_model=s.IdPath, body=live.LiveControlIn, response=live.LiveControlOut,
+              errors=(SessionNotFound, Forbidden, SessionClosed, ControlRefused, InvalidPayload),
+              roles="administrators; dispatchers whose scope holds the session",
+              description="The same actions as the socket event `control` (docs/protocol.md); "
+              "enforced at the relay, shown to every station, written to the audit log."),
+    Operation("GET", "/sessions/{id}/console-link", live.console_link,
+              "A join link for the dispatcher's console (lobby or live)", "live", path_model=s.IdPath,
+              response=s.JoinLink, errors=(SessionNotFound, Forbidden, SessionClosed),
+              roles="administrators; dispatchers whose scope holds the session"),
     Operation("GET", "/sessions/{id}/calendar.ics", calendar.session_calendar, "One session as iCalendar",
               "calendar", auth="feed", path_model=s.IdPath, query=s.SessionFeedQuery, content="text/calendar",
               errors=(SessionNotFound, Forbidden, LoginRequired),
@@ -136,4 +153,70 @@ OPERATIONS: tuple[Operation, ...] = (
               content="application/json"),
     Operation("GET", "/docs", openapi.docs_handler, "This API for people (HTML)", "meta", auth="none",
               content="text/html"),
+)
+
+
+# --- opinions 民情 and duty records 履职 (appended) ----------------------------------------------
+
+from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
+
+from api import duty as duty_api, opinions as opinions_api  # noqa: E402
+
+_SCOPE = (Forbidden, StationNotFound)
+
+OPERATIONS += (
+    Operation("GET", "/opinion-options", opinions_api.options, "Categories, request types and departments",
+              "opinions", response=s.OpinionOptions),
+    Operation("POST", "/opinions", opinions_api.create_opinion, "Capture an opinion (idempotent by clientKey)",
+              "opinions", body=s.OpinionIn, response=s.OpinionDetail, status=201,
+              errors=_SCOPE + (NotFound, SessionNotFound, IdempotencyConflict),
+              description="Stored durably before the reply. A retry with the same clientKey returns the stored "
+              "opinion (200, replayed: true) — never a copy; the same key with other content is 409 "
+              "idempotency_conflict.",
+              roles="administrator; dispatcher (its subtree); operator (its station); deputy (its own)"),
+    Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
+              query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
+              description="Newest first; filters combine. Each caller sees its scope."),
+    Operation("GET", "/opinions/{id}", opinions_api.get_opinion, "An opinion with its whole timeline",
+              "opinions", path_model=s.IdPath, response=s.OpinionDetail, errors=(NotFound,)),
+    Operation("POST", "/opinions/{id}/actions", opinions_api.act, "Take a handling step", "opinions",
+              path_model=s.IdPath, body=s.OpinionActionIn, response=s.OpinionDetail,
+              errors=(NotFound, Forbidden, OpinionTransitionRefused, StaleVersion),
+              description="accept, reject, assign (@-notifies the department), return, start, extend, answer, "
+              "feed_back, rate (不满意 reopens), close, flag, unflag. An illegal step is 409 "
+              "opinion_transition_refused with the reason."),
+    Operation("PUT", "/opinions/{id}/photos/{position}", opinions_api.put_photo, "Upload a photo (raw bytes)",
+              "opinions", path_model=s.PhotoPath, response=s.OpinionPhotoOut,
+              errors=(NotFound, PayloadTooLarge),
+              description="Body: the image (image/jpeg, image/png or image/webp, at most 2 MiB). The same "
+              "position again replaces it; the same bytes change nothing."),
+    Operation("GET", "/opinions/{id}/photos/{position}", opinions_api.get_photo, "A photo", "opinions",
+              path_model=s.PhotoPath, content="image/jpeg", errors=(NotFound,)),
+    Operation("GET", "/notices", opinions_api.list_notices, "Department @-notices", "opinions",
+              query=s.NoticeQuery, response=s.NoticeList, errors=(Forbidden,), roles="administrator; dispatcher"),
+    Operation("POST", "/notices/{id}/read", opinions_api.read_notice, "Mark a notice read", "opinions",
+              path_model=s.IdPath, response=s.NoticeOut, errors=(Forbidden, NotFound)),
+    Operation("GET", "/reports/opinion-stats", opinions_api.stats, "Opinion statistics of a period and scope",
+              "reports", query=s.PeriodQuery, response=s.StatsOut, errors=_SCOPE),
+    Operation("GET", "/reports/opinion-ranking", opinions_api.ranking,
+              "Categories by volume, with the previous period", "reports", query=s.PeriodQuery,
+              response=s.RankingOut, errors=_SCOPE),
+    Operation("GET", "/reports/hot-topics.xlsx", opinions_api.hot_topics_xlsx, "民情热点专报 (Excel)", "reports",
+              query=s.PeriodQuery, content=opinions_api.XLSX, errors=_SCOPE),
+    # --- duty records
+    Operation("GET", "/duty/records", duty_api.list_records, "Duty records", "duty", query=s.DutyQuery,
+              response=s.DutyList, errors=_SCOPE),
+    Operation("POST", "/duty/records", duty_api.add_manual, "Add a manual duty record (pending review)", "duty",
+              body=s.DutyManualIn, response=s.DutyRecordOut, status=201, errors=_SCOPE + (NotFound,),
+              roles="administrator; dispatcher (its subtree)"),
+    Operation("POST", "/duty/records/{id}/review", duty_api.review, "Approve or reject a duty record", "duty",
+              path_model=s.IdPath, body=s.DutyReviewIn, response=s.DutyRecordOut,
+              errors=(Forbidden, NotFound, DutyReviewRefused), roles="administrator; dispatcher (its subtree)"),
+    Operation("POST", "/duty/attendance", duty_api.attendance, "Record a live session's attendance", "duty",
+              body=s.AttendanceIn, response=s.AttendanceOut, errors=(Forbidden, NotFound),
+              description="One record per deputy present at least min_minutes; idempotent."),
+    Operation("GET", "/duty/ledger", duty_api.ledger, "Duty ledger per deputy, group, town or the city", "duty",
+              query=s.LedgerQuery, response=s.LedgerOut, errors=_SCOPE),
+    Operation("GET", "/duty/ledger.xlsx", duty_api.ledger_xlsx, "Duty ledgers (Excel)", "duty",
+              query=s.LedgerQuery, content=opinions_api.XLSX, errors=_SCOPE),
 )

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -58,6 +58,9 @@ class ApiServices:
     ``mount_path``
         Where the lead mounts the sub-application (links to QR codes and
         calendar feeds start with it).
+    ``live``
+        The signaling server, for the live console endpoints
+        (:class:`api.live.LivePort`); ``None`` when the API runs alone.
     """
 
     engine: Engine
@@ -72,6 +75,8 @@ class ApiServices:
     default_language: str = "zh-CN"
     calendar_days_back: int = field(default=90)
     mount_path: str = "/api"
+    #: The signaling server (``api.live.LivePort``): live state and controls.
+    live: Optional[Any] = None
 
     @property
     def lobby_minutes(self) -> float:

@@ -146,6 +146,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
                 link_ttl_hours=config.settings.link_ttl_hours,
                 secure_cookie=config.base_url.startswith("https://"),
                 default_language=config.settings.default_language,
+                live=signaling,
             )
         ),
     )

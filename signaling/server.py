@@ -283,12 +283,40 @@ class SignalingServer:
         return {}
 
     async def control(self, sid: str, participant: Participant, payload: events.Control) -> dict:
-        """A dispatcher's control action.  Applied to the room's
-        :class:`LiveControl`, enforced at the relay, told to everyone, and
-        written to the audit log."""
+        """A dispatcher's control action over the socket."""
         if participant.role != "dispatcher":
             raise Forbidden()
-        room_id = participant.room_id
+        kind, _, value = participant.identity.partition(":")
+        account_id = int(value) if kind == "account" and value.isdigit() else None
+        return await self.apply_control(participant.room_id, payload, participant.display_name, account_id)
+
+    async def control_by_key(
+        self, session_key: str, payload: dict, by: str, account_id: Optional[int]
+    ) -> dict:
+        """A control action from the REST API (the caller checked the
+        dispatcher's scope).  ``session_key`` is the session's public key."""
+        parsed = events.parse(events.Control, payload)
+        if session_key not in self._controls:
+            raise ControlRefused("the session has nobody in it")
+        return await self.apply_control(session_key, parsed, by, account_id)
+
+    def live_state(self, session_key: str) -> dict:
+        """The control state and participants of a live room (empty when
+        nobody is in it)."""
+        control = self._controls.get(session_key)
+        room = self.presence.rooms.get(session_key)
+        if control is None or room is None:
+            return {"control": None, "participants": []}
+        return {
+            "control": control.to_public(time.monotonic()),
+            "participants": [p.to_public() for p in room],
+        }
+
+    async def apply_control(
+        self, room_id: str, payload: events.Control, by: str, account_id: Optional[int]
+    ) -> dict:
+        """Apply one control action to a room's :class:`LiveControl`, enforce
+        it at the relay, tell everyone, and write the audit log."""
         control = self._controls[room_id]
         now = time.monotonic()
         target = payload.participantId
@@ -296,7 +324,7 @@ class SignalingServer:
         try:
             action = payload.action
             if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
-                if self.presence.by_id(target) is None:
+                if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
                     raise ControlError(f"{target} is not in the session")
             if action in ("mute", "approveHand", "declineHand", "remove") and target is None:
                 raise ControlError("participantId is required")
@@ -342,12 +370,12 @@ class SignalingServer:
             await self._apply(room_id)
         entry = {
             "action": payload.action,
-            "by": participant.display_name,
+            "by": by,
             "participantId": target,
             "on": payload.on,
             "layout": payload.layout,
         }
-        await self._log_action(participant, entry, before, control.to_public(now))
+        await self._log_action(room_id, account_id, entry, before, control.to_public(now))
         return {"control": control.to_public(now)}
 
     async def raise_hand(self, sid: str, participant: Participant, payload: events.Hand) -> dict:
@@ -364,20 +392,19 @@ class SignalingServer:
         await self._emit_control(participant.room_id)
         return {}
 
-    async def _log_action(self, dispatcher: Participant, entry: dict, before: dict, after: dict) -> None:
+    async def _log_action(
+        self, room_id: str, account_id: Optional[int], entry: dict, before: dict, after: dict
+    ) -> None:
         """Every dispatcher action goes to the audit log and, live, to every
         dispatcher of the room."""
-        session = self._sessions.get(dispatcher.room_id)
-        kind, _, value = dispatcher.identity.partition(":")
-        account_id = int(value) if kind == "account" and value.isdigit() else None
+        session = self._sessions.get(room_id)
         if session is not None:
             try:
                 await self.sessions.audit(session, account_id, f"live.{entry['action']}", before, after)
             except Exception:
                 logger.exception("audit of a live action failed")
         entry = {**entry, "at": time.time()}
-        room = self.presence.rooms.get(dispatcher.room_id)
-        for p in room or ():
+        for p in self.presence.rooms.get(room_id) or ():
             if p.role == "dispatcher":
                 await self.sio.emit("controlLog", entry, to=p.sid)
 

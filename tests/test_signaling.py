@@ -479,3 +479,41 @@ async def test_metrics_are_served_for_prometheus(hub):
             assert response.status == 200 and response.content_type == "text/plain"
     assert 'liaison_media{name="participants"} 1' in text
     assert 'liaison_participant_audio_level_dbov' in text
+
+
+async def test_the_live_console_over_rest(hub):
+    """Each control is also a REST call, checked against the dispatcher's scope."""
+    import aiohttp
+    from sqlmodel import Session as DB
+    from store.accounts import create_account
+    from store.directory import session_info
+    with DB(hub.engine) as db:
+        create_account(db, None, hub.config.matrix, "jx", "long-password", "dispatcher", station="jiaxing")
+        create_account(db, None, hub.config.matrix, "hn", "long-password", "dispatcher", station="haining")
+        number = session_info(db, "demo").number
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    async with aiohttp.ClientSession() as http:
+        async def login(name):
+            async with http.post(hub.url + "/api/auth/login", json={"username": name, "password": "long-password"}) as r:
+                assert r.status == 200, await r.text()
+                return {"Authorization": "Bearer " + (await r.json())["token"]}
+        jx, hn = await login("jx"), await login("hn")
+        url = f"{hub.url}/api/sessions/{number}/live"
+        async with http.post(url + "/control", json={"action": "rollCall", "participantId": b.me["id"]}, headers=hn) as r:
+            assert r.status == 403
+        async with http.post(url + "/control", json={"action": "rollCall", "participantId": b.me["id"]}, headers=jx) as r:
+            assert r.status == 200, await r.text()
+            assert (await r.json())["control"]["floor"] == b.me["id"]
+        await a.wait_for("control", lambda d: d["floor"] == b.me["id"])
+        async with http.post(url + "/control", json={"action": "approveHand", "participantId": a.me["id"]}, headers=jx) as r:
+            assert r.status == 409 and (await r.json())["error"]["code"] == "control_refused"
+        async with http.get(url, headers=jx) as r:
+            state = await r.json()
+            assert state["control"]["stage"] == b.me["id"] and len(state["participants"]) == 2
+        async with http.get(f"{hub.url}/api/sessions/{number}/console-link", headers=jx) as r:
+            link = (await r.json())["url"]
+    grant = tokens.verify(secret_key(hub.config), link.split("#token=")[1])
+    assert grant.role == "dispatcher" and grant.subject.startswith("account:") and grant.session_id == "demo"
+    console = await hub.station()
+    assert (await console.call("join", {"token": link.split("#token=")[1]}))["ok"]

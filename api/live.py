@@ -1,0 +1,112 @@
+"""The live console over REST: every MCU-style control that the socket
+offers (roll call, broadcast, polling, layouts, mute, hands, remove, lock),
+for dispatchers and outside systems, plus the link a dispatcher's console
+joins with.  The live state itself belongs to the signaling server; the
+API reaches it through :class:`LivePort`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Optional, Protocol
+
+from pydantic import Field
+from sqlmodel import Session
+
+from hub import tokens
+from hub.errors import SessionClosed
+from hub.scope import Do, require
+from scheduler.lifecycle import JOINABLE, State
+from store.sessions import SessionView
+
+from api import convert, schemas as s
+from api.framework import Call
+from api.sessions import join_id
+
+
+class LivePort(Protocol):
+    """What the API needs of the signaling server (``signaling.server``)."""
+
+    def live_state(self, session_key: str) -> dict[str, Any]: ...
+
+    async def control_by_key(
+        self, session_key: str, payload: dict, by: str, account_id: Optional[int]
+    ) -> dict[str, Any]: ...
+
+
+class LiveState(s.Model):
+    control: Optional[dict[str, Any]] = Field(description="The control state (see docs/protocol.md), null when nobody is in")
+    participants: list[dict[str, Any]] = Field(description="Participants as in docs/protocol.md")
+
+
+class LiveControlIn(s.Model):
+    action: str = Field(description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, "
+                        "layout, voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock")
+    participant_id: Optional[str] = Field(default=None, max_length=64)
+    on: Optional[bool] = None
+    layout: Optional[str] = Field(default=None, max_length=8)
+    order: Optional[list[str]] = Field(default=None, max_length=64)
+    interval: Optional[float] = Field(default=None, ge=0, le=3600)
+
+
+class LiveControlOut(s.Model):
+    control: dict[str, Any]
+
+
+def _control_check(call: Call):
+    """The database work that loads the session and checks that the caller
+    may control it; returns (view, state)."""
+    actor, repo, now, session_id = call.require_actor(), call.services.repo, call.now, call.path.id
+
+    def work(db: Session) -> tuple[SessionView, State]:
+        view = repo.load(db, session_id)
+        require(actor, Do.CONTROL, view.target, repo.matrix)
+        return view, repo.session_state(db, session_id, now)
+
+    return work  # type: ignore[return-value]
+
+
+def _live(call: Call) -> LivePort:
+    live = call.services.live
+    if live is None:  # the API runs without a signaling server (tests of the API alone)
+        raise SessionClosed("no live core in this process")
+    return live
+
+
+async def live_state(call: Call) -> LiveState:
+    view, _ = await call.services.db(_control_check(call))
+    return LiveState(**_live(call).live_state(join_id(view)))
+
+
+async def live_control(call: Call) -> LiveControlOut:
+    body: LiveControlIn = call.body
+    view, state = await call.services.db(_control_check(call))
+    if state not in JOINABLE:
+        raise SessionClosed(f"the session is {state}")
+    actor = call.require_actor()
+    payload = {
+        "action": body.action,
+        "participantId": body.participant_id,
+        "on": body.on,
+        "layout": body.layout,
+        "order": body.order,
+        "interval": body.interval,
+    }
+    payload = {k: v for k, v in payload.items() if v is not None or k == "participantId"}
+    result = await _live(call).control_by_key(join_id(view), payload, actor.name, actor.account_id)
+    return LiveControlOut(**result)
+
+
+async def console_link(call: Call) -> s.JoinLink:
+    """A join link for the dispatcher's console: the dispatcher joins the
+    live session as itself (``account:{id}``, role dispatcher)."""
+    view, state = await call.services.db(_control_check(call))
+    if state not in JOINABLE:
+        raise SessionClosed(f"the session is {state}")
+    actor, services, now = call.require_actor(), call.services, call.now
+    ttl = services.link_ttl_hours * 3600
+    url = tokens.join_link(
+        services.base_url, services.secret, join_id(view), f"account:{actor.account_id}", "dispatcher",
+        ttl, now=now.timestamp(),
+    )
+    return s.JoinLink(url=url, expires_at=convert.local(now + timedelta(seconds=ttl)))
