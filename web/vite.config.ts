@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // The hub serves web/dist/ under /static/ and answers GET /join/{sessionId} with
@@ -16,10 +17,19 @@ export default defineConfig({
     target: "es2022",
     sourcemap: true,
     assetsInlineLimit: 8192,
+    // Two pages: the station page (index.html, served at /join/{id}) and the
+    // dispatcher / operator console (console.html, served at /console).
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL("index.html", import.meta.url)),
+        console: fileURLToPath(new URL("console.html", import.meta.url)),
+      },
+    },
   },
   server: {
     proxy: {
       "/socket.io": { target: hub, ws: true, changeOrigin: true },
+      "/api": { target: hub, changeOrigin: true },
     },
   },
   appType: "spa",

@@ -1,0 +1,114 @@
+/**
+ * The console for dispatchers and station operators, served by the hub at
+ * /console. Signs in against /api/auth (HttpOnly cookie), then shows the
+ * dispatcher's calendar and session editor or the operator's upcoming sessions.
+ * Query: ?lang=en|zh-CN (one visit).
+ */
+import "../styles.css";
+import "./console.css";
+import { onLangChange } from "../i18n";
+import { h } from "../ui/dom";
+import { ApiError, get, post } from "./api";
+import { DispatcherView } from "./dispatcher";
+import { loginScreen } from "./login";
+import { OperatorView } from "./operator";
+import { topbar } from "./shell";
+import { Stations } from "./stations";
+import { ct } from "./strings";
+import type { Account } from "./types";
+
+interface View {
+  el: HTMLElement;
+  render(): void;
+  destroy(): void;
+}
+
+const root = document.getElementById("console")!;
+let account: Account | null = null;
+let stations: Stations | null = null;
+let view: View | null = null;
+let screen: "loading" | "login" | "error" | "app" = "loading";
+let errorMessage = "";
+
+function paint(): void {
+  document.title = ct("appTitle");
+  document.body.dataset.screen = screen;
+  document.body.dataset.role = account?.role ?? "";
+  const stationName = account?.station && stations ? stations.name(account.station) : null;
+  const bar = topbar(screen === "app" ? account : null, stationName, screen === "app" ? () => void logout() : undefined);
+  let main: HTMLElement;
+  if (screen === "login") {
+    main = loginScreen((a) => void enter(a), errorMessage);
+  } else if (screen === "error") {
+    const retry = h("button", { type: "button", class: "btn-primary" }, ct("retry"));
+    retry.addEventListener("click", () => void boot());
+    main = h("div", { class: "screen" }, h("div", { class: "screen-card" }, h("p", { class: "screen-body", "data-testid": "console-error" }, errorMessage), retry));
+  } else if (screen === "app" && view) {
+    main = view.el;
+  } else {
+    main = h("div", { class: "screen" }, h("p", { class: "c-muted" }, ct("loading")));
+  }
+  root.replaceChildren(h("div", { class: "c-app" }, bar, h("main", { class: "c-main" }, main)));
+}
+
+async function enter(a: Account): Promise<void> {
+  account = a;
+  errorMessage = "";
+  try {
+    stations = stations ?? (await Stations.load());
+  } catch (e) {
+    screen = "error";
+    errorMessage = (e as ApiError).message;
+    paint();
+    return;
+  }
+  view?.destroy();
+  view = a.role === "operator" || a.role === "deputy" ? new OperatorView(a, stations) : new DispatcherView(a, stations);
+  screen = "app";
+  paint();
+}
+
+async function logout(): Promise<void> {
+  try {
+    await post("/auth/logout");
+  } catch {
+    /* the cookie is gone either way */
+  }
+  view?.destroy();
+  view = null;
+  account = null;
+  screen = "login";
+  paint();
+}
+
+async function boot(): Promise<void> {
+  screen = "loading";
+  paint();
+  try {
+    await enter(await get<Account>("/auth/me"));
+  } catch (e) {
+    const err = e as ApiError;
+    if (err.status === 401 || err.status === 403) {
+      screen = "login";
+      errorMessage = "";
+    } else {
+      screen = "error";
+      errorMessage = err.message;
+    }
+    paint();
+  }
+}
+
+onLangChange(() => {
+  view?.render();
+  paint();
+});
+
+declare global {
+  interface Window {
+    consoleApp: { account: () => Account | null; reload: () => void };
+  }
+}
+window.consoleApp = { account: () => account, reload: () => void (view as { load?: () => void } | null)?.load?.() };
+
+void boot();

@@ -1,0 +1,75 @@
+/** The console's frame: the station page's red top bar (emblem, title, language
+ * toggle) plus the signed-in account and sign-out. */
+import { getLang, toggleLang } from "../i18n";
+import { h, icon } from "../ui/dom";
+import { icons } from "../ui/icons";
+import { ct } from "./strings";
+import type { Account } from "./types";
+
+export function topbar(account: Account | null, stationName: string | null, onLogout?: () => void): HTMLElement {
+  const lang = h(
+    "button",
+    {
+      class: "lang-toggle",
+      type: "button",
+      "data-testid": "lang-toggle",
+      "data-lang": getLang(),
+      title: ct("langToggleLabel"),
+      "aria-label": ct("langToggleLabel"),
+      onclick: () => toggleLang(),
+    },
+    icon(icons.globe),
+    h("span", { class: "lang-label" }, ct("langToggle")),
+  );
+  const right = h("div", { class: "topbar-right" });
+  if (account) {
+    right.append(
+      h(
+        "div",
+        { class: "who", "data-testid": "who", "data-role": account.role },
+        h("span", { class: "who-name" }, account.displayName || account.username),
+        h("span", { class: "who-role" }, [ct(`role_${account.role}`), stationName].filter(Boolean).join(" · ")),
+      ),
+    );
+  }
+  right.append(lang);
+  if (account && onLogout) {
+    right.append(
+      h("button", { class: "lang-toggle", type: "button", "data-testid": "logout", onclick: () => onLogout() }, ct("logout")),
+    );
+  }
+  return h(
+    "header",
+    { class: "topbar" },
+    h(
+      "div",
+      { class: "brand" },
+      icon(icons.emblem, "emblem"),
+      h(
+        "div",
+        { class: "brand-text" },
+        h("span", { class: "brand-title" }, ct("appTitle")),
+        h("span", { class: "brand-sub" }, ct("appSubtitle")),
+      ),
+    ),
+    h("div", { class: "topbar-center" }),
+    right,
+  );
+}
+
+/** A transient message at the bottom of the screen. */
+export function flash(message: string, tone: "ok" | "error" = "ok"): void {
+  let box = document.querySelector<HTMLElement>(".c-flashes");
+  if (!box) {
+    box = h("div", { class: "c-flashes" });
+    document.body.append(box);
+  }
+  const el = h("div", { class: `c-flash tone-${tone}`, role: "status", "data-testid": "flash", "data-tone": tone }, message);
+  box.append(el);
+  window.setTimeout(() => el.remove(), 4000);
+}
+
+/** Children for append(): drops null / false. */
+export function nodes(...xs: (Node | string | null | undefined | false)[]): (Node | string)[] {
+  return xs.filter((x): x is Node | string => x != null && x !== false);
+}

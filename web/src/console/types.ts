@@ -1,0 +1,122 @@
+/** Shapes of the REST API (api/schemas.py), camelCase as on the wire. */
+export type Role = "administrator" | "dispatcher" | "operator" | "deputy";
+export type SessionState = "scheduled" | "lobby" | "live" | "ended" | "cancelled";
+export type StationLevel = "general" | "branch" | "town" | "room";
+
+export interface Account {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  station: string | null;
+  deputyId: number | null;
+  active: boolean;
+}
+
+export interface StationNode {
+  code: string;
+  name: string;
+  nameEn: string;
+  level: StationLevel;
+  kind: "street" | "town" | null;
+  example: boolean;
+  children: StationNode[];
+}
+
+export interface Occurrence {
+  originalStart: string;
+  start: string;
+  end: string;
+  moved: boolean;
+  state: SessionState;
+}
+
+export interface Session {
+  id: number;
+  code: string | null;
+  standing: boolean;
+  title: string;
+  titleEn: string;
+  agenda: string;
+  chair: string;
+  stations: string[];
+  start: string;
+  end: string;
+  timezone: string;
+  rrule: string | null;
+  status: SessionState;
+  state: SessionState;
+  version: number;
+  nextOccurrence: Occurrence | null;
+}
+
+export interface Conflict {
+  sessionId: number;
+  title: string;
+  station: string;
+  stationName: string;
+  start: string;
+  end: string;
+  proposedStart: string;
+  proposedEnd: string;
+  message: string;
+}
+
+export interface CheckOut {
+  ok: boolean;
+  conflicts: Conflict[];
+}
+
+export interface SessionIn {
+  title: string;
+  agenda: string;
+  chair: string;
+  stations: string[];
+  start: string;
+  end: string;
+  rrule: string | null;
+  timezone: string;
+}
+
+export interface Deputy {
+  id: number;
+  name: string;
+  level: string;
+  station: string;
+  group: string;
+  active: boolean;
+}
+
+export interface Invitation {
+  id: number;
+  sessionId: number;
+  deputyId: number;
+  deputyName: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  active: boolean;
+}
+
+export interface InvitationLink {
+  invitation: Invitation;
+  url: string;
+  expiresAt: string;
+  qrPng: string;
+  qrSvg: string;
+}
+
+export interface JoinLink {
+  url: string;
+  expiresAt: string;
+}
+
+export interface CalendarLink {
+  station: string;
+  url: string;
+  sessionUrlTemplate: string;
+}
+
+export interface Items<T> {
+  items: T[];
+}
