@@ -4,6 +4,7 @@ through the hub's forwarding relay."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright
@@ -21,10 +22,14 @@ async def hub(tmp_path):
     print("---- hub log ----\n" + hub.log()[-20000:])  # shown by pytest when a test fails
 
 
+DEVICES: dict = {}  # Playwright's device descriptors ('Pixel 7', …), filled by the fixture
+
+
 @pytest.fixture
 async def browser():
     executable = require_chromium()
     async with async_playwright() as p:
+        DEVICES.update(p.devices)
         browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
@@ -177,3 +182,43 @@ async def test_h264_constrained_baseline_is_forwarded_as_it_is(hub, browser):
     assert codecs and all(m == "video/H264" for m, _ in codecs), codecs
     assert all("packetization-mode=1" in f and "42e01f" in f for _, f in codecs), codecs
     assert hub.health()["media"]["codecs_created"] == 0
+
+
+async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
+    """The invitation link a dispatcher hands a deputy (or its QR code) opens
+    on a phone and joins the session as that deputy."""
+    from datetime import datetime, timezone
+
+    from sqlmodel import Session as DB
+
+    from hub import tokens
+    from hub.config import load_config
+    from hub.scope import Actor, Role
+    from store import db as store_db
+    from store.deputies import create_deputy
+    from store.directory import session_info
+    from store.sessions import SessionRepo
+
+    config = load_config(environ={"LIAISON_HUB_VAR_DIR": hub.env["LIAISON_HUB_VAR_DIR"]})
+    engine = store_db.make_engine(config.database_url)
+    admin = Actor(role=Role.ADMINISTRATOR)
+    with DB(engine) as db:
+        deputy = create_deputy(db, admin, config.matrix, "王建国", "haining", "xucun")
+        deputy_id = deputy.id
+        demo = session_info(db, "demo")
+        SessionRepo(config.matrix).invite(db, admin, demo.number, deputy_id, datetime.now(timezone.utc))
+    engine.dispose()
+    secret = (Path(hub.env["LIAISON_HUB_VAR_DIR"]) / "secret.key").read_bytes()
+    link = tokens.join_link(hub.url, secret, "demo", f"deputy:{deputy_id}", "deputy", 3600)
+
+    station = await open_station(browser, hub, "xucun")
+    context = await browser.new_context(**DEVICES["Pixel 7"])
+    phone = await context.new_page()
+    await phone.goto(autojoin(link))
+    deputy_page = StationPage(phone, "deputy")
+    await deputy_page.wait_live()
+    me = await phone.evaluate("window.hubClient.self")
+    assert me["role"] == "deputy" and me["displayName"] == "王建国"
+    assert await phone.evaluate("window.innerWidth") < 500
+    await deputy_page.wait_receiving([await station.my_id()])
+    await station.wait_receiving([me["id"]])
