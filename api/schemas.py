@@ -387,3 +387,347 @@ class AuditOut(Model):
 
 class AuditList(Model):
     items: list[AuditOut]
+
+
+# --- opinions 民情 ------------------------------------------------------------------------------------
+
+from uuid import UUID  # noqa: E402
+
+OpinionStatus = Literal["submitted", "accepted", "rejected", "assigned", "returned", "in_progress",
+                        "answered", "fed_back", "rated", "reopened", "closed"]
+OpinionLevel = Literal["town", "county", "city"]
+OpinionAction = Literal["accept", "reject", "assign", "return", "start", "extend", "answer", "feed_back",
+                        "rate", "close", "flag", "unflag"]
+OpinionGrade = Literal["A", "B", "C", "D"]
+OpinionRating = Literal["satisfied", "basic", "unsatisfied"]
+OpinionFlag = Literal["suggestion", "hot", "supervision"]
+ConfigCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
+DepartmentCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Points = Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]
+
+
+class OpinionIn(Input):
+    client_key: Optional[UUID] = Field(
+        default=None, description="a UUID the page makes when the opinion is taken; sending the same "
+        "opinion again with it (a retry, an offline queue) returns the stored one instead of a copy")
+    station: StationCode
+    category: ConfigCode = Field(description="one of the configured categories (configs/categories.yaml)")
+    request_type: ConfigCode = Field(description="consultation, help, complaint... (configs/categories.yaml)")
+    summary: Annotated[Text, Field(min_length=1, max_length=200)]
+    details: Annotated[Text, Field(max_length=10000)] = ""
+    deputy_id: Optional[Id] = Field(default=None, description="raised by this deputy; or give residentName")
+    resident_name: Annotated[Text, Field(max_length=100)] = ""
+    resident_contact: Annotated[Text, Field(max_length=100)] = ""
+    session_id: Optional[Id] = Field(default=None, description="taken during this live session: the hub sets "
+                                     "the time offset into it")
+    captured_at: Optional[Instant] = Field(default=None, description="when the page took it (kept offline); "
+                                           "default: now")
+
+
+class OpinionEventOut(Model):
+    seq: int
+    action: str
+    from_status: Optional[str]
+    to_status: str
+    actor_id: Optional[int]
+    actor_name: str
+    actor_role: str
+    at: datetime
+    note: str
+    payload: Optional[dict[str, Any]]
+
+
+class OpinionPhotoOut(Model):
+    position: int
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class NoticeOut(Model):
+    id: int
+    opinion_id: int
+    department: str
+    liaison_name: str
+    liaison_contact: str
+    message: str
+    created_at: datetime
+    read_at: Optional[datetime]
+    webhook_status: str
+
+
+class NoticeList(Model):
+    items: list[NoticeOut]
+
+
+class OpinionOut(Model):
+    id: int
+    client_key: str
+    replayed: bool = Field(description="true when this reply is a retry returning the stored opinion")
+    station: str
+    station_name: str
+    town: Optional[str]
+    raised_by: Literal["deputy", "resident"]
+    deputy_id: Optional[int]
+    resident_name: str
+    resident_contact: str
+    category: str
+    category_name: str
+    request_type: str
+    request_type_name: str
+    summary: str
+    details: str
+    session_id: Optional[int]
+    occurrence_start: Optional[datetime]
+    session_offset: Optional[int] = Field(description="seconds into the live session when taken")
+    captured_at: datetime
+    received_at: datetime
+    status: OpinionStatus
+    level: Optional[OpinionLevel]
+    department: Optional[str]
+    deadline: Optional[datetime]
+    overdue: bool
+    overdue_working_days: int
+    extensions: int
+    returns: int
+    reopenings: int
+    grade: Optional[OpinionGrade]
+    rating: Optional[OpinionRating]
+    resolved: bool
+    flags: list[OpinionFlag]
+    version: int
+    allowed_actions: list[str] = Field(description="what the caller may do next")
+
+
+class OpinionDetail(OpinionOut):
+    timeline: list[OpinionEventOut]
+    photos: list[OpinionPhotoOut]
+    notices: list[NoticeOut]
+
+
+class OpinionList(Model):
+    items: list[OpinionOut]
+    total: int
+
+
+class OpinionActionIn(Input):
+    action: OpinionAction
+    note: Annotated[Text, Field(max_length=2000)] = Field(default="", description="the reason (needed to "
+                                                           "reject, return, extend) or a remark")
+    version: Optional[Id] = Field(default=None, description="optional optimistic-concurrency check")
+    level: Optional[OpinionLevel] = Field(default=None, description="assign: town, county or city")
+    department: Optional[DepartmentCode] = Field(default=None, description="assign: a configured department")
+    deadline: Optional[Instant] = Field(default=None, description="assign/start/extend; default: the level's "
+                                        "working days (configs/departments.yaml)")
+    grade: Optional[OpinionGrade] = Field(default=None, description="answer: A solved, B in progress, "
+                                          "C planned, D explained")
+    answer: Optional[Annotated[Text, Field(max_length=10000)]] = None
+    rating: Optional[OpinionRating] = Field(default=None, description="rate: 满意, 基本满意, 不满意 (reopens)")
+    flag: Optional[OpinionFlag] = None
+
+
+class OpinionQuery(Input):
+    category: Optional[ConfigCode] = None
+    station: Optional[StationCode] = Field(default=None, description="the station and its subtree")
+    level: Optional[OpinionLevel] = None
+    status: Optional[OpinionStatus] = None
+    request_type: Optional[ConfigCode] = Field(default=None, alias="requestType")
+    from_: Optional[Instant] = Field(default=None, alias="from", description="received at or after")
+    to: Optional[Instant] = Field(default=None, description="received before")
+    q: Optional[Annotated[Text, Field(min_length=1, max_length=100)]] = Field(
+        default=None, description="text in the summary, details or resident's name")
+    overdue: Optional[bool] = None
+    flag: Optional[OpinionFlag] = None
+    department: Optional[DepartmentCode] = None
+    deputy_id: Optional[Id] = Field(default=None, alias="deputyId")
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class PeriodQuery(Input):
+    from_: Instant = Field(alias="from", description="period start (inclusive)")
+    to: Instant = Field(description="period end (exclusive)")
+    scope: Optional[StationCode] = Field(default=None, description="a station and its subtree; default: "
+                                         "the caller's scope")
+
+
+class PhotoPath(Input):
+    id: Id
+    position: int = Field(ge=0, le=5)
+
+
+class StatsOut(Model):
+    scope: Optional[str]
+    from_: datetime = Field(alias="from")
+    to: datetime
+    received: int
+    assigned: int
+    resolved: int
+    resolved_town: int
+    answered: int
+    rated: int
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    resolution_rate: Optional[float] = Field(description="resolved / assigned")
+    town_share: Optional[float] = Field(description="resolved at town level / resolved")
+    avg_hours_to_answer: Optional[float]
+    satisfaction: Optional[float] = Field(description="(满意 + 基本满意) / rated")
+
+
+class RankRowOut(Model):
+    rank: int
+    category: str
+    name: str
+    count: int
+    previous: int
+    previous_rank: Optional[int]
+    change: int
+    change_rate: Optional[float]
+
+
+class RankingOut(Model):
+    scope: Optional[str]
+    from_: datetime = Field(alias="from")
+    to: datetime
+    previous_from: datetime
+    previous_to: datetime
+    items: list[RankRowOut]
+
+
+class CodeName(Model):
+    code: str
+    name: str
+    name_en: str
+
+
+class DepartmentOut(Model):
+    code: str
+    name: str
+    name_en: str
+    level: OpinionLevel
+    station: Optional[str]
+    liaison_name: str
+    liaison_contact: str
+    example: bool
+
+
+class OpinionOptions(Model):
+    categories: list[CodeName]
+    request_types: list[CodeName]
+    departments: list[DepartmentOut]
+    handling_days: dict[str, int]
+
+
+class NoticeQuery(Input):
+    department: Optional[DepartmentCode] = None
+    unread: bool = False
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+# --- duty records 履职 ----------------------------------------------------------------------------
+
+DutyStatus = Literal["pending", "approved", "rejected"]
+PersonKind = Literal["deputy", "street_rep"]
+DutyKind = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class DutyRecordOut(Model):
+    id: int
+    key: str
+    deputy_id: int
+    person_kind: PersonKind
+    station: str
+    town: Optional[str]
+    group: str
+    kind: str
+    kind_name: str
+    occasion: str
+    occurred_at: datetime
+    points: float
+    minutes: Optional[float]
+    manual: bool
+    status: DutyStatus
+    note: str
+    review_reason: str
+    reviewed_by: Optional[int]
+    reviewed_at: Optional[datetime]
+
+
+class DutyList(Model):
+    items: list[DutyRecordOut]
+    total: int
+
+
+class DutyQuery(Input):
+    scope: Optional[StationCode] = None
+    deputy_id: Optional[Id] = Field(default=None, alias="deputyId")
+    kind: Optional[DutyKind] = None
+    status: Optional[DutyStatus] = None
+    person_kind: Optional[PersonKind] = Field(default=None, alias="personKind")
+    from_: Optional[Instant] = Field(default=None, alias="from")
+    to: Optional[Instant] = None
+    limit: int = Field(default=100, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class DutyManualIn(Input):
+    deputy_id: Id
+    kind: DutyKind = Field(description="a manual kind of configs/scoring.yaml, e.g. station_reception")
+    occasion: Annotated[Text, Field(min_length=1, max_length=120)] = Field(
+        description="names the occasion, e.g. reception:2025-03-07; one record per person and occasion")
+    occurred_at: Instant
+    points: Optional[Points] = Field(default=None, description="default: the rule's points")
+    note: Annotated[Text, Field(max_length=500)] = ""
+
+
+class DutyReviewIn(Input):
+    approve: bool
+    reason: Annotated[Text, Field(max_length=500)] = Field(default="", description="needed to reject")
+
+
+class StayIn(Input):
+    deputy_id: Id
+    joined_at: Instant
+    minutes: Annotated[float, Field(ge=0, le=24 * 60, allow_inf_nan=False)]
+
+
+class AttendanceIn(Input):
+    session_id: Id
+    occurrence_start: Instant
+    stays: list[StayIn] = Field(max_length=2000)
+
+
+class AttendanceOut(Model):
+    added: int
+
+
+class LedgerQuery(Input):
+    from_: Instant = Field(alias="from")
+    to: Instant
+    scope: Optional[StationCode] = None
+    by: Literal["deputy", "group", "town", "city"] = "deputy"
+    person_kind: PersonKind = Field(default="deputy", alias="personKind",
+                                    description="deputies, or street residents' representatives (kept apart)")
+
+
+class LedgerRowOut(Model):
+    key: str
+    name: str
+    person_kind: PersonKind
+    people: int
+    records: int
+    points: float
+    pending: int
+    by_kind: dict[str, float]
+    counts: dict[str, int]
+
+
+class LedgerOut(Model):
+    by: str
+    person_kind: PersonKind
+    scope: Optional[str]
+    from_: datetime = Field(alias="from")
+    to: datetime
+    items: list[LedgerRowOut]

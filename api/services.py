@@ -77,6 +77,9 @@ class ApiServices:
     mount_path: str = "/api"
     #: The signaling server (``api.live.LivePort``): live state and controls.
     live: Optional[Any] = None
+    #: ``store.opinions.OpinionRules`` of the running configuration
+    #: (categories, departments, deadlines, scoring); ``None``: read configs/.
+    opinion_rules: Optional[Any] = None
 
     @property
     def lobby_minutes(self) -> float:

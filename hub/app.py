@@ -23,6 +23,7 @@ from scheduler.loop import LifecycleLoop
 from signaling.server import SignalingServer
 from store import db as store_db
 from store.directory import SessionDirectory, ensure_demo_session
+from store.opinions import OpinionRules
 from store.sessions import SessionRepo
 
 logger = logging.getLogger("hub")
@@ -147,6 +148,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
                 secure_cookie=config.base_url.startswith("https://"),
                 default_language=config.settings.default_language,
                 live=signaling,
+                opinion_rules=OpinionRules.from_config(config),
             )
         ),
     )

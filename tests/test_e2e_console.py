@@ -25,7 +25,7 @@ from tests.browser import CHROMIUM_ARGS, ROOT, HubProcess, require_chromium
 pytestmark = pytest.mark.browser
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-LOBBY_AFTER_SECONDS = 25
+LOBBY_AFTER_SECONDS = 40
 # set CONSOLE_SCREENSHOTS=/some/dir to keep screenshots of the screens the test passes through
 SCREENSHOTS = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
 
@@ -40,6 +40,10 @@ def plan_start() -> tuple[datetime, float]:
     minutes that open its lobby about LOBBY_AFTER_SECONDS from now."""
     now = datetime.now(SHANGHAI)
     start = now.replace(second=0, microsecond=0) + timedelta(minutes=3)
+    if start.date() != (start + timedelta(minutes=45)).date():
+        # The form schedules within one day: near midnight, start just after it
+        # (the lobby still opens LOBBY_AFTER_SECONDS from now).
+        start = (start + timedelta(days=1)).replace(hour=0, minute=3)
     lobby_minutes = (start - (now + timedelta(seconds=LOBBY_AFTER_SECONDS))).total_seconds() / 60
     return start, lobby_minutes
 
@@ -100,8 +104,6 @@ async def fill_times(page: Page, start: datetime, minutes: int = 45) -> None:
 async def test_dispatcher_schedules_and_operator_joins_when_the_lobby_opens(scheduled_hub, browser):
     hub = scheduled_hub
     start: datetime = hub.session_start
-    if start.date() != (start + timedelta(minutes=45)).date():
-        pytest.skip("too close to midnight in Shanghai for a same-day session")
 
     # --- the dispatcher: a wrong password shows the API's message, then signs in
     disp_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
@@ -137,7 +139,8 @@ async def test_dispatcher_schedules_and_operator_joins_when_the_lobby_opens(sche
     await expect(disp.get_by_test_id("session-sheet")).to_have_count(0)
     row = disp.get_by_test_id("session-row").filter(has_text="许村、长安联动")
     await expect(row).to_have_count(1)
-    await expect(row).to_have_attribute("data-state", "scheduled")
+    if time.time() < hub.lobby_opens.timestamp() - 2:  # on a slow machine the lobby may be open already
+        await expect(row).to_have_attribute("data-state", "scheduled")
     session_id = await row.get_attribute("data-session-id")
     assert session_id and session_id.isdigit()
     await expect(disp.locator(f'[data-testid=calendar-event][data-session-id="{session_id}"]').first).to_be_visible()

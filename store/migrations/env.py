@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import store.models  # noqa: F401  (registers the tables)
+import store.opinion_models  # noqa: F401  (opinions and duty records)
 from sqlmodel import SQLModel
 
 config = context.config

@@ -1,0 +1,789 @@
+"""Opinions 民情: capture (idempotent by the client's key), handling through
+:mod:`opinions.workflow` with one timeline and the audit, department
+notices, photos, search, and statistics and rankings computed in SQL.
+
+Every write follows the house order: scope check → domain rule → write +
+audit → commit, in one transaction.
+
+Who sees an opinion: administrators all; a dispatcher those of stations in
+its subtree; an operator those of its own station; a deputy those it raised.
+Who acts: see :data:`opinions.workflow.ACTION_ROLES`, within the same scope.
+
+Scopes of statistics (``scope``, a station code): a town or street counts its
+station and rooms (``town_code``), a room itself, the branch or the general
+station their whole subtree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Optional, Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from duty.scoring import ScoringRules, Rule, opinion_raised, opinion_resolved
+from hub.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    InvalidPayload,
+    NotFound,
+    PayloadTooLarge,
+    SessionNotFound,
+    StaleVersion,
+    StationNotFound,
+)
+from hub.matrix import Matrix
+from hub.scope import Actor, Role
+from opinions import stats as pure_stats
+from opinions import workflow as wf
+from opinions.deadlines import WorkCalendar
+from store.audit import record
+from store.models import Deputy, LinkedSession, Station
+from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
+
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
+MAX_PHOTOS = 6
+PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
+#: How far back a page may date an opinion it kept while offline.
+OFFLINE_WINDOW = timedelta(days=30)
+
+
+# --- rules from the configuration --------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpinionRules:
+    """What capture and handling need from ``configs/``."""
+
+    categories: tuple[str, ...]
+    category_names: dict[str, str]
+    request_types: tuple[str, ...]
+    request_type_names: dict[str, str]
+    departments: Any  # hub.config.DepartmentsFile
+    calendar: WorkCalendar
+    scoring: ScoringRules
+
+    @classmethod
+    def from_config(cls, config: Any) -> "OpinionRules":
+        cal = config.scoring.calendar
+        return cls(
+            categories=tuple(c.code for c in config.categories.categories),
+            category_names={c.code: c.name for c in config.categories.categories},
+            request_types=tuple(c.code for c in config.categories.request_types),
+            request_type_names={c.code: c.name for c in config.categories.request_types},
+            departments=config.departments,
+            calendar=WorkCalendar.of(cal.holidays, cal.workdays, cal.timezone),
+            scoring=scoring_rules(config.scoring),
+        )
+
+    def handling_days(self, level: str) -> int:
+        return int(getattr(self.departments.handling_days, level))
+
+
+def scoring_rules(scoring_file: Any) -> ScoringRules:
+    return ScoringRules({
+        kind: Rule(kind, r.points, r.name, r.name_en, r.manual, r.min_minutes)
+        for kind, r in scoring_file.rules.items()
+    })
+
+
+# --- scope ---------------------------------------------------------------------
+
+
+def town_of(matrix: Matrix, code: str) -> Optional[str]:
+    """The town/street station at or above ``code`` (None above the towns)."""
+    station = matrix.get(code)
+    if station is None:
+        return None
+    if station.level == "town":
+        return code
+    return next((a.code for a in matrix.ancestors(code) if a.level == "town"), None)
+
+
+def scope_clause(matrix: Matrix, scope: Optional[str], station_col: Any, town_col: Any) -> Any:
+    """A WHERE clause for "within ``scope``'s subtree" (None: everything)."""
+    if scope is None:
+        return sa.true()
+    station = matrix.get(scope)
+    if station is None:
+        raise StationNotFound(scope)
+    if station.level == "town":
+        return town_col == scope
+    if station.level == "room":
+        return station_col == scope
+    return station_col.in_([s.code for s in matrix.subtree(scope)])
+
+
+def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optional[str]:
+    """The scope an actor reads statistics and lists for: ``scope`` if it lies
+    in the actor's own; the actor's own by default (None: all, administrators)."""
+    if actor.role is Role.DEPUTY:
+        raise Forbidden("deputies see the opinions they raised, not statistics")
+    if scope is not None and scope not in matrix:
+        raise StationNotFound(scope)
+    if actor.role is Role.ADMINISTRATOR:
+        return scope
+    assert actor.station is not None
+    if scope is None:
+        return actor.station
+    if actor.role is Role.OPERATOR and scope != actor.station:
+        raise Forbidden(f"an operator sees only its own station {actor.station}")
+    if not matrix.is_within(scope, actor.station):
+        raise Forbidden(f"{scope} lies outside {actor.station}'s subtree")
+    return scope
+
+
+def can_view(actor: Actor, matrix: Matrix, row: Opinion) -> bool:
+    if actor.role is Role.ADMINISTRATOR:
+        return True
+    if actor.role is Role.DEPUTY:
+        return actor.deputy_id is not None and row.deputy_id == actor.deputy_id
+    if actor.role is Role.OPERATOR:
+        return row.station_code == actor.station
+    return row.station_code in matrix and matrix.is_within(row.station_code, actor.station or "")
+
+
+def _require_view(actor: Actor, matrix: Matrix, row: Opinion) -> None:
+    if not can_view(actor, matrix, row):
+        # Not in scope: as if it did not exist.
+        raise NotFound(what="opinion", id=row.id)
+
+
+# --- capture ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capture:
+    """An opinion as the page sends it.  ``client_key``: a UUID the page made
+    when the opinion was taken; sending it again returns the same opinion."""
+
+    station: str
+    category: str
+    request_type: str
+    summary: str
+    details: str = ""
+    deputy_id: Optional[int] = None
+    resident_name: str = ""
+    resident_contact: str = ""
+    session_id: Optional[int] = None
+    captured_at: Optional[datetime] = None
+    client_key: Optional[str] = None
+
+    def fingerprint(self) -> str:
+        content = {
+            "station": self.station, "category": self.category, "requestType": self.request_type,
+            "summary": self.summary.strip(), "details": self.details.strip(), "deputy": self.deputy_id,
+            "residentName": self.resident_name.strip(), "residentContact": self.resident_contact.strip(),
+            "session": self.session_id,
+            "capturedAt": self.captured_at.timestamp() if self.captured_at else None,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class OpinionView:
+    opinion: Opinion
+    events: list[OpinionEvent] = field(default_factory=list)
+    photos: list[OpinionPhoto] = field(default_factory=list)
+    notices: list[DepartmentNotice] = field(default_factory=list)
+    replayed: bool = False
+
+
+def _snapshot(row: Opinion) -> dict:
+    return {
+        "id": row.id, "station": row.station_code, "category": row.category, "requestType": row.request_type,
+        "status": row.status, "level": row.level, "department": row.department,
+        "deadline": row.deadline.isoformat() if row.deadline else None, "grade": row.grade, "rating": row.rating,
+        "flags": sorted(flags_of(row)), "version": row.version,
+    }
+
+
+def flags_of(row: Opinion) -> frozenset[str]:
+    return frozenset(f for f in wf.FLAGS if getattr(row, f"flag_{f}"))
+
+
+def _capture_scope(db: Session, actor: Actor, matrix: Matrix, capture: Capture) -> None:
+    if actor.role is Role.ADMINISTRATOR:
+        return
+    if actor.role is Role.DEPUTY:
+        if actor.deputy_id is None or capture.deputy_id != actor.deputy_id:
+            raise Forbidden("a deputy captures the opinions it raises itself")
+        return
+    if actor.role is Role.OPERATOR and capture.station != actor.station:
+        raise Forbidden(f"an operator captures opinions at its own station {actor.station}")
+    if not matrix.is_within(capture.station, actor.station or ""):
+        raise Forbidden(f"{capture.station} lies outside {actor.station}'s subtree")
+
+
+def _session_offset(
+    db: Session, matrix: Matrix, session_id: int, at: datetime
+) -> tuple[Optional[datetime], Optional[int]]:
+    """The occurrence of ``session_id`` running at ``at`` and the seconds into it."""
+    from store.sessions import SessionRepo
+
+    if db.get(LinkedSession, session_id) is None:
+        raise SessionNotFound(str(session_id))
+    repo = SessionRepo(matrix)
+    for occurrence, _state in repo.occurrences(db, session_id, at - timedelta(days=1), at + timedelta(seconds=1), at):
+        if occurrence.start <= at <= occurrence.end + timedelta(hours=2):
+            return occurrence.start, int((at - occurrence.start).total_seconds())
+    return None, None
+
+
+def create_opinion(
+    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, now: datetime
+) -> OpinionView:
+    """Store a captured opinion (durably: committed before this returns).  The
+    same ``client_key`` again returns the stored opinion (``replayed``); with
+    different content it is refused (:class:`IdempotencyConflict`)."""
+    key = (capture.client_key or str(uuid.uuid4())).strip().lower()
+    fingerprint = capture.fingerprint()
+    existing = db.exec(select(Opinion).where(Opinion.client_key == key)).first()
+    if existing is not None:
+        return _replay(db, actor, matrix, existing, fingerprint)
+    try:
+        view = _create(db, actor, matrix, rules, capture, key, fingerprint, now)
+    except sa.exc.IntegrityError:
+        db.rollback()
+        existing = db.exec(select(Opinion).where(Opinion.client_key == key)).first()
+        if existing is None:
+            raise
+        return _replay(db, actor, matrix, existing, fingerprint)
+    except BaseException:
+        db.rollback()
+        raise
+    return view
+
+
+def _replay(db: Session, actor: Actor, matrix: Matrix, row: Opinion, fingerprint: str) -> OpinionView:
+    if row.fingerprint != fingerprint:
+        raise IdempotencyConflict(row.client_key)
+    _require_view(actor, matrix, row)
+    view = load(db, row)
+    view.replayed = True
+    return view
+
+
+def _create(
+    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, key: str,
+    fingerprint: str, now: datetime,
+) -> OpinionView:
+    if capture.station not in matrix or db.get(Station, capture.station) is None:
+        raise StationNotFound(capture.station)
+    _capture_scope(db, actor, matrix, capture)
+    if capture.category not in rules.categories:
+        raise InvalidPayload(f"category: {capture.category!r} is not a configured category", field="category")
+    if capture.request_type not in rules.request_types:
+        raise InvalidPayload(f"requestType: {capture.request_type!r} is not a configured request type",
+                             field="requestType")
+    if not capture.summary.strip():
+        raise InvalidPayload("summary: required", field="summary")
+    deputy = None
+    if capture.deputy_id is not None:
+        deputy = db.get(Deputy, capture.deputy_id)
+        if deputy is None:
+            raise NotFound(what="deputy", id=capture.deputy_id)
+        if capture.resident_name.strip():
+            raise InvalidPayload("raised by a deputy or by a resident, not both", field="residentName")
+    elif not capture.resident_name.strip():
+        raise InvalidPayload("who raised it: a deputyId, or a resident's name", field="residentName")
+    captured_at = capture.captured_at or now
+    if captured_at > now + timedelta(minutes=5) or captured_at < now - OFFLINE_WINDOW:
+        raise InvalidPayload("capturedAt: must lie within the last 30 days", field="capturedAt")
+    occurrence_start, offset = (None, None)
+    if capture.session_id is not None:
+        occurrence_start, offset = _session_offset(db, matrix, capture.session_id, captured_at)
+
+    step = wf.submit(actor, now)
+    row = Opinion(
+        client_key=key, fingerprint=fingerprint, station_code=capture.station,
+        town_code=town_of(matrix, capture.station), raised_by="deputy" if deputy else "resident",
+        deputy_id=deputy.id if deputy else None, resident_name=capture.resident_name.strip(),
+        resident_contact=capture.resident_contact.strip(), category=capture.category,
+        request_type=capture.request_type, summary=capture.summary.strip(), details=capture.details.strip(),
+        session_id=capture.session_id, occurrence_start=occurrence_start, session_offset=offset,
+        captured_at=captured_at, received_at=now, status=step.state.status.value,
+        created_by=actor.account_id, updated_at=now,
+    )
+    db.add(row)
+    db.flush()
+    db.add(_event_row(row.id, 1, step.event))
+    record(db, actor, "opinion.create", "opinion", row.id, None, _snapshot(row), now)
+    if deputy is not None:
+        from store.duty import add_entries
+
+        add_entries(db, matrix, [opinion_raised(rules.scoring, row.id, deputy.id, now)], actor)
+    db.commit()
+    db.refresh(row)
+    return load(db, row)
+
+
+def _event_row(opinion_id: Optional[int], seq: int, event: wf.Event) -> OpinionEvent:
+    assert opinion_id is not None
+    return OpinionEvent(
+        opinion_id=opinion_id, seq=seq, action=event.action.value,
+        from_status=event.from_status.value if event.from_status else None, to_status=event.to_status.value,
+        actor_id=event.actor.account_id, actor_name=event.actor.name[:64], actor_role=event.actor.role[:16],
+        at=event.at, note=event.note, payload=dict(event.payload) or None,
+    )
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def load(db: Session, row: Opinion) -> OpinionView:
+    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(OpinionEvent.seq)).all())
+    photos = list(db.exec(
+        select(OpinionPhoto).where(OpinionPhoto.opinion_id == row.id).order_by(OpinionPhoto.position)
+    ).all())
+    notices = list(db.exec(
+        select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(DepartmentNotice.id)
+    ).all())
+    return OpinionView(row, events, photos, notices)
+
+
+def get_opinion(db: Session, actor: Actor, matrix: Matrix, opinion_id: int) -> OpinionView:
+    row = db.get(Opinion, opinion_id)
+    if row is None:
+        raise NotFound(what="opinion", id=opinion_id)
+    _require_view(actor, matrix, row)
+    return load(db, row)
+
+
+def state_of(row: Opinion) -> wf.OpinionState:
+    return wf.OpinionState(
+        status=wf.Status(row.status), level=row.level, department=row.department, deadline=row.deadline,
+        extensions=row.extensions, returns=row.returns, reopenings=row.reopenings, grade=row.grade,
+        rating=row.rating, flags=flags_of(row), submitted_at=row.received_at,
+        first_assigned_at=row.first_assigned_at, first_answered_at=row.first_answered_at,
+        answered_at=row.answered_at, resolved_at=row.resolved_at, closed_at=row.closed_at,
+    )
+
+
+def timeline(view: OpinionView) -> list[wf.Event]:
+    """The stored events as the workflow's :class:`~opinions.workflow.Event`."""
+    return [
+        wf.Event(wf.Action(e.action), wf.Status(e.from_status) if e.from_status else None, wf.Status(e.to_status),
+                 wf.ActorRef(e.actor_role, e.actor_name, e.actor_id), e.at, e.note, e.payload or {})
+        for e in view.events
+    ]
+
+
+# --- handling ----------------------------------------------------------------------
+
+
+def _act_scope(actor: Actor, matrix: Matrix, row: Opinion) -> None:
+    _require_view(actor, matrix, row)
+
+
+def act(
+    db: Session,
+    actor: Actor,
+    matrix: Matrix,
+    rules: OpinionRules,
+    opinion_id: int,
+    action: str,
+    payload: Optional[dict[str, Any]],
+    now: datetime,
+    note: str = "",
+    version: Optional[int] = None,
+) -> OpinionView:
+    """Take a workflow action; illegal ones raise
+    :class:`~hub.errors.OpinionTransitionRefused` with the reason."""
+    try:
+        query = select(Opinion).where(Opinion.id == opinion_id)
+        if db.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = db.exec(query).first()
+        if row is None:
+            raise NotFound(what="opinion", id=opinion_id)
+        _act_scope(actor, matrix, row)
+        if version is not None and version != row.version:
+            raise StaleVersion(f"version {version} is not the current {row.version}")
+        payload = dict(payload or {})
+        before = _snapshot(row)
+        state = state_of(row)
+        try:
+            kind = wf.Action(action)
+        except ValueError:
+            raise InvalidPayload(f"action: one of {', '.join(wf.ACTIONS[1:])}", field="action") from None
+        if kind is wf.Action.ASSIGN:
+            _check_department(matrix, rules, row, payload)
+        if kind in (wf.Action.ASSIGN, wf.Action.START) and payload.get("deadline") is None:
+            level = payload.get("level") if kind is wf.Action.ASSIGN else state.level
+            if level in wf.LEVELS and (kind is wf.Action.ASSIGN or state.deadline is None):
+                payload["deadline"] = rules.calendar.deadline(now, rules.handling_days(level))
+        step = wf.apply(state, kind, actor, payload, now, note)
+        was_resolved = row.resolved_at is not None
+        _write_state(row, step.state, now)
+        seq = (db.exec(select(sa.func.max(OpinionEvent.seq)).where(OpinionEvent.opinion_id == row.id)).one() or 0) + 1
+        db.add(row)
+        db.add(_event_row(row.id, seq, step.event))
+        if kind is wf.Action.ASSIGN:
+            _notify(db, rules, row, step.event, now)
+        if step.state.resolved and not was_resolved and row.deputy_id is not None:
+            from store.duty import add_entries
+
+            add_entries(db, matrix, [opinion_resolved(rules.scoring, row.id, row.deputy_id, now)], actor)
+        record(db, actor, f"opinion.{kind.value}", "opinion", row.id, before, _snapshot(row), now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    db.refresh(row)
+    return load(db, row)
+
+
+def _check_department(matrix: Matrix, rules: OpinionRules, row: Opinion, payload: dict[str, Any]) -> None:
+    code = payload.get("department")
+    department = rules.departments.get(code) if isinstance(code, str) else None
+    if department is None:
+        raise InvalidPayload(f"department: {code!r} is not a configured department", field="department")
+    level = payload.get("level") or department.level
+    payload["level"] = level
+    if department.level != level:
+        raise InvalidPayload(f"department: {code} handles {department.level}-level matters, not {level}",
+                             field="department")
+    if level == "town" and department.station != row.town_code:
+        raise InvalidPayload(
+            f"department: {code} serves {department.station}; the opinion's town is {row.town_code or 'none'}",
+            field="department",
+        )
+
+
+def _write_state(row: Opinion, state: wf.OpinionState, now: datetime) -> None:
+    row.status = state.status.value
+    row.level = state.level
+    row.department = state.department
+    row.deadline = state.deadline
+    row.extensions, row.returns, row.reopenings = state.extensions, state.returns, state.reopenings
+    row.grade, row.rating = state.grade, state.rating
+    for flag in wf.FLAGS:
+        setattr(row, f"flag_{flag}", flag in state.flags)
+    row.first_assigned_at = state.first_assigned_at
+    if row.first_answered_at is None and state.first_answered_at is not None:
+        row.answer_seconds = int((state.first_answered_at - row.received_at).total_seconds())
+    row.first_answered_at = state.first_answered_at
+    row.answered_at, row.resolved_at, row.closed_at = state.answered_at, state.resolved_at, state.closed_at
+    row.updated_at = now
+    row.version += 1
+
+
+def _notify(db: Session, rules: OpinionRules, row: Opinion, event: wf.Event, now: datetime) -> None:
+    department = rules.departments.get(row.department)
+    if department is None:  # pragma: no cover - checked before
+        return
+    due = event.payload.get("deadline", "")
+    message = (
+        f"@{department.liaison.name} {department.name}：民情 #{row.id}《{row.summary}》已交办贵单位"
+        f"（{rules.category_names.get(row.category, row.category)}），请于 {str(due)[:10]} 前答复。"
+    )
+    if event.note:
+        message += f" 备注：{event.note}"
+    db.add(DepartmentNotice(
+        opinion_id=row.id, department_code=department.code, liaison_name=department.liaison.name,
+        liaison_contact=department.liaison.contact, message=message, created_at=now,
+        webhook_url=department.webhook, webhook_status="pending" if department.webhook else "none",
+    ))
+
+
+# --- photos --------------------------------------------------------------------------
+
+
+def put_photo(
+    db: Session, actor: Actor, matrix: Matrix, opinion_id: int, position: int, content_type: str,
+    data: bytes, now: datetime,
+) -> OpinionPhoto:
+    """Store the photo at ``position`` (0-5); the same bytes again change
+    nothing, other bytes replace it."""
+    try:
+        row = db.get(Opinion, opinion_id)
+        if row is None:
+            raise NotFound(what="opinion", id=opinion_id)
+        _require_view(actor, matrix, row)
+        if not 0 <= position < MAX_PHOTOS:
+            raise InvalidPayload(f"position: 0 to {MAX_PHOTOS - 1}", field="position")
+        content_type = content_type.split(";")[0].strip().lower()
+        magic = PHOTO_TYPES.get(content_type)
+        if magic is None:
+            raise InvalidPayload(f"photo: one of {', '.join(PHOTO_TYPES)}", field="Content-Type")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // 1024} KiB")
+        if not data.startswith(magic):
+            raise InvalidPayload(f"photo: the bytes are not {content_type}", field="(body)")
+        digest = hashlib.sha256(data).hexdigest()
+        photo = db.exec(
+            select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)
+        ).first()
+        if photo is not None and photo.sha256 == digest:
+            return photo
+        if photo is None:
+            photo = OpinionPhoto(opinion_id=opinion_id, position=position, content_type=content_type,
+                                 size=len(data), sha256=digest, data=data, created_at=now)
+        else:
+            photo.content_type, photo.size, photo.sha256, photo.data = content_type, len(data), digest, data
+            photo.created_at = now
+        db.add(photo)
+        record(db, actor, "opinion.photo", "opinion", opinion_id, None,
+               {"position": position, "size": len(data), "sha256": digest}, now)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    db.refresh(photo)
+    return photo
+
+
+def get_photo(db: Session, actor: Actor, matrix: Matrix, opinion_id: int, position: int) -> OpinionPhoto:
+    row = db.get(Opinion, opinion_id)
+    if row is None:
+        raise NotFound(what="opinion", id=opinion_id)
+    _require_view(actor, matrix, row)
+    photo = db.exec(
+        select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)
+    ).first()
+    if photo is None:
+        raise NotFound(what="photo", id=f"{opinion_id}/{position}")
+    return photo
+
+
+# --- search (the 民情数据库) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpinionFilter:
+    category: Optional[str] = None
+    station: Optional[str] = None  # its subtree
+    level: Optional[str] = None
+    status: Optional[str] = None
+    request_type: Optional[str] = None
+    start: Optional[datetime] = None  # received in [start, end)
+    end: Optional[datetime] = None
+    text: Optional[str] = None
+    overdue: Optional[bool] = None
+    flag: Optional[str] = None
+    department: Optional[str] = None
+    deputy_id: Optional[int] = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(
+    db: Session, actor: Actor, matrix: Matrix, f: OpinionFilter, now: datetime
+) -> tuple[list[Opinion], int]:
+    """Opinions matching ``f`` within the actor's scope, newest first, and
+    how many match in all."""
+    conditions: list[Any] = []
+    if actor.role is Role.DEPUTY:
+        conditions.append(Opinion.deputy_id == (actor.deputy_id or -1))
+        scope = f.station
+    else:
+        scope = reading_scope(actor, matrix, f.station)
+    conditions.append(scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)))
+    for column, value in ((Opinion.category, f.category), (Opinion.level, f.level), (Opinion.status, f.status),
+                          (Opinion.request_type, f.request_type), (Opinion.department, f.department),
+                          (Opinion.deputy_id, f.deputy_id)):
+        if value is not None:
+            conditions.append(column == value)
+    if f.start is not None:
+        conditions.append(col(Opinion.received_at) >= f.start)
+    if f.end is not None:
+        conditions.append(col(Opinion.received_at) < f.end)
+    if f.text:
+        pattern = _like(f.text.strip())
+        conditions.append(sa.or_(col(Opinion.summary).ilike(pattern, escape="\\"),
+                                 col(Opinion.details).ilike(pattern, escape="\\"),
+                                 col(Opinion.resident_name).ilike(pattern, escape="\\")))
+    if f.flag is not None:
+        if f.flag not in wf.FLAGS:
+            raise InvalidPayload(f"flag: one of {', '.join(wf.FLAGS)}", field="flag")
+        conditions.append(getattr(Opinion, f"flag_{f.flag}") == True)  # noqa: E712
+    overdue = sa.and_(col(Opinion.status).in_([s.value for s in wf.HANDLING]), col(Opinion.deadline) < now)
+    if f.overdue is True:
+        conditions.append(overdue)
+    elif f.overdue is False:
+        conditions.append(sa.not_(overdue))
+    where = sa.and_(*conditions)
+    total = db.exec(select(sa.func.count()).select_from(Opinion).where(where)).one()
+    rows = db.exec(
+        select(Opinion).where(where).order_by(col(Opinion.received_at).desc(), col(Opinion.id).desc())
+        .limit(f.limit).offset(f.offset)
+    ).all()
+    return list(rows), int(total)
+
+
+# --- statistics and rankings, in SQL -------------------------------------------------------
+
+
+def _period_where(matrix: Matrix, scope: Optional[str], start: datetime, end: datetime) -> Any:
+    return sa.and_(col(Opinion.received_at) >= start, col(Opinion.received_at) < end,
+                   scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)))
+
+
+def summary(db: Session, matrix: Matrix, scope: Optional[str], start: datetime, end: datetime) -> pure_stats.Summary:
+    """The statistics of :mod:`opinions.stats`, one aggregate query."""
+    one = sa.literal(1)
+
+    def count_if(condition: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, one), else_=0)), 0)
+
+    query = select(
+        sa.func.count(),
+        sa.func.count(col(Opinion.first_assigned_at)),
+        sa.func.count(col(Opinion.resolved_at)),
+        count_if(sa.and_(col(Opinion.resolved_at).is_not(None), Opinion.level == "town")),
+        sa.func.count(col(Opinion.answer_seconds)),
+        sa.func.coalesce(sa.func.sum(col(Opinion.answer_seconds)), 0),
+        count_if(Opinion.rating == "satisfied"),
+        count_if(Opinion.rating == "basic"),
+        count_if(Opinion.rating == "unsatisfied"),
+    ).select_from(Opinion).where(_period_where(matrix, scope, start, end))
+    (received, assigned, resolved, resolved_town, answered, seconds, satisfied, basic, unsatisfied) = db.exec(query).one()
+    return pure_stats.Summary(
+        received=int(received), assigned=int(assigned), resolved=int(resolved), resolved_town=int(resolved_town),
+        answered=int(answered), hours_to_answer_total=int(seconds) / 3600, rated=int(satisfied + basic + unsatisfied),
+        satisfied=int(satisfied), basic=int(basic), unsatisfied=int(unsatisfied),
+    )
+
+
+def category_counts(
+    db: Session, matrix: Matrix, scope: Optional[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    rows = db.exec(
+        select(Opinion.category, sa.func.count()).where(_period_where(matrix, scope, start, end))
+        .group_by(Opinion.category)
+    ).all()
+    return {category: int(count) for category, count in rows}
+
+
+def ranking(
+    db: Session, matrix: Matrix, rules: OpinionRules, scope: Optional[str], start: datetime, end: datetime
+) -> list[pure_stats.RankRow]:
+    """Categories by volume in [start, end), with the previous period of the
+    same length — both counted in one scan."""
+    previous = pure_stats.Period(start, end).previous()
+    in_current = col(Opinion.received_at) >= start
+    rows = db.exec(
+        select(
+            Opinion.category,
+            sa.func.sum(sa.case((in_current, 1), else_=0)),
+            sa.func.sum(sa.case((in_current, 0), else_=1)),
+        ).where(_period_where(matrix, scope, previous.start, end)).group_by(Opinion.category)
+    ).all()
+    current = {c: int(n) for c, n, _ in rows if n}
+    before = {c: int(p) for c, _, p in rows if p}
+    return pure_stats.rank(current, before, rules.categories)
+
+
+@dataclass
+class HotTopicReport:
+    """The 民情热点专报 of a period and scope."""
+
+    scope: Optional[str]
+    start: datetime
+    end: datetime
+    summary: pure_stats.Summary
+    previous_summary: pure_stats.Summary
+    ranking: list[pure_stats.RankRow]
+    notable: list[Opinion]
+    supervision: list[Opinion]
+    overdue: list[Opinion]
+
+
+def hot_topic_report(
+    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, scope: Optional[str],
+    start: datetime, end: datetime, now: datetime, top: int = 10, items: int = 50,
+) -> HotTopicReport:
+    scope = reading_scope(actor, matrix, scope)
+    where = _period_where(matrix, scope, start, end)
+    previous = pure_stats.Period(start, end).previous()
+    notable = db.exec(
+        select(Opinion).where(where, sa.or_(col(Opinion.flag_hot), col(Opinion.flag_suggestion),
+                                            Opinion.rating == "unsatisfied", col(Opinion.reopenings) > 0))
+        .order_by(col(Opinion.received_at).desc()).limit(items)
+    ).all()
+    supervision = db.exec(
+        select(Opinion).where(where, col(Opinion.flag_supervision)).order_by(col(Opinion.received_at).desc()).limit(items)
+    ).all()
+    overdue = db.exec(
+        select(Opinion).where(where, col(Opinion.status).in_([s.value for s in wf.HANDLING]),
+                              col(Opinion.deadline) < now)
+        .order_by(col(Opinion.deadline)).limit(items)
+    ).all()
+    return HotTopicReport(
+        scope, start, end, summary(db, matrix, scope, start, end),
+        summary(db, matrix, scope, previous.start, previous.end),
+        ranking(db, matrix, rules, scope, start, end)[:top], list(notable), list(supervision), list(overdue),
+    )
+
+
+# --- department notices -----------------------------------------------------------------
+
+
+def notices(
+    db: Session, actor: Actor, department: Optional[str] = None, unread: bool = False, limit: int = 100
+) -> list[DepartmentNotice]:
+    """In-app notices, newest first (staff)."""
+    if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
+        raise Forbidden("department notices are read by staff")
+    query = select(DepartmentNotice)
+    if department is not None:
+        query = query.where(DepartmentNotice.department_code == department)
+    if unread:
+        query = query.where(col(DepartmentNotice.read_at).is_(None))
+    return list(db.exec(query.order_by(col(DepartmentNotice.id).desc()).limit(limit)).all())
+
+
+def mark_notice_read(db: Session, actor: Actor, notice_id: int, now: datetime) -> DepartmentNotice:
+    if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
+        raise Forbidden("department notices are read by staff")
+    row = db.get(DepartmentNotice, notice_id)
+    if row is None:
+        raise NotFound(what="notice", id=notice_id)
+    if row.read_at is None:
+        row.read_at = now
+        db.add(row)
+        db.commit()
+        db.refresh(row)
+    return row
+
+
+def pending_webhooks(db: Session, limit: int = 50, max_attempts: int = 5) -> list[DepartmentNotice]:
+    """Notices still to post to a department's webhook (for the delivery loop)."""
+    return list(db.exec(
+        select(DepartmentNotice).where(DepartmentNotice.webhook_status == "pending",
+                                       col(DepartmentNotice.webhook_attempts) < max_attempts)
+        .order_by(DepartmentNotice.id).limit(limit)
+    ).all())
+
+
+def webhook_result(db: Session, notice_id: int, ok: bool, error: str = "", max_attempts: int = 5) -> None:
+    row = db.get(DepartmentNotice, notice_id)
+    if row is None:
+        return
+    row.webhook_attempts += 1
+    row.webhook_status = "sent" if ok else ("failed" if row.webhook_attempts >= max_attempts else "pending")
+    row.webhook_error = error[:500]
+    db.add(row)
+    db.commit()
+
+
+def facts(rows: Sequence[Opinion]) -> list[pure_stats.OpinionFact]:
+    """Stored opinions as the pure statistics' records."""
+    return [
+        pure_stats.OpinionFact(
+            received_at=r.received_at, category=r.category, station=r.station_code,
+            assigned=r.first_assigned_at is not None, resolved=r.resolved_at is not None, level=r.level,
+            first_answered_at=r.first_answered_at, rating=r.rating, status=r.status, request_type=r.request_type,
+        )
+        for r in rows
+    ]

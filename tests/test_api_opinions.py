@@ -1,0 +1,162 @@
+"""REST: opinions (idempotent capture, handling, illegal steps as 409 with
+the reason, photos, notices, search, statistics) and duty records, and the
+Excel workbooks opened with openpyxl."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import openpyxl
+
+from test_api_support import at, cheap_passwords, hub, iso  # noqa: F401
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def opinion_body(**kw):
+    body = {"clientKey": str(uuid.uuid4()), "station": "xucun", "category": "11", "requestType": "complaint",
+            "summary": "夜间工地噪声", "details": "22点后仍在施工", "residentName": "李先生", "residentContact": "139"}
+    body.update(kw)
+    return body
+
+
+async def test_capture_retry_returns_the_same_opinion(hub):
+    body = opinion_body()
+    first = await hub.ok("POST", "/opinions", "op-xucun", expect=201, json=body)
+    retry = await hub.ok("POST", "/opinions", "op-xucun", expect=200, json=body)
+    assert retry["id"] == first["id"] and retry["replayed"] is True and first["replayed"] is False
+    assert first["categoryName"] == "噪声扰民" and first["timeline"][0]["action"] == "submit"
+    listed = await hub.ok("GET", "/opinions", "hn", params={"q": "工地噪声"})
+    assert listed["total"] == 1
+    status, err = await hub.call("POST", "/opinions", "op-xucun", json={**body, "summary": "别的事"})
+    assert status == 409 and err["error"]["code"] == "idempotency_conflict"
+    status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(station="changan"))
+    assert status == 403
+    status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(category="99"))
+    assert status == 400 and "category" in err["error"]["message"]
+
+
+async def test_handling_illegal_step_is_409_with_the_reason(hub):
+    deputy = hub.deputies["许村代表"]
+    made = await hub.ok("POST", "/opinions", "hn", expect=201,
+                        json=opinion_body(deputyId=deputy, residentName="", residentContact=""))
+    oid = made["id"]
+    assert made["allowedActions"] == ["accept", "reject", "flag"]
+    status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "answer", "grade": "A",
+                                                                                "answer": "x"}, lang="en")
+    assert status == 409 and err["error"]["code"] == "opinion_transition_refused"
+    assert "cannot answer an opinion that is submitted" in err["error"]["message"]
+    status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "reject"})
+    assert status == 400 and "reason" in err["error"]["message"]
+    await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "accept"})
+    assigned = await hub.ok("POST", f"/opinions/{oid}/actions", "hn",
+                            json={"action": "assign", "level": "town", "department": "xucun-office", "note": "请处理"})
+    assert assigned["status"] == "assigned" and assigned["deadline"].startswith("2025-03-07T23:59:59")
+    assert assigned["notices"][0]["liaisonName"] == "钱联络"
+    notices = await hub.ok("GET", "/notices", "hn", params={"department": "xucun-office", "unread": "true"})
+    assert [n["opinionId"] for n in notices["items"]] == [oid]
+    await hub.ok("POST", f"/notices/{notices['items'][0]['id']}/read", "hn")
+    status, _ = await hub.call("POST", f"/opinions/{oid}/actions", "op-xucun", json={"action": "start"})
+    assert status == 409  # an operator does not handle
+    await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "start"})
+    hub.clock.now = at(3, 12, 9)  # past the deadline
+    late = await hub.ok("GET", f"/opinions/{oid}", "hn")
+    assert late["overdue"] and late["overdueWorkingDays"] == 3
+    overdue = await hub.ok("GET", "/opinions", "hn", params={"overdue": "true"})
+    assert [o["id"] for o in overdue["items"]] == [oid]
+    await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "answer", "grade": "A", "answer": "已整改"})
+    await hub.ok("POST", f"/opinions/{oid}/actions", "op-xucun", json={"action": "feed_back"})
+    await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "rate", "rating": "satisfied"})
+    done = await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "close", "version": 7})
+    assert done["status"] == "closed" and done["resolved"]
+    assert [e["action"] for e in done["timeline"]] == ["submit", "accept", "assign", "start", "answer", "feed_back",
+                                                       "rate", "close"]
+    status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "close"})
+    assert status == 409 and "closed" in err["error"]["message"]
+    # the deputy's duty records: raised + resolved
+    records = await hub.ok("GET", "/duty/records", "hn", params={"deputyId": deputy})
+    assert sorted(r["kind"] for r in records["items"]) == ["opinion_raised", "opinion_resolved"]
+
+
+async def test_photos(hub):
+    oid = (await hub.ok("POST", "/opinions", "op-xucun", expect=201, json=opinion_body()))["id"]
+    token = await hub.login("op-xucun")
+    async with hub.http.put(f"{hub.url}/opinions/{oid}/photos/0", data=PNG,
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}) as r:
+        assert r.status == 200, await r.text()
+        put = await r.json()
+    async with hub.http.put(f"{hub.url}/opinions/{oid}/photos/1", data=b"not an image",
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}) as r:
+        assert r.status == 400
+    status, body = await hub.call("GET", f"/opinions/{oid}/photos/0", "hn")
+    assert status == 200 and body == PNG and put["size"] == len(PNG)
+    detail = await hub.ok("GET", f"/opinions/{oid}", "op-xucun")
+    assert [p["url"] for p in detail["photos"]] == [f"/api/opinions/{oid}/photos/0"]
+
+
+async def test_statistics_ranking_and_the_hot_topic_workbook(hub):
+    made = []
+    for category, n in (("11", 3), ("03", 2), ("12", 1)):
+        for _ in range(n):
+            made.append((await hub.ok("POST", "/opinions", "hn", expect=201,
+                                      json=opinion_body(category=category)))["id"])
+    first = made[0]
+    for step in ({"action": "accept"}, {"action": "assign", "level": "town", "department": "xucun-office"},
+                 {"action": "start"}, {"action": "answer", "grade": "A", "answer": "ok"},
+                 {"action": "flag", "flag": "supervision"}):
+        await hub.ok("POST", f"/opinions/{first}/actions", "hn", json=step)
+    await hub.ok("POST", f"/opinions/{made[1]}/actions", "hn", json={"action": "flag", "flag": "hot"})
+    period = {"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))}
+    stats = await hub.ok("GET", "/reports/opinion-stats", "hn", params=period)
+    assert (stats["received"], stats["assigned"], stats["resolved"], stats["resolvedTown"]) == (6, 1, 1, 1)
+    assert stats["resolutionRate"] == 1 and stats["townShare"] == 1 and stats["scope"] == "haining"
+    ranking = await hub.ok("GET", "/reports/opinion-ranking", "hn", params={**period, "scope": "xucun"})
+    assert [(r["category"], r["count"], r["rank"], r["previous"]) for r in ranking["items"]] == [
+        ("11", 3, 1, 0), ("03", 2, 2, 0), ("12", 1, 3, 0)]
+    status, _ = await hub.call("GET", "/reports/opinion-stats", "op-xucun", params={**period, "scope": "changan"})
+    assert status == 403
+    status, _ = await hub.call("GET", "/reports/opinion-stats", "hn", params={"from": period["to"], "to": period["from"]})
+    assert status == 400
+
+    status, data = await hub.call("GET", "/reports/hot-topics.xlsx", "hn", params={**period, "scope": "xucun"})
+    assert status == 200
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["概况", "分类排行", "重点事项", "督办候选", "超期事项"]
+    overview = {row[0]: row[1:] for row in wb["概况"].iter_rows(min_row=7, values_only=True)}
+    assert overview["收到民情"] == (6, 0) and overview["办结"] == (1, 0) and overview["办结率"][0] == 1
+    ranks = [row[:6] for row in wb["分类排行"].iter_rows(min_row=2, values_only=True)]
+    assert ranks == [(1, "11", "噪声扰民", 3, 0, 3), (2, "03", "市政设施", 2, 0, 2), (3, "12", "环境卫生与垃圾分类", 1, 0, 1)]
+    assert [row[0] for row in wb["督办候选"].iter_rows(min_row=2, values_only=True)] == [first]
+    assert [row[0] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [made[1]]
+
+
+async def test_duty_records_review_and_the_ledger_workbook(hub):
+    deputy = hub.deputies["许村代表"]
+    made = await hub.ok("POST", "/duty/records", "hn", expect=201, json={
+        "deputyId": deputy, "kind": "station_reception", "occasion": "reception:2025-03-01",
+        "occurredAt": iso(at(3, 1, 9))})
+    assert made["status"] == "pending" and made["points"] == 2 and made["kindName"] == "进站接待选民"
+    status, err = await hub.call("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": False})
+    assert status == 400
+    reviewed = await hub.ok("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": True})
+    assert reviewed["status"] == "approved"
+    status, err = await hub.call("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": True})
+    assert status == 409 and err["error"]["code"] == "duty_review_refused"
+    added = await hub.ok("POST", "/duty/attendance", "hn", json={
+        "sessionId": 1, "occurrenceStart": iso(at(3, 1, 8)),
+        "stays": [{"deputyId": deputy, "joinedAt": iso(at(3, 1, 8)), "minutes": 60}]})
+    assert added["added"] == 1
+    status, _ = await hub.call("POST", "/duty/records", "op-xucun", json={
+        "deputyId": deputy, "kind": "inspection", "occasion": "x", "occurredAt": iso(at(3, 1, 9))})
+    assert status == 403
+    period = {"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))}
+    ledger = await hub.ok("GET", "/duty/ledger", "hn", params={**period, "by": "town"})
+    assert [(r["key"], r["points"], r["records"]) for r in ledger["items"]] == [("xucun", 3, 2)]
+    status, data = await hub.call("GET", "/duty/ledger.xlsx", "hn", params=period)
+    assert status == 200
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames[:4] == ["代表-代表", "代表-代表小组", "代表-镇（街道）", "代表-全市"]
+    rows = list(wb["代表-代表"].iter_rows(min_row=3, values_only=True))
+    assert rows[0][:5] == ("许村代表", 1, 2, 3, 0)
+    assert list(wb["代表-全市"].iter_rows(min_row=3, values_only=True))[0][3] == 3

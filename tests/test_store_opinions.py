@@ -1,0 +1,246 @@
+"""store/opinions.py and store/duty.py on SQLite and PostgreSQL: idempotent
+capture, handling with timeline, audit, notices and duty records, and the
+SQL statistics checked against the pure ones over a generated data set."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from duty.scoring import Attendance
+from hub.config import load_config
+from hub.errors import Forbidden, IdempotencyConflict, InvalidPayload, NotFound, OpinionTransitionRefused
+from hub.scope import Actor
+from opinions import stats as pure
+from store import audit, db as storedb, duty, opinions
+from store.deputies import create_deputy
+from store.opinion_models import DepartmentNotice, DutyRecord, Opinion
+
+from test_store import databases  # noqa: F401  (fresh, uniquely named databases)
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=SH)
+CONFIG = load_config(environ={})
+MATRIX = CONFIG.matrix
+RULES = opinions.OpinionRules.from_config(CONFIG)
+ADMIN = Actor(role="administrator", name="admin")
+HN = Actor(role="dispatcher", station="haining", name="hn")
+YANGUAN = Actor(role="dispatcher", station="yanguan", name="yg")
+OP_XUCUN = Actor(role="operator", station="xucun", name="op")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine(request, databases):  # noqa: F811
+    url = databases.new(request.param)
+    storedb.upgrade(url)
+    engine = storedb.make_engine(url)
+    with Session(engine) as db:
+        storedb.sync_stations(db, MATRIX)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine):
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def people(db):
+    suffix = uuid.uuid4().hex[:6]
+    deputy = create_deputy(db, ADMIN, MATRIX, f"许村代表{suffix}", "haining", "xucun-rongxing", "许村小组", NOW)
+    rep = create_deputy(db, ADMIN, MATRIX, f"居民代表{suffix}", "street_rep", "xiashi", "硖石居民代表组", NOW)
+    return deputy, rep
+
+
+def capture(**kw) -> opinions.Capture:
+    base = dict(station="xucun-rongxing", category="03", request_type="help", summary="村口路灯不亮",
+                details="已有两周", resident_name="王阿姨", resident_contact="138", client_key=str(uuid.uuid4()))
+    base.update(kw)
+    return opinions.Capture(**base)
+
+
+def test_capture_is_idempotent_by_client_key(db, people):
+    deputy, _ = people
+    c = capture(deputy_id=deputy.id, resident_name="", resident_contact="")
+    first = opinions.create_opinion(db, HN, MATRIX, RULES, c, NOW)
+    again = opinions.create_opinion(db, HN, MATRIX, RULES, c, NOW + timedelta(minutes=3))
+    assert again.replayed and not first.replayed and again.opinion.id == first.opinion.id
+    assert db.exec(select(sa.func.count()).select_from(Opinion).where(Opinion.client_key == c.client_key)).one() == 1
+    assert first.opinion.town_code == "xucun" and first.opinion.status == "submitted"
+    assert [(e.seq, e.action, e.to_status) for e in first.events] == [(1, "submit", "submitted")]
+    with pytest.raises(IdempotencyConflict):
+        opinions.create_opinion(db, HN, MATRIX, RULES, capture(client_key=c.client_key, summary="别的"), NOW)
+    # the deputy gets one opinion_raised record, however often the capture is retried
+    records = db.exec(select(DutyRecord).where(DutyRecord.deputy_id == deputy.id)).all()
+    assert [(r.kind, r.points, r.status) for r in records] == [("opinion_raised", 1.0, "approved")]
+    assert [e.action for e in audit.entries(db, "opinion", first.opinion.id)] == ["opinion.create"]
+
+
+def test_capture_checks(db, people):
+    with pytest.raises(InvalidPayload, match="category"):
+        opinions.create_opinion(db, HN, MATRIX, RULES, capture(category="99"), NOW)
+    with pytest.raises(InvalidPayload, match="resident"):
+        opinions.create_opinion(db, HN, MATRIX, RULES, capture(resident_name=""), NOW)
+    with pytest.raises(Forbidden):
+        opinions.create_opinion(db, YANGUAN, MATRIX, RULES, capture(), NOW)
+    with pytest.raises(Forbidden):
+        opinions.create_opinion(db, OP_XUCUN, MATRIX, RULES, capture(), NOW)  # not its own station
+    with pytest.raises(InvalidPayload, match="capturedAt"):
+        opinions.create_opinion(db, HN, MATRIX, RULES, capture(captured_at=NOW - timedelta(days=40)), NOW)
+    kept_offline = opinions.create_opinion(db, OP_XUCUN, MATRIX, RULES,
+                                           capture(station="xucun", captured_at=NOW - timedelta(hours=2)), NOW)
+    assert kept_offline.opinion.captured_at == NOW - timedelta(hours=2) and kept_offline.opinion.received_at == NOW
+
+
+def test_handling_timeline_notice_duty_and_scope(db, people):
+    deputy, _ = people
+    view = opinions.create_opinion(db, HN, MATRIX, RULES, capture(deputy_id=deputy.id, resident_name=""), NOW)
+    oid = view.opinion.id
+
+    def act(action, t=0, actor=HN, note="", **payload):
+        return opinions.act(db, actor, MATRIX, RULES, oid, action, payload, NOW + timedelta(hours=t), note)
+
+    act("accept", 1)
+    with pytest.raises(InvalidPayload, match="serves changan"):
+        act("assign", 2, level="town", department="changan-office")
+    with pytest.raises(InvalidPayload, match="county"):
+        act("assign", 2, level="town", department="hn-transport")
+    v = act("assign", 2, level="town", department="xucun-office", note="请尽快")
+    # 5 working days from Monday 3 March 2025 → Monday 10 March, end of day
+    assert v.opinion.deadline.astimezone(SH).date().isoformat() == "2025-03-10"
+    notice = db.exec(select(DepartmentNotice).where(DepartmentNotice.opinion_id == oid)).one()
+    assert notice.department_code == "xucun-office" and "@钱联络" in notice.message and notice.webhook_status == "none"
+    with pytest.raises(OpinionTransitionRefused, match="cannot answer an opinion that is assigned"):
+        act("answer", 3, grade="A", answer="x")
+    act("start", 3)
+    act("answer", 30, grade="A", answer="已修复")
+    v = act("feed_back", 31)
+    assert v.opinion.resolved_at is not None and v.opinion.answer_seconds == 30 * 3600
+    kinds = sorted(r.kind for r in db.exec(select(DutyRecord).where(DutyRecord.deputy_id == deputy.id)).all())
+    assert kinds == ["opinion_raised", "opinion_resolved"]
+    v = act("rate", 32, rating="unsatisfied")
+    assert v.opinion.status == "reopened" and v.opinion.resolved_at is None
+    act("start", 33)  # a fresh deadline from the level
+    act("answer", 40, grade="A", answer="再次修复")
+    kinds = sorted(r.kind for r in db.exec(select(DutyRecord).where(DutyRecord.deputy_id == deputy.id)).all())
+    assert kinds == ["opinion_raised", "opinion_resolved"]  # resolved twice, scored once
+    v = opinions.get_opinion(db, ADMIN, MATRIX, oid)
+    assert [e.action for e in v.events] == ["submit", "accept", "assign", "start", "answer", "feed_back", "rate",
+                                            "start", "answer"]
+    assert [e.seq for e in v.events] == list(range(1, 10)) and v.events[2].note == "请尽快"
+    assert opinions.timeline(v)[-1].payload["grade"] == "A"
+    with pytest.raises(NotFound):
+        opinions.get_opinion(db, YANGUAN, MATRIX, oid)
+    with pytest.raises(NotFound):
+        opinions.act(db, YANGUAN, MATRIX, RULES, oid, "flag", {"flag": "hot"}, NOW)
+    assert audit.entries(db, "opinion", oid)[0].action == "opinion.answer"
+
+
+def test_search_filters_and_overdue(db, people):
+    marker = uuid.uuid4().hex[:8]
+    a = opinions.create_opinion(db, HN, MATRIX, RULES, capture(summary=f"噪声 {marker}", category="11"), NOW)
+    opinions.create_opinion(db, HN, MATRIX, RULES, capture(summary=f"垃圾 {marker}", category="12",
+                                                         station="changan"), NOW)
+    opinions.act(db, HN, MATRIX, RULES, a.opinion.id, "accept", {}, NOW)
+    opinions.act(db, HN, MATRIX, RULES, a.opinion.id, "assign", {"level": "county", "department": "hn-ecology"}, NOW)
+    rows, total = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker), NOW)
+    assert total == 2
+    rows, total = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker, station="xucun"), NOW)
+    assert [r.id for r in rows] == [a.opinion.id]
+    late = NOW + timedelta(days=30)
+    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker, overdue=True), late)
+    assert [r.id for r in rows] == [a.opinion.id]
+    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker, level="county", category="11"), NOW)
+    assert [r.id for r in rows] == [a.opinion.id]
+    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text="%"), NOW)  # wildcards are literal
+    assert rows == []
+    with pytest.raises(Forbidden):
+        opinions.search(db, YANGUAN, MATRIX, opinions.OpinionFilter(station="xucun"), NOW)
+
+
+STATIONS = ["xucun", "xucun-rongxing", "changan", "changan-xinfeng", "haining", "xiashi", "yanguan"]
+
+
+def test_sql_statistics_equal_the_pure_ones_on_a_generated_data_set(engine):
+    rng = random.Random(11)
+    base = datetime(2031, 1, 1, tzinfo=SH)  # a year of its own: no other test's rows
+    rows = []
+    for i in range(600):
+        received = base + timedelta(seconds=rng.randrange(0, 2 * 365 * 86400))
+        assigned = rng.random() < 0.8
+        answered = assigned and rng.random() < 0.85
+        resolved = answered and rng.random() < 0.8
+        station = rng.choice(STATIONS)
+        first_answer = received + timedelta(seconds=rng.randrange(600, 20 * 86400)) if answered else None
+        rows.append(dict(
+            client_key=f"gen-{uuid.uuid4()}", fingerprint="x", station_code=station,
+            town_code=opinions.town_of(MATRIX, station), raised_by="resident", resident_name="r",
+            resident_contact="", category=rng.choice(RULES.categories[:12]), request_type="help",
+            summary="s", details="", captured_at=received, received_at=received,
+            status="answered" if answered else ("assigned" if assigned else "submitted"),
+            level=rng.choice(["town", "county", "city"]) if assigned else None,
+            first_assigned_at=received if assigned else None, first_answered_at=first_answer,
+            answered_at=first_answer,
+            answer_seconds=int((first_answer - received).total_seconds()) if first_answer else None,
+            resolved_at=first_answer if resolved else None,
+            rating=rng.choice([None, "satisfied", "basic", "unsatisfied"]) if answered else None,
+            extensions=0, returns=0, reopenings=0, flag_suggestion=False, flag_hot=False, flag_supervision=False,
+            updated_at=received, version=1,
+        ))
+    with Session(engine) as db:
+        db.execute(sa.insert(Opinion.__table__), rows)  # type: ignore[attr-defined]
+        db.commit()
+        stored = db.exec(select(Opinion).where(Opinion.received_at >= base)).all()
+        facts = opinions.facts(stored)
+        start, end = datetime(2032, 1, 1, tzinfo=SH), datetime(2033, 1, 1, tzinfo=SH)
+        for scope in (None, "haining", "xucun", "xucun-rongxing", "changan"):
+            def inside(f):
+                return scope is None or MATRIX.is_within(f.station, scope)
+            expected = pure.summarize(f for f in pure.in_period(facts, start, end) if inside(f))
+            got = opinions.summary(db, MATRIX, scope, start, end)
+            assert got.received == expected.received > 0, scope
+            assert (got.assigned, got.resolved, got.resolved_town, got.rated, got.satisfied, got.basic) == (
+                expected.assigned, expected.resolved, expected.resolved_town, expected.rated, expected.satisfied,
+                expected.basic), scope
+            assert got.avg_hours_to_answer == pytest.approx(expected.avg_hours_to_answer)
+            assert got.resolution_rate == pytest.approx(expected.resolution_rate)
+            previous = pure.Period(start, end).previous()
+            expected_rank = pure.rank(
+                pure.counts_by(f for f in pure.in_period(facts, start, end) if inside(f)),
+                pure.counts_by(f for f in pure.in_period(facts, previous.start, previous.end) if inside(f)),
+                RULES.categories)
+            assert opinions.ranking(db, MATRIX, RULES, scope, start, end) == expected_rank
+
+
+def test_duty_manual_review_attendance_and_ledger(db, people):
+    deputy, rep = people
+    record = duty.add_manual(db, HN, MATRIX, RULES.scoring, deputy.id, "station_reception", "reception:2025-03-03",
+                             NOW, NOW)
+    same = duty.add_manual(db, HN, MATRIX, RULES.scoring, deputy.id, "station_reception", "reception:2025-03-03",
+                           NOW, NOW)
+    assert record.id == same.id and record.status == "pending" and record.points == 2
+    with pytest.raises(Forbidden):
+        duty.add_manual(db, YANGUAN, MATRIX, RULES.scoring, deputy.id, "inspection", "x", NOW, NOW)
+    with pytest.raises(InvalidPayload, match="reason"):
+        duty.review(db, HN, MATRIX, record.id, False, " ", NOW)
+    assert duty.review(db, HN, MATRIX, record.id, True, "", NOW).status == "approved"
+    start = NOW - timedelta(hours=1)
+    stays = [Attendance(deputy.id, start, 50), Attendance(rep.id, start, 45), Attendance(rep.id, start, 1)]
+    assert duty.record_attendance(db, HN, MATRIX, RULES.scoring, 1, start, stays, NOW) == 2
+    assert duty.record_attendance(db, HN, MATRIX, RULES.scoring, 1, start, stays, NOW) == 0
+    f = duty.DutyFilter(scope="xucun", start=NOW - timedelta(days=1), end=NOW + timedelta(days=1))
+    rows = duty.ledger(db, HN, MATRIX, f, "deputy")
+    mine = next(r for r in rows if r.key == str(deputy.id))
+    assert mine.points == 3 and mine.counts == {"station_reception": 1, "session_joined": 1}
+    reps = duty.ledger(db, HN, MATRIX, duty.DutyFilter(start=f.start, end=f.end), "city", "street_rep")
+    assert rep.id in reps[0].deputies and all(r.person_kind == "street_rep" for r in reps)
+    town = duty.ledger(db, HN, MATRIX, f, "town")
+    assert [r.name for r in town] == ["许村镇人大代表联络站"] or town[0].key == "xucun"
