@@ -47,10 +47,13 @@ class CpuSample:
 
 
 class HubProcess:
-    def __init__(self, var_dir: Path, port: int, log_path: Path) -> None:
+    def __init__(self, var_dir: Path, port: int, log_path: Path,
+                 extra_env: Optional[dict[str, str]] = None) -> None:
         self.var_dir = var_dir
         self.port = port
         self.log_path = log_path
+        # Added to the hub's environment (e.g. LIAISON_HUB_SIGNALING__MAX_THUMBNAILS).
+        self.extra_env = dict(extra_env or {})
         self.popen: Optional[subprocess.Popen] = None
         self.process: Optional[psutil.Process] = None
         self._log = None
@@ -65,7 +68,7 @@ class HubProcess:
             [str(VENV_BIN / "liaison-hub"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "WARNING"],
             cwd=str(PROJECT_DIR),
-            env=hub_environment(self.var_dir, self.port),
+            env={**hub_environment(self.var_dir, self.port), **self.extra_env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -514,6 +514,8 @@ class Relay:
         async with p.negotiation_lock:
             if p.closed or p.offer_outstanding or not p.dirty:
                 return
+            if p.subscribe_pc is not None and p.subscribe_pc.connectionState == "closed":
+                return  # the control plane is removing this participant
             p.dirty = False
             if not self._apply_subscription(p):
                 return

@@ -252,10 +252,12 @@ class LiveControl:
             return self.speaker
         return self.members[0] if self.members else None
 
-    def view(self, subscriber: str, publishers: Iterable[str]) -> View:
+    def view(self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = ()) -> View:
         """What ``subscriber`` receives among the ``publishers`` that send
-        video: the stage and at most ``max_thumbnails`` others, the floor,
-        raised hands and the speaker first, then in order of arrival."""
+        video: the stage and at most ``max_thumbnails`` others: the floor,
+        the speaker and raised hands first, then those it already receives
+        (``previous``: a floor moving to another station then changes nobody's
+        set of pictures, so nothing is renegotiated), then in order of arrival."""
         available = [p for p in self.members if p in set(publishers) and p != subscriber]
         stage = self.stage()
         if stage not in available:
@@ -263,8 +265,11 @@ class LiveControl:
         if self.layout == "single":
             return View(stage, [])
         first = [self.floor, self.speaker, *(h.participant_id for h in self.hands)]
-        ordered = [p for p in dict.fromkeys([*first, *available]) if p in available and p != stage]
-        return View(stage, ordered[: self.max_thumbnails])
+        kept = [p for p in available if p in set(previous)]
+        ordered = [p for p in dict.fromkeys([*first, *kept, *available]) if p in available and p != stage]
+        chosen = set(ordered[: self.max_thumbnails])
+        # Shown in order of arrival, so tiles do not jump around.
+        return View(stage, [p for p in available if p in chosen])
 
     # --- what every page is told -----------------------------------------
 

@@ -81,6 +81,7 @@ class SignalingServer:
         self._controls: dict[str, LiveControl] = {}
         self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
         self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
+        self._views: dict[str, list[str]] = {}  # publishers each participant receives
         self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
         self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
@@ -493,7 +494,8 @@ class SignalingServer:
                 await self.media.set_forwarding(p.id, "audio", allowed)
                 self._forwarding_audio[p.id] = allowed
         for p in members:
-            view = control.view(p.id, with_video)
+            view = control.view(p.id, with_video, previous=self._views.get(p.id, ()))
+            self._views[p.id] = view.publishers
             others = [o.id for o in members if o.id != p.id]
             await self.media.subscribe(p.id, view.publishers, audio_from=others)
         await self._emit_control(room_id)
@@ -517,6 +519,7 @@ class SignalingServer:
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
         self._forwarding_audio.pop(participant.id, None)
+        self._views.pop(participant.id, None)
         control = self._controls.get(participant.room_id)
         if control is not None:
             control.left(participant.id)
