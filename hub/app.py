@@ -105,8 +105,9 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     ice_servers: list[dict[str, Any]] = [
         i.model_dump(exclude_none=True) for i in config.settings.ice_servers
     ]
+    opinion_rules = OpinionRules.from_config(config)
     signaling = SignalingServer(
-        sio, media, SessionDirectory(engine, config.matrix), config.matrix, secret_key(config), ice_servers,
+        sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring), config.matrix, secret_key(config), ice_servers,
         max_thumbnails=config.settings.signaling.max_thumbnails,
     )
     scheduler = LifecycleLoop(
@@ -148,7 +149,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
                 secure_cookie=config.base_url.startswith("https://"),
                 default_language=config.settings.default_language,
                 live=signaling,
-                opinion_rules=OpinionRules.from_config(config),
+                opinion_rules=opinion_rules,
             )
         ),
     )

@@ -8,6 +8,7 @@ broadcasts what changed; the media plane is told separately.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
@@ -32,6 +33,7 @@ class Participant:
     mic: bool = False
     publishing: list[str] = field(default_factory=list)
     connection: str = "new"
+    joined_at: float = field(default_factory=time.time)  # Unix seconds
 
     @property
     def display_name(self) -> str:

@@ -53,6 +53,8 @@ class SessionDirectory(Protocol):
 
     async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]: ...
 
+    async def record_attendance(self, session: SessionInfo, day_start: Any, stays: list) -> int: ...
+
     async def audit(
         self, session: SessionInfo, account_id: Optional[int], action: str,
         before: Optional[dict], after: Optional[dict],
@@ -82,6 +84,7 @@ class SignalingServer:
         self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
         self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
         self._views: dict[str, list[str]] = {}  # publishers each participant receives
+        self._stays: dict[str, list[tuple[int, float, float]]] = {}  # room -> (deputy, joined, left)
         self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
         self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
@@ -417,12 +420,41 @@ class SignalingServer:
         if session.joinable:
             return
         room = self.presence.rooms.get(session.id)
-        if room is None:
+        if room is not None:
+            await self.sio.emit("sessionEnded", {"sessionId": session.id, "status": session.status}, room=session.id)
+            for participant in room:
+                await self._remove(participant, "ended", notify_self=False)
+                await self.sio.leave_room(participant.sid, session.id)
+        await self._record_attendance(session)
+
+    async def _record_attendance(self, session: SessionInfo, keep: bool = False) -> None:
+        """Deputies' presence becomes duty records (one per deputy, session
+        and day, minutes added up over rejoins).  ``keep``: a standing
+        session's stays of the day are kept, to be counted again with the
+        later ones (records are idempotent: a deputy gets its record once
+        its stays of the day reach the minimum)."""
+        from datetime import datetime, timedelta, timezone
+
+        from duty.scoring import Attendance
+
+        shanghai = timezone(timedelta(hours=8))
+        today = datetime.now(shanghai).replace(hour=0, minute=0, second=0, microsecond=0)
+        stays = self._stays.pop(session.id, [])
+        if keep:
+            stays = [s for s in stays if s[2] >= today.timestamp()]
+            self._stays[session.id] = list(stays)
+        if not stays:
             return
-        await self.sio.emit("sessionEnded", {"sessionId": session.id, "status": session.status}, room=session.id)
-        for participant in room:
-            await self._remove(participant, "ended", notify_self=False)
-            await self.sio.leave_room(participant.sid, session.id)
+        first = datetime.fromtimestamp(min(joined for _, joined, _ in stays), shanghai)
+        day_start = first.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        records = [
+            Attendance(deputy, datetime.fromtimestamp(joined, timezone.utc), (left - joined) / 60)
+            for deputy, joined, left in stays
+        ]
+        try:
+            await self.sessions.record_attendance(session, day_start, records)
+        except Exception:
+            logger.exception("recording attendance of session %s failed", session.id)
 
     # --- media plane events (MediaEvents) --------------------------------
 
@@ -518,6 +550,9 @@ class SignalingServer:
             async with self._lock(participant.room_id):
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
+        if participant.role == "deputy":
+            deputy_id = int(participant.identity.partition(":")[2])
+            self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))
         self._forwarding_audio.pop(participant.id, None)
         self._views.pop(participant.id, None)
         control = self._controls.get(participant.room_id)
@@ -525,7 +560,10 @@ class SignalingServer:
             control.left(participant.id)
             if participant.room_id not in self.presence.rooms:
                 del self._controls[participant.room_id]
-                self._sessions.pop(participant.room_id, None)
+                session = self._sessions.pop(participant.room_id, None)
+                if session is not None and session.standing:
+                    # A standing session never ends: its day is counted when it empties.
+                    await self._record_attendance(session, keep=True)
         try:
             await self.media.leave(participant.id)
         except Exception:

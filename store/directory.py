@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -126,9 +126,10 @@ def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, titl
 class SessionDirectory:
     """Async façade over the database for the signaling server."""
 
-    def __init__(self, engine: Engine, matrix: Matrix) -> None:
+    def __init__(self, engine: Engine, matrix: Matrix, scoring: Optional[Any] = None) -> None:
         self.engine = engine
         self.matrix = matrix
+        self.scoring = scoring  # duty.scoring.ScoringRules: attendance becomes duty records
 
     def _run(self, fn, *args):
         def call():
@@ -150,3 +151,15 @@ class SessionDirectory:
         self, session: SessionInfo, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
     ) -> None:
         await self._run(audit_live_action, session.number, account_id, action, before, after)
+
+    async def record_attendance(self, session: SessionInfo, day_start: datetime, stays: Sequence[Any]) -> int:
+        """Turn deputies' stays in a live session (``duty.scoring.Attendance``)
+        into duty records: one per deputy per session and day.  Idempotent."""
+        if self.scoring is None or not stays:
+            return 0
+        from store.duty import record_attendance
+
+        return await self._run(
+            record_attendance, None, self.matrix, self.scoring, session.number, day_start, list(stays),
+            datetime.now(timezone.utc),
+        )

@@ -517,3 +517,31 @@ async def test_the_live_console_over_rest(hub):
     assert grant.role == "dispatcher" and grant.subject.startswith("account:") and grant.session_id == "demo"
     console = await hub.station()
     assert (await console.call("join", {"token": link.split("#token=")[1]}))["ok"]
+
+
+async def test_a_deputys_presence_becomes_one_duty_record(hub):
+    """一人一次一记一赋分: a deputy present in a live session earns one record
+    for it, however often it rejoins; the minutes are added up."""
+    from datetime import datetime, timezone
+    from sqlmodel import Session as DB, select
+    from hub.scope import Actor, Role
+    from store.deputies import create_deputy
+    from store.directory import session_info
+    from store.opinion_models import DutyRecord
+    admin = Actor(role=Role.ADMINISTRATOR)
+    with DB(hub.engine) as db:
+        deputy_id = create_deputy(db, admin, hub.config.matrix, "王建国", "haining", "xucun").id
+        demo = session_info(db, "demo")
+        make_repo(hub.config).invite(db, admin, demo.number, deputy_id, datetime.now(timezone.utc))
+    server = hub.app[SIGNALING_KEY]
+    for minutes in (8, 7):  # two stays, each below the 10-minute minimum, together above
+        phone = await hub.station()
+        reply = await phone.call("join", {"token": hub.deputy_token(deputy_id)})
+        assert reply["ok"], reply
+        server.presence.by_id(reply["self"]["id"]).joined_at -= minutes * 60
+        assert (await phone.call("leave", {}))["ok"]
+        await phone.sio.disconnect()
+    with DB(hub.engine) as db:
+        records = db.exec(select(DutyRecord).where(DutyRecord.deputy_id == deputy_id)).all()
+    assert len(records) == 1
+    assert 14.9 <= records[0].minutes <= 15.2 and records[0].points == 1
