@@ -6,6 +6,7 @@ and production (python-socketio's Redis manager); nothing else decides.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Optional
@@ -38,6 +39,34 @@ SCHEDULER_KEY = web.AppKey("scheduler", LifecycleLoop)
 
 def secret_key(config: Config) -> bytes:
     return tokens.load_or_create_secret(config.var_dir / "secret.key")
+
+
+class Periodic:
+    """Runs ``work()`` every ``interval`` seconds in the background (a failed
+    round is logged and the next one comes anyway)."""
+
+    def __init__(self, name: str, work, interval: float) -> None:
+        self.name, self.work, self.interval = name, work, interval
+        self._task: Optional[asyncio.Task] = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.work()
+            except Exception:
+                logger.exception("%s failed", self.name)
 
 
 def make_engine(config: Config) -> Engine:
@@ -135,24 +164,26 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_cleanup.append(on_cleanup)
 
     from api import ApiServices, create_api
+    from api.opinions import deliver_webhooks
 
-    app.add_subapp(
-        "/api",
-        create_api(
-            ApiServices(
-                engine=engine,
-                matrix=config.matrix,
-                repo=repo,
-                secret=signaling.secret,
-                base_url=config.base_url,
-                link_ttl_hours=config.settings.link_ttl_hours,
-                secure_cookie=config.base_url.startswith("https://"),
-                default_language=config.settings.default_language,
-                live=signaling,
-                opinion_rules=opinion_rules,
-            )
-        ),
+    api_services = ApiServices(
+        engine=engine,
+        matrix=config.matrix,
+        repo=repo,
+        secret=signaling.secret,
+        base_url=config.base_url,
+        link_ttl_hours=config.settings.link_ttl_hours,
+        secure_cookie=config.base_url.startswith("https://"),
+        default_language=config.settings.default_language,
+        live=signaling,
+        opinion_rules=opinion_rules,
     )
+    app.add_subapp("/api", create_api(api_services))
+    webhooks = Periodic(
+        "webhooks", lambda: deliver_webhooks(api_services), config.settings.scheduler.webhook_seconds
+    )
+    app.on_startup.append(lambda app: webhooks.start())
+    app.on_shutdown.append(lambda app: webhooks.stop())
 
     from hub import routes
 

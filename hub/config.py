@@ -55,6 +55,8 @@ class SignalingSettings(_Strict):
 class SchedulerSettings(_Strict):
     lobby_minutes: float = Field(default=15, ge=0, le=24 * 60)
     tick_seconds: float = Field(default=5, gt=0, le=300)
+    # How often department notices are posted to their webhooks.
+    webhook_seconds: float = Field(default=30, gt=0, le=3600)
 
 
 class DemoSession(_Strict):
