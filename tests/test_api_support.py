@@ -7,9 +7,7 @@ without PostgreSQL the tests FAIL (run `make test`)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
@@ -17,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+
+from databases import new_database  # noqa: F401  (used by the API tests)
 import sqlalchemy as sa
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -29,7 +29,6 @@ from store import accounts, db as storedb, passwords
 from store.deputies import create_deputy
 from store.sessions import SessionRepo
 
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=SH)
 SECRET = b"s" * 40
@@ -63,32 +62,6 @@ def session_body(**kw: Any) -> dict[str, Any]:
     }
     body.update(kw)
     return body
-
-
-def new_database(backend: str, tmp_path) -> tuple[str, Any]:
-    """A URL of a fresh database and a function that drops it."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}", lambda: None
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text("select 1"))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc.orig}): run `make test`, which starts it",
-            pytrace=False,
-        )
-    name = f"liaison_api_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
 @dataclass

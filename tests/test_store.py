@@ -8,8 +8,6 @@ reachable PostgreSQL the tests fail: ``make test`` starts it.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -43,7 +41,7 @@ from store.deputies import create_deputy
 from store.models import AuditEntry, LinkedSession, SessionStation, Station
 from store.sessions import SessionPlan, SessionRepo
 
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from databases import Databases  # noqa: E402
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=SH)
 MATRIX = load_config(environ={}).matrix
@@ -55,52 +53,9 @@ def at(month, day, hour, minute=0):
 
 # --- databases -------------------------------------------------------------------
 
-
-def _pg_admin_engine() -> sa.Engine:
-    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("select 1"))
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        pytest.fail(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc.orig}): run `make test`, which starts it",
-            pytrace=False,
-        )
-    return engine
-
-
-class _Databases:
-    """Fresh, uniquely named databases; dropped at the end of the run."""
-
-    def __init__(self, tmp_path_factory) -> None:
-        self.tmp = tmp_path_factory
-        self.pg_admin: sa.Engine | None = None
-        self.pg_names: list[str] = []
-
-    def new(self, backend: str) -> str:
-        if backend == "sqlite":
-            return f"sqlite:///{self.tmp.mktemp('db') / 'hub.db'}"
-        if self.pg_admin is None:
-            self.pg_admin = _pg_admin_engine()
-        name = f"liaison_test_{uuid.uuid4().hex[:12]}"
-        with self.pg_admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        self.pg_names.append(name)
-        return sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        if self.pg_admin is None:
-            return
-        with self.pg_admin.connect() as connection:
-            for name in self.pg_names:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.pg_admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def databases(tmp_path_factory):
-    dbs = _Databases(tmp_path_factory)
+    dbs = Databases(tmp_path_factory)
     yield dbs
     dbs.drop_all()
 
