@@ -85,6 +85,9 @@ class LiveControl:
     locked: bool = False
     # Order of arrival: the default stage and thumbnail order.
     members: list[str] = field(default_factory=list)
+    # Who sends video now (the server keeps it current): the default stage
+    # is the first of them, never a receive-only console.
+    video: set[str] = field(default_factory=set)
 
     # --- presence ---------------------------------------------------------
 
@@ -96,6 +99,7 @@ class LiveControl:
         """Forget a participant everywhere it was named."""
         if participant_id in self.members:
             self.members.remove(participant_id)
+        self.video.discard(participant_id)
         self.muted.discard(participant_id)
         self.hands = [h for h in self.hands if h.participant_id != participant_id]
         if self.floor == participant_id:
@@ -250,7 +254,7 @@ class LiveControl:
             return self.floor
         if self.voice_activated and self.speaker is not None:
             return self.speaker
-        return self.members[0] if self.members else None
+        return next((p for p in self.members if p in self.video), None)
 
     def view(self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = ()) -> View:
         """What ``subscriber`` receives among the ``publishers`` that send
@@ -297,4 +301,5 @@ class LiveControl:
                 for h in self.hands
             ],
             "locked": self.locked,
+            "heard": [p for p in self.members if self.audio_allowed(p)],
         }

@@ -45,7 +45,9 @@ def assess(
         warnings.append("offline")
     if loss > thresholds.loss_ratio:
         warnings.append("packet_loss")
-    if stats.round_trip_time is not None and stats.round_trip_time > thresholds.round_trip_time:
+    # aiortc's estimate can come out negative when RTCP reports race: no figure then.
+    rtt = stats.round_trip_time if stats.round_trip_time is not None and stats.round_trip_time >= 0 else None
+    if rtt is not None and rtt > thresholds.round_trip_time:
         warnings.append("high_rtt")
     if camera and "video" in stats.publishing and video_bitrate < thresholds.min_video_bitrate:
         warnings.append("low_bitrate")
@@ -58,7 +60,7 @@ def assess(
         "mic": mic,
         "bitrate": {kind: round(value) for kind, value in stats.inbound_bitrate.items()},
         "packetLoss": round(loss, 4),
-        "roundTripTime": None if stats.round_trip_time is None else round(stats.round_trip_time, 4),
+        "roundTripTime": None if rtt is None else round(rtt, 4),
         "resolution": [stats.frame_width, stats.frame_height] if stats.frame_width else None,
         "warnings": warnings,
     }

@@ -520,6 +520,7 @@ class SignalingServer:
             return
         members = list(room)
         with_video = [p.id for p in members if "video" in p.publishing]
+        control.video = set(with_video)
         for p in members:
             allowed = control.audio_allowed(p.id)
             if self._forwarding_audio.get(p.id, True) != allowed:
@@ -537,9 +538,7 @@ class SignalingServer:
         room = self.presence.rooms.get(room_id)
         if control is None or room is None:
             return
-        state = control.to_public(time.monotonic())
-        state["heard"] = [p.id for p in room if control.audio_allowed(p.id)]
-        await self.sio.emit("control", state, room=room_id)
+        await self.sio.emit("control", control.to_public(time.monotonic()), room=room_id)
 
     async def _remove(
         self, participant: Participant, reason: str, notify_self: bool, locked: bool = False

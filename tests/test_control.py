@@ -7,6 +7,7 @@ def room(n=5, **kw):
     control = LiveControl(**kw)
     for i in range(n):
         control.joined(f"p{i}")
+    control.video = set(control.members)
     return control
 
 
@@ -147,3 +148,14 @@ def test_moving_the_floor_changes_nobodys_set_of_pictures():
     new = c.view("p9", everyone, previous=views["p9"]).publishers
     assert "p12" in new and len(new) == 9
     assert c.view("p9", everyone, previous=new).publishers == new
+
+
+def test_the_default_stage_is_the_first_to_send_video_and_heard_is_public():
+    c = LiveControl()
+    c.joined("console")  # a receive-only dispatcher arrives first
+    c.joined("p1")
+    c.joined("p2")
+    c.video = {"p1", "p2"}
+    assert c.stage() == "p1"
+    c.roll_call("p2")
+    assert c.to_public(0)["heard"] == ["p2"]

@@ -39,3 +39,8 @@ def test_prometheus_text():
     assert 'liaison_participant_inbound_bitrate_bits{room="r",participant="p",name="xu\\"cun",kind="video"} 800000' in text
     assert 'liaison_media{name="codecs_created"} 0' in text
     assert text.endswith("\n")
+
+
+def test_a_negative_round_trip_estimate_is_no_figure():
+    tile = assess(stats(round_trip_time=-0.099), True, True, "connected")
+    assert tile["roundTripTime"] is None and tile["warnings"] == []

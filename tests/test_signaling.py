@@ -123,7 +123,7 @@ async def test_join_answers_identity_participants_and_ice_servers(hub):
     # everyone receives everyone else (nobody sends video yet: audio only)
     assert hub.media.received(first.me["id"]) == [reply["self"]["id"]]
     assert hub.media.received(reply["self"]["id"]) == [first.me["id"]]
-    assert reply["control"]["stage"] == first.me["id"] and reply["control"]["layout"] == "1+N"
+    assert reply["control"]["stage"] is None and reply["control"]["layout"] == "1+N"  # nobody sends video yet
     await second.wait_for("subscribeOffer")
 
 

@@ -10,7 +10,12 @@ import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
 import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {
   AudioLevels,
+  ControlAction,
+  ControlLogEntry,
+  ControlPayload,
+  ControlState,
   HubError,
+  Monitor,
   JoinResult,
   Kicked,
   Participant,
@@ -23,10 +28,26 @@ export type ClientState = "prejoin" | "joining" | "live" | "left" | "reconnectin
 export type SocketState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
 export interface FatalInfo {
-  kind: "join" | "kicked" | "token";
+  kind: "join" | "kicked" | "token" | "ended";
   error?: HubError;
   kickReason?: string;
+  /** `sessionEnded` status: ended | cancelled. */
+  endStatus?: string;
 }
+
+/** This participant's request to speak: none, waiting in the queue, has the floor, just declined. */
+export type HandStatus = "none" | "waiting" | "floor" | "declined";
+
+/** The ack of a control action, as the hub sent it. */
+export type ControlAck = { ok: true; control: ControlState } | { ok: false; error: HubError };
+
+/**
+ * `hubClient.control`: call it to send a dispatcher action (`control("rollCall",
+ * {participantId})` → the ack); its own properties mirror the last control state
+ * (`hubClient.control.stage`, `.hands`, …; a plain copy is `hubClient.controlState`).
+ */
+export type ControlFn = ((action: ControlAction, fields?: Omit<ControlPayload, "action">) => Promise<ControlAck>) &
+  Partial<ControlState>;
 
 interface ClientEvents {
   state: (s: ClientState) => void;
@@ -38,6 +59,10 @@ interface ClientEvents {
   connection: () => void;
   local: () => void;
   toast: (e: HubError) => void;
+  control: () => void;
+  monitor: () => void;
+  controlLog: (e: ControlLogEntry) => void;
+  hand: () => void;
 }
 
 export interface LogEntry {
@@ -62,6 +87,18 @@ export class HubClient extends Emitter<ClientEvents> {
   fatal: FatalInfo | null = null;
   errors: HubError[] = [];
   log: LogEntry[] = [];
+  /** The last control state (layout, stage, floor, hands, heard, …); null before joining. */
+  controlState: ControlState | null = null;
+  /** performance.now() when controlState arrived (hands' waiting times tick from it). */
+  controlAt = 0;
+  readonly control: ControlFn;
+  /** Dispatchers only: the last `monitor` figures and the live control log. */
+  monitor: Monitor | null = null;
+  controlLog: ControlLogEntry[] = [];
+  hand: HandStatus = "none";
+  private handLowering = false;
+  private handTimer = 0;
+  private controlGen = -1;
   readonly media = new LocalMedia();
   readonly token: string | null;
   readonly sessionId: string | null;
@@ -81,6 +118,10 @@ export class HubClient extends Emitter<ClientEvents> {
     this.token = opts.token;
     this.sessionId = opts.sessionId;
     this.hubUrl = opts.hubUrl;
+    this.control = Object.assign(
+      (action: ControlAction, fields: Omit<ControlPayload, "action"> = {}) => this.sendControl(action, fields),
+      {},
+    ) as ControlFn;
   }
   private readonly hubUrl?: string;
 
@@ -165,6 +206,7 @@ export class HubClient extends Emitter<ClientEvents> {
     this.remote = new Map();
     this.levels = {};
     this.speaking = null;
+    this.resetControl();
     this.emit("participants");
     this.emit("remote");
     this.setState("left");
@@ -187,6 +229,99 @@ export class HubClient extends Emitter<ClientEvents> {
       this.toast({ code: "media_error", message: String((err as Error).message ?? err) });
     }
     this.emit("local");
+  }
+
+  get isDispatcher(): boolean {
+    return this.self?.role === "dispatcher";
+  }
+
+  /** 申请发言: ask for the floor. Resolves with the hub's ack. */
+  async raiseHand(): Promise<{ ok: boolean; error?: HubError }> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: "not joined", event: "raiseHand" } };
+    this.logEvent("out", "raiseHand");
+    try {
+      await sig.request("raiseHand", {});
+      if (this.hand !== "floor") this.setHand("waiting");
+      return { ok: true };
+    } catch (e) {
+      this.reportRequestError(e);
+      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: String(e) } };
+    }
+  }
+
+  /** Withdraw the request to speak. */
+  async lowerHand(): Promise<{ ok: boolean; error?: HubError }> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: "not joined", event: "lowerHand" } };
+    this.logEvent("out", "lowerHand");
+    this.handLowering = true;
+    if (this.hand === "waiting" || this.hand === "declined") this.setHand("none");
+    try {
+      await sig.request("lowerHand", {});
+      return { ok: true };
+    } catch (e) {
+      this.reportRequestError(e);
+      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: String(e) } };
+    } finally {
+      this.handLowering = false;
+    }
+  }
+
+  /** A dispatcher's control action; resolves with the ack (never rejects). */
+  private async sendControl(action: ControlAction, fields: Omit<ControlPayload, "action">): Promise<ControlAck> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live") {
+      return { ok: false, error: { code: "not_joined", message: "not joined", event: "control" } };
+    }
+    const payload: ControlPayload = { action, ...fields };
+    this.logEvent("out", "control", payload);
+    try {
+      const res = await sig.request("control", payload);
+      return { ok: true, control: res.control };
+    } catch (e) {
+      const err = e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: String(e), event: "control" };
+      this.toast(err);
+      return { ok: false, error: err };
+    }
+  }
+
+  /** Seconds a hand has been waiting, ticking from the last control state. */
+  handWaiting(participantId: string): number | null {
+    const h = this.controlState?.hands.find((x) => x.participantId === participantId);
+    if (!h) return null;
+    return h.waitingSeconds + (performance.now() - this.controlAt) / 1000;
+  }
+
+  private setControl(state: ControlState): void {
+    this.controlState = state;
+    this.controlAt = performance.now();
+    const fn = this.control as unknown as Record<string, unknown>;
+    for (const k of Object.keys(fn)) delete fn[k];
+    Object.assign(fn, state);
+    this.updateHand();
+    this.emit("control");
+  }
+
+  private updateHand(): void {
+    const me = this.self?.id;
+    const cs = this.controlState;
+    if (!me || !cs) return;
+    if (cs.floor === me) this.setHand("floor");
+    else if (cs.hands.some((h) => h.participantId === me)) {
+      if (!this.handLowering) this.setHand("waiting");
+    } else if (this.hand === "waiting" && !this.handLowering) this.setHand("declined");
+    else if (this.hand === "floor") this.setHand("none");
+  }
+
+  private setHand(h: HandStatus): void {
+    if (this.hand === h) return;
+    this.hand = h;
+    window.clearTimeout(this.handTimer);
+    if (h === "declined") {
+      this.handTimer = window.setTimeout(() => this.hand === "declined" && this.setHand("none"), 6000);
+    }
+    this.emit("hand");
   }
 
   /** Per remote participant: inbound RTP counters summed over its transceivers. */
@@ -236,6 +371,35 @@ export class HubClient extends Emitter<ClientEvents> {
       this.self = { ...this.self, media: payload };
       this.emit("self");
     }
+  }
+
+  private resetControl(): void {
+    this.controlState = null;
+    const fn = this.control as unknown as Record<string, unknown>;
+    for (const k of Object.keys(fn)) delete fn[k];
+    this.monitor = null;
+    this.hand = "none";
+    window.clearTimeout(this.handTimer);
+    this.emit("control");
+    this.emit("hand");
+  }
+
+  /** The hub closed this connection for good (kicked, removed, session ended). */
+  private terminate(sig: Signaling, fatal: FatalInfo): void {
+    this.wantJoined = false;
+    this.generation++;
+    this.closePeers();
+    sig.close();
+    this.setSocketState("closed");
+    this.media.stopAll();
+    this.participants = {};
+    this.remote = new Map();
+    this.resetControl();
+    this.emit("participants");
+    this.emit("remote");
+    this.emit("local");
+    this.fatal = fatal;
+    this.setState("error");
   }
 
   private ensureSignaling(): Signaling {
@@ -311,19 +475,26 @@ export class HubClient extends Emitter<ClientEvents> {
     });
     sig.on("kicked", (k: Kicked) => {
       this.logEvent("in", "kicked", k);
-      this.wantJoined = false;
-      this.generation++;
-      this.closePeers();
-      sig.close();
-      this.setSocketState("closed");
-      this.media.stopAll();
-      this.participants = {};
-      this.remote = new Map();
-      this.emit("participants");
-      this.emit("remote");
-      this.emit("local");
-      this.fatal = { kind: "kicked", kickReason: k.reason };
-      this.setState("error");
+      this.terminate(sig, { kind: "kicked", kickReason: k.reason });
+    });
+    sig.on("sessionEnded", (e) => {
+      this.logEvent("in", "sessionEnded", e);
+      this.terminate(sig, { kind: "ended", endStatus: e.status });
+    });
+    sig.on("control", (cs: ControlState) => {
+      this.logEvent("in", "control", { stage: cs.stage, floor: cs.floor, heard: cs.heard });
+      this.controlGen = this.generation;
+      this.setControl(cs);
+    });
+    sig.on("monitor", (m: Monitor) => {
+      this.monitor = m;
+      this.emit("monitor");
+    });
+    sig.on("controlLog", (e: ControlLogEntry) => {
+      this.logEvent("in", "controlLog", e);
+      this.controlLog.push(e);
+      if (this.controlLog.length > 200) this.controlLog.shift();
+      this.emit("controlLog", e);
     });
     sig.on("error", (e: HubError) => {
       this.logEvent("in", "error", e);
@@ -375,6 +546,9 @@ export class HubClient extends Emitter<ClientEvents> {
 
     this.self = res.self;
     this.session = res.session;
+    // A `control` event that arrived after the join request (it carries `heard`) is newer.
+    if (this.controlGen !== gen && res.control) this.setControl(res.control);
+    else this.updateHand();
     this.iceServers = res.iceServers ?? [];
     this.participants = {};
     for (const p of res.participants ?? []) if (p.id !== res.self.id) this.participants[p.id] = p;

@@ -13,6 +13,9 @@ export type ErrorCode =
   | "session_closed"
   | "station_not_found"
   | "not_joined"
+  | "forbidden"
+  | "control_refused"
+  | "session_locked"
   | "media_error"
   | "internal_error";
 
@@ -95,6 +98,7 @@ export interface JoinResult {
   self: Participant;
   session: SessionInfo;
   participants: Participant[];
+  control?: ControlState;
   iceServers: RTCIceServer[];
 }
 
@@ -138,6 +142,101 @@ export interface Kicked {
   reason: "replaced" | string;
 }
 
+/* ---------- live control (MCU style) ---------- */
+
+export type Layout = "single" | "1+N" | "2x2" | "3x3" | "4x4";
+export const LAYOUTS: Layout[] = ["single", "1+N", "2x2", "3x3", "4x4"];
+
+export interface PollingState {
+  order: string[];
+  interval: number;
+  current: string | null;
+  paused: boolean;
+}
+
+export interface HandState {
+  participantId: string;
+  waitingSeconds: number;
+}
+
+/** The session's control state (`control` event, `join` result, `control` ack). */
+export interface ControlState {
+  layout: Layout | string;
+  stage: string | null;
+  floor: string | null;
+  broadcast: string | null;
+  voiceActivated: boolean;
+  speaker: string | null;
+  othersMaySpeak: boolean;
+  muteAll: boolean;
+  muted: string[];
+  polling: PollingState | null;
+  hands: HandState[];
+  locked: boolean;
+  /** Whose audio the relay forwards (absent from a `control` ack). */
+  heard?: string[];
+}
+
+export type ControlAction =
+  | "rollCall"
+  | "broadcast"
+  | "startPolling"
+  | "pausePolling"
+  | "skipPolling"
+  | "stopPolling"
+  | "layout"
+  | "voiceActivated"
+  | "mute"
+  | "muteAll"
+  | "allowOthers"
+  | "approveHand"
+  | "declineHand"
+  | "remove"
+  | "lock";
+
+export interface ControlPayload {
+  action: ControlAction;
+  participantId?: string | null;
+  on?: boolean;
+  layout?: Layout | string;
+  order?: string[];
+  interval?: number;
+}
+
+export type MonitorWarning = "offline" | "packet_loss" | "high_rtt" | "low_bitrate" | "no_video" | string;
+
+export interface MonitorTile {
+  participantId: string;
+  displayName: string;
+  online: boolean;
+  camera: boolean;
+  mic: boolean;
+  bitrate: { audio: number; video: number };
+  packetLoss: number | null;
+  roundTripTime: number | null;
+  resolution: [number, number] | null;
+  warnings: MonitorWarning[];
+}
+
+export interface Monitor {
+  at: number;
+  participants: MonitorTile[];
+}
+
+export interface ControlLogEntry {
+  action: ControlAction | string;
+  by: string;
+  participantId: string | null;
+  on: boolean | null;
+  layout: string | null;
+  at: number;
+}
+
+export interface SessionEnded {
+  sessionId: string;
+  status: "ended" | "cancelled" | string;
+}
+
 /** Events the hub sends (Socket.IO listen map). */
 export interface ServerToClientEvents {
   subscribeOffer: (p: SubscribeOffer) => void;
@@ -146,6 +245,10 @@ export interface ServerToClientEvents {
   participantLeft: (p: ParticipantLeft) => void;
   audioLevels: (p: AudioLevels) => void;
   kicked: (p: Kicked) => void;
+  control: (p: ControlState) => void;
+  monitor: (p: Monitor) => void;
+  controlLog: (p: ControlLogEntry) => void;
+  sessionEnded: (p: SessionEnded) => void;
   error: (p: HubError) => void;
 }
 
@@ -158,6 +261,9 @@ export interface ClientRequests {
   subscribeIce: { payload: IcePayload; result: Record<string, never> };
   mediaState: { payload: MediaStatePayload; result: Record<string, never> };
   leave: { payload: Record<string, never>; result: Record<string, never> };
+  raiseHand: { payload: Record<string, never>; result: Record<string, never> };
+  lowerHand: { payload: Record<string, never>; result: Record<string, never> };
+  control: { payload: ControlPayload; result: { control: ControlState } };
 }
 
 export type ClientEventName = keyof ClientRequests;

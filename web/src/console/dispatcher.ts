@@ -213,12 +213,45 @@ export class DispatcherView {
         ),
       ),
     );
+    if (state === "lobby" || state === "live") li.append(this.consoleButton(s));
     const open = () => this.openSheet(s, "details");
     li.addEventListener("click", open);
     li.addEventListener("keydown", (e) => {
       if ((e as KeyboardEvent).key === "Enter") open();
     });
     return li;
+  }
+
+  /** 进入调度台: the live console is the station page joined with a dispatcher token. */
+  private consoleButton(s: Session): HTMLElement {
+    const b = h("button", { type: "button", class: "c-btn c-btn-console", "data-testid": "open-live-console", "data-session-id": s.id, title: ct("openConsoleHint") }, ct("openConsole"));
+    const err = h("span", { class: "c-row-error", "data-testid": "open-live-console-error", role: "alert" });
+    err.hidden = true;
+    b.addEventListener("keydown", (e) => e.stopPropagation());
+    b.addEventListener("click", async (e) => {
+      e.stopPropagation();
+      // Open the window in the click itself (a popup opened after an await is blocked).
+      const win = window.open("", "_blank");
+      b.disabled = true;
+      b.textContent = ct("openingConsole");
+      err.hidden = true;
+      try {
+        const link = await get<{ url: string }>(`/sessions/${encodeURIComponent(s.id)}/console-link`);
+        const url = consoleUrl(link.url);
+        if (win) {
+          win.opener = null;
+          win.location.href = url;
+        } else window.location.assign(url);
+      } catch (ex) {
+        win?.close();
+        err.textContent = (ex as ApiError).message;
+        err.hidden = false;
+      } finally {
+        b.disabled = false;
+        b.textContent = ct("openConsole");
+      }
+    });
+    return h("div", { class: "c-row-side" }, b, err);
   }
 
   private sheetArgs: [Session | null, "details" | "invitations" | null, Date?] | null = null;
@@ -278,3 +311,13 @@ export class DispatcherView {
   }
 }
 
+
+/** The console link opens straight into the live session, receive-only (no camera, no microphone). */
+export function consoleUrl(link: string): string {
+  const [base, fragment = ""] = link.split("#", 2);
+  const u = new URL(base, window.location.origin);
+  u.searchParams.set("autojoin", "1");
+  u.searchParams.set("camera", "0");
+  u.searchParams.set("mic", "0");
+  return `${u.toString()}${fragment ? `#${fragment}` : ""}`;
+}

@@ -41,3 +41,14 @@ export function setAttr(el: Element, name: string, value: string | null): void {
   if (value === null) el.removeAttribute(name);
   else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
+
+/** Make `parent`'s children exactly `els`, in order (moving, never re-creating them). */
+export function place(parent: HTMLElement, els: HTMLElement[]): void {
+  els.forEach((el, i) => {
+    if (parent.children[i] !== el) parent.insertBefore(el, parent.children[i] ?? null);
+  });
+  while (parent.children.length > els.length) {
+    const extra = parent.children[els.length] as HTMLElement;
+    extra.remove();
+  }
+}

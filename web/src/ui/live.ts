@@ -1,12 +1,18 @@
 /** Live view: the grid of other stations, own preview, controls and connection banners. */
 import type { HubClient } from "../client";
-import { t } from "../i18n";
+import { t, tMaybe } from "../i18n";
 import { AudioSink } from "./audio";
 import { MediaToggle } from "./controls";
-import { h, icon, setAttr, setText } from "./dom";
+import { h, icon, place, setAttr, setText } from "./dom";
 import { icons } from "./icons";
 import { participantName } from "./names";
 import { Tile, levelFraction } from "./tile";
+import { ConsolePanel } from "./console";
+import type { Participant } from "../protocol";
+
+/** How the stage is shown: focus (big + strip or single), an equal grid, or everyone (no stage). */
+type Mode = "focus" | "grid" | "all";
+const GRID_CELLS: Record<string, number> = { "2x2": 4, "3x3": 9, "4x4": 16 };
 
 export class LiveView {
   readonly el: HTMLElement;
@@ -28,6 +34,24 @@ export class LiveView {
   private disposers: Array<() => void> = [];
   private busy = false;
   private readonly stage = h("div", { class: "stage" });
+  /** The main slot: holds the stage participant's tile (data-participant-id). */
+  private readonly mainSlot = h("div", { class: "main-slot", "data-testid": "stage", "data-participant-id": "" });
+  private readonly strip = h("div", { class: "strip", "data-testid": "strip" });
+  private readonly parking = h("div", { class: "parking", hidden: true });
+  private readonly ctlbar = h("div", { class: "ctlbar", "data-testid": "control-bar" });
+  private readonly chipLayout = h("span", { class: "chip", "data-testid": "layout-chip" });
+  private readonly chipPolling = h("span", { class: "chip chip-polling", "data-testid": "polling-chip" });
+  private readonly chipBroadcast = h("span", { class: "chip chip-broadcast", "data-testid": "broadcast-chip" });
+  private readonly lockBadge = h("span", { class: "chip chip-lock", "data-testid": "lock-badge" });
+  private readonly notices = h("div", { class: "notices" });
+  private readonly mutedNotice = h("div", { class: "notice-bar tone-muted", "data-testid": "dispatcher-muted", role: "status" });
+  private readonly floorNotice = h("div", { class: "notice-bar tone-floor", "data-testid": "floor-notice", role: "status" });
+  private readonly handNotice = h("div", { class: "notice-bar tone-hand", "data-testid": "hand-notice", role: "status" });
+  private readonly handBtn = h("button", { type: "button", class: "round-btn hand-btn", "data-testid": "hand-button" });
+  private readonly main = h("div", { class: "live-main" });
+  private panel: ConsolePanel | null = null;
+  private mode: Mode = "all";
+  private tick = 0;
   private readonly resize = new ResizeObserver(() => this.layout());
 
   constructor(private readonly client: HubClient) {
@@ -46,23 +70,35 @@ export class LiveView {
       h("div", { class: "self-footer" }, this.selfMeter, this.selfName),
     );
 
+    this.handBtn.addEventListener("click", () => {
+      const c = this.client;
+      if (c.hand === "waiting") void c.lowerHand();
+      else if (c.hand !== "floor") void c.raiseHand();
+    });
+    this.ctlbar.append(this.chipLayout, this.chipPolling, this.chipBroadcast, this.lockBadge);
+    this.notices.append(this.mutedNotice, this.floorNotice, this.handNotice);
+    this.main.append(
+      h("div", { class: "banners" }, this.banner, this.audioBanner),
+      this.ctlbar,
+      this.notices,
+      this.stage,
+      this.selfView,
+    );
     this.el = h(
       "section",
       { class: "live", "data-testid": "live" },
-      h("div", { class: "banners" }, this.banner, this.audioBanner),
-      this.stage,
-      this.selfView,
+      h("div", { class: "live-body" }, this.main),
       h(
         "nav",
         { class: "controls", "aria-label": "controls" },
         h("div", { class: "controls-left" }, this.count),
-        h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.leaveBtn),
+        h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.handBtn, this.leaveBtn),
         h("div", { class: "controls-right" }),
       ),
       this.sink.el,
     );
 
-    this.stage.append(this.grid, this.empty);
+    this.stage.append(this.mainSlot, this.strip, this.grid, this.empty, this.parking);
     this.resize.observe(this.stage);
     this.disposers.push(() => this.resize.disconnect());
     const c = client;
@@ -80,7 +116,14 @@ export class LiveView {
         this.renderBanner();
         this.renderSelf();
       }),
+      c.on("control", () => {
+        this.renderTiles();
+        this.renderControl();
+      }),
+      c.on("hand", () => this.renderControl()),
     );
+    this.tick = window.setInterval(() => this.panel?.tick(), 1000);
+    this.disposers.push(() => window.clearInterval(this.tick));
     this.render();
   }
 
@@ -103,13 +146,112 @@ export class LiveView {
     this.renderSelf();
     this.renderBanner();
     this.renderLevels();
+    this.renderControl();
+  }
+
+  /** Dispatchers switch the page to console mode: the control panel beside / below the video. */
+  private ensurePanel(): void {
+    const want = this.client.isDispatcher;
+    if (want && !this.panel) {
+      this.panel = new ConsolePanel(this.client);
+      this.el.querySelector(".live-body")!.append(this.panel.el);
+      this.el.classList.add("console-mode");
+      this.resize.observe(this.panel.el);
+    } else if (!want && this.panel) {
+      this.panel.destroy();
+      this.panel = null;
+      this.el.classList.remove("console-mode");
+    }
+  }
+
+  private renderControl(): void {
+    this.ensurePanel();
+    const c = this.client;
+    const cs = c.controlState;
+    const me = c.self?.id ?? "";
+    const dispatcher = c.isDispatcher;
+    setAttr(this.el, "data-role", c.self?.role ?? "");
+    // status chips
+    const layout = cs?.layout ?? "";
+    setText(this.chipLayout, layout ? `${t("layoutLabel")} · ${tLayout(layout)}` : "");
+    this.chipLayout.hidden = !layout;
+    const pol = cs?.polling;
+    if (pol && pol.current) {
+      const i = pol.order.indexOf(pol.current);
+      const name = this.nameOf(pol.current);
+      setText(this.chipPolling, pol.paused
+        ? t("pollingPaused", { name, n: i + 1, m: pol.order.length })
+        : t("pollingStatus", { name, n: i + 1, m: pol.order.length, s: pol.interval }));
+    }
+    this.chipPolling.hidden = !(pol && pol.current);
+    if (cs?.broadcast) setText(this.chipBroadcast, `${t("stageBroadcast")} · ${this.nameOf(cs.broadcast)}`);
+    this.chipBroadcast.hidden = !cs?.broadcast;
+    this.lockBadge.replaceChildren(icon(icons.lock, "icon"), h("span", {}, t("locked")));
+    this.lockBadge.title = t("lockedTitle");
+    this.lockBadge.hidden = !cs?.locked;
+    this.ctlbar.hidden = !cs;
+
+    // own state: muted by the dispatcher, the floor, the request to speak
+    const heard = cs?.heard;
+    const mutedByDispatcher = !!cs && !!heard && !!me && !heard.includes(me) && !dispatcher;
+    setAttr(this.el, "data-muted-by-dispatcher", String(mutedByDispatcher));
+    setAttr(this.selfView, "data-muted-by-dispatcher", String(mutedByDispatcher));
+    if (mutedByDispatcher) {
+      const explicit = cs!.muted.includes(me) || cs!.muteAll;
+      const detail = !explicit && cs!.floor && cs!.floor !== me
+        ? t("mutedFloorOther", { name: this.nameOf(cs!.floor) })
+        : t("mutedHint");
+      this.mutedNotice.replaceChildren(
+        icon(icons.micOff, "icon"),
+        h("div", {}, h("strong", {}, t("mutedByDispatcher")), h("span", { class: "notice-detail" }, detail)),
+      );
+    }
+    this.mutedNotice.hidden = !mutedByDispatcher;
+    const hasFloor = !!cs && cs.floor === me && !!me;
+    if (hasFloor) {
+      this.floorNotice.replaceChildren(
+        icon(icons.mic, "icon"),
+        h("div", {}, h("strong", {}, t("youHaveFloor")), h("span", { class: "notice-detail" }, t("youHaveFloorHint"))),
+      );
+    }
+    this.floorNotice.hidden = !hasFloor;
+    const hand = c.hand;
+    let handMsg = "";
+    if (hand === "waiting") {
+      const pos = (cs?.hands ?? []).findIndex((x) => x.participantId === me);
+      handMsg = t("handWaiting", { n: pos >= 0 ? pos + 1 : 1 });
+    } else if (hand === "declined") handMsg = t("handDeclined");
+    setText(this.handNotice, handMsg);
+    setAttr(this.handNotice, "data-state", hand);
+    this.handNotice.hidden = !handMsg;
+
+    // the hand button (stations and deputies)
+    this.handBtn.hidden = dispatcher || !c.self;
+    const label = hand === "waiting" ? t("handLower") : hand === "floor" ? t("handFloor") : t("handRaise");
+    this.handBtn.replaceChildren(icon(icons.hand), h("span", { class: "round-btn-label" }, label));
+    this.handBtn.title = label;
+    this.handBtn.setAttribute("aria-label", label);
+    this.handBtn.disabled = c.state !== "live" || hand === "floor";
+    setAttr(this.handBtn, "data-state", hand);
+    this.handBtn.classList.toggle("is-waiting", hand === "waiting");
+    this.panel?.render();
+  }
+
+  private nameOf(id: string): string {
+    const c = this.client;
+    const p = c.participants[id] ?? (c.self?.id === id ? c.self : undefined);
+    return p ? participantName(p) : id;
   }
 
   private renderTiles(): void {
     const c = this.client;
-    const ps = Object.values(c.participants).sort((a, b) => rank(a.station?.level) - rank(b.station?.level) || participantName(a).localeCompare(participantName(b), "zh-CN"));
+    const cs = c.controlState;
+    // A receive-only dispatcher's console is not a picture: it is left out of the stations' view.
+    const ps = Object.values(c.participants)
+      .filter((p) => !(p.role === "dispatcher" && !(p.media?.camera && (p.publishing ?? []).includes("video"))))
+      .sort((a, b) => rank(a.station?.level) - rank(b.station?.level) || participantName(a).localeCompare(participantName(b), "zh-CN"));
     const seen = new Set<string>();
-    ps.forEach((p, i) => {
+    for (const p of ps) {
       seen.add(p.id);
       let tile = this.tiles.get(p.id);
       if (!tile) {
@@ -117,20 +259,80 @@ export class LiveView {
         this.tiles.set(p.id, tile);
       }
       tile.update(p, c.remote.get(p.id));
-      if (this.grid.children[i] !== tile.el) this.grid.insertBefore(tile.el, this.grid.children[i] ?? null);
-    });
+    }
     for (const [id, tile] of this.tiles) {
       if (!seen.has(id)) {
         tile.destroy();
         this.tiles.delete(id);
       }
     }
+
+    // Stage first, then the floor and raised hands, then the matrix order.
+    const stageId = cs?.stage ?? null;
+    const stageP = ps.find((p) => p.id === stageId) ?? null;
+    const first = [stageP?.id, cs?.floor, ...(cs?.hands ?? []).map((x) => x.participantId)];
+    const order: Participant[] = [];
+    for (const id of first) {
+      const p = id ? ps.find((x) => x.id === id) : undefined;
+      if (p && !order.includes(p)) order.push(p);
+    }
+    for (const p of ps) if (!order.includes(p)) order.push(p);
+    const tilesOf = (list: Participant[]) => list.map((p) => this.tiles.get(p.id)!.el);
+
+    const layout = cs?.layout ?? "1+N";
+    let mode: Mode = !cs || !stageP ? "all" : layout in GRID_CELLS ? "grid" : "focus";
+    const stageTile = stageP ? this.tiles.get(stageP.id)! : null;
+    this.mode = mode;
+    const rest = order.filter((p) => p !== stageP);
+    if (mode === "all") {
+      place(this.mainSlot, []);
+      place(this.strip, []);
+      place(this.grid, tilesOf(order));
+      place(this.parking, [this.mainSlot]);
+    } else if (mode === "focus") {
+      place(this.mainSlot, [stageTile!.el]);
+      const shown = layout === "single" ? [] : tilesOf(rest);
+      place(this.grid, []);
+      place(this.strip, shown);
+      place(this.parking, layout === "single" ? tilesOf(rest) : []);
+      if (this.mainSlot.parentElement !== this.stage || this.stage.firstChild !== this.mainSlot) this.stage.prepend(this.mainSlot);
+    } else {
+      const cells = GRID_CELLS[layout];
+      place(this.mainSlot, [stageTile!.el]);
+      place(this.strip, []);
+      place(this.grid, [this.mainSlot, ...tilesOf(rest.slice(0, cells - 1))]);
+      place(this.parking, tilesOf(rest.slice(cells - 1)));
+    }
+    this.mainSlot.hidden = mode === "all";
+    this.strip.hidden = mode !== "focus" || layout === "single";
+    setAttr(this.mainSlot, "data-participant-id", mode === "all" ? "" : stageP!.id);
+    setAttr(this.stage, "data-mode", mode);
+    setAttr(this.stage, "data-layout", cs ? layout : "");
+    setAttr(this.el, "data-stage", stageId ?? "");
+    setAttr(this.el, "data-stage-self", String(!!stageId && stageId === c.self?.id));
+    this.stage.classList.toggle("is-focus", mode === "focus");
+
+    // marks
+    const heard = cs?.heard;
+    const pol = cs?.polling;
+    for (const [id, tile] of this.tiles) {
+      const pi = pol?.current === id ? pol.order.indexOf(id) : -1;
+      tile.setMarks({
+        floor: cs?.floor === id,
+        broadcast: cs?.broadcast === id,
+        polling: pi >= 0 ? [pi + 1, pol!.order.length] : null,
+        hand: !!cs?.hands.some((x) => x.participantId === id),
+        muted: !!cs && (cs.muted.includes(id) || (cs.muteAll && cs.floor !== id)) && (!heard || !heard.includes(id)),
+      });
+      tile.el.classList.toggle("is-stage", tile === stageTile && mode !== "all");
+    }
+
     const n = ps.length;
-    setAttr(this.grid, "data-count", String(Math.min(n, 13)));
+    setAttr(this.grid, "data-count", String(Math.min(this.grid.children.length, 16)));
     this.layout();
     this.empty.hidden = n > 0;
     setText(this.empty, c.state === "joining" ? t("joining") : t("noOthers"));
-    setText(this.count, t("participantsCount", { n: n + (c.self ? 1 : 0) }));
+    setText(this.count, t("participantsCount", { n: n + (c.self && !c.isDispatcher ? 1 : 0) }));
     this.renderLevels();
   }
 
@@ -154,6 +356,8 @@ export class LiveView {
       this.selfVideo.srcObject = null;
     }
     this.selfVideo.hidden = !show;
+    // A receive-only console has no picture of its own to preview.
+    this.selfView.hidden = c.isDispatcher && !show;
     this.selfOff.hidden = show;
     this.selfOff.replaceChildren(icon(icons.cameraOff, "icon"));
     const name = c.self ? participantName(c.self) : "";
@@ -188,19 +392,42 @@ export class LiveView {
     this.el.classList.toggle("is-reconnecting", c.state === "reconnecting");
   }
 
-  /** Size the grid so every tile fits the stage (scrolls only when tiles would get too small). */
+  /** Size the main picture, the strip and the grid so every tile fits the stage. */
   private layout(): void {
-    const n = this.tiles.size;
+    // Only the main picture is sized by hand; a tile that left the main slot fits its cell again.
+    const mainTile = this.mode === "focus" ? (this.mainSlot.firstElementChild as HTMLElement | null) : null;
+    for (const tile of this.tiles.values()) if (tile.el !== mainTile && tile.el.style.width) tile.el.style.width = "";
     const cs = getComputedStyle(this.stage);
     const W = this.stage.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
     const H = this.stage.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
     const phone = W < 560;
-    const { cols, width } = bestLayout(n, W, H, phone ? 150 : 220);
-    // On a phone, one or two columns at most.
-    const c = phone ? (n <= 2 ? 1 : 2) : cols;
-    const w = phone ? Math.floor((W - GAP * (c - 1)) / c) : width;
-    this.grid.style.gridTemplateColumns = `repeat(${c}, ${Math.max(0, w)}px)`;
-    setAttr(this.grid, "data-cols", String(c));
+    if (this.mode === "focus") {
+      const stripH = this.strip.hidden ? 0 : this.strip.offsetHeight + GAP;
+      const mw = Math.max(0, Math.floor(Math.min(W, (H - stripH) * ASPECT)));
+      const tile = this.mainSlot.firstElementChild as HTMLElement | null;
+      if (tile) tile.style.width = `${mw}px`;
+      this.grid.style.gridTemplateColumns = "";
+      setAttr(this.grid, "data-cols", "0");
+      return;
+    }
+    const n = this.grid.children.length;
+    const layout = this.client.controlState?.layout ?? "";
+    let cols: number;
+    let width: number;
+    if (this.mode === "grid") {
+      const want = Math.min(n, Math.round(Math.sqrt(GRID_CELLS[layout] ?? 4)));
+      cols = phone ? Math.min(2, want) : Math.max(1, want);
+      const rows = Math.ceil(n / cols);
+      const byW = (W - GAP * (cols - 1)) / cols;
+      const byH = ((H - GAP * (rows - 1)) / rows) * ASPECT;
+      width = Math.floor(phone ? byW : Math.max(Math.min(byW, byH), Math.min(byW, 160)));
+    } else {
+      const best = bestLayout(n, W, H, phone ? 150 : 220);
+      cols = phone ? (n <= 2 ? 1 : 2) : best.cols;
+      width = phone ? Math.floor((W - GAP * (cols - 1)) / cols) : best.width;
+    }
+    this.grid.style.gridTemplateColumns = `repeat(${cols}, ${Math.max(0, width)}px)`;
+    setAttr(this.grid, "data-cols", String(cols));
   }
 
   /** Re-render every text after a language switch. */
@@ -214,6 +441,7 @@ export class LiveView {
 
   destroy(): void {
     for (const d of this.disposers) d();
+    this.panel?.destroy();
     for (const tile of this.tiles.values()) tile.destroy();
     this.tiles.clear();
     this.sink.clear();
@@ -248,4 +476,8 @@ export function bestLayout(n: number, W: number, H: number, minW: number): { col
     return { cols, width: Math.floor((W - GAP * (cols - 1)) / cols) };
   }
   return best;
+}
+
+function tLayout(layout: string): string {
+  return tMaybe(`layout_${layout}`, layout);
 }

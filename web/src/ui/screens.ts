@@ -32,13 +32,16 @@ export function errorScreen(client: HubClient): HTMLElement {
   const actions: HTMLElement[] = [];
   if (f?.kind === "token" || !client.token) {
     body = t("noToken");
+  } else if (f?.kind === "ended") {
+    heading = t("endedHeading");
+    body = f.endStatus === "cancelled" ? t("ended_cancelled") : t("ended_ended");
   } else if (f?.kind === "kicked") {
-    heading = t("kickedHeading");
+    heading = f.kickReason === "removed" ? t("kickedRemovedHeading") : t("kickedHeading");
     body = f.kickReason === "replaced" ? t("kicked_replaced") : tMaybe(`kicked_${f.kickReason}`, t("kicked_other", { reason: f.kickReason ?? "" }));
   } else if (f?.error) {
     body = f.error.message || f.error.code;
   }
-  if (client.token) {
+  if (client.token && f?.kind !== "ended") {
     const retry = h(
       "button",
       { type: "button", class: "btn-primary", "data-testid": "rejoin-button" },
@@ -48,6 +51,6 @@ export function errorScreen(client: HubClient): HTMLElement {
     actions.push(retry);
   }
   const el = card("error", "warn", heading, body, actions);
-  el.dataset.code = f?.error?.code ?? f?.kickReason ?? f?.kind ?? "";
+  el.dataset.code = f?.error?.code ?? f?.kickReason ?? (f?.kind === "ended" ? "sessionEnded" : f?.kind) ?? "";
   return el;
 }

@@ -12,6 +12,15 @@ export function levelFraction(level: number | undefined): number {
   return Math.max(0, Math.min(1, (90 - level) / 60));
 }
 
+export interface TileMarks {
+  floor?: boolean;
+  broadcast?: boolean;
+  /** [position, count] when polling shows this participant. */
+  polling?: [number, number] | null;
+  hand?: boolean;
+  muted?: boolean;
+}
+
 export class Tile {
   readonly el: HTMLElement;
   private readonly video = h("video", { class: "tile-video", autoplay: true, playsinline: true });
@@ -24,6 +33,14 @@ export class Tile {
   private readonly meter = h("span", { class: "meter", "aria-hidden": "true" }, h("span", { class: "meter-fill" }));
   private readonly status = h("span", { class: "tile-status" });
   private readonly speakingTag = h("span", { class: "speaking-tag" });
+  private readonly badges = h("div", { class: "tile-badges" });
+  private readonly markEls = {
+    floor: h("span", { class: "mark mark-floor", "data-testid": "mark-floor" }),
+    broadcast: h("span", { class: "mark mark-broadcast", "data-testid": "mark-broadcast" }),
+    polling: h("span", { class: "mark mark-polling", "data-testid": "mark-polling" }),
+    hand: h("span", { class: "mark mark-hand", "data-testid": "mark-hand" }),
+    muted: h("span", { class: "mark mark-muted", "data-testid": "mark-muted" }),
+  };
   private videoTrack: MediaStreamTrack | null = null;
   private readonly onTrackMute = () => this.refreshVideo();
   private p: Participant;
@@ -34,12 +51,13 @@ export class Tile {
     this.micOff.dataset.testid = "tile-mic-off";
     this.camOff.dataset.testid = "tile-camera-off";
     this.placeholder.append(this.avatar);
+    this.badges.append(this.markEls.floor, this.markEls.broadcast, this.markEls.polling, this.markEls.hand, this.markEls.muted, this.speakingTag);
     this.el = h(
       "div",
       { class: "tile", "data-testid": "tile", "data-participant-id": p.id, "data-speaking": "false" },
       this.video,
       this.placeholder,
-      this.speakingTag,
+      this.badges,
       this.status,
       h(
         "div",
@@ -51,6 +69,7 @@ export class Tile {
       ),
     );
     this.update(p, undefined);
+    this.setMarks({});
   }
 
   update(p: Participant, remote: RemoteMedia | undefined): void {
@@ -105,6 +124,22 @@ export class Tile {
     this.placeholder.hidden = show;
     setAttr(this.el, "data-video", String(show));
     if (show && this.video.paused) void this.video.play().catch(() => undefined);
+  }
+
+  /** The dispatcher's marks on this tile: floor, broadcast, polling position, hand, muted. */
+  setMarks(m: TileMarks): void {
+    const put = (el: HTMLElement, on: boolean, text: string, attr: string) => {
+      el.hidden = !on;
+      if (on) setText(el, text);
+      setAttr(this.el, attr, String(on));
+    };
+    put(this.markEls.floor, !!m.floor, t("stageFloor"), "data-floor");
+    put(this.markEls.broadcast, !!m.broadcast, t("stageBroadcast"), "data-broadcast");
+    put(this.markEls.polling, !!m.polling, m.polling ? t("stagePolling", { n: m.polling[0], m: m.polling[1] }) : "", "data-polling");
+    put(this.markEls.hand, !!m.hand, t("stageHand"), "data-hand");
+    put(this.markEls.muted, !!m.muted, t("stageMuted"), "data-muted-by-dispatcher");
+    if (m.muted) this.markEls.muted.prepend(icon(icons.micOff, "icon mark-icon"));
+    setAttr(this.el, "data-role", this.p.role);
   }
 
   setLevel(level: number | undefined, speaking: boolean): void {
