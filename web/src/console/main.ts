@@ -12,6 +12,7 @@ import { ApiError, get, post } from "./api";
 import { DispatcherView } from "./dispatcher";
 import { loginScreen } from "./login";
 import { OperatorView } from "./operator";
+import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "./stations";
 import { ct } from "./strings";
@@ -35,7 +36,8 @@ function paint(): void {
   document.body.dataset.screen = screen;
   document.body.dataset.role = account?.role ?? "";
   const stationName = account?.station && stations ? stations.name(account.station) : null;
-  const bar = topbar(screen === "app" ? account : null, stationName, screen === "app" ? () => void logout() : undefined);
+  const nav = screen === "app" && canSeeOpinions(account) ? sectionNav(sectionOfHash()) : null;
+  const bar = topbar(screen === "app" ? account : null, stationName, screen === "app" ? () => void logout() : undefined, nav);
   let main: HTMLElement;
   if (screen === "login") {
     main = loginScreen((a) => void enter(a), errorMessage);
@@ -63,7 +65,12 @@ async function enter(a: Account): Promise<void> {
     return;
   }
   view?.destroy();
-  view = a.role === "operator" || a.role === "deputy" ? new OperatorView(a, stations) : new DispatcherView(a, stations);
+  view =
+    sectionOfHash() === "opinions" && canSeeOpinions(a)
+      ? new OpinionsView(a)
+      : a.role === "operator" || a.role === "deputy"
+        ? new OperatorView(a, stations)
+        : new DispatcherView(a, stations);
   screen = "app";
   paint();
 }
@@ -98,6 +105,12 @@ async function boot(): Promise<void> {
     paint();
   }
 }
+
+// the 民情 section and the sessions section share the page: #opinions… switches
+window.addEventListener("hashchange", () => {
+  if (screen !== "app" || !account || (view instanceof OpinionsView) === (sectionOfHash() === "opinions")) return;
+  void enter(account);
+});
 
 onLangChange(() => {
   view?.render();

@@ -6,7 +6,7 @@ import { icons } from "../ui/icons";
 import { ct } from "./strings";
 import type { Account } from "./types";
 
-export function topbar(account: Account | null, stationName: string | null, onLogout?: () => void): HTMLElement {
+export function topbar(account: Account | null, stationName: string | null, onLogout?: () => void, nav?: HTMLElement | null): HTMLElement {
   const lang = h(
     "button",
     {
@@ -52,7 +52,7 @@ export function topbar(account: Account | null, stationName: string | null, onLo
         h("span", { class: "brand-sub" }, ct("appSubtitle")),
       ),
     ),
-    h("div", { class: "topbar-center" }),
+    h("div", { class: "topbar-center" }, nav ?? null),
     right,
   );
 }

@@ -1,0 +1,229 @@
+"""End to end: the console's 民情 section (/console#opinions) in real headless
+Chromium against a real hub.
+
+(a) A dispatcher captures an opinion in the console's form; it appears in the
+    民情数据库; it is accepted and assigned to a department; the timeline shows
+    the steps; (c) the reports view counts it for the period and ranks its
+    category.
+(b) Offline (context.set_offline): the capture is queued in the page (pending
+    count 1, nothing on the server); back online it is sent exactly once.
+
+Set OPINION_SCREENSHOTS=/some/dir to keep screenshots (desktop and phone).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from tests.browser import CHROMIUM_ARGS, ROOT, HubProcess, require_chromium
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(os.environ["OPINION_SCREENSHOTS"]) if os.environ.get("OPINION_SCREENSHOTS") else None
+ACCOUNTS = {"haining-disp": ("dispatcher", "haining", "Haining-dispatch-1")}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    hub = HubProcess(tmp_path / "var")
+    for username, (role, station, password) in ACCOUNTS.items():
+        subprocess.run(
+            [sys.executable, "-m", "hub.cli", "account", "create", username, "--role", role,
+             "--station", station, "--password-stdin"],
+            cwd=ROOT, env=hub.env, input=password + "\n", text=True, check=True, capture_output=True,
+        )
+    hub.start()
+    yield hub
+    hub.stop()
+    print("---- hub log ----\n" + hub.log()[-8000:])
+
+
+@pytest.fixture
+async def browser():
+    executable = require_chromium()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+def api(hub: HubProcess, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(hub.url + "/api" + path, data=data, headers=headers, method="POST" if data else "GET")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def token_of(hub: HubProcess, username: str) -> str:
+    return api(hub, "/auth/login", body={"username": username, "password": ACCOUNTS[username][2]})["token"]
+
+
+def opinions_with(hub: HubProcess, token: str, summary: str) -> list[dict]:
+    items = api(hub, "/opinions?" + urllib.parse.urlencode({"q": summary, "limit": 200}), token)["items"]
+    return [o for o in items if o["summary"] == summary]
+
+
+async def shot(page: Page, name: str, full: bool = False) -> None:
+    if SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full)
+
+
+async def login_to_opinions(page: Page, hub: HubProcess, username: str) -> None:
+    await page.goto(hub.url + "/console#opinions")
+    await page.get_by_test_id("login-username").fill(username)
+    await page.get_by_test_id("login-password").fill(ACCOUNTS[username][2])
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("opinions-page")).to_be_visible()
+    await expect(page.get_by_test_id("nav-opinions")).to_have_attribute("aria-current", "page")
+    await expect(page.get_by_test_id("opinion-total")).to_contain_text(re.compile("共|in all"))
+
+
+async def fill_capture(page: Page, summary: str, resident: str = "王大伯") -> None:
+    await page.get_by_test_id("new-opinion").click()
+    await expect(page.get_by_test_id("capture-sheet")).to_be_visible()
+    await expect(page.get_by_test_id("capture-category")).to_be_visible()
+    await page.get_by_test_id("capture-resident-name").fill(resident)
+    await page.get_by_test_id("capture-resident-contact").fill("138-0000-0000")
+    await page.get_by_test_id("capture-station").select_option("xucun")
+    await page.get_by_test_id("capture-category").select_option("08")
+    await page.locator("[data-testid=capture-request-type] [data-code=suggestion]").click()
+    await page.get_by_test_id("capture-summary").fill(summary)
+    await page.get_by_test_id("capture-details").fill("许村镇村口道路两侧乱停车，早晚高峰通行困难，建议划定停车位。")
+
+
+async def test_capture_assign_timeline_and_reports(hub, browser):
+    ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
+    page = await ctx.new_page()
+    page.on("console", lambda m: m.type == "error" and print(f"[console] {m.text}"))
+    await login_to_opinions(page, hub, "haining-disp")
+
+    # --- (a) capture in the console form
+    summary = f"村口停车难 {uuid.uuid4().hex[:6]}"
+    await fill_capture(page, summary)
+    await shot(page, "capture-desktop")
+    await page.get_by_test_id("capture-submit").click()
+    await expect(page.get_by_test_id("capture-message")).to_contain_text(re.compile("已提交|Submitted"))
+    await expect(page.get_by_test_id("capture-pending")).to_have_attribute("data-count", "0")
+    await page.get_by_test_id("sheet-close").click()
+
+    # it is in the 民情数据库 (the list refreshes when the queue reports it sent)
+    row = page.get_by_test_id("opinion-row").filter(has_text=summary)
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_attribute("data-status", "submitted")
+    await page.get_by_test_id("opinion-search").fill(summary[-6:])
+    await expect(page.get_by_test_id("opinion-row")).to_have_count(1)
+    await shot(page, "list-desktop")
+
+    # --- accept, then assign to the town's office (level + department)
+    await row.click()
+    detail = page.get_by_test_id("opinion-detail")
+    await expect(detail).to_have_attribute("data-status", "submitted")
+    await detail.locator("[data-testid=action-button][data-action=accept]").click()
+    await detail.get_by_test_id("action-confirm").click()
+    await expect(detail).to_have_attribute("data-status", "accepted")
+    await detail.locator("[data-testid=action-button][data-action=assign]").click()
+    await detail.get_by_test_id("assign-level").select_option("town")
+    await detail.get_by_test_id("assign-department").select_option("xucun-office")
+    await detail.get_by_test_id("action-note").fill("请许村镇核实并划定停车位")
+    await detail.get_by_test_id("action-confirm").click()
+    await expect(detail).to_have_attribute("data-status", "assigned")
+    entries = detail.get_by_test_id("timeline-entry")
+    await expect(entries).to_have_count(3)
+    await expect(entries.nth(0)).to_have_attribute("data-action", "submit")
+    await expect(entries.nth(2)).to_have_attribute("data-action", "assign")
+    await expect(entries.nth(2)).to_contain_text("许村镇党政办公室")
+    # the actions offered now follow the state: an assigned opinion can be started or returned, not accepted
+    await expect(detail.locator("[data-testid=action-button][data-action=start]")).to_have_count(1)
+    await expect(detail.locator("[data-testid=action-button][data-action=accept]")).to_have_count(0)
+    await shot(page, "detail-desktop")
+    await page.get_by_test_id("sheet-close").click()
+    await expect(row).to_have_attribute("data-status", "assigned")
+
+    # --- (c) the reports view for this month counts it and ranks its category
+    await page.get_by_test_id("tab-reports").click()
+    await expect(page.get_by_test_id("stats")).to_have_attribute("data-loaded", "true")
+    await expect(page.get_by_test_id("stat-received")).to_have_attribute("data-value", "1")
+    await expect(page.locator("[data-testid=ranking-chart] g[data-category='08']")).to_have_attribute("data-count", "1")
+    href = await page.get_by_test_id("download-hot-topics").get_attribute("href")
+    assert href and href.startswith("/api/reports/hot-topics.xlsx?from=")
+    await shot(page, "reports-desktop", full=True)
+
+    if SCREENSHOTS:  # the same screens on a phone
+        phone = await browser.new_context(locale="zh-CN", **PHONE, storage_state=await ctx.storage_state())
+        p = await phone.new_page()
+        await p.goto(hub.url + "/console#opinions/list")
+        await expect(p.get_by_test_id("opinion-row")).to_have_count(1)
+        await shot(p, "list-phone")
+        await p.get_by_test_id("opinion-row").first.click()
+        await expect(p.get_by_test_id("timeline-entry")).to_have_count(3)
+        await shot(p, "detail-phone")
+        await p.get_by_test_id("sheet-close").click()
+        await p.get_by_test_id("new-opinion").click()
+        await expect(p.get_by_test_id("capture-category")).to_be_visible()
+        await shot(p, "capture-phone")
+        await p.get_by_test_id("sheet-close").click()
+        await p.get_by_test_id("tab-reports").click()
+        await expect(p.get_by_test_id("stats")).to_have_attribute("data-loaded", "true")
+        await shot(p, "reports-phone", full=True)
+        await p.get_by_test_id("tab-duty").click()
+        await expect(p.get_by_test_id("duty-manual")).to_be_visible()
+        await shot(p, "duty-phone", full=True)
+        await phone.close()
+    await ctx.close()
+
+
+async def test_offline_capture_is_queued_and_sent_once(hub, browser):
+    token = token_of(hub, "haining-disp")
+    ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
+    page = await ctx.new_page()
+    page.on("console", lambda m: m.type == "error" and print(f"[console] {m.text}"))
+    await login_to_opinions(page, hub, "haining-disp")
+    summary = f"河道漂浮物 {uuid.uuid4().hex[:6]}"
+    await fill_capture(page, summary, resident="李阿姨")
+
+    # --- offline: kept in the page, nothing reaches the hub
+    await ctx.set_offline(True)
+    await page.get_by_test_id("capture-submit").click()
+    pending = page.get_by_test_id("capture-pending")
+    await expect(pending).to_have_attribute("data-count", "1")
+    await expect(pending).to_have_attribute("data-state", "offline")
+    queued = await page.evaluate("JSON.parse(localStorage.getItem('liaisonHub.opinionQueue.v1') || '[]')")
+    assert len(queued) == 1 and queued[0]["body"]["summary"] == summary
+    assert uuid.UUID(queued[0]["clientKey"])
+    await page.wait_for_timeout(500)
+    assert opinions_with(hub, token, summary) == []
+    await shot(page, "capture-offline")
+
+    # --- back online: sent at once (the `online` event), exactly once
+    await ctx.set_offline(False)
+    await expect(pending).to_have_attribute("data-count", "0", timeout=10_000)
+    await expect(page.get_by_test_id("capture-message")).to_contain_text(re.compile("已提交|Submitted"))
+    sent = opinions_with(hub, token, summary)
+    assert len(sent) == 1, sent
+    assert sent[0]["clientKey"] == queued[0]["clientKey"]
+    # a retry of the same capture (a lost reply) is the same opinion, not a copy
+    again = api(hub, "/opinions", token, queued[0]["body"])
+    assert again["id"] == sent[0]["id"] and again["replayed"] is True
+    assert len(opinions_with(hub, token, summary)) == 1
+    assert await page.evaluate("localStorage.getItem('liaisonHub.opinionQueue.v1')") is None
+    await ctx.close()
