@@ -243,13 +243,13 @@ async def get_photo(call: Call) -> web.Response:
 async def list_notices(call: Call) -> s.NoticeList:
     q: s.NoticeQuery = call.query
     actor = call.require_actor()
-    rows = await call.services.db(lambda db: store.notices(db, actor, q.department, q.unread, q.limit))
+    rows = await call.services.db(lambda db: store.notices(db, actor, call.services.matrix, q.department, q.unread, q.limit))
     return s.NoticeList(items=[notice_out(r) for r in rows])
 
 
 async def read_notice(call: Call) -> s.NoticeOut:
     actor, now, notice_id = call.require_actor(), call.now, call.path.id
-    return notice_out(await call.services.db(lambda db: store.mark_notice_read(db, actor, notice_id, now)))
+    return notice_out(await call.services.db(lambda db: store.mark_notice_read(db, actor, call.services.matrix, notice_id, now)))
 
 
 async def deliver_webhooks(services: ApiServices, timeout: float = 10) -> int:

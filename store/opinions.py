@@ -730,12 +730,19 @@ def hot_topic_report(
 
 
 def notices(
-    db: Session, actor: Actor, department: Optional[str] = None, unread: bool = False, limit: int = 100
+    db: Session, actor: Actor, matrix: Matrix, department: Optional[str] = None, unread: bool = False,
+    limit: int = 100,
 ) -> list[DepartmentNotice]:
-    """In-app notices, newest first (staff)."""
+    """In-app notices of the opinions within the actor's scope, newest first
+    (staff: a dispatcher sees those of its subtree)."""
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
         raise Forbidden("department notices are read by staff")
-    query = select(DepartmentNotice)
+    scope = None if actor.role is Role.ADMINISTRATOR else actor.station
+    query = (
+        select(DepartmentNotice)
+        .join(Opinion, col(Opinion.id) == col(DepartmentNotice.opinion_id))
+        .where(scope_clause(matrix, scope, Opinion.station_code, Opinion.town_code))
+    )
     if department is not None:
         query = query.where(DepartmentNotice.department_code == department)
     if unread:
@@ -743,11 +750,14 @@ def notices(
     return list(db.exec(query.order_by(col(DepartmentNotice.id).desc()).limit(limit)).all())
 
 
-def mark_notice_read(db: Session, actor: Actor, notice_id: int, now: datetime) -> DepartmentNotice:
+def mark_notice_read(db: Session, actor: Actor, matrix: Matrix, notice_id: int, now: datetime) -> DepartmentNotice:
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
         raise Forbidden("department notices are read by staff")
     row = db.get(DepartmentNotice, notice_id)
     if row is None:
+        raise NotFound(what="notice", id=notice_id)
+    opinion = db.get(Opinion, row.opinion_id)
+    if opinion is None or not can_view(actor, matrix, opinion):
         raise NotFound(what="notice", id=notice_id)
     if row.read_at is None:
         row.read_at = now

@@ -160,3 +160,20 @@ async def test_duty_records_review_and_the_ledger_workbook(hub):
     rows = list(wb["代表-代表"].iter_rows(min_row=3, values_only=True))
     assert rows[0][:5] == ("许村代表", 1, 2, 3, 0)
     assert list(wb["代表-全市"].iter_rows(min_row=3, values_only=True))[0][3] == 3
+
+
+async def test_department_notices_stay_within_the_dispatchers_scope(hub):
+    from test_api_support import PASSWORD
+    await hub.ok("POST", "/accounts", "admin", expect=201,
+                 json={"username": "disp-changan", "password": PASSWORD, "role": "dispatcher", "station": "changan"})
+    made = await hub.ok("POST", "/opinions", "hn", expect=201, json=opinion_body())
+    oid = made["id"]
+    await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "accept"})
+    await hub.ok("POST", f"/opinions/{oid}/actions", "hn",
+                 json={"action": "assign", "level": "town", "department": "xucun-office"})
+    mine = await hub.ok("GET", "/notices", "hn")
+    assert [n["opinionId"] for n in mine["items"]] == [oid]
+    other = await hub.ok("GET", "/notices", "disp-changan")
+    assert other["items"] == []  # a Xucun opinion is none of Chang'an's business
+    status, _ = await hub.call("POST", f"/notices/{mine['items'][0]['id']}/read", "disp-changan")
+    assert status == 404
