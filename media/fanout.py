@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 #: Default queue bounds, in frames: about one second of video at 30 fps and
 #: of audio at 20 ms packets.
 VIDEO_QUEUE_FRAMES = 30
+#: A publisher's frames since its last keyframe are kept this long (frames at
+#: 30 fps): a subscriber that opens within it starts at once from that
+#: keyframe instead of asking the publisher for one (which a browser answers
+#: no sooner than 300 ms after its previous keyframe).
+GOP_CACHE_FRAMES = 15
 AUDIO_QUEUE_FRAMES = 50
 
 
@@ -108,7 +113,12 @@ class ForwardedTrack(MediaStreamTrack):
         if self.kind == "video":
             self._need_keyframe = True
             self._recovering = False
-            self.request_keyframe()
+            cached = list(self.source.gop)
+            if cached:  # start from the publisher's last keyframe, still fresh
+                for packet, data in cached:
+                    self.push(packet, data, bool(packet.is_keyframe))
+            else:
+                self.request_keyframe()
 
     def reset(self) -> None:
         """Discard queued frames and restart at the next keyframe (video)."""
@@ -233,6 +243,8 @@ class PublishedTrack:
         self.frames_received = 0
         self.media_ssrc: Optional[int] = None  # set by the relay's RTP observer
         self.frame_size: Optional[tuple[int, int]] = None  # from the last VP8 keyframe
+        # (packet, bytes) from the last keyframe on, at most GOP_CACHE_FRAMES.
+        self.gop: collections.deque = collections.deque()
         self._task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
@@ -265,10 +277,22 @@ class PublishedTrack:
                     self.live = True
                     if self.on_live is not None:
                         self.on_live(self)
+                data = None
+                keyframe = bool(packet.is_keyframe)
+                if self.kind == "video":
+                    data = bytes(packet)
+                    if keyframe:
+                        self.gop.clear()
+                        self.gop.append((packet, data))
+                    elif self.gop:
+                        if len(self.gop) < GOP_CACHE_FRAMES:
+                            self.gop.append((packet, data))
+                        else:
+                            self.gop.clear()  # too old to start a picture with
                 if not self.forwarding or not self.subscribers:
                     continue
-                data = bytes(packet)
-                keyframe = bool(packet.is_keyframe)
+                if data is None:
+                    data = bytes(packet)
                 for subscriber in list(self.subscribers):
                     subscriber.push(packet, data, keyframe)
         except asyncio.CancelledError:

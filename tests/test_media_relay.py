@@ -138,12 +138,13 @@ async def test_subscriber_pli_reaches_publisher(relay, cleanup):
     await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
     await asyncio.sleep(0.4)  # past the merge interval
     before = video.keyframe_requests
+    sent_before = {s.participant_id: s for s in await relay.stats()}["pub"].keyframe_requests_sent
     receiver = sub.pc.getTransceivers()[0].receiver
     ssrc = receiver.getSynchronizationSources()[0].source
     await receiver._send_rtcp_pli(ssrc)  # what a browser does on picture loss
     await wait_for(lambda: video.keyframe_requests > before, 2)
     stats = {s.participant_id: s for s in await relay.stats()}
-    assert stats["pub"].keyframe_requests_sent >= 2
+    assert stats["pub"].keyframe_requests_sent == sent_before + 1
 
 
 async def test_leave_ends_tracks_at_subscribers_others_undisturbed(relay, cleanup):
@@ -376,3 +377,28 @@ async def test_audio_only_subscription_and_switching_to_full(relay):
     await wait_for(lambda: sub.by_publisher("pub", "video") is not None and len(sub.by_publisher("pub", "video").packets) > 5, 10)
     await sub.close()
     await client.close()
+
+
+async def test_a_new_subscriber_starts_from_the_cached_keyframe_without_asking(relay, cleanup):
+    """Frames since the publisher's last keyframe are kept for half a second:
+    a subscriber that opens then starts from that keyframe at once."""
+    events = Events()
+    await relay.join("room", "pub", events)
+    video = EncodedVideoTrack()
+    cleanup.append(await publish(relay, "pub", video))
+    first = await join_subscriber(relay, events, "room", "first")
+    cleanup.append(first)
+    await relay.subscribe("first", ["pub"])
+    await wait_for(lambda: count(first.by_publisher("pub", "video")) > 3, 10)
+    video.request_keyframe()  # a fresh keyframe is in the cache
+    await asyncio.sleep(0.1)
+    before = video.keyframe_requests
+    second = await join_subscriber(relay, events, "room", "second")
+    cleanup.append(second)
+    await relay.subscribe("second", ["pub"])
+    await wait_for(lambda: count(second.by_publisher("pub", "video")) > 3, 10)
+    packets = second.by_publisher("pub", "video").packets
+    assert packets[0][1][0] & 1 == 0  # starts on a keyframe
+    counters = [frame_counter(data) for _, data in packets[:4]]
+    assert counters == sorted(counters) and len(set(counters)) == 4  # in order, nothing repeated
+    assert video.keyframe_requests == before  # nobody asked the publisher
