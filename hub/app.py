@@ -136,7 +136,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     ]
     opinion_rules = OpinionRules.from_config(config)
     signaling = SignalingServer(
-        sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring), config.matrix, secret_key(config), ice_servers,
+        sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config), ice_servers,
         max_thumbnails=config.settings.signaling.max_thumbnails,
     )
     scheduler = LifecycleLoop(

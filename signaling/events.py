@@ -67,6 +67,7 @@ CONTROL_ACTIONS = (
     "declineHand",     # participantId
     "remove",          # participantId
     "lock",            # on
+    "end",             # end the session for all (the live occurrence ends now)
 )
 
 

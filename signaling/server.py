@@ -8,6 +8,7 @@ is also the media plane's :class:`media.interface.MediaEvents` sink.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import time
@@ -54,6 +55,8 @@ class SessionDirectory(Protocol):
     async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]: ...
 
     async def record_attendance(self, session: SessionInfo, day_start: Any, stays: list) -> int: ...
+
+    async def end_live(self, session: SessionInfo, account_id: Optional[int]) -> None: ...
 
     async def audit(
         self, session: SessionInfo, account_id: Optional[int], action: str,
@@ -364,6 +367,13 @@ class SignalingServer:
                 control.lock(bool(payload.on))
         except ControlError as exc:
             raise ControlRefused(str(exc)) from None
+        if payload.action == "end":
+            session = self._sessions[room_id]
+            entry = {"action": "end", "by": by, "participantId": None, "on": None, "layout": None}
+            await self._log_action(room_id, account_id, entry, before, before)
+            await self.sessions.end_live(session, account_id)
+            await self.session_changed(dataclasses.replace(session, status="ended"))
+            return {"control": before}
         if payload.action == "remove":
             removed = self.presence.by_id(target)  # type: ignore[arg-type]
             if removed is not None:

@@ -95,6 +95,24 @@ def audit_live_action(
     db.commit()
 
 
+def end_live_occurrence(db: Session, repo: Any, session_number: int, account_id: Optional[int], now: datetime) -> None:
+    """End the live occurrence of a session now (a dispatcher's "end for
+    all").  A standing session has none: its room just closes."""
+    from hub.scope import Actor, Role
+    from scheduler.lifecycle import State
+    from scheduler.recurrence import expand
+
+    view = repo.load(db, session_number)
+    if view.row.standing:
+        return
+    account = db.get(Account, account_id) if account_id is not None else None
+    actor = actor_of(account) if account is not None else Actor(role=Role.ADMINISTRATOR, name="system")
+    for occurrence in expand(view.series, now - timedelta(days=1), now + timedelta(days=1)):
+        if repo._state_of(view, occurrence, now) is State.LIVE:
+            repo.end_occurrence(db, actor, session_number, occurrence.key, now)
+            return
+
+
 def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, title_en: str) -> LinkedSession:
     """The embedded demo: a standing session (always open, booking no
     station) holding every station of the matrix.  Idempotent; kept in step
@@ -126,9 +144,12 @@ def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, titl
 class SessionDirectory:
     """Async façade over the database for the signaling server."""
 
-    def __init__(self, engine: Engine, matrix: Matrix, scoring: Optional[Any] = None) -> None:
+    def __init__(
+        self, engine: Engine, matrix: Matrix, scoring: Optional[Any] = None, repo: Optional[Any] = None
+    ) -> None:
         self.engine = engine
         self.matrix = matrix
+        self.repo = repo  # store.sessions.SessionRepo: ending a live occurrence
         self.scoring = scoring  # duty.scoring.ScoringRules: attendance becomes duty records
 
     def _run(self, fn, *args):
@@ -163,3 +184,7 @@ class SessionDirectory:
             record_attendance, None, self.matrix, self.scoring, session.number, day_start, list(stays),
             datetime.now(timezone.utc),
         )
+
+    async def end_live(self, session: SessionInfo, account_id: Optional[int]) -> None:
+        if self.repo is not None:
+            await self._run(end_live_occurrence, self.repo, session.number, account_id, datetime.now(timezone.utc))

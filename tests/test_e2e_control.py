@@ -335,3 +335,9 @@ async def test_dispatcher_controls_the_stage_and_the_audio_at_every_station(hub,
     await expect(live.get_by_test_id("console-panel")).to_be_visible()
     await expect(live.locator(f"[data-testid=cp-row][data-participant-id='{xucun.id}']")).to_be_visible()
     await expect(page.get_by_test_id("error")).to_have_attribute("data-code", "replaced")
+
+    # --- 结束会议: two clicks end the session for every station
+    await live.get_by_test_id("cp-end-session").click()
+    await expect(live.get_by_test_id("cp-end-session")).to_contain_text("再点一次")
+    await live.get_by_test_id("cp-end-session").click()
+    await expect(xucun.page.get_by_test_id("error")).to_have_attribute("data-code", "sessionEnded", timeout=10_000)

@@ -545,3 +545,36 @@ async def test_a_deputys_presence_becomes_one_duty_record(hub):
         records = db.exec(select(DutyRecord).where(DutyRecord.deputy_id == deputy_id)).all()
     assert len(records) == 1
     assert 14.9 <= records[0].minutes <= 15.2 and records[0].points == 1
+
+
+async def test_a_dispatcher_ends_the_session_for_all(hub):
+    from datetime import datetime, timedelta, timezone
+    from sqlmodel import Session as DB, select
+    from store.models import AuditEntry, LinkedSession
+    now = datetime.now(timezone.utc)
+    number = _session(hub, now + timedelta(seconds=1), now + timedelta(hours=1))
+    await asyncio.sleep(1.2)
+    await hub.app[SCHEDULER_KEY].tick()  # live now
+    token, account_id = _dispatcher_token(hub)
+    console_token = tokens.sign(secret_key(hub.config), str(number), f"account:{account_id}", "dispatcher", 600)
+    console = await hub.station()
+    assert (await console.call("join", {"token": console_token}))["ok"]
+    a = await hub.station()
+    assert (await a.call("join", {"token": hub.token("xucun", session=str(number))}))["ok"]
+    assert (await console.call("control", {"action": "end"}))["ok"]
+    assert (await a.wait_for("sessionEnded")) == {"sessionId": str(number), "status": "ended"}
+    with DB(hub.engine) as db:
+        assert db.get(LinkedSession, number).status == "ended"
+        actions = [e.action for e in db.exec(select(AuditEntry).where(AuditEntry.target_id == str(number))).all()]
+    assert "live.end" in actions and "session.occurrence.end" in actions
+    late = await hub.station()
+    assert (await late.call("join", {"token": hub.token("changan", session=str(number))}))["error"]["code"] == "session_closed"
+
+
+async def test_ending_the_standing_demo_empties_its_room_and_it_stays_open(hub):
+    console = await dispatcher(hub)
+    a = await hub.joined("xucun")
+    assert (await console.call("control", {"action": "end"}))["ok"]
+    await a.wait_for("sessionEnded")
+    again = await hub.station()
+    assert (await again.call("join", {"token": hub.token("xucun")}))["ok"]

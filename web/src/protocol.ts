@@ -192,7 +192,8 @@ export type ControlAction =
   | "approveHand"
   | "declineHand"
   | "remove"
-  | "lock";
+  | "lock"
+  | "end";
 
 export interface ControlPayload {
   action: ControlAction;

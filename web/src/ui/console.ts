@@ -244,6 +244,9 @@ export class ConsolePanel {
   private readonly lock = btn("cp-lock");
   private readonly takeBack = btn("cp-take-back");
   private readonly endBroadcast = btn("cp-end-broadcast");
+  /** Ends the session for all; a first click arms it, a second within 5 s confirms. */
+  private readonly endSession = btn("cp-end-session", "cp-btn cp-btn-danger");
+  private endArmedUntil = 0;
   private readonly layoutTitle = h("span", { class: "cp-k" });
   private readonly layoutBtns = new Map<string, HTMLButtonElement>();
   // polling
@@ -289,6 +292,16 @@ export class ConsolePanel {
     this.lock.addEventListener("click", () => this.act("lock", { on: !cs()?.locked }));
     this.takeBack.addEventListener("click", () => this.act("rollCall", { participantId: null }));
     this.endBroadcast.addEventListener("click", () => this.act("broadcast", { participantId: null }));
+    this.endSession.addEventListener("click", () => {
+      if (Date.now() < this.endArmedUntil) {
+        this.endArmedUntil = 0;
+        this.act("end", {});
+      } else {
+        this.endArmedUntil = Date.now() + 5000;
+        window.setTimeout(() => this.render(), 5100);
+      }
+      this.render();
+    });
     this.pollStart.addEventListener("click", () => {
       const v = Math.max(3, Number(this.interval.value) || 10);
       this.interval.value = String(v);
@@ -308,7 +321,7 @@ export class ConsolePanel {
         "section",
         { class: "cp-sec cp-global", "data-testid": "cp-global" },
         this.globalTitle,
-        h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.takeBack, this.endBroadcast),
+        h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.takeBack, this.endBroadcast, this.endSession),
         h("div", { class: "cp-line" }, this.layoutTitle, h("div", { class: "cp-segs", "data-testid": "layout-select" }, ...this.layoutBtns.values())),
       ),
       h("section", { class: "cp-sec cp-hands-sec" }, this.handsTitle, this.handsList, this.handsEmpty),
@@ -360,6 +373,7 @@ export class ConsolePanel {
     label(this.takeBack, t("takeBackFloor"));
     this.takeBack.hidden = !cs?.floor;
     label(this.endBroadcast, t("endBroadcast"));
+    label(this.endSession, Date.now() < this.endArmedUntil ? t("endSessionConfirm") : t("endSession"));
     this.endBroadcast.hidden = !cs?.broadcast;
     setText(this.layoutTitle, t("layoutLabel"));
     for (const [l, b] of this.layoutBtns) label(b, tMaybe(`layout_${l}`, l), cs?.layout === l);
