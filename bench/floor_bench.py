@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import json
 import multiprocessing
 import os
 import random
@@ -65,11 +64,11 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
+from bench.common import OUT_DIR, stop_workers, write_results  # noqa: E402
 from bench.hubproc import VENV_BIN, CpuSample, HubProcess, free_port, hub_environment  # noqa: E402
 from bench.loadgen import Station, Worker, WorkerHandle  # noqa: E402
 from bench.relay_bench import SocketWatch, udp_receive_errors  # noqa: E402
 
-OUT_DIR = PROJECT_DIR / "bench" / "out"
 
 # The 17 stations of the demo session (configs/matrix.yaml).
 CODES = [
@@ -886,28 +885,10 @@ class FloorBench:
         self.results["checks"] = checks
 
     def write_json(self) -> Path:
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        path = OUT_DIR / f"floor_bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        text = json.dumps(self.results, indent=1, default=str)
-        path.write_text(text)
-        (OUT_DIR / "floor_bench-latest.json").write_text(text)
-        return path
+        return write_results("floor_bench", self.results)
 
     def close(self) -> None:
-        for w in self.workers.values():
-            try:
-                if w.process.is_alive():
-                    w.call("shutdown", timeout=20)
-            except Exception:
-                pass
-        for w in self.workers.values():
-            w.process.join(5)
-            if w.process.is_alive():
-                w.process.terminate()
-                w.process.join(3)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join(3)
+        stop_workers(self.workers)
         if self.hub is not None:
             self.hub.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)

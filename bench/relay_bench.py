@@ -32,11 +32,11 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
+from bench.common import OUT_DIR, stop_workers, write_results  # noqa: E402
 from bench.hubproc import CpuSample, HubProcess, free_port  # noqa: E402
-from bench.loadgen import WorkerError, WorkerHandle, worker_main  # noqa: E402
+from bench.loadgen import WorkerHandle, worker_main  # noqa: E402
 from bench.source import encode_loop  # noqa: E402
 
-OUT_DIR = PROJECT_DIR / "bench" / "out"
 
 # The 17 stations of the demo session (configs/matrix.yaml).
 CODES = [
@@ -688,31 +688,12 @@ class Bench:
         ]
 
     def write_json(self) -> Path:
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = OUT_DIR / f"relay_bench-{stamp}.json"
-        text = json.dumps(self.results, indent=2, default=str)
-        path.write_text(text)
-        (OUT_DIR / "relay_bench-latest.json").write_text(text)
-        return path
+        return write_results("relay_bench", self.results)
 
     # -- teardown -------------------------------------------------------------------------
 
     def close(self) -> None:
-        for w in self.workers.values():
-            try:
-                if w.process.is_alive():
-                    w.call("shutdown", timeout=20)
-            except Exception:
-                pass
-        for w in self.workers.values():
-            w.process.join(5)
-            if w.process.is_alive():
-                w.process.terminate()
-                w.process.join(3)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join(3)
+        stop_workers(self.workers)
         if self.hub is not None:
             self.hub.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -4,7 +4,6 @@ process, for end-to-end tests.  See shared/notes/chromium-webrtc-tests.md."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -92,6 +91,14 @@ class HubProcess:
         assert len(lines) == 1, out
         return lines[0]
 
+    def create_account(self, username: str, password: str, role: str, station: Optional[str] = None) -> None:
+        """``liaison-hub account create`` against this hub's database."""
+        command = [sys.executable, "-m", "hub.cli", "account", "create", username, "--role", role, "--password-stdin"]
+        if station:
+            command += ["--station", station]
+        subprocess.run(command, cwd=ROOT, env=self.env, input=password + "\n", text=True, check=True,
+                       capture_output=True)
+
     def health(self) -> dict[str, Any]:
         import json
         with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
@@ -105,6 +112,10 @@ class HubProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+#: Playwright's device descriptors ('Pixel 7', …), filled by the ``browser`` fixture.
+DEVICES: dict = {}
 
 
 def autojoin(link: str) -> str:

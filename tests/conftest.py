@@ -15,3 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def config(tmp_path: Path) -> Config:
     """The shipped configuration with var/ in a temporary directory."""
     return load_config(environ={"LIAISON_HUB_VAR_DIR": str(tmp_path / "var")})
+
+
+@pytest.fixture
+async def browser():
+    """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser import CHROMIUM_ARGS, DEVICES, require_chromium
+
+    executable = require_chromium()
+    async with async_playwright() as p:
+        DEVICES.update(p.devices)
+        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from tests.browser import CHROMIUM_ARGS, ROOT, HubProcess, require_chromium
+from tests.browser import HubProcess
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +57,7 @@ async def scheduled_hub(tmp_path):
         },
     )
     for username, (role, station, password) in ACCOUNTS.items():
-        subprocess.run(
-            [sys.executable, "-m", "hub.cli", "account", "create", username, "--role", role,
-             "--station", station, "--password-stdin"],
-            cwd=ROOT, env=hub.env, input=password + "\n", text=True, check=True, capture_output=True,
-        )
+        hub.create_account(username, password, role, station)
     hub.start()
     hub.session_start = start  # type: ignore[attr-defined]
     hub.lobby_opens = start - timedelta(minutes=lobby_minutes)  # type: ignore[attr-defined]
@@ -72,13 +66,6 @@ async def scheduled_hub(tmp_path):
     print("---- hub log ----\n" + hub.log()[-20000:])
 
 
-@pytest.fixture
-async def browser():
-    executable = require_chromium()
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def shot(page: Page, name: str) -> None:

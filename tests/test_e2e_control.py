@@ -18,17 +18,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Optional
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from hub import tokens
-from tests.browser import CHROMIUM_ARGS, ROOT, HubProcess, autojoin, require_chromium
+from tests.browser import HubProcess, autojoin
 
 pytestmark = pytest.mark.browser
 
@@ -41,23 +39,13 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 async def hub(tmp_path):
     hub = HubProcess(tmp_path / "var")
-    subprocess.run(
-        [sys.executable, "-m", "hub.cli", "account", "create", "admin", "--role", "administrator", "--password-stdin"],
-        cwd=ROOT, env=hub.env, input="Admin-password-1\n", text=True, check=True, capture_output=True,
-    )
+    hub.create_account("admin", "Admin-password-1", "administrator")
     hub.start()
     yield hub
     hub.stop()
     print("---- hub log ----\n" + hub.log()[-20000:])  # shown by pytest when a test fails
 
 
-@pytest.fixture
-async def browser():
-    executable = require_chromium()
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 def dispatcher_link(hub: HubProcess, session: str = "demo") -> str:

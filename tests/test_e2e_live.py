@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
-from tests.browser import CHROMIUM_ARGS, HubProcess, autojoin, require_chromium
+from tests.browser import DEVICES, HubProcess, autojoin
 
 pytestmark = pytest.mark.browser
 
@@ -22,17 +22,7 @@ async def hub(tmp_path):
     print("---- hub log ----\n" + hub.log()[-20000:])  # shown by pytest when a test fails
 
 
-DEVICES: dict = {}  # Playwright's device descriptors ('Pixel 7', …), filled by the fixture
 
-
-@pytest.fixture
-async def browser():
-    executable = require_chromium()
-    async with async_playwright() as p:
-        DEVICES.update(p.devices)
-        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 class StationPage:

@@ -16,17 +16,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from tests.browser import CHROMIUM_ARGS, ROOT, HubProcess, require_chromium
+from tests.browser import HubProcess
 
 pytestmark = pytest.mark.browser
 
@@ -40,24 +38,13 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 async def hub(tmp_path):
     hub = HubProcess(tmp_path / "var")
     for username, (role, station, password) in ACCOUNTS.items():
-        subprocess.run(
-            [sys.executable, "-m", "hub.cli", "account", "create", username, "--role", role,
-             "--station", station, "--password-stdin"],
-            cwd=ROOT, env=hub.env, input=password + "\n", text=True, check=True, capture_output=True,
-        )
+        hub.create_account(username, password, role, station)
     hub.start()
     yield hub
     hub.stop()
     print("---- hub log ----\n" + hub.log()[-8000:])
 
 
-@pytest.fixture
-async def browser():
-    executable = require_chromium()
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 def api(hub: HubProcess, path: str, token: str | None = None, body: dict | None = None) -> dict:
