@@ -46,5 +46,10 @@ async def logout(call: Call) -> web.Response:
 
 
 async def me(call: Call) -> s.AccountOut:
-    assert call.account is not None
+    if call.account is None:  # a join token: who it stands for
+        actor = call.require_actor()
+        return s.AccountOut(
+            id=0, username=actor.name, display_name=actor.name, role=actor.role, station=actor.station,
+            deputy_id=actor.deputy_id, active=True, created_at=call.now,
+        )
     return convert.account(call.account)

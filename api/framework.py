@@ -148,6 +148,7 @@ class Call:
     path: Any = None
     query: Any = None
     body: Any = None
+    via_join_token: bool = False  # authenticated by a join link's token, not a login
 
     @property
     def now(self) -> datetime:
@@ -189,6 +190,8 @@ class Operation:
     errors: tuple[type[HubError], ...] = ()
     description: str = ""
     roles: str = ""
+    #: Also open to a live page's join token (``Authorization: Bearer <join token>``).
+    join_token: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -220,6 +223,9 @@ async def authenticate(call: Call, required: bool) -> None:
         if required:
             raise LoginRequired()
         return
+    if not from_cookie and "." in token:  # a join link's token, not a login token
+        await _authenticate_join_token(call, token)
+        return
     if len(token) > 256:
         raise LoginRequired()
     if from_cookie and call.request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(call.request):
@@ -231,6 +237,25 @@ async def authenticate(call: Call, required: bool) -> None:
 
     call.account, call.actor = await call.services.db(resolve)
     call.token = token
+
+
+async def _authenticate_join_token(call: Call, token: str) -> None:
+    """A live page (station, deputy's phone, dispatcher's console) has no
+    login, only its join token: it opens the few operations marked
+    ``join_token`` (capturing opinions), as the station's operator, the
+    invited deputy or the dispatcher's account."""
+    from hub import tokens
+    from store.directory import join_actor
+
+    if len(token) > 4096:
+        raise LoginRequired()
+    grant = tokens.verify(call.services.secret, token)  # TokenInvalid / TokenExpired: 401
+    matrix = call.services.matrix
+    actor = await call.services.db(lambda db: join_actor(db, matrix, grant.session_id, grant.subject))
+    if actor is None:
+        raise LoginRequired("the join link no longer admits anyone")
+    call.actor = actor
+    call.via_join_token = True
 
 
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
@@ -275,6 +300,8 @@ def handler_for(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamRe
             raise InvalidPayload(f"query {next(iter(request.query))}: unknown parameter")
         if op.auth != "none":
             await authenticate(call, required=op.auth == "login")
+            if call.via_join_token and not op.join_token:
+                raise Forbidden("a join link does not open this; log in")
         if op.body is not None:
             call.body = await _parse_body(request, op.body)
         result = await op.handler(call)

@@ -39,10 +39,11 @@ OPERATIONS: tuple[Operation, ...] = (
               description="Returns a bearer token and sets it as an HttpOnly cookie. "
               "Too many failures: 429 with Retry-After."),
     Operation("POST", "/auth/logout", auth.logout, "Log out (revoke the token)", "auth", status=204),
-    Operation("GET", "/auth/me", auth.me, "The logged-in account", "auth", response=s.AccountOut),
+    Operation("GET", "/auth/me", auth.me, "The logged-in account", "auth", response=s.AccountOut, join_token=True,
+              description="With a join link's token: who it stands for (id 0)."),
     # --- stations
     Operation("GET", "/stations", directory.stations, "The station tree (for pickers)", "stations",
-              response=s.StationTree),
+              response=s.StationTree, join_token=True),
     Operation("GET", "/stations/{code}/calendar-link", calendar.calendar_link,
               "The station's calendar subscription address", "calendar", path_model=s.StationPath,
               response=s.CalendarLink, errors=(StationNotFound, Forbidden),
@@ -166,14 +167,15 @@ _SCOPE = (Forbidden, StationNotFound)
 
 OPERATIONS += (
     Operation("GET", "/opinion-options", opinions_api.options, "Categories, request types and departments",
-              "opinions", response=s.OpinionOptions),
+              "opinions", response=s.OpinionOptions, join_token=True),
     Operation("POST", "/opinions", opinions_api.create_opinion, "Capture an opinion (idempotent by clientKey)",
               "opinions", body=s.OpinionIn, response=s.OpinionDetail, status=201,
               errors=_SCOPE + (NotFound, SessionNotFound, IdempotencyConflict),
               description="Stored durably before the reply. A retry with the same clientKey returns the stored "
               "opinion (200, replayed: true) — never a copy; the same key with other content is 409 "
               "idempotency_conflict.",
-              roles="administrator; dispatcher (its subtree); operator (its station); deputy (its own)"),
+              roles="administrator; dispatcher (its subtree); operator (its station); deputy (its own); "
+              "a live page's join token as that station, deputy or dispatcher", join_token=True),
     Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
               query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
               description="Newest first; filters combine. Each caller sees its scope."),
@@ -189,7 +191,7 @@ OPERATIONS += (
               "opinions", path_model=s.PhotoPath, response=s.OpinionPhotoOut,
               errors=(NotFound, PayloadTooLarge),
               description="Body: the image (image/jpeg, image/png or image/webp, at most 2 MiB). The same "
-              "position again replaces it; the same bytes change nothing."),
+              "position again replaces it; the same bytes change nothing.", join_token=True),
     Operation("GET", "/opinions/{id}/photos/{position}", opinions_api.get_photo, "A photo", "opinions",
               path_model=s.PhotoPath, content="image/jpeg", errors=(NotFound,)),
     Operation("GET", "/notices", opinions_api.list_notices, "Department @-notices", "opinions",

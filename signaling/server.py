@@ -237,7 +237,9 @@ class SignalingServer:
         logger.info("%s joined %s as %s", grant.subject, session.id, participant.id)
         return {
             "self": participant.to_public(),
-            "session": {"id": session.id, "title": session.title, "titleEn": session.title_en},
+            "session": {
+                "id": session.id, "number": session.number, "title": session.title, "titleEn": session.title_en,
+            },
             "participants": others,
             "control": control.to_public(time.monotonic()),
             "iceServers": self.ice_servers,

@@ -113,6 +113,29 @@ def end_live_occurrence(db: Session, repo: Any, session_number: int, account_id:
             return
 
 
+def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> Optional[Any]:
+    """The actor a valid join token stands for, for the few API calls a live
+    page makes (capturing an opinion): a station's operator, an invited
+    deputy, or a dispatcher's account; ``None`` when the token no longer
+    admits anyone."""
+    from hub.scope import Actor, Role
+
+    info = session_info(db, session_key)
+    if info is None:
+        return None
+    kind, _, value = subject.partition(":")
+    if kind == "station" and value in info.stations:
+        station = matrix.get(value)
+        return Actor(role=Role.OPERATOR, station=value, name=station.name if station else value)
+    if kind == "deputy" and value.isdigit():
+        name = deputy_may_join(db, info.number, int(value), datetime.now(timezone.utc))
+        return Actor(role=Role.DEPUTY, deputy_id=int(value), name=name) if name else None
+    if kind == "account" and value.isdigit():
+        account = db.get(Account, int(value))
+        return actor_of(account) if account is not None and account.active else None
+    return None
+
+
 def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, title_en: str) -> LinkedSession:
     """The embedded demo: a standing session (always open, booking no
     station) holding every station of the matrix.  Idempotent; kept in step

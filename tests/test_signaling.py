@@ -115,7 +115,8 @@ async def test_join_answers_identity_participants_and_ice_servers(hub):
     second = await hub.station()
     reply = await second.call("join", {"token": hub.token("changan")})
     assert reply["ok"]
-    assert reply["session"] == {"id": "demo", "title": "演示会话", "titleEn": "Demo session"}
+    assert reply["session"]["id"] == "demo" and reply["session"]["title"] == "演示会话"
+    assert reply["session"]["titleEn"] == "Demo session" and isinstance(reply["session"]["number"], int)
     assert [p["station"]["code"] for p in reply["participants"]] == ["xucun"]
     assert reply["iceServers"] == []
     joined = await first.wait_for("participantJoined")
@@ -578,3 +579,39 @@ async def test_ending_the_standing_demo_empties_its_room_and_it_stays_open(hub):
     await a.wait_for("sessionEnded")
     again = await hub.station()
     assert (await again.call("join", {"token": hub.token("xucun")}))["ok"]
+
+
+async def test_a_live_page_captures_an_opinion_with_its_join_token(hub):
+    """The station page has no login: its join token opens opinion capture
+    (as the station's operator) and nothing else."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+    import aiohttp
+    now = datetime.now(timezone.utc)
+    number = _session(hub, now + timedelta(seconds=1), now + timedelta(hours=1))
+    await asyncio.sleep(2.2)
+    await hub.app[SCHEDULER_KEY].tick()  # live now, for two seconds
+    station = await hub.station()
+    reply = await station.call("join", {"token": hub.token("xucun", session=str(number))})
+    assert reply["ok"] and reply["session"]["number"] == number
+    headers = {"Authorization": "Bearer " + hub.token("xucun", session=str(number))}
+    body = {"clientKey": str(uuid.uuid4()), "station": "xucun", "category": "11", "requestType": "complaint",
+            "summary": "夜间工地噪声", "residentName": "李先生", "residentContact": "139", "sessionId": number}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(hub.url + "/api/auth/me", headers=headers) as r:
+            me = await r.json()
+            assert r.status == 200 and me["role"] == "operator" and me["station"] == "xucun"
+        async with http.post(hub.url + "/api/opinions", json=body, headers=headers) as r:
+            made = await r.json()
+            assert r.status == 201, made
+            assert made["sessionId"] == number and made["sessionOffset"] >= 1  # seconds into the session
+        async with http.post(hub.url + "/api/opinions", json=body, headers=headers) as r:
+            assert r.status == 200 and (await r.json())["id"] == made["id"]  # a retry, not a copy
+        async with http.post(hub.url + "/api/opinions", json={**body, "clientKey": str(uuid.uuid4()), "station": "changan"},
+                             headers=headers) as r:
+            assert r.status == 403  # only its own station
+        async with http.get(hub.url + "/api/opinions", headers=headers) as r:
+            assert r.status == 403  # the database of opinions needs a login
+        forged = {"Authorization": "Bearer " + tokens.sign(b"x" * 64, str(number), "station:xucun", "station", 60)}
+        async with http.post(hub.url + "/api/opinions", json=body, headers=forged) as r:
+            assert r.status == 401
