@@ -4,6 +4,7 @@ through the hub's forwarding relay."""
 from __future__ import annotations
 
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,43 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
     assert await phone.evaluate("window.innerWidth") < 500
     await deputy_page.wait_receiving([await station.my_id()])
     await station.wait_receiving([me["id"]])
+
+
+async def test_a_station_takes_an_opinion_during_the_live_session(hub, browser):
+    """The 民情 drawer of the live station page: the station's join token is its
+    credential; the opinion is stored for that station and session."""
+    import json
+    import urllib.request
+
+    station = await open_station(browser, hub, "xucun")
+    page = station.page
+    await page.get_by_test_id("opinion-button").click()
+    await expect_visible(page, "capture-category")
+    station_select = page.get_by_test_id("capture-station")
+    if await station_select.count() and await station_select.is_enabled():
+        await station_select.select_option("xucun")
+    await page.get_by_test_id("capture-resident-name").fill("李先生")
+    await page.get_by_test_id("capture-resident-contact").fill("139-0000-0000")
+    await page.get_by_test_id("capture-category").select_option("11")
+    await page.locator("[data-testid=capture-request-type] [data-code=complaint]").click()
+    await page.get_by_test_id("capture-summary").fill("夜间工地噪声扰民")
+    await page.get_by_test_id("capture-submit").click()
+    await page.wait_for_function(
+        "document.querySelector('[data-testid=capture-pending]')?.dataset.count === '0'", timeout=10_000)
+
+    hub.create_account("admin", "Admin-password-1", "administrator")
+    login = urllib.request.Request(hub.url + "/api/auth/login", method="POST",
+                                   data=json.dumps({"username": "admin", "password": "Admin-password-1"}).encode(),
+                                   headers={"Content-Type": "application/json"})
+    token = json.loads(urllib.request.urlopen(login, timeout=5).read())["token"]
+    listed = json.loads(urllib.request.urlopen(urllib.request.Request(
+        hub.url + "/api/opinions?q=" + urllib.parse.quote("夜间工地噪声扰民"),
+        headers={"Authorization": "Bearer " + token}), timeout=5).read())
+    assert listed["total"] == 1
+    opinion = listed["items"][0]
+    number = await page.evaluate("window.hubClient.session.number")
+    assert opinion["station"] == "xucun" and opinion["sessionId"] == number
+
+
+async def expect_visible(page, test_id: str) -> None:
+    await page.get_by_test_id(test_id).wait_for(state="visible", timeout=10_000)

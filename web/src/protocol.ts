@@ -61,6 +61,8 @@ export interface Participant {
 
 export interface SessionInfo {
   id: string;
+  /** the session's number in the REST API */
+  number?: number;
   title: string;
   titleEn?: string;
 }

@@ -14,11 +14,18 @@ export class ApiError extends Error {
   }
 }
 
+/** A bearer token for pages without a login cookie (a live page's join token). */
+let bearer: string | null = null;
+export function setApiToken(token: string | null): void {
+  bearer = token;
+}
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {
     Accept: "application/json",
     "Accept-Language": getLang() === "en" ? "en" : "zh-CN",
   };
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {

@@ -13,6 +13,7 @@
 import "./opinions.css";
 import { onLangChange } from "../i18n";
 import { h } from "../ui/dom";
+import { setApiToken } from "../console/api";
 import { type Refs, loadRefs } from "./data";
 import { ot, isEn } from "./strings";
 import { discard, enqueue, entries, flush, newClientKey, onQueue, pendingCount, setQueueAuth, startQueue } from "./queue";
@@ -81,7 +82,10 @@ function option(value: string, label: string, selected = false): HTMLOptionEleme
 
 export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): CapturePanel {
   startQueue();
-  if (opts.token) setQueueAuth(opts.token);
+  if (opts.token) {
+    setQueueAuth(opts.token);
+    setApiToken(opts.token);
+  }
   const root = h("section", { class: `op-capture${opts.compact ? " op-compact" : ""}`, "data-testid": "capture-panel" });
   el.append(root);
 

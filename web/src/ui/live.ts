@@ -29,6 +29,10 @@ export class LiveView {
   private readonly camToggle: MediaToggle;
   private readonly micToggle: MediaToggle;
   private readonly leaveBtn = h("button", { type: "button", class: "round-btn leave-btn", "data-testid": "leave-button" });
+  /** 民情: the opinion capture drawer (stations and dispatchers). */
+  private readonly opinionBtn = h("button", { type: "button", class: "round-btn", "data-testid": "opinion-button" });
+  private readonly opinionDrawer = h("aside", { class: "opinion-drawer", "data-testid": "opinion-drawer" });
+  private opinionPanel: { destroy(): void } | null = null;
   private readonly tiles = new Map<string, Tile>();
   private readonly sink = new AudioSink();
   private disposers: Array<() => void> = [];
@@ -59,6 +63,8 @@ export class LiveView {
     this.camToggle = new MediaToggle("camera", (on) => void this.toggle("camera", on));
     this.micToggle = new MediaToggle("mic", (on) => void this.toggle("mic", on));
     this.leaveBtn.addEventListener("click", () => void this.client.leave());
+    this.opinionBtn.addEventListener("click", () => void this.toggleOpinions());
+    this.opinionDrawer.hidden = true;
     this.audioBanner.addEventListener("click", () => this.sink.unlock());
     this.audioBanner.hidden = true;
     this.sink.onBlockedChange = (b) => {
@@ -93,8 +99,9 @@ export class LiveView {
         { class: "controls", "aria-label": "controls" },
         h("div", { class: "controls-left" }, this.count),
         h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.handBtn, this.leaveBtn),
-        h("div", { class: "controls-right" }),
+        h("div", { class: "controls-right" }, this.opinionBtn),
       ),
+      this.opinionDrawer,
       this.sink.el,
     );
 
@@ -147,6 +154,22 @@ export class LiveView {
     this.renderBanner();
     this.renderLevels();
     this.renderControl();
+  }
+
+  /** Opens or closes the 民情 capture drawer; the form is loaded on first use. The page's
+   * join token is its REST credential for capture (docs/protocol.md). */
+  private async toggleOpinions(): Promise<void> {
+    const open = this.opinionDrawer.hidden === true;
+    this.opinionDrawer.hidden = !open;
+    this.opinionBtn.classList.toggle("on", open);
+    if (!open || this.opinionPanel) return;
+    const { mountCapturePanel } = await import("../opinions/capture");
+    this.opinionPanel = mountCapturePanel(this.opinionDrawer, {
+      sessionId: this.client.session?.number ?? null,
+      stationCode: this.client.self?.station?.code ?? null,
+      token: this.client.token,
+      compact: true,
+    });
   }
 
   /** Dispatchers switch the page to console mode: the control panel beside / below the video. */
@@ -370,6 +393,10 @@ export class LiveView {
       this.micToggle.el.disabled = true;
     }
     this.leaveBtn.replaceChildren(icon(icons.leave), h("span", { class: "round-btn-label" }, t("leave")));
+    this.opinionBtn.replaceChildren(h("span", { class: "round-btn-label" }, t("opinions")));
+    this.opinionBtn.title = t("opinions");
+    // Stations and dispatchers take opinions here; a deputy's phone form comes later.
+    this.opinionBtn.hidden = this.client.self?.role === "deputy";
     this.leaveBtn.title = t("leave");
     this.leaveBtn.setAttribute("aria-label", t("leave"));
     setAttr(this.selfView, "data-camera", String(c.camera));
