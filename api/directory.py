@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 import sqlalchemy as sa
 
-from hub.errors import Forbidden, HubError, UsernameTaken
+from hub.errors import Forbidden, UsernameTaken
 from hub.scope import Actor, Do, Role, StationTarget, require
 from store import accounts, audit as audit_store, deputies
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlmodel import Session
 
 from hub import tokens
-from hub.errors import HubError, NotFound, InvitationInactive
+from hub.errors import InvitationInactive, NotFound
 from hub.scope import Do, InviteTarget, require
 from store import sessions as store_sessions
 from store.models import Deputy, Invitation

@@ -48,7 +48,6 @@ from typing import Any, Callable, Optional
 import av
 import aiortc
 from aiortc import rtcrtpreceiver, rtcrtpsender
-from aiortc.codecs import get_decoder as _aiortc_get_decoder
 from aiortc.codecs import get_encoder as _aiortc_get_encoder
 from aiortc.codecs.base import Decoder, Encoder
 from aiortc.codecs.h264 import H264Encoder
