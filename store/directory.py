@@ -129,7 +129,11 @@ def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> O
         return Actor(role=Role.OPERATOR, station=value, name=station.name if station else value)
     if kind == "deputy" and value.isdigit():
         name = deputy_may_join(db, info.number, int(value), datetime.now(timezone.utc))
-        return Actor(role=Role.DEPUTY, deputy_id=int(value), name=name) if name else None
+        if not name:
+            return None
+        deputy = db.get(Deputy, int(value))
+        # The deputy's own station: where its opinions are raised by default.
+        return Actor(role=Role.DEPUTY, deputy_id=int(value), name=name, station=deputy.station_code if deputy else None)
     if kind == "account" and value.isdigit():
         account = db.get(Account, int(value))
         return actor_of(account) if account is not None and account.active else None

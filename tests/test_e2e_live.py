@@ -214,6 +214,29 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
     await deputy_page.wait_receiving([await station.my_id()])
     await station.wait_receiving([me["id"]])
 
+    # the deputy raises an opinion from the phone, as itself, at its own station
+    await phone.get_by_test_id("opinion-button").click()
+    await expect_visible(phone, "capture-self-deputy")
+    assert (await phone.get_by_test_id("capture-self-deputy").text_content()).strip() == "王建国"
+    await phone.get_by_test_id("capture-category").select_option("16")
+    await phone.locator("[data-testid=capture-request-type] [data-code=suggestion]").click()
+    await phone.get_by_test_id("capture-summary").fill("建议增加村小学校车班次")
+    await phone.get_by_test_id("capture-submit").click()
+    await phone.wait_for_function(
+        "document.querySelector('[data-testid=capture-pending]')?.dataset.count === '0'", timeout=10_000)
+    hub.create_account("admin", "Admin-password-1", "administrator")
+    import json
+    import urllib.request
+    login = urllib.request.Request(hub.url + "/api/auth/login", method="POST",
+                                   data=json.dumps({"username": "admin", "password": "Admin-password-1"}).encode(),
+                                   headers={"Content-Type": "application/json"})
+    token = json.loads(urllib.request.urlopen(login, timeout=5).read())["token"]
+    listed = json.loads(urllib.request.urlopen(urllib.request.Request(
+        hub.url + "/api/opinions?q=" + urllib.parse.quote("校车班次"),
+        headers={"Authorization": "Bearer " + token}), timeout=5).read())
+    assert listed["total"] == 1
+    assert listed["items"][0]["deputyId"] == deputy_id and listed["items"][0]["station"] == "xucun"
+
 
 async def test_a_station_takes_an_opinion_during_the_live_session(hub, browser):
     """The 民情 drawer of the live station page: the station's join token is its

@@ -146,9 +146,15 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
     const en = isEn();
 
     const fixed = account.role === "operator" || account.role === "deputy";
+    // A deputy (on its phone, with its invitation) raises opinions itself.
+    const selfDeputy = account.role === "deputy" && account.deputyId != null;
+    if (selfDeputy) {
+      state.who = "deputy";
+      state.deputyId = String(account.deputyId);
+    }
     // --- raised by
-    const whoSeg = h("div", { class: "op-seg", role: "radiogroup" });
-    for (const w of ["resident", "deputy"] as const) {
+    const whoSeg = h("div", { class: "op-seg", role: "radiogroup", hidden: selfDeputy });
+    for (const w of selfDeputy ? [] : (["resident", "deputy"] as const)) {
       const b = h("button", { type: "button", class: "op-seg-btn", role: "radio", "aria-checked": String(state.who === w), "data-testid": `capture-who-${w}` }, w === "deputy" ? ot("raisedDeputy") : ot("raisedResident"));
       b.addEventListener("click", () => {
         state.who = w;
@@ -157,7 +163,9 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
       whoSeg.append(b);
     }
     const whoBox = h("div", { class: "op-who" });
-    if (state.who === "deputy") {
+    if (selfDeputy) {
+      whoBox.append(field(ot("deputy"), h("div", { class: "op-input", "data-testid": "capture-self-deputy" }, account.displayName)));
+    } else if (state.who === "deputy") {
       const sel = h("select", { class: "op-input", "data-testid": "capture-deputy" }, option("", ot("deputyPick")));
       const inScope = deputies.filter((d) => !state.station || stations.inScope(d.station, state.station) || stations.inScope(state.station, d.station));
       for (const d of inScope.length ? inScope : deputies) sel.append(option(String(d.id), `${d.name} · ${stations.short(d.station)}${d.group ? ` · ${d.group}` : ""}`, String(d.id) === state.deputyId));

@@ -98,8 +98,8 @@ export class LiveView {
         "nav",
         { class: "controls", "aria-label": "controls" },
         h("div", { class: "controls-left" }, this.count),
-        h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.handBtn, this.leaveBtn),
-        h("div", { class: "controls-right" }, this.opinionBtn),
+        h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.handBtn, this.opinionBtn, this.leaveBtn),
+        h("div", { class: "controls-right" }),
       ),
       this.opinionDrawer,
       this.sink.el,
@@ -393,10 +393,8 @@ export class LiveView {
       this.micToggle.el.disabled = true;
     }
     this.leaveBtn.replaceChildren(icon(icons.leave), h("span", { class: "round-btn-label" }, t("leave")));
-    this.opinionBtn.replaceChildren(h("span", { class: "round-btn-label" }, t("opinions")));
+    this.opinionBtn.replaceChildren(icon(icons.opinion), h("span", { class: "round-btn-label" }, t("opinions")));
     this.opinionBtn.title = t("opinions");
-    // Stations and dispatchers take opinions here; a deputy's phone form comes later.
-    this.opinionBtn.hidden = this.client.self?.role === "deputy";
     this.leaveBtn.title = t("leave");
     this.leaveBtn.setAttribute("aria-label", t("leave"));
     setAttr(this.selfView, "data-camera", String(c.camera));
