@@ -271,8 +271,6 @@ class PublishedTrack:
                     logger.error("PublishedTrack got %r, not an encoded packet", type(packet))
                     break
                 self.frames_received += 1
-                if packet.is_keyframe and self.kind == "video" and self.mime_type.lower() == "video/vp8":
-                    self.frame_size = passthrough.vp8_frame_size(bytes(packet)) or self.frame_size
                 if not self.live and self.active:
                     self.live = True
                     if self.on_live is not None:
@@ -284,6 +282,8 @@ class PublishedTrack:
                     if keyframe:
                         self.gop.clear()
                         self.gop.append((packet, data))
+                        if self.mime_type.lower() == "video/vp8":
+                            self.frame_size = passthrough.vp8_frame_size(data) or self.frame_size
                     elif self.gop:
                         if len(self.gop) < GOP_CACHE_FRAMES:
                             self.gop.append((packet, data))

@@ -4,7 +4,6 @@ through the hub's forwarding relay."""
 from __future__ import annotations
 
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -224,16 +223,7 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
     await phone.get_by_test_id("capture-submit").click()
     await phone.wait_for_function(
         "document.querySelector('[data-testid=capture-pending]')?.dataset.count === '0'", timeout=10_000)
-    hub.create_account("admin", "Admin-password-1", "administrator")
-    import json
-    import urllib.request
-    login = urllib.request.Request(hub.url + "/api/auth/login", method="POST",
-                                   data=json.dumps({"username": "admin", "password": "Admin-password-1"}).encode(),
-                                   headers={"Content-Type": "application/json"})
-    token = json.loads(urllib.request.urlopen(login, timeout=5).read())["token"]
-    listed = json.loads(urllib.request.urlopen(urllib.request.Request(
-        hub.url + "/api/opinions?q=" + urllib.parse.quote("校车班次"),
-        headers={"Authorization": "Bearer " + token}), timeout=5).read())
+    listed = search_opinions_as_admin(hub, "校车班次")
     assert listed["total"] == 1
     assert listed["items"][0]["deputyId"] == deputy_id and listed["items"][0]["station"] == "xucun"
 
@@ -241,9 +231,6 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
 async def test_a_station_takes_an_opinion_during_the_live_session(hub, browser):
     """The 民情 drawer of the live station page: the station's join token is its
     credential; the opinion is stored for that station and session."""
-    import json
-    import urllib.request
-
     station = await open_station(browser, hub, "xucun")
     page = station.page
     await page.get_by_test_id("opinion-button").click()
@@ -260,14 +247,7 @@ async def test_a_station_takes_an_opinion_during_the_live_session(hub, browser):
     await page.wait_for_function(
         "document.querySelector('[data-testid=capture-pending]')?.dataset.count === '0'", timeout=10_000)
 
-    hub.create_account("admin", "Admin-password-1", "administrator")
-    login = urllib.request.Request(hub.url + "/api/auth/login", method="POST",
-                                   data=json.dumps({"username": "admin", "password": "Admin-password-1"}).encode(),
-                                   headers={"Content-Type": "application/json"})
-    token = json.loads(urllib.request.urlopen(login, timeout=5).read())["token"]
-    listed = json.loads(urllib.request.urlopen(urllib.request.Request(
-        hub.url + "/api/opinions?q=" + urllib.parse.quote("夜间工地噪声扰民"),
-        headers={"Authorization": "Bearer " + token}), timeout=5).read())
+    listed = search_opinions_as_admin(hub, "夜间工地噪声扰民")
     assert listed["total"] == 1
     opinion = listed["items"][0]
     number = await page.evaluate("window.hubClient.session.number")
@@ -276,3 +256,19 @@ async def test_a_station_takes_an_opinion_during_the_live_session(hub, browser):
 
 async def expect_visible(page, test_id: str) -> None:
     await page.get_by_test_id(test_id).wait_for(state="visible", timeout=10_000)
+
+
+def search_opinions_as_admin(hub: HubProcess, text: str) -> dict:
+    """GET /api/opinions?q=text as a fresh administrator."""
+    import json
+    import urllib.request
+    from urllib.parse import quote
+
+    hub.create_account("admin", "Admin-password-1", "administrator")
+    login = urllib.request.Request(hub.url + "/api/auth/login", method="POST",
+                                   data=json.dumps({"username": "admin", "password": "Admin-password-1"}).encode(),
+                                   headers={"Content-Type": "application/json"})
+    token = json.loads(urllib.request.urlopen(login, timeout=5).read())["token"]
+    return json.loads(urllib.request.urlopen(urllib.request.Request(
+        hub.url + "/api/opinions?q=" + quote(text),
+        headers={"Authorization": "Bearer " + token}), timeout=5).read())
