@@ -6,7 +6,7 @@
   candidate that is not on 127.0.0.1, so no connectivity check is ever sent
   to another address.
 * :func:`rtc_configuration` has an explicit empty ``iceServers``: aiortc's
-  default would contact a public STUN server.
+  default would contact a public STUN server; and max-bundle, as browsers.
 * :func:`install` also gives the load generator's UDP sockets a 2 MiB receive
   buffer (Chromium's size; aioice's default is 256 KiB), so that a station process that is briefly not
   scheduled (the machine is shared) does not drop the hub's packets.
@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from aioice import ice
-from aiortc import RTCConfiguration
+from aiortc import RTCBundlePolicy, RTCConfiguration
 
 LOOPBACK = "127.0.0.1"
 
@@ -41,7 +41,9 @@ def _install_receive_buffer() -> None:
 
 
 def rtc_configuration() -> RTCConfiguration:
-    return RTCConfiguration(iceServers=[])
+    # max-bundle as in browsers: aiortc's default BALANCED policy misroutes the
+    # second of two video m-lines added by one offer (see tests/media_utils.py).
+    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 
 def only_loopback_candidates(sdp: str) -> str:

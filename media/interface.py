@@ -82,6 +82,12 @@ class MediaEvents(Protocol):
         :meth:`MediaPlane.answer`.  ``tracks`` maps every active ``mid`` to
         its publisher."""
 
+    async def subscriber_tracks(self, participant_id: str, tracks: list[TrackInfo]) -> None:
+        """Transceivers of ``participant_id``'s subscribe transport now carry
+        other publishers, without renegotiation (same SDP): ``tracks`` is the
+        new complete ``mid`` map, replacing the last offer's.  Nothing is
+        answered."""
+
     async def connection_state(
         self, participant_id: str, transport: Transport, state: str
     ) -> None:
@@ -109,9 +115,12 @@ class MediaPlane(Protocol):
         """Set exactly which publishers ``participant_id`` receives: all the
         tracks of ``publisher_ids``, and only the audio of ``audio_from``.
 
-        Tracks are added or removed as publishers start or stop sending; each
-        change leads to :meth:`MediaEvents.subscriber_offer`.  Setting the
-        same subscription again changes nothing."""
+        Tracks are added or removed as publishers start or stop sending.  A
+        publisher that replaces another of the same kind and codec takes
+        over its transceiver (:meth:`MediaEvents.subscriber_tracks`, no
+        renegotiation); any other change leads to
+        :meth:`MediaEvents.subscriber_offer`.  Setting the same subscription
+        again changes nothing."""
 
     async def answer(self, participant_id: str, answer: SessionDescription) -> None:
         """Apply the client's answer to the last subscriber offer."""

@@ -77,6 +77,12 @@ class _Slot:
         return self.track.source
 
     @property
+    def sending(self) -> bool:
+        """Negotiated as sending, and not being changed: its publisher can be
+        swapped without a new offer."""
+        return self.transceiver.direction == "sendonly" and self.transceiver.currentDirection == "sendonly"
+
+    @property
     def reusable(self) -> bool:
         # Only once the browser has seen it inactive: reactivating it then
         # fires a fresh ``track`` event there.
@@ -517,37 +523,71 @@ class Relay:
             if p.subscribe_pc is not None and p.subscribe_pc.connectionState == "closed":
                 return  # the control plane is removing this participant
             p.dirty = False
-            if not self._apply_subscription(p):
+            needs_offer, rebound = self._apply_subscription(p)
+            if not needs_offer:
+                if rebound:
+                    # Inside the lock, so that no later offer overtakes it;
+                    # nothing comes back from the client for this one.
+                    await p.events.subscriber_tracks(p.id, self._track_infos(p))
                 return
             pc = p.subscribe_pc
             assert pc is not None
             await pc.setLocalDescription(await pc.createOffer())
             p.offer_outstanding = True
             offer = SessionDescription(sdp=pc.localDescription.sdp, type="offer")
-            tracks = [
-                TrackInfo(mid=slot.transceiver.mid, publisher_id=slot.source.publisher_id, kind=slot.kind)  # type: ignore[arg-type]
-                for slot in p.slots
-                if slot.source is not None
-            ]
+            tracks = self._track_infos(p)
         # Outside the lock: the control plane may answer from inside this call.
         await p.events.subscriber_offer(p.id, offer, tracks)
 
-    def _apply_subscription(self, p: _Participant) -> bool:
+    @staticmethod
+    def _track_infos(p: _Participant) -> list[TrackInfo]:
+        return [
+            TrackInfo(mid=slot.transceiver.mid, publisher_id=slot.source.publisher_id, kind=slot.kind)  # type: ignore[arg-type]
+            for slot in p.slots
+            if slot.source is not None
+        ]
+
+    def _apply_subscription(self, p: _Participant) -> tuple[bool, bool]:
         """Make the subscribe transceivers match what ``p`` should receive.
 
-        Returns whether the SDP needs a new offer."""
+        A track that arrives while another of the same kind and codec leaves
+        takes over the leaving one's negotiated transceiver at once (the
+        floor moved to a station outside this subscriber's pictures): the
+        SDP does not change, so no offer is needed, and the new picture
+        starts from the publisher's cached keyframe or the next one.  Only
+        what cannot be paired that way changes the SDP.
+
+        Returns (whether the SDP needs a new offer, whether a transceiver
+        changed publisher without one)."""
         desired = self._desired(p)
+        wanted = set(desired)
+        bound = {slot.source for slot in p.slots if slot.source is not None}
+        arriving = [t for t in desired if t not in bound]
+        connected = p.subscribe_pc is not None and p.subscribe_pc.connectionState == "connected"
+        rebound = False
+        for slot in p.slots:
+            if not arriving:
+                break
+            if slot.source is not None and slot.source in wanted:
+                continue
+            if not slot.sending:
+                continue
+            track = next((t for t in arriving if t.kind == slot.kind and t.codec_key == slot.codec_key), None)
+            if track is None:
+                continue
+            arriving.remove(track)
+            slot.track.bind(track)
+            if connected:
+                slot.track.open()
+            rebound = True
         changed = False
         for slot in p.slots:
-            if slot.source is not None and slot.source not in desired:
+            if slot.source is not None and slot.source not in wanted:
                 slot.track.unbind()
             if slot.source is None and slot.transceiver.direction != "inactive":
                 slot.transceiver.direction = "inactive"
                 changed = True
-        bound = {slot.source for slot in p.slots if slot.source is not None}
-        for track in desired:
-            if track in bound:
-                continue
+        for track in arriving:
             slot = next(
                 (s for s in p.slots if s.reusable and s.kind == track.kind and s.codec_key == track.codec_key),
                 None,
@@ -557,7 +597,7 @@ class Relay:
             slot.track.bind(track)
             slot.transceiver.direction = "sendonly"
             changed = True
-        return changed
+        return changed, rebound
 
     def _new_slot(self, p: _Participant, track: PublishedTrack) -> _Slot:
         if p.subscribe_pc is None:

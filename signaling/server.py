@@ -481,12 +481,16 @@ class SignalingServer:
             {
                 "sdp": offer.sdp,
                 "type": offer.type,
-                "tracks": [
-                    {"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind} for t in tracks
-                ],
+                "tracks": _track_list(tracks),
             },
             to=participant.sid,
         )
+
+    async def subscriber_tracks(self, participant_id: str, tracks: list[TrackInfo]) -> None:
+        participant = self.presence.by_id(participant_id)
+        if participant is None:
+            return
+        await self.sio.emit("subscribeTracks", {"tracks": _track_list(tracks)}, to=participant.sid)
 
     async def connection_state(self, participant_id: str, transport: str, state: str) -> None:
         participant = self.presence.by_id(participant_id)
@@ -652,3 +656,8 @@ class SignalingServer:
                 },
                 room=room_id,
             )
+
+
+def _track_list(tracks: list[TrackInfo]) -> list[dict[str, str]]:
+    """The wire form of a subscriber's mid map (``subscribeOffer``, ``subscribeTracks``)."""
+    return [{"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind} for t in tracks]

@@ -329,3 +329,46 @@ async def test_dispatcher_controls_the_stage_and_the_audio_at_every_station(hub,
     await expect(live.get_by_test_id("cp-end-session")).to_contain_text("再点一次")
     await live.get_by_test_id("cp-end-session").click()
     await expect(xucun.page.get_by_test_id("error")).to_have_attribute("data-code", "sessionEnded", timeout=10_000)
+
+
+async def test_floor_moving_outside_a_stations_pictures_swaps_without_renegotiation(tmp_path, browser):
+    """With one thumbnail, each station receives two of the three other
+    stations' pictures.  Giving the floor to the one it does not receive
+    moves that station's video onto a transceiver the station already has
+    (``subscribeTracks``): no new offer, and its frames are decoded on the
+    stage at once."""
+    hub = HubProcess(tmp_path / "var", env={"LIAISON_HUB_SIGNALING__MAX_THUMBNAILS": "1"})
+    hub.create_account("admin", "Admin-password-1", "administrator")
+    hub.start()
+    try:
+        stations = list(await asyncio.gather(*(open_client(browser, autojoin(hub.link("demo", code)), code) for code in STATIONS)))
+        xucun = stations[0]
+        console = await open_client(browser, dispatcher_link(hub), "dispatcher")
+        await console.act("rollCall", participantId=stations[1].id)
+        await xucun.wait_stage(stations[1].id)
+        await xucun.wait_decoding(stations[1].id)
+        in_view = await xucun.page.evaluate(
+            "[...window.hubClient.subscribe.midMap.values()].filter(m => m.kind === 'video').map(m => m.participantId)"
+        )
+        assert len(in_view) == 2, in_view  # the stage and one thumbnail
+        outside = next(s for s in stations[1:] if s.id not in in_view)
+        before = await xucun.page.evaluate("({n: window.hubClient.subscribe.negotiations, r: window.hubClient.subscribe.retargets})")
+
+        await console.act("rollCall", participantId=outside.id)
+        await xucun.wait_stage(outside.id)
+        await xucun.wait_decoding(outside.id)
+        after = await xucun.page.evaluate("({n: window.hubClient.subscribe.negotiations, r: window.hubClient.subscribe.retargets})")
+        assert after["n"] == before["n"], (before, after, await xucun.debug())  # no renegotiation
+        assert after["r"] > before["r"], (before, after)
+        in_view_now = await xucun.page.evaluate(
+            "[...window.hubClient.subscribe.midMap.values()].filter(m => m.kind === 'video').map(m => m.participantId)"
+        )
+        assert outside.id in in_view_now and len(in_view_now) == 2, in_view_now
+        # The picture on the stage is the new floor's: its tile holds a playing video.
+        await xucun.page.wait_for_function(
+            "pid => { const v = document.querySelector(`[data-testid=stage] [data-participant-id='${pid}'] video`);"
+            " return !!v && v.videoWidth > 0 && !v.paused; }",
+            arg=outside.id, timeout=10_000,
+        )
+    finally:
+        hub.stop()

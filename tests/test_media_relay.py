@@ -18,6 +18,7 @@ from media_utils import (
     EncodedAudioTrack,
     EncodedVideoTrack,
     Events,
+    client_pc,
     frame_counter,
     join_subscriber,
     publish,
@@ -255,7 +256,7 @@ async def test_one_outstanding_offer_and_changes_folded_into_the_next(cleanup):
         await wait_for(lambda: relay._participants["b"].publishing_reported == ["audio", "video"], 10)
         await asyncio.sleep(0.2)
         assert len(offers) == 1  # still waiting for the answer
-        client = RTCPeerConnection()
+        client = client_pc()
         cleanup.append(client)
         await client.setRemoteDescription(RTCSessionDescription(offers[0][0].sdp, "offer"))
         await client.setLocalDescription(await client.createAnswer())
@@ -273,7 +274,7 @@ async def test_one_outstanding_offer_and_changes_folded_into_the_next(cleanup):
 async def test_publisher_renegotiation_adds_and_removes_tracks(relay, cleanup):
     events = Events()
     await relay.join("room", "pub", events)
-    pc = RTCPeerConnection()
+    pc = client_pc()
     cleanup.append(pc)
 
     async def renegotiate():
@@ -402,3 +403,60 @@ async def test_a_new_subscriber_starts_from_the_cached_keyframe_without_asking(r
     counters = [frame_counter(data) for _, data in packets[:4]]
     assert counters == sorted(counters) and len(set(counters)) == 4  # in order, nothing repeated
     assert video.keyframe_requests == before  # nobody asked the publisher
+
+
+async def test_swapped_publisher_takes_over_the_transceiver_without_an_offer(relay, cleanup):
+    """The floor moves to a station outside this subscriber's pictures while
+    another leaves them: the arriving publisher's video takes over the
+    leaving one's transceiver, announced by ``subscriber_tracks``; the SDP
+    does not change and the new picture starts with a keyframe."""
+    events = Events()
+    for name in ("a", "b"):
+        await relay.join("room", name, events)
+    a_video, b_video = EncodedVideoTrack(delta_size=900), EncodedVideoTrack(delta_size=700)
+    cleanup.append(await publish(relay, "a", a_video))
+    cleanup.append(await publish(relay, "b", b_video))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 5, 10)
+    await wait_for(lambda: relay._participants["b"].publishing_reported == ["video"], 10)
+    (mid,) = [t.mid for t in sub.tracks]
+    received = sub.received[mid]
+    offers_before, before = len(sub.offers), len(received.packets)
+
+    await relay.subscribe("sub", ["b"])
+    await wait_for(lambda: sub.track_updates, 5)
+    assert [(t.mid, t.publisher_id, t.kind) for t in sub.tracks] == [(mid, "b", "video")]
+    await wait_for(lambda: any(len(d) in (700, 4000) for _, d in received.packets[before:]), 5)
+    after = received.packets[before:]
+    first_b = next(i for i, (_, d) in enumerate(after) if len(d) in (700, 4000))
+    assert len(after[first_b][1]) == 4000 and after[first_b][1][0] & 1 == 0  # b starts at a keyframe
+    await asyncio.sleep(0.3)
+    later = received.packets[before + first_b:]
+    assert later and all(len(d) in (700, 4000) for _, d in later)  # nothing more from a
+    assert len(sub.offers) == offers_before  # no renegotiation
+    stats = {s.participant_id: s for s in await relay.stats()}
+    assert stats["sub"].frames_forwarded > 0
+
+
+async def test_swap_needs_same_codec_and_extra_pictures_are_offered(relay, cleanup):
+    """Only a like-for-like swap skips the offer: adding a picture without
+    one leaving (or with no sending transceiver of that kind) renegotiates."""
+    events = Events()
+    for name in ("a", "b", "c"):
+        await relay.join("room", name, events)
+    for name in ("a", "b", "c"):
+        cleanup.append(await publish(relay, name, EncodedVideoTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 5, 10)
+    for name in ("b", "c"):
+        await wait_for(lambda: relay._participants[name].publishing_reported == ["video"], 10)
+    offers_before = len(sub.offers)
+    await relay.subscribe("sub", ["b", "c"])  # a leaves, b and c arrive: one swap, one offer
+    await wait_for(lambda: len(sub.offers) > offers_before and sub.pc.signalingState == "stable", 10)
+    await wait_for(lambda: count(sub.by_publisher("b", "video")) > 5 and count(sub.by_publisher("c", "video")) > 5, 10)
+    assert sorted(t.publisher_id for t in sub.tracks) == ["b", "c"]
+    assert sub.offers[-1][0].sdp.count("m=video") == 2

@@ -21,6 +21,7 @@ import type {
   Participant,
   SessionInfo,
   SubscribeOffer,
+  SubscribeTracks,
 } from "./protocol";
 import { HubRequestError, Signaling } from "./signaling";
 
@@ -110,7 +111,7 @@ export class HubClient extends Emitter<ClientEvents> {
   private wantJoined = false;
   private joinInFlight = false;
   private generation = 0;
-  private pendingOffers: SubscribeOffer[] = [];
+  private pendingOffers: (SubscribeOffer | SubscribeTracks)[] = [];
   private lastToast = { key: "", at: 0 };
 
   constructor(opts: { token: string | null; sessionId: string | null; hubUrl?: string }) {
@@ -450,6 +451,11 @@ export class HubClient extends Emitter<ClientEvents> {
       if (this.subscribe) this.applyOffer(this.subscribe, offer);
       else if (this.joinInFlight) this.pendingOffers.push(offer);
     });
+    sig.on("subscribeTracks", (update) => {
+      this.logEvent("in", "subscribeTracks", update.tracks);
+      if (this.subscribe) this.applyOffer(this.subscribe, update);
+      else if (this.joinInFlight) this.pendingOffers.push(update);
+    });
     sig.on("participantJoined", ({ participant }) => {
       this.logEvent("in", "participantJoined", participant.id);
       this.upsert(participant);
@@ -605,8 +611,10 @@ export class HubClient extends Emitter<ClientEvents> {
     }
   }
 
-  private applyOffer(sub: SubscribePeer, offer: SubscribeOffer): void {
-    sub.handleOffer(offer).catch((e) => this.reportRequestError(e));
+  /** Apply, in order, an offer or a mid-map update (`subscribeTracks`). */
+  private applyOffer(sub: SubscribePeer, offer: SubscribeOffer | SubscribeTracks): void {
+    const done = "sdp" in offer ? sub.handleOffer(offer) : sub.handleTracks(offer.tracks);
+    done.catch((e) => this.reportRequestError(e));
   }
 
   private closePeers(): void {

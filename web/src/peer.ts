@@ -153,6 +153,8 @@ export class SubscribePeer {
   remote = new Map<string, RemoteMedia>();
   /** Number of offers answered (for tests and diagnostics). */
   negotiations = 0;
+  /** Number of `subscribeTracks` applied (for tests and diagnostics). */
+  retargets = 0;
   onRemoteChange: (remote: Map<string, RemoteMedia>) => void = () => {};
 
   constructor(
@@ -180,6 +182,21 @@ export class SubscribePeer {
       this.negotiations++;
       this.reconcile();
       await sent;
+    });
+  }
+
+  /**
+   * Apply a `subscribeTracks`: the hub moved publishers between negotiated
+   * transceivers without an offer (the floor moved outside this station's
+   * pictures). Serialized after any offer still being answered.
+   */
+  handleTracks(tracks: TrackMapping[]): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.closed) return;
+      this.midMap.clear();
+      for (const m of tracks) this.midMap.set(String(m.mid), m);
+      this.retargets++;
+      this.reconcile();
     });
   }
 

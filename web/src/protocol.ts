@@ -123,6 +123,11 @@ export interface SubscribeOffer {
   tracks: TrackMapping[];
 }
 
+/** `subscribeTracks`: transceivers now carry other publishers, same SDP (no answer). */
+export interface SubscribeTracks {
+  tracks: TrackMapping[];
+}
+
 export type LeftReason = "left" | "disconnected" | "replaced" | "removed" | string;
 
 export interface ParticipantEvent {
@@ -243,6 +248,7 @@ export interface SessionEnded {
 /** Events the hub sends (Socket.IO listen map). */
 export interface ServerToClientEvents {
   subscribeOffer: (p: SubscribeOffer) => void;
+  subscribeTracks: (p: SubscribeTracks) => void;
   participantJoined: (p: ParticipantEvent) => void;
   participantUpdated: (p: ParticipantEvent) => void;
   participantLeft: (p: ParticipantLeft) => void;
