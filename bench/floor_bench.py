@@ -167,6 +167,18 @@ class FloorStation(Station):
         entry["acked_ns"] = time.time_ns()
         entry["ok"] = len(self.errors) == errors
 
+    async def _retarget(self, data: dict) -> None:
+        # A view change without an offer: logged like an answered offer.
+        now = time.time_ns()
+        await super()._retarget(data)
+        self.offer_log.append({
+            "recv_ns": now,
+            "video": [t["participantId"] for t in data.get("tracks", []) if t.get("kind") == "video"],
+            "acked_ns": time.time_ns(),
+            "ok": True,
+            "retarget": True,
+        })
+
     # -- the floor report ------------------------------------------------------
 
     def floor_report(self, switches: list[dict[str, Any]], sources: dict[str, int]) -> list[dict[str, Any]]:
@@ -196,8 +208,9 @@ class FloorStation(Station):
             k = bisect.bisect_left(arrivals, end)
             rec["frames_in_interval"] = k - j
             offers = [o for o in self.offer_log if t0 <= o["recv_ns"] < end]
-            rec["offers_after"] = len(offers)
+            rec["offers_after"] = sum(1 for o in offers if not o.get("retarget"))
             adding = next((o for o in offers if stage in o["video"]), None)
+            rec["swapped"] = adding is not None and bool(adding.get("retarget"))
             if adding is not None:
                 rec["offer_ms"] = (adding["recv_ns"] - t0) / 1e6
                 rec["answered_ms"] = None if adding["acked_ns"] is None else (adding["acked_ns"] - t0) / 1e6
@@ -688,6 +701,10 @@ class FloorBench:
             "control_event_ms": summary([r["control_ms"] for r in stations_rows]),
             "first_frame_already_in_view_ms": summary([r["frame_ms"] for r in already]),
             "first_frame_newly_added_ms": summary([r["frame_ms"] for r in added]),
+            "newly_added_swapped": sum(1 for r in added if r.get("swapped")),
+            "first_frame_newly_added_swapped_ms": summary([r["frame_ms"] for r in added if r.get("swapped")]),
+            "first_frame_newly_added_renegotiated_ms": summary(
+                [r["frame_ms"] for r in added if not r.get("swapped")]),
             "newly_added_offer_received_ms": summary([r.get("offer_ms") for r in added]),
             "newly_added_answer_acked_ms": summary([r.get("answered_ms") for r in added]),
             "newly_added_frame_after_answer_ms": summary(
@@ -828,9 +845,11 @@ class FloorBench:
             line("(a) control event naming the new stage", f["control_event_ms"], True)
             line("(b) first frame of new stage, already in view", f["first_frame_already_in_view_ms"], True)
             line("(b) first frame of new stage, newly added", f["first_frame_newly_added_ms"], True)
-            line("    newly added: subscribeOffer received", f["newly_added_offer_received_ms"], False)
-            line("    newly added: subscribeAnswer acknowledged", f["newly_added_answer_acked_ms"], False)
-            line("    newly added: answer ack -> first frame", f["newly_added_frame_after_answer_ms"], False)
+            line("    newly added by swap (subscribeTracks)", f["first_frame_newly_added_swapped_ms"], False)
+            line("    newly added by renegotiation", f["first_frame_newly_added_renegotiated_ms"], False)
+            line("    newly added: view change received", f["newly_added_offer_received_ms"], False)
+            line("    newly added: view change applied/acked", f["newly_added_answer_acked_ms"], False)
+            line("    newly added: applied/acked -> first frame", f["newly_added_frame_after_answer_ms"], False)
             line("dispatcher: control acknowledgement", f["dispatcher_control_ack_ms"], False)
             line("dispatcher: first frame of new stage", f["dispatcher_first_frame_ms"], False)
             if f.get("disturbed"):

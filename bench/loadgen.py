@@ -370,6 +370,13 @@ class Station(Receiver):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+        @sio.on("subscribeTracks")
+        async def _on_tracks(data: dict) -> None:
+            self._count("subscribeTracks")
+            task = asyncio.ensure_future(self._retarget(data))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
         @sio.on("error")
         def _on_error(data: Any = None) -> None:
             self._count("error")
@@ -429,6 +436,11 @@ class Station(Receiver):
                     self.errors.append({"subscribeAnswer": result})
         except Exception as exc:
             self.errors.append(f"answering subscribeOffer: {type(exc).__name__}: {exc}")
+
+    async def _retarget(self, data: dict) -> None:
+        """``subscribeTracks``: the same transceivers carry other publishers."""
+        async with self._negotiation:  # after any answer still being made
+            self.mids = {t["mid"]: t["participantId"] for t in data.get("tracks", [])}
 
     async def stop(self) -> None:
         try:
