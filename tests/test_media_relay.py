@@ -402,3 +402,37 @@ async def test_a_new_subscriber_starts_from_the_cached_keyframe_without_asking(r
     counters = [frame_counter(data) for _, data in packets[:4]]
     assert counters == sorted(counters) and len(set(counters)) == 4  # in order, nothing repeated
     assert video.keyframe_requests == before  # nobody asked the publisher
+
+
+async def test_stats_report_the_h264_publishers_resolution(relay, cleanup):
+    """A publisher encoding H264 with aiortc's encoder at 640x360 (cropped
+    from 640x368 macroblocks): the relay reads the size from the SPS of the
+    keyframes it forwards and reports it, as it does for VP8."""
+    from aiortc import RTCRtpSender
+
+    class Picture(VideoStreamTrack):
+        async def recv(self):
+            pts, time_base = await self.next_timestamp()
+            frame = av.VideoFrame(640, 360, "yuv420p")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    events = Events()
+    await relay.join("room", "pub", events)
+    pc = RTCPeerConnection()
+    cleanup.append(pc)
+    transceiver = pc.addTransceiver(Picture(), direction="sendonly")
+    transceiver.setCodecPreferences(
+        [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"])
+    await pc.setLocalDescription(await pc.createOffer())
+    answer = await relay.publish("pub", SessionDescription(sdp=pc.localDescription.sdp, type="offer"))
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type=answer.type))
+
+    async def pub_stats():
+        return {s.participant_id: s for s in await relay.stats("room")}["pub"]
+
+    deadline = time.monotonic() + 10
+    while (stats := await pub_stats()).frame_width is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert stats.publishing == {"video": "video/H264"}
+    assert (stats.frame_width, stats.frame_height) == (640, 360)
