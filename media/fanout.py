@@ -242,7 +242,7 @@ class PublishedTrack:
         self.forwarding = True
         self.frames_received = 0
         self.media_ssrc: Optional[int] = None  # set by the relay's RTP observer
-        self.frame_size: Optional[tuple[int, int]] = None  # from the last VP8 keyframe
+        self.frame_size: Optional[tuple[int, int]] = None  # from the last keyframe (VP8, H264)
         # (packet, bytes) from the last keyframe on, at most GOP_CACHE_FRAMES.
         self.gop: collections.deque = collections.deque()
         self._task: Optional[asyncio.Task] = None
@@ -282,8 +282,7 @@ class PublishedTrack:
                     if keyframe:
                         self.gop.clear()
                         self.gop.append((packet, data))
-                        if self.mime_type.lower() == "video/vp8":
-                            self.frame_size = passthrough.vp8_frame_size(data) or self.frame_size
+                        self.frame_size = passthrough.frame_size(self.mime_type, data) or self.frame_size
                     elif self.gop:
                         if len(self.gop) < GOP_CACHE_FRAMES:
                             self.gop.append((packet, data))

@@ -67,7 +67,7 @@ class ParticipantStats:
     frames_dropped: int = 0  # dropped by bounded subscriber queues of this participant
     keyframe_requests_sent: int = 0  # PLIs sent upstream to this participant as publisher
     round_trip_time: Optional[float] = None  # seconds
-    frame_width: Optional[int] = None  # of the published video, from its last keyframe (VP8)
+    frame_width: Optional[int] = None  # of the published video, from its last keyframe (VP8, H264)
     frame_height: Optional[int] = None
 
 

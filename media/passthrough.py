@@ -59,6 +59,8 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket
 
+from . import h264
+
 logger = logging.getLogger(__name__)
 
 #: The aiortc release these hooks were written and tested against.
@@ -111,6 +113,18 @@ def vp8_frame_size(data: bytes) -> Optional[tuple[int, int]]:
     width = int.from_bytes(data[6:8], "little") & 0x3FFF
     height = int.from_bytes(data[8:10], "little") & 0x3FFF
     return (width, height) if width and height else None
+
+
+def frame_size(mime_type: str, data: bytes) -> Optional[tuple[int, int]]:
+    """Width and height of the picture from a keyframe of ``mime_type``
+    (VP8 frame header, or H264 sequence parameter set: :mod:`media.h264`),
+    or ``None`` for other codecs and for anything that does not parse."""
+    mime = mime_type.lower()
+    if mime == "video/vp8":
+        return vp8_frame_size(data)
+    if mime == "video/h264":
+        return h264.h264_frame_size(data)
+    return None
 
 
 def is_keyframe(mime_type: str, data: bytes) -> bool:

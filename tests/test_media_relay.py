@@ -460,3 +460,37 @@ async def test_swap_needs_same_codec_and_extra_pictures_are_offered(relay, clean
     await wait_for(lambda: count(sub.by_publisher("b", "video")) > 5 and count(sub.by_publisher("c", "video")) > 5, 10)
     assert sorted(t.publisher_id for t in sub.tracks) == ["b", "c"]
     assert sub.offers[-1][0].sdp.count("m=video") == 2
+
+
+async def test_stats_report_the_h264_publishers_resolution(relay, cleanup):
+    """A publisher encoding H264 with aiortc's encoder at 640x360 (cropped
+    from 640x368 macroblocks): the relay reads the size from the SPS of the
+    keyframes it forwards and reports it, as it does for VP8."""
+    from aiortc import RTCRtpSender
+
+    class Picture(VideoStreamTrack):
+        async def recv(self):
+            pts, time_base = await self.next_timestamp()
+            frame = av.VideoFrame(640, 360, "yuv420p")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    events = Events()
+    await relay.join("room", "pub", events)
+    pc = RTCPeerConnection()
+    cleanup.append(pc)
+    transceiver = pc.addTransceiver(Picture(), direction="sendonly")
+    transceiver.setCodecPreferences(
+        [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"])
+    await pc.setLocalDescription(await pc.createOffer())
+    answer = await relay.publish("pub", SessionDescription(sdp=pc.localDescription.sdp, type="offer"))
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type=answer.type))
+
+    async def pub_stats():
+        return {s.participant_id: s for s in await relay.stats("room")}["pub"]
+
+    deadline = time.monotonic() + 10
+    while (stats := await pub_stats()).frame_width is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert stats.publishing == {"video": "video/H264"}
+    assert (stats.frame_width, stats.frame_height) == (640, 360)
