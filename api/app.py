@@ -18,4 +18,9 @@ def create_api(services: ApiServices) -> web.Application:
     app[SERVICES_KEY] = services
     for op in OPERATIONS:
         app.router.add_route(op.method, op.path, handler_for(op), name=op.operation_id)
+
+    async def end_streams(app: web.Application) -> None:
+        await services.opinion_stream.close()
+
+    app.on_shutdown.append(end_streams)
     return app

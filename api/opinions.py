@@ -4,7 +4,9 @@ department notices, the 民情数据库 search, statistics, rankings and the
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Optional
@@ -12,10 +14,11 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.errors import InvalidPayload, PayloadTooLarge
+from hub.errors import HubError, InvalidPayload, PayloadTooLarge
 from hub.matrix import Matrix
 from hub.scope import Actor
 from opinions import workflow as wf
+from opinions.live import NewsKind, OpinionNews
 from opinions.stats import Period
 from store import opinions as store
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
@@ -24,6 +27,8 @@ from api import schemas as s
 from api.convert import local, maybe_local
 from api.framework import Call
 from api.services import ApiServices
+
+logger = logging.getLogger("hub.api")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -111,6 +116,74 @@ def detail_out(view: store.OpinionView, call: Call, actor: Actor) -> s.OpinionDe
     )
 
 
+# --- live news ------------------------------------------------------------------------------
+
+
+def news_of(view: store.OpinionView, kind: NewsKind, action: str, matrix: Matrix,
+            rules: store.OpinionRules) -> OpinionNews:
+    row = view.opinion
+    assert row.id is not None
+    station = matrix.get(row.station_code)
+    department = rules.departments.get(row.department) if row.department else None
+    return OpinionNews(
+        kind=kind, id=row.id, action=action, status=row.status, station=row.station_code,
+        station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
+        raiser_name=(view.deputy_name or "") if row.deputy_id is not None else row.resident_name,
+        deputy_id=row.deputy_id, category=row.category,
+        category_name=rules.category_names.get(row.category, row.category), request_type=row.request_type,
+        summary=row.summary, session_number=row.session_id, session_offset=row.session_offset,
+        captured_at=local(row.captured_at), level=row.level, department=row.department,
+        department_name=department.name if department else None,
+    )
+
+
+async def tell(services: ApiServices, news: OpinionNews) -> None:
+    """Hand committed news to the console's stream and to the signaling
+    server.  Never fails the request: the change is stored already."""
+    for sink in (services.opinion_stream, services.opinion_events):
+        if sink is None:
+            continue
+        try:
+            await sink.opinion_changed(news)
+        except Exception:
+            logger.exception("telling opinion %s (%s) failed", news.id, news.kind)
+
+
+async def opinion_events(call: Call) -> web.StreamResponse:
+    """``GET /opinion-events``: Server-Sent Events (see :mod:`api.stream`)."""
+    from api.stream import HEARTBEAT, RETRY_MS, frame
+    from store import accounts
+
+    actor, services, token = call.require_actor(), call.services, call.token
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-store",
+        "X-Accel-Buffering": "no",
+    })
+    await response.prepare(call.request)
+    subscriber = services.opinion_stream.subscribe(actor, services.matrix)
+    try:
+        await response.write(f"retry: {RETRY_MS}\n\n".encode() + frame("ready", {"resync": False}))
+        while True:
+            try:
+                item = await asyncio.wait_for(subscriber.inbox.get(), HEARTBEAT)
+            except asyncio.TimeoutError:
+                now = call.now
+                try:  # still logged in?  (logout, deactivation and expiry end the stream)
+                    await services.db(lambda db: accounts.resolve_token(db, token, now))
+                except HubError as exc:
+                    await response.write(frame("end", {"code": exc.code}))
+                    break
+                item = b": heartbeat\n\n"
+            if item is None:
+                break
+            await response.write(item)
+    except ConnectionResetError:  # the page went away
+        pass
+    finally:
+        services.opinion_stream.unsubscribe(subscriber)
+    return response
+
+
 # --- capture and handling ----------------------------------------------------------------
 
 
@@ -124,6 +197,8 @@ async def create_opinion(call: Call) -> web.StreamResponse:
         client_key=str(body.client_key) if body.client_key else None,
     )
     view = await call.services.db(lambda db: store.create_opinion(db, actor, matrix, rules, capture, now))
+    if not view.replayed:  # a retry was told of when it was stored
+        await tell(call.services, news_of(view, "captured", wf.Action.SUBMIT.value, matrix, rules))
     out = detail_out(view, call, actor)
     # 201 when stored now, 200 when a retry found it stored already.
     return web.json_response(out.model_dump(mode="json", by_alias=True), status=200 if view.replayed else 201,
@@ -152,6 +227,7 @@ async def act(call: Call) -> s.OpinionDetail:
     view = await call.services.db(
         lambda db: store.act(db, actor, matrix, rules, opinion_id, body.action, payload, now, body.note, body.version)
     )
+    await tell(call.services, news_of(view, "updated", body.action, matrix, rules))
     return detail_out(view, call, actor)
 
 

@@ -179,6 +179,12 @@ OPERATIONS += (
     Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
               query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
               description="Newest first; filters combine. Each caller sees its scope."),
+    Operation("GET", "/opinion-events", opinions_api.opinion_events, "Live news of opinions (Server-Sent Events)",
+              "opinions", content="text/event-stream", errors=(LoginRequired,),
+              description="A text/event-stream for the console's 民情 pages: `ready` on every (re)connection "
+              "(reload your list), then `opinion` {kind: captured|updated, action, opinion: summary} for each "
+              "committed capture or handling step the caller may see, a heartbeat comment every 20 s, and `end` "
+              "when the login is no longer valid. Needs a login (the cookie serves EventSource)."),
     Operation("GET", "/opinions/{id}", opinions_api.get_opinion, "An opinion with its whole timeline",
               "opinions", path_model=s.IdPath, response=s.OpinionDetail, errors=(NotFound,)),
     Operation("POST", "/opinions/{id}/actions", opinions_api.act, "Take a handling step", "opinions",

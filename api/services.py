@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.stream import OpinionStream
 from hub.matrix import Matrix
 from store.sessions import SessionRepo
 
@@ -61,6 +62,12 @@ class ApiServices:
     ``live``
         The signaling server, for the live console endpoints
         (:class:`api.live.LivePort`); ``None`` when the API runs alone.
+    ``opinion_events``
+        Told of every committed capture and handling step
+        (:class:`opinions.live.OpinionEvents`): the signaling server, which
+        pushes them to the dispatchers of the opinion's live session.
+    ``opinion_stream``
+        The console's own live feed (``GET /api/opinion-events``), also told.
     """
 
     engine: Engine
@@ -80,6 +87,9 @@ class ApiServices:
     #: ``store.opinions.OpinionRules`` of the running configuration
     #: (categories, departments, deadlines, scoring); ``None``: read configs/.
     opinion_rules: Optional[Any] = None
+    #: ``opinions.live.OpinionEvents``: the signaling server; ``None`` alone.
+    opinion_events: Optional[Any] = None
+    opinion_stream: OpinionStream = field(default_factory=OpinionStream)
 
     @property
     def lobby_minutes(self) -> float:

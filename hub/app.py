@@ -176,6 +176,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         default_language=config.settings.default_language,
         live=signaling,
         opinion_rules=opinion_rules,
+        opinion_events=signaling,  # dispatchers of the opinion's live session hear of it at once
     )
     app.add_subapp("/api", create_api(api_services))
     webhooks = Periodic(

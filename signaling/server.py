@@ -31,6 +31,7 @@ from hub.errors import (
 )
 from hub.matrix import Matrix
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
+from opinions.live import OpinionNews
 from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.control import ControlError, LiveControl
@@ -43,6 +44,12 @@ logger = logging.getLogger("signaling")
 AUDIO_LEVELS_INTERVAL = 0.25
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def dispatchers_room(room_id: str) -> str:
+    """The Socket.IO room of a live session's dispatchers (a room, not a
+    loop over sockets, so that python-socketio's Redis manager carries it)."""
+    return f"{room_id}/dispatchers"
 
 
 class SessionDirectory(Protocol):
@@ -229,6 +236,8 @@ class SignalingServer:
             control = self._controls.setdefault(session.id, LiveControl(max_thumbnails=self.max_thumbnails))
             control.joined(participant.id)
             await self.sio.enter_room(sid, session.id)
+            if participant.role == "dispatcher":
+                await self.sio.enter_room(sid, dispatchers_room(session.id))
             await self.sio.emit(
                 "participantJoined", {"participant": participant.to_public()},
                 room=session.id, skip_sid=sid,
@@ -424,6 +433,20 @@ class SignalingServer:
             if p.role == "dispatcher":
                 await self.sio.emit("controlLog", entry, to=p.sid)
 
+    # --- opinion events (opinions.live.OpinionEvents) ---------------------
+
+    async def opinion_changed(self, news: OpinionNews) -> None:
+        """An opinion taken in a live session was stored (``opinionCaptured``)
+        or took a handling step (``opinionUpdated``): every dispatcher in
+        that session's room hears of it at once."""
+        if news.session_number is None:
+            return
+        event = "opinionCaptured" if news.kind == "captured" else "opinionUpdated"
+        payload = {"opinion": news.to_public(), "action": news.action}
+        for room_id, session in list(self._sessions.items()):
+            if session.number == news.session_number:
+                await self.sio.emit(event, payload, room=dispatchers_room(room_id))
+
     # --- scheduler events -------------------------------------------------
 
     async def session_changed(self, session: SessionInfo) -> None:
@@ -565,6 +588,8 @@ class SignalingServer:
             async with self._lock(participant.room_id):
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
+        if participant.role == "dispatcher":
+            await self.sio.leave_room(participant.sid, dispatchers_room(participant.room_id))
         if participant.role == "deputy":
             deputy_id = int(participant.identity.partition(":")[2])
             self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))

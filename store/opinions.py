@@ -139,13 +139,18 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
 
 
 def can_view(actor: Actor, matrix: Matrix, row: Opinion) -> bool:
+    return can_view_opinion(actor, matrix, row.station_code, row.deputy_id)
+
+
+def can_view_opinion(actor: Actor, matrix: Matrix, station: str, deputy_id: Optional[int]) -> bool:
+    """Whether ``actor`` sees an opinion of ``station`` raised by ``deputy_id``."""
     if actor.role is Role.ADMINISTRATOR:
         return True
     if actor.role is Role.DEPUTY:
-        return actor.deputy_id is not None and row.deputy_id == actor.deputy_id
+        return actor.deputy_id is not None and deputy_id == actor.deputy_id
     if actor.role is Role.OPERATOR:
-        return row.station_code == actor.station
-    return row.station_code in matrix and matrix.is_within(row.station_code, actor.station or "")
+        return station == actor.station
+    return station in matrix and matrix.is_within(station, actor.station or "")
 
 
 def _require_view(actor: Actor, matrix: Matrix, row: Opinion) -> None:
@@ -192,6 +197,8 @@ class OpinionView:
     photos: list[OpinionPhoto] = field(default_factory=list)
     notices: list[DepartmentNotice] = field(default_factory=list)
     replayed: bool = False
+    #: the raising deputy's name (``None`` when a resident raised it)
+    deputy_name: Optional[str] = None
 
 
 def _snapshot(row: Opinion) -> dict:
@@ -344,7 +351,8 @@ def load(db: Session, row: Opinion) -> OpinionView:
     notices = list(db.exec(
         select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(DepartmentNotice.id)
     ).all())
-    return OpinionView(row, events, photos, notices)
+    deputy = db.get(Deputy, row.deputy_id) if row.deputy_id is not None else None
+    return OpinionView(row, events, photos, notices, deputy_name=deputy.name if deputy else None)
 
 
 def get_opinion(db: Session, actor: Actor, matrix: Matrix, opinion_id: int) -> OpinionView:

@@ -4,6 +4,7 @@ Excel workbooks opened with openpyxl."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
@@ -177,3 +178,59 @@ async def test_department_notices_stay_within_the_dispatchers_scope(hub):
     assert other["items"] == []  # a Xucun opinion is none of Chang'an's business
     status, _ = await hub.call("POST", f"/notices/{mine['items'][0]['id']}/read", "disp-changan")
     assert status == 404
+
+
+async def read_events(response, count):
+    """The next ``count`` Server-Sent Events of a response, as (event, data)."""
+    import json as _json
+
+    out, event, data = [], None, []
+    while len(out) < count:
+        line = (await asyncio.wait_for(response.content.readline(), 5)).decode().rstrip("\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and event:
+            out.append((event, _json.loads("\n".join(data))))
+            event, data = None, []
+    return out
+
+
+async def test_the_console_stream_tells_each_caller_of_the_opinions_it_may_see(hub):
+    status, _ = await hub.call("GET", "/opinion-events")
+    assert status == 401  # a login is needed
+    headers = lambda who: {"Authorization": f"Bearer {hub.tokens[who]}"}  # noqa: E731
+    for who in ("hn", "op-xucun"):
+        await hub.login(who)
+    async with hub.http.get(f"{hub.url}/opinion-events", headers=headers("hn")) as hn, \
+            hub.http.get(f"{hub.url}/opinion-events", headers=headers("op-xucun")) as op:
+        assert hn.status == 200 and hn.content_type == "text/event-stream"
+        assert await read_events(hn, 1) == [("ready", {"resync": False})]
+        assert await read_events(op, 1) == [("ready", {"resync": False})]
+        deputy = hub.deputies["长安代表"]
+        changan = await hub.ok("POST", "/opinions", "hn", expect=201,
+                               json=opinion_body(station="changan", deputyId=deputy, residentName="",
+                                                 residentContact=""))
+        xucun = await hub.ok("POST", "/opinions", "op-xucun", expect=201, json=opinion_body())
+        await hub.ok("POST", f"/opinions/{xucun['id']}/actions", "hn", json={"action": "accept"})
+        (e1, d1), (e2, d2), (e3, d3) = await read_events(hn, 3)
+        assert (e1, d1["kind"], d1["action"], d1["opinion"]["id"]) == ("opinion", "captured", "submit", changan["id"])
+        assert d1["opinion"]["raiserName"] == "长安代表" and d1["opinion"]["sessionId"] is None
+        assert (d2["kind"], d2["opinion"]["id"]) == ("captured", xucun["id"])
+        assert (d3["kind"], d3["action"], d3["opinion"]["status"]) == ("updated", "accept", "accepted")
+        # the operator of xucun is not told of changan's opinion
+        (e1, d1), (e2, d2) = await read_events(op, 2)
+        assert [d1["opinion"]["id"], d2["opinion"]["id"]] == [xucun["id"], xucun["id"]]
+        assert [d1["kind"], d2["kind"]] == ["captured", "updated"]
+    assert len(hub.services.opinion_stream) == 0 or await _drained(hub)
+
+
+async def _drained(hub) -> bool:
+    """Closed streams leave the broker (at the next write or heartbeat)."""
+    await hub.ok("POST", "/opinions", "hn", expect=201, json=opinion_body())
+    for _ in range(50):
+        if len(hub.services.opinion_stream) == 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False

@@ -4,6 +4,7 @@ media plane in place of WebRTC."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
@@ -63,7 +64,7 @@ async def hub(request, config):
         except Exception as exc:
             pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); run `make test`, which starts it")
         settings = config.settings.model_copy(update={"redis_url": REDIS_URL})
-        config = type(config)(settings, config.matrix, config.categories, config.config_dir)
+        config = dataclasses.replace(config, settings=settings)  # departments and scoring kept
     media = FakeMedia()
     app = create_app(config, media=media)
     runner = web.AppRunner(app)
@@ -618,3 +619,68 @@ async def test_a_live_page_captures_an_opinion_with_its_join_token(hub):
         forged = {"Authorization": "Bearer " + tokens.sign(b"x" * 64, str(number), "station:xucun", "station", 60)}
         async with http.post(hub.url + "/api/opinions", json=body, headers=forged) as r:
             assert r.status == 401
+
+
+async def test_dispatchers_of_the_session_hear_of_its_opinions_at_once(hub):
+    """A capture (here over REST with the station's join token) and each later
+    handling step reach every dispatcher in the opinion's live session, and
+    nobody else: not the stations, not a dispatcher of another session."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+    import aiohttp
+    now = datetime.now(timezone.utc)
+    number = _session(hub, now + timedelta(seconds=1), now + timedelta(hours=1))
+    await asyncio.sleep(1.2)
+    await hub.app[SCHEDULER_KEY].tick()
+    _, account_id = _dispatcher_token(hub)
+    console = await hub.station()
+    console_token = tokens.sign(secret_key(hub.config), str(number), f"account:{account_id}", "dispatcher", 600)
+    assert (await console.call("join", {"token": console_token}))["ok"]
+    elsewhere = await dispatcher(hub, role="dispatcher", station="jiaxing")  # in the demo, not this session
+    station = await hub.station()
+    station_token = hub.token("xucun", session=str(number))
+    assert (await station.call("join", {"token": station_token}))["ok"]
+
+    body = {"clientKey": str(uuid.uuid4()), "station": "xucun", "category": "11", "requestType": "complaint",
+            "summary": "夜间工地噪声", "residentName": "李先生", "residentContact": "139", "sessionId": number}
+    async with aiohttp.ClientSession() as http:
+        async def post(path, payload, headers):
+            async with http.post(hub.url + "/api" + path, json=payload, headers=headers) as r:
+                return r.status, await r.json()
+
+        status, made = await post("/opinions", body, {"Authorization": "Bearer " + station_token})
+        assert status == 201, made
+        heard = await console.wait_for("opinionCaptured")
+        opinion = heard["opinion"]
+        assert heard["action"] == "submit"
+        assert opinion["id"] == made["id"] and opinion["sessionId"] == number
+        assert made["sessionOffset"] is not None and opinion["sessionOffset"] == made["sessionOffset"]
+        assert opinion["raiserName"] == "李先生" and opinion["raisedBy"] == "resident"
+        assert opinion["categoryName"] == "噪声扰民" and opinion["stationName"] == "许村镇人大代表联络站"
+        assert opinion["summary"] == "夜间工地噪声" and opinion["status"] == "submitted"
+        assert "residentContact" not in opinion  # the live list needs no contact details
+
+        # a retry is the stored opinion, not news
+        status, _ = await post("/opinions", body, {"Authorization": "Bearer " + station_token})
+        assert status == 200
+        # an opinion taken outside any session is no news for the session
+        status, other = await post("/opinions", {**body, "clientKey": str(uuid.uuid4()), "sessionId": None,
+                                                 "summary": "会外的民情"}, {"Authorization": "Bearer " + station_token})
+        assert status == 201
+
+        async with http.post(hub.url + "/api/auth/login",
+                             json={"username": "d-administrator-None", "password": "long-password"}) as r:
+            login = {"Authorization": "Bearer " + (await r.json())["token"]}
+        status, _ = await post(f"/opinions/{made['id']}/actions", {"action": "accept"}, login)
+        assert status == 200
+        status, _ = await post(f"/opinions/{made['id']}/actions",
+                               {"action": "assign", "level": "town", "department": "xucun-office"}, login)
+        assert status == 200, _
+    assigned = await console.wait_for("opinionUpdated", lambda d: d["action"] == "assign")
+    assert assigned["opinion"]["status"] == "assigned" and assigned["opinion"]["department"] == "xucun-office"
+    assert assigned["opinion"]["departmentName"] == "许村镇党政办公室"
+    assert [d["action"] for d in console.events("opinionUpdated")] == ["accept", "assign"]
+    assert [d["opinion"]["id"] for d in console.events("opinionCaptured")] == [made["id"]]
+    await asyncio.sleep(0.2)
+    for other_client in (station, elsewhere):
+        assert not other_client.events("opinionCaptured") and not other_client.events("opinionUpdated")

@@ -12,6 +12,8 @@ import type {
   AudioLevels,
   ControlAction,
   ControlLogEntry,
+  LiveOpinion,
+  OpinionNews,
   ControlPayload,
   ControlState,
   HubError,
@@ -63,6 +65,8 @@ interface ClientEvents {
   control: () => void;
   monitor: () => void;
   controlLog: (e: ControlLogEntry) => void;
+  /** an opinion of this session was captured or took a handling step (dispatchers) */
+  opinion: (e: OpinionNews, kind: "captured" | "updated") => void;
   hand: () => void;
 }
 
@@ -96,6 +100,8 @@ export class HubClient extends Emitter<ClientEvents> {
   /** Dispatchers only: the last `monitor` figures and the live control log. */
   monitor: Monitor | null = null;
   controlLog: ControlLogEntry[] = [];
+  /** Dispatchers only: the opinions of this session heard of live, newest first. */
+  opinions: LiveOpinion[] = [];
   hand: HandStatus = "none";
   private handLowering = false;
   private handTimer = 0;
@@ -502,6 +508,13 @@ export class HubClient extends Emitter<ClientEvents> {
       if (this.controlLog.length > 200) this.controlLog.shift();
       this.emit("controlLog", e);
     });
+    const onOpinion = (kind: "captured" | "updated") => (e: OpinionNews) => {
+      this.logEvent("in", kind === "captured" ? "opinionCaptured" : "opinionUpdated", { id: e.opinion.id, action: e.action });
+      this.opinions = [e.opinion, ...this.opinions.filter((o) => o.id !== e.opinion.id)].slice(0, 100);
+      this.emit("opinion", e, kind);
+    };
+    sig.on("opinionCaptured", onOpinion("captured"));
+    sig.on("opinionUpdated", onOpinion("updated"));
     sig.on("error", (e: HubError) => {
       this.logEvent("in", "error", e);
       this.toast(e);

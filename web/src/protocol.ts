@@ -245,6 +245,35 @@ export interface SessionEnded {
   status: "ended" | "cancelled" | string;
 }
 
+/** The summary of an opinion in `opinionCaptured` / `opinionUpdated` (dispatchers only). */
+export interface LiveOpinion {
+  id: number;
+  status: string;
+  station: string;
+  stationName: string;
+  raisedBy: "deputy" | "resident";
+  raiserName: string;
+  deputyId: number | null;
+  category: string;
+  categoryName: string;
+  requestType: string;
+  summary: string;
+  /** the linked session's number (`session.number` of the join result) */
+  sessionId: number | null;
+  /** seconds into the session's occurrence when it was taken */
+  sessionOffset: number | null;
+  capturedAt: string;
+  level: string | null;
+  department: string | null;
+  departmentName: string | null;
+}
+
+export interface OpinionNews {
+  opinion: LiveOpinion;
+  /** the handling step: `submit` for a capture, `accept`, `assign`, … */
+  action: string;
+}
+
 /** Events the hub sends (Socket.IO listen map). */
 export interface ServerToClientEvents {
   subscribeOffer: (p: SubscribeOffer) => void;
@@ -257,6 +286,8 @@ export interface ServerToClientEvents {
   control: (p: ControlState) => void;
   monitor: (p: Monitor) => void;
   controlLog: (p: ControlLogEntry) => void;
+  opinionCaptured: (p: OpinionNews) => void;
+  opinionUpdated: (p: OpinionNews) => void;
   sessionEnded: (p: SessionEnded) => void;
   error: (p: HubError) => void;
 }

@@ -66,10 +66,49 @@ export class OpinionsView {
   private detail: OpinionDetailSheet | null = null;
   private capture: { panel: CapturePanel; sheet: ReturnType<typeof openSheet> } | null = null;
   private readonly body = h("div", {});
+  /** Live news of opinions (GET /api/opinion-events, Server-Sent Events). */
+  private events: EventSource | null = null;
+  private readonly liveDot = h("span", { class: "op-live", "data-testid": "opinions-live", "data-state": "connecting" });
+  private reloadTimer = 0;
 
   constructor(private readonly account: Account) {
     this.render();
     void this.boot();
+    this.listen();
+  }
+
+  /** Follow the hub's news of opinions: every capture or handling step in the
+   * caller's scope reloads the list and the notices (debounced), and so does
+   * every reconnection (a `ready` after the first), so nothing missed while
+   * disconnected stays missing. EventSource reconnects by itself. */
+  private listen(): void {
+    if (typeof EventSource === "undefined") return;
+    const es = new EventSource("/api/opinion-events");
+    this.events = es;
+    let first = true;
+    const state = (s: string) => {
+      this.liveDot.dataset.state = s;
+      this.liveDot.title = s === "open" ? ot("liveOn") : ot("liveOff");
+    };
+    es.addEventListener("ready", () => {
+      state("open");
+      if (!first) this.reloadSoon();
+      first = false;
+    });
+    es.addEventListener("opinion", () => this.reloadSoon());
+    es.addEventListener("end", () => {
+      es.close();
+      state("closed");
+    });
+    es.onerror = () => state(es.readyState === EventSource.CLOSED ? "closed" : "connecting");
+  }
+
+  private reloadSoon(): void {
+    window.clearTimeout(this.reloadTimer);
+    this.reloadTimer = window.setTimeout(() => {
+      void this.list?.load();
+      void this.notices?.load();
+    }, 250);
   }
 
   private async boot(): Promise<void> {
@@ -98,6 +137,9 @@ export class OpinionsView {
   }
 
   destroy(): void {
+    this.events?.close();
+    this.events = null;
+    window.clearTimeout(this.reloadTimer);
     this.reports?.destroy();
     this.detail?.close();
     this.capture?.sheet.close();
@@ -145,7 +187,8 @@ export class OpinionsView {
     }
     const add = h("button", { type: "button", class: "op-btn op-btn-primary op-new", "data-testid": "new-opinion" }, `＋ ${ot("newOpinion")}`);
     add.addEventListener("click", () => this.openCapture());
-    bar.append(h("span", { class: "op-tabs-spacer" }), add);
+    this.liveDot.textContent = ot("live");
+    bar.append(h("span", { class: "op-tabs-spacer" }), this.liveDot, add);
     this.el.replaceChildren(bar, this.body);
     if (!this.refs) {
       this.body.replaceChildren(h("p", { class: "op-muted" }, this.error ? ot("errorLoad", { message: this.error }) : ot("loading")));

@@ -1,6 +1,6 @@
 /** Mounts the page and switches views as the client's state changes. */
 import type { ClientState, HubClient } from "../client";
-import { onLangChange } from "../i18n";
+import { onLangChange, t } from "../i18n";
 import { Header } from "./header";
 import { LiveView } from "./live";
 import { PrejoinView } from "./prejoin";
@@ -71,6 +71,9 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
     prejoin?.render();
   });
   client.on("toast", (e) => toaster.show(e));
+  client.on("opinion", (e, kind) => {
+    if (kind === "captured") toaster.info(t("opinionToast", { id: e.opinion.id, station: e.opinion.stationName, summary: e.opinion.summary }), "opinion_captured");
+  });
   onLangChange(() => {
     header.render();
     if (current === "prejoin") prejoin?.render();

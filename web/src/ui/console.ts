@@ -7,7 +7,8 @@
  */
 import type { HubClient } from "../client";
 import { getLang, t, tMaybe, type MessageKey } from "../i18n";
-import { LAYOUTS, type ControlAction, type ControlPayload, type MonitorTile, type Participant } from "../protocol";
+import { otMaybe } from "../opinions/strings";
+import { LAYOUTS, type ControlAction, type ControlPayload, type LiveOpinion, type MonitorTile, type Participant } from "../protocol";
 import { h, icon, place, setAttr, setText } from "./dom";
 import { icons } from "./icons";
 import { participantName } from "./names";
@@ -35,6 +36,15 @@ function fmtSeconds(s: number): string {
   const v = Math.max(0, Math.floor(s));
   const m = Math.floor(v / 60);
   return m > 0 ? `${m}:${String(v % 60).padStart(2, "0")}` : getLang() === "en" ? `${v} s` : `${v} 秒`;
+}
+
+/** Seconds into the session as 12:34 (or 1:02:03). */
+export function fmtOffset(s: number): string {
+  const v = Math.max(0, Math.floor(s));
+  const hh = Math.floor(v / 3600);
+  const mm = Math.floor((v % 3600) / 60);
+  const ss = String(v % 60).padStart(2, "0");
+  return hh > 0 ? `${hh}:${String(mm).padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
 }
 
 function fmtClock(at: number): string {
@@ -273,6 +283,10 @@ export class ConsolePanel {
   private readonly rowsList = h("ul", { class: "cp-rows", "data-testid": "cp-rows" });
   private readonly rowsEmpty = h("p", { class: "cp-hint" });
   private readonly rows = new Map<string, Row>();
+  // opinions of this session, as they are taken and handled
+  private readonly opinionsTitle = h("h3", { class: "cp-h" });
+  private readonly opinionsList = h("ol", { class: "cp-opinions", "data-testid": "cp-opinions", "aria-live": "polite" });
+  private readonly fresh = new Set<number>();
   // log
   private readonly logTitle = h("h3", { class: "cp-h" });
   private readonly logList = h("ol", { class: "cp-log", "data-testid": "control-log" });
@@ -325,6 +339,7 @@ export class ConsolePanel {
         h("div", { class: "cp-line" }, this.layoutTitle, h("div", { class: "cp-segs", "data-testid": "layout-select" }, ...this.layoutBtns.values())),
       ),
       h("section", { class: "cp-sec cp-hands-sec" }, this.handsTitle, this.handsList, this.handsEmpty),
+      h("section", { class: "cp-sec cp-opinions-sec" }, this.opinionsTitle, this.opinionsList),
       h("section", { class: "cp-sec cp-rows-sec" }, this.rowsTitle, this.rowsList, this.rowsEmpty),
       h(
         "section",
@@ -341,6 +356,18 @@ export class ConsolePanel {
       client.on("participants", () => this.render()),
       client.on("monitor", () => this.renderRows()),
       client.on("controlLog", () => this.renderLog()),
+      client.on("opinion", (e, kind) => {
+        if (kind === "captured") {
+          // marked new for a while, so a glance at the panel finds it
+          const id = e.opinion.id;
+          this.fresh.add(id);
+          window.setTimeout(() => {
+            this.fresh.delete(id);
+            this.renderOpinions();
+          }, 30_000);
+        }
+        this.renderOpinions();
+      }),
     );
     this.render();
   }
@@ -449,7 +476,35 @@ export class ConsolePanel {
     this.el.classList.toggle("has-hands", queue.length > 0);
 
     this.renderRows();
+    this.renderOpinions();
     this.renderLog();
+  }
+
+  private renderOpinions(): void {
+    const list = this.client.opinions;
+    setText(this.opinionsTitle, `${t("opinionsHeading")}${list.length ? `（${list.length}）` : ""}`);
+    if (!list.length) {
+      this.opinionsList.replaceChildren(h("li", { class: "cp-hint" }, t("opinionsEmpty")));
+      return;
+    }
+    this.opinionsList.replaceChildren(...list.map((o) => this.opinionItem(o)));
+  }
+
+  private opinionItem(o: LiveOpinion): HTMLElement {
+    const isNew = this.fresh.has(o.id);
+    const dept = o.departmentName ? ` · @${o.departmentName}` : "";
+    return h(
+      "li",
+      { class: `cp-op${isNew ? " is-new" : ""}`, "data-testid": "cp-opinion", "data-opinion-id": String(o.id), "data-status": o.status, "data-offset": o.sessionOffset == null ? "" : String(o.sessionOffset) },
+      h("time", { class: "cp-op-at", title: t("opinionOffset") }, o.sessionOffset == null ? "–" : fmtOffset(o.sessionOffset)),
+      h(
+        "div",
+        { class: "cp-op-main" },
+        h("div", { class: "cp-op-summary", "data-testid": "cp-opinion-summary" }, isNew ? h("span", { class: "cp-op-new" }, t("opinionNew")) : null, `#${o.id} ${o.summary}`),
+        h("div", { class: "cp-op-meta" }, `${o.stationName} · ${o.categoryName} · ${o.raiserName}${dept}`),
+      ),
+      h("span", { class: "cp-op-status", "data-testid": "cp-opinion-status" }, otMaybe(`st_${o.status}`, o.status)),
+    );
   }
 
   private renderRows(): void {

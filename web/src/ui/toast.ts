@@ -25,4 +25,13 @@ export class Toaster {
     while (this.el.children.length > 4) this.el.firstElementChild?.remove();
     window.setTimeout(remove, ttlMs);
   }
+
+  /** A piece of news (not an error): a new opinion in the dispatcher's session. */
+  info(message: string, code: string, ttlMs = 6000): void {
+    const item = h("div", { class: "toast toast-info", "data-testid": "toast", "data-code": code }, icon(icons.opinion, "icon toast-icon"), h("span", { class: "toast-msg" }, message));
+    item.addEventListener("click", () => item.remove());
+    this.el.append(item);
+    while (this.el.children.length > 4) this.el.firstElementChild?.remove();
+    window.setTimeout(() => item.remove(), ttlMs);
+  }
 }

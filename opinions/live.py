@@ -1,0 +1,65 @@
+"""Live news of opinions: what the REST API tells, once a capture or a
+handling step is committed, whoever shows opinions as they happen (the
+signaling server's dispatchers, the console's event stream).
+
+Pure data and one interface, no I/O: the control plane (``api/``) calls an
+:class:`OpinionEvents` after the commit, and never learns who listens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Optional, Protocol
+
+NewsKind = Literal["captured", "updated"]
+
+
+@dataclass(frozen=True)
+class OpinionNews:
+    """A summary of one opinion after a committed change.  ``kind`` is
+    ``captured`` for a new opinion, ``updated`` after a handling step
+    (``action``: ``assign``, ``accept``, …).  ``session_number`` is the
+    linked session it was taken in (``None``: outside a session);
+    ``session_offset`` the seconds into that session's occurrence."""
+
+    kind: NewsKind
+    id: int
+    action: str
+    status: str
+    station: str
+    station_name: str
+    town: Optional[str]
+    raised_by: str
+    raiser_name: str
+    deputy_id: Optional[int]
+    category: str
+    category_name: str
+    request_type: str
+    summary: str
+    session_number: Optional[int]
+    session_offset: Optional[int]
+    captured_at: datetime
+    level: Optional[str] = None
+    department: Optional[str] = None
+    department_name: Optional[str] = None
+
+    def to_public(self) -> dict[str, Any]:
+        """The ``opinion`` object of the socket events and the event stream
+        (camelCase, as ``docs/protocol.md`` describes it)."""
+        return {
+            "id": self.id, "status": self.status, "station": self.station, "stationName": self.station_name,
+            "raisedBy": self.raised_by, "raiserName": self.raiser_name, "deputyId": self.deputy_id,
+            "category": self.category, "categoryName": self.category_name, "requestType": self.request_type,
+            "summary": self.summary, "sessionId": self.session_number, "sessionOffset": self.session_offset,
+            "capturedAt": self.captured_at.isoformat(), "level": self.level, "department": self.department,
+            "departmentName": self.department_name,
+        }
+
+
+class OpinionEvents(Protocol):
+    """Told of every committed capture and handling step, in commit order per
+    opinion.  It must not raise for a listener's sake (the change is already
+    stored) and must not block: it only hands the news on."""
+
+    async def opinion_changed(self, news: OpinionNews) -> None: ...
