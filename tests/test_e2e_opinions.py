@@ -7,6 +7,10 @@ Chromium against a real hub.
     category.
 (b) Offline (context.set_offline): the capture is queued in the page (pending
     count 1, nothing on the server); back online it is sent exactly once.
+(d) Live: an opinion taken in a station's live page during a scheduled session is
+    stored with its time into the session, appears at once in a dispatcher's live
+    console, and its assignment to a department shows in the console's 部门通知
+    page, all without a reload.
 
 Set OPINION_SCREENSHOTS=/some/dir to keep screenshots (desktop and phone).
 """
@@ -36,7 +40,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 @pytest.fixture
 async def hub(tmp_path):
-    hub = HubProcess(tmp_path / "var")
+    # a one-second scheduler tick: a session scheduled by a test opens at once
+    hub = HubProcess(tmp_path / "var", env={"LIAISON_HUB_SCHEDULER__TICK_SECONDS": "1"})
     for username, (role, station, password) in ACCOUNTS.items():
         hub.create_account(username, password, role, station)
     hub.start()
@@ -48,6 +53,7 @@ async def hub(tmp_path):
 
 
 def api(hub: HubProcess, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    """GET (or POST with ``body``) /api{path} and its JSON reply."""
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -214,3 +220,115 @@ async def test_offline_capture_is_queued_and_sent_once(hub, browser):
     assert len(opinions_with(hub, token, summary)) == 1
     assert await page.evaluate("localStorage.getItem('liaisonHub.opinionQueue.v1')") is None
     await ctx.close()
+
+
+def wait_for_link(hub: HubProcess, path: str, token: str, timeout: float = 15) -> str:
+    """A join link as soon as the session has opened (409 session_closed before)."""
+    import time
+    from urllib.error import HTTPError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return api(hub, path, token)["url"]
+        except HTTPError as exc:
+            if exc.code != 409 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.3)
+
+
+def with_query(link: str, query: str) -> str:
+    base, _, fragment = link.partition("#")
+    return f"{base}?{query}#{fragment}"
+
+
+async def test_a_live_opinion_reaches_the_console_at_once_and_its_assignment_the_department(hub, browser):
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    token = token_of(hub, "haining-disp")
+    start = (datetime.now(timezone.utc) + timedelta(seconds=3)).replace(microsecond=0)
+    session = api(hub, "/sessions", token, {
+        "title": "许村、长安民情联动", "chair": "haining", "stations": ["xucun", "changan"],
+        "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(),
+    })
+    number = session["id"]
+
+    # the department's notices page (the console, logged in), following the hub's news
+    office = await browser.new_context(locale="zh-CN", **DESKTOP)
+    notices = await office.new_page()
+    notices.on("console", lambda m: m.type == "error" and print(f"[notices] {m.text}"))
+    await login_to_opinions(notices, hub, "haining-disp")
+    await notices.get_by_test_id("tab-notices").click()
+    await notices.get_by_test_id("notices-department").select_option("xucun-office")
+    await expect(notices.get_by_test_id("opinions-live")).to_have_attribute("data-state", "open")
+    await expect(notices.get_by_test_id("notice")).to_have_count(0)
+
+    # the dispatcher's live console and the station, both in the session
+    console_link = wait_for_link(hub, f"/sessions/{number}/console-link", token)
+    station_link = wait_for_link(hub, f"/sessions/{number}/join-link?station=xucun", token)
+    pages = {}
+    for name, link in (("console", with_query(console_link, "autojoin=1&camera=0&mic=0")),
+                       ("station", with_query(station_link, "autojoin=1"))):
+        ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
+        page = await ctx.new_page()
+        page.on("console", lambda m, n=name: m.type == "error" and print(f"[{n}] {m.text}"))
+        await page.goto(link)
+        await page.wait_for_function("window.hubClient && window.hubClient.state === 'live'", timeout=20_000)
+        pages[name] = page
+    console, station = pages["console"], pages["station"]
+    assert await console.evaluate("window.hubClient.self.role") == "dispatcher"
+    await expect(console.get_by_test_id("cp-opinions")).to_be_visible()
+    await expect(console.get_by_test_id("cp-opinion")).to_have_count(0)
+    # markers that a reload would wipe
+    for page in (console, notices):
+        await page.evaluate("window.__noReload = true")
+    while datetime.now(timezone.utc) < start + timedelta(seconds=2):
+        await station.wait_for_timeout(200)
+
+    # --- the station takes an opinion in its 民情 drawer
+    summary = f"夜间渣土车噪声 {uuid.uuid4().hex[:6]}"
+    await station.get_by_test_id("opinion-button").click()
+    await expect(station.get_by_test_id("capture-category")).to_be_visible()
+    await station.get_by_test_id("capture-resident-name").fill("周阿姨")
+    await station.get_by_test_id("capture-category").select_option("11")
+    await station.locator("[data-testid=capture-request-type] [data-code=complaint]").click()
+    await station.get_by_test_id("capture-summary").fill(summary)
+    submitted = time.time()
+    await station.get_by_test_id("capture-submit").click()
+    await expect(station.get_by_test_id("capture-pending")).to_have_attribute("data-count", "0", timeout=10_000)
+
+    # stored with its time into the session
+    [stored] = opinions_with(hub, token, summary)
+    assert stored["sessionId"] == number and stored["station"] == "xucun"
+    expected = submitted - start.timestamp()
+    assert stored["sessionOffset"] is not None and abs(stored["sessionOffset"] - expected) <= 3, (stored, expected)
+
+    # --- at once in the dispatcher's live console, with that offset
+    item = console.get_by_test_id("cp-opinion").filter(has_text=summary)
+    await expect(item).to_have_count(1, timeout=5_000)
+    await expect(item).to_have_attribute("data-opinion-id", str(stored["id"]))
+    await expect(item).to_have_attribute("data-offset", str(stored["sessionOffset"]))
+    await expect(item).to_have_attribute("data-status", "submitted")
+    await expect(item).to_contain_text("周阿姨")
+    await expect(console.locator("[data-testid=toast][data-code=opinion_captured]")).to_contain_text(summary)
+    await shot(console, "live-console-opinion")
+
+    # --- assigned to the town's office (REST, as the branch's dispatcher)
+    api(hub, f"/opinions/{stored['id']}/actions", token, {"action": "accept"})
+    api(hub, f"/opinions/{stored['id']}/actions", token,
+        {"action": "assign", "level": "town", "department": "xucun-office", "note": "请核实渣土车夜间运输"})
+    await expect(item).to_have_attribute("data-status", "assigned")
+    await expect(item).to_contain_text("许村镇党政办公室")
+
+    # --- and the office's notices page shows it, without a reload
+    notice = notices.locator(f"[data-testid=notice][data-opinion='{stored['id']}']")
+    await expect(notice).to_have_count(1, timeout=5_000)
+    await expect(notice).to_contain_text("许村镇党政办公室")
+    await expect(notice).to_contain_text(summary)
+    await expect(notice.get_by_test_id("notice-read")).to_be_visible()  # unread
+    await shot(notices, "notices-live")
+    for page in (console, notices):
+        assert await page.evaluate("window.__noReload === true")
+    for page in (console, station, notices):
+        await page.context.close()
