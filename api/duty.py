@@ -56,6 +56,15 @@ async def list_records(call: Call) -> s.DutyList:
     return s.DutyList(items=[record_out(r, names) for r in rows], total=total)
 
 
+async def kinds(call: Call) -> s.DutyKindList:
+    """The scoring kinds of configs/scoring.yaml, in the file's order."""
+    call.require_actor()
+    rules = rules_of(call.services).scoring.rules
+    return s.DutyKindList(items=[
+        s.DutyKindOut(kind=k, name=r.name, name_en=r.name_en, points=r.points, manual=r.manual,
+                      min_minutes=r.min_minutes) for k, r in rules.items()])
+
+
 async def add_manual(call: Call) -> s.DutyRecordOut:
     body: s.DutyManualIn = call.body
     actor, matrix, now = call.require_actor(), call.services.matrix, call.now

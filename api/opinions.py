@@ -56,12 +56,12 @@ def _period(start: datetime, end: datetime) -> None:
 
 
 def opinion_out(row: Opinion, actor: Actor, matrix: Matrix, rules: store.OpinionRules, now: datetime,
-                replayed: bool = False) -> s.OpinionOut:
-    return s.OpinionOut(**_opinion_fields(row, actor, matrix, rules, now, replayed))
+                replayed: bool = False, deputy_name: Optional[str] = None) -> s.OpinionOut:
+    return s.OpinionOut(**_opinion_fields(row, actor, matrix, rules, now, replayed, deputy_name))
 
 
 def _opinion_fields(row: Opinion, actor: Actor, matrix: Matrix, rules: store.OpinionRules, now: datetime,
-                    replayed: bool) -> dict[str, Any]:
+                    replayed: bool, deputy_name: Optional[str]) -> dict[str, Any]:
     assert row.id is not None
     state = store.state_of(row)
     station = matrix.get(row.station_code)
@@ -70,7 +70,7 @@ def _opinion_fields(row: Opinion, actor: Actor, matrix: Matrix, rules: store.Opi
     return dict(
         id=row.id, client_key=row.client_key, replayed=replayed, station=row.station_code,
         station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
-        deputy_id=row.deputy_id, resident_name=row.resident_name, resident_contact=row.resident_contact,
+        deputy_id=row.deputy_id, deputy_name=deputy_name, resident_name=row.resident_name, resident_contact=row.resident_contact,
         category=row.category, category_name=rules.category_names.get(row.category, row.category),
         request_type=row.request_type,
         request_type_name=rules.request_type_names.get(row.request_type, row.request_type),
@@ -107,7 +107,7 @@ def notice_out(row: DepartmentNotice) -> s.NoticeOut:
 
 def detail_out(view: store.OpinionView, call: Call, actor: Actor) -> s.OpinionDetail:
     rules, matrix = rules_of(call.services), call.services.matrix
-    fields = _opinion_fields(view.opinion, actor, matrix, rules, call.now, view.replayed)
+    fields = _opinion_fields(view.opinion, actor, matrix, rules, call.now, view.replayed, view.deputy_name)
     return s.OpinionDetail(
         **fields,
         timeline=[event_out(e) for e in view.events],
@@ -240,8 +240,13 @@ async def list_opinions(call: Call) -> s.OpinionList:
                             request_type=q.request_type, start=q.from_, end=q.to, text=q.q, overdue=q.overdue,
                             flag=q.flag, department=q.department, deputy_id=q.deputy_id, limit=q.limit,
                             offset=q.offset)
-    rows, total = await call.services.db(lambda db: store.search(db, actor, matrix, f, now))
-    return s.OpinionList(items=[opinion_out(r, actor, matrix, rules, now) for r in rows], total=total)
+    def work(db: Session) -> tuple[list[Opinion], int, dict[int, str]]:
+        rows, total = store.search(db, actor, matrix, f, now)
+        return rows, total, store.deputy_names(db, {r.deputy_id for r in rows if r.deputy_id is not None})
+
+    rows, total, names = await call.services.db(work)
+    return s.OpinionList(items=[opinion_out(r, actor, matrix, rules, now, deputy_name=names.get(r.deputy_id or 0))
+                                for r in rows], total=total)
 
 
 async def options(call: Call) -> s.OpinionOptions:
@@ -426,11 +431,13 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
     ws.append(["民情热点专报"])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(["范围", scope_name])
+    previous = Period(report.start, report.end).previous()
     ws.append(["期间", f"{start:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"])
+    ws.append(["上期", f"{local(previous.start):%Y-%m-%d} 至 {local(previous.end - timedelta(microseconds=1)):%Y-%m-%d}"])
     ws.append(["生成时间", f"{local(now):%Y-%m-%d %H:%M}"])
     ws.append([])
     ws.append(["指标", "本期", "上期"])
-    for cell in ws[6]:
+    for cell in ws[7]:
         cell.font = bold
     cur, prev = report.summary, report.previous_summary
     for label, a, b in (

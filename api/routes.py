@@ -164,6 +164,9 @@ from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransition
 from api import duty as duty_api, opinions as opinions_api  # noqa: E402
 
 _SCOPE = (Forbidden, StationNotFound)
+_PREVIOUS = ("The previous period (previousFrom, previousTo): a period of whole calendar months in Asia/Shanghai "
+             "(a month, a quarter, a year) is compared with as many calendar months just before it (March with "
+             "February); any other period with the same length of time just before it.")
 
 OPERATIONS += (
     Operation("GET", "/opinion-options", opinions_api.options, "Categories, request types and departments",
@@ -186,7 +189,8 @@ OPERATIONS += (
               "committed capture or handling step the caller may see, a heartbeat comment every 20 s, and `end` "
               "when the login is no longer valid. Needs a login (the cookie serves EventSource)."),
     Operation("GET", "/opinions/{id}", opinions_api.get_opinion, "An opinion with its whole timeline",
-              "opinions", path_model=s.IdPath, response=s.OpinionDetail, errors=(NotFound,)),
+              "opinions", path_model=s.IdPath, response=s.OpinionDetail, errors=(NotFound,),
+              description="With deputyName, the raising deputy's name, when a deputy raised it."),
     Operation("POST", "/opinions/{id}/actions", opinions_api.act, "Take a handling step", "opinions",
               path_model=s.IdPath, body=s.OpinionActionIn, response=s.OpinionDetail,
               errors=(NotFound, Forbidden, OpinionTransitionRefused, StaleVersion),
@@ -208,12 +212,17 @@ OPERATIONS += (
               "reports", query=s.PeriodQuery, response=s.StatsOut, errors=_SCOPE),
     Operation("GET", "/reports/opinion-ranking", opinions_api.ranking,
               "Categories by volume, with the previous period", "reports", query=s.PeriodQuery,
-              response=s.RankingOut, errors=_SCOPE),
+              response=s.RankingOut, errors=_SCOPE, description=_PREVIOUS),
     Operation("GET", "/reports/hot-topics.xlsx", opinions_api.hot_topics_xlsx, "民情热点专报 (Excel)", "reports",
-              query=s.PeriodQuery, content=opinions_api.XLSX, errors=_SCOPE),
+              query=s.PeriodQuery, content=opinions_api.XLSX, errors=_SCOPE, description=_PREVIOUS),
     # --- duty records
     Operation("GET", "/duty/records", duty_api.list_records, "Duty records", "duty", query=s.DutyQuery,
               response=s.DutyList, errors=_SCOPE),
+    Operation("GET", "/duty/kinds", duty_api.kinds, "The scoring kinds (configs/scoring.yaml)", "duty",
+              response=s.DutyKindList,
+              description="Every kind with its name, default points and whether staff enter it (manual: the kinds "
+              "POST /duty/records accepts) or the hub records it (session_joined, opinion_raised, "
+              "opinion_resolved). For the manual record form."),
     Operation("POST", "/duty/records", duty_api.add_manual, "Add a manual duty record (pending review)", "duty",
               body=s.DutyManualIn, response=s.DutyRecordOut, status=201, errors=_SCOPE + (NotFound,),
               roles="administrator; dispatcher (its subtree)"),

@@ -470,6 +470,8 @@ class OpinionOut(Model):
     town: Optional[str]
     raised_by: Literal["deputy", "resident"]
     deputy_id: Optional[int]
+    deputy_name: Optional[str] = Field(description="the raising deputy's name (raisedBy deputy); null for a "
+                                       "resident's opinion")
     resident_name: str
     resident_contact: str
     category: str
@@ -591,7 +593,8 @@ class RankingOut(Model):
     scope: Optional[str]
     from_: datetime = Field(alias="from")
     to: datetime
-    previous_from: datetime
+    previous_from: datetime = Field(description="the period compared with: the calendar months before a period "
+                                    "of whole months, else the same length just before")
     previous_to: datetime
     items: list[RankRowOut]
 
@@ -653,6 +656,20 @@ class DutyRecordOut(Model):
     review_reason: str
     reviewed_by: Optional[int]
     reviewed_at: Optional[datetime]
+
+
+class DutyKindOut(Model):
+    kind: str = Field(description="the key of configs/scoring.yaml, e.g. station_reception")
+    name: str
+    name_en: str
+    points: float = Field(description="the points a record of this kind gets by default (may be negative)")
+    manual: bool = Field(description="entered by staff (POST /duty/records) and reviewed; else recorded "
+                         "automatically")
+    min_minutes: float = Field(description="session_joined: fewer minutes present give no record; 0 otherwise")
+
+
+class DutyKindList(Model):
+    items: list[DutyKindOut]
 
 
 class DutyList(Model):

@@ -24,8 +24,12 @@ Rates are ``None`` when their denominator is 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Iterable, Optional, Sequence
+from zoneinfo import ZoneInfo
+
+#: The zone whose calendar decides whole months, quarters and years.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,37 @@ class Period:
     start: datetime
     end: datetime
 
-    def previous(self) -> "Period":
-        """The period of the same length just before."""
-        return Period(self.start - (self.end - self.start), self.start)
+    def previous(self, zone: tzinfo = SHANGHAI) -> "Period":
+        """The period to compare with: see :func:`previous_period`."""
+        start, end = previous_period(self.start, self.end, zone)
+        return Period(start, end)
+
+
+def _month_start(moment: datetime) -> bool:
+    return moment == moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _months_before(moment: datetime, months: int, zone: tzinfo) -> datetime:
+    years, month0 = divmod(moment.month - 1 - months, 12)
+    return datetime(moment.year + years, month0 + 1, 1, tzinfo=zone)
+
+
+def previous_period(start: datetime, end: datetime, zone: tzinfo = SHANGHAI) -> tuple[datetime, datetime]:
+    """The period a report compares ``[start, end)`` with, ending at ``start``.
+
+    A span of whole calendar months in ``zone`` (both ends at midnight on a
+    month's first day) is compared with as many calendar months before it:
+    March with February (28 or 29 days), a quarter with the quarter before,
+    a year with the year before.  Any other span is compared with the same
+    length of time just before it (7 days with the 7 days before).  Both
+    times must be aware; the answer keeps ``start``'s offset."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("previous_period: aware times only")
+    if end <= start:
+        raise ValueError("previous_period: the end must lie after the start")
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if _month_start(local_start) and _month_start(local_end):
+        months = (local_end.year - local_start.year) * 12 + local_end.month - local_start.month
+        return _months_before(local_start, months, zone).astimezone(start.tzinfo), start
+    length: timedelta = end - start
+    return start - length, start

@@ -351,8 +351,16 @@ def load(db: Session, row: Opinion) -> OpinionView:
     notices = list(db.exec(
         select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(DepartmentNotice.id)
     ).all())
-    deputy = db.get(Deputy, row.deputy_id) if row.deputy_id is not None else None
-    return OpinionView(row, events, photos, notices, deputy_name=deputy.name if deputy else None)
+    names = deputy_names(db, {row.deputy_id} if row.deputy_id is not None else set())
+    return OpinionView(row, events, photos, notices, deputy_name=names.get(row.deputy_id or 0))
+
+
+def deputy_names(db: Session, ids: set[int]) -> dict[int, str]:
+    """The names of the deputies ``ids`` (one query)."""
+    if not ids:
+        return {}
+    rows = db.exec(select(Deputy.id, Deputy.name).where(col(Deputy.id).in_(sorted(ids)))).all()
+    return {i: name for i, name in rows if i is not None}
 
 
 def get_opinion(db: Session, actor: Actor, matrix: Matrix, opinion_id: int) -> OpinionView:

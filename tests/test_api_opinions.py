@@ -115,6 +115,10 @@ async def test_statistics_ranking_and_the_hot_topic_workbook(hub):
     ranking = await hub.ok("GET", "/reports/opinion-ranking", "hn", params={**period, "scope": "xucun"})
     assert [(r["category"], r["count"], r["rank"], r["previous"]) for r in ranking["items"]] == [
         ("11", 3, 1, 0), ("03", 2, 2, 0), ("12", 1, 3, 0)]
+    # March is compared with February (the calendar month), not with the 31 days before
+    assert (ranking["previousFrom"], ranking["previousTo"]) == (iso(at(2, 1, 0)), iso(at(3, 1, 0)))
+    week = await hub.ok("GET", "/reports/opinion-ranking", "hn", params={"from": iso(at(3, 3, 0)), "to": iso(at(3, 10, 0))})
+    assert (week["previousFrom"], week["previousTo"]) == (iso(at(2, 24, 0)), iso(at(3, 3, 0)))
     status, _ = await hub.call("GET", "/reports/opinion-stats", "op-xucun", params={**period, "scope": "changan"})
     assert status == 403
     status, _ = await hub.call("GET", "/reports/opinion-stats", "hn", params={"from": period["to"], "to": period["from"]})
@@ -124,7 +128,8 @@ async def test_statistics_ranking_and_the_hot_topic_workbook(hub):
     assert status == 200
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["概况", "分类排行", "重点事项", "督办候选", "超期事项"]
-    overview = {row[0]: row[1:] for row in wb["概况"].iter_rows(min_row=7, values_only=True)}
+    overview = {row[0]: row[1:] for row in wb["概况"].iter_rows(min_row=2, values_only=True)}
+    assert overview["期间"][0] == "2025-03-01 至 2025-03-31" and overview["上期"][0] == "2025-02-01 至 2025-02-28"
     assert overview["收到民情"] == (6, 0) and overview["办结"] == (1, 0) and overview["办结率"][0] == 1
     ranks = [row[:6] for row in wb["分类排行"].iter_rows(min_row=2, values_only=True)]
     assert ranks == [(1, "11", "噪声扰民", 3, 0, 3), (2, "03", "市政设施", 2, 0, 2), (3, "12", "环境卫生与垃圾分类", 1, 0, 1)]
@@ -234,3 +239,26 @@ async def _drained(hub) -> bool:
             return True
         await asyncio.sleep(0.05)
     return False
+
+
+async def test_the_scoring_kinds_and_the_raising_deputys_name(hub):
+    status, _ = await hub.call("GET", "/duty/kinds")
+    assert status == 401
+    kinds = {k["kind"]: k for k in (await hub.ok("GET", "/duty/kinds", "hn"))["items"]}
+    assert kinds["station_reception"] == {"kind": "station_reception", "name": "进站接待选民",
+                                          "nameEn": "Station reception duty", "points": 2, "manual": True,
+                                          "minMinutes": 0}
+    assert kinds["unexcused_absence"]["points"] == -1 and kinds["session_joined"]["minMinutes"] == 10
+    assert sorted(k for k, v in kinds.items() if not v["manual"]) == ["opinion_raised", "opinion_resolved",
+                                                                      "session_joined"]
+    status, _ = await hub.call("GET", "/duty/kinds", "hn", params={"manual": "true"})
+    assert status == 400  # no such parameter
+
+    deputy = hub.deputies["许村代表"]
+    by_deputy = await hub.ok("POST", "/opinions", "hn", expect=201,
+                             json=opinion_body(deputyId=deputy, residentName="", residentContact=""))
+    by_resident = await hub.ok("POST", "/opinions", "hn", expect=201, json=opinion_body())
+    assert by_deputy["deputyName"] == "许村代表" and by_resident["deputyName"] is None
+    assert (await hub.ok("GET", f"/opinions/{by_deputy['id']}", "hn"))["deputyName"] == "许村代表"
+    listed = {o["id"]: o["deputyName"] for o in (await hub.ok("GET", "/opinions", "hn"))["items"]}
+    assert listed == {by_deputy["id"]: "许村代表", by_resident["id"]: None}

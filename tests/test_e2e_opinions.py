@@ -161,6 +161,11 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
     assert href and href.startswith("/api/reports/hot-topics.xlsx?from=")
     await shot(page, "reports-desktop", full=True)
 
+    # --- the duty form offers the manual kinds of configs/scoring.yaml (GET /api/duty/kinds)
+    await page.get_by_test_id("tab-duty").click()
+    await expect(page.locator("[data-testid=manual-kind] option")).to_have_count(4)
+    await expect(page.locator("[data-testid=manual-kind] option[value=station_reception]")).to_contain_text("进站接待选民")
+
     if SCREENSHOTS:  # the same screens on a phone
         phone = await browser.new_context(locale="zh-CN", **PHONE, storage_state=await ctx.storage_state())
         p = await phone.new_page()

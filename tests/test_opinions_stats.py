@@ -76,7 +76,8 @@ def test_empty_rates_are_none():
 def test_ranking_with_change_against_the_previous_period():
     period = stats.Period(datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 7, 1, tzinfo=SH))
     previous = period.previous()
-    assert previous.end == period.start and previous.end - previous.start == period.end - period.start
+    # a half-year of whole months: the six calendar months before (184 days, not 181)
+    assert previous == stats.Period(datetime(2024, 7, 1, tzinfo=SH), datetime(2025, 1, 1, tzinfo=SH))
     current = Counter(f.category for f in DATA if period.start <= f.received_at < period.end)
     before = Counter(f.category for f in DATA if previous.start <= f.received_at < previous.end)
     rows = stats.rank(stats.counts_by(stats.in_period(DATA, period.start, period.end)),
@@ -94,3 +95,50 @@ def test_ties_share_a_rank_and_follow_the_configured_order():
     rows = stats.rank({"05": 3, "02": 3, "09": 1, "04": 0}, {"09": 4}, CATEGORIES)
     assert [(r.category, r.rank) for r in rows] == [("02", 1), ("05", 1), ("09", 3)]
     assert rows[2].previous_rank == 1 and rows[2].change == -3 and rows[0].change_rate is None
+
+
+UTC = ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize("start, end, expected", [
+    # a whole month: the calendar month before, whatever its length
+    ((2025, 3, 1), (2025, 4, 1), (2025, 2, 1)),
+    ((2024, 3, 1), (2024, 4, 1), (2024, 2, 1)),  # February of a leap year
+    ((2025, 1, 1), (2025, 2, 1), (2024, 12, 1)),  # across the new year
+    ((2025, 5, 1), (2025, 6, 1), (2025, 4, 1)),
+    # a quarter: the quarter before
+    ((2025, 4, 1), (2025, 7, 1), (2025, 1, 1)),
+    ((2025, 1, 1), (2025, 4, 1), (2024, 10, 1)),
+    # a year: the year before (2024 has 366 days)
+    ((2025, 1, 1), (2026, 1, 1), (2024, 1, 1)),
+])
+def test_a_period_of_whole_calendar_months_compares_with_the_months_before(start, end, expected):
+    s, e = datetime(*start, tzinfo=SH), datetime(*end, tzinfo=SH)
+    assert stats.previous_period(s, e) == (datetime(*expected, tzinfo=SH), s)
+
+
+def test_a_whole_month_is_a_shanghai_month_even_when_given_in_utc():
+    # 2025-03-01 00:00 in Shanghai is 2025-02-28 16:00 UTC
+    s, e = datetime(2025, 2, 28, 16, tzinfo=UTC), datetime(2025, 3, 31, 16, tzinfo=UTC)
+    previous = stats.previous_period(s, e)
+    assert previous == (datetime(2025, 1, 31, 16, tzinfo=UTC), s)
+    assert previous[0].tzinfo == UTC
+    # the same instants read in UTC are not whole months there: a zone says whose calendar
+    assert stats.previous_period(s, e, zone=UTC) == (s - (e - s), s)
+
+
+@pytest.mark.parametrize("start, end", [
+    (datetime(2025, 3, 1, tzinfo=SH), datetime(2025, 3, 8, tzinfo=SH)),  # a week
+    (datetime(2025, 3, 3, tzinfo=SH), datetime(2025, 4, 3, tzinfo=SH)),  # a month's length, not a calendar month
+    (datetime(2025, 3, 1, 8, tzinfo=SH), datetime(2025, 4, 1, 8, tzinfo=SH)),  # not at midnight
+    (datetime(2025, 3, 1, tzinfo=SH), datetime(2025, 3, 15, 12, tzinfo=SH)),  # ends mid-month
+])
+def test_any_other_period_compares_with_the_same_length_just_before(start, end):
+    assert stats.previous_period(start, end) == (start - (end - start), start)
+
+
+def test_a_period_must_be_aware_and_run_forwards():
+    with pytest.raises(ValueError):
+        stats.previous_period(datetime(2025, 3, 1), datetime(2025, 4, 1))
+    with pytest.raises(ValueError):
+        stats.previous_period(datetime(2025, 4, 1, tzinfo=SH), datetime(2025, 3, 1, tzinfo=SH))

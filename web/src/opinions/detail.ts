@@ -74,7 +74,7 @@ export class OpinionDetailSheet {
     this.body.dataset.status = o.status;
     const who =
       o.raisedBy === "deputy"
-        ? ot("raisedByDeputy", { name: this.refs.deputies.find((d) => d.id === o.deputyId)?.name ?? `#${o.deputyId}` })
+        ? ot("raisedByDeputy", { name: o.deputyName ?? this.refs.deputies.find((d) => d.id === o.deputyId)?.name ?? `#${o.deputyId}` })
         : [o.residentName, o.residentContact].filter(Boolean).join(" · ");
     const kv = h("dl", { class: "op-kv" });
     const row = (k: string, v: Node | string | null) => {

@@ -7,13 +7,11 @@ import { flash } from "../console/shell";
 import { dateValue } from "../console/time";
 import type { Refs } from "./data";
 import { type PeriodState, apiWindow, defaultPeriod, periodPicker } from "./period";
-import { ot, otMaybe } from "./strings";
-import type { DutyRecord, Ledger } from "./types";
+import { isEn, ot, otMaybe } from "./strings";
+import type { DutyKind, DutyRecord, Ledger } from "./types";
 import { downloadLink, field, select, when } from "./util";
 
 type By = "deputy" | "group" | "town" | "city";
-/** The manual kinds of configs/scoring.yaml (the API does not list the rules). */
-const MANUAL_KINDS = ["station_reception", "formal_suggestion", "inspection", "unexcused_absence"];
 
 export class DutyView {
   readonly el = h("div", { class: "op-duty-grid", "data-testid": "duty" });
@@ -25,7 +23,9 @@ export class DutyView {
   private error = "";
   private reviewError = "";
   private readonly staff: boolean;
-  private manual = { deputyId: "", kind: "station_reception", occasion: "", date: dateValue(new Date()), points: "", note: "" };
+  /** the manual kinds of configs/scoring.yaml (GET /api/duty/kinds) */
+  private kinds: DutyKind[] = [];
+  private manual = { deputyId: "", kind: "", occasion: "", date: dateValue(new Date()), points: "", note: "" };
 
   constructor(private readonly refs: Refs) {
     this.staff = refs.account.role === "administrator" || refs.account.role === "dispatcher";
@@ -46,6 +46,14 @@ export class DutyView {
       this.error = (e as ApiError).message;
     }
     if (this.staff) {
+      if (!this.kinds.length) {
+        try {
+          this.kinds = (await get<{ items: DutyKind[] }>("/duty/kinds")).items.filter((k) => k.manual);
+          if (!this.kinds.some((k) => k.kind === this.manual.kind)) this.manual.kind = this.kinds[0]?.kind ?? "";
+        } catch (e) {
+          this.reviewError = (e as ApiError).message;
+        }
+      }
       try {
         this.pending = (await get<{ items: DutyRecord[] }>(`/duty/records${qs({ status: "pending", scope: this.period.scope || null, limit: 200 })}`)).items;
         this.reviewError = "";
@@ -144,7 +152,8 @@ export class DutyView {
     const m = this.manual;
     const { deputies, stations } = this.refs;
     const dep = select("manual-deputy", [["", ot("deputyPick")], ...deputies.map((d): [string, string] => [String(d.id), `${d.name} · ${stations.short(d.station)}`])], m.deputyId, (v) => (m.deputyId = v));
-    const kind = select("manual-kind", MANUAL_KINDS.map((k): [string, string] => [k, otMaybe(`kind_${k}`, k)]), m.kind, (v) => (m.kind = v));
+    const kindLabel = (k: DutyKind) => `${isEn() ? k.nameEn || k.name : k.name}（${k.points > 0 ? "+" : ""}${k.points}）`;
+    const kind = select("manual-kind", this.kinds.map((k): [string, string] => [k.kind, kindLabel(k)]), m.kind, (v) => (m.kind = v));
     const occasion = h("input", { type: "text", class: "op-input", maxlength: 120, placeholder: ot("occasionPlaceholder"), value: m.occasion, "data-testid": "manual-occasion" });
     occasion.addEventListener("input", () => (m.occasion = occasion.value));
     const date = h("input", { type: "date", class: "op-input", value: m.date, "data-testid": "manual-date" });
@@ -167,12 +176,13 @@ export class DutyView {
     );
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      if (!m.deputyId || !m.date) {
+      if (!m.deputyId || !m.date || !m.kind) {
         error.hidden = false;
         error.textContent = ot("needWho");
         return;
       }
-      const kindLabel = otMaybe(`kind_${m.kind}`, m.kind).replace(/[（(].*$/, "");
+      const chosen = this.kinds.find((k) => k.kind === m.kind);
+      const kindLabel = chosen ? (isEn() ? chosen.nameEn || chosen.name : chosen.name) : otMaybe(`kind_${m.kind}`, m.kind).replace(/[（(].*$/, "");
       const body: Record<string, unknown> = {
         deputyId: Number(m.deputyId),
         kind: m.kind,

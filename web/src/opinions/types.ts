@@ -26,7 +26,7 @@ export interface OpinionIn {
 
 export interface Opinion {
   id: number; clientKey: string; replayed: boolean; station: string; stationName: string; town: string | null;
-  raisedBy: "deputy" | "resident"; deputyId: number | null; residentName: string; residentContact: string;
+  raisedBy: "deputy" | "resident"; deputyId: number | null; deputyName: string | null; residentName: string; residentContact: string;
   category: string; categoryName: string; requestType: string; requestTypeName: string; summary: string; details: string;
   sessionId: number | null; occurrenceStart: string | null; sessionOffset: number | null; capturedAt: string; receivedAt: string;
   status: OpinionStatus; level: OpinionLevel | null; department: string | null; deadline: string | null; overdue: boolean;
@@ -68,3 +68,8 @@ export interface LedgerRow {
   byKind: Record<string, number>; counts: Record<string, number>;
 }
 export interface Ledger { by: string; personKind: string; scope: string | null; from: string; to: string; items: LedgerRow[] }
+
+/** A scoring kind of configs/scoring.yaml (GET /api/duty/kinds). */
+export interface DutyKind {
+  kind: string; name: string; nameEn: string; points: number; manual: boolean; minMinutes: number;
+}
