@@ -5,8 +5,9 @@ Chromium against a real hub.
     民情数据库; it is accepted and assigned to a department; the timeline shows
     the steps; (c) the reports view counts it for the period and ranks its
     category.
-(b) Offline (context.set_offline): the capture is queued in the page (pending
-    count 1, nothing on the server); back online it is sent exactly once.
+(b) Offline (context.set_offline): the capture and its photo are queued in the
+    page (the entry in localStorage, the photo in IndexedDB; pending count 1,
+    nothing on the server); back online both are sent exactly once.
 (d) Live: an opinion taken in a station's live page during a scheduled session is
     stored with its time into the session, appears at once in a dispatcher's live
     console, and its assignment to a department shows in the console's 部门通知
@@ -190,6 +191,32 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
     await ctx.close()
 
 
+def png(width: int, height: int) -> bytes:
+    """A solid-colour RGB PNG (a stand-in for a camera's photo)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes((200, 60, 40)) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+#: The queue's photos in the page's IndexedDB: [{clientKey, position, size, type}].
+STORED_PHOTOS = """async () => {
+    const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('liaisonHub.opinionPhotos'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+    });
+    const all = await new Promise((ok, fail) => {
+        const q = db.transaction('photos').objectStore('photos').getAll(); q.onsuccess = () => ok(q.result); q.onerror = () => fail(q.error);
+    });
+    db.close();
+    return all.map(p => ({clientKey: p.clientKey, position: p.position, size: p.blob.size, type: p.blob.type}));
+}"""
+
+
 async def test_offline_capture_is_queued_and_sent_once(hub, browser):
     token = token_of(hub, "haining-disp")
     ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
@@ -198,6 +225,10 @@ async def test_offline_capture_is_queued_and_sent_once(hub, browser):
     await login_to_opinions(page, hub, "haining-disp")
     summary = f"河道漂浮物 {uuid.uuid4().hex[:6]}"
     await fill_capture(page, summary, resident="李阿姨")
+    # a photo, shrunk by the page to a JPEG of at most 1600 px
+    await page.get_by_test_id("capture-file").set_input_files(
+        files=[{"name": "river.png", "mimeType": "image/png", "buffer": png(2400, 1800)}])
+    await expect(page.get_by_test_id("capture-photos")).to_have_attribute("data-count", "1")
 
     # --- offline: kept in the page, nothing reaches the hub
     await ctx.set_offline(True)
@@ -205,9 +236,15 @@ async def test_offline_capture_is_queued_and_sent_once(hub, browser):
     pending = page.get_by_test_id("capture-pending")
     await expect(pending).to_have_attribute("data-count", "1")
     await expect(pending).to_have_attribute("data-state", "offline")
-    queued = await page.evaluate("JSON.parse(localStorage.getItem('liaisonHub.opinionQueue.v1') || '[]')")
+    raw = await page.evaluate("localStorage.getItem('liaisonHub.opinionQueue.v1')")
+    queued = json.loads(raw)
     assert len(queued) == 1 and queued[0]["body"]["summary"] == summary
     assert uuid.UUID(queued[0]["clientKey"])
+    # the entry stays small in localStorage; the photo is a Blob in IndexedDB
+    assert queued[0]["photoCount"] == 1 and "photos" not in queued[0] and len(raw) < 2000
+    photos = await page.evaluate(STORED_PHOTOS)
+    assert [(p["clientKey"], p["position"], p["type"]) for p in photos] == [(queued[0]["clientKey"], 0, "image/jpeg")]
+    assert photos[0]["size"] > 1000
     await page.wait_for_timeout(500)
     assert opinions_with(hub, token, summary) == []
     await shot(page, "capture-offline")
@@ -224,6 +261,14 @@ async def test_offline_capture_is_queued_and_sent_once(hub, browser):
     assert again["id"] == sent[0]["id"] and again["replayed"] is True
     assert len(opinions_with(hub, token, summary)) == 1
     assert await page.evaluate("localStorage.getItem('liaisonHub.opinionQueue.v1')") is None
+    # the photo went with it, once, as the JPEG the page kept; the device keeps no copy
+    detail = api(hub, f"/opinions/{sent[0]['id']}", token)
+    assert [(p["position"], p["contentType"], p["size"]) for p in detail["photos"]] == [(0, "image/jpeg", photos[0]["size"])]
+    request = urllib.request.Request(hub.url + detail["photos"][0]["url"], headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as r:
+        jpeg = r.read()
+    assert jpeg[:3] == b"\xff\xd8\xff" and len(jpeg) == photos[0]["size"]
+    assert await page.evaluate(STORED_PHOTOS) == []
     await ctx.close()
 
 

@@ -306,26 +306,30 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
       body.residentContact = state.residentContact.trim();
     }
     if (opts.sessionId) body.sessionId = opts.sessionId;
-    let dropped = false;
-    try {
-      dropped = enqueue(body, state.photos.slice()).photosDropped;
-    } catch {
-      message = { text: ot("storageFull"), tone: "error" };
-      renderForm();
-      return;
-    }
-    const key = body.clientKey;
-    // the form is free for the next one at once; the queue does the sending
-    Object.assign(state, { summary: "", details: "", photos: [], category: "", requestType: "", residentName: "", residentContact: "", deputyId: "" });
-    message = { text: dropped ? ot("storageFull") : ot("queued"), tone: "warn" };
-    busy = navigator.onLine;
+    busy = true;
     renderForm();
-    renderPending();
-    void flush().finally(() => {
+    void (async () => {
+      let dropped = false;
+      try {
+        dropped = (await enqueue(body, state.photos.slice())).photosDropped;
+      } catch {
+        busy = false;
+        message = { text: ot("storageFull"), tone: "error" };
+        renderForm();
+        return;
+      }
+      const key = body.clientKey;
+      // the form is free for the next one at once; the queue does the sending
+      Object.assign(state, { summary: "", details: "", photos: [], category: "", requestType: "", residentName: "", residentContact: "", deputyId: "" });
+      message = { text: dropped ? ot("storageFull") : ot("queued"), tone: "warn" };
+      busy = navigator.onLine;
+      renderForm();
+      renderPending();
+      await flush();
       busy = false;
       if (entries().some((e) => e.clientKey === key)) message = { text: dropped ? ot("storageFull") : ot("queued"), tone: "warn" };
       renderForm();
-    });
+    })();
   });
 
   const offQueue = onQueue((e) => {

@@ -1,4 +1,4 @@
-/** The offline queue of captured opinions (localStorage).
+/** The offline queue of captured opinions.
  *
  * Every capture gets a clientKey (a UUID) and is written here BEFORE it is
  * sent. POST /api/opinions is idempotent by clientKey: a retry returns the
@@ -7,9 +7,17 @@
  * queue only once the server acknowledged it (201 or 200) and its photos were
  * stored (PUT …/photos/{position}; the same bytes again change nothing).
  * Sent when online: at once, on the `online` event, and on an interval.
+ *
+ * Where it is kept: the entries (small JSON) in localStorage, read
+ * synchronously for the pending count; the photos as Blobs in IndexedDB
+ * (./photostore), which holds far more than localStorage's ~5 MB. The photos
+ * are written first and the entry after, so an entry in the queue always has
+ * its photos; photos left without an entry (a tab closed in between) are
+ * swept at the next start.
  */
 import { getLang } from "../i18n";
 import { ApiError } from "../console/api";
+import { deletePhotos, photo, putPhotos, sweepPhotos } from "./photostore";
 import type { OpinionDetail, OpinionIn } from "./types";
 
 const STORAGE_KEY = "liaisonHub.opinionQueue.v1";
@@ -18,8 +26,10 @@ const RETRY_MS = 20_000;
 export interface QueueEntry {
   clientKey: string;
   body: OpinionIn;
-  /** resized JPEGs as data: URLs */
-  photos: string[];
+  /** how many photos wait in IndexedDB (positions 0…photoCount-1) */
+  photoCount: number;
+  /** resized JPEGs as data: URLs: only in entries queued by an older page */
+  photos?: string[];
   photosSent: number;
   opinionId: number | null;
   createdAt: number;
@@ -98,25 +108,32 @@ export function newClientKey(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Store a capture (before anything is sent). If the photos do not fit the
- * device's storage the opinion is kept without them and `photosDropped` says so. */
-export function enqueue(body: OpinionIn, photos: string[]): { photosDropped: boolean } {
+/** Store a capture (before anything is sent): its photos into IndexedDB, then
+ * the entry. If the photos cannot be kept (no IndexedDB, device full) the
+ * opinion is kept without them and `photosDropped` says so; if even the entry
+ * cannot be written it throws and nothing is kept. */
+export async function enqueue(body: OpinionIn, photos: string[]): Promise<{ photosDropped: boolean }> {
+  let photoCount = 0;
+  if (photos.length) {
+    try {
+      await putPhotos(body.clientKey, photos.map((url) => dataUrlBlob(url)));
+      photoCount = photos.length;
+    } catch {
+      photoCount = 0;
+    }
+  }
   const entry: QueueEntry = {
-    clientKey: body.clientKey, body, photos, photosSent: 0, opinionId: null, createdAt: Date.now(), attempts: 0,
+    clientKey: body.clientKey, body, photoCount, photosSent: 0, opinionId: null, createdAt: Date.now(), attempts: 0,
     error: null, failed: false,
   };
-  const list = read();
-  list.push(entry);
-  let photosDropped = false;
   try {
-    write(list);
-  } catch {
-    entry.photos = [];
-    photosDropped = photos.length > 0;
-    write(list); // without photos; if even this fails the caller reports it
+    write([...read(), entry]);
+  } catch (e) {
+    if (photoCount) void deletePhotos(body.clientKey).catch(() => {});
+    throw e;
   }
   emit({ kind: "change" });
-  return { photosDropped };
+  return { photosDropped: photoCount < photos.length };
 }
 
 export function discard(clientKey: string): void {
@@ -125,6 +142,7 @@ export function discard(clientKey: string): void {
   } catch {
     /* ignore */
   }
+  void deletePhotos(clientKey).catch(() => {});
   emit({ kind: "change" });
 }
 
@@ -161,13 +179,23 @@ async function send<T>(method: string, path: string, body: BodyInit, contentType
   return data as T;
 }
 
-function dataUrlBytes(url: string): { bytes: Uint8Array<ArrayBuffer>; type: string } {
+function dataUrlBlob(url: string): Blob {
   const [head, b64] = url.split(",", 2);
   const type = /data:([^;]+)/.exec(head)?.[1] ?? "image/jpeg";
   const bin = atob(b64 ?? "");
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return { bytes, type };
+  return new Blob([bytes], { type });
+}
+
+/** Photo `i` of an entry: from IndexedDB, or (older entries) its data: URL; null when gone. */
+async function photoOf(entry: QueueEntry, i: number): Promise<Blob | null> {
+  if (entry.photos) return i < entry.photos.length ? dataUrlBlob(entry.photos[i]) : null;
+  try {
+    return await photo(entry.clientKey, i);
+  } catch {
+    return null;
+  }
 }
 
 /** Transient: try again later (offline, server busy or down, not logged in yet). */
@@ -193,10 +221,12 @@ async function sendOne(entry: QueueEntry): Promise<boolean> {
     x.opinionId = opinion.id;
     x.error = null;
   });
-  for (let i = entry.photosSent; i < entry.photos.length; i++) {
-    const { bytes, type } = dataUrlBytes(entry.photos[i]);
+  const count = entry.photos ? entry.photos.length : entry.photoCount ?? 0;
+  for (let i = entry.photosSent; i < count; i++) {
+    const blob = await photoOf(entry, i);
     try {
-      await send("PUT", `/opinions/${opinion.id}/photos/${i}`, new Blob([bytes], { type }), type);
+      // a photo the device lost (storage cleared) is skipped; the opinion stands
+      if (blob) await send("PUT", `/opinions/${opinion.id}/photos/${i}`, blob, blob.type || "image/jpeg");
     } catch (e) {
       const err = e as ApiError;
       if (transient(err)) {
@@ -213,12 +243,13 @@ async function sendOne(entry: QueueEntry): Promise<boolean> {
       x.photosSent = i + 1;
     });
   }
-  // acknowledged and complete: only now does it leave the queue
+  // acknowledged and complete: only now does it leave the queue (and its photos the device)
   try {
     write(read().filter((e) => e.clientKey !== entry.clientKey));
   } catch {
     /* ignore */
   }
+  await deletePhotos(entry.clientKey).catch(() => {});
   emit({ kind: "sent", entry, opinion });
   emit({ kind: "change" });
   return true;
@@ -250,5 +281,7 @@ export function startQueue(): void {
     if (e.key === STORAGE_KEY) emit({ kind: "change" });
   });
   window.setInterval(() => void flush(), RETRY_MS);
+  // photos whose entry never made it into the queue (a tab closed in between)
+  void sweepPhotos(new Set(read().map((e) => e.clientKey))).catch(() => {});
   void flush();
 }
