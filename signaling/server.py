@@ -46,10 +46,11 @@ AUDIO_LEVELS_INTERVAL = 0.25
 Handler = Callable[..., Awaitable[dict[str, Any]]]
 
 
-def dispatchers_room(room_id: str) -> str:
-    """The Socket.IO room of a live session's dispatchers (a room, not a
-    loop over sockets, so that python-socketio's Redis manager carries it)."""
-    return f"{room_id}/dispatchers"
+def dispatchers_room(session_number: int) -> str:
+    """The Socket.IO room of a live session's dispatchers, by the session's
+    number: any hub process can emit to it without knowing the live room,
+    and python-socketio's Redis manager carries it to wherever they are."""
+    return f"dispatchers:{session_number}"
 
 
 class SessionDirectory(Protocol):
@@ -237,7 +238,7 @@ class SignalingServer:
             control.joined(participant.id)
             await self.sio.enter_room(sid, session.id)
             if participant.role == "dispatcher":
-                await self.sio.enter_room(sid, dispatchers_room(session.id))
+                await self.sio.enter_room(sid, dispatchers_room(session.number))
             await self.sio.emit(
                 "participantJoined", {"participant": participant.to_public()},
                 room=session.id, skip_sid=sid,
@@ -442,10 +443,8 @@ class SignalingServer:
         if news.session_number is None:
             return
         event = "opinionCaptured" if news.kind == "captured" else "opinionUpdated"
-        payload = {"opinion": news.to_public(), "action": news.action}
-        for room_id, session in list(self._sessions.items()):
-            if session.number == news.session_number:
-                await self.sio.emit(event, payload, room=dispatchers_room(room_id))
+        await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action},
+                            room=dispatchers_room(news.session_number))
 
     # --- scheduler events -------------------------------------------------
 
@@ -588,8 +587,9 @@ class SignalingServer:
             async with self._lock(participant.room_id):
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
-        if participant.role == "dispatcher":
-            await self.sio.leave_room(participant.sid, dispatchers_room(participant.room_id))
+        session = self._sessions.get(participant.room_id)
+        if participant.role == "dispatcher" and session is not None:
+            await self.sio.leave_room(participant.sid, dispatchers_room(session.number))
         if participant.role == "deputy":
             deputy_id = int(participant.identity.partition(":")[2])
             self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))
