@@ -209,3 +209,78 @@ async def test_dispatcher_schedules_and_operator_joins_when_the_lobby_opens(sche
 
     await op_ctx.close()
     await disp_ctx.close()
+
+
+async def test_dispatcher_moves_and_cancels_single_occurrences(tmp_path, browser):
+    """A weekly series: in its 场次 tab the dispatcher moves one occurrence (a
+    bad time is refused in the page, changing nothing) and cancels another;
+    the rest of the series is untouched, as the API shows."""
+    import json
+    import urllib.request
+
+    hub = HubProcess(tmp_path / "var")
+    for username, (role, station, password) in ACCOUNTS.items():
+        hub.create_account(username, password, role, station)
+    hub.start()
+    try:
+        def call(method: str, path: str, body=None, token=None):
+            req = urllib.request.Request(hub.url + "/api" + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read() or b"null")
+
+        token = call("POST", "/auth/login", {"username": "haining-disp", "password": ACCOUNTS["haining-disp"][2]})["token"]
+        first = (datetime.now(SHANGHAI) + timedelta(days=2)).replace(hour=14, minute=0, second=0, microsecond=0)
+        session = call("POST", "/sessions", {
+            "title": "每周联动（场次测试）", "chair": "haining", "stations": ["xucun", "changan"],
+            "start": first.isoformat(), "end": (first + timedelta(hours=1)).isoformat(), "rrule": "FREQ=WEEKLY;COUNT=4",
+        }, token)
+        sid = session["id"]
+
+        page = await (await browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})).new_page()
+        page.on("console", lambda m: m.type == "error" and print(f"[dispatcher] {m.text}"))
+        await login(page, hub, "haining-disp")
+        await page.locator(f'[data-testid=session-row][data-session-id="{sid}"]').click()
+        await page.get_by_test_id("sheet-tab-occurrences").click()
+        rows = page.get_by_test_id("occ-row")
+        await expect(rows).to_have_count(4)
+
+        # move the second one two days later (a Tuesday), 09:30–10:30; first try an end before the start
+        second = rows.nth(1)
+        original_second = await second.get_attribute("data-original-start")
+        await second.get_by_test_id("occ-move").click()
+        moved_day = first + timedelta(days=9)
+        await second.get_by_test_id("occ-date").fill(moved_day.strftime("%Y-%m-%d"))
+        await second.get_by_test_id("occ-start").fill("10:30")
+        await second.get_by_test_id("occ-end-time").fill("09:30")
+        await second.get_by_test_id("occ-save").click()
+        await expect(second.get_by_test_id("occ-error")).to_be_visible()
+        assert call("GET", f"/sessions/{sid}", token=token)["version"] == session["version"]  # nothing changed
+        await second.get_by_test_id("occ-start").fill("09:30")
+        await second.get_by_test_id("occ-end-time").fill("10:30")
+        await second.get_by_test_id("occ-save").click()
+        moved = page.locator(f'[data-testid=occ-row][data-original-start="{original_second}"]')
+        await expect(moved.get_by_test_id("occ-moved")).to_be_visible()
+
+        # cancel the third one, with the confirmation
+        third = rows.nth(2)
+        original_third = await third.get_attribute("data-original-start")
+        await third.get_by_test_id("occ-cancel").click()
+        await third.get_by_test_id("occ-confirm-yes").click()
+        await expect(page.locator(f'[data-testid=occ-row][data-original-start="{original_third}"]')).to_have_attribute("data-state", "cancelled")
+        await shot(page, "dispatcher-occurrences")
+
+        window = f"?from={(first - timedelta(days=1)).isoformat()}&to={(first + timedelta(days=30)).isoformat()}".replace("+", "%2B")
+        occurrences = call("GET", f"/sessions/{sid}/occurrences{window}", token=token)["items"]
+        by_original = {datetime.fromisoformat(o["originalStart"]): o for o in occurrences}
+        assert len(by_original) == 4
+        o2 = by_original[datetime.fromisoformat(original_second)]
+        assert o2["moved"] and datetime.fromisoformat(o2["start"]) == moved_day.replace(hour=9, minute=30)
+        assert datetime.fromisoformat(o2["end"]) == moved_day.replace(hour=10, minute=30)
+        assert by_original[datetime.fromisoformat(original_third)]["state"] == "cancelled"
+        untouched = [o for k, o in by_original.items() if k not in (datetime.fromisoformat(original_second), datetime.fromisoformat(original_third))]
+        assert all(not o["moved"] and o["state"] == "scheduled" for o in untouched), untouched
+    finally:
+        hub.stop()

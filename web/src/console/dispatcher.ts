@@ -5,6 +5,7 @@ import { ApiError, get, qs } from "./api";
 import { type CalEvent, monthGridStart, monthView, periodLabel, weekView } from "./calendar";
 import { SessionForm } from "./form";
 import { InvitationsPanel } from "./invitations";
+import { OccurrencesPanel } from "./occurrences";
 import { describeRrule } from "./rrule";
 import type { Stations } from "./stations";
 import { ct } from "./strings";
@@ -18,6 +19,8 @@ export function stateBadge(state: string, standing = false): HTMLElement {
     standing ? `${ct("standing")} · ${ct(`state_${state}` as "state_live")}` : ct(`state_${state}` as "state_live"),
   );
 }
+
+type SheetTab = "details" | "invitations" | "occurrences";
 
 export class DispatcherView {
   readonly el = h("div", { class: "c-dispatch" });
@@ -254,9 +257,9 @@ export class DispatcherView {
     return h("div", { class: "c-row-side" }, b, err);
   }
 
-  private sheetArgs: [Session | null, "details" | "invitations" | null, Date?] | null = null;
+  private sheetArgs: [Session | null, SheetTab | null, Date?] | null = null;
 
-  openSheet(session: Session | null, tab: "details" | "invitations" | null, at?: Date): void {
+  openSheet(session: Session | null, tab: SheetTab | null, at?: Date): void {
     this.closeSheet();
     this.sheetArgs = [session, tab, at];
     const current = tab ?? "details";
@@ -270,8 +273,10 @@ export class DispatcherView {
     const content = h("div", { class: "c-sheet-content" });
     const tabs = h("div", { class: "c-tabs" });
     if (session) {
-      for (const t of ["details", "invitations"] as const) {
-        const b = h("button", { type: "button", class: `c-tab${t === current ? " is-on" : ""}`, "data-testid": `sheet-tab-${t}` }, t === "details" ? ct("tabDetails") : ct("tabInvitations"));
+      const labels = { details: ct("tabDetails"), invitations: ct("tabInvitations"), occurrences: ct("tabOccurrences") };
+      const shown: SheetTab[] = session.rrule ? ["details", "occurrences", "invitations"] : ["details", "invitations"];
+      for (const t of shown) {
+        const b = h("button", { type: "button", class: `c-tab${t === current ? " is-on" : ""}`, "data-testid": `sheet-tab-${t}` }, labels[t]);
         b.addEventListener("click", () => this.openSheet(session, t));
         tabs.append(b);
       }
@@ -283,6 +288,11 @@ export class DispatcherView {
         void this.load();
       }, at);
       content.append(this.form.el);
+    } else if (session && current === "occurrences") {
+      content.append(new OccurrencesPanel(session, (saved) => {
+        if (this.sheetArgs) this.sheetArgs[0] = saved;
+        void this.load();
+      }).el);
     } else if (session) {
       content.append(new InvitationsPanel(session, this.stations, this.account).el);
     }
