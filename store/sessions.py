@@ -13,9 +13,9 @@ Rules beyond the domain modules
 * A new session, or a new start, cannot lie in the past.
 * Conflicts are checked from ``now`` on: to the series' last end for a
   bounded series, over :attr:`SessionRepo.horizon` for an unbounded one.
-  On PostgreSQL the check and the write are serialized by an advisory lock,
-  so two dispatchers cannot book the same station at once; the embedded
-  SQLite database serves one hub process, whose writes SQLite serializes.
+  The check and the write are serialized (PostgreSQL: an advisory lock;
+  SQLite: its write lock, taken before the check), so two dispatchers
+  cannot book the same station at once.
 * ``version`` is compared and bumped in one ``UPDATE``: an edit made on a
   stale copy fails with :class:`~hub.errors.StaleVersion`.
 * Changing a series' timing keeps the exceptions of occurrences that still
@@ -263,8 +263,17 @@ class SessionRepo:
     # --- helpers ----------------------------------------------------------------
 
     def _lock(self, db: Session) -> None:
-        if db.get_bind().dialect.name == "postgresql":
+        """Serialize bookings from here to the commit: the conflict check that
+        follows must see every booking committed before this one's."""
+        dialect = db.get_bind().dialect.name
+        if dialect == "postgresql":
             db.exec(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEDULE_LOCK))
+        elif dialect == "sqlite":
+            # A write opens the transaction and takes SQLite's one write lock
+            # now (the driver begins a transaction only at the first write):
+            # without it two worker threads both read "no conflict" and both
+            # book the station.  It changes no row.
+            db.exec(sa.text("UPDATE station SET code = code WHERE code = ''"))
 
     def _stations_for(self, db: Session, plan: SessionPlan) -> frozenset[str]:
         if plan.chair not in self.matrix:

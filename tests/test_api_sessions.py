@@ -147,3 +147,48 @@ async def test_my_sessions_and_join_links(hub):
     assert tokens.verify(SECRET, link["url"].split("#token=")[1], now=hub.clock.now.timestamp()).subject == "station:changan"
     status, _ = await hub.call("GET", f"/sessions/{s1['id']}/join-link", "hn", params={"station": "yanguan"})
     assert status == 403
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_simultaneous_bookings_of_one_station_admit_exactly_one(backend, tmp_path):
+    """Eight dispatchers' requests book Xucun for the same hour at the same
+    instant, through two API instances on one database (two hub processes
+    on PostgreSQL; worker threads of one process on SQLite): exactly one is
+    created, every other is refused with the conflict, and one session is
+    stored."""
+    import asyncio
+    import dataclasses
+
+    from aiohttp import web
+
+    from store import db as storedb
+    from test_api_support import parent_app
+
+    hub, stop = await start_hub(backend, tmp_path)
+    second_engine = storedb.make_engine(hub.engine.url.render_as_string(hide_password=False))
+    runner = web.AppRunner(parent_app(dataclasses.replace(hub.services, engine=second_engine)))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    other_url = f"http://127.0.0.1:{port}/api"
+    try:
+        token = await hub.login("hn")
+
+        async def book(i: int):
+            url = hub.url if i % 2 == 0 else other_url
+            body = session_body(title=f"同时预约 {i}", stations=["xucun"], start=iso(at(3, 7, 14, i)), end=iso(at(3, 7, 15, i)))
+            async with hub.http.post(f"{url}/sessions", json=body, headers={"Authorization": f"Bearer {token}"}) as r:
+                return r.status, await r.json()
+
+        results = await asyncio.gather(*(book(i) for i in range(8)))
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [201] + [409] * 7, results
+        assert all(body["error"]["code"] == "schedule_conflict" for status, body in results if status == 409), results
+        with Session(hub.engine) as db:
+            titles = db.exec(select(LinkedSession.title).where(LinkedSession.title.startswith("同时预约"))).all()
+        assert len(titles) == 1, titles
+    finally:
+        await runner.cleanup()
+        second_engine.dispose()
+        await stop()
