@@ -140,7 +140,7 @@ def news_of(view: store.OpinionView, kind: NewsKind, action: str, matrix: Matrix
 async def tell(services: ApiServices, news: OpinionNews) -> None:
     """Hand committed news to the console's stream and to the signaling
     server.  Never fails the request: the change is stored already."""
-    for sink in (services.opinion_stream, services.opinion_events):
+    for sink in (services.opinion_bus or services.opinion_stream, services.opinion_events):
         if sink is None:
             continue
         try:

@@ -68,6 +68,10 @@ class ApiServices:
         pushes them to the dispatchers of the opinion's live session.
     ``opinion_stream``
         The console's own live feed (``GET /api/opinion-events``), also told.
+    ``opinion_bus``
+        With several hub processes: told instead of ``opinion_stream``; it
+        carries the news through Redis to the stream of every process
+        (:class:`api.stream_bus.RedisOpinionBus`).
     """
 
     engine: Engine
@@ -90,6 +94,8 @@ class ApiServices:
     #: ``opinions.live.OpinionEvents``: the signaling server; ``None`` alone.
     opinion_events: Optional[Any] = None
     opinion_stream: OpinionStream = field(default_factory=OpinionStream)
+    #: ``api.stream_bus.RedisOpinionBus`` when ``redis_url`` is set; ``None``: this process alone.
+    opinion_bus: Optional[Any] = None
 
     @property
     def lobby_minutes(self) -> float:

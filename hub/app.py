@@ -178,6 +178,25 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         opinion_rules=opinion_rules,
         opinion_events=signaling,  # dispatchers of the opinion's live session hear of it at once
     )
+    if config.settings.redis_url:
+        # Several hub processes: the consoles' event streams hear of every
+        # process's opinion news through Redis.
+        from api.stream_bus import RedisOpinionBus, channel_for
+
+        bus = RedisOpinionBus(
+            config.settings.redis_url, channel_for(config.database_url),
+            api_services.opinion_stream,
+        )
+        api_services.opinion_bus = bus
+
+        async def start_bus(app: web.Application) -> None:
+            await bus.start()
+
+        async def stop_bus(app: web.Application) -> None:
+            await bus.stop()
+
+        app.on_startup.append(start_bus)
+        app.on_shutdown.append(stop_bus)
     app.add_subapp("/api", create_api(api_services))
     webhooks = Periodic(
         "webhooks", lambda: deliver_webhooks(api_services), config.settings.scheduler.webhook_seconds

@@ -262,3 +262,72 @@ async def test_the_scoring_kinds_and_the_raising_deputys_name(hub):
     assert (await hub.ok("GET", f"/opinions/{by_deputy['id']}", "hn"))["deputyName"] == "许村代表"
     listed = {o["id"]: o["deputyName"] for o in (await hub.ok("GET", "/opinions", "hn"))["items"]}
     assert listed == {by_deputy["id"]: "许村代表", by_resident["id"]: None}
+
+
+async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub):
+    """Two API instances on one database, as two hub processes, with their
+    streams joined through real Redis: an opinion stored through one reaches
+    a console whose stream is held by the other, once, and the local one
+    too, once."""
+    import dataclasses
+    import uuid as _uuid
+
+    from aiohttp import web
+
+    from api.stream import OpinionStream
+    from api.stream_bus import RedisOpinionBus, channel_for, decode, encode
+    from test_api_support import parent_app
+
+    channel = channel_for(f"test-{_uuid.uuid4()}")
+    other_stream = OpinionStream()
+    other_services = dataclasses.replace(hub.services, opinion_stream=other_stream)
+    here = RedisOpinionBus("redis://127.0.0.1:6379/0", channel, hub.services.opinion_stream)
+    there = RedisOpinionBus("redis://127.0.0.1:6379/0", channel, other_stream)
+    hub.services.opinion_bus = here
+    other_services.opinion_bus = there
+    for bus in (here, there):
+        await bus.start()
+        await bus.wait_subscribed()
+    runner = web.AppRunner(parent_app(other_services))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    other_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/api"  # type: ignore[union-attr]
+    try:
+        token = await hub.login("hn")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with hub.http.get(f"{other_url}/opinion-events", headers=headers) as far, \
+                hub.http.get(f"{hub.url}/opinion-events", headers=headers) as near:
+            assert await read_events(far, 1) == [("ready", {"resync": False})]
+            assert await read_events(near, 1) == [("ready", {"resync": False})]
+            stored = await hub.ok("POST", "/opinions", "hn", expect=201, json=opinion_body())
+            for response in (far, near):
+                (event, data), = await read_events(response, 1)
+                assert (event, data["kind"], data["opinion"]["id"]) == ("opinion", "captured", stored["id"])
+            # exactly once: the next event on each stream is the next change, not a copy
+            await hub.ok("POST", f"/opinions/{stored['id']}/actions", "hn", json={"action": "accept"})
+            for response in (far, near):
+                (event, data), = await read_events(response, 1)
+                assert (data["kind"], data["action"]) == ("updated", "accept")
+        assert here.delivered == 2 and there.delivered == 2
+    finally:
+        hub.services.opinion_bus = None
+        await runner.cleanup()
+        for bus in (here, there):
+            await bus.stop()
+    # the wire form keeps every field
+    news = decode(encode(decode(encode(_sample_news()))))
+    assert news == _sample_news()
+
+
+def _sample_news():
+    from datetime import datetime, timezone
+
+    from opinions.live import OpinionNews
+
+    return OpinionNews(
+        kind="captured", id=7, action="submit", status="submitted", station="xucun", station_name="许村",
+        town="xucun", raised_by="resident", raiser_name="李先生", deputy_id=None, category="11",
+        category_name="噪声扰民", request_type="complaint", summary="夜间工地噪声", session_number=3,
+        session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc),
+    )
