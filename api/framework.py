@@ -149,6 +149,7 @@ class Call:
     query: Any = None
     body: Any = None
     via_join_token: bool = False  # authenticated by a join link's token, not a login
+    join_session: Optional[str] = None  # the session key of that join token
 
     @property
     def now(self) -> datetime:
@@ -256,6 +257,7 @@ async def _authenticate_join_token(call: Call, token: str) -> None:
         raise LoginRequired("the join link no longer admits anyone")
     call.actor = actor
     call.via_join_token = True
+    call.join_session = grant.session_id
 
 
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:

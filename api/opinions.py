@@ -121,19 +121,39 @@ def detail_out(view: store.OpinionView, call: Call, actor: Actor) -> s.OpinionDe
 
 def news_of(view: store.OpinionView, kind: NewsKind, action: str, matrix: Matrix,
             rules: store.OpinionRules) -> OpinionNews:
-    row = view.opinion
+    return news_of_row(view.opinion, view.deputy_name, kind, action, matrix, rules)
+
+
+def news_of_row(row: Opinion, deputy_name: Optional[str], kind: NewsKind, action: str, matrix: Matrix,
+                rules: store.OpinionRules) -> OpinionNews:
     assert row.id is not None
     station = matrix.get(row.station_code)
     department = rules.departments.get(row.department) if row.department else None
     return OpinionNews(
         kind=kind, id=row.id, action=action, status=row.status, station=row.station_code,
         station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
-        raiser_name=(view.deputy_name or "") if row.deputy_id is not None else row.resident_name,
+        raiser_name=(deputy_name or "") if row.deputy_id is not None else row.resident_name,
         deputy_id=row.deputy_id, category=row.category,
         category_name=rules.category_names.get(row.category, row.category), request_type=row.request_type,
         summary=row.summary, session_number=row.session_id, session_offset=row.session_offset,
         captured_at=local(row.captured_at), level=row.level, department=row.department,
-        department_name=department.name if department else None,
+        department_name=department.name if department else None, version=row.version,
+    )
+
+
+async def session_opinions(call: Call) -> s.SessionOpinionsOut:
+    """``GET /sessions/{id}/opinions``: what a dispatcher's live console shows
+    on joining (or rejoining) before the live events take over."""
+    actor, matrix, rules, now, number = (call.require_actor(), call.services.matrix, rules_of(call.services),
+                                         call.now, call.path.id)
+    token_session = call.join_session if call.via_join_token else None
+    found = await call.services.db(
+        lambda db: store.session_opinions(db, actor, matrix, number, now, token_session))
+    return s.SessionOpinionsOut(
+        session_id=found.session_number, since=local(found.since),
+        occurrence_start=maybe_local(found.occurrence_start, "Asia/Shanghai"),
+        items=[s.LiveOpinionOut(**news_of_row(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit",
+                                              matrix, rules).to_public()) for r in found.opinions],
     )
 
 

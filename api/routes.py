@@ -182,6 +182,17 @@ OPERATIONS += (
     Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
               query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
               description="Newest first; filters combine. Each caller sees its scope."),
+    Operation("GET", "/sessions/{id}/opinions", opinions_api.session_opinions,
+              "The opinions of the session's sitting so far (the live console's 本场民情)", "opinions",
+              path_model=s.IdPath, response=s.SessionOpinionsOut, errors=(SessionNotFound, Forbidden),
+              description="What a dispatcher's live console shows when it joins or rejoins, before the socket "
+              "events opinionCaptured/opinionUpdated take over: the opinions taken in session {id} (its number) "
+              "since the start of the occurrence running now, less an hour for its lobby (or, when none runs, "
+              "since midnight Asia/Shanghai), newest first, at most 500, each as the socket events' opinion "
+              "object. Each caller sees its scope.",
+              roles="any login (filtered by its scope); a dispatcher's console join token for this very "
+              "session (an account that may control it); station and deputy join tokens are refused",
+              join_token=True),
     Operation("GET", "/opinion-events", opinions_api.opinion_events, "Live news of opinions (Server-Sent Events)",
               "opinions", content="text/event-stream", errors=(LoginRequired,),
               description="A text/event-stream for the console's 民情 pages: `ready` on every (re)connection "

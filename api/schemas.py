@@ -513,6 +513,37 @@ class OpinionList(Model):
     total: int
 
 
+class LiveOpinionOut(Model):
+    """An opinion's summary as the live console shows it: the ``opinion``
+    object of the socket events ``opinionCaptured``/``opinionUpdated``."""
+
+    id: int
+    status: OpinionStatus
+    station: str
+    station_name: str
+    raised_by: Literal["deputy", "resident"]
+    raiser_name: str = Field(description="the deputy's name or the resident's")
+    deputy_id: Optional[int]
+    category: str
+    category_name: str
+    request_type: str
+    summary: str
+    session_id: Optional[int] = Field(description="the linked session's number")
+    session_offset: Optional[int] = Field(description="seconds into the session's occurrence when taken")
+    captured_at: datetime
+    level: Optional[OpinionLevel]
+    department: Optional[str]
+    department_name: Optional[str]
+    version: int = Field(description="grows with every handling step: of two copies, the higher is newer")
+
+
+class SessionOpinionsOut(Model):
+    session_id: int = Field(description="the linked session's number")
+    since: datetime = Field(description="opinions captured from this time on are listed")
+    occurrence_start: Optional[datetime] = Field(description="the occurrence running now; null when none runs")
+    items: list[LiveOpinionOut] = Field(description="newest first")
+
+
 class OpinionActionIn(Input):
     action: OpinionAction
     note: Annotated[Text, Field(max_length=2000)] = Field(default="", description="the reason (needed to "

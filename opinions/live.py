@@ -43,6 +43,9 @@ class OpinionNews:
     level: Optional[str] = None
     department: Optional[str] = None
     department_name: Optional[str] = None
+    #: The opinion's version after this change (it grows with every step):
+    #: of two copies of one opinion, the higher version is the newer.
+    version: int = 1
 
     def to_public(self) -> dict[str, Any]:
         """The ``opinion`` object of the socket events and the event stream
@@ -53,7 +56,7 @@ class OpinionNews:
             "category": self.category, "categoryName": self.category_name, "requestType": self.request_type,
             "summary": self.summary, "sessionId": self.session_number, "sessionOffset": self.session_offset,
             "capturedAt": self.captured_at.isoformat(), "level": self.level, "department": self.department,
-            "departmentName": self.department_name,
+            "departmentName": self.department_name, "version": self.version,
         }
 
 

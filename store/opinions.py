@@ -363,6 +363,66 @@ def deputy_names(db: Session, ids: set[int]) -> dict[int, str]:
     return {i: name for i, name in rows if i is not None}
 
 
+#: At most this many opinions in :func:`session_opinions` (newest kept).
+SESSION_OPINIONS_LIMIT = 500
+#: Opinions taken this long before the running occurrence's start (its lobby)
+#: count as this sitting's.
+SESSION_LOBBY_SLACK = timedelta(hours=1)
+
+
+@dataclass
+class SessionOpinions:
+    session_number: int
+    since: datetime
+    occurrence_start: Optional[datetime]
+    opinions: list[Opinion]
+    deputy_names: dict[int, str]
+
+
+def session_opinions(
+    db: Session, actor: Actor, matrix: Matrix, session_number: int, now: datetime,
+    token_session: Optional[str] = None,
+) -> SessionOpinions:
+    """The opinions taken so far in this sitting of linked session
+    ``session_number`` that ``actor`` may see, newest first (as ``GET /opinions``): those captured
+    since the start of the occurrence running now (less
+    :data:`SESSION_LOBBY_SLACK` for its lobby) or, when none runs (a standing
+    session, the time after an occurrence), since midnight (Asia/Shanghai).
+
+    ``token_session``: the session key of the join token the caller came
+    with; such a caller must be a dispatcher (or administrator) account that
+    may control this very session (as for joining its live console)."""
+    from zoneinfo import ZoneInfo
+
+    from store.directory import dispatcher_may_control, session_info
+
+    if db.get(LinkedSession, session_number) is None:
+        raise SessionNotFound(str(session_number))
+    if token_session is not None:
+        if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER) or actor.account_id is None:
+            raise Forbidden("only a dispatcher's console link lists the session's opinions")
+        info = session_info(db, token_session)
+        if info is None or info.number != session_number:
+            raise Forbidden("this join link is for another session")
+        if dispatcher_may_control(db, matrix, session_number, actor.account_id) is None:
+            raise Forbidden("the account may no longer control this session")
+    occurrence_start, _ = _session_offset(db, matrix, session_number, now)
+    if occurrence_start is not None:
+        since = occurrence_start - SESSION_LOBBY_SLACK
+    else:
+        zone = ZoneInfo("Asia/Shanghai")
+        since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = db.exec(
+        select(Opinion)
+        .where(Opinion.session_id == session_number, col(Opinion.captured_at) >= since)
+        .order_by(col(Opinion.captured_at).desc(), col(Opinion.id).desc())
+        .limit(SESSION_OPINIONS_LIMIT)
+    ).all()
+    visible = [r for r in rows if can_view(actor, matrix, r)]
+    names = deputy_names(db, {r.deputy_id for r in visible if r.deputy_id is not None})
+    return SessionOpinions(session_number, since, occurrence_start, visible, names)
+
+
 def get_opinion(db: Session, actor: Actor, matrix: Matrix, opinion_id: int) -> OpinionView:
     row = db.get(Opinion, opinion_id)
     if row is None:

@@ -380,5 +380,17 @@ async def test_a_live_opinion_reaches_the_console_at_once_and_its_assignment_the
     await shot(notices, "notices-live")
     for page in (console, notices):
         assert await page.evaluate("window.__noReload === true")
-    for page in (console, station, notices):
+
+    # --- a dispatcher joining mid-way (here: the console opened again) sees what was taken before it came
+    await console.context.close()
+    ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
+    late = await ctx.new_page()
+    late.on("console", lambda m: m.type == "error" and print(f"[late console] {m.text}"))
+    await late.goto(with_query(console_link, "autojoin=1&camera=0&mic=0"))
+    await late.wait_for_function("window.hubClient && window.hubClient.state === 'live'", timeout=20_000)
+    backfilled = late.get_by_test_id("cp-opinion").filter(has_text=summary)
+    await expect(backfilled).to_have_count(1, timeout=5_000)
+    await expect(backfilled).to_have_attribute("data-status", "assigned")
+    await expect(backfilled).to_have_attribute("data-offset", str(stored["sessionOffset"]))
+    for page in (late, station, notices):
         await page.context.close()

@@ -684,3 +684,85 @@ async def test_dispatchers_of_the_session_hear_of_its_opinions_at_once(hub):
     await asyncio.sleep(0.2)
     for other_client in (station, elsewhere):
         assert not other_client.events("opinionCaptured") and not other_client.events("opinionUpdated")
+
+
+async def test_a_dispatcher_joining_mid_way_reads_the_opinions_taken_so_far(hub):
+    """The live console's backfill: ``GET /api/sessions/{number}/opinions``
+    with the dispatcher's console join token lists what was taken in the
+    sitting before it joined (newest first, as the socket events' objects),
+    within each caller's scope; station tokens and other sessions are
+    refused."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+    import aiohttp
+    from sqlmodel import Session as DB
+    from store.accounts import create_account
+    from store.directory import session_info
+    now = datetime.now(timezone.utc)
+    number = _session(hub, now + timedelta(seconds=1), now + timedelta(hours=1))
+    await asyncio.sleep(1.2)
+    await hub.app[SCHEDULER_KEY].tick()  # live now
+    _, account_id = _dispatcher_token(hub, role="dispatcher", station="haining")
+    console_token = tokens.sign(secret_key(hub.config), str(number), f"account:{account_id}", "dispatcher", 600)
+    with DB(hub.engine) as db:
+        create_account(db, None, hub.config.matrix, "op-changan", "long-password", "operator", station="changan")
+        demo_number = session_info(db, "demo").number
+
+    def body(station, summary, **kw):
+        return {"clientKey": str(uuid.uuid4()), "station": station, "category": "11", "requestType": "complaint",
+                "summary": summary, "residentName": "李先生", "residentContact": "139", "sessionId": number, **kw}
+
+    async with aiohttp.ClientSession() as http:
+        async def call(method, path, token, payload=None):
+            async with http.request(method, hub.url + "/api" + path, json=payload,
+                                    headers={"Authorization": "Bearer " + token}) as r:
+                return r.status, await r.json()
+
+        # taken before any dispatcher is there
+        status, a = await call("POST", "/opinions", hub.token("xucun", session=str(number)), body("xucun", "夜间工地噪声"))
+        assert status == 201, a
+        status, b = await call("POST", "/opinions", hub.token("changan", session=str(number)), body("changan", "路灯不亮"))
+        assert status == 201, b
+        status, outside = await call("POST", "/opinions", hub.token("xucun", session=str(number)),
+                                     body("xucun", "会外的民情", sessionId=None))
+        assert status == 201
+
+        status, listed = await call("GET", f"/sessions/{number}/opinions", console_token)
+        assert status == 200, listed
+        assert [o["id"] for o in listed["items"]] == [b["id"], a["id"]]  # newest first, not the one outside
+        assert listed["sessionId"] == number and listed["occurrenceStart"] is not None
+        start = datetime.fromisoformat(listed["occurrenceStart"])
+        assert datetime.fromisoformat(listed["since"]) == start - timedelta(hours=1)
+        first = listed["items"][1]
+        assert first["summary"] == "夜间工地噪声" and first["raiserName"] == "李先生" and first["version"] == 1
+        assert first["categoryName"] == "噪声扰民" and first["sessionOffset"] == a["sessionOffset"]
+        assert "residentContact" not in first
+
+        # a handling step shows in a later read (the version tells the newer copy)
+        async with http.post(hub.url + "/api/auth/login",
+                             json={"username": "d-dispatcher-haining", "password": "long-password"}) as r:
+            login = (await r.json())["token"]
+        status, _ = await call("POST", f"/opinions/{a['id']}/actions", login, {"action": "accept"})
+        assert status == 200
+        status, listed = await call("GET", f"/sessions/{number}/opinions", console_token)
+        assert {o["id"]: (o["status"], o["version"]) for o in listed["items"]}[a["id"]] == ("accepted", 2)
+
+        # a login reads it too, within its scope: the Changan operator sees Changan's only
+        async with http.post(hub.url + "/api/auth/login",
+                             json={"username": "op-changan", "password": "long-password"}) as r:
+            operator = (await r.json())["token"]
+        status, listed = await call("GET", f"/sessions/{number}/opinions", operator)
+        assert status == 200 and [o["id"] for o in listed["items"]] == [b["id"]]
+
+        # refused: a station's join token, the console token of another session, an unknown session, a bad id
+        status, err = await call("GET", f"/sessions/{number}/opinions", hub.token("xucun", session=str(number)))
+        assert status == 403 and err["error"]["code"] == "forbidden"
+        status, err = await call("GET", f"/sessions/{demo_number}/opinions", console_token)
+        assert status == 403 and err["error"]["code"] == "forbidden"
+        status, err = await call("GET", "/sessions/999999/opinions", login)
+        assert status == 404 and err["error"]["code"] == "session_not_found"
+        status, err = await call("GET", "/sessions/abc/opinions", login)
+        assert status == 400 and err["error"]["code"] == "invalid_payload"
+        # the join link opens nothing more than before
+        status, err = await call("GET", "/opinions", console_token)
+        assert status == 403

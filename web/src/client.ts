@@ -67,6 +67,8 @@ interface ClientEvents {
   controlLog: (e: ControlLogEntry) => void;
   /** an opinion of this session was captured or took a handling step (dispatchers) */
   opinion: (e: OpinionNews, kind: "captured" | "updated") => void;
+  /** the opinions taken in this sitting before the dispatcher joined were read (`opinions` holds them) */
+  opinions: () => void;
   hand: () => void;
 }
 
@@ -100,7 +102,11 @@ export class HubClient extends Emitter<ClientEvents> {
   /** Dispatchers only: the last `monitor` figures and the live control log. */
   monitor: Monitor | null = null;
   controlLog: ControlLogEntry[] = [];
-  /** Dispatchers only: the opinions of this session heard of live, newest first. */
+  /**
+   * Dispatchers only: the opinions of this sitting, newest taken first: those taken before
+   * the console joined (read on every join, `GET /api/sessions/{number}/opinions`) and
+   * those heard of live since.
+   */
   opinions: LiveOpinion[] = [];
   hand: HandStatus = "none";
   private handLowering = false;
@@ -510,7 +516,7 @@ export class HubClient extends Emitter<ClientEvents> {
     });
     const onOpinion = (kind: "captured" | "updated") => (e: OpinionNews) => {
       this.logEvent("in", kind === "captured" ? "opinionCaptured" : "opinionUpdated", { id: e.opinion.id, action: e.action });
-      this.opinions = [e.opinion, ...this.opinions.filter((o) => o.id !== e.opinion.id)].slice(0, 100);
+      this.opinions = mergeOpinions(this.opinions, [e.opinion]);
       this.emit("opinion", e, kind);
     };
     sig.on("opinionCaptured", onOpinion("captured"));
@@ -616,12 +622,45 @@ export class HubClient extends Emitter<ClientEvents> {
     this.emit("connection");
     this.setState("live");
     this.sendMediaState();
+    if (res.self.role === "dispatcher" && res.session.number != null) void this.loadOpinions(gen, res.session.number);
 
     // A receive-only station (no camera, no microphone) has nothing to offer yet; it
     // publishes as soon as it switches a device on.
     if (pub.pc.getTransceivers().length > 0) {
       await pub.negotiate().catch((e) => this.reportRequestError(e));
     }
+  }
+
+  /**
+   * The opinions taken in this sitting so far (a dispatcher joining or rejoining mid-way
+   * heard nothing of them), merged with what the socket told meanwhile: of two copies of
+   * an opinion the higher `version` wins.
+   */
+  private async loadOpinions(gen: number, number: number): Promise<void> {
+    let items: LiveOpinion[];
+    try {
+      const res = await fetch(`${this.hubUrl ?? ""}/api/sessions/${number}/opinions`, {
+        headers: {
+          Accept: "application/json",
+          "Accept-Language": getLang() === "en" ? "en" : "zh-CN",
+          Authorization: `Bearer ${this.token}`,
+        },
+        cache: "no-store",
+      });
+      const data = await res.json();
+      if (!res.ok) {
+        this.toast({ code: data?.error?.code ?? "internal_error", message: data?.error?.message ?? `HTTP ${res.status}` });
+        return;
+      }
+      items = (data as { items: LiveOpinion[] }).items;
+    } catch (err) {
+      console.error("[hub] reading the session's opinions failed", err);
+      return;
+    }
+    if (gen !== this.generation) return; // a newer join reads its own
+    this.logEvent("in", "sessionOpinions", { count: items.length });
+    this.opinions = mergeOpinions(this.opinions, items);
+    this.emit("opinions");
   }
 
   /** Apply, in order, an offer or a mid-map update (`subscribeTracks`). */
@@ -675,4 +714,22 @@ export class HubClient extends Emitter<ClientEvents> {
     this.log.push({ t: Date.now(), dir, event, detail });
     if (this.log.length > 300) this.log.shift();
   }
+}
+
+/** At most this many opinions are kept for the live console (the hub sends at most 500). */
+const MAX_OPINIONS = 500;
+
+/**
+ * `list` with `incoming` merged in by id, newest taken first: of two copies of one
+ * opinion the one with the higher `version` (the later handling step) is kept.
+ */
+export function mergeOpinions(list: LiveOpinion[], incoming: LiveOpinion[]): LiveOpinion[] {
+  const byId = new Map(list.map((o) => [o.id, o]));
+  for (const o of incoming) {
+    const have = byId.get(o.id);
+    if (!have || (o.version ?? 0) >= (have.version ?? 0)) byId.set(o.id, o);
+  }
+  return [...byId.values()]
+    .sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt) || b.id - a.id)
+    .slice(0, MAX_OPINIONS);
 }

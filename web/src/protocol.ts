@@ -266,6 +266,8 @@ export interface LiveOpinion {
   level: string | null;
   department: string | null;
   departmentName: string | null;
+  /** grows with every handling step: of two copies of one opinion, the higher is newer */
+  version: number;
 }
 
 export interface OpinionNews {

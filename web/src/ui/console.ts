@@ -356,6 +356,7 @@ export class ConsolePanel {
       client.on("participants", () => this.render()),
       client.on("monitor", () => this.renderRows()),
       client.on("controlLog", () => this.renderLog()),
+      client.on("opinions", () => this.renderOpinions()),
       client.on("opinion", (e, kind) => {
         if (kind === "captured") {
           // marked new for a while, so a glance at the panel finds it
