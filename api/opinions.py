@@ -138,6 +138,9 @@ def news_of_row(row: Opinion, deputy_name: Optional[str], kind: NewsKind, action
         summary=row.summary, session_number=row.session_id, session_offset=row.session_offset,
         captured_at=local(row.captured_at), level=row.level, department=row.department,
         department_name=department.name if department else None, version=row.version,
+        category_name_en=rules.category_names_en.get(row.category, row.category),
+        station_name_en=station.name_en if station else row.station_code,
+        department_name_en=(department.name_en or department.name) if department else None,
     )
 
 

@@ -521,11 +521,13 @@ class LiveOpinionOut(Model):
     status: OpinionStatus
     station: str
     station_name: str
+    station_name_en: str
     raised_by: Literal["deputy", "resident"]
     raiser_name: str = Field(description="the deputy's name or the resident's")
     deputy_id: Optional[int]
     category: str
     category_name: str
+    category_name_en: str = Field(description="the category's English name (configs/categories.yaml name_en)")
     request_type: str
     summary: str
     session_id: Optional[int] = Field(description="the linked session's number")
@@ -534,6 +536,7 @@ class LiveOpinionOut(Model):
     level: Optional[OpinionLevel]
     department: Optional[str]
     department_name: Optional[str]
+    department_name_en: Optional[str] = Field(description="the department's English name")
     version: int = Field(description="grows with every handling step: of two copies, the higher is newer")
 
 

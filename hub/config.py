@@ -100,9 +100,20 @@ class HubSettings(_Strict):
 
 
 class Category(_Strict):
+    """A category or request type: its code, its Chinese name and its English
+    name (both shown to people: the pages pick the one of their language)."""
+
     code: str = Field(min_length=1, max_length=16)
-    name: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=100)
+
+    @field_validator("name", "name_en")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
 
 
 class CategoriesFile(_Strict):

@@ -46,17 +46,24 @@ class OpinionNews:
     #: The opinion's version after this change (it grows with every step):
     #: of two copies of one opinion, the higher version is the newer.
     version: int = 1
+    #: English names, for a page in English (falling back to the Chinese).
+    category_name_en: str = ""
+    station_name_en: str = ""
+    department_name_en: Optional[str] = None
 
     def to_public(self) -> dict[str, Any]:
         """The ``opinion`` object of the socket events and the event stream
         (camelCase, as ``docs/protocol.md`` describes it)."""
         return {
             "id": self.id, "status": self.status, "station": self.station, "stationName": self.station_name,
+            "stationNameEn": self.station_name_en or self.station_name,
             "raisedBy": self.raised_by, "raiserName": self.raiser_name, "deputyId": self.deputy_id,
-            "category": self.category, "categoryName": self.category_name, "requestType": self.request_type,
+            "category": self.category, "categoryName": self.category_name,
+            "categoryNameEn": self.category_name_en or self.category_name, "requestType": self.request_type,
             "summary": self.summary, "sessionId": self.session_number, "sessionOffset": self.session_offset,
             "capturedAt": self.captured_at.isoformat(), "level": self.level, "department": self.department,
-            "departmentName": self.department_name, "version": self.version,
+            "departmentName": self.department_name, "departmentNameEn": self.department_name_en,
+            "version": self.version,
         }
 
 

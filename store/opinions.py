@@ -67,6 +67,8 @@ class OpinionRules:
     departments: Any  # hub.config.DepartmentsFile
     calendar: WorkCalendar
     scoring: ScoringRules
+    #: The categories' English names (``name_en`` of ``configs/categories.yaml``).
+    category_names_en: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Any) -> "OpinionRules":
@@ -79,6 +81,7 @@ class OpinionRules:
             departments=config.departments,
             calendar=WorkCalendar.of(cal.holidays, cal.workdays, cal.timezone),
             scoring=scoring_rules(config.scoring),
+            category_names_en={c.code: c.name_en for c in config.categories.categories},
         )
 
     def handling_days(self, level: str) -> int:

@@ -125,6 +125,27 @@ def test_duplicate_category_code_is_refused(config_dir: Path):
     assert "categories.yaml" in str(exc.value) and "appears twice" in str(exc.value)
 
 
+def test_every_category_has_an_english_name():
+    config = load_config(environ={})
+    names = {c.code: c.name_en for c in config.categories.categories}
+    assert len(names) == 28 and all(n.strip() for n in names.values())
+    assert names["11"] == "Noise nuisance" and names["18"] == "Social security" and names["28"] == "Other"
+    assert len(set(names.values())) == 28  # no two categories read alike in English
+
+
+def test_a_category_without_an_english_name_is_refused(config_dir: Path):
+    path = config_dir / "categories.yaml"
+    text = path.read_text()
+    path.write_text(text.replace('    name_en: "Noise nuisance"\n', ""))
+    with pytest.raises(ConfigError) as exc:
+        load_config(config_dir, environ={})
+    assert "categories.yaml" in str(exc.value) and "name_en" in str(exc.value)
+    path.write_text(text.replace('name_en: "Noise nuisance"', 'name_en: "   "'))
+    with pytest.raises(ConfigError) as exc:
+        load_config(config_dir, environ={})
+    assert "name_en" in str(exc.value) and "blank" in str(exc.value)
+
+
 def test_missing_file_is_named(config_dir: Path):
     (config_dir / "matrix.yaml").unlink()
     with pytest.raises(ConfigError, match="matrix.yaml: file not found"):

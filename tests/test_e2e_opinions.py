@@ -124,6 +124,7 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
     row = page.get_by_test_id("opinion-row").filter(has_text=summary)
     await expect(row).to_have_count(1)
     await expect(row).to_have_attribute("data-status", "submitted")
+    await expect(row.get_by_test_id("opinion-row-raiser")).to_have_text("王大伯")  # the name, not the contact
     await page.get_by_test_id("opinion-search").fill(summary[-6:])
     await expect(page.get_by_test_id("opinion-row")).to_have_count(1)
     await shot(page, "list-desktop")
@@ -188,6 +189,19 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
         await expect(p.get_by_test_id("duty-manual")).to_be_visible()
         await shot(p, "duty-phone", full=True)
         await phone.close()
+
+    # --- an opinion a deputy raised shows the deputy's name in its row
+    token = token_of(hub, "haining-disp")
+    deputy = api(hub, "/deputies", token, {"name": "沈建国", "level": "haining", "station": "xucun"})
+    raised = f"河道保洁 {uuid.uuid4().hex[:6]}"
+    api(hub, "/opinions", token, {"clientKey": str(uuid.uuid4()), "station": "xucun", "category": "13",
+                                  "requestType": "suggestion", "summary": raised, "deputyId": deputy["id"]})
+    await page.get_by_test_id("tab-list").click()
+    await page.get_by_test_id("opinion-search").fill(raised[-6:])
+    deputy_row = page.get_by_test_id("opinion-row").filter(has_text=raised)
+    await expect(deputy_row).to_have_count(1, timeout=5_000)
+    await expect(deputy_row.get_by_test_id("opinion-row-raiser")).to_have_text("代表 沈建国")
+    await expect(deputy_row.get_by_test_id("opinion-row-raiser")).to_have_attribute("data-raised-by", "deputy")
     await ctx.close()
 
 
@@ -386,11 +400,15 @@ async def test_a_live_opinion_reaches_the_console_at_once_and_its_assignment_the
     ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
     late = await ctx.new_page()
     late.on("console", lambda m: m.type == "error" and print(f"[late console] {m.text}"))
-    await late.goto(with_query(console_link, "autojoin=1&camera=0&mic=0"))
+    await late.goto(with_query(console_link, "autojoin=1&camera=0&mic=0&lang=en"))
     await late.wait_for_function("window.hubClient && window.hubClient.state === 'live'", timeout=20_000)
     backfilled = late.get_by_test_id("cp-opinion").filter(has_text=summary)
     await expect(backfilled).to_have_count(1, timeout=5_000)
     await expect(backfilled).to_have_attribute("data-status", "assigned")
     await expect(backfilled).to_have_attribute("data-offset", str(stored["sessionOffset"]))
+    # in English: the category, station and department by their English names
+    await expect(backfilled).to_contain_text("Noise nuisance")
+    await expect(backfilled).to_contain_text("Xucun Town Office")
+    await expect(backfilled).not_to_contain_text("噪声扰民")
     for page in (late, station, notices):
         await page.context.close()

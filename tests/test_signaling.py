@@ -657,6 +657,7 @@ async def test_dispatchers_of_the_session_hear_of_its_opinions_at_once(hub):
         assert made["sessionOffset"] is not None and opinion["sessionOffset"] == made["sessionOffset"]
         assert opinion["raiserName"] == "李先生" and opinion["raisedBy"] == "resident"
         assert opinion["categoryName"] == "噪声扰民" and opinion["stationName"] == "许村镇人大代表联络站"
+        assert opinion["categoryNameEn"] == "Noise nuisance" and opinion["stationNameEn"] == "Xucun Town Station"
         assert opinion["summary"] == "夜间工地噪声" and opinion["status"] == "submitted"
         assert "residentContact" not in opinion  # the live list needs no contact details
 
@@ -679,6 +680,7 @@ async def test_dispatchers_of_the_session_hear_of_its_opinions_at_once(hub):
     assigned = await console.wait_for("opinionUpdated", lambda d: d["action"] == "assign")
     assert assigned["opinion"]["status"] == "assigned" and assigned["opinion"]["department"] == "xucun-office"
     assert assigned["opinion"]["departmentName"] == "许村镇党政办公室"
+    assert assigned["opinion"]["departmentNameEn"] == "Xucun Town Office"
     assert [d["action"] for d in console.events("opinionUpdated")] == ["accept", "assign"]
     assert [d["opinion"]["id"] for d in console.events("opinionCaptured")] == [made["id"]]
     await asyncio.sleep(0.2)
@@ -736,6 +738,7 @@ async def test_a_dispatcher_joining_mid_way_reads_the_opinions_taken_so_far(hub)
         first = listed["items"][1]
         assert first["summary"] == "夜间工地噪声" and first["raiserName"] == "李先生" and first["version"] == 1
         assert first["categoryName"] == "噪声扰民" and first["sessionOffset"] == a["sessionOffset"]
+        assert first["categoryNameEn"] == "Noise nuisance" and first["stationNameEn"] == "Xucun Town Station"
         assert "residentContact" not in first
 
         # a handling step shows in a later read (the version tells the newer copy)

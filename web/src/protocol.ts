@@ -251,11 +251,14 @@ export interface LiveOpinion {
   status: string;
   station: string;
   stationName: string;
+  stationNameEn: string;
   raisedBy: "deputy" | "resident";
   raiserName: string;
   deputyId: number | null;
   category: string;
   categoryName: string;
+  /** the category's English name (configs/categories.yaml `name_en`) */
+  categoryNameEn: string;
   requestType: string;
   summary: string;
   /** the linked session's number (`session.number` of the join result) */
@@ -266,6 +269,7 @@ export interface LiveOpinion {
   level: string | null;
   department: string | null;
   departmentName: string | null;
+  departmentNameEn: string | null;
   /** grows with every handling step: of two copies of one opinion, the higher is newer */
   version: number;
 }

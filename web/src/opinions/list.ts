@@ -155,6 +155,7 @@ export class OpinionListView {
           h("span", {}, stations.short(o.station)),
           h("span", {}, categoryName(options, o.category, o.categoryName)),
           h("span", {}, requestTypeName(options, o.requestType, o.requestTypeName)),
+          h("span", { "data-testid": "opinion-row-raiser", "data-raised-by": o.raisedBy }, raiser(o)),
           o.department ? h("span", {}, `@${departmentName(options, o.department)}`) : null,
           h("span", {}, when(o.receivedAt)),
         ),
@@ -171,4 +172,10 @@ export class OpinionListView {
     b.addEventListener("click", () => this.onOpen(o.id));
     return b;
   }
+}
+
+/** Who raised it, as the row shows it: the deputy's name ("代表 …"), or the resident's (no contact). */
+function raiser(o: Opinion): string {
+  if (o.raisedBy === "deputy") return ot("raisedByDeputy", { name: o.deputyName ?? `#${o.deputyId}` });
+  return o.residentName || "—";
 }

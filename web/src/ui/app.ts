@@ -1,6 +1,6 @@
 /** Mounts the page and switches views as the client's state changes. */
 import type { ClientState, HubClient } from "../client";
-import { onLangChange, t } from "../i18n";
+import { getLang, onLangChange, t } from "../i18n";
 import { Header } from "./header";
 import { LiveView } from "./live";
 import { PrejoinView } from "./prejoin";
@@ -72,7 +72,7 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
   });
   client.on("toast", (e) => toaster.show(e));
   client.on("opinion", (e, kind) => {
-    if (kind === "captured") toaster.info(t("opinionToast", { id: e.opinion.id, station: e.opinion.stationName, summary: e.opinion.summary }), "opinion_captured");
+    if (kind === "captured") toaster.info(t("opinionToast", { id: e.opinion.id, station: getLang() === "en" ? e.opinion.stationNameEn || e.opinion.stationName : e.opinion.stationName, summary: e.opinion.summary }), "opinion_captured");
   });
   onLangChange(() => {
     header.render();

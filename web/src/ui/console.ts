@@ -493,7 +493,11 @@ export class ConsolePanel {
 
   private opinionItem(o: LiveOpinion): HTMLElement {
     const isNew = this.fresh.has(o.id);
-    const dept = o.departmentName ? ` · @${o.departmentName}` : "";
+    const en = getLang() === "en";
+    const deptName = en ? o.departmentNameEn || o.departmentName : o.departmentName;
+    const dept = deptName ? ` · @${deptName}` : "";
+    const station = en ? o.stationNameEn || o.stationName : o.stationName;
+    const category = en ? o.categoryNameEn || o.categoryName : o.categoryName;
     return h(
       "li",
       { class: `cp-op${isNew ? " is-new" : ""}`, "data-testid": "cp-opinion", "data-opinion-id": String(o.id), "data-status": o.status, "data-offset": o.sessionOffset == null ? "" : String(o.sessionOffset) },
@@ -502,7 +506,7 @@ export class ConsolePanel {
         "div",
         { class: "cp-op-main" },
         h("div", { class: "cp-op-summary", "data-testid": "cp-opinion-summary" }, isNew ? h("span", { class: "cp-op-new" }, t("opinionNew")) : null, `#${o.id} ${o.summary}`),
-        h("div", { class: "cp-op-meta" }, `${o.stationName} · ${o.categoryName} · ${o.raiserName}${dept}`),
+        h("div", { class: "cp-op-meta", "data-category": o.category }, `${station} · ${category} · ${o.raiserName}${dept}`),
       ),
       h("span", { class: "cp-op-status", "data-testid": "cp-opinion-status" }, otMaybe(`st_${o.status}`, o.status)),
     );
