@@ -19,6 +19,7 @@ from hub.matrix import Matrix
 from hub.scope import Actor
 from opinions import workflow as wf
 from opinions.live import NewsKind, OpinionNews
+from opinions.reference import reference
 from opinions.stats import Period
 from store import opinions as store
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
@@ -68,7 +69,7 @@ def _opinion_fields(row: Opinion, actor: Actor, matrix: Matrix, rules: store.Opi
     overdue = state.overdue(now)
     allowed = [a.value for a in wf.allowed_actions(state, str(actor.role))]
     return dict(
-        id=row.id, client_key=row.client_key, replayed=replayed, station=row.station_code,
+        id=row.id, reference=reference(row.id, row.received_at), client_key=row.client_key, replayed=replayed, station=row.station_code,
         station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
         deputy_id=row.deputy_id, deputy_name=deputy_name, resident_name=row.resident_name, resident_contact=row.resident_contact,
         category=row.category, category_name=rules.category_names.get(row.category, row.category),
@@ -130,7 +131,7 @@ def news_of_row(row: Opinion, deputy_name: Optional[str], kind: NewsKind, action
     station = matrix.get(row.station_code)
     department = rules.departments.get(row.department) if row.department else None
     return OpinionNews(
-        kind=kind, id=row.id, action=action, status=row.status, station=row.station_code,
+        kind=kind, id=row.id, reference=reference(row.id, row.received_at), action=action, status=row.status, station=row.station_code,
         station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
         raiser_name=(deputy_name or "") if row.deputy_id is not None else row.resident_name,
         deputy_id=row.deputy_id, category=row.category,
@@ -488,21 +489,22 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
 
     def items(title: str, rows: list[Opinion]) -> None:
         sheet = wb.create_sheet(title)
-        sheet.append(["编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
+        sheet.append(["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
                       "评价", "标记"])
         for cell in sheet[1]:
             cell.font = bold
         for o in rows:
             station = matrix.get(o.station_code)
             sheet.append([
-                o.id, f"{local(o.received_at):%Y-%m-%d %H:%M}", station.name if station else o.station_code,
+                o.id, reference(o.id or 0, o.received_at), f"{local(o.received_at):%Y-%m-%d %H:%M}", station.name if station else o.station_code,
                 rules.category_names.get(o.category, o.category),
                 rules.request_type_names.get(o.request_type, o.request_type), o.summary, o.status, o.level or "",
                 o.department or "", f"{local(o.deadline):%Y-%m-%d}" if o.deadline else "",
                 wf.RATING_NAMES.get(o.rating or "", ""),
                 "、".join(wf.FLAG_NAMES[f] for f in sorted(store.flags_of(o))),
             ])
-        sheet.column_dimensions["F"].width = 40
+        sheet.column_dimensions["B"].width = 16
+        sheet.column_dimensions["G"].width = 40
 
     items("重点事项", report.notable)
     items("督办候选", report.supervision)

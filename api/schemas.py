@@ -463,6 +463,8 @@ class NoticeList(Model):
 
 class OpinionOut(Model):
     id: int
+    reference: str = Field(description="the reference number 民情编号: MQ{year received}-{id, 6 digits}, "
+                           "e.g. MQ2026-000017; the search q finds it")
     client_key: str
     replayed: bool = Field(description="true when this reply is a retry returning the stored opinion")
     station: str
@@ -538,6 +540,7 @@ class LiveOpinionOut(Model):
     department_name: Optional[str]
     department_name_en: Optional[str] = Field(description="the department's English name")
     version: int = Field(description="grows with every handling step: of two copies, the higher is newer")
+    reference: str = Field(description="the reference number 民情编号, e.g. MQ2026-000017")
 
 
 class SessionOpinionsOut(Model):

@@ -46,6 +46,8 @@ class OpinionNews:
     #: The opinion's version after this change (it grows with every step):
     #: of two copies of one opinion, the higher version is the newer.
     version: int = 1
+    #: The reference number, MQ2026-000017 (:mod:`opinions.reference`).
+    reference: str = ""
     #: English names, for a page in English (falling back to the Chinese).
     category_name_en: str = ""
     station_name_en: str = ""
@@ -55,7 +57,7 @@ class OpinionNews:
         """The ``opinion`` object of the socket events and the event stream
         (camelCase, as ``docs/protocol.md`` describes it)."""
         return {
-            "id": self.id, "status": self.status, "station": self.station, "stationName": self.station_name,
+            "id": self.id, "reference": self.reference, "status": self.status, "station": self.station, "stationName": self.station_name,
             "stationNameEn": self.station_name_en or self.station_name,
             "raisedBy": self.raised_by, "raiserName": self.raiser_name, "deputyId": self.deputy_id,
             "category": self.category, "categoryName": self.category_name,

@@ -42,6 +42,7 @@ from hub.scope import Actor, Role
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
+from opinions.reference import parse as parse_reference
 from store.audit import record
 from store.models import Deputy, LinkedSession, Station
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
@@ -677,7 +678,16 @@ def search(
         conditions.append(col(Opinion.received_at) >= f.start)
     if f.end is not None:
         conditions.append(col(Opinion.received_at) < f.end)
-    if f.text:
+    wanted = parse_reference(f.text) if f.text else None
+    if wanted is not None:  # a reference number (MQ2026-000017): that opinion
+        from zoneinfo import ZoneInfo
+
+        year, opinion_id = wanted
+        zone = ZoneInfo("Asia/Shanghai")
+        conditions.append(Opinion.id == opinion_id)
+        conditions.append(col(Opinion.received_at) >= datetime(year, 1, 1, tzinfo=zone))
+        conditions.append(col(Opinion.received_at) < datetime(year + 1, 1, 1, tzinfo=zone))
+    elif f.text:
         pattern = _like(f.text.strip())
         conditions.append(sa.or_(col(Opinion.summary).ilike(pattern, escape="\\"),
                                  col(Opinion.details).ilike(pattern, escape="\\"),

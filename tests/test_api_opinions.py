@@ -30,6 +30,12 @@ async def test_capture_retry_returns_the_same_opinion(hub):
     assert first["categoryName"] == "噪声扰民" and first["timeline"][0]["action"] == "submit"
     listed = await hub.ok("GET", "/opinions", "hn", params={"q": "工地噪声"})
     assert listed["total"] == 1
+    # the reference number: the year received (China time) and the id; the search finds it
+    assert first["reference"] == f"MQ2025-{first['id']:06d}" and listed["items"][0]["reference"] == first["reference"]
+    by_reference = await hub.ok("GET", "/opinions", "hn", params={"q": first["reference"].lower()})
+    assert [o["id"] for o in by_reference["items"]] == [first["id"]]
+    wrong_year = await hub.ok("GET", "/opinions", "hn", params={"q": f"MQ2024-{first['id']:06d}"})
+    assert wrong_year["total"] == 0
     status, err = await hub.call("POST", "/opinions", "op-xucun", json={**body, "summary": "别的事"})
     assert status == 409 and err["error"]["code"] == "idempotency_conflict"
     status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(station="changan"))
@@ -135,6 +141,8 @@ async def test_statistics_ranking_and_the_hot_topic_workbook(hub):
     assert ranks == [(1, "11", "噪声扰民", 3, 0, 3), (2, "03", "市政设施", 2, 0, 2), (3, "12", "环境卫生与垃圾分类", 1, 0, 1)]
     assert [row[0] for row in wb["督办候选"].iter_rows(min_row=2, values_only=True)] == [first]
     assert [row[0] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [made[1]]
+    assert [c.value for c in wb["重点事项"][1]][:3] == ["编号", "民情编号", "收到时间"]
+    assert [row[1] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [f"MQ2025-{made[1]:06d}"]
 
 
 async def test_duty_records_review_and_the_ledger_workbook(hub):

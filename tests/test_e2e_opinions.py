@@ -125,6 +125,8 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
     await expect(row).to_have_count(1)
     await expect(row).to_have_attribute("data-status", "submitted")
     await expect(row.get_by_test_id("opinion-row-raiser")).to_have_text("王大伯")  # the name, not the contact
+    [listed] = opinions_with(hub, token_of(hub, "haining-disp"), summary)
+    await expect(row.get_by_test_id("opinion-row-reference")).to_have_text(listed["reference"])
     await page.get_by_test_id("opinion-search").fill(summary[-6:])
     await expect(page.get_by_test_id("opinion-row")).to_have_count(1)
     await shot(page, "list-desktop")
@@ -132,6 +134,7 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
     # --- accept, then assign to the town's office (level + department)
     await row.click()
     detail = page.get_by_test_id("opinion-detail")
+    await expect(page.get_by_test_id("opinion-sheet").locator(".op-sheet-title")).to_have_text(f"民情 {listed['reference']}")
     await expect(detail).to_have_attribute("data-status", "submitted")
     await detail.locator("[data-testid=action-button][data-action=accept]").click()
     await detail.get_by_test_id("action-confirm").click()
@@ -375,6 +378,7 @@ async def test_a_live_opinion_reaches_the_console_at_once_and_its_assignment_the
     await expect(item).to_have_attribute("data-offset", str(stored["sessionOffset"]))
     await expect(item).to_have_attribute("data-status", "submitted")
     await expect(item).to_contain_text("周阿姨")
+    await expect(item.get_by_test_id("cp-opinion-reference")).to_have_text(stored["reference"])
     await expect(console.locator("[data-testid=toast][data-code=opinion_captured]")).to_contain_text(summary)
     await shot(console, "live-console-opinion")
 

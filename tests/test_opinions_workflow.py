@@ -187,3 +187,15 @@ def test_the_domain_modules_import_no_web_or_database_code():
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names.add(node.module.split(".")[0])
         assert not names & forbidden, (path.name, names & forbidden)
+
+
+def test_the_reference_number_is_the_year_received_in_china_and_the_id():
+    from datetime import datetime, timezone
+
+    from opinions.reference import parse, reference
+
+    # 2025-12-31 17:00 UTC is already 2026-01-01 in China
+    assert reference(17, datetime(2025, 12, 31, 17, 0, tzinfo=timezone.utc)) == "MQ2026-000017"
+    assert reference(1234567, datetime(2025, 6, 1, tzinfo=timezone.utc)) == "MQ2025-1234567"
+    assert parse("mq2026-000017") == (2026, 17) and parse(" MQ2026-17 ") == (2026, 17)
+    assert parse("MQ26-000017") is None and parse("2026-000017") is None and parse("MQ2026-") is None

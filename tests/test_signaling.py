@@ -658,6 +658,7 @@ async def test_dispatchers_of_the_session_hear_of_its_opinions_at_once(hub):
         assert opinion["raiserName"] == "李先生" and opinion["raisedBy"] == "resident"
         assert opinion["categoryName"] == "噪声扰民" and opinion["stationName"] == "许村镇人大代表联络站"
         assert opinion["categoryNameEn"] == "Noise nuisance" and opinion["stationNameEn"] == "Xucun Town Station"
+        assert opinion["reference"] == made["reference"] == f"MQ{datetime.fromisoformat(made['receivedAt']).year}-{made['id']:06d}"
         assert opinion["summary"] == "夜间工地噪声" and opinion["status"] == "submitted"
         assert "residentContact" not in opinion  # the live list needs no contact details
 
@@ -739,6 +740,7 @@ async def test_a_dispatcher_joining_mid_way_reads_the_opinions_taken_so_far(hub)
         assert first["summary"] == "夜间工地噪声" and first["raiserName"] == "李先生" and first["version"] == 1
         assert first["categoryName"] == "噪声扰民" and first["sessionOffset"] == a["sessionOffset"]
         assert first["categoryNameEn"] == "Noise nuisance" and first["stationNameEn"] == "Xucun Town Station"
+        assert first["reference"] == a["reference"] and a["reference"].startswith("MQ20")
         assert "residentContact" not in first
 
         # a handling step shows in a later read (the version tells the newer copy)

@@ -162,6 +162,19 @@ def test_search_filters_and_overdue(db, people):
     assert [r.id for r in rows] == [a.opinion.id]
     rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text="%"), NOW)  # wildcards are literal
     assert rows == []
+    # by reference number (MQ{year received}-{id}), within the caller's scope
+    from opinions.reference import reference
+    ref = reference(a.opinion.id, a.opinion.received_at)
+    assert ref == f"MQ2025-{a.opinion.id:06d}"
+    rows, total = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=f" {ref.lower()} "), NOW)
+    assert [r.id for r in rows] == [a.opinion.id] and total == 1
+    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=f"MQ2026-{a.opinion.id:06d}"), NOW)
+    assert rows == []  # the right id, the wrong year
+    rows, _ = opinions.search(db, OP_XUCUN, MATRIX, opinions.OpinionFilter(text=ref), NOW)
+    assert [r.id for r in rows] == [a.opinion.id]
+    rows, _ = opinions.search(db, Actor(role="operator", station="changan", name="op"), MATRIX,
+                              opinions.OpinionFilter(text=ref), NOW)
+    assert rows == []  # out of scope
     with pytest.raises(Forbidden):
         opinions.search(db, YANGUAN, MATRIX, opinions.OpinionFilter(station="xucun"), NOW)
 

@@ -248,6 +248,8 @@ export interface SessionEnded {
 /** The summary of an opinion in `opinionCaptured` / `opinionUpdated` (dispatchers only). */
 export interface LiveOpinion {
   id: number;
+  /** the reference number 民情编号, e.g. MQ2026-000017 */
+  reference: string;
   status: string;
   station: string;
   stationName: string;

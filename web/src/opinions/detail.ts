@@ -37,7 +37,7 @@ export class OpinionDetailSheet {
     private readonly onChanged: () => void,
     onClosed: () => void,
   ) {
-    this.sheet = openSheet(ot("detailTitle", { id }), this.body, onClosed);
+    this.sheet = openSheet(ot("detailTitle", { id: `#${id}` }), this.body, onClosed);
     this.render();
     void this.load();
   }
@@ -65,8 +65,8 @@ export class OpinionDetailSheet {
   }
 
   render(): void {
-    this.sheet.setTitle(ot("detailTitle", { id: this.id }));
     const o = this.opinion;
+    this.sheet.setTitle(ot("detailTitle", { id: o ? o.reference : `#${this.id}` }));
     if (!o) {
       this.body.replaceChildren(h("p", { class: "op-muted" }, this.error ? ot("errorLoad", { message: this.error }) : ot("loading")));
       return;

@@ -144,7 +144,7 @@ export class OpinionListView {
     const b = h(
       "button",
       { type: "button", class: `op-row${o.overdue ? " is-overdue" : ""}`, "data-testid": "opinion-row", "data-id": String(o.id), "data-status": o.status, "data-overdue": String(o.overdue) },
-      h("span", { class: "op-row-id" }, `#${o.id}`),
+      h("span", { class: "op-row-id", "data-testid": "opinion-row-reference" }, o.reference),
       h(
         "span",
         { class: "op-row-main" },

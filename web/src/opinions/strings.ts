@@ -116,7 +116,7 @@ const zh = {
   fl_hot: "热点",
   fl_supervision: "督办候选",
   // detail
-  detailTitle: "民情 #{id}",
+  detailTitle: "民情 {id}",
   back: "返回",
   close: "关闭",
   timeline: "办理过程",
@@ -340,7 +340,7 @@ const en: Record<Key, string> = {
   fl_suggestion: "Formal suggestion",
   fl_hot: "Hot topic",
   fl_supervision: "Supervision candidate",
-  detailTitle: "Opinion #{id}",
+  detailTitle: "Opinion {id}",
   back: "Back",
   close: "Close",
   timeline: "Timeline",

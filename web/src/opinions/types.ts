@@ -25,6 +25,8 @@ export interface OpinionIn {
 }
 
 export interface Opinion {
+  /** the reference number 民情编号, e.g. MQ2026-000017 */
+  reference: string;
   id: number; clientKey: string; replayed: boolean; station: string; stationName: string; town: string | null;
   raisedBy: "deputy" | "resident"; deputyId: number | null; deputyName: string | null; residentName: string; residentContact: string;
   category: string; categoryName: string; requestType: string; requestTypeName: string; summary: string; details: string;

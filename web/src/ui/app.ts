@@ -72,7 +72,7 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
   });
   client.on("toast", (e) => toaster.show(e));
   client.on("opinion", (e, kind) => {
-    if (kind === "captured") toaster.info(t("opinionToast", { id: e.opinion.id, station: getLang() === "en" ? e.opinion.stationNameEn || e.opinion.stationName : e.opinion.stationName, summary: e.opinion.summary }), "opinion_captured");
+    if (kind === "captured") toaster.info(t("opinionToast", { id: e.opinion.reference, station: getLang() === "en" ? e.opinion.stationNameEn || e.opinion.stationName : e.opinion.stationName, summary: e.opinion.summary }), "opinion_captured");
   });
   onLangChange(() => {
     header.render();

@@ -505,7 +505,7 @@ export class ConsolePanel {
       h(
         "div",
         { class: "cp-op-main" },
-        h("div", { class: "cp-op-summary", "data-testid": "cp-opinion-summary" }, isNew ? h("span", { class: "cp-op-new" }, t("opinionNew")) : null, `#${o.id} ${o.summary}`),
+        h("div", { class: "cp-op-summary", "data-testid": "cp-opinion-summary" }, isNew ? h("span", { class: "cp-op-new" }, t("opinionNew")) : null, h("span", { class: "cp-op-ref", "data-testid": "cp-opinion-reference" }, o.reference), ` ${o.summary}`),
         h("div", { class: "cp-op-meta", "data-category": o.category }, `${station} · ${category} · ${o.raiserName}${dept}`),
       ),
       h("span", { class: "cp-op-status", "data-testid": "cp-opinion-status" }, otMaybe(`st_${o.status}`, o.status)),
