@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlmodel import Session
 
+from hub.proxies import client_address
 from store import accounts
 
 from api import convert, schemas as s
@@ -15,7 +16,8 @@ async def login(call: Call) -> web.Response:
     body: s.LoginIn = call.body
     services = call.services
     now = call.now
-    remote = call.request.remote or ""
+    # Behind the reverse proxy, the station's address, not the proxy's.
+    remote = client_address(call.request.remote, call.request.headers.get("X-Forwarded-For"), services.trusted_proxies)
 
     def work(db: Session):
         return accounts.authenticate(db, body.username, body.password, now, remote=remote, ttl=services.login_ttl)

@@ -84,6 +84,8 @@ class ApiServices:
     login_ttl: timedelta = timedelta(hours=12)
     secure_cookie: bool = False
     default_language: str = "zh-CN"
+    #: Reverse proxies whose X-Forwarded-For names the client (``hub.proxies``).
+    trusted_proxies: list[Any] = field(default_factory=list)
     calendar_days_back: int = field(default=90)
     mount_path: str = "/api"
     #: The signaling server (``api.live.LivePort``): live state and controls.

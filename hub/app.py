@@ -164,6 +164,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
 
     from api import ApiServices, create_api
     from api.opinions import deliver_webhooks
+    from hub.proxies import parse_networks
 
     api_services = ApiServices(
         engine=engine,
@@ -174,6 +175,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         link_ttl_hours=config.settings.link_ttl_hours,
         secure_cookie=config.base_url.startswith("https://"),
         default_language=config.settings.default_language,
+        trusted_proxies=parse_networks(config.settings.trusted_proxies),
         live=signaling,
         opinion_rules=opinion_rules,
         opinion_events=signaling,  # dispatchers of the opinion's live session hear of it at once

@@ -73,6 +73,8 @@ class HubSettings(_Strict):
     var_dir: str = "var"
     database_url: str = ""
     redis_url: str = ""
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks).
+    trusted_proxies: list[str] = []
     link_ttl_hours: float = Field(default=12, gt=0, le=24 * 366)
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     ice_servers: list[IceServer] = []
@@ -87,6 +89,14 @@ class HubSettings(_Strict):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        from hub.proxies import parse_networks
+
+        parse_networks(value)  # raises with the bad entry named
+        return value
 
     @field_validator("redis_url")
     @classmethod
