@@ -30,6 +30,7 @@ from typing import Any, Optional
 
 import redis.asyncio as aioredis
 
+from hub.tasks import cancel_and_wait
 from opinions.live import OpinionEvents, OpinionNews
 
 logger = logging.getLogger("hub.api")
@@ -86,13 +87,8 @@ class RedisOpinionBus:
         await asyncio.wait_for(self._subscribed.wait(), timeout)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -1,5 +1,5 @@
-"""Pieces every benchmark script shares: stopping the load-generator
-processes and writing the results."""
+"""Pieces every benchmark script shares: the stations, stopping the
+load-generator processes and writing the results."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from pathlib import Path
 from typing import Any
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
+
+# The 17 stations of the demo session (configs/matrix.yaml).
+CODES = [
+    "jiaxing", "haining", "xiashi", "haizhou", "haichang", "maqiao", "xucun", "changan",
+    "zhouwangmiao", "yanguan", "xieqiao", "dingqiao", "yuanhua", "huangwan",
+    "xucun-rongxing", "changan-xinfeng", "yanguan-guzhen",
+]
 
 
 def stop_workers(workers: dict[str, Any]) -> None:

@@ -64,18 +64,11 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
-from bench.common import OUT_DIR, stop_workers, write_results  # noqa: E402
+from bench.common import CODES, OUT_DIR, stop_workers, write_results  # noqa: E402
 from bench.hubproc import VENV_BIN, CpuSample, HubProcess, free_port, hub_environment  # noqa: E402
 from bench.loadgen import Station, Worker, WorkerHandle  # noqa: E402
 from bench.relay_bench import SocketWatch, udp_receive_errors  # noqa: E402
 
-
-# The 17 stations of the demo session (configs/matrix.yaml).
-CODES = [
-    "jiaxing", "haining", "xiashi", "haizhou", "haichang", "maqiao", "xucun", "changan",
-    "zhouwangmiao", "yanguan", "xieqiao", "dingqiao", "yuanhua", "huangwan",
-    "xucun-rongxing", "changan-xinfeng", "yanguan-guzhen",
-]
 
 TARGET_SWITCH_P95_MS = 500.0
 

@@ -32,18 +32,11 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
-from bench.common import OUT_DIR, stop_workers, write_results  # noqa: E402
+from bench.common import CODES, OUT_DIR, stop_workers, write_results  # noqa: E402
 from bench.hubproc import CpuSample, HubProcess, free_port  # noqa: E402
 from bench.loadgen import WorkerHandle, worker_main  # noqa: E402
 from bench.source import encode_loop  # noqa: E402
 
-
-# The 17 stations of the demo session (configs/matrix.yaml).
-CODES = [
-    "jiaxing", "haining", "xiashi", "haizhou", "haichang", "maqiao", "xucun", "changan",
-    "zhouwangmiao", "yanguan", "xieqiao", "dingqiao", "yuanhua", "huangwan",
-    "xucun-rongxing", "changan-xinfeng", "yanguan-guzhen",
-]
 
 PUBLISHER_SOURCE = 1
 DIRECT_SOURCE = 900

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from hub import tokens
+from hub.tasks import cancel_and_wait
 from hub.config import PROJECT_DIR, Config
 from media.interface import MediaPlane
 from scheduler.loop import LifecycleLoop
@@ -52,12 +53,7 @@ class Periodic:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

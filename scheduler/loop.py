@@ -18,6 +18,7 @@ from typing import Awaitable, Callable, Optional
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from hub.tasks import cancel_and_wait
 from scheduler.sessions import SessionInfo
 from store.directory import session_info
 from store.sessions import SessionRepo
@@ -76,10 +77,5 @@ class LifecycleLoop:
             self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

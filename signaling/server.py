@@ -30,6 +30,7 @@ from hub.errors import (
     StationNotFound,
 )
 from hub.matrix import Matrix
+from hub.tasks import cancel_and_wait
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
 from opinions.live import OpinionNews
 from scheduler.sessions import SessionInfo
@@ -126,12 +127,7 @@ class SignalingServer:
         self._levels_task = asyncio.create_task(self._audio_levels_loop())
 
     async def stop(self) -> None:
-        if self._levels_task:
-            self._levels_task.cancel()
-            try:
-                await self._levels_task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._levels_task)
         for room in list(self.presence.rooms.values()):
             for participant in room:
                 await self._remove(participant, "left", notify_self=False)

@@ -20,25 +20,19 @@ export function setApiToken(token: string | null): void {
   bearer = token;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** The headers of every API request: JSON, the UI's language, the bearer token if any. */
+export function apiHeaders(token: string | null, extra: Record<string, string> = {}): Record<string, string> {
   const headers: Record<string, string> = {
     Accept: "application/json",
     "Accept-Language": getLang() === "en" ? "en" : "zh-CN",
+    ...extra,
   };
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let res: Response;
-  try {
-    res = await fetch(`/api${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError(0, "offline", ct("offline"));
-  }
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return headers;
+}
+
+/** The JSON body of a reply, or an ApiError with the hub's code and message. */
+export async function readResponse<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let data: unknown = null;
@@ -58,6 +52,23 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     );
   }
   return data as T;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers = apiHeaders(bearer, body !== undefined ? { "Content-Type": "application/json" } : {});
+  let res: Response;
+  try {
+    res = await fetch(`/api${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "offline", ct("offline"));
+  }
+  return readResponse<T>(res);
 }
 
 export const get = <T>(path: string) => api<T>("GET", path);

@@ -16,7 +16,7 @@
  * swept at the next start.
  */
 import { getLang } from "../i18n";
-import { ApiError } from "../console/api";
+import { ApiError, apiHeaders, readResponse } from "../console/api";
 import { deletePhotos, photo, putPhotos, sweepPhotos } from "./photostore";
 import type { OpinionDetail, OpinionIn } from "./types";
 
@@ -146,37 +146,16 @@ export function discard(clientKey: string): void {
   emit({ kind: "change" });
 }
 
-function headers(extra: Record<string, string>): Record<string, string> {
-  const h: Record<string, string> = {
-    Accept: "application/json",
-    "Accept-Language": getLang() === "en" ? "en" : "zh-CN",
-    ...extra,
-  };
-  if (authToken) h.Authorization = `Bearer ${authToken}`;
-  return h;
-}
-
 async function send<T>(method: string, path: string, body: BodyInit, contentType: string): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`/api${path}`, {
-      method, body, headers: headers({ "Content-Type": contentType }), credentials: "same-origin", cache: "no-store",
+      method, body, headers: apiHeaders(authToken, { "Content-Type": contentType }), credentials: "same-origin", cache: "no-store",
     });
   } catch {
     throw new ApiError(0, "offline", getLang() === "en" ? "offline" : "网络不可用");
   }
-  const text = await res.text();
-  let data: unknown = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `HTTP ${res.status}`);
-  }
-  return data as T;
+  return readResponse<T>(res);
 }
 
 function dataUrlBlob(url: string): Blob {
