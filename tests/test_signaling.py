@@ -468,7 +468,11 @@ async def test_dispatchers_see_every_station_monitored(hub):
     console = await dispatcher(hub)
     a = await hub.joined("xucun")
     await a.call("mediaState", {"camera": True, "mic": True})
-    tiles = await console.wait_for("monitor", lambda d: any(t["participantId"] == a.me["id"] for t in d["participants"]))
+    # A monitor round may have gone out between the join and the camera switched on:
+    # wait for the first one that shows the camera on.
+    tiles = await console.wait_for(
+        "monitor", lambda d: any(t["participantId"] == a.me["id"] and t["camera"] for t in d["participants"])
+    )
     tile = next(t for t in tiles["participants"] if t["participantId"] == a.me["id"])
     assert tile["displayName"] == "许村镇人大代表联络站" and tile["camera"] is True
     assert "warnings" in tile and "packetLoss" in tile
