@@ -154,6 +154,9 @@ class SignalingServer:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._levels_task)
+        for deadline in self._join_deadlines.values():
+            deadline.cancel()
+        self._join_deadlines.clear()
         for room in list(self.presence.rooms.values()):
             for participant in room:
                 await self._remove(participant, "left", notify_self=False)
