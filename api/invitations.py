@@ -22,6 +22,7 @@ from store.sessions import SessionView
 
 from api import convert, schemas as s
 from api.framework import Call
+from api.live import end_live_connections
 from api.sessions import join_id
 
 
@@ -119,4 +120,6 @@ async def revoke_invitation(call: Call) -> s.InvitationOut:
         row = repo.revoke_invitation(db, actor, invitation.id, now)
         return convert.invitation(row, deputy, now)
 
-    return await call.services.db(work)
+    out = await call.services.db(work)
+    await end_live_connections(call, f"deputy:{out.deputy_id}", out.session_id)
+    return out

@@ -33,6 +33,15 @@ class LivePort(Protocol):
         self, session_key: str, payload: dict, by: str, account_id: Optional[int]
     ) -> dict[str, Any]: ...
 
+    async def end_identity(self, identity: str, session_number: Optional[int] = None) -> int: ...
+
+
+async def end_live_connections(call: Call, identity: str, session_number: Optional[int] = None) -> None:
+    """A deactivated account or deputy, a revoked invitation: its live
+    connections end at once (``docs/protocol.md``, ``kicked``)."""
+    if call.services.live is not None:
+        await call.services.live.end_identity(identity, session_number)
+
 
 class LiveState(s.Model):
     control: Optional[dict[str, Any]] = Field(description="The control state (see docs/protocol.md), null when nobody is in")

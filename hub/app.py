@@ -91,10 +91,13 @@ def make_media_plane(config: Config) -> MediaPlane:
     return Relay(
         ice_servers=[i.model_dump(exclude_none=True) for i in config.settings.ice_servers],
         loopback_candidates=config.settings.media.loopback_candidates,
+        max_media_lines=config.settings.signaling.limits.max_media_lines,
     )
 
 
 def make_socketio(config: Config) -> socketio.AsyncServer:
+    from hub.security import socketio_origin_check
+
     s = config.settings
     manager: Optional[socketio.AsyncManager] = None
     if s.redis_url:
@@ -104,7 +107,9 @@ def make_socketio(config: Config) -> socketio.AsyncServer:
         client_manager=manager,
         ping_interval=s.signaling.ping_interval,
         ping_timeout=s.signaling.ping_timeout,
-        cors_allowed_origins=[],  # same origin only
+        # Same origin and signaling.allowed_origins only (an empty list would
+        # switch python-engineio's Origin check off altogether).
+        cors_allowed_origins=socketio_origin_check(config.base_url, s.signaling.allowed_origins),
         max_http_buffer_size=256 * 1024,
     )
 
@@ -119,7 +124,11 @@ def join_url(config: Config, session_id: str, station_code: str, secret: bytes) 
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
+    from hub.proxies import parse_networks
+    from hub.security import install_headers
+
     app = web.Application()
+    install_headers(app, config.base_url)
     sio = make_socketio(config)
     sio.attach(app)
     media = media or make_media_plane(config)
@@ -133,6 +142,8 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     signaling = SignalingServer(
         sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config), ice_servers,
         max_thumbnails=config.settings.signaling.max_thumbnails,
+        limits=config.settings.signaling.limits,
+        trusted_proxies=parse_networks(config.settings.trusted_proxies),
     )
     scheduler = LifecycleLoop(
         engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds
@@ -160,7 +171,6 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
 
     from api import ApiServices, create_api
     from api.opinions import deliver_webhooks
-    from hub.proxies import parse_networks
 
     api_services = ApiServices(
         engine=engine,
@@ -204,5 +214,5 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
 
     from hub import routes
 
-    routes.setup(app, WEB_DIST)
+    routes.setup(app, WEB_DIST, config.settings.metrics)
     return app

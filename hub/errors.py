@@ -96,6 +96,15 @@ class MediaError(HubError):
     messages = {"zh-CN": "媒体协商失败", "en": "Media negotiation failed"}
 
 
+class RateLimited(HubError):
+    """A participant sent events faster than ``signaling.limits`` allow: the
+    event was dropped (not applied, not relayed)."""
+
+    code = "rate_limited"
+    status = 429
+    messages = {"zh-CN": "操作过于频繁，请稍后再试", "en": "Too many requests; try again shortly"}
+
+
 # --- scheduling, scope and accounts -------------------------------------------
 
 

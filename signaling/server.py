@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Optional, Protocol
 import socketio
 
 from hub import tokens
+from hub.config import SignalingLimits
 from hub.errors import (
     ControlRefused,
     Forbidden,
@@ -24,18 +25,21 @@ from hub.errors import (
     MediaError,
     NotInvited,
     NotJoined,
+    RateLimited,
     SessionClosed,
     SessionLocked,
     SessionNotFound,
     StationNotFound,
 )
 from hub.matrix import Matrix
+from hub.proxies import Network, client_address
 from hub.tasks import cancel_and_wait
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
 from opinions.live import OpinionNews
 from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.control import ControlError, LiveControl
+from signaling.limits import AddressCounter, TokenBucket
 from signaling.live import Participant, Presence, new_participant_id
 from signaling.monitor import MONITOR_INTERVAL, assess
 from signaling.speaker import ActiveSpeaker
@@ -45,6 +49,19 @@ logger = logging.getLogger("signaling")
 AUDIO_LEVELS_INTERVAL = 0.25
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
+
+#: Events metered by the ICE bucket; ``leave`` and ``subscribeAnswer`` (the
+#: answer to the hub's own offer) are never metered, every other event is
+#: metered by the events bucket (``signaling.limits``).
+ICE_EVENTS = ("publishIce", "subscribeIce")
+UNMETERED_EVENTS = ("leave", "subscribeAnswer")
+
+
+def identity_room(identity: str, session_number: Optional[int] = None) -> str:
+    """The Socket.IO room of every socket joined as ``identity`` (in one
+    session, or in any): revoking an account or an invitation reaches its
+    sockets through it, in whichever hub process they are."""
+    return f"who:{identity}" if session_number is None else f"who:{session_number}:{identity}"
 
 
 def dispatchers_room(session_number: int) -> str:
@@ -83,6 +100,8 @@ class SignalingServer:
         secret: bytes,
         ice_servers: list[dict[str, Any]],
         max_thumbnails: int = 8,
+        limits: SignalingLimits = SignalingLimits(),
+        trusted_proxies: Optional[list[Network]] = None,
     ) -> None:
         self.sio = sio
         self.media = media
@@ -104,6 +123,13 @@ class SignalingServer:
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
         self._room_locks: dict[str, asyncio.Lock] = {}
+        # What each connection may hold and send (signaling.limits).
+        self.limits = limits
+        self.trusted_proxies = trusted_proxies or []
+        self._per_address = AddressCounter(limits.connections_per_address)
+        self._addresses: dict[str, str] = {}  # sid -> client address
+        self._buckets: dict[str, dict[str, TokenBucket]] = {}  # sid -> "events"/"ice" -> bucket
+        self._join_deadlines: dict[str, asyncio.TimerHandle] = {}
 
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -128,6 +154,9 @@ class SignalingServer:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._levels_task)
+        for deadline in self._join_deadlines.values():
+            deadline.cancel()
+        self._join_deadlines.clear()
         for room in list(self.presence.rooms.values()):
             for participant in room:
                 await self._remove(participant, "left", notify_self=False)
@@ -144,6 +173,7 @@ class SignalingServer:
             if isinstance(data, dict) and data.get("lang") in ("zh-CN", "en"):
                 lang = data["lang"]
             try:
+                self._meter(sid, name)
                 payload = events.parse(model, data)
                 if name != "join" and participant is None:
                     raise NotJoined()
@@ -159,10 +189,52 @@ class SignalingServer:
 
         return on_event
 
+    def _meter(self, sid: str, name: str) -> None:
+        """Take a token of the sid's bucket for this event, or refuse it
+        (:class:`RateLimited`: not applied, not relayed)."""
+        if name in UNMETERED_EVENTS:
+            return
+        kind = "ice" if name in ICE_EVENTS else "events"
+        buckets = self._buckets.setdefault(sid, {})
+        bucket = buckets.get(kind)
+        if bucket is None:
+            lim = self.limits
+            bucket = buckets[kind] = (
+                TokenBucket(lim.ice_rate, lim.ice_burst) if kind == "ice" else TokenBucket(lim.event_rate, lim.event_burst)
+            )
+        if not bucket.take(time.monotonic()):
+            raise RateLimited()
+
     async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
+        """Count the connection against its address's cap, and close it if it
+        has not joined within ``join_timeout``."""
+        request = environ.get("aiohttp.request")
+        remote = getattr(request, "remote", None) or environ.get("REMOTE_ADDR", "")
+        forwarded = request.headers.get("X-Forwarded-For") if request is not None else None
+        address = client_address(remote, forwarded, self.trusted_proxies)
+        if not self._per_address.open(address):
+            logger.warning("refused a connection from %s: %d open already", address, self.limits.connections_per_address)
+            raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
+        self._addresses[sid] = address
+        self._join_deadlines[sid] = asyncio.get_running_loop().call_later(
+            self.limits.join_timeout, lambda: asyncio.ensure_future(self._join_deadline(sid))
+        )
         return True
 
+    async def _join_deadline(self, sid: str) -> None:
+        self._join_deadlines.pop(sid, None)
+        if sid in self._addresses and self.presence.by_sid(sid) is None:
+            logger.info("closing %s: no join within %s s", sid, self.limits.join_timeout)
+            await self.sio.disconnect(sid)
+
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        address = self._addresses.pop(sid, None)
+        if address is not None:
+            self._per_address.close(address)
+        deadline = self._join_deadlines.pop(sid, None)
+        if deadline is not None:
+            deadline.cancel()
+        self._buckets.pop(sid, None)
         participant = self.presence.by_sid(sid)
         if participant is not None:
             await self._remove(participant, "disconnected", notify_self=False)
@@ -233,6 +305,8 @@ class SignalingServer:
             control = self._controls.setdefault(session.id, LiveControl(max_thumbnails=self.max_thumbnails))
             control.joined(participant.id)
             await self.sio.enter_room(sid, session.id)
+            await self.sio.enter_room(sid, identity_room(participant.identity))
+            await self.sio.enter_room(sid, identity_room(participant.identity, session.number))
             if participant.role == "dispatcher":
                 await self.sio.enter_room(sid, dispatchers_room(session.number))
             await self.sio.emit(
@@ -298,11 +372,13 @@ class SignalingServer:
         return {}
 
     async def control(self, sid: str, participant: Participant, payload: events.Control) -> dict:
-        """A dispatcher's control action over the socket."""
+        """A dispatcher's control action over the socket.  The account is
+        checked again on every action (still active, still over the session)."""
         if participant.role != "dispatcher":
             raise Forbidden()
         kind, _, value = participant.identity.partition(":")
         account_id = int(value) if kind == "account" and value.isdigit() else None
+        await self._recheck(participant)
         return await self.apply_control(participant.room_id, payload, participant.display_name, account_id)
 
     async def control_by_key(
@@ -401,6 +477,7 @@ class SignalingServer:
         return {"control": control.to_public(now)}
 
     async def raise_hand(self, sid: str, participant: Participant, payload: events.Hand) -> dict:
+        await self._recheck(participant)
         control = self._controls[participant.room_id]
         try:
             control.raise_hand(participant.id, time.monotonic())
@@ -413,6 +490,54 @@ class SignalingServer:
         self._controls[participant.room_id].lower_hand(participant.id)
         await self._emit_control(participant.room_id)
         return {}
+
+    async def _recheck(self, participant: Participant) -> None:
+        """Refuse an action of a dispatcher whose account was deactivated or
+        moved out of the session's scope, or of a deputy whose invitation was
+        revoked, and end its connection."""
+        kind, _, value = participant.identity.partition(":")
+        session = self._sessions.get(participant.room_id)
+        if session is None or not value.isdigit() or kind not in ("account", "deputy"):
+            return
+        if kind == "account":
+            name = await self.sessions.dispatcher_name(session, int(value))
+        else:
+            name = await self.sessions.deputy_name(session, int(value))
+        if name is None:
+            # Out of the room now; the socket closes once the refusal is acknowledged.
+            await self._end(participant, "revoked", close_after=0.5)
+            raise Forbidden()
+
+    async def end_identity(self, identity: str, session_number: Optional[int] = None) -> int:
+        """An account was deactivated or an invitation revoked: every live
+        connection joined as ``identity`` (``account:7``, ``deputy:3``; in
+        session ``session_number`` only, or in any) is told ``kicked``
+        (``revoked``) and closed at once.  Sockets held by other hub processes
+        hear ``kicked`` through the shared manager and are refused their next
+        action (:meth:`_recheck`).  Returns how many were closed here."""
+        await self.sio.emit("kicked", {"reason": "revoked"}, room=identity_room(identity, session_number))
+        ended = 0
+        for room in list(self.presence.rooms.values()):
+            for participant in list(room):
+                session = self._sessions.get(participant.room_id)
+                if participant.identity != identity:
+                    continue
+                if session_number is not None and (session is None or session.number != session_number):
+                    continue
+                await self._end(participant, "revoked", notify=False)
+                ended += 1
+        return ended
+
+    async def _end(self, participant: Participant, reason: str, notify: bool = True, close_after: float = 0) -> None:
+        if notify:
+            await self.sio.emit("kicked", {"reason": reason}, to=participant.sid)
+        await self._remove(participant, reason, notify_self=False)
+        if close_after:
+            asyncio.get_running_loop().call_later(
+                close_after, lambda s=participant.sid: asyncio.ensure_future(self.sio.disconnect(s))
+            )
+        else:
+            await self.sio.disconnect(participant.sid)
 
     async def _log_action(
         self, room_id: str, account_id: Optional[int], entry: dict, before: dict, after: dict
@@ -584,6 +709,9 @@ class SignalingServer:
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
         session = self._sessions.get(participant.room_id)
+        await self.sio.leave_room(participant.sid, identity_room(participant.identity))
+        if session is not None:
+            await self.sio.leave_room(participant.sid, identity_room(participant.identity, session.number))
         if participant.role == "dispatcher" and session is not None:
             await self.sio.leave_room(participant.sid, dispatchers_room(session.number))
         if participant.role == "deputy":

@@ -235,7 +235,7 @@ async def test_health_reports_rooms(hub):
     import aiohttp
     async with aiohttp.ClientSession() as http:
         async with http.get(hub.url + "/healthz") as response:
-            assert (await response.json())["rooms"] == {"demo": 1}
+            assert (await response.json())["rooms"] == 1
 
 
 async def test_station_that_stops_answering_is_removed(config):
@@ -477,17 +477,6 @@ async def test_dispatchers_see_every_station_monitored(hub):
     assert tile["displayName"] == "许村镇人大代表联络站" and tile["camera"] is True
     assert "warnings" in tile and "packetLoss" in tile
     assert a.events("monitor") == []  # stations do not get it
-
-
-async def test_metrics_are_served_for_prometheus(hub):
-    import aiohttp
-    await hub.joined("xucun")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(hub.url + "/metrics") as response:
-            text = await response.text()
-            assert response.status == 200 and response.content_type == "text/plain"
-    assert 'liaison_media{name="participants"} 1' in text
-    assert 'liaison_participant_audio_level_dbov' in text
 
 
 async def test_the_live_console_over_rest(hub):

@@ -126,17 +126,15 @@ export class HubClient extends Emitter<ClientEvents> {
   private pendingOffers: (SubscribeOffer | SubscribeTracks)[] = [];
   private lastToast = { key: "", at: 0 };
 
-  constructor(opts: { token: string | null; sessionId: string | null; hubUrl?: string }) {
+  constructor(opts: { token: string | null; sessionId: string | null }) {
     super();
     this.token = opts.token;
     this.sessionId = opts.sessionId;
-    this.hubUrl = opts.hubUrl;
     this.control = Object.assign(
       (action: ControlAction, fields: Omit<ControlPayload, "action"> = {}) => this.sendControl(action, fields),
       {},
     ) as ControlFn;
   }
-  private readonly hubUrl?: string;
 
   get publishPc(): RTCPeerConnection | null {
     return this.publish?.pc ?? null;
@@ -417,7 +415,7 @@ export class HubClient extends Emitter<ClientEvents> {
 
   private ensureSignaling(): Signaling {
     if (this.signaling) return this.signaling;
-    const sig = new Signaling({ url: this.hubUrl });
+    const sig = new Signaling();
     this.signaling = sig;
 
     sig.onLifecycle("connect", () => {
@@ -639,7 +637,7 @@ export class HubClient extends Emitter<ClientEvents> {
   private async loadOpinions(gen: number, number: number): Promise<void> {
     let items: LiveOpinion[];
     try {
-      const res = await fetch(`${this.hubUrl ?? ""}/api/sessions/${number}/opinions`, {
+      const res = await fetch(`/api/sessions/${number}/opinions`, {
         headers: {
           Accept: "application/json",
           "Accept-Language": getLang() === "en" ? "en" : "zh-CN",

@@ -4,7 +4,8 @@
  *
  * Query options: ?autojoin=1 (skip the pre-join screen with default devices),
  * ?camera=0 / ?mic=0 (start with the camera / microphone off), ?lang=en|zh-CN,
- * ?hub=URL (Socket.IO origin, defaults to the page's origin), ?codec=h264 (offer H264 before VP8).
+ * ?codec=h264 (offer H264 before VP8). The page talks only to the hub that served it (its own
+ * origin): there is no parameter to point it at another server (docs/protocol.md).
  */
 import "./styles.css";
 import { HubClient } from "./client";
@@ -32,7 +33,6 @@ const off = (name: string) => ["0", "false", "off", "no"].includes(query.get(nam
 const client = new HubClient({
   token: readToken(),
   sessionId: readSessionId(),
-  hubUrl: query.get("hub") ?? undefined,
 });
 if (query.get("codec")?.toLowerCase() === "h264") videoCodecPreference.order = ["video/H264", "video/VP8"];
 if (off("camera")) client.media.cameraOn = false;

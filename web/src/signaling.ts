@@ -21,8 +21,6 @@ export class HubRequestError extends Error {
 }
 
 export interface SignalingOptions {
-  /** Hub origin; defaults to the page's origin. */
-  url?: string;
   /** Acknowledgement timeout in milliseconds. */
   ackTimeoutMs?: number;
 }
@@ -42,7 +40,9 @@ export class Signaling {
 
   constructor(opts: SignalingOptions = {}) {
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 15000;
-    this.socket = io(opts.url ?? window.location.origin, {
+    // Always the page's own origin: the hub that served the page (its CSP's
+    // connect-src allows nothing else).
+    this.socket = io(window.location.origin, {
       path: "/socket.io/",
       transports: ["websocket", "polling"],
       autoConnect: false,

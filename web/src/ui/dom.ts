@@ -14,6 +14,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       el.addEventListener(k.slice(2).toLowerCase(), v as EventListener);
     } else if (k === "class") {
       el.className = String(v);
+    } else if (k === "style") {
+      // Through the CSSOM: the hub's Content-Security-Policy refuses style
+      // attributes set as markup (setAttribute), not style set by script.
+      el.style.cssText = String(v);
     } else if (v === true) {
       el.setAttribute(k, "");
     } else {

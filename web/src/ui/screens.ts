@@ -36,7 +36,7 @@ export function errorScreen(client: HubClient): HTMLElement {
     heading = t("endedHeading");
     body = f.endStatus === "cancelled" ? t("ended_cancelled") : t("ended_ended");
   } else if (f?.kind === "kicked") {
-    heading = f.kickReason === "removed" ? t("kickedRemovedHeading") : t("kickedHeading");
+    heading = f.kickReason === "removed" || f.kickReason === "revoked" ? t("kickedRemovedHeading") : t("kickedHeading");
     body = f.kickReason === "replaced" ? t("kicked_replaced") : tMaybe(`kicked_${f.kickReason}`, t("kicked_other", { reason: f.kickReason ?? "" }));
   } else if (f?.error) {
     body = f.error.message || f.error.code;
