@@ -226,8 +226,8 @@ def _capture_scope(
     Returns the deputies invited to the capture's session (none without one).
 
     * The session: the caller sees it (:data:`hub.scope.Do.VIEW`), the
-      station takes part in it, and a join link's caller names the link's
-      own session.
+      station takes part in it (or is the invited deputy's own), and a join
+      link's caller names the link's own session.
     * The station: an operator its own, a dispatcher its subtree, a deputy
       its own station or one of the session it is invited to.
     * The deputy credited: an active one; a deputy itself; staff one of
@@ -263,7 +263,9 @@ def _capture_session(
         if info is None or info.number != capture.session_id:
             raise Forbidden("this join link is for another session")
     invited = _require_session_view(db, actor, matrix, capture.session_id, now)
-    if capture.station not in _session_stations(db, capture.session_id):
+    # An invited deputy takes part by itself (on its phone): its own station counts.
+    own = actor.role is Role.DEPUTY and capture.station == actor.station
+    if capture.station not in _session_stations(db, capture.session_id) and not own:
         raise Forbidden(f"{capture.station} does not take part in session {capture.session_id}")
     return invited
 

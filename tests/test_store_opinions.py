@@ -282,6 +282,8 @@ def test_a_deputy_captures_as_itself_at_its_station_or_at_one_of_its_session(db,
 
     assert raise_(deputy.station_code).opinion.deputy_id == deputy.id  # at its own station
     assert raise_("changan", invited, token_session=str(invited)).opinion.station_code == "changan"  # in its session
+    # on its phone in its session: at its own station, which need not be one of the session's
+    assert raise_(deputy.station_code, invited, token_session=str(invited)).opinion.session_id == invited
     for refused in (
         lambda: raise_("changan"),  # not its station, and no session named
         lambda: raise_("xiashi", invited),  # not a station of its session
