@@ -151,6 +151,7 @@ async def test_duty_records_review_and_the_ledger_workbook(hub):
         "deputyId": deputy, "kind": "station_reception", "occasion": "reception:2025-03-01",
         "occurredAt": iso(at(3, 1, 9))})
     assert made["status"] == "pending" and made["points"] == 2 and made["kindName"] == "进站接待选民"
+    assert made["createdBy"] == hub.ids["hn"]
     status, err = await hub.call("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": False})
     assert status == 400
     # a dispatcher never approves a record it entered itself (issue 8); another dispatcher in scope does
