@@ -44,7 +44,7 @@ from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
 from opinions.reference import parse as parse_reference
 from store.audit import record
-from store.models import Deputy, LinkedSession, SessionStation, Station
+from store.models import Deputy, LinkedSession, Station
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
@@ -220,10 +220,9 @@ def flags_of(row: Opinion) -> frozenset[str]:
 
 def _capture_scope(
     db: Session, actor: Actor, matrix: Matrix, capture: Capture, now: datetime, token_session: Optional[str]
-) -> frozenset[int]:
+) -> None:
     """Whether ``actor`` may capture ``capture``: where (``station``), in
     which session (``session_id``) and crediting whom (``deputy_id``).
-    Returns the deputies invited to the capture's session (none without one).
 
     * The session: the caller sees it (:data:`hub.scope.Do.VIEW`), the
       station takes part in it (or is the invited deputy's own), and a join
@@ -233,10 +232,9 @@ def _capture_scope(
     * The deputy credited: an active one; a deputy itself; staff one of
       their scope (an operator's station and the rooms below it) or one
       invited to the session."""
-    invited = _capture_session(db, actor, matrix, capture, now, token_session)
-    in_session = capture.session_id is not None and capture.station in _session_stations(db, capture.session_id)
+    stations, invited = _capture_session(db, actor, matrix, capture, now, token_session)
     if actor.role is Role.DEPUTY:
-        if capture.station != actor.station and not in_session:
+        if capture.station != actor.station and capture.station not in stations:
             raise Forbidden("a deputy captures at its own station or at a station of its session")
     elif actor.role is Role.OPERATOR and capture.station != actor.station:
         raise Forbidden(f"an operator captures opinions at its own station {actor.station}")
@@ -244,43 +242,40 @@ def _capture_scope(
         raise Forbidden(f"{capture.station} lies outside {actor.station}'s subtree")
     if capture.deputy_id is not None:
         _check_credit(db, actor, matrix, capture.deputy_id, invited)
-    return invited
-
-
-def _session_stations(db: Session, session_id: int) -> frozenset[str]:
-    return frozenset(db.exec(select(SessionStation.station_code).where(SessionStation.session_id == session_id)).all())
 
 
 def _capture_session(
     db: Session, actor: Actor, matrix: Matrix, capture: Capture, now: datetime, token_session: Optional[str]
-) -> frozenset[int]:
+) -> tuple[frozenset[str], frozenset[int]]:
+    """The stations of the capture's session and the deputies invited to
+    it, once the caller may capture in it (both empty without a session)."""
     if capture.session_id is None:
-        return frozenset()
+        return frozenset(), frozenset()
     from store.directory import session_info
 
     if token_session is not None:
         info = session_info(db, token_session)
         if info is None or info.number != capture.session_id:
             raise Forbidden("this join link is for another session")
-    invited = _require_session_view(db, actor, matrix, capture.session_id, now)
+    target = _require_session_view(db, actor, matrix, capture.session_id, now)
     # An invited deputy takes part by itself (on its phone): its own station counts.
     own = actor.role is Role.DEPUTY and capture.station == actor.station
-    if capture.station not in _session_stations(db, capture.session_id) and not own:
+    if capture.station not in target.stations and not own:
         raise Forbidden(f"{capture.station} does not take part in session {capture.session_id}")
-    return invited
+    return target.stations, target.invited_deputies
 
 
-def _require_session_view(db: Session, actor: Actor, matrix: Matrix, session_id: int, now: datetime) -> frozenset[int]:
+def _require_session_view(db: Session, actor: Actor, matrix: Matrix, session_id: int, now: datetime) -> SessionTarget:
     """:data:`~hub.scope.Do.VIEW` on the session (:class:`SessionNotFound`
-    when there is none); returns the deputies invited to it."""
+    when there is none); returns it as scope rules see it."""
     from store.sessions import SessionRepo
 
     repo = SessionRepo(matrix)
     view = repo.load(db, session_id)
-    invited = repo.invited_deputies(db, session_id, now)
-    target = SessionTarget(chair=view.row.chair_code, stations=view.stations, invited_deputies=invited)
+    target = SessionTarget(chair=view.row.chair_code, stations=view.stations,
+                           invited_deputies=repo.invited_deputies(db, session_id, now))
     require(actor, Do.VIEW, target, matrix)
-    return invited
+    return target
 
 
 def _check_credit(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, invited: frozenset[int]) -> None:
