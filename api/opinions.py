@@ -220,7 +220,9 @@ async def create_opinion(call: Call) -> web.StreamResponse:
         resident_contact=body.resident_contact, session_id=body.session_id, captured_at=body.captured_at,
         client_key=str(body.client_key) if body.client_key else None,
     )
-    view = await call.services.db(lambda db: store.create_opinion(db, actor, matrix, rules, capture, now))
+    token_session = call.join_session if call.via_join_token else None
+    view = await call.services.db(
+        lambda db: store.create_opinion(db, actor, matrix, rules, capture, now, token_session))
     if not view.replayed:  # a retry was told of when it was stored
         await tell(call.services, news_of(view, "captured", wf.Action.SUBMIT.value, matrix, rules))
     out = detail_out(view, call, actor)
@@ -445,6 +447,8 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from api.xlsx import append
+
     bold = Font(bold=True)
     scope_name = matrix[report.scope].name if report.scope else "全部"
     start = local(report.start)
@@ -452,15 +456,15 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
     wb = Workbook()
     ws = wb.active
     ws.title = "概况"
-    ws.append(["民情热点专报"])
+    append(ws, ["民情热点专报"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["范围", scope_name])
+    append(ws, ["范围", scope_name])
     previous = Period(report.start, report.end).previous()
-    ws.append(["期间", f"{start:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"])
-    ws.append(["上期", f"{local(previous.start):%Y-%m-%d} 至 {local(previous.end - timedelta(microseconds=1)):%Y-%m-%d}"])
-    ws.append(["生成时间", f"{local(now):%Y-%m-%d %H:%M}"])
-    ws.append([])
-    ws.append(["指标", "本期", "上期"])
+    append(ws, ["期间", f"{start:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"])
+    append(ws, ["上期", f"{local(previous.start):%Y-%m-%d} 至 {local(previous.end - timedelta(microseconds=1)):%Y-%m-%d}"])
+    append(ws, ["生成时间", f"{local(now):%Y-%m-%d %H:%M}"])
+    append(ws, [])
+    append(ws, ["指标", "本期", "上期"])
     for cell in ws[7]:
         cell.font = bold
     cur, prev = report.summary, report.previous_summary
@@ -475,27 +479,27 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
         ("评价数", cur.rated, prev.rated),
         ("满意率", _pct(cur.satisfaction), _pct(prev.satisfaction)),
     ):
-        ws.append([label, a, b])
+        append(ws, [label, a, b])
     ws.column_dimensions["A"].width = 24
 
     ws = wb.create_sheet("分类排行")
-    ws.append(["排名", "分类代码", "分类", "本期件数", "上期件数", "变化", "变化率", "上期排名"])
+    append(ws, ["排名", "分类代码", "分类", "本期件数", "上期件数", "变化", "变化率", "上期排名"])
     for cell in ws[1]:
         cell.font = bold
     for r in report.ranking:
-        ws.append([r.rank, r.category, rules.category_names.get(r.category, r.category), r.count, r.previous,
+        append(ws, [r.rank, r.category, rules.category_names.get(r.category, r.category), r.count, r.previous,
                    r.change, _pct(r.change_rate), r.previous_rank or "—"])
     ws.column_dimensions["C"].width = 22
 
     def items(title: str, rows: list[Opinion]) -> None:
         sheet = wb.create_sheet(title)
-        sheet.append(["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
+        append(sheet, ["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
                       "评价", "标记"])
         for cell in sheet[1]:
             cell.font = bold
         for o in rows:
             station = matrix.get(o.station_code)
-            sheet.append([
+            append(sheet, [
                 o.id, reference(o.id or 0, o.received_at), f"{local(o.received_at):%Y-%m-%d %H:%M}", station.name if station else o.station_code,
                 rules.category_names.get(o.category, o.category),
                 rules.request_type_names.get(o.request_type, o.request_type), o.summary, o.status, o.level or "",

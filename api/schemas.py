@@ -693,6 +693,8 @@ class DutyRecordOut(Model):
     review_reason: str
     reviewed_by: Optional[int]
     reviewed_at: Optional[datetime]
+    created_by: Optional[int] = Field(description="the account that entered it (null: the hub); a dispatcher "
+                                                  "does not approve its own")
 
 
 class DutyKindOut(Model):

@@ -14,7 +14,7 @@ be fractional or negative.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping, Optional
 
 SESSION_JOINED = "session_joined"
@@ -110,6 +110,32 @@ def session_records(
         out.append(DutyEntry(record_key(SESSION_JOINED, occasion, deputy_id), deputy_id, SESSION_JOINED,
                              occasion, joined, rule.points, minutes=round(minutes, 2)))
     return out
+
+
+#: The day attendance is counted by: China time.
+ATTENDANCE_ZONE = timezone(timedelta(hours=8))
+
+
+def attendance_day(at: datetime) -> datetime:
+    """The start (UTC) of the China-time day of ``at``: the occasion of a
+    session's attendance records, one per deputy, session and day, whether
+    the live layer saw the stays or staff entered them."""
+    local = at.astimezone(ATTENDANCE_ZONE)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
+
+def check_stays(stays: Iterable[Attendance], opens: datetime, ends: datetime) -> None:
+    """Stays staff enter for an occurrence must lie in it: joined between
+    ``opens`` (its lobby) and ``ends``, for no longer than it lasted.
+    Raises :class:`ValueError`."""
+    longest = (ends - opens).total_seconds() / 60
+    for stay in stays:
+        if not opens <= stay.joined_at <= ends:
+            raise ValueError(f"deputy {stay.deputy_id} joined at {stay.joined_at.isoformat()}, "
+                             "outside the occurrence")
+        if stay.minutes > longest:
+            raise ValueError(f"deputy {stay.deputy_id}: {stay.minutes:g} minutes, "
+                             f"longer than the occurrence ({longest:g})")
 
 
 def opinion_raised(rules: ScoringRules, opinion_id: int, deputy_id: int, at: datetime) -> DutyEntry:

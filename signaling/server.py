@@ -35,7 +35,7 @@ from hub.matrix import Matrix
 from hub.proxies import Network, client_address
 from hub.tasks import cancel_and_wait
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
-from opinions.live import OpinionNews
+from opinions.live import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.control import ControlError, LiveControl
@@ -64,11 +64,12 @@ def identity_room(identity: str, session_number: Optional[int] = None) -> str:
     return f"who:{identity}" if session_number is None else f"who:{session_number}:{identity}"
 
 
-def dispatchers_room(session_number: int) -> str:
-    """The Socket.IO room of a live session's dispatchers, by the session's
-    number: any hub process can emit to it without knowing the live room,
-    and python-socketio's Redis manager carries it to wherever they are."""
-    return f"dispatchers:{session_number}"
+def dispatchers_room(session_number: int, scope: str) -> str:
+    """The Socket.IO room of a live session's dispatchers of one reading
+    scope (:func:`opinions.live.reader_scope`), by the session's number: any
+    hub process can emit to it without knowing the live room, and
+    python-socketio's Redis manager carries it to wherever they are."""
+    return f"dispatchers:{session_number}@{scope}"
 
 
 class SessionDirectory(Protocol):
@@ -79,6 +80,8 @@ class SessionDirectory(Protocol):
     async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]: ...
 
     async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]: ...
+
+    async def dispatcher_scope(self, account_id: int) -> Optional[str]: ...
 
     async def record_attendance(self, session: SessionInfo, day_start: Any, stays: list) -> int: ...
 
@@ -256,6 +259,7 @@ class SignalingServer:
             raise SessionClosed()
         station = None
         name: Optional[str] = None
+        scope: Optional[str] = None  # a dispatcher's reading scope
         kind, _, value = grant.subject.partition(":")
         if kind == "station":
             station = self.matrix.get(value)
@@ -267,7 +271,8 @@ class SignalingServer:
                 raise NotInvited()
         elif kind == "account" and value.isdigit() and grant.role == "dispatcher":
             name = await self.sessions.dispatcher_name(session, int(value))
-            if name is None:
+            scope = await self.sessions.dispatcher_scope(int(value))
+            if name is None or scope is None:
                 raise Forbidden()
         else:
             raise NotInvited()
@@ -297,6 +302,7 @@ class SignalingServer:
                 station=station,
                 name=name,
                 lang=payload.lang,
+                reading_scope=scope,
             )
             others = [p.to_public() for p in room]
             await self.media.join(session.id, participant.id, self)
@@ -307,8 +313,8 @@ class SignalingServer:
             await self.sio.enter_room(sid, session.id)
             await self.sio.enter_room(sid, identity_room(participant.identity))
             await self.sio.enter_room(sid, identity_room(participant.identity, session.number))
-            if participant.role == "dispatcher":
-                await self.sio.enter_room(sid, dispatchers_room(session.number))
+            if participant.role == "dispatcher" and scope is not None:
+                await self.sio.enter_room(sid, dispatchers_room(session.number, scope))
             await self.sio.emit(
                 "participantJoined", {"participant": participant.to_public()},
                 room=session.id, skip_sid=sid,
@@ -560,12 +566,13 @@ class SignalingServer:
     async def opinion_changed(self, news: OpinionNews) -> None:
         """An opinion taken in a live session was stored (``opinionCaptured``)
         or took a handling step (``opinionUpdated``): every dispatcher in
-        that session's room hears of it at once."""
+        that session's room who may read it (as over REST and the console's
+        event stream) hears of it at once; the others do not."""
         if news.session_number is None:
             return
         event = "opinionCaptured" if news.kind == "captured" else "opinionUpdated"
-        await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action},
-                            room=dispatchers_room(news.session_number))
+        rooms = [dispatchers_room(news.session_number, scope) for scope in reader_scopes(self.matrix, news.station)]
+        await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action}, to=rooms)
 
     # --- scheduler events -------------------------------------------------
 
@@ -588,20 +595,18 @@ class SignalingServer:
         session's stays of the day are kept, to be counted again with the
         later ones (records are idempotent: a deputy gets its record once
         its stays of the day reach the minimum)."""
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timezone
 
-        from duty.scoring import Attendance
+        from duty.scoring import Attendance, attendance_day
 
-        shanghai = timezone(timedelta(hours=8))
-        today = datetime.now(shanghai).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = attendance_day(datetime.now(timezone.utc))
         stays = self._stays.pop(session.id, [])
         if keep:
             stays = [s for s in stays if s[2] >= today.timestamp()]
             self._stays[session.id] = list(stays)
         if not stays:
             return
-        first = datetime.fromtimestamp(min(joined for _, joined, _ in stays), shanghai)
-        day_start = first.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        day_start = attendance_day(datetime.fromtimestamp(min(joined for _, joined, _ in stays), timezone.utc))
         records = [
             Attendance(deputy, datetime.fromtimestamp(joined, timezone.utc), (left - joined) / 60)
             for deputy, joined, left in stays
@@ -712,8 +717,8 @@ class SignalingServer:
         await self.sio.leave_room(participant.sid, identity_room(participant.identity))
         if session is not None:
             await self.sio.leave_room(participant.sid, identity_room(participant.identity, session.number))
-        if participant.role == "dispatcher" and session is not None:
-            await self.sio.leave_room(participant.sid, dispatchers_room(session.number))
+        if participant.role == "dispatcher" and session is not None and participant.reading_scope is not None:
+            await self.sio.leave_room(participant.sid, dispatchers_room(session.number, participant.reading_scope))
         if participant.role == "deputy":
             deputy_id = int(participant.identity.partition(":")[2])
             self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))

@@ -86,6 +86,18 @@ def dispatcher_may_control(db: Session, matrix: Matrix, session_number: int, acc
     return account.display_name or account.username
 
 
+def dispatcher_scope(db: Session, account_id: int) -> Optional[str]:
+    """The reading scope of an active staff account
+    (:func:`opinions.live.reader_scope`): which opinions its live console
+    hears of."""
+    from opinions.live import reader_scope
+
+    account = db.get(Account, account_id)
+    if account is None or not account.active:
+        return None
+    return reader_scope(actor_of(account))
+
+
 def audit_live_action(
     db: Session, session_number: int, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
 ) -> None:
@@ -117,11 +129,14 @@ def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> O
     """The actor a valid join token stands for, for the few API calls a live
     page makes (capturing an opinion): a station's operator, an invited
     deputy, or a dispatcher's account; ``None`` when the token no longer
-    admits anyone."""
+    admits anyone (the session was cancelled, the station left it, the
+    invitation was revoked, the account deactivated)."""
     from hub.scope import Actor, Role
 
     info = session_info(db, session_key)
-    if info is None:
+    if info is None or info.status == lifecycle.State.CANCELLED.value:
+        # A cancelled session's links admit nobody, here as at ``join``; an
+        # ended one still takes the opinions a page kept while offline.
         return None
     kind, _, value = subject.partition(":")
     if kind == "station" and value in info.stations:
@@ -195,6 +210,9 @@ class SessionDirectory:
     async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]:
         return await self._run(dispatcher_may_control, self.matrix, session.number, account_id)
 
+    async def dispatcher_scope(self, account_id: int) -> Optional[str]:
+        return await self._run(dispatcher_scope, account_id)
+
     async def audit(
         self, session: SessionInfo, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
     ) -> None:
@@ -208,7 +226,7 @@ class SessionDirectory:
         from store.duty import record_attendance
 
         return await self._run(
-            record_attendance, None, self.matrix, self.scoring, session.number, day_start, list(stays),
+            record_attendance, self.matrix, self.scoring, session.number, day_start, list(stays),
             datetime.now(timezone.utc),
         )
 

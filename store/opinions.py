@@ -38,7 +38,7 @@ from hub.errors import (
     StationNotFound,
 )
 from hub.matrix import Matrix
-from hub.scope import Actor, Role
+from hub.scope import Actor, Do, Role, SessionTarget, require
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
@@ -218,17 +218,78 @@ def flags_of(row: Opinion) -> frozenset[str]:
     return frozenset(f for f in wf.FLAGS if getattr(row, f"flag_{f}"))
 
 
-def _capture_scope(db: Session, actor: Actor, matrix: Matrix, capture: Capture) -> None:
-    if actor.role is Role.ADMINISTRATOR:
-        return
+def _capture_scope(
+    db: Session, actor: Actor, matrix: Matrix, capture: Capture, now: datetime, token_session: Optional[str]
+) -> None:
+    """Whether ``actor`` may capture ``capture``: where (``station``), in
+    which session (``session_id``) and crediting whom (``deputy_id``).
+
+    * The session: the caller sees it (:data:`hub.scope.Do.VIEW`), the
+      station takes part in it (or is the invited deputy's own), and a join
+      link's caller names the link's own session.
+    * The station: an operator its own, a dispatcher its subtree, a deputy
+      its own station or one of the session it is invited to.
+    * The deputy credited: an active one; a deputy itself; staff one of
+      their scope (an operator's station and the rooms below it) or one
+      invited to the session."""
+    stations, invited = _capture_session(db, actor, matrix, capture, now, token_session)
     if actor.role is Role.DEPUTY:
-        if actor.deputy_id is None or capture.deputy_id != actor.deputy_id:
-            raise Forbidden("a deputy captures the opinions it raises itself")
-        return
-    if actor.role is Role.OPERATOR and capture.station != actor.station:
+        if capture.station != actor.station and capture.station not in stations:
+            raise Forbidden("a deputy captures at its own station or at a station of its session")
+    elif actor.role is Role.OPERATOR and capture.station != actor.station:
         raise Forbidden(f"an operator captures opinions at its own station {actor.station}")
-    if not matrix.is_within(capture.station, actor.station or ""):
+    elif actor.role is Role.DISPATCHER and not matrix.is_within(capture.station, actor.station or ""):
         raise Forbidden(f"{capture.station} lies outside {actor.station}'s subtree")
+    if capture.deputy_id is not None:
+        _check_credit(db, actor, matrix, capture.deputy_id, invited)
+
+
+def _capture_session(
+    db: Session, actor: Actor, matrix: Matrix, capture: Capture, now: datetime, token_session: Optional[str]
+) -> tuple[frozenset[str], frozenset[int]]:
+    """The stations of the capture's session and the deputies invited to
+    it, once the caller may capture in it (both empty without a session)."""
+    if capture.session_id is None:
+        return frozenset(), frozenset()
+    from store.directory import session_info
+
+    if token_session is not None:
+        info = session_info(db, token_session)
+        if info is None or info.number != capture.session_id:
+            raise Forbidden("this join link is for another session")
+    target = _require_session_view(db, actor, matrix, capture.session_id, now)
+    # An invited deputy takes part by itself (on its phone): its own station counts.
+    own = actor.role is Role.DEPUTY and capture.station == actor.station
+    if capture.station not in target.stations and not own:
+        raise Forbidden(f"{capture.station} does not take part in session {capture.session_id}")
+    return target.stations, target.invited_deputies
+
+
+def _require_session_view(db: Session, actor: Actor, matrix: Matrix, session_id: int, now: datetime) -> SessionTarget:
+    """:data:`~hub.scope.Do.VIEW` on the session (:class:`SessionNotFound`
+    when there is none); returns it as scope rules see it."""
+    from store.sessions import SessionRepo
+
+    repo = SessionRepo(matrix)
+    view = repo.load(db, session_id)
+    target = SessionTarget(chair=view.row.chair_code, stations=view.stations,
+                           invited_deputies=repo.invited_deputies(db, session_id, now))
+    require(actor, Do.VIEW, target, matrix)
+    return target
+
+
+def _check_credit(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, invited: frozenset[int]) -> None:
+    deputy = db.get(Deputy, deputy_id)
+    if deputy is None:
+        raise NotFound(what="deputy", id=deputy_id)
+    if actor.role is Role.DEPUTY:
+        if actor.deputy_id is None or deputy_id != actor.deputy_id:
+            raise Forbidden("a deputy captures the opinions it raises itself")
+    elif actor.role is not Role.ADMINISTRATOR and deputy_id not in invited \
+            and not matrix.is_within(deputy.station_code, actor.station or ""):
+        raise Forbidden(f"deputy {deputy_id} lies outside {actor.station}'s scope and is not invited to the session")
+    if not deputy.active:
+        raise InvalidPayload(f"deputyId: deputy {deputy_id} is deactivated", field="deputyId")
 
 
 def _session_offset(
@@ -247,18 +308,21 @@ def _session_offset(
 
 
 def create_opinion(
-    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, now: datetime
+    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, now: datetime,
+    token_session: Optional[str] = None,
 ) -> OpinionView:
     """Store a captured opinion (durably: committed before this returns).  The
     same ``client_key`` again returns the stored opinion (``replayed``); with
-    different content it is refused (:class:`IdempotencyConflict`)."""
+    different content it is refused (:class:`IdempotencyConflict`).
+    ``token_session``: the session key of the join link the caller came with
+    (see :func:`_capture_scope`)."""
     key = (capture.client_key or str(uuid.uuid4())).strip().lower()
     fingerprint = capture.fingerprint()
     existing = db.exec(select(Opinion).where(Opinion.client_key == key)).first()
     if existing is not None:
         return _replay(db, actor, matrix, existing, fingerprint)
     try:
-        view = _create(db, actor, matrix, rules, capture, key, fingerprint, now)
+        view = _create(db, actor, matrix, rules, capture, key, fingerprint, now, token_session)
     except sa.exc.IntegrityError:
         db.rollback()
         existing = db.exec(select(Opinion).where(Opinion.client_key == key)).first()
@@ -282,11 +346,11 @@ def _replay(db: Session, actor: Actor, matrix: Matrix, row: Opinion, fingerprint
 
 def _create(
     db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, key: str,
-    fingerprint: str, now: datetime,
+    fingerprint: str, now: datetime, token_session: Optional[str] = None,
 ) -> OpinionView:
     if capture.station not in matrix or db.get(Station, capture.station) is None:
         raise StationNotFound(capture.station)
-    _capture_scope(db, actor, matrix, capture)
+    _capture_scope(db, actor, matrix, capture, now, token_session)
     if capture.category not in rules.categories:
         raise InvalidPayload(f"category: {capture.category!r} is not a configured category", field="category")
     if capture.request_type not in rules.request_types:
@@ -296,9 +360,8 @@ def _create(
         raise InvalidPayload("summary: required", field="summary")
     deputy = None
     if capture.deputy_id is not None:
-        deputy = db.get(Deputy, capture.deputy_id)
-        if deputy is None:
-            raise NotFound(what="deputy", id=capture.deputy_id)
+        deputy = db.get(Deputy, capture.deputy_id)  # found, active and in scope (_capture_scope)
+        assert deputy is not None
         if capture.resident_name.strip():
             raise InvalidPayload("raised by a deputy or by a resident, not both", field="residentName")
     elif not capture.resident_name.strip():
@@ -393,6 +456,7 @@ def session_opinions(
     :data:`SESSION_LOBBY_SLACK` for its lobby) or, when none runs (a standing
     session, the time after an occurrence), since midnight (Asia/Shanghai).
 
+    The caller must see the session (:data:`~hub.scope.Do.VIEW`).
     ``token_session``: the session key of the join token the caller came
     with; such a caller must be a dispatcher (or administrator) account that
     may control this very session (as for joining its live console)."""
@@ -402,6 +466,9 @@ def session_opinions(
 
     if db.get(LinkedSession, session_number) is None:
         raise SessionNotFound(str(session_number))
+    if actor.role is not Role.ADMINISTRATOR and token_session is None:
+        # Not even its existence and timing to a caller that may not see it.
+        _require_session_view(db, actor, matrix, session_number, now)
     if token_session is not None:
         if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER) or actor.account_id is None:
             raise Forbidden("only a dispatcher's console link lists the session's opinions")

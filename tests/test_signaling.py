@@ -764,3 +764,72 @@ async def test_a_dispatcher_joining_mid_way_reads_the_opinions_taken_so_far(hub)
         # the join link opens nothing more than before
         status, err = await call("GET", "/opinions", console_token)
         assert status == 403
+
+
+async def test_the_live_push_of_an_opinion_reaches_only_the_dispatchers_who_may_read_it(hub):
+    """issue 8 (item 4): ``opinionCaptured``/``opinionUpdated`` go to each
+    dispatcher of the session that may read the opinion over REST, not to
+    the whole room.  Xucun's own session (Xucun and its room Rongxing) has a
+    Xucun dispatcher and a Haining dispatcher at its console; an opinion
+    stored under this session at Chang'an (as captures were accepted before
+    the session check) reaches Haining only; a capture at Xucun reaches both."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+    import aiohttp
+    from sqlmodel import Session as DB
+    from hub.scope import Actor, Role
+    from store.opinion_models import Opinion
+    from store.sessions import SessionPlan
+    now = datetime.now(timezone.utc)
+    with DB(hub.engine) as db:
+        number = make_repo(hub.config).create(
+            db, Actor(role=Role.ADMINISTRATOR),
+            SessionPlan(title="许村联动", chair="xucun", stations=("xucun", "xucun-rongxing"),
+                        start=now + timedelta(seconds=1), end=now + timedelta(hours=1)), now=now).id
+    await asyncio.sleep(1.2)
+    await hub.app[SCHEDULER_KEY].tick()  # live now
+    consoles = {}
+    for station in ("xucun", "haining"):
+        _, account_id = _dispatcher_token(hub, role="dispatcher", station=station)
+        console_token = tokens.sign(secret_key(hub.config), str(number), f"account:{account_id}", "dispatcher", 600)
+        consoles[station] = await hub.station()
+        assert (await consoles[station].call("join", {"token": console_token}))["ok"]
+    _, admin_id = _dispatcher_token(hub)  # d-administrator-None
+
+    def body(station, summary, **kw):
+        return {"clientKey": str(uuid.uuid4()), "station": station, "category": "11", "requestType": "complaint",
+                "summary": summary, "residentName": "李四", "residentContact": "139", "sessionId": number, **kw}
+
+    async with aiohttp.ClientSession() as http:
+        async def post(path, payload, token):
+            async with http.post(hub.url + "/api" + path, json=payload, headers={"Authorization": "Bearer " + token}) as r:
+                return r.status, await r.json()
+
+        async with http.post(hub.url + "/api/auth/login",
+                             json={"username": "d-administrator-None", "password": "long-password"}) as r:
+            admin = (await r.json())["token"]
+        # a Chang'an station that is not in the session cannot file under it any more...
+        status, err = await post("/opinions", body("changan", "来自长安的民情"), hub.token("changan", session="demo"))
+        assert status == 403 and err["error"]["code"] == "forbidden"
+        status, err = await post("/opinions", body("changan", "来自长安的民情"), admin)
+        assert status == 403  # not even an administrator: Chang'an takes no part in the session
+        # ...but one stored so before (here: moved under the session in the database) is still handled
+        status, legacy = await post("/opinions", body("changan", "来自长安的民情", sessionId=None), admin)
+        assert status == 201, legacy
+        with DB(hub.engine) as db:
+            row = db.get(Opinion, legacy["id"])
+            row.session_id = number
+            db.add(row)
+            db.commit()
+        status, _ = await post(f"/opinions/{legacy['id']}/actions", {"action": "accept"}, admin)
+        assert status == 200
+        heard = await consoles["haining"].wait_for("opinionUpdated", lambda d: d["opinion"]["id"] == legacy["id"])
+        assert heard["opinion"]["raiserName"] == "李四"
+        # a capture at Xucun, in the session: both hear of it
+        status, made = await post("/opinions", body("xucun", "许村的民情"), hub.token("xucun", session=str(number)))
+        assert status == 201, made
+        for console in consoles.values():
+            await console.wait_for("opinionCaptured", lambda d: d["opinion"]["id"] == made["id"])
+    await asyncio.sleep(0.2)
+    assert [d["opinion"]["id"] for d in consoles["xucun"].events("opinionUpdated")] == []
+    assert [d["opinion"]["id"] for d in consoles["xucun"].events("opinionCaptured")] == [made["id"]]
