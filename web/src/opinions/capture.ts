@@ -1,6 +1,6 @@
 /** The opinion capture form 采集民情, with the offline queue (./queue).
  *
- *   import { mountCapturePanel } from "./opinions/capture";
+ *   import { mountCapturePanel } from "../opinions/capture";
  *   const panel = mountCapturePanel(el, { sessionId: 12, stationCode: "xucun" });
  *   …
  *   panel.destroy();
@@ -11,9 +11,9 @@
  * bearer token given as `token`.
  */
 import "./opinions.css";
-import { onLangChange } from "../i18n";
-import { h } from "../ui/dom";
-import { setApiToken } from "../console/api";
+import { onLangChange } from "../common/i18n";
+import { h } from "../common/dom";
+import { setApiToken } from "../common/api";
 import { type Refs, loadRefs } from "./data";
 import { ot, isEn } from "./strings";
 import { discard, enqueue, entries, flush, newClientKey, onQueue, pendingCount, setQueueAuth, startQueue } from "./queue";

@@ -1,6 +1,6 @@
 /** Strings of the opinions 民情 and duty 履职 pages and the capture panel,
  * zh-CN first and English; the language choice is the shared one (../i18n). */
-import { getLang } from "../i18n";
+import { getLang } from "../common/i18n";
 
 const zh = {
   navSessions: "联动会话",

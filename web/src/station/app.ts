@@ -1,12 +1,12 @@
 /** Mounts the page and switches views as the client's state changes. */
-import type { ClientState, HubClient } from "../client";
-import { getLang, onLangChange, t } from "../i18n";
+import type { ClientState, HubClient } from "../live/client";
+import { getLang, onLangChange, t } from "../common/i18n";
 import { Header } from "./header";
-import { LiveView } from "./live";
+import { LiveView } from "./stage";
 import { PrejoinView } from "./prejoin";
 import { errorScreen, leftScreen } from "./screens";
 import { Toaster } from "./toast";
-import { h } from "./dom";
+import { h } from "../common/dom";
 
 type ViewName = "prejoin" | "live" | "left" | "error";
 

@@ -6,10 +6,10 @@
  * ?camera=0 / ?mic=0 (start with the camera / microphone off), ?lang=en|zh-CN,
  * ?hub=URL (Socket.IO origin, defaults to the page's origin), ?codec=h264 (offer H264 before VP8).
  */
-import "./styles.css";
-import { HubClient } from "./client";
-import { mountApp } from "./ui/app";
-import { videoCodecPreference } from "./peer";
+import "../common/styles.css";
+import { HubClient } from "../live/client";
+import { mountApp } from "./app";
+import { videoCodecPreference } from "../live/peer";
 
 function readToken(): string | null {
   const hash = window.location.hash.replace(/^#/, "");
