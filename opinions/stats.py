@@ -26,10 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Iterable, Optional, Sequence
-from zoneinfo import ZoneInfo
+
+from hub.zone import ZONE
 
 #: The zone whose calendar decides whole months, quarters and years.
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = ZONE
 
 
 @dataclass(frozen=True)

@@ -463,11 +463,11 @@ class SignalingServer:
         session's stays of the day are kept, to be counted again with the
         later ones (records are idempotent: a deputy gets its record once
         its stays of the day reach the minimum)."""
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timezone
 
         from duty.scoring import Attendance
+        from hub.zone import ZONE as shanghai
 
-        shanghai = timezone(timedelta(hours=8))
         today = datetime.now(shanghai).replace(hour=0, minute=0, second=0, microsecond=0)
         stays = self._stays.pop(session.id, [])
         if keep:

@@ -8,7 +8,7 @@ import { buildRrule, monthlyOptionLabel, nthOfDate, parseRrule, type Recurrence 
 import { flash } from "../common/flash";
 import type { Stations } from "../common/stations";
 import { ct } from "./strings";
-import { dateValue, isoOf, timeValue, whenLabel } from "../common/time";
+import { TIME_ZONE, dateValue, isoOf, timeValue, whenLabel } from "../common/time";
 import { TreePicker } from "./tree";
 import type { Account, CheckOut, Conflict, Session, SessionIn } from "../common/types";
 
@@ -243,7 +243,7 @@ export class SessionForm {
       start,
       end,
       rrule: buildRrule(s.rec, s.date),
-      timezone: "Asia/Shanghai",
+      timezone: TIME_ZONE,
     };
   }
 
