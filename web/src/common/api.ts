@@ -34,7 +34,7 @@ export function apiHeaders(token: string | null, extra: Record<string, string> =
 export async function readResponse<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {

@@ -379,7 +379,8 @@ const en: Record<MessageKey, string> = {
   leftSession: "Left",
 };
 
-const dicts: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };
 const STORAGE_KEY = "liaisonHub.lang";
 
 function initialLang(): Lang {

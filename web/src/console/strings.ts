@@ -314,7 +314,8 @@ const en: Record<ConsoleKey, string> = {
   now: "now",
 };
 
-const dicts = { "zh-CN": zh, en };
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts = { "zh-CN": zh, en };
 
 export function ct(key: ConsoleKey, vars?: Record<string, string | number>): string {
   let s = dicts[getLang()][key] ?? zh[key];

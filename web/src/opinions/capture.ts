@@ -43,7 +43,7 @@ const MAX_EDGE = 1600;
 /** A photo, shrunk to at most 1600 px on its longer edge, as a JPEG data: URL. */
 export async function resizePhoto(file: Blob, maxEdge = MAX_EDGE, quality = 0.82): Promise<string> {
   let source: CanvasImageSource & { width: number; height: number };
-  let close = () => {};
+  let close: () => void;
   if (typeof createImageBitmap === "function") {
     const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
     source = bmp;
@@ -309,7 +309,7 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
     busy = true;
     renderForm();
     void (async () => {
-      let dropped = false;
+      let dropped: boolean;
       try {
         dropped = (await enqueue(body, state.photos.slice())).photosDropped;
       } catch {

@@ -453,6 +453,9 @@ const en: Record<Key, string> = {
 
 export type OpKey = Key;
 
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts = { "zh-CN": zh, en };
+
 /** Translate `key`, replacing `{name}` placeholders with `vars`. */
 export function ot(key: Key, vars?: Record<string, string | number>): string {
   let s = (getLang() === "en" ? en[key] : zh[key]) ?? zh[key] ?? key;

@@ -83,10 +83,12 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
 
   if (opts.autojoin) {
     // Kiosk / test mode: no pre-join screen; open the default devices and join.
-    client.state === "prejoin" && void (async () => {
-      await client.prepareMedia();
-      await client.join();
-    })();
+    if (client.state === "prejoin") {
+      void (async () => {
+        await client.prepareMedia();
+        await client.join();
+      })();
+    }
   }
   show();
 }

@@ -303,7 +303,7 @@ export class LiveView {
     const tilesOf = (list: Participant[]) => list.map((p) => this.tiles.get(p.id)!.el);
 
     const layout = cs?.layout ?? "1+N";
-    let mode: Mode = !cs || !stageP ? "all" : layout in GRID_CELLS ? "grid" : "focus";
+    const mode: Mode = !cs || !stageP ? "all" : layout in GRID_CELLS ? "grid" : "focus";
     const stageTile = stageP ? this.tiles.get(stageP.id)! : null;
     this.mode = mode;
     const rest = order.filter((p) => p !== stageP);
