@@ -25,6 +25,7 @@ from sqlmodel import Session
 from hub.errors import Forbidden, LoginRequired, StationNotFound
 from hub.matrix import Matrix
 from hub.scope import Actor, Do, Role, require
+from hub.zone import TIME_ZONE
 from scheduler.recurrence import normalize_rrule
 from store import sessions as store_sessions
 from store.sessions import SessionView
@@ -101,7 +102,7 @@ def render(views: list[SessionView], matrix: Matrix, name: str, base_url: str, n
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Asia/Shanghai")
+    cal.add("x-wr-timezone", TIME_ZONE)
     host = urlsplit(base_url).hostname or "liaison-hub"
     for view in views:
         for event in events(view, matrix, host, now):

@@ -32,7 +32,7 @@ def record_out(row: DutyRecord, kind_names: dict[str, str]) -> s.DutyRecordOut:
         town=row.town_code, group=row.deputy_group, kind=row.kind, kind_name=kind_names.get(row.kind, row.kind),
         occasion=row.occasion, occurred_at=local(row.occurred_at), points=row.points, minutes=row.minutes,
         manual=row.manual, status=row.status, note=row.note, review_reason=row.review_reason,
-        reviewed_by=row.reviewed_by, reviewed_at=maybe_local(row.reviewed_at, "Asia/Shanghai"),
+        reviewed_by=row.reviewed_by, reviewed_at=maybe_local(row.reviewed_at),
         created_by=row.created_by,
     )
 

@@ -20,7 +20,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Literal, Optional, Union
+from typing import Any, Awaitable, Callable, Literal, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -74,7 +74,7 @@ def language(request: web.Request, default: str = "zh-CN") -> str:
 # --- errors --------------------------------------------------------------------------------
 
 
-def _field_of(error: dict) -> str:
+def _field_of(error: Mapping[str, Any]) -> str:
     loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith(("function-", "json-or-python"))]
     # Drop the union branch names pydantic puts in the path ("str", "PickIn").
     loc = [p for p in loc if p not in {"str", "PickIn", "constrained-str"}]

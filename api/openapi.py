@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from hub.errors import InvalidPayload, LoginRequired
 
@@ -44,8 +44,8 @@ def _parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
     return out
 
 
-def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> dict[str, Any]:
-    models: list[tuple[type[BaseModel], str]] = [(s.ErrorBody, "serialization")]
+def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> dict[str, Any]:  # noqa: C901  (one walk over the route table)
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(s.ErrorBody, "serialization")]
     for op in operations:
         if op.body is not None:
             models.append((op.body, "validation"))

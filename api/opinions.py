@@ -76,9 +76,9 @@ def _opinion_fields(row: Opinion, actor: Actor, matrix: Matrix, rules: store.Opi
         request_type=row.request_type,
         request_type_name=rules.request_type_names.get(row.request_type, row.request_type),
         summary=row.summary, details=row.details, session_id=row.session_id,
-        occurrence_start=maybe_local(row.occurrence_start, "Asia/Shanghai"), session_offset=row.session_offset,
+        occurrence_start=maybe_local(row.occurrence_start), session_offset=row.session_offset,
         captured_at=local(row.captured_at), received_at=local(row.received_at), status=row.status,
-        level=row.level, department=row.department, deadline=maybe_local(row.deadline, "Asia/Shanghai"),
+        level=row.level, department=row.department, deadline=maybe_local(row.deadline),
         overdue=overdue,
         overdue_working_days=rules.calendar.working_days_overdue(row.deadline, now) if overdue and row.deadline else 0,
         extensions=row.extensions, returns=row.returns, reopenings=row.reopenings, grade=row.grade,
@@ -102,7 +102,7 @@ def notice_out(row: DepartmentNotice) -> s.NoticeOut:
     assert row.id is not None
     return s.NoticeOut(id=row.id, opinion_id=row.opinion_id, department=row.department_code,
                        liaison_name=row.liaison_name, liaison_contact=row.liaison_contact, message=row.message,
-                       created_at=local(row.created_at), read_at=maybe_local(row.read_at, "Asia/Shanghai"),
+                       created_at=local(row.created_at), read_at=maybe_local(row.read_at),
                        webhook_status=row.webhook_status)
 
 
@@ -155,7 +155,7 @@ async def session_opinions(call: Call) -> s.SessionOpinionsOut:
         lambda db: store.session_opinions(db, actor, matrix, number, now, token_session))
     return s.SessionOpinionsOut(
         session_id=found.session_number, since=local(found.since),
-        occurrence_start=maybe_local(found.occurrence_start, "Asia/Shanghai"),
+        occurrence_start=maybe_local(found.occurrence_start),
         items=[s.LiveOpinionOut(**news_of_row(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit",
                                               matrix, rules).to_public()) for r in found.opinions],
     )

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from hub.zone import TIME_ZONE
 from store.models import DEPUTY_LEVELS, ROLES, SESSION_STATUSES, STATION_LEVELS
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -246,7 +247,7 @@ class SessionIn(Input):
     rrule: Optional[Annotated[Text, Field(min_length=1, max_length=500)]] = Field(
         default=None, description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU (repeats in Asia/Shanghai)"
     )
-    timezone: Annotated[Text, Field(min_length=1, max_length=64)] = "Asia/Shanghai"
+    timezone: Annotated[Text, Field(min_length=1, max_length=64)] = TIME_ZONE
 
 
 class SessionUpdateIn(SessionIn):

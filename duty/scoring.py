@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping, Optional
 
+from hub.zone import ZONE
+
 SESSION_JOINED = "session_joined"
 OPINION_RAISED = "opinion_raised"
 OPINION_RESOLVED = "opinion_resolved"
@@ -112,15 +114,11 @@ def session_records(
     return out
 
 
-#: The day attendance is counted by: China time.
-ATTENDANCE_ZONE = timezone(timedelta(hours=8))
-
-
 def attendance_day(at: datetime) -> datetime:
     """The start (UTC) of the China-time day of ``at``: the occasion of a
     session's attendance records, one per deputy, session and day, whether
     the live layer saw the stays or staff entered them."""
-    local = at.astimezone(ATTENDANCE_ZONE)
+    local = at.astimezone(ZONE)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.matrix import Matrix, MatrixError, Station
+from hub.zone import TIME_ZONE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "configs"
@@ -268,7 +269,7 @@ _DEFAULT_RULES = {
 
 
 class CalendarSettings(_Strict):
-    timezone: str = "Asia/Shanghai"
+    timezone: str = TIME_ZONE
     holidays: list[date] = []
     workdays: list[date] = []
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Optional, Union
+from typing import Iterable, Optional, TypeVar, Union
 
 from hub.errors import Forbidden, StationNotFound
 from hub.matrix import LEVELS, Matrix
@@ -222,7 +222,10 @@ def _dispatcher(actor: Actor, action: Do, target: Target, matrix: Matrix) -> Dec
     return _no(f"a dispatcher may not {action}")  # pragma: no cover - all actions handled
 
 
-def _expect(target: Target, kind: type, action: Do):
+_T = TypeVar("_T")
+
+
+def _expect(target: Target, kind: type[_T], action: Do) -> _T:
     if not isinstance(target, kind):
         raise TypeError(f"{action} needs a {kind.__name__}")
     return target

@@ -15,12 +15,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from hub.zone import TIME_ZONE
+
 
 @dataclass(frozen=True)
 class WorkCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # 调休: weekend days that are worked
-    timezone: str = "Asia/Shanghai"
+    timezone: str = TIME_ZONE
 
     def __post_init__(self) -> None:
         both = self.holidays & self.workdays
@@ -29,7 +31,7 @@ class WorkCalendar:
         ZoneInfo(self.timezone)
 
     @classmethod
-    def of(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = (), timezone: str = "Asia/Shanghai") -> "WorkCalendar":
+    def of(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = (), timezone: str = TIME_ZONE) -> "WorkCalendar":
         return cls(frozenset(holidays), frozenset(workdays), timezone)
 
     @property

@@ -198,7 +198,7 @@ class Step:
 
 def allowed_actions(state: OpinionState, role: Optional[str] = None) -> list[Action]:
     """The actions possible now (for ``role``, if given), in table order."""
-    out = []
+    out: list[Action] = []
     for action in Action:
         if action is A.SUBMIT:
             continue

@@ -44,8 +44,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulestr
 
 from hub.errors import OccurrenceNotFound, RecurrenceInvalid, ScheduleInvalid
+from hub.zone import TIME_ZONE
 
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ = TIME_ZONE
 MAX_OCCURRENCES = 1000
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _KNOWN_PARTS = {

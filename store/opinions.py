@@ -460,7 +460,7 @@ def session_opinions(
     ``token_session``: the session key of the join token the caller came
     with; such a caller must be a dispatcher (or administrator) account that
     may control this very session (as for joining its live console)."""
-    from zoneinfo import ZoneInfo
+    from hub.zone import ZONE
 
     from store.directory import dispatcher_may_control, session_info
 
@@ -481,7 +481,7 @@ def session_opinions(
     if occurrence_start is not None:
         since = occurrence_start - SESSION_LOBBY_SLACK
     else:
-        zone = ZoneInfo("Asia/Shanghai")
+        zone = ZONE
         since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = db.exec(
         select(Opinion)
@@ -747,10 +747,10 @@ def search(
         conditions.append(col(Opinion.received_at) < f.end)
     wanted = parse_reference(f.text) if f.text else None
     if wanted is not None:  # a reference number (MQ2026-000017): that opinion
-        from zoneinfo import ZoneInfo
+        from hub.zone import ZONE
 
         year, opinion_id = wanted
-        zone = ZoneInfo("Asia/Shanghai")
+        zone = ZONE
         conditions.append(Opinion.id == opinion_id)
         conditions.append(col(Opinion.received_at) >= datetime(year, 1, 1, tzinfo=zone))
         conditions.append(col(Opinion.received_at) < datetime(year + 1, 1, 1, tzinfo=zone))

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from hub import tokens
 from store.sessions import SessionRepo
 
-from test_api_support import SECRET, SH, at, cheap_passwords, hub, iso, session_body  # noqa: F401
+from test_api_support import SECRET, SH, at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

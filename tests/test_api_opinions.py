@@ -10,7 +10,7 @@ import uuid
 
 import openpyxl
 
-from test_api_support import at, cheap_passwords, hub, iso, session_body  # noqa: F401
+from test_api_support import at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -1,15 +1,16 @@
 /** Create / edit a linked session. Every change is checked against the schedule
  * (POST /api/sessions/check, debounced) so conflicts show before saving. */
-import { h } from "../ui/dom";
+import { h } from "../common/dom";
+import { tList } from "../common/i18n";
 import { nodes } from "./shell";
-import { ApiError, api, post } from "./api";
+import { ApiError, api, post } from "../common/api";
 import { buildRrule, monthlyOptionLabel, nthOfDate, parseRrule, type Recurrence } from "./rrule";
-import { flash } from "./shell";
-import type { Stations } from "./stations";
-import { ct, ctList } from "./strings";
-import { dateValue, isoOf, timeValue, whenLabel } from "./time";
+import { flash } from "../common/flash";
+import type { Stations } from "../common/stations";
+import { ct } from "./strings";
+import { TIME_ZONE, dateValue, isoOf, timeValue, whenLabel } from "../common/time";
 import { TreePicker } from "./tree";
-import type { Account, CheckOut, Conflict, Session, SessionIn } from "./types";
+import type { Account, CheckOut, Conflict, Session, SessionIn } from "../common/types";
 
 interface FormState {
   title: string;
@@ -123,7 +124,7 @@ export class SessionForm {
     recur.append(h("option", { value: "none" }, ct("recurNone")), h("option", { value: "weekly" }, ct("recurWeekly")), monthlyOpt);
     recur.value = s.rec.freq;
     const weekdays = h("div", { class: "c-weekdays", "data-testid": "form-weekdays" });
-    const dayNames = ctList("weekdays");
+    const dayNames = tList("weekdays");
     const dayBoxes: HTMLInputElement[] = [];
     dayNames.forEach((name, i) => {
       const box = h("input", { type: "checkbox", "data-testid": "form-weekday", "data-day": i, disabled: ro });
@@ -242,7 +243,7 @@ export class SessionForm {
       start,
       end,
       rrule: buildRrule(s.rec, s.date),
-      timezone: "Asia/Shanghai",
+      timezone: TIME_ZONE,
     };
   }
 

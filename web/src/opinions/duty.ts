@@ -1,10 +1,10 @@
 /** Duty records 履职台账: the ledger per deputy / group / town / city for a
  * period (and its Excel), the records pending review (approve / reject with a
  * reason), and a form to add a manual record (station reception duty…). */
-import { h } from "../ui/dom";
-import { type ApiError, get, post, qs } from "../console/api";
-import { flash } from "../console/shell";
-import { dateValue } from "../console/time";
+import { h } from "../common/dom";
+import { type ApiError, get, post, qs } from "../common/api";
+import { flash } from "../common/flash";
+import { dateValue } from "../common/time";
 import type { Refs } from "./data";
 import { type PeriodState, apiWindow, defaultPeriod, periodPicker } from "./period";
 import { isEn, ot, otMaybe } from "./strings";

@@ -2,9 +2,9 @@
  * notices, reports and duty records, and the capture form in a sheet.
  * Routed by the address's fragment: #opinions[/list|/notices|/reports|/duty][?id=N]. */
 import "./opinions.css";
-import { h } from "../ui/dom";
-import type { ApiError } from "../console/api";
-import type { Account } from "../console/types";
+import { h } from "../common/dom";
+import type { ApiError } from "../common/api";
+import type { Account } from "../common/types";
 import { type CapturePanel, mountCapturePanel } from "./capture";
 import { type Refs, loadRefs } from "./data";
 import { OpinionDetailSheet } from "./detail";

@@ -1,6 +1,6 @@
 /** Strings of the opinions 民情 and duty 履职 pages and the capture panel,
  * zh-CN first and English; the language choice is the shared one (../i18n). */
-import { getLang } from "../i18n";
+import { getLang } from "../common/i18n";
 
 const zh = {
   navSessions: "联动会话",
@@ -454,6 +454,9 @@ const en: Record<Key, string> = {
 };
 
 export type OpKey = Key;
+
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts = { "zh-CN": zh, en };
 
 /** Translate `key`, replacing `{name}` placeholders with `vars`. */
 export function ot(key: Key, vars?: Record<string, string | number>): string {

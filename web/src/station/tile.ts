@@ -1,9 +1,9 @@
 /** One remote participant's tile: video, station name, mic/camera indicators, level meter. */
-import { t } from "../i18n";
-import type { Participant } from "../protocol";
-import type { RemoteMedia } from "../peer";
-import { h, icon, setAttr, setText } from "./dom";
-import { icons } from "./icons";
+import { t } from "../common/i18n";
+import type { Participant } from "../live/protocol";
+import type { RemoteMedia } from "../live/peer";
+import { h, icon, setAttr, setText } from "../common/dom";
+import { icons } from "../common/icons";
 import { avatarText, levelLabel, participantName } from "./names";
 
 /** RFC 6464 −dBov (0 loud … 127 silent) to a 0…1 meter fraction. */

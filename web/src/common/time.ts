@@ -1,8 +1,9 @@
 /** Wall-clock time in Asia/Shanghai (UTC+8 all year, no daylight saving), whatever
  * the browser's own zone is. */
-import { getLang } from "../i18n";
-import { ct, ctList } from "./strings";
+import { getLang, tList } from "./i18n";
 
+/** The hub's zone (hub/zone.py TIME_ZONE), as series are stored and repeated. */
+export const TIME_ZONE = "Asia/Shanghai";
 const OFFSET_MS = 8 * 3600 * 1000;
 export const DAY_MS = 24 * 3600 * 1000;
 
@@ -83,7 +84,7 @@ export function monthName(m: number): string {
 /** "3月7日 周五" / "Fri 7 Mar". */
 export function dayLabel(t: Date | string): string {
   const w = wall(t);
-  const wd = ctList("weekdays")[w.dow];
+  const wd = tList("weekdays")[w.dow];
   return getLang() === "en" ? `${wd} ${w.d} ${MONTHS_EN[w.m - 1]}` : `${w.m}月${w.d}日 周${wd}`;
 }
 
@@ -107,5 +108,3 @@ export function clockNow(): string {
   const w = wall(Date.now());
   return `${p2(w.hh)}:${p2(w.mm)}:${p2(new Date().getUTCSeconds())}`;
 }
-
-export { ct };

@@ -5,12 +5,12 @@
  * of requests to speak with ticking waiting times, and the live control log.
  * Every element is kept and updated in place so a click is never lost to a re-render.
  */
-import type { HubClient } from "../client";
-import { getLang, t, tMaybe, type MessageKey } from "../i18n";
+import type { HubClient } from "../live/client";
+import { getLang, t, tMaybe, type MessageKey } from "../common/i18n";
 import { otMaybe } from "../opinions/strings";
-import { LAYOUTS, type ControlAction, type ControlPayload, type LiveOpinion, type MonitorTile, type Participant } from "../protocol";
-import { h, icon, place, setAttr, setText } from "./dom";
-import { icons } from "./icons";
+import { LAYOUTS, type ControlAction, type ControlPayload, type LiveOpinion, type MonitorTile, type Participant } from "../live/protocol";
+import { h, icon, place, setAttr, setText } from "../common/dom";
+import { icons } from "../common/icons";
 import { participantName } from "./names";
 
 const BAD = new Set(["offline", "packet_loss", "no_video"]);

@@ -4,8 +4,8 @@
  * ("A client's sequence"). The UI only listens to its events and calls its methods;
  * tests reach the same object as `window.hubClient`.
  */
-import { Emitter } from "./emitter";
-import { getLang } from "./i18n";
+import { Emitter } from "../common/emitter";
+import { getLang } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
 import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {

@@ -1,14 +1,14 @@
 /** Live view: the grid of other stations, own preview, controls and connection banners. */
-import type { HubClient } from "../client";
-import { t, tMaybe } from "../i18n";
+import type { HubClient } from "../live/client";
+import { t, tMaybe } from "../common/i18n";
 import { AudioSink } from "./audio";
 import { MediaToggle } from "./controls";
-import { h, icon, place, setAttr, setText } from "./dom";
-import { icons } from "./icons";
+import { h, icon, place, setAttr, setText } from "../common/dom";
+import { icons } from "../common/icons";
 import { participantName } from "./names";
 import { Tile, levelFraction } from "./tile";
-import { ConsolePanel } from "./console";
-import type { Participant } from "../protocol";
+import { ConsolePanel } from "./dispatch-panel";
+import type { Participant } from "../live/protocol";
 
 /** How the stage is shown: focus (big + strip or single), an equal grid, or everyone (no stage). */
 type Mode = "focus" | "grid" | "all";
@@ -303,7 +303,7 @@ export class LiveView {
     const tilesOf = (list: Participant[]) => list.map((p) => this.tiles.get(p.id)!.el);
 
     const layout = cs?.layout ?? "1+N";
-    let mode: Mode = !cs || !stageP ? "all" : layout in GRID_CELLS ? "grid" : "focus";
+    const mode: Mode = !cs || !stageP ? "all" : layout in GRID_CELLS ? "grid" : "focus";
     const stageTile = stageP ? this.tiles.get(stageP.id)! : null;
     this.mode = mode;
     const rest = order.filter((p) => p !== stageP);

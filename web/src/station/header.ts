@@ -1,8 +1,8 @@
 /** The top bar: emblem, title, session, connection badge and language toggle. */
-import type { HubClient } from "../client";
-import { getLang, t, toggleLang } from "../i18n";
-import { h, icon, setAttr, setText } from "./dom";
-import { icons } from "./icons";
+import type { HubClient } from "../live/client";
+import { getLang, t, toggleLang } from "../common/i18n";
+import { h, icon, setAttr, setText } from "../common/dom";
+import { icons } from "../common/icons";
 import { sessionTitle } from "./names";
 
 function pcLabel(pc: RTCPeerConnection | null): string {

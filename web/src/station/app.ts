@@ -1,12 +1,12 @@
 /** Mounts the page and switches views as the client's state changes. */
-import type { ClientState, HubClient } from "../client";
-import { getLang, onLangChange, t } from "../i18n";
+import type { ClientState, HubClient } from "../live/client";
+import { getLang, onLangChange, t } from "../common/i18n";
 import { Header } from "./header";
-import { LiveView } from "./live";
+import { LiveView } from "./stage";
 import { PrejoinView } from "./prejoin";
 import { errorScreen, leftScreen } from "./screens";
 import { Toaster } from "./toast";
-import { h } from "./dom";
+import { h } from "../common/dom";
 
 type ViewName = "prejoin" | "live" | "left" | "error";
 
@@ -83,10 +83,12 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
 
   if (opts.autojoin) {
     // Kiosk / test mode: no pre-join screen; open the default devices and join.
-    client.state === "prejoin" && void (async () => {
-      await client.prepareMedia();
-      await client.join();
-    })();
+    if (client.state === "prejoin") {
+      void (async () => {
+        await client.prepareMedia();
+        await client.join();
+      })();
+    }
   }
   show();
 }

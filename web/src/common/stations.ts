@@ -1,5 +1,5 @@
 /** The matrix tree (GET /api/stations), indexed for pickers and labels. */
-import { getLang } from "../i18n";
+import { getLang } from "./i18n";
 import { get } from "./api";
 import type { Items, StationNode } from "./types";
 

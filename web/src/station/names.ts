@@ -1,6 +1,6 @@
 /** How stations and participants are named on screen. */
-import { getLang, t, tMaybe } from "../i18n";
-import type { Participant } from "../protocol";
+import { getLang, t, tMaybe } from "../common/i18n";
+import type { Participant } from "../live/protocol";
 
 export function participantName(p: Participant): string {
   const st = p.station;

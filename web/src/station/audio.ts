@@ -2,7 +2,7 @@
  * Remote sound: one hidden <audio> element per remote audio track. Tile videos stay muted,
  * so every voice is played exactly once.
  */
-import type { RemoteMedia } from "../peer";
+import type { RemoteMedia } from "../live/peer";
 
 export class AudioSink {
   readonly el: HTMLDivElement;

@@ -2,7 +2,8 @@
  * All user-visible strings, in Simplified Chinese (default) and English.
  * The choice is remembered in localStorage; `?lang=en` overrides it for one visit.
  */
-import type { Lang } from "./protocol";
+/** The page language (the `lang` of docs/protocol.md's join payload). */
+export type Lang = "zh-CN" | "en";
 
 const zh = {
   appTitle: "人大代表联络站 · 视频联络",
@@ -70,6 +71,8 @@ const zh = {
   joinFailed: "加入失败：{reason}",
   timeout: "服务器无响应",
   offline: "无法连接到联络平台服务器",
+  httpError: "服务器错误（{status}）",
+  weekdays: "一,二,三,四,五,六,日",
   level_general: "总站",
   level_branch: "分站",
   level_town: "镇（街道）联络站",
@@ -257,6 +260,8 @@ const en: Record<MessageKey, string> = {
   joinFailed: "Join failed: {reason}",
   timeout: "The server did not answer",
   offline: "Cannot reach the liaison hub server",
+  httpError: "Server error ({status})",
+  weekdays: "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
   level_general: "General station",
   level_branch: "Branch station",
   level_town: "Town station",
@@ -376,7 +381,8 @@ const en: Record<MessageKey, string> = {
   leftSession: "Left",
 };
 
-const dicts: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };
 const STORAGE_KEY = "liaisonHub.lang";
 
 function initialLang(): Lang {
@@ -432,4 +438,9 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
 /** Translate if `key` is a known message key, else return `fallback`. */
 export function tMaybe(key: string, fallback: string, vars?: Record<string, string | number>): string {
   return key in zh ? t(key as MessageKey, vars) : fallback;
+}
+
+/** A comma-separated list message as an array. */
+export function tList(key: MessageKey): string[] {
+  return t(key).split(",");
 }

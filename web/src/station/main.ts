@@ -7,10 +7,10 @@
  * ?codec=h264 (offer H264 before VP8). The page talks only to the hub that served it (its own
  * origin): there is no parameter to point it at another server (docs/protocol.md).
  */
-import "./styles.css";
-import { HubClient } from "./client";
-import { mountApp } from "./ui/app";
-import { videoCodecPreference } from "./peer";
+import "../common/styles.css";
+import { HubClient } from "../live/client";
+import { mountApp } from "./app";
+import { videoCodecPreference } from "../live/peer";
 
 function readToken(): string | null {
   const hash = window.location.hash.replace(/^#/, "");

@@ -3,7 +3,9 @@
  * Mirrors docs/protocol.md one to one; field names are camelCase as on the wire.
  */
 
-export type Lang = "zh-CN" | "en";
+import type { Lang } from "../common/i18n";
+
+export type { Lang };
 
 export type ErrorCode =
   | "invalid_payload"

@@ -1,8 +1,8 @@
 /** The "you left" and "could not join / kicked" screens. */
-import type { HubClient } from "../client";
-import { t, tMaybe } from "../i18n";
-import { h, icon } from "./dom";
-import { icons } from "./icons";
+import type { HubClient } from "../live/client";
+import { t, tMaybe } from "../common/i18n";
+import { h, icon } from "../common/dom";
+import { icons } from "../common/icons";
 
 function card(testid: string, tone: string, heading: string, body: string, actions: HTMLElement[]): HTMLElement {
   return h(

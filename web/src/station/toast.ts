@@ -1,8 +1,8 @@
 /** Non-blocking toasts for hub errors and local failures. */
-import { h, icon } from "./dom";
-import { icons } from "./icons";
-import { t } from "../i18n";
-import type { HubError } from "../protocol";
+import { h, icon } from "../common/dom";
+import { icons } from "../common/icons";
+import { t } from "../common/i18n";
+import type { HubError } from "../live/protocol";
 
 export class Toaster {
   readonly el = h("div", { class: "toasts", role: "status", "aria-live": "polite", "data-testid": "toasts" });

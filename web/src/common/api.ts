@@ -1,7 +1,6 @@
 /** The REST API under /api: JSON in and out, errors as {error: {code, message}}
  * in the UI's language (Accept-Language). Logged in by the HttpOnly cookie. */
-import { getLang } from "../i18n";
-import { ct } from "./strings";
+import { getLang, t } from "./i18n";
 
 export class ApiError extends Error {
   constructor(
@@ -35,7 +34,7 @@ export function apiHeaders(token: string | null, extra: Record<string, string> =
 export async function readResponse<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
@@ -47,7 +46,7 @@ export async function readResponse<T>(res: Response): Promise<T> {
     throw new ApiError(
       res.status,
       err?.code ?? `http_${res.status}`,
-      err?.message ?? ct("httpError", { status: res.status }),
+      err?.message ?? t("httpError", { status: res.status }),
       Number.isFinite(retry) && retry > 0 ? retry : null,
     );
   }
@@ -66,7 +65,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       cache: "no-store",
     });
   } catch {
-    throw new ApiError(0, "offline", ct("offline"));
+    throw new ApiError(0, "offline", t("offline"));
   }
   return readResponse<T>(res);
 }

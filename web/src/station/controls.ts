@@ -1,7 +1,7 @@
 /** Round camera / microphone toggle buttons, shared by the pre-join and live views. */
-import { t } from "../i18n";
-import { h, icon, setAttr } from "./dom";
-import { icons } from "./icons";
+import { t } from "../common/i18n";
+import { h, icon, setAttr } from "../common/dom";
+import { icons } from "../common/icons";
 
 export class MediaToggle {
   readonly el: HTMLButtonElement;

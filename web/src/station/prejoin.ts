@@ -1,10 +1,10 @@
 /** Pre-join screen: preview, device choice, camera/mic toggles and the Join button. */
-import type { HubClient } from "../client";
-import { t } from "../i18n";
-import type { MediaKind } from "../media";
+import type { HubClient } from "../live/client";
+import { t } from "../common/i18n";
+import type { MediaKind } from "../live/media";
 import { MediaToggle } from "./controls";
-import { h, icon, setText } from "./dom";
-import { icons } from "./icons";
+import { h, icon, setText } from "../common/dom";
+import { icons } from "../common/icons";
 import { sessionTitle } from "./names";
 
 export class PrejoinView {
