@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from typing import Optional
@@ -76,7 +77,9 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={"host": args.host or settings.host, "port": args.port or settings.port}
         )
-        config = Config(settings, config.matrix, config.categories, config.config_dir)
+        # Replace the settings alone: every other file of the configuration
+        # (departments.yaml, scoring.yaml, ...) stays as loaded.
+        config = dataclasses.replace(config, settings=settings)
     app = create_app(config)
     print(f"liaison-hub listening on http://{settings.host}:{settings.port}", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)

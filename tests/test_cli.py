@@ -93,3 +93,67 @@ def test_db_upgrade_and_first_administrator(tmp_path, capsys, monkeypatch):
     config = load_config()
     with Session(store_db.make_engine(config.database_url)) as db:
         assert [a.username for a in db.exec(select(Account)).all()] == ["admin"]
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                assert r.status == 200
+                return
+        except OSError:
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "hub did not start"
+            time.sleep(0.2)
+
+
+def test_serve_host_and_port_flags_keep_every_configuration_file(tmp_path, capsys, monkeypatch):
+    """Regression: ``serve --port/--host`` rebuilt the configuration from
+    hub.yaml, matrix.yaml and categories.yaml only, dropping departments.yaml
+    and scoring.yaml (0 departments, 4 of 7 duty kinds, no holidays)."""
+    import io
+    import json
+
+    from hub.config import load_config
+
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["account", "create", "admin", "--role", "administrator", "--password-stdin"]) == 0
+    shipped = load_config()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIAISON_HUB_")}
+    env["LIAISON_HUB_VAR_DIR"] = str(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, url)
+        login = urllib.request.Request(
+            f"{url}/api/auth/login", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"username": "admin", "password": "a-long-password"}).encode(),
+        )
+        with urllib.request.urlopen(login, timeout=5) as r:
+            token = json.load(r)["token"]
+
+        def get(path: str) -> dict:
+            request = urllib.request.Request(f"{url}/api{path}", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=5) as r:
+                return json.load(r)
+
+        departments = get("/opinion-options")["departments"]
+        assert len(departments) == len(shipped.departments.departments) > 0
+        kinds = {k["kind"] for k in get("/duty/kinds")["items"]}
+        assert kinds == set(shipped.scoring.rules) and len(kinds) == 7
+    finally:
+        proc.terminate()
+        proc.wait(10)
