@@ -284,6 +284,7 @@ async def options(call: Call) -> s.OpinionOptions:
                                      liaison_name=d.liaison.name, liaison_contact=d.liaison.contact,
                                      example=d.example) for d in config_departments.departments],
         handling_days=config_departments.handling_days.model_dump(),
+        calendar_missing_years=rules.calendar.missing_years(rules.calendar.local_date(call.now)),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any, Optional
 
 import socketio
@@ -116,6 +117,20 @@ def join_url(config: Config, session_id: str, station_code: str, secret: bytes) 
     )
 
 
+def warn_of_calendar_gaps(rules: OpinionRules, now: Optional[datetime] = None) -> list[int]:
+    """Log the years of the working-day calendar that are missing (the
+    console shows them too: ``GET /api/opinion-options``); returns them."""
+    calendar = rules.calendar
+    missing = calendar.missing_years(calendar.local_date(now or datetime.now(calendar.zone)))
+    if missing:
+        logger.warning(
+            "the working-day calendar has no official holidays for %s: deadlines across them come out too "
+            "early; upgrade the chinesecalendar package or list the days in configs/scoring.yaml (calendar)",
+            ", ".join(map(str, missing)),
+        )
+    return missing
+
+
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
@@ -130,6 +145,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         i.model_dump(exclude_none=True) for i in config.settings.ice_servers
     ]
     opinion_rules = OpinionRules.from_config(config)
+    warn_of_calendar_gaps(opinion_rules)
     signaling = SignalingServer(
         sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config), ice_servers,
         max_thumbnails=config.settings.signaling.max_thumbnails,

@@ -42,6 +42,7 @@ from hub.scope import Actor, Role
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
+from opinions.official import work_calendar
 from opinions.reference import parse as parse_reference
 from store.audit import record
 from store.models import Deputy, LinkedSession, Station
@@ -80,7 +81,7 @@ class OpinionRules:
             request_types=tuple(c.code for c in config.categories.request_types),
             request_type_names={c.code: c.name for c in config.categories.request_types},
             departments=config.departments,
-            calendar=WorkCalendar.of(cal.holidays, cal.workdays, cal.timezone),
+            calendar=work_calendar(cal.holidays, cal.workdays, cal.timezone, cal.years),
             scoring=scoring_rules(config.scoring),
             category_names_en={c.code: c.name_en for c in config.categories.categories},
         )

@@ -339,3 +339,25 @@ def _sample_news():
         category_name="噪声扰民", request_type="complaint", summary="夜间工地噪声", session_number=3,
         session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc),
     )
+
+
+async def test_the_console_is_told_when_the_calendar_lacks_a_year(hub, caplog):
+    """The options name the current or next year when the official holidays
+    are missing for it; the hub logs the same at start-up."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from api.opinions import rules_of
+    from hub.app import warn_of_calendar_gaps
+    from opinions.official import official_years
+
+    last = max(official_years())
+    hub.clock.now = datetime(last - 1, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    hub.tokens.clear()  # logins made at the fixture's date have expired by then
+    assert (await hub.ok("GET", "/opinion-options", "hn"))["calendarMissingYears"] == []
+    hub.clock.now = datetime(last, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    hub.tokens.clear()
+    assert (await hub.ok("GET", "/opinion-options", "hn"))["calendarMissingYears"] == [last + 1]
+    with caplog.at_level("WARNING", logger="hub"):
+        assert warn_of_calendar_gaps(rules_of(hub.services), hub.clock.now) == [last + 1]
+    assert f"no official holidays for {last + 1}" in caplog.text
