@@ -87,6 +87,9 @@ class ApiServices:
     #: Reverse proxies whose X-Forwarded-For names the client (``hub.proxies``).
     trusted_proxies: list[Any] = field(default_factory=list)
     calendar_days_back: int = field(default=90)
+    #: Seconds a request body may take to arrive, whole (a photo of 2 MiB over a
+    #: 512 kbit/s link takes about 33 s); a slower sender gets 408 and is dropped.
+    body_timeout: float = 60.0
     mount_path: str = "/api"
     #: The signaling server (``api.live.LivePort``): live state and controls.
     live: Optional[Any] = None

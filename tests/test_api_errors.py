@@ -194,3 +194,46 @@ def test_schemathesis_finds_no_server_error(tmp_path):
                 except Unsatisfiable:
                     pass  # no invalid request of this kind exists (e.g. no parameters at all)
         assert not errors, "\n".join(errors[:10])
+
+
+async def test_a_body_that_trickles_in_gets_408_and_the_connection_closes(hub):
+    """Regression: a login body announced as 100000 bytes and sent a byte at a
+    time kept its connection open for as long as the sender liked."""
+    import asyncio
+    import time
+    from urllib.parse import urlsplit
+
+    hub.services.body_timeout = 1.0
+    try:
+        for path, kind in (("/api/auth/login", "application/json"), ("/api/opinions/1/photos/0", "image/png")):
+            where = urlsplit(hub.url)
+            reader, writer = await asyncio.open_connection(where.hostname, where.port)
+            writer.write((f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                          f"Content-Length: 100000\r\n\r\n").encode() if "login" in path else
+                         (f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                          f"Authorization: Bearer {await hub.login('hn')}\r\nContent-Length: 100000\r\n\r\n").encode())
+            started = time.monotonic()
+
+            async def trickle():
+                try:
+                    while True:
+                        writer.write(b"{")
+                        await writer.drain()
+                        await asyncio.sleep(0.2)
+                except OSError:  # the hub hung up
+                    pass
+
+            sender = asyncio.create_task(trickle())
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                assert head.startswith(b"HTTP/1.1 408"), head
+                assert b"request_timeout" in await asyncio.wait_for(reader.read(1000), 5)
+                # the hub drops the connection: reads end within aiohttp's lingering time
+                while await asyncio.wait_for(reader.read(1000), 15):
+                    pass
+                assert 0.9 < time.monotonic() - started < 15
+            finally:
+                sender.cancel()
+                writer.close()
+    finally:
+        hub.services.body_timeout = 60.0
