@@ -66,8 +66,10 @@ class Periodic:
 
 
 def make_engine(config: Config) -> Engine:
+    from hub.files import private_dir
+
     if config.database_url.startswith("sqlite:///"):
-        config.var_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.var_dir)  # store_db makes the database file 0600
     return store_db.make_engine(config.database_url)
 
 

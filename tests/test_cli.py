@@ -157,3 +157,31 @@ def test_serve_host_and_port_flags_keep_every_configuration_file(tmp_path, capsy
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_var_files_are_readable_by_the_hubs_user_only(tmp_path, capsys, monkeypatch):
+    """Regression: var/hub.db was created 0644 in a 0755 var/ (password
+    hashes, residents' contacts).  Now var/ is 0700 and its files 0600, also
+    when an older hub left them open."""
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    var = tmp_path / "var"
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(var))
+    old_umask = os.umask(0o022)
+    try:
+        assert main(["link", "demo", "xucun"]) == 0  # opens the database, makes the key
+        assert mode(var) == 0o700
+        assert mode(var / "hub.db") == 0o600 and mode(var / "secret.key") == 0o600
+        for companion in var.glob("hub.db-*"):
+            assert mode(companion) == 0o600, companion
+        # as an older hub left them
+        var.chmod(0o755)
+        (var / "hub.db").chmod(0o644)
+        (var / "secret.key").chmod(0o644)
+        assert main(["link", "demo", "xucun"]) == 0
+        assert (mode(var), mode(var / "hub.db"), mode(var / "secret.key")) == (0o700, 0o600, 0o600)
+    finally:
+        os.umask(old_umask)
