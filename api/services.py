@@ -7,8 +7,6 @@ The lead's wiring (``hub/app.py``) builds one :class:`ApiServices` and mounts
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, TypeVar
@@ -18,6 +16,7 @@ from sqlmodel import Session
 
 from api.stream import OpinionStream
 from hub.matrix import Matrix
+from store import feeds
 from store.sessions import SessionRepo
 
 T = TypeVar("T")
@@ -124,10 +123,9 @@ class ApiServices:
 
     # --- signed things ---------------------------------------------------------
 
-    def feed_key(self, station: str) -> str:
-        """The calendar subscription key of a station: an HMAC of its code."""
-        mac = hmac.new(self.secret, b"calendar-feed:" + station.encode("utf-8"), hashlib.sha256)
-        return mac.hexdigest()[:32]
+    def feed_key(self, station: str, generation: int = 0) -> str:
+        """The calendar subscription key of a station (``store.feeds``)."""
+        return feeds.feed_key(self.secret, station, generation)
 
-    def feed_key_ok(self, station: str, key: str) -> bool:
-        return hmac.compare_digest(self.feed_key(station).encode(), (key or "").encode("utf-8"))
+    def feed_key_ok(self, station: str, generation: int, key: str) -> bool:
+        return feeds.feed_key_ok(self.secret, station, generation, key)

@@ -185,3 +185,28 @@ def test_var_files_are_readable_by_the_hubs_user_only(tmp_path, capsys, monkeypa
         assert (mode(var), mode(var / "hub.db"), mode(var / "secret.key")) == (0o700, 0o600, 0o600)
     finally:
         os.umask(old_umask)
+
+
+def test_calendar_rotate_gives_a_new_key_and_the_old_one_stops_working(tmp_path, capsys, monkeypatch):
+    from sqlmodel import Session
+
+    from hub.app import make_engine, secret_key
+    from hub.config import load_config
+    from store import feeds
+
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    assert main(["calendar", "link", "xucun"]) == 0
+    old = capsys.readouterr().out.strip()
+    assert "/api/stations/xucun/calendar.ics?key=" in old
+    assert main(["calendar", "rotate", "xucun"]) == 0
+    new = capsys.readouterr().out.strip()
+    assert new != old
+    assert main(["calendar", "link", "xucun"]) == 0 and capsys.readouterr().out.strip() == new
+    config = load_config()
+    secret = secret_key(config)
+    with Session(make_engine(config)) as db:
+        generation = feeds.feed_generation(db, "xucun")
+    assert generation == 1
+    assert feeds.feed_key_ok(secret, "xucun", generation, new.split("key=")[1])
+    assert not feeds.feed_key_ok(secret, "xucun", generation, old.split("key=")[1])
+    assert main(["calendar", "rotate", "atlantis"]) == 2
