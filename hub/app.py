@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import socketio
 from aiohttp import web
@@ -27,6 +27,9 @@ from store import db as store_db
 from store.directory import SessionDirectory, ensure_demo_session
 from store.opinions import OpinionRules
 from store.sessions import SessionRepo
+
+if TYPE_CHECKING:
+    from api import ApiServices
 
 logger = logging.getLogger("hub")
 
@@ -63,6 +66,21 @@ class Periodic:
                 await self.work()
             except Exception:
                 logger.exception("%s failed", self.name)
+
+
+#: How often old login tries and spent login tokens are dropped.
+PURGE_SECONDS = 3600.0
+
+
+async def purge_login_records(services: ApiServices) -> tuple[int, int]:
+    """Drop old login tries and spent tokens (``store.accounts.purge_login_data``)."""
+    from store.accounts import purge_login_data
+
+    now = services.now()
+    tries, tokens = await services.db(lambda db: purge_login_data(db, now))
+    if tries or tokens:
+        logger.info("purged %d old login tries and %d spent login tokens", tries, tokens)
+    return tries, tokens
 
 
 def make_engine(config: Config) -> Engine:
@@ -219,6 +237,9 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     )
     app.on_startup.append(lambda app: webhooks.start())
     app.on_shutdown.append(lambda app: webhooks.stop())
+    purge = Periodic("login purge", lambda: purge_login_records(api_services), PURGE_SECONDS)
+    app.on_startup.append(lambda app: purge.start())
+    app.on_shutdown.append(lambda app: purge.stop())
 
     from hub import routes
 

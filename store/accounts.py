@@ -256,13 +256,28 @@ def logout(db: Session, token: str, now: datetime) -> None:
         db.commit()
 
 
-def purge_login_data(db: Session, now: datetime, keep: timedelta = timedelta(days=30)) -> None:
-    """Drop login attempts and expired tokens older than ``keep``."""
-    from sqlalchemy import delete
+#: Login tries are kept this long (for the audit of an attack); throttling
+#: needs only the last 15 minutes.
+ATTEMPTS_KEPT = timedelta(days=30)
+#: Tokens are dropped this long after they expired (or were revoked): a
+#: request with one is refused either way; the row only says it existed.
+TOKENS_KEPT = timedelta(days=1)
 
-    db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - keep))
-    db.exec(delete(LoginToken).where(LoginToken.expires_at < now - keep))
+
+def purge_login_data(
+    db: Session, now: datetime, attempts_kept: timedelta = ATTEMPTS_KEPT, tokens_kept: timedelta = TOKENS_KEPT
+) -> tuple[int, int]:
+    """Drop login tries older than ``attempts_kept`` and tokens expired or
+    revoked more than ``tokens_kept`` ago: ``(tries, tokens)`` dropped.  The
+    hub runs it every hour (``hub.app``)."""
+    from sqlalchemy import delete, or_
+
+    tries = db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - attempts_kept))
+    tokens = db.exec(delete(LoginToken).where(or_(
+        LoginToken.expires_at < now - tokens_kept, LoginToken.revoked_at < now - tokens_kept,
+    )))
     db.commit()
+    return tries.rowcount, tokens.rowcount
 
 
 # --- added for the REST API (api/) ----------------------------------------------

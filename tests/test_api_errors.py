@@ -237,3 +237,29 @@ async def test_a_body_that_trickles_in_gets_408_and_the_connection_closes(hub):
                 writer.close()
     finally:
         hub.services.body_timeout = 60.0
+
+
+async def test_the_hourly_purge_drops_spent_login_tokens(hub):
+    """The job the hub runs every hour (hub.app.PURGE_SECONDS)."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, func, select
+
+    from hub.app import PURGE_SECONDS, purge_login_records
+    from store.models import LoginAttempt, LoginToken
+
+    def rows():
+        with Session(hub.engine) as db:
+            return (db.exec(select(func.count()).select_from(LoginAttempt)).one(),
+                    db.exec(select(func.count()).select_from(LoginToken)).one())
+
+    assert PURGE_SECONDS <= 3600
+    status, _ = await hub.call("POST", "/auth/login", json={"username": "hn", "password": "wrong-password"})
+    assert status == 401
+    await hub.login("jx")
+    before = rows()
+    assert before[0] >= 2 and before[1] >= 1
+    assert await purge_login_records(hub.services) == (0, 0)
+    hub.clock.now += hub.services.login_ttl + timedelta(days=2)  # every token expired, every try old
+    assert await purge_login_records(hub.services) == before
+    assert rows() == (0, 0)

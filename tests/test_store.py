@@ -297,6 +297,31 @@ def test_parallel_wrong_passwords_get_no_more_verifications_than_the_limit(engin
     assert len(rows) == 5 and not any(r.success for r in rows)
 
 
+def test_old_login_tries_and_spent_tokens_are_purged(db, people):
+    """Regression: purge_login_data was never called and kept revoked tokens
+    until long after they expired; the hub now runs it every hour."""
+    from store.models import LoginAttempt, LoginToken
+
+    account = db.exec(select(accounts.Account).where(accounts.Account.username == "hn")).one()
+    day = timedelta(days=1)
+    db.add(LoginAttempt(username="hn", remote="10.0.0.1", at=NOW - 31 * day, success=False))
+    db.add(LoginAttempt(username="hn", remote="10.0.0.1", at=NOW - 29 * day, success=True))
+    for name, created, expires, revoked in [
+        ("expired-long-ago", NOW - 3 * day, NOW - 2 * day, None),
+        ("revoked-long-ago", NOW - 3 * day, NOW + 9 * day, NOW - 2 * day),
+        ("expired-just-now", NOW - day, NOW - timedelta(hours=1), None),
+        ("current", NOW, NOW + accounts.TOKEN_TTL, None),
+    ]:
+        db.add(LoginToken(account_id=account.id, token_hash=accounts.token_hash(name), created_at=created,
+                          expires_at=expires, revoked_at=revoked))
+    db.commit()
+    assert accounts.purge_login_data(db, NOW) == (1, 2)
+    assert [a.at for a in db.exec(select(LoginAttempt)).all()] == [NOW - 29 * day]
+    left = {t.token_hash for t in db.exec(select(LoginToken)).all()}
+    assert left == {accounts.token_hash("expired-just-now"), accounts.token_hash("current")}
+    assert accounts.purge_login_data(db, NOW) == (0, 0)
+
+
 def test_throttle_rule():
     policy = accounts.ThrottlePolicy(limit=3, window=timedelta(minutes=10))
     t = [NOW, NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)]
