@@ -157,15 +157,15 @@ def _hash(password: str) -> str:
 
 
 def _failures(db: Session, since: datetime, exclude: int, username: Optional[str], remote: str) -> list[datetime]:
-    """Failed (or still unverified) tries since ``since`` and since the last
-    success of the same key: of the pair when ``username`` is given, else of
-    the address."""
+    """Failed (or still unverified) tries since ``since``: of the pair when
+    ``username`` is given (only those after the pair's last success), else of
+    the address (a success with one account does not clear guesses at others)."""
     query = select(LoginAttempt.at, LoginAttempt.success).where(
         LoginAttempt.remote == remote, LoginAttempt.at > since, LoginAttempt.id != exclude
     )
-    if username is not None:
-        query = query.where(LoginAttempt.username == username)
-    rows = sorted(db.exec(query).all())
+    if username is None:
+        return [at for at, success in db.exec(query).all() if not success]
+    rows = sorted(db.exec(query.where(LoginAttempt.username == username)).all())
     last_success = max((at for at, success in rows if success), default=None)
     return [at for at, success in rows if not success and (last_success is None or at > last_success)]
 

@@ -258,6 +258,24 @@ def test_one_address_guessing_many_names_is_throttled(db, people):
     accounts.authenticate(db, "hn", "long-password", NOW, remote="10.0.0.67")
 
 
+def test_a_success_clears_the_pairs_count_but_not_the_addresss(db, people):
+    for _ in range(4):
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, "hn", "wrong-password", NOW, remote="10.0.0.66")
+    accounts.authenticate(db, "hn", "long-password", NOW, remote="10.0.0.66")
+    for _ in range(4):  # 4 more: free again after the success
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, "hn", "wrong-password", NOW, remote="10.0.0.66")
+    for i in range(11):  # 19 failures from the address
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, f"nobody{i}", "whatever-password", NOW, remote="10.0.0.66")
+    accounts.authenticate(db, "jx", "long-password", NOW, remote="10.0.0.66")  # a success with another account
+    with pytest.raises(LoginFailed):  # the 20th
+        accounts.authenticate(db, "nobody", "whatever-password", NOW, remote="10.0.0.66")
+    with pytest.raises(LoginThrottled):  # the success did not reset the address's count
+        accounts.authenticate(db, "nobody2", "whatever-password", NOW, remote="10.0.0.66")
+
+
 def test_parallel_wrong_passwords_get_no_more_verifications_than_the_limit(engine, db, people, monkeypatch):
     """Regression: the failure count was read before the (slow) verification
     and the try recorded after it: 9 of 12 parallel tries were verified
