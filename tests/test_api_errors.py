@@ -263,3 +263,27 @@ async def test_the_hourly_purge_drops_spent_login_tokens(hub):
     hub.clock.now += hub.services.login_ttl + timedelta(days=2)  # every token expired, every try old
     assert await purge_login_records(hub.services) == before
     assert rows() == (0, 0)
+
+
+async def test_twelve_parallel_wrong_passwords_over_http_get_five_401s(hub, monkeypatch):
+    """The reviewer's reproducer: 12 parallel wrong passwords for one user
+    gave nine 401s and three 429s through a limit of 5."""
+    import asyncio
+    import time
+
+    from store import passwords
+
+    verify = passwords.verify_password
+
+    def slow_verify(stored: str, password: str) -> bool:
+        time.sleep(0.2)  # as long as a real argon2 verification
+        return verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify_password", slow_verify)
+
+    async def attempt(i: int) -> int:
+        async with hub.http.post(f"{hub.url}/auth/login", json={"username": "jx", "password": f"wrong-{i:04d}"}) as r:
+            return r.status
+
+    statuses = await asyncio.gather(*(attempt(i) for i in range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7
