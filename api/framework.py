@@ -12,10 +12,15 @@ in the request's language.  pydantic validation and malformed JSON become
 ``invalid_payload`` (400) naming the field; aiohttp's own 404/405 become
 ``not_found`` and ``method_not_allowed``; anything else ``internal_error``
 (500, logged).
+
+Bodies are read with a deadline (:func:`read_body`, ``ApiServices.body_timeout``):
+a sender that trickles a byte every few seconds gets ``408 request_timeout``
+instead of holding a connection open for as long as it likes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -27,7 +32,10 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from hub.errors import Forbidden, HubError, InvalidPayload, LoginRequired, LoginThrottled, NotFound, MethodNotAllowed, PayloadTooLarge
+from hub.errors import (
+    Forbidden, HubError, InvalidPayload, LoginRequired, LoginThrottled, NotFound, MethodNotAllowed, PayloadTooLarge,
+    RequestTimeout,
+)
 from hub.scope import Actor
 from store import accounts
 from store.models import Account
@@ -94,6 +102,8 @@ def error_response(exc: HubError, lang: str) -> web.Response:
     headers = {}
     if isinstance(exc, LoginThrottled):
         headers["Retry-After"] = str(exc.params.get("seconds", 60))
+    if isinstance(exc, RequestTimeout):
+        headers["Connection"] = "close"
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="liaison-hub"'
     return web.json_response(body, status=exc.status, headers=headers, dumps=_dumps)
@@ -260,8 +270,36 @@ async def _authenticate_join_token(call: Call, token: str) -> None:
     call.join_session = grant.session_id
 
 
+async def read_body(request: web.Request, limit: Optional[int] = None, what: str = "the body") -> bytes:
+    """The whole body, within ``ApiServices.body_timeout`` seconds
+    (:class:`RequestTimeout` otherwise) and, with ``limit``, at most ``limit``
+    bytes (:class:`PayloadTooLarge`; read as a stream, so the sub-application's
+    JSON body limit does not apply)."""
+    timeout = request.app[SERVICES_KEY].body_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            if limit is None:
+                return await request.read()
+            length = request.content_length
+            if length is not None and length > limit:
+                raise PayloadTooLarge(f"{what} is at most {limit // 1024} KiB")
+            chunks, size = [], 0
+            while True:
+                chunk = await request.content.read(64 * 1024)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"{what} is at most {limit // 1024} KiB")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except TimeoutError:
+        logger.info("%s %s: the body took more than %s s", request.method, request.path, timeout)
+        raise RequestTimeout() from None
+
+
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()
+    raw = await read_body(request)
     if not raw.strip():
         data: Any = {}  # no body: as an empty object (fine when every field is optional)
     else:

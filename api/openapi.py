@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from hub.errors import InvalidPayload, LoginRequired
+from hub.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
 
 from api import schemas as s
 from api.framework import Call, Operation
@@ -96,6 +96,8 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
         declared = list(op.errors)
         if op.body is not None or op.query is not None or op.path_model is not None:
             declared.append(InvalidPayload)
+        if op.body is not None or PayloadTooLarge in op.errors:  # a body is read with a deadline
+            declared.append(RequestTimeout)
         if op.auth == "login":
             declared.append(LoginRequired)
         for error in declared:

@@ -26,7 +26,7 @@ from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, Opinio
 
 from api import schemas as s
 from api.convert import local, maybe_local
-from api.framework import Call
+from api.framework import Call, read_body
 from api.services import ApiServices
 
 logger = logging.getLogger("hub.api")
@@ -286,6 +286,7 @@ async def options(call: Call) -> s.OpinionOptions:
                                      liaison_name=d.liaison.name, liaison_contact=d.liaison.contact,
                                      example=d.example) for d in config_departments.departments],
         handling_days=config_departments.handling_days.model_dump(),
+        calendar_missing_years=rules.calendar.missing_years(rules.calendar.local_date(call.now)),
     )
 
 
@@ -307,27 +308,9 @@ def _shipped_config():
 # --- photos ------------------------------------------------------------------------------
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes (read as a stream, so
-    the sub-application's JSON body limit does not apply)."""
-    length = request.content_length
-    if length is not None and length > limit:
-        raise PayloadTooLarge(f"a photo is at most {limit // 1024} KiB")
-    chunks, size = [], 0
-    while True:
-        chunk = await request.content.read(64 * 1024)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"a photo is at most {limit // 1024} KiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def put_photo(call: Call) -> s.OpinionPhotoOut:
     actor, matrix, now, path = call.require_actor(), call.services.matrix, call.now, call.path
-    data = await _read_limited(call.request, store.MAX_PHOTO_BYTES)
+    data = await read_body(call.request, store.MAX_PHOTO_BYTES, "a photo")
     if not data:
         raise InvalidPayload("the body is the photo's bytes (image/jpeg, image/png or image/webp)", field="(body)")
     content_type = call.request.headers.get("Content-Type", "")

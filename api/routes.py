@@ -48,6 +48,12 @@ OPERATIONS: tuple[Operation, ...] = (
               "The station's calendar subscription address", "calendar", path_model=s.StationPath,
               response=s.CalendarLink, errors=(StationNotFound, Forbidden),
               roles="the station's operator; dispatchers above it; administrators"),
+    Operation("POST", "/stations/{code}/calendar-link", calendar.rotate_calendar_link,
+              "Rotate the station's calendar key: a new subscription address", "calendar",
+              path_model=s.StationPath, response=s.CalendarLink, errors=(StationNotFound, Forbidden),
+              roles="the station's operator; dispatchers above it; administrators",
+              description="The key travels in URLs (calendar programs, logs): a new one makes every address "
+              "with the old key answer 403 (audited as station.calendar_key_rotate)."),
     Operation("GET", "/stations/{code}/calendar.ics", calendar.station_calendar,
               "The station's sessions as iCalendar (RFC 5545)", "calendar", auth="feed",
               path_model=s.StationPath, query=s.FeedQuery, content="text/calendar",

@@ -659,6 +659,10 @@ class OpinionOptions(Model):
     request_types: list[CodeName]
     departments: list[DepartmentOut]
     handling_days: dict[str, int]
+    calendar_missing_years: list[int] = Field(
+        default_factory=list,
+        description="the current and next year when the working-day calendar lacks their official holidays "
+        "(deadlines across them come out too early): the console warns; empty when all is well")
 
 
 class NoticeQuery(Input):

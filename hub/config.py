@@ -269,9 +269,14 @@ _DEFAULT_RULES = {
 
 
 class CalendarSettings(_Strict):
+    """Local days over China's official calendar (:mod:`opinions.official`)."""
+
     timezone: str = TIME_ZONE
     holidays: list[date] = []
     workdays: list[date] = []
+    #: Years whose official days the lists above give in full (when the
+    #: installed calendar package does not have them yet).
+    years: list[int] = []
 
     @field_validator("timezone")
     @classmethod

@@ -208,6 +208,14 @@ class PayloadTooLarge(HubError):
     messages = {"zh-CN": "请求内容过大", "en": "The request body is too large"}
 
 
+class RequestTimeout(HubError):
+    """The request body did not arrive in time (a slow or stalled sender)."""
+
+    code = "request_timeout"
+    status = 408
+    messages = {"zh-CN": "请求内容发送超时", "en": "The request body took too long to arrive"}
+
+
 class InvitationInactive(HubError):
     code = "invitation_inactive"
     status = 410

@@ -1,6 +1,11 @@
 """The live core's view of stored sessions: looks a session up by its public
 key (code such as ``demo``, or number) and answers who may join it.
 
+A session's state comes from the same derivation REST reports
+(``SessionRepo.session_state``, a pure function of the clock and the stored
+plan), not from the ``status`` column the scheduler refreshes every tick: a
+session REST shows in its lobby is joinable at once, not a tick later.
+
 Blocking database work runs in a worker thread: the event loop that calls
 this also forwards live media.
 """
@@ -35,10 +40,18 @@ def _find(db: Session, key: str) -> Optional[LinkedSession]:
     return db.exec(select(LinkedSession).where(LinkedSession.code == key)).first()
 
 
-def session_info(db: Session, key: str) -> Optional[SessionInfo]:
+def session_info(
+    db: Session, key: str, repo: Optional[Any] = None, now: Optional[datetime] = None
+) -> Optional[SessionInfo]:
+    """The session behind ``key``.  With ``repo`` (a ``SessionRepo``), its
+    status is the state at ``now`` as REST computes it; without, the stored
+    status (as of the scheduler's last tick)."""
     row = _find(db, key)
     if row is None:
         return None
+    status = row.status
+    if repo is not None:
+        status = repo.session_state(db, row.id, now or datetime.now(timezone.utc)).value
     stations = frozenset(
         db.exec(select(SessionStation.station_code).where(SessionStation.session_id == row.id)).all()
     )
@@ -49,7 +62,7 @@ def session_info(db: Session, key: str) -> Optional[SessionInfo]:
         title=row.title,
         title_en=row.title_en,
         stations=stations,
-        status=row.status,
+        status=status,
         standing=row.standing,
     )
 
@@ -202,7 +215,8 @@ class SessionDirectory:
         return asyncio.to_thread(call)
 
     async def get(self, key: str) -> Optional[SessionInfo]:
-        return await self._run(session_info, key)
+        """The session with its state now, as REST reports it (with a repo)."""
+        return await self._run(session_info, key, self.repo, datetime.now(timezone.utc))
 
     async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]:
         return await self._run(deputy_may_join, session.number, deputy_id, datetime.now(timezone.utc))

@@ -82,6 +82,9 @@ class Station(SQLModel, table=True):
     parent_code: Optional[str] = Field(default=None, foreign_key="station.code", max_length=64)
     position: int = 0
     active: bool = True
+    #: The generation of the station's calendar feed key (``store.feeds``):
+    #: rotating the key counts it up and older links stop working.
+    feed_generation: int = 0
 
 
 class Account(SQLModel, table=True):

@@ -42,6 +42,8 @@ from hub.scope import Actor, Do, Role, SessionTarget, require
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
+from opinions.official import work_calendar
+from store.photos import inspect_photo
 from opinions.reference import parse as parse_reference
 from store.audit import record
 from store.models import Deputy, LinkedSession, Station
@@ -49,7 +51,6 @@ from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, Opinio
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_PHOTOS = 6
-PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
 #: How far back a page may date an opinion it kept while offline.
 OFFLINE_WINDOW = timedelta(days=30)
 
@@ -80,7 +81,7 @@ class OpinionRules:
             request_types=tuple(c.code for c in config.categories.request_types),
             request_type_names={c.code: c.name for c in config.categories.request_types},
             departments=config.departments,
-            calendar=WorkCalendar.of(cal.holidays, cal.workdays, cal.timezone),
+            calendar=work_calendar(cal.holidays, cal.workdays, cal.timezone, cal.years),
             scoring=scoring_rules(config.scoring),
             category_names_en={c.code: c.name_en for c in config.categories.categories},
         )
@@ -655,14 +656,9 @@ def put_photo(
         _require_view(actor, matrix, row)
         if not 0 <= position < MAX_PHOTOS:
             raise InvalidPayload(f"position: 0 to {MAX_PHOTOS - 1}", field="position")
-        content_type = content_type.split(";")[0].strip().lower()
-        magic = PHOTO_TYPES.get(content_type)
-        if magic is None:
-            raise InvalidPayload(f"photo: one of {', '.join(PHOTO_TYPES)}", field="Content-Type")
         if len(data) > MAX_PHOTO_BYTES:
             raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // 1024} KiB")
-        if not data.startswith(magic):
-            raise InvalidPayload(f"photo: the bytes are not {content_type}", field="(body)")
+        content_type = inspect_photo(data, content_type).content_type
         digest = hashlib.sha256(data).hexdigest()
         photo = db.exec(
             select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)

@@ -194,3 +194,96 @@ def test_schemathesis_finds_no_server_error(tmp_path):
                 except Unsatisfiable:
                     pass  # no invalid request of this kind exists (e.g. no parameters at all)
         assert not errors, "\n".join(errors[:10])
+
+
+async def test_a_body_that_trickles_in_gets_408_and_the_connection_closes(hub):
+    """Regression: a login body announced as 100000 bytes and sent a byte at a
+    time kept its connection open for as long as the sender liked."""
+    import asyncio
+    import time
+    from urllib.parse import urlsplit
+
+    hub.services.body_timeout = 1.0
+    try:
+        for path, kind in (("/api/auth/login", "application/json"), ("/api/opinions/1/photos/0", "image/png")):
+            where = urlsplit(hub.url)
+            reader, writer = await asyncio.open_connection(where.hostname, where.port)
+            writer.write((f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                          f"Content-Length: 100000\r\n\r\n").encode() if "login" in path else
+                         (f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                          f"Authorization: Bearer {await hub.login('hn')}\r\nContent-Length: 100000\r\n\r\n").encode())
+            started = time.monotonic()
+
+            async def trickle():
+                try:
+                    while True:
+                        writer.write(b"{")
+                        await writer.drain()
+                        await asyncio.sleep(0.2)
+                except OSError:  # the hub hung up
+                    pass
+
+            sender = asyncio.create_task(trickle())
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                assert head.startswith(b"HTTP/1.1 408"), head
+                assert b"request_timeout" in await asyncio.wait_for(reader.read(1000), 5)
+                # the hub drops the connection: reads end within aiohttp's lingering time
+                while await asyncio.wait_for(reader.read(1000), 15):
+                    pass
+                assert 0.9 < time.monotonic() - started < 15
+            finally:
+                sender.cancel()
+                writer.close()
+    finally:
+        hub.services.body_timeout = 60.0
+
+
+async def test_the_hourly_purge_drops_spent_login_tokens(hub):
+    """The job the hub runs every hour (hub.app.PURGE_SECONDS)."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, func, select
+
+    from hub.app import PURGE_SECONDS, purge_login_records
+    from store.models import LoginAttempt, LoginToken
+
+    def rows():
+        with Session(hub.engine) as db:
+            return (db.exec(select(func.count()).select_from(LoginAttempt)).one(),
+                    db.exec(select(func.count()).select_from(LoginToken)).one())
+
+    assert PURGE_SECONDS <= 3600
+    status, _ = await hub.call("POST", "/auth/login", json={"username": "hn", "password": "wrong-password"})
+    assert status == 401
+    await hub.login("jx")
+    before = rows()
+    assert before[0] >= 2 and before[1] >= 1
+    assert await purge_login_records(hub.services) == (0, 0)
+    hub.clock.now += hub.services.login_ttl + timedelta(days=2)  # every token expired, every try old
+    assert await purge_login_records(hub.services) == before
+    assert rows() == (0, 0)
+
+
+async def test_twelve_parallel_wrong_passwords_over_http_get_five_401s(hub, monkeypatch):
+    """The reviewer's reproducer: 12 parallel wrong passwords for one user
+    gave nine 401s and three 429s through a limit of 5."""
+    import asyncio
+    import time
+
+    from store import passwords
+
+    verify = passwords.verify_password
+
+    def slow_verify(stored: str, password: str) -> bool:
+        time.sleep(0.2)  # as long as a real argon2 verification
+        return verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify_password", slow_verify)
+
+    async def attempt(i: int) -> int:
+        async with hub.http.post(f"{hub.url}/auth/login", json={"username": "jx", "password": f"wrong-{i:04d}"}) as r:
+            return r.status
+
+    statuses = await asyncio.gather(*(attempt(i) for i in range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7

@@ -12,7 +12,15 @@ import openpyxl
 
 from test_api_support import at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 60, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 def opinion_body(**kw):
@@ -96,6 +104,10 @@ async def test_photos(hub):
     async with hub.http.put(f"{hub.url}/opinions/{oid}/photos/1", data=b"not an image",
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}) as r:
         assert r.status == 400
+    # the magic bytes alone are not a photo any more (store/photos.py)
+    async with hub.http.put(f"{hub.url}/opinions/{oid}/photos/1", data=b"RIFF\x00\x00\x00\x00<html></html>",
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/webp"}) as r:
+        assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload"
     status, body = await hub.call("GET", f"/opinions/{oid}/photos/0", "hn")
     assert status == 200 and body == PNG and put["size"] == len(PNG)
     detail = await hub.ok("GET", f"/opinions/{oid}", "op-xucun")
@@ -489,3 +501,25 @@ def _sample_news():
         category_name="噪声扰民", request_type="complaint", summary="夜间工地噪声", session_number=3,
         session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc),
     )
+
+
+async def test_the_console_is_told_when_the_calendar_lacks_a_year(hub, caplog):
+    """The options name the current or next year when the official holidays
+    are missing for it; the hub logs the same at start-up."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from api.opinions import rules_of
+    from hub.app import warn_of_calendar_gaps
+    from opinions.official import official_years
+
+    last = max(official_years())
+    hub.clock.now = datetime(last - 1, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    hub.tokens.clear()  # logins made at the fixture's date have expired by then
+    assert (await hub.ok("GET", "/opinion-options", "hn"))["calendarMissingYears"] == []
+    hub.clock.now = datetime(last, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    hub.tokens.clear()
+    assert (await hub.ok("GET", "/opinion-options", "hn"))["calendarMissingYears"] == [last + 1]
+    with caplog.at_level("WARNING", logger="hub"):
+        assert warn_of_calendar_gaps(rules_of(hub.services), hub.clock.now) == [last + 1]
+    assert f"no official holidays for {last + 1}" in caplog.text

@@ -93,3 +93,120 @@ def test_db_upgrade_and_first_administrator(tmp_path, capsys, monkeypatch):
     config = load_config()
     with Session(store_db.make_engine(config.database_url)) as db:
         assert [a.username for a in db.exec(select(Account)).all()] == ["admin"]
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                assert r.status == 200
+                return
+        except OSError:
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "hub did not start"
+            time.sleep(0.2)
+
+
+def test_serve_host_and_port_flags_keep_every_configuration_file(tmp_path, capsys, monkeypatch):
+    """Regression: ``serve --port/--host`` rebuilt the configuration from
+    hub.yaml, matrix.yaml and categories.yaml only, dropping departments.yaml
+    and scoring.yaml (0 departments, 4 of 7 duty kinds, no holidays)."""
+    import io
+    import json
+
+    from hub.config import load_config
+
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["account", "create", "admin", "--role", "administrator", "--password-stdin"]) == 0
+    shipped = load_config()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIAISON_HUB_")}
+    env["LIAISON_HUB_VAR_DIR"] = str(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, url)
+        login = urllib.request.Request(
+            f"{url}/api/auth/login", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"username": "admin", "password": "a-long-password"}).encode(),
+        )
+        with urllib.request.urlopen(login, timeout=5) as r:
+            token = json.load(r)["token"]
+
+        def get(path: str) -> dict:
+            request = urllib.request.Request(f"{url}/api{path}", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=5) as r:
+                return json.load(r)
+
+        departments = get("/opinion-options")["departments"]
+        assert len(departments) == len(shipped.departments.departments) > 0
+        kinds = {k["kind"] for k in get("/duty/kinds")["items"]}
+        assert kinds == set(shipped.scoring.rules) and len(kinds) == 7
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_var_files_are_readable_by_the_hubs_user_only(tmp_path, capsys, monkeypatch):
+    """Regression: var/hub.db was created 0644 in a 0755 var/ (password
+    hashes, residents' contacts).  Now var/ is 0700 and its files 0600, also
+    when an older hub left them open."""
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    var = tmp_path / "var"
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(var))
+    old_umask = os.umask(0o022)
+    try:
+        assert main(["link", "demo", "xucun"]) == 0  # opens the database, makes the key
+        assert mode(var) == 0o700
+        assert mode(var / "hub.db") == 0o600 and mode(var / "secret.key") == 0o600
+        for companion in var.glob("hub.db-*"):
+            assert mode(companion) == 0o600, companion
+        # as an older hub left them
+        var.chmod(0o755)
+        (var / "hub.db").chmod(0o644)
+        (var / "secret.key").chmod(0o644)
+        assert main(["link", "demo", "xucun"]) == 0
+        assert (mode(var), mode(var / "hub.db"), mode(var / "secret.key")) == (0o700, 0o600, 0o600)
+    finally:
+        os.umask(old_umask)
+
+
+def test_calendar_rotate_gives_a_new_key_and_the_old_one_stops_working(tmp_path, capsys, monkeypatch):
+    from sqlmodel import Session
+
+    from hub.app import make_engine, secret_key
+    from hub.config import load_config
+    from store import feeds
+
+    monkeypatch.setenv("LIAISON_HUB_VAR_DIR", str(tmp_path))
+    assert main(["calendar", "link", "xucun"]) == 0
+    old = capsys.readouterr().out.strip()
+    assert "/api/stations/xucun/calendar.ics?key=" in old
+    assert main(["calendar", "rotate", "xucun"]) == 0
+    new = capsys.readouterr().out.strip()
+    assert new != old
+    assert main(["calendar", "link", "xucun"]) == 0 and capsys.readouterr().out.strip() == new
+    config = load_config()
+    secret = secret_key(config)
+    with Session(make_engine(config)) as db:
+        generation = feeds.feed_generation(db, "xucun")
+    assert generation == 1
+    assert feeds.feed_key_ok(secret, "xucun", generation, new.split("key=")[1])
+    assert not feeds.feed_key_ok(secret, "xucun", generation, old.split("key=")[1])
+    assert main(["calendar", "rotate", "atlantis"]) == 2

@@ -303,6 +303,29 @@ async def test_a_session_that_has_not_opened_cannot_be_joined(hub):
     assert reply["ok"]
 
 
+async def test_a_session_rest_shows_in_its_lobby_is_joinable_before_the_next_tick(hub):
+    """Regression: REST derived the state from the clock (lobby) while join
+    read the status column the scheduler writes each tick (still scheduled):
+    the join link REST handed out was refused as session_closed for up to a
+    tick.  Join now reads the state REST reports."""
+    from datetime import datetime, timedelta, timezone
+    from sqlmodel import Session as DB
+    from scheduler.lifecycle import State
+    from store.models import LinkedSession
+    await hub.app[SCHEDULER_KEY].stop()  # no tick between the creation and the join
+    now = datetime.now(timezone.utc)
+    number = _session(hub, now + timedelta(minutes=5), now + timedelta(hours=1))
+    with DB(hub.engine) as db:
+        row = db.get(LinkedSession, number)
+        row.status = "scheduled"  # as the last tick left it
+        db.add(row)
+        db.commit()
+        assert make_repo(hub.config).session_state(db, number, datetime.now(timezone.utc)) is State.LOBBY  # REST's
+    station = await hub.station()
+    reply = await station.call("join", {"token": hub.token("xucun", session=str(number))})
+    assert reply["ok"], reply
+
+
 async def test_a_live_session_that_ends_closes_its_room(hub):
     from datetime import datetime, timedelta, timezone
     from sqlmodel import Session as DB

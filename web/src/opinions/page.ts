@@ -210,7 +210,12 @@ export class OpinionsView {
         view = this.list ??= new OpinionListView(refs, (id) => this.openDetail(id));
     }
     view.render();
-    this.body.replaceChildren(view.el);
+    // The working-day calendar lacks a year's official holidays: deadlines across them are too early.
+    const missing = refs.options.calendarMissingYears ?? [];
+    const calendarWarning = missing.length
+      ? h("div", { class: "op-msg", "data-tone": "warn", role: "status", "data-testid": "calendar-warning" }, ot("calendarMissing", { years: missing.join(", ") }))
+      : "";
+    this.body.replaceChildren(calendarWarning, view.el);
     this.detail?.render();
     // a tab opened again shows fresh figures
     if (this.tab === "reports") void this.reports?.load();

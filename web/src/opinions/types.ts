@@ -17,6 +17,8 @@ export interface Department {
 }
 export interface OpinionOptions {
   categories: CodeName[]; requestTypes: CodeName[]; departments: Department[]; handlingDays: Record<string, number>;
+  /** The current or next year when the working-day calendar lacks its official holidays. */
+  calendarMissingYears?: number[];
 }
 
 export interface OpinionIn {
