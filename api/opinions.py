@@ -14,7 +14,7 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.errors import HubError, InvalidPayload, PayloadTooLarge
+from hub.errors import HubError, InvalidPayload
 from hub.matrix import Matrix
 from hub.scope import Actor
 from opinions import workflow as wf

@@ -14,7 +14,7 @@ be fractional or negative.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Iterable, Mapping, Optional
 
 from hub.zone import ZONE

@@ -17,6 +17,7 @@ from typing import Iterable
 
 import chinese_calendar.constants as official
 
+from hub.zone import TIME_ZONE
 from opinions.deadlines import WorkCalendar
 
 
@@ -29,7 +30,7 @@ def official_years() -> frozenset[int]:
 def work_calendar(
     holidays: Iterable[date] = (),
     workdays: Iterable[date] = (),
-    timezone: str = "Asia/Shanghai",
+    timezone: str = TIME_ZONE,
     years: Iterable[int] = (),
 ) -> WorkCalendar:
     """The official calendar with the configured days over it: a listed

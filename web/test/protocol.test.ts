@@ -9,7 +9,7 @@ import { HubRequestError, Signaling } from "../src/live/signaling";
 
 /** A Signaling whose socket acknowledges every emit with `answer` (or times out). */
 function answering(answer: unknown, timedOut = false): Signaling {
-  const sig = new Signaling({ url: "http://127.0.0.1:9" });
+  const sig = new Signaling({});
   const socket = {
     timeout: () => ({
       emit: (_e: string, _p: unknown, cb: (err: Error | null, res: unknown) => void) =>
