@@ -69,7 +69,7 @@ def _control_check(call: Call):
 def _live(call: Call) -> LivePort:
     live = call.services.live
     if live is None:  # the API runs without a signaling server (tests of the API alone)
-        raise SessionClosed("no live core in this process")
+        raise SessionClosed("no_live_core")
     return live
 
 
@@ -82,7 +82,7 @@ async def live_control(call: Call) -> LiveControlOut:
     body: LiveControlIn = call.body
     view, state = await call.services.db(_control_check(call))
     if state not in JOINABLE:
-        raise SessionClosed(f"the session is {state}")
+        raise SessionClosed("session_is", state=state)
     actor = call.require_actor()
     payload = {
         "action": body.action,
@@ -102,7 +102,7 @@ async def console_link(call: Call) -> s.JoinLink:
     live session as itself (``account:{id}``, role dispatcher)."""
     view, state = await call.services.db(_control_check(call))
     if state not in JOINABLE:
-        raise SessionClosed(f"the session is {state}")
+        raise SessionClosed("session_is", state=state)
     actor, services, now = call.require_actor(), call.services, call.now
     ttl = services.link_ttl_hours * 3600
     url = tokens.join_link(

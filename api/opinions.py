@@ -50,7 +50,7 @@ def rules_of(services: ApiServices) -> store.OpinionRules:
 
 def _period(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise InvalidPayload("to: must be after from", field="to")
+        raise InvalidPayload("range_reversed", field="to")
 
 
 # --- conversion ------------------------------------------------------------------------
@@ -310,7 +310,7 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
     the sub-application's JSON body limit does not apply)."""
     length = request.content_length
     if length is not None and length > limit:
-        raise PayloadTooLarge(f"a photo is at most {limit // 1024} KiB")
+        raise PayloadTooLarge("photo_too_large", kib=limit // 1024)
     chunks, size = [], 0
     while True:
         chunk = await request.content.read(64 * 1024)
@@ -318,7 +318,7 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
             break
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"a photo is at most {limit // 1024} KiB")
+            raise PayloadTooLarge("photo_too_large", kib=limit // 1024)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -327,7 +327,7 @@ async def put_photo(call: Call) -> s.OpinionPhotoOut:
     actor, matrix, now, path = call.require_actor(), call.services.matrix, call.now, call.path
     data = await _read_limited(call.request, store.MAX_PHOTO_BYTES)
     if not data:
-        raise InvalidPayload("the body is the photo's bytes (image/jpeg, image/png or image/webp)", field="(body)")
+        raise InvalidPayload("photo_body", field="(body)")
     content_type = call.request.headers.get("Content-Type", "")
     row = await call.services.db(
         lambda db: store.put_photo(db, actor, matrix, path.id, path.position, content_type, data, now)

@@ -89,11 +89,10 @@ def parse(model: type[Event], data: Any) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InvalidPayload("payload must be a JSON object")
+        raise InvalidPayload("payload_not_object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or "payload"
-        reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
-        raise InvalidPayload(f"{field}: {reason}") from None
+        raise InvalidPayload.of_validation(first, field) from None

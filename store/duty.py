@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from duty import scoring
-from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, StationNotFound
+from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, RuleError, StationNotFound
 from hub.matrix import Matrix
 from hub.scope import Actor, Role
 from store.audit import record
@@ -33,9 +33,9 @@ def _staff_over(actor: Actor, matrix: Matrix, station: str) -> None:
     if actor.role is Role.ADMINISTRATOR:
         return
     if actor.role is not Role.DISPATCHER:
-        raise Forbidden("duty records are kept by administrators and dispatchers")
+        raise Forbidden("duty_staff_only")
     if not matrix.is_within(station, actor.station or ""):
-        raise Forbidden(f"{station} lies outside {actor.station}'s subtree")
+        raise Forbidden("outside_subtree", station=station, scope=actor.station)
 
 
 def _person_kind(deputy: Deputy) -> str:
@@ -79,7 +79,7 @@ def record_attendance(
     live layer (or staff) calls it when the occurrence ends.  Idempotent."""
     try:
         if actor is not None and actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-            raise Forbidden("attendance is recorded by the hub or by staff")
+            raise Forbidden("attendance_by_hub")
         entries = scoring.session_records(rules, session_id, occurrence_start, stays)
         added = add_entries(db, matrix, entries, actor)
         if added:
@@ -105,8 +105,8 @@ def add_manual(
         _staff_over(actor, matrix, deputy.station_code)
         try:
             entry = scoring.manual_record(rules, kind, deputy_id, occasion, occurred_at, points, note)
-        except ValueError as exc:
-            raise InvalidPayload(str(exc), field="kind") from None
+        except RuleError as exc:
+            raise InvalidPayload.because(exc, field="kind") from None
         if add_entries(db, matrix, [entry], actor, status="pending"):
             row = db.exec(select(DutyRecord).where(DutyRecord.key == entry.key)).one()
             record(db, actor, "duty.create", "duty_record", row.id, None, snapshot(row), now)
@@ -129,10 +129,10 @@ def review(
             raise NotFound(what="duty record", id=record_id)
         _staff_over(actor, matrix, row.station_code)
         if not approve and not reason.strip():
-            raise InvalidPayload("a rejection needs a reason", field="reason")
+            raise InvalidPayload("rejection_needs_reason", field="reason")
         target = "approved" if approve else "rejected"
         if row.status == target:
-            raise DutyReviewRefused(f"the record is already {target}")
+            raise DutyReviewRefused("duty_already", review=target)
         before = snapshot(row)
         row.status, row.review_reason = target, reason.strip()[:500]
         row.reviewed_by, row.reviewed_at = actor.account_id, now
@@ -215,6 +215,6 @@ def ledger(
     db: Session, actor: Actor, matrix: Matrix, f: DutyFilter, by: str = "deputy", person_kind: str = "deputy"
 ) -> list[scoring.LedgerRow]:
     if f.scope is not None and f.scope not in matrix:
-        raise StationNotFound(f.scope)
+        raise StationNotFound("station_code", station=f.scope)
     names = {s.code: s.name for s in matrix.stations()}
     return scoring.ledger(ledger_records(db, actor, matrix, f), by, person_kind, names)
