@@ -3,6 +3,7 @@
  * acknowledgement-as-result, typed server events, and reconnection bookkeeping.
  */
 import { io, type Socket } from "socket.io-client";
+import { t } from "./i18n";
 import type {
   ClientEventName,
   ClientRequests,
@@ -111,7 +112,7 @@ export class Signaling {
       };
       s.timeout(timeoutMs).emit(event, payload, (err, res) => {
         if (err) {
-          reject(new HubRequestError({ code: "timeout", message: `no answer to ${event}`, event }));
+          reject(new HubRequestError({ code: "timeout", message: t("timeout"), event }));
           return;
         }
         const r = res as { ok?: boolean; error?: HubError } | undefined;
