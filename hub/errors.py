@@ -94,7 +94,7 @@ class InvalidPayload(HubError):
         kind, ctx = str(error.get("type", "")), dict(error.get("ctx") or {})
         detail = str(error.get("msg", ""))
         if kind in REASONS:  # a validator's PydanticCustomError named after a reason
-            return cls(kind, field=field, detail=detail, **ctx)
+            return cls(kind, **{"field": field, "detail": detail, **ctx})
         limit = next((ctx[k] for k in ("min_length", "max_length", "ge", "gt", "le", "lt") if k in ctx), "")
         reason = _PYDANTIC_REASONS.get(kind)
         if reason is None:

@@ -181,6 +181,7 @@ REASONS: dict[str, dict[str, str]] = {
     "participant_required": {"zh-CN": "须指定参会方（participantId）", "en": "participantId is required"},
     "on_required": {"zh-CN": "须给出开关值（on）", "en": "on is required"},
     "order_required": {"zh-CN": "须给出轮询顺序（order）", "en": "order is required"},
+    "interval_required": {"zh-CN": "须给出轮询间隔（interval）", "en": "interval is required"},
     "layout_required": {"zh-CN": "须给出布局（layout）", "en": "layout is required"},
     "polling_needs_two": {"zh-CN": "轮询至少需要两个参会方", "en": "polling needs at least two participants"},
     "polling_interval": {"zh-CN": "轮询间隔至少 {seconds} 秒", "en": "the polling interval is at least {seconds} seconds"},

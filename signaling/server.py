@@ -341,10 +341,7 @@ class SignalingServer:
             if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
                 if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
                     raise ControlError("not_member", participant=target)
-            if action in ("mute", "approveHand", "declineHand", "remove") and target is None:
-                raise ControlError("participant_required")
-            if action in ("pausePolling", "voiceActivated", "mute", "muteAll", "allowOthers", "lock") and payload.on is None:
-                raise ControlError("on_required")
+            # what each action needs is checked by the schema (events.Control)
             if action == "rollCall":
                 control.roll_call(target)
             elif action == "broadcast":
