@@ -80,7 +80,7 @@ async def test_handling_illegal_step_is_409_with_the_reason(hub):
     assert [e["action"] for e in done["timeline"]] == ["submit", "accept", "assign", "start", "answer", "feed_back",
                                                        "rate", "close"]
     status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "close"})
-    assert status == 409 and "closed" in err["error"]["message"]
+    assert status == 409 and err["error"]["reason"] == "opinion_final" and "已办结" in err["error"]["message"]
     # the deputy's duty records: raised + resolved
     records = await hub.ok("GET", "/duty/records", "hn", params={"deputyId": deputy})
     assert sorted(r["kind"] for r in records["items"]) == ["opinion_raised", "opinion_resolved"]
