@@ -124,6 +124,10 @@ def test_a_message_is_wholly_in_one_language():
     }
     # no reason: the class's message alone, no "reason" key
     assert HubError().to_dict() == {"code": "internal_error", "message": "服务器内部错误，操作未执行"}
+    # words outside the catalogue (a raise site the walk below refuses) never reach a Chinese message
+    stray = errors.Forbidden("you may not")
+    assert stray.message() == "无权执行此操作" and stray.message("en") == "You may not do this: you may not"
+    assert str(stray) == "you may not" and "reason" not in stray.to_dict()
 
 
 def test_terms_translate_words_inside_a_reason():
