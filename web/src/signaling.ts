@@ -119,7 +119,7 @@ export class Signaling {
         if (r && r.ok === true) {
           resolve(r as unknown as ClientRequests[E]["result"]);
         } else {
-          const e: HubError = r?.error ?? { code: "internal_error", message: `bad result for ${event}`, event };
+          const e: HubError = r?.error ?? { code: "internal_error", message: t("errUnexpected"), event };
           reject(new HubRequestError({ ...e, event: e.event ?? event }));
         }
       });
