@@ -209,24 +209,24 @@ TERMS: dict[str, dict[str, dict[str, str]]] = {
         "deputy": {"zh-CN": "代表", "en": "deputy"},
     },
     "status": {  # an opinion's status (opinions/workflow.py)
-        "submitted": {"zh-CN": "已提交", "en": "submitted"},
+        "submitted": {"zh-CN": "待受理", "en": "submitted"},
         "accepted": {"zh-CN": "已受理", "en": "accepted"},
         "rejected": {"zh-CN": "不予受理", "en": "rejected"},
         "assigned": {"zh-CN": "已交办", "en": "assigned"},
-        "returned": {"zh-CN": "已退回", "en": "returned"},
+        "returned": {"zh-CN": "已退单", "en": "returned"},
         "in_progress": {"zh-CN": "办理中", "en": "in_progress"},
         "answered": {"zh-CN": "已答复", "en": "answered"},
         "fed_back": {"zh-CN": "已反馈", "en": "fed_back"},
         "rated": {"zh-CN": "已评价", "en": "rated"},
-        "reopened": {"zh-CN": "已重新办理", "en": "reopened"},
-        "closed": {"zh-CN": "已办结", "en": "closed"},
+        "reopened": {"zh-CN": "重新办理", "en": "reopened"},
+        "closed": {"zh-CN": "已办结归档", "en": "closed"},
     },
     "review": {
         "approved": {"zh-CN": "审核通过", "en": "approved"},
         "rejected": {"zh-CN": "被驳回", "en": "rejected"},
         "pending": {"zh-CN": "待审核", "en": "pending"},
     },
-    "level": {"town": {"zh-CN": "镇街级", "en": "town"}, "county": {"zh-CN": "市级", "en": "county"},
+    "level": {"town": {"zh-CN": "镇级", "en": "town"}, "county": {"zh-CN": "市级（海宁）", "en": "county"},
               "city": {"zh-CN": "嘉兴市级", "en": "city"}},
 }
 TERMS["has"] = TERMS["level"]
@@ -236,11 +236,12 @@ TERMS["what"] = {  # the kind of record that is missing (NotFound)
         "photo": "照片", "notice": "部门通知", "path": "地址", "session": "会话", "station": "联络站",
     }.items()
 }
-#: An opinion's actions (a parameter ``action`` of the opinion reasons).
+#: An opinion's actions (a parameter ``action`` of the opinion reasons), in the
+#: words of the 民情 pages (``web/src/opinions/strings.ts``), as are the states above.
 OPINION_ACTIONS = {
-    "submit": "提交", "accept": "受理", "reject": "不予受理", "assign": "交办", "return": "退回",
-    "start": "开始办理", "extend": "延期", "answer": "答复", "feed_back": "反馈", "rate": "评价",
-    "close": "办结", "flag": "加标记", "unflag": "取消标记",
+    "submit": "提交", "accept": "受理", "reject": "不予受理", "assign": "交办", "return": "退单",
+    "start": "开始办理", "extend": "延期", "answer": "答复", "feed_back": "反馈代表和群众", "rate": "评价",
+    "close": "办结归档", "flag": "标记", "unflag": "取消标记",
 }
 
 
