@@ -127,7 +127,7 @@ def _may_see_station(actor: Actor, code: str, matrix: Matrix) -> None:
         return
     if actor.role is Role.DISPATCHER and actor.station and matrix.is_within(code, actor.station):
         return
-    raise Forbidden(f"{code}'s calendar belongs to its operator and the dispatchers above it")
+    raise Forbidden("calendar_private", station=code)
 
 
 def _link(services, code: str, generation: int) -> s.CalendarLink:
@@ -144,7 +144,7 @@ async def calendar_link(call: Call) -> s.CalendarLink:
     code = call.path.code
     services = call.services
     if code not in services.matrix:
-        raise StationNotFound(code)
+        raise StationNotFound("station_code", station=code)
     _may_see_station(call.require_actor(), code, services.matrix)
     return _link(services, code, await services.db(lambda db: feeds.feed_generation(db, code)))
 
@@ -154,7 +154,7 @@ async def rotate_calendar_link(call: Call) -> s.CalendarLink:
     code = call.path.code
     services = call.services
     if code not in services.matrix:
-        raise StationNotFound(code)
+        raise StationNotFound("station_code", station=code)
     actor = call.require_actor()
     _may_see_station(actor, code, services.matrix)
     now = call.now
@@ -166,10 +166,10 @@ async def station_calendar(call: Call) -> web.Response:
     services = call.services
     matrix, repo, now = services.matrix, services.repo, call.now
     if code not in matrix:
-        raise StationNotFound(code)
+        raise StationNotFound("station_code", station=code)
     generation = await services.db(lambda db: feeds.feed_generation(db, code))
     if not services.feed_key_ok(code, generation, key):
-        raise Forbidden("wrong calendar key")
+        raise Forbidden("calendar_key_wrong")
 
     def work(db: Session) -> list[SessionView]:
         since = now - timedelta(days=services.calendar_days_back)
@@ -188,11 +188,11 @@ async def session_calendar(call: Call) -> web.Response:
     matrix, repo, now, session_id = services.matrix, services.repo, call.now, call.path.id
     if q.key is not None:
         if q.station is None:
-            raise Forbidden("a calendar key needs its station")
+            raise Forbidden("calendar_key_needs_station")
         station = q.station
         generation = await services.db(lambda db: feeds.feed_generation(db, station)) if station in matrix else 0
         if not services.feed_key_ok(station, generation, q.key):
-            raise Forbidden("wrong calendar key")
+            raise Forbidden("calendar_key_wrong")
     elif call.actor is None:
         raise LoginRequired()
     actor = call.actor
@@ -201,7 +201,7 @@ async def session_calendar(call: Call) -> web.Response:
         view = repo.load(db, session_id)
         if q.key is not None:
             if q.station not in view.stations:
-                raise Forbidden(f"{q.station} is not a station of the session")
+                raise Forbidden("station_not_in_session", station=q.station)
         else:
             assert actor is not None
             require(actor, Do.VIEW, target_for(repo, db, actor, view, now), matrix)

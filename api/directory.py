@@ -43,7 +43,7 @@ async def create_account(call: Call) -> s.AccountOut:
             )
         except sa.exc.IntegrityError:
             db.rollback()
-            raise UsernameTaken(body.username.strip()) from None
+            raise UsernameTaken("username", username=body.username.strip()) from None
 
     return convert.account(await call.services.db(work))
 
@@ -91,7 +91,7 @@ def audit_scope(actor: Actor, matrix) -> Optional[set[str]]:
     if actor.role is Role.ADMINISTRATOR:
         return None
     if actor.station is None:
-        raise Forbidden("only administrators and dispatchers read the audit log")
+        raise Forbidden("audit_log_staff")
     require(actor, Do.VIEW_AUDIT, StationTarget(actor.station), matrix)
     return {st.code for st in matrix.subtree(actor.station)}
 

@@ -43,7 +43,7 @@ def _kind_names(call: Call) -> dict[str, str]:
 
 def _window(start: Optional[datetime], end: Optional[datetime]) -> None:
     if start is not None and end is not None and end <= start:
-        raise InvalidPayload("to: must be after from", field="to")
+        raise InvalidPayload("range_reversed", field="to")
 
 
 async def list_records(call: Call) -> s.DutyList:

@@ -79,7 +79,7 @@ def _load(call: Call, db: Session, active: bool):
     assert deputy is not None
     require(actor, Do.INVITE, InviteTarget(view.target, deputy.station_code), repo.matrix)
     if active and (invitation.revoked_at is not None or invitation.expires_at <= now):
-        raise InvitationInactive(f"invitation {invitation_id}")
+        raise InvitationInactive(id=invitation_id)
     return view, invitation, deputy
 
 

@@ -125,7 +125,8 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
             "title": TITLE,
             "version": VERSION,
             "description": "Linked sessions of the 1+12+X deputy liaison matrix. Errors are "
-            '{"error": {"code", "message"}}; messages follow Accept-Language (zh-CN default, en).',
+            '{"error": {"code", "reason", "message"}} (reason when there is one); messages follow '
+            "Accept-Language (zh-CN default, en), wholly in that language.",
         },
         "servers": [{"url": server_url}],
         "paths": paths,

@@ -50,7 +50,7 @@ def rules_of(services: ApiServices) -> store.OpinionRules:
 
 def _period(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise InvalidPayload("to: must be after from", field="to")
+        raise InvalidPayload("range_reversed", field="to")
 
 
 # --- conversion ------------------------------------------------------------------------
@@ -310,9 +310,9 @@ def _shipped_config():
 
 async def put_photo(call: Call) -> s.OpinionPhotoOut:
     actor, matrix, now, path = call.require_actor(), call.services.matrix, call.now, call.path
-    data = await read_body(call.request, store.MAX_PHOTO_BYTES, "a photo")
+    data = await read_body(call.request, store.MAX_PHOTO_BYTES, "photo_too_large")
     if not data:
-        raise InvalidPayload("the body is the photo's bytes (image/jpeg, image/png or image/webp)", field="(body)")
+        raise InvalidPayload("photo_body", field="(body)")
     content_type = call.request.headers.get("Content-Type", "")
     row = await call.services.db(
         lambda db: store.put_photo(db, actor, matrix, path.id, path.position, content_type, data, now)

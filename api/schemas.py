@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from hub.zone import TIME_ZONE
 from store.models import DEPUTY_LEVELS, ROLES, SESSION_STATUSES, STATION_LEVELS
@@ -22,13 +23,13 @@ _LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 def _reasonable(value: datetime) -> datetime:
     if not _EARLIEST <= value <= _LATEST:
-        raise ValueError("must lie between the years 2000 and 2100")
+        raise PydanticCustomError("field_year_range", "must lie between the years 2000 and 2100")
     return value
 
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise PydanticCustomError("field_nul", "must not contain NUL characters")
     return value
 
 
@@ -63,7 +64,9 @@ class Input(BaseModel):
 
 class ErrorDetail(Model):
     code: str = Field(description="stable machine-readable code, e.g. schedule_conflict")
-    message: str = Field(description="in the request's language (Accept-Language: zh-CN or en)")
+    message: str = Field(description="in the request's language (Accept-Language: zh-CN or en), wholly in it")
+    reason: Optional[str] = Field(default=None, description="why, when the code alone does not say: a stable key "
+                                  "(e.g. too_few_stations) whose wording in both languages is in hub/reasons.py")
 
 
 class ErrorBody(Model):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Mapping, Optional
 
+from hub.errors import RuleError
 from hub.zone import ZONE
 
 SESSION_JOINED = "session_joined"
@@ -50,7 +51,7 @@ class ScoringRules:
         try:
             return self.rules[kind]
         except KeyError:
-            raise ValueError(f"unknown duty kind {kind!r}; one of {', '.join(self.rules)}") from None
+            raise RuleError("duty_kind_unknown", kind=kind, choices=list(self.rules)) from None
 
     def manual_kinds(self) -> list[str]:
         return [k for k, r in self.rules.items() if r.manual]
@@ -158,10 +159,10 @@ def manual_record(
     the occasion (e.g. ``reception:2025-03-07``); ``points`` overrides the rule."""
     rule = rules.rule(kind)
     if not rule.manual:
-        raise ValueError(f"{kind} records are made automatically, not by hand")
+        raise RuleError("duty_kind_automatic", kind=kind)
     occasion = occasion.strip()
     if not occasion:
-        raise ValueError("a manual record names its occasion")
+        raise RuleError("duty_needs_occasion")
     value = rule.points if points is None else points
     return DutyEntry(record_key(kind, occasion, deputy_id), deputy_id, kind, occasion, at, value, manual=True,
                      note=note)

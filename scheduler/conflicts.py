@@ -120,8 +120,7 @@ def require_no_conflict(proposed: Booking, existing: Iterable[Booking], tz: Opti
     if clash:
         first, second = clash[0]
         raise ScheduleInvalid(
-            f"occurrences of the session overlap each other: {first.start.isoformat()} "
-            f"and {second.start.isoformat()}"
+            "occurrences_overlap", first=first.start.isoformat(), second=second.start.isoformat()
         )
     conflicts = find_conflicts(proposed, existing)
     if conflicts:

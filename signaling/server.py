@@ -264,7 +264,7 @@ class SignalingServer:
         if kind == "station":
             station = self.matrix.get(value)
             if station is None or value not in session.stations:
-                raise StationNotFound(value)
+                raise StationNotFound("station_code", station=value)
         elif kind == "deputy" and value.isdigit() and grant.role == "deputy":
             name = await self.sessions.deputy_name(session, int(value))
             if name is None:
@@ -339,7 +339,7 @@ class SignalingServer:
         except HubError:
             raise
         except Exception as exc:
-            raise MediaError(str(exc)) from exc
+            raise MediaError("media_refused", detail=str(exc)) from exc
         return {"sdp": answer.sdp, "type": answer.type}
 
     async def subscribe_answer(self, sid: str, participant: Participant, payload: events.Answer) -> dict:
@@ -350,7 +350,7 @@ class SignalingServer:
         except HubError:
             raise
         except Exception as exc:
-            raise MediaError(str(exc)) from exc
+            raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
     async def ice(self, transport: str, sid: str, participant: Participant, payload: events.Ice) -> dict:
@@ -364,7 +364,7 @@ class SignalingServer:
         except HubError:
             raise
         except Exception as exc:
-            raise MediaError(str(exc)) from exc
+            raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
     async def media_state(self, sid: str, participant: Participant, payload: events.MediaState) -> dict:
@@ -394,7 +394,7 @@ class SignalingServer:
         dispatcher's scope).  ``session_key`` is the session's public key."""
         parsed = events.parse(events.Control, payload)
         if session_key not in self._controls:
-            raise ControlRefused("the session has nobody in it")
+            raise ControlRefused("nobody_in_session")
         return await self.apply_control(session_key, parsed, by, account_id)
 
     def live_state(self, session_key: str) -> dict:
@@ -422,11 +422,8 @@ class SignalingServer:
             action = payload.action
             if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
                 if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
-                    raise ControlError(f"{target} is not in the session")
-            if action in ("mute", "approveHand", "declineHand", "remove") and target is None:
-                raise ControlError("participantId is required")
-            if action in ("pausePolling", "voiceActivated", "mute", "muteAll", "allowOthers", "lock") and payload.on is None:
-                raise ControlError("on is required")
+                    raise ControlError("not_member", participant=target)
+            # what each action needs is checked by the schema (events.Control)
             if action == "rollCall":
                 control.roll_call(target)
             elif action == "broadcast":
@@ -456,7 +453,7 @@ class SignalingServer:
             elif action == "lock":
                 control.lock(bool(payload.on))
         except ControlError as exc:
-            raise ControlRefused(str(exc)) from None
+            raise ControlRefused.because(exc) from None
         if payload.action == "end":
             session = self._sessions[room_id]
             entry = {"action": "end", "by": by, "participantId": None, "on": None, "layout": None}
@@ -488,7 +485,7 @@ class SignalingServer:
         try:
             control.raise_hand(participant.id, time.monotonic())
         except ControlError as exc:
-            raise ControlRefused(str(exc)) from None
+            raise ControlRefused.because(exc) from None
         await self._emit_control(participant.room_id)
         return {}
 

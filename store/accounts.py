@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from hub.errors import (
+    RuleError,
     InvalidPayload,
     LoginFailed,
     LoginRequired,
@@ -123,15 +124,15 @@ def create_account(
     if actor is not None:
         require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
     if station is not None and (station not in matrix or db.get(Station, station) is None):
-        raise StationNotFound(station)
+        raise StationNotFound("station_code", station=station)
     try:
         Actor(role=role, station=station)
     except ValueError as exc:
-        raise InvalidPayload(str(exc)) from None
+        raise InvalidPayload.because(exc) if isinstance(exc, RuleError) else InvalidPayload() from None
     if not username.strip():
-        raise InvalidPayload("a user name is required")
+        raise InvalidPayload("username_required")
     if db.exec(select(Account).where(Account.username == username.strip())).first() is not None:
-        raise UsernameTaken(username.strip())
+        raise UsernameTaken("username", username=username.strip())
     account = Account(
         username=username.strip(),
         display_name=display_name,
@@ -153,7 +154,7 @@ def _hash(password: str) -> str:
     try:
         return passwords.hash_password(password)
     except ValueError as exc:
-        raise InvalidPayload(str(exc)) from None
+        raise InvalidPayload.because(exc) if isinstance(exc, RuleError) else InvalidPayload() from None
 
 
 def _failures(db: Session, since: datetime, exclude: int, username: Optional[str], remote: str) -> list[datetime]:
@@ -305,7 +306,7 @@ def deactivate_account(
         if account is None:
             raise NotFound(what="account", id=account_id)
         if actor.account_id is not None and actor.account_id == account.id:
-            raise Forbidden("an administrator cannot deactivate its own account")
+            raise Forbidden("admin_self_deactivate")
         before = account_snapshot(account)
         account.active = False
         db.add(account)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from duty import scoring
-from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, StationNotFound
+from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, RuleError, StationNotFound
 from hub.matrix import Matrix
 from hub.scope import Actor, Do, Role, SessionTarget, require
 from scheduler.lifecycle import DEFAULT_LOBBY_MINUTES, State
@@ -36,9 +36,9 @@ def _staff_over(actor: Actor, matrix: Matrix, station: str) -> None:
     if actor.role is Role.ADMINISTRATOR:
         return
     if actor.role is not Role.DISPATCHER:
-        raise Forbidden("duty records are kept by administrators and dispatchers")
+        raise Forbidden("duty_staff_only")
     if not matrix.is_within(station, actor.station or ""):
-        raise Forbidden(f"{station} lies outside {actor.station}'s subtree")
+        raise Forbidden("outside_subtree", station=station, scope=actor.station)
 
 
 def _person_kind(deputy: Deputy) -> str:
@@ -118,12 +118,11 @@ def enter_attendance(
         view = repo.load(db, session_id)
         _staff_over_session(actor, matrix, view.target)
         if view.row.standing:
-            raise InvalidPayload("a standing session has no occurrences: its attendance comes from the live layer",
-                                 field="occurrenceStart")
+            raise InvalidPayload("attendance_standing_session", field="occurrenceStart")
         occurrence = _occurrence(view.series, occurrence_start)
         state = repo._state_of(view, occurrence, now)
         if state is not State.ENDED:
-            raise InvalidPayload(f"occurrenceStart: the occurrence is {state}, not over", field="occurrenceStart")
+            raise InvalidPayload("attendance_occurrence_not_over", state=state.value, field="occurrenceStart")
         deputies = {d.id: d for d in db.exec(
             select(Deputy).where(col(Deputy.id).in_({s.deputy_id for s in stays}))).all()}
         for stay in stays:
@@ -150,7 +149,7 @@ def enter_attendance(
 
 def _staff_over_session(actor: Actor, matrix: Matrix, target: SessionTarget) -> None:
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("attendance is entered by administrators and dispatchers")
+        raise Forbidden("attendance_by_staff")
     require(actor, Do.CONTROL, target, matrix)
 
 
@@ -178,8 +177,8 @@ def add_manual(
         _staff_over(actor, matrix, deputy.station_code)
         try:
             entry = scoring.manual_record(rules, kind, deputy_id, occasion, occurred_at, points, note)
-        except ValueError as exc:
-            raise InvalidPayload(str(exc), field="kind") from None
+        except RuleError as exc:
+            raise InvalidPayload.because(exc, field="kind") from None
         if add_entries(db, matrix, [entry], actor, status="pending"):
             row = db.exec(select(DutyRecord).where(DutyRecord.key == entry.key)).one()
             record(db, actor, "duty.create", "duty_record", row.id, None, snapshot(row), now)
@@ -202,13 +201,13 @@ def review(
             raise NotFound(what="duty record", id=record_id)
         _staff_over(actor, matrix, row.station_code)
         if not approve and not reason.strip():
-            raise InvalidPayload("a rejection needs a reason", field="reason")
+            raise InvalidPayload("rejection_needs_reason", field="reason")
         if approve and actor.role is Role.DISPATCHER and row.created_by is not None \
                 and row.created_by == actor.account_id:
-            raise Forbidden("a dispatcher does not approve a record it entered itself")
+            raise Forbidden("duty_own_record")
         target = "approved" if approve else "rejected"
         if row.status == target:
-            raise DutyReviewRefused(f"the record is already {target}")
+            raise DutyReviewRefused("duty_already", review=target)
         before = snapshot(row)
         row.status, row.review_reason = target, reason.strip()[:500]
         row.reviewed_by, row.reviewed_at = actor.account_id, now
@@ -291,6 +290,6 @@ def ledger(
     db: Session, actor: Actor, matrix: Matrix, f: DutyFilter, by: str = "deputy", person_kind: str = "deputy"
 ) -> list[scoring.LedgerRow]:
     if f.scope is not None and f.scope not in matrix:
-        raise StationNotFound(f.scope)
+        raise StationNotFound("station_code", station=f.scope)
     names = {s.code: s.name for s in matrix.stations()}
     return scoring.ledger(ledger_records(db, actor, matrix, f), by, person_kind, names)

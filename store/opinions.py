@@ -116,7 +116,7 @@ def scope_clause(matrix: Matrix, scope: Optional[str], station_col: Any, town_co
         return sa.true()
     station = matrix.get(scope)
     if station is None:
-        raise StationNotFound(scope)
+        raise StationNotFound("station_code", station=scope)
     if station.level == "town":
         return town_col == scope
     if station.level == "room":
@@ -128,18 +128,18 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
     """The scope an actor reads statistics and lists for: ``scope`` if it lies
     in the actor's own; the actor's own by default (None: all, administrators)."""
     if actor.role is Role.DEPUTY:
-        raise Forbidden("deputies see the opinions they raised, not statistics")
+        raise Forbidden("deputy_no_statistics")
     if scope is not None and scope not in matrix:
-        raise StationNotFound(scope)
+        raise StationNotFound("station_code", station=scope)
     if actor.role is Role.ADMINISTRATOR:
         return scope
     assert actor.station is not None
     if scope is None:
         return actor.station
     if actor.role is Role.OPERATOR and scope != actor.station:
-        raise Forbidden(f"an operator sees only its own station {actor.station}")
+        raise Forbidden("operator_sees_own", station=actor.station)
     if not matrix.is_within(scope, actor.station):
-        raise Forbidden(f"{scope} lies outside {actor.station}'s subtree")
+        raise Forbidden("outside_subtree", station=scope, scope=actor.station)
     return scope
 
 
@@ -236,11 +236,11 @@ def _capture_scope(
     stations, invited = _capture_session(db, actor, matrix, capture, now, token_session)
     if actor.role is Role.DEPUTY:
         if capture.station != actor.station and capture.station not in stations:
-            raise Forbidden("a deputy captures at its own station or at a station of its session")
+            raise Forbidden("deputy_captures_at_own_station")
     elif actor.role is Role.OPERATOR and capture.station != actor.station:
-        raise Forbidden(f"an operator captures opinions at its own station {actor.station}")
+        raise Forbidden("operator_captures_own", station=actor.station)
     elif actor.role is Role.DISPATCHER and not matrix.is_within(capture.station, actor.station or ""):
-        raise Forbidden(f"{capture.station} lies outside {actor.station}'s subtree")
+        raise Forbidden("outside_subtree", station=capture.station, scope=actor.station)
     if capture.deputy_id is not None:
         _check_credit(db, actor, matrix, capture.deputy_id, invited)
 
@@ -257,12 +257,12 @@ def _capture_session(
     if token_session is not None:
         info = session_info(db, token_session)
         if info is None or info.number != capture.session_id:
-            raise Forbidden("this join link is for another session")
+            raise Forbidden("join_link_other_session")
     target = _require_session_view(db, actor, matrix, capture.session_id, now)
     # An invited deputy takes part by itself (on its phone): its own station counts.
     own = actor.role is Role.DEPUTY and capture.station == actor.station
     if capture.station not in target.stations and not own:
-        raise Forbidden(f"{capture.station} does not take part in session {capture.session_id}")
+        raise Forbidden("station_not_in_session", station=capture.station, session=capture.session_id)
     return target.stations, target.invited_deputies
 
 
@@ -285,12 +285,12 @@ def _check_credit(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, inv
         raise NotFound(what="deputy", id=deputy_id)
     if actor.role is Role.DEPUTY:
         if actor.deputy_id is None or deputy_id != actor.deputy_id:
-            raise Forbidden("a deputy captures the opinions it raises itself")
+            raise Forbidden("deputy_captures_own")
     elif actor.role is not Role.ADMINISTRATOR and deputy_id not in invited \
             and not matrix.is_within(deputy.station_code, actor.station or ""):
-        raise Forbidden(f"deputy {deputy_id} lies outside {actor.station}'s scope and is not invited to the session")
+        raise Forbidden("deputy_outside_scope", deputy=deputy_id, scope=actor.station)
     if not deputy.active:
-        raise InvalidPayload(f"deputyId: deputy {deputy_id} is deactivated", field="deputyId")
+        raise InvalidPayload("deputy_deactivated", deputy=deputy_id, field="deputyId")
 
 
 def _session_offset(
@@ -300,7 +300,7 @@ def _session_offset(
     from store.sessions import SessionRepo
 
     if db.get(LinkedSession, session_id) is None:
-        raise SessionNotFound(str(session_id))
+        raise SessionNotFound("session_number", id=session_id)
     repo = SessionRepo(matrix)
     for occurrence, _state in repo.occurrences(db, session_id, at - timedelta(days=1), at + timedelta(seconds=1), at):
         if occurrence.start <= at <= occurrence.end + timedelta(hours=2):
@@ -338,7 +338,7 @@ def create_opinion(
 
 def _replay(db: Session, actor: Actor, matrix: Matrix, row: Opinion, fingerprint: str) -> OpinionView:
     if row.fingerprint != fingerprint:
-        raise IdempotencyConflict(row.client_key)
+        raise IdempotencyConflict("client_key", key=row.client_key)
     _require_view(actor, matrix, row)
     view = load(db, row)
     view.replayed = True
@@ -350,26 +350,25 @@ def _create(
     fingerprint: str, now: datetime, token_session: Optional[str] = None,
 ) -> OpinionView:
     if capture.station not in matrix or db.get(Station, capture.station) is None:
-        raise StationNotFound(capture.station)
+        raise StationNotFound("station_code", station=capture.station)
     _capture_scope(db, actor, matrix, capture, now, token_session)
     if capture.category not in rules.categories:
-        raise InvalidPayload(f"category: {capture.category!r} is not a configured category", field="category")
+        raise InvalidPayload("category_unknown", category=capture.category, field="category")
     if capture.request_type not in rules.request_types:
-        raise InvalidPayload(f"requestType: {capture.request_type!r} is not a configured request type",
-                             field="requestType")
+        raise InvalidPayload("request_type_unknown", request_type=capture.request_type, field="requestType")
     if not capture.summary.strip():
-        raise InvalidPayload("summary: required", field="summary")
+        raise InvalidPayload("summary_required", field="summary")
     deputy = None
     if capture.deputy_id is not None:
         deputy = db.get(Deputy, capture.deputy_id)  # found, active and in scope (_capture_scope)
         assert deputy is not None
         if capture.resident_name.strip():
-            raise InvalidPayload("raised by a deputy or by a resident, not both", field="residentName")
+            raise InvalidPayload("raiser_both", field="residentName")
     elif not capture.resident_name.strip():
-        raise InvalidPayload("who raised it: a deputyId, or a resident's name", field="residentName")
+        raise InvalidPayload("raiser_missing", field="residentName")
     captured_at = capture.captured_at or now
     if captured_at > now + timedelta(minutes=5) or captured_at < now - OFFLINE_WINDOW:
-        raise InvalidPayload("capturedAt: must lie within the last 30 days", field="capturedAt")
+        raise InvalidPayload("captured_at_window", days=OFFLINE_WINDOW.days, field="capturedAt")
     occurrence_start, offset = (None, None)
     if capture.session_id is not None:
         occurrence_start, offset = _session_offset(db, matrix, capture.session_id, captured_at)
@@ -466,18 +465,18 @@ def session_opinions(
     from store.directory import dispatcher_may_control, session_info
 
     if db.get(LinkedSession, session_number) is None:
-        raise SessionNotFound(str(session_number))
+        raise SessionNotFound("session_number", id=session_number)
     if actor.role is not Role.ADMINISTRATOR and token_session is None:
         # Not even its existence and timing to a caller that may not see it.
         _require_session_view(db, actor, matrix, session_number, now)
     if token_session is not None:
         if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER) or actor.account_id is None:
-            raise Forbidden("only a dispatcher's console link lists the session's opinions")
+            raise Forbidden("console_link_only")
         info = session_info(db, token_session)
         if info is None or info.number != session_number:
-            raise Forbidden("this join link is for another session")
+            raise Forbidden("join_link_other_session")
         if dispatcher_may_control(db, matrix, session_number, actor.account_id) is None:
-            raise Forbidden("the account may no longer control this session")
+            raise Forbidden("may_no_longer_control")
     occurrence_start, _ = _session_offset(db, matrix, session_number, now)
     if occurrence_start is not None:
         since = occurrence_start - SESSION_LOBBY_SLACK
@@ -552,14 +551,14 @@ def act(
             raise NotFound(what="opinion", id=opinion_id)
         _act_scope(actor, matrix, row)
         if version is not None and version != row.version:
-            raise StaleVersion(f"version {version} is not the current {row.version}")
+            raise StaleVersion("version_not_current", version=version, current=row.version)
         payload = dict(payload or {})
         before = _snapshot(row)
         state = state_of(row)
         try:
             kind = wf.Action(action)
         except ValueError:
-            raise InvalidPayload(f"action: one of {', '.join(wf.ACTIONS[1:])}", field="action") from None
+            raise InvalidPayload("opinion_action_choice", choices=wf.ACTIONS[1:], field="action") from None
         if kind is wf.Action.ASSIGN:
             _check_department(matrix, rules, row, payload)
         if kind in (wf.Action.ASSIGN, wf.Action.START) and payload.get("deadline") is None:
@@ -591,16 +590,14 @@ def _check_department(matrix: Matrix, rules: OpinionRules, row: Opinion, payload
     code = payload.get("department")
     department = rules.departments.get(code) if isinstance(code, str) else None
     if department is None:
-        raise InvalidPayload(f"department: {code!r} is not a configured department", field="department")
+        raise InvalidPayload("department_unknown", department=code, field="department")
     level = payload.get("level") or department.level
     payload["level"] = level
     if department.level != level:
-        raise InvalidPayload(f"department: {code} handles {department.level}-level matters, not {level}",
-                             field="department")
+        raise InvalidPayload("department_level", department=code, has=department.level, level=level, field="department")
     if level == "town" and department.station != row.town_code:
         raise InvalidPayload(
-            f"department: {code} serves {department.station}; the opinion's town is {row.town_code or 'none'}",
-            field="department",
+            "department_town", department=code, station=department.station, town=row.town_code or "—", field="department",
         )
 
 
@@ -655,9 +652,9 @@ def put_photo(
             raise NotFound(what="opinion", id=opinion_id)
         _require_view(actor, matrix, row)
         if not 0 <= position < MAX_PHOTOS:
-            raise InvalidPayload(f"position: 0 to {MAX_PHOTOS - 1}", field="position")
+            raise InvalidPayload("photo_position", maximum=MAX_PHOTOS - 1, field="position")
         if len(data) > MAX_PHOTO_BYTES:
-            raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // 1024} KiB")
+            raise PayloadTooLarge("photo_too_large", kib=MAX_PHOTO_BYTES // 1024)
         content_type = inspect_photo(data, content_type).content_type
         digest = hashlib.sha256(data).hexdigest()
         photo = db.exec(
@@ -757,7 +754,7 @@ def search(
                                  col(Opinion.resident_name).ilike(pattern, escape="\\")))
     if f.flag is not None:
         if f.flag not in wf.FLAGS:
-            raise InvalidPayload(f"flag: one of {', '.join(wf.FLAGS)}", field="flag")
+            raise InvalidPayload("flag_choice", choices=wf.FLAGS, field="flag")
         conditions.append(getattr(Opinion, f"flag_{f.flag}") == True)  # noqa: E712
     overdue = sa.and_(col(Opinion.status).in_([s.value for s in wf.HANDLING]), col(Opinion.deadline) < now)
     if f.overdue is True:
@@ -888,7 +885,7 @@ def notices(
     """In-app notices of the opinions within the actor's scope, newest first
     (staff: a dispatcher sees those of its subtree)."""
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("department notices are read by staff")
+        raise Forbidden("notices_staff")
     scope = None if actor.role is Role.ADMINISTRATOR else actor.station
     query = (
         select(DepartmentNotice)
@@ -904,7 +901,7 @@ def notices(
 
 def mark_notice_read(db: Session, actor: Actor, matrix: Matrix, notice_id: int, now: datetime) -> DepartmentNotice:
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("department notices are read by staff")
+        raise Forbidden("notices_staff")
     row = db.get(DepartmentNotice, notice_id)
     if row is None:
         raise NotFound(what="notice", id=notice_id)

@@ -41,24 +41,21 @@ def inspect_photo(data: bytes, content_type: str) -> PhotoInfo:
     content_type = content_type.split(";")[0].strip().lower()
     expected = PHOTO_TYPES.get(content_type)
     if expected is None:
-        raise InvalidPayload(f"photo: one of {', '.join(PHOTO_TYPES)}", field="Content-Type")
+        raise InvalidPayload("photo_type", choices=list(PHOTO_TYPES), field="Content-Type")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[expected]) as image:
                 width, height = image.size
                 if width < 1 or height < 1 or width * height > MAX_PHOTO_PIXELS:
-                    raise InvalidPayload(
-                        f"photo: {width}×{height} pixels; at most {MAX_PHOTO_PIXELS // 1_000_000} million",
-                        field="(body)",
-                    )
+                    raise InvalidPayload("photo_pixels", width=width, height=height,
+                                         millions=MAX_PHOTO_PIXELS // 1_000_000, field="(body)")
                 image.verify()
     except InvalidPayload:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidPayload(
-            f"photo: too many pixels; at most {MAX_PHOTO_PIXELS // 1_000_000} million", field="(body)"
-        ) from None
+        raise InvalidPayload("photo_too_many_pixels", millions=MAX_PHOTO_PIXELS // 1_000_000,
+                             field="(body)") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise InvalidPayload(f"photo: the bytes are not a well-formed {content_type} image", field="(body)") from None
+        raise InvalidPayload("photo_bytes", content_type=content_type, field="(body)") from None
     return PhotoInfo(content_type, width, height)

@@ -30,7 +30,9 @@ from test_api_support import (  # noqa: F401
 
 async def test_errors_in_chinese_and_english(hub):
     status, body = await hub.call("GET", "/sessions/999", "hn")
-    assert status == 404 and body == {"error": {"code": "session_not_found", "message": "会话不存在: 999"}}
+    assert status == 404 and body == {
+        "error": {"code": "session_not_found", "message": "会话不存在：编号 999", "reason": "session_number"}
+    }
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="en-US,en;q=0.9")
     assert body["error"]["message"] == "The session does not exist: 999"
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="fr-FR, en;q=0.5")
@@ -41,6 +43,47 @@ async def test_errors_in_chinese_and_english(hub):
     assert status == 401 and body["error"] == {"code": "login_required", "message": "Your login has expired; log in again"}
 
 
+LATIN_SENTENCE = re.compile(r"[A-Za-z]{2,}[\s,;:'’]+[A-Za-z]{2,}")
+
+
+def assert_wholly_chinese(message: str) -> None:
+    assert re.search(r"[\u4e00-\u9fff]", message), message
+    assert not LATIN_SENTENCE.search(message), message
+
+
+async def test_a_refusal_with_a_reason_is_wholly_in_the_language_asked_for(hub):
+    # issue 8: "会话安排有误: a linked session joins at least 2 stations"
+    alone = session_body(stations=["haining"], chair="haining")
+    status, body = await hub.call("POST", "/sessions/check", "hn", json=alone)
+    assert status == 400 and body["error"]["code"] == "schedule_invalid" and body["error"]["reason"] == "too_few_stations"
+    assert body["error"]["message"] == "会话安排有误：联动会话至少需要 2 个联络站"
+    status, body = await hub.call("POST", "/sessions/check", "hn", json=alone, lang="en")
+    assert body["error"]["message"] == "The session plan is not valid: a linked session joins at least 2 stations"
+    # a pydantic refusal, a rule of the store, a scope refusal, a state refusal: each in both languages
+    no_title = session_body()
+    del no_title["title"]
+    cases = [
+        ("POST", "/sessions", {"json": no_title}, "field_missing", "title: required"),
+        ("POST", "/sessions", {"json": session_body(colour="red")}, "field_unknown", "colour: unknown field"),
+        ("POST", "/sessions", {"json": session_body(start="2025-03-07T14:00:00")}, "field_datetime", "start"),
+        ("GET", "/sessions", {"params": {"colour": "red"}}, "query_unknown", "query colour: unknown parameter"),
+        ("POST", "/sessions", {"json": session_body(rrule="FREQ=HOURLY")}, "rrule_freq", "a linked session repeats"),
+        ("POST", "/sessions", {"json": session_body(title="  ")}, "title_required", "a title is required"),
+        ("POST", "/opinions", {"json": {"station": "xucun", "category": "traffic", "requestType": "suggestion",
+                                        "summary": "路灯坏了"}}, None, None),
+        ("GET", "/stations/nowhere/calendar-link", {}, "station_code", "nowhere"),
+    ]
+    for method, path, kwargs, reason, english in cases:
+        status, zh = await hub.call(method, path, "hn", **kwargs)
+        assert status >= 400, (path, zh)
+        assert_wholly_chinese(zh["error"]["message"])
+        status, en = await hub.call(method, path, "hn", lang="en", **kwargs)
+        assert not re.search(r"[\u4e00-\u9fff]", en["error"]["message"]), en
+        assert en["error"].get("reason") == zh["error"].get("reason")
+        if reason is not None:
+            assert zh["error"]["reason"] == reason and english in en["error"]["message"], en
+
+
 async def test_malformed_requests_are_400_naming_the_field(hub):
     status, body = await hub.call("POST", "/sessions", "hn", data=b"{not json", lang="en")
     assert status == 400 and body["error"]["code"] == "invalid_payload" and "not valid JSON" in body["error"]["message"]
@@ -49,7 +92,7 @@ async def test_malformed_requests_are_400_naming_the_field(hub):
     status, body = await hub.call("POST", "/sessions", "hn", json=no_title, lang="en")
     assert status == 400 and body["error"]["code"] == "invalid_payload" and "title" in body["error"]["message"]
     status, body = await hub.call("POST", "/sessions", "hn", json=session_body(colour="red"))
-    assert status == 400 and "colour" in body["error"]["message"] and "unknown field" in body["error"]["message"]
+    assert status == 400 and "colour" in body["error"]["message"] and "不支持字段" in body["error"]["message"]
     status, body = await hub.call("POST", "/sessions", "hn", json=session_body(start="2025-03-07T14:00:00"))
     assert status == 400 and "start" in body["error"]["message"]
     status, body = await hub.call("POST", "/sessions", "hn", json=[1, 2])

@@ -49,7 +49,7 @@ async def test_capture_retry_returns_the_same_opinion(hub):
     status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(station="changan"))
     assert status == 403
     status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(category="99"))
-    assert status == 400 and "category" in err["error"]["message"]
+    assert status == 400 and err["error"]["reason"] == "category_unknown" and "民情类别" in err["error"]["message"]
 
 
 async def test_handling_illegal_step_is_409_with_the_reason(hub):
@@ -63,7 +63,7 @@ async def test_handling_illegal_step_is_409_with_the_reason(hub):
     assert status == 409 and err["error"]["code"] == "opinion_transition_refused"
     assert "cannot answer an opinion that is submitted" in err["error"]["message"]
     status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "reject"})
-    assert status == 400 and "reason" in err["error"]["message"]
+    assert status == 400 and err["error"]["reason"] == "note_required" and "需要填写理由" in err["error"]["message"]
     await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "accept"})
     assigned = await hub.ok("POST", f"/opinions/{oid}/actions", "hn",
                             json={"action": "assign", "level": "town", "department": "xucun-office", "note": "请处理"})
@@ -88,7 +88,7 @@ async def test_handling_illegal_step_is_409_with_the_reason(hub):
     assert [e["action"] for e in done["timeline"]] == ["submit", "accept", "assign", "start", "answer", "feed_back",
                                                        "rate", "close"]
     status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "close"})
-    assert status == 409 and "closed" in err["error"]["message"]
+    assert status == 409 and err["error"]["reason"] == "opinion_final" and "已办结" in err["error"]["message"]
     # the deputy's duty records: raised + resolved
     records = await hub.ok("GET", "/duty/records", "hn", params={"deputyId": deputy})
     assert sorted(r["kind"] for r in records["items"]) == ["opinion_raised", "opinion_resolved"]

@@ -12,6 +12,7 @@ import socketio
 from aiohttp import web
 
 from hub import tokens
+from signaling import events
 from hub.app import ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, create_app, make_repo, secret_key
 from tests.fake_media import FakeMedia
 
@@ -160,7 +161,10 @@ async def test_malformed_event_gets_error_and_connection_stays(hub, event, paylo
     reply = await station.call(event, payload)
     assert reply["ok"] is False
     assert reply["error"]["code"] == "invalid_payload"
-    assert field in reply["error"]["message"]
+    if field == "payload":
+        assert reply["error"]["reason"] == "payload_not_object"
+    else:
+        assert field in reply["error"]["message"]
     error = await station.wait_for("error")
     assert error["event"] == event
     assert station.sio.connected
@@ -447,7 +451,7 @@ async def test_roll_call_mute_and_hands_are_enforced_at_the_relay(hub):
     assert (await a.wait_for("control", lambda d: c.me["id"] in d["muted"]))["heard"] == []
     refused = await console.call("control", {"action": "approveHand", "participantId": a.me["id"]})
     assert refused["error"]["code"] == "control_refused"
-    assert (await console.call("control", {"action": "layout", "layout": "9x9"}))["error"]["code"] == "control_refused"
+    assert (await console.call("control", {"action": "layout", "layout": "9x9"}))["error"]["code"] == "invalid_payload"
     assert (await console.call("control", {"action": "layout", "layout": "2x2"}))["ok"]
     await a.wait_for("control", lambda d: d["layout"] == "2x2")
 
@@ -538,6 +542,59 @@ async def test_the_live_console_over_rest(hub):
     assert grant.role == "dispatcher" and grant.subject.startswith("account:") and grant.session_id == "demo"
     console = await hub.station()
     assert (await console.call("join", {"token": link.split("#token=")[1]}))["ok"]
+
+
+#: (payload, reason): refused alike by the socket event and by REST (one schema, events.Control)
+CONTROL_REFUSALS = [
+    ({"action": "startPolling", "order": ["a", "b"], "interval": 0}, "field_at_least"),
+    ({"action": "startPolling", "order": ["a", "b"]}, "interval_required"),
+    ({"action": "startPolling", "interval": 5}, "order_required"),
+    ({"action": "mute", "on": True}, "participant_required"),
+    ({"action": "lock"}, "on_required"),
+    ({"action": "layout"}, "layout_required"),
+    ({"action": "layout", "layout": "9x9"}, "field_choice"),
+    ({"action": "dance"}, "field_choice"),
+    ({"action": "lock", "on": True, "colour": "red"}, "field_unknown"),
+]
+
+
+async def test_one_control_schema_for_the_socket_and_rest(hub):
+    """issue 8: REST had its own control model (no ``end``, a polling interval
+    of 0 let through); both transports now validate with events.Control."""
+    import aiohttp
+    from sqlmodel import Session as DB
+    from api import live as api_live
+    from api.routes import OPERATIONS
+    from store.accounts import create_account
+    from store.directory import session_info
+
+    route = next(op for op in OPERATIONS if op.path == "/sessions/{id}/live/control")
+    assert route.body is events.Control and "end" in events.CONTROL_ACTIONS
+    assert api_live.LiveControlIn is events.Control
+    with DB(hub.engine) as db:
+        create_account(db, None, hub.config.matrix, "jx", "long-password", "dispatcher", station="jiaxing")
+        number = session_info(db, "demo").number
+    station = await hub.joined("xucun")
+    console = await dispatcher(hub)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(hub.url + "/api/auth/login", json={"username": "jx", "password": "long-password"}) as r:
+            headers = {"Authorization": "Bearer " + (await r.json())["token"], "Accept-Language": "en"}
+        url = f"{hub.url}/api/sessions/{number}/live/control"
+        for payload, reason in CONTROL_REFUSALS:
+            socket_reply = await console.call("control", payload)
+            assert socket_reply["ok"] is False and socket_reply["error"]["code"] == "invalid_payload", payload
+            assert socket_reply["error"]["reason"] == reason, (payload, socket_reply)
+            async with http.post(url, json=payload, headers=headers) as r:
+                rest_reply = await r.json()
+                assert r.status == 400 and rest_reply["error"]["code"] == "invalid_payload", (payload, rest_reply)
+                assert rest_reply["error"]["reason"] == reason, (payload, rest_reply)
+        # the smallest interval is taken by both
+        order = [station.me["id"], console.me["id"]]
+        assert (await console.call("control", {"action": "startPolling", "order": order, "interval": 3}))["ok"]
+        assert (await console.call("control", {"action": "stopPolling"}))["ok"]
+        async with http.post(url, json={"action": "startPolling", "order": order, "interval": 3}, headers=headers) as r:
+            assert r.status == 200, await r.text()
+            assert (await r.json())["control"]["polling"] is not None
 
 
 async def test_a_deputys_presence_becomes_one_duty_record(hub):

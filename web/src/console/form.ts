@@ -70,7 +70,9 @@ export class SessionForm {
       ev.preventDefault();
       void this.save();
     });
-    if (!this.readOnly) this.scheduleCheck(0);
+    // An existing session is checked at once; a new one only after the first
+    // input, so that the form never opens with an error (issue 8).
+    if (!this.readOnly && session) this.scheduleCheck(0);
   }
 
   destroy(): void {
@@ -227,12 +229,14 @@ export class SessionForm {
     ));
   }
 
-  /** The request body, or a message saying what is missing. */
+  /** The request body, or a message saying what is missing ("" when the
+   * check has nothing to say yet: no time, or no station picked besides the chair). */
   private body(forCheck: boolean): SessionIn | string {
     const s = this.state;
     const start = isoOf(s.date, s.startTime);
     const end = isoOf(s.date, s.endTime);
     if (!start || !end) return "";
+    if (forCheck && ![...s.picked].some((c) => c !== s.chair)) return "";
     if (end <= start) return ct("endBeforeStart");
     if (!forCheck && !s.title.trim()) return ct("required");
     return {
@@ -259,7 +263,7 @@ export class SessionForm {
     if (typeof body === "string") {
       this.conflicts = [];
       this.checkError = body;
-      this.renderConflicts("invalid");
+      this.renderConflicts(body ? "invalid" : "idle");
       return;
     }
     this.conflictsBox.dataset.state = "checking";
@@ -277,12 +281,14 @@ export class SessionForm {
     }
   }
 
-  private renderConflicts(state: "ok" | "conflict" | "invalid"): void {
+  private renderConflicts(state: "idle" | "ok" | "conflict" | "invalid"): void {
     const box = this.conflictsBox;
     box.replaceChildren();
     box.dataset.state = state;
     box.dataset.count = String(this.conflicts.length);
-    if (state === "invalid") {
+    if (state === "idle") {
+      // nothing to check yet
+    } else if (state === "invalid") {
       if (this.checkError) box.append(h("div", { class: "notice", "data-tone": "warn", "data-testid": "check-error" }, this.checkError));
     } else if (state === "ok") {
       box.append(h("div", { class: "c-ok" }, "✓ ", ct("noConflicts")));

@@ -5,7 +5,7 @@
  * tests reach the same object as `window.hubClient`.
  */
 import { Emitter } from "../common/emitter";
-import { getLang } from "../common/i18n";
+import { getLang, t } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
 import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {
@@ -237,7 +237,8 @@ export class HubClient extends Emitter<ClientEvents> {
       const track = await this.media.selectDevice(kind, deviceId);
       if (track && this.publish) await this.publish.replaceTrack(kind, track);
     } catch (err) {
-      this.toast({ code: "media_error", message: String((err as Error).message ?? err) });
+      console.warn("[hub] device switch failed", err);
+      this.toast({ code: "media_error", message: t("mediaReasonOther") });
     }
     this.emit("local");
   }
@@ -249,7 +250,7 @@ export class HubClient extends Emitter<ClientEvents> {
   /** 申请发言: ask for the floor. Resolves with the hub's ack. */
   async raiseHand(): Promise<{ ok: boolean; error?: HubError }> {
     const sig = this.signaling;
-    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: "not joined", event: "raiseHand" } };
+    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "raiseHand" } };
     this.logEvent("out", "raiseHand");
     try {
       await sig.request("raiseHand", {});
@@ -257,14 +258,14 @@ export class HubClient extends Emitter<ClientEvents> {
       return { ok: true };
     } catch (e) {
       this.reportRequestError(e);
-      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: String(e) } };
+      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected") } };
     }
   }
 
   /** Withdraw the request to speak. */
   async lowerHand(): Promise<{ ok: boolean; error?: HubError }> {
     const sig = this.signaling;
-    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: "not joined", event: "lowerHand" } };
+    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "lowerHand" } };
     this.logEvent("out", "lowerHand");
     this.handLowering = true;
     if (this.hand === "waiting" || this.hand === "declined") this.setHand("none");
@@ -273,7 +274,7 @@ export class HubClient extends Emitter<ClientEvents> {
       return { ok: true };
     } catch (e) {
       this.reportRequestError(e);
-      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: String(e) } };
+      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected") } };
     } finally {
       this.handLowering = false;
     }
@@ -283,7 +284,7 @@ export class HubClient extends Emitter<ClientEvents> {
   private async sendControl(action: ControlAction, fields: Omit<ControlPayload, "action">): Promise<ControlAck> {
     const sig = this.signaling;
     if (!sig || this.state !== "live") {
-      return { ok: false, error: { code: "not_joined", message: "not joined", event: "control" } };
+      return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "control" } };
     }
     const payload: ControlPayload = { action, ...fields };
     this.logEvent("out", "control", payload);
@@ -291,7 +292,7 @@ export class HubClient extends Emitter<ClientEvents> {
       const res = await sig.request("control", payload);
       return { ok: true, control: res.control };
     } catch (e) {
-      const err = e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: String(e), event: "control" };
+      const err = e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected"), event: "control" };
       this.toast(err);
       return { ok: false, error: err };
     }
@@ -550,7 +551,7 @@ export class HubClient extends Emitter<ClientEvents> {
     } catch (err) {
       if (gen !== this.generation) return;
       this.joinInFlight = false;
-      const e = err instanceof HubRequestError ? err.hubError : { code: "internal_error", message: String(err) };
+      const e = err instanceof HubRequestError ? err.hubError : { code: "internal_error", message: t("errUnexpected") };
       if (e.code === "timeout" && this.wantJoined) {
         // No answer: drop the connection and let Socket.IO reconnect and retry.
         sig.socket.disconnect();
@@ -647,7 +648,7 @@ export class HubClient extends Emitter<ClientEvents> {
       });
       const data = await res.json();
       if (!res.ok) {
-        this.toast({ code: data?.error?.code ?? "internal_error", message: data?.error?.message ?? `HTTP ${res.status}` });
+        this.toast({ code: data?.error?.code ?? "internal_error", message: data?.error?.message ?? t("errHttp", { status: res.status }) });
         return;
       }
       items = (data as { items: LiveOpinion[] }).items;
@@ -681,7 +682,7 @@ export class HubClient extends Emitter<ClientEvents> {
       this.toast(err.hubError);
     } else {
       console.error("[hub]", err);
-      this.toast({ code: "media_error", message: String((err as Error)?.message ?? err) });
+      this.toast({ code: "media_error", message: t("errUnexpected") });
     }
   }
 

@@ -2,6 +2,8 @@
  * The station's own camera and microphone: acquisition with graceful fallback,
  * device choice (remembered in localStorage), and on/off intent.
  */
+import { t } from "../common/i18n";
+
 export type MediaKind = "audio" | "video";
 
 export interface AcquireResult {
@@ -44,18 +46,20 @@ export function describeMediaError(err: unknown): string {
     switch (err.name) {
       case "NotAllowedError":
       case "SecurityError":
-        return "permission denied / 未获授权";
+        return t("mediaReasonDenied");
       case "NotFoundError":
       case "OverconstrainedError":
-        return "no device / 未找到设备";
+        return t("mediaReasonNoDevice");
       case "NotReadableError":
       case "AbortError":
-        return "device busy / 设备被占用";
+        return t("mediaReasonBusy");
       default:
-        return err.message || err.name;
+        console.warn("[media]", err.name, err.message); // the browser's words are English: the log keeps them
+        return t("mediaReasonOther");
     }
   }
-  return String(err);
+  console.warn("[media]", err);
+  return t("mediaReasonOther");
 }
 
 export class LocalMedia {

@@ -3,6 +3,7 @@
  * acknowledgement-as-result, typed server events, and reconnection bookkeeping.
  */
 import { io, type Socket } from "socket.io-client";
+import { t } from "../common/i18n";
 import type {
   ClientEventName,
   ClientRequests,
@@ -111,14 +112,14 @@ export class Signaling {
       };
       s.timeout(timeoutMs).emit(event, payload, (err, res) => {
         if (err) {
-          reject(new HubRequestError({ code: "timeout", message: `no answer to ${event}`, event }));
+          reject(new HubRequestError({ code: "timeout", message: t("timeout"), event }));
           return;
         }
         const r = res as { ok?: boolean; error?: HubError } | undefined;
         if (r && r.ok === true) {
           resolve(r as unknown as ClientRequests[E]["result"]);
         } else {
-          const e: HubError = r?.error ?? { code: "internal_error", message: `bad result for ${event}`, event };
+          const e: HubError = r?.error ?? { code: "internal_error", message: t("errUnexpected"), event };
           reject(new HubRequestError({ ...e, event: e.event ?? event }));
         }
       });
