@@ -22,7 +22,7 @@ from hub.config import Config
 from hub.scope import Actor, Role
 from signaling.limits import AddressCounter, TokenBucket
 from tests.fake_media import FakeMedia
-from tests.test_signaling import Station
+from tests.test_signaling_server import Station
 
 
 def _with(config: Config, signaling: Optional[dict] = None, limits: Optional[dict] = None, **top: Any) -> Config:
