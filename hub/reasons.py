@@ -150,6 +150,7 @@ REASONS: dict[str, dict[str, str]] = {
     "photo_bytes": {"zh-CN": "照片内容与类型 {content_type} 不符", "en": "photo: the bytes are not {content_type}"},
     "photo_body": {"zh-CN": "请求内容须为照片本身（image/jpeg、image/png 或 image/webp）", "en": "the body is the photo's bytes (image/jpeg, image/png or image/webp)"},
     "photo_too_large": {"zh-CN": "照片最大 {kib} KiB", "en": "a photo is at most {kib} KiB"},
+    "photo_malformed": {"zh-CN": "照片内容不是有效的 {content_type} 图像", "en": "photo: the bytes are not a well-formed {content_type} image"},
     "photo_pixels": {"zh-CN": "照片为 {width}×{height} 像素，最多 {millions} 百万像素", "en": "photo: {width}×{height} pixels; at most {millions} million"},
     "photo_too_many_pixels": {"zh-CN": "照片像素过多，最多 {millions} 百万像素", "en": "photo: too many pixels; at most {millions} million"},
     "body_too_large": {"zh-CN": "请求内容最大 {kib} KiB", "en": "the body is at most {kib} KiB"},

@@ -57,5 +57,5 @@ def inspect_photo(data: bytes, content_type: str) -> PhotoInfo:
         raise InvalidPayload("photo_too_many_pixels", millions=MAX_PHOTO_PIXELS // 1_000_000,
                              field="(body)") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise InvalidPayload("photo_bytes", content_type=content_type, field="(body)") from None
+        raise InvalidPayload("photo_malformed", content_type=content_type, field="(body)") from None
     return PhotoInfo(content_type, width, height)
