@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from hub.matrix import Matrix, MatrixError, Station
 
@@ -37,9 +37,53 @@ class _Strict(BaseModel):
 
 
 class IceServer(_Strict):
+    """A STUN server (or a TURN server without credentials) handed to every
+    page as it is.  TURN servers with credentials belong in ``turn``: a
+    static password here would reach every browser."""
+
     urls: list[str] = Field(min_length=1)
     username: Optional[str] = None
     credential: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _no_static_password(self) -> "IceServer":
+        if self.username is not None or self.credential is not None:
+            raise ValueError(
+                "a static TURN password would reach every browser: configure the TURN server "
+                "under turn (urls, secret), which hands out credentials that expire"
+            )
+        return self
+
+
+_TURN_URL = r"^turns?:[^\s]+$"
+
+
+class TurnSettings(_Strict):
+    """The TURN server (coturn with ``use-auth-secret``): the hub hands each
+    participant credentials made from ``secret`` that expire after
+    ``ttl_seconds`` (:mod:`hub.turn`)."""
+
+    urls: list[str] = []
+    secret: SecretStr = SecretStr("")
+    ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        import re
+
+        for url in value:
+            if not re.match(_TURN_URL, url):
+                raise ValueError(f"{url!r} is not a turn: or turns: URL")
+        return value
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _secret_text(cls, value: Any) -> Any:
+        # An environment value such as 12345 is read as a YAML number.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
 
 
 class MediaSettings(_Strict):
@@ -78,6 +122,7 @@ class HubSettings(_Strict):
     link_ttl_hours: float = Field(default=12, gt=0, le=24 * 366)
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     ice_servers: list[IceServer] = []
+    turn: TurnSettings = TurnSettings()
     media: MediaSettings = MediaSettings()
     signaling: SignalingSettings = SignalingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()

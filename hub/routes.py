@@ -26,7 +26,7 @@ def setup(app: web.Application, web_dist: Path) -> None:
     console = serve("console.html")
 
     async def healthz(request: web.Request) -> web.Response:
-        from hub.app import SIGNALING_KEY
+        from hub.app import SIGNALING_KEY, TURN_KEY
 
         signaling = request.app[SIGNALING_KEY]
         return web.json_response(
@@ -34,6 +34,7 @@ def setup(app: web.Application, web_dist: Path) -> None:
                 "status": "ok",
                 "rooms": {rid: len(room) for rid, room in signaling.presence.rooms.items()},
                 "media": await signaling.media.metrics(),
+                "turn": request.app[TURN_KEY].health(),
             }
         )
 

@@ -31,6 +31,7 @@ from hub.errors import (
 )
 from hub.matrix import Matrix
 from hub.tasks import cancel_and_wait
+from hub.turn import TurnService
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
 from opinions.live import OpinionNews
 from scheduler.sessions import SessionInfo
@@ -83,13 +84,15 @@ class SignalingServer:
         secret: bytes,
         ice_servers: list[dict[str, Any]],
         max_thumbnails: int = 8,
+        turn: Optional[TurnService] = None,
     ) -> None:
         self.sio = sio
         self.media = media
         self.sessions = sessions
         self.matrix = matrix
         self.secret = secret
-        self.ice_servers = ice_servers
+        self.ice_servers = ice_servers  # static (STUN), handed to everyone as they are
+        self.turn = turn or TurnService()
         self.presence = Presence()
         self._speakers: dict[str, ActiveSpeaker] = {}
         self._controls: dict[str, LiveControl] = {}
@@ -248,8 +251,13 @@ class SignalingServer:
             },
             "participants": others,
             "control": control.to_public(time.monotonic()),
-            "iceServers": self.ice_servers,
+            "iceServers": self.ice_servers_for(participant),
         }
+
+    def ice_servers_for(self, participant: Participant) -> list[dict[str, Any]]:
+        """The static servers, and the TURN server with credentials of this
+        participant's own that expire (``turn.ttl_seconds``)."""
+        return self.ice_servers + self.turn.ice_servers(participant.id, time.time())
 
     async def publish_offer(self, sid: str, participant: Participant, payload: events.Offer) -> dict:
         try:

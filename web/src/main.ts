@@ -4,12 +4,13 @@
  *
  * Query options: ?autojoin=1 (skip the pre-join screen with default devices),
  * ?camera=0 / ?mic=0 (start with the camera / microphone off), ?lang=en|zh-CN,
- * ?hub=URL (Socket.IO origin, defaults to the page's origin), ?codec=h264 (offer H264 before VP8).
+ * ?hub=URL (Socket.IO origin, defaults to the page's origin), ?codec=h264 (offer H264 before VP8),
+ * ?ice=relay (use only the TURN server's candidates).
  */
 import "./styles.css";
 import { HubClient } from "./client";
 import { mountApp } from "./ui/app";
-import { videoCodecPreference } from "./peer";
+import { iceOptions, videoCodecPreference } from "./peer";
 
 function readToken(): string | null {
   const hash = window.location.hash.replace(/^#/, "");
@@ -35,6 +36,7 @@ const client = new HubClient({
   hubUrl: query.get("hub") ?? undefined,
 });
 if (query.get("codec")?.toLowerCase() === "h264") videoCodecPreference.order = ["video/H264", "video/VP8"];
+if (query.get("ice")?.toLowerCase() === "relay") iceOptions.transportPolicy = "relay";
 if (off("camera")) client.media.cameraOn = false;
 if (off("mic")) client.media.micOn = false;
 
