@@ -86,6 +86,24 @@ class TurnSettings(_Strict):
         return value
 
 
+class TlsSettings(_Strict):
+    """The hub's own HTTPS (and WSS): PEM files, relative to the project
+    directory.  Both or neither."""
+
+    cert: str = ""
+    key: str = ""
+
+    @model_validator(mode="after")
+    def _both(self) -> "TlsSettings":
+        if bool(self.cert) != bool(self.key):
+            raise ValueError("tls.cert and tls.key go together: set both or neither")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert)
+
+
 class MediaSettings(_Strict):
     loopback_candidates: bool = True
 
@@ -123,6 +141,7 @@ class HubSettings(_Strict):
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     ice_servers: list[IceServer] = []
     turn: TurnSettings = TurnSettings()
+    tls: TlsSettings = TlsSettings()
     media: MediaSettings = MediaSettings()
     signaling: SignalingSettings = SignalingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
@@ -331,7 +350,13 @@ class Config:
     @property
     def base_url(self) -> str:
         s = self.settings
-        return s.base_url or f"http://{s.host}:{s.port}"
+        scheme = "https" if s.tls.enabled else "http"
+        return s.base_url or f"{scheme}://{s.host}:{s.port}"
+
+    def project_path(self, name: str) -> Path:
+        """A file named in the settings: relative to the project directory."""
+        path = Path(name)
+        return path if path.is_absolute() else PROJECT_DIR / path
 
     @property
     def database_url(self) -> str:
