@@ -156,6 +156,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     signaling = SignalingServer(
         sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config),
         static_ice_servers(config), turn=turn, max_thumbnails=config.settings.signaling.max_thumbnails,
+        resume_seconds=config.settings.signaling.resume_seconds,
     )
     scheduler = LifecycleLoop(
         engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds

@@ -112,6 +112,9 @@ class SignalingSettings(_Strict):
     ping_interval: float = Field(default=3, gt=0, le=60)
     ping_timeout: float = Field(default=5, gt=0, le=60)
     max_thumbnails: int = Field(default=8, ge=0, le=64)
+    # A participant whose socket or media was lost stays (shown 重连中) this
+    # long for its client to resume it; then it is removed.
+    resume_seconds: float = Field(default=20, gt=0, le=300)
 
 
 class SchedulerSettings(_Strict):
