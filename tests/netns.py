@@ -60,6 +60,9 @@ class Network:
             _run("ip", "link", "set", self.phone_if, "netns", self.phone)
             _run("ip", "-n", self.hub, "addr", "add", f"{self.HUB_ADDRESS}/24", "dev", self.hub_if)
             _run("ip", "-n", self.phone, "addr", "add", f"{self.phone_address}/24", "dev", self.phone_if)
+            # Deleting an interface's first address deletes the others of its subnet too,
+            # unless they are promoted: a phone's new address must survive its old one.
+            _run("ip", "netns", "exec", self.phone, "sysctl", "-qw", f"net.ipv4.conf.{self.phone_if}.promote_secondaries=1")
             for ns, interface in ((self.hub, self.hub_if), (self.phone, self.phone_if)):
                 _run("ip", "-n", ns, "link", "set", "lo", "up")
                 _run("ip", "-n", ns, "link", "set", interface, "up")

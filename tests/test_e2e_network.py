@@ -4,6 +4,8 @@ on a non-loopback address, Chromium phones in another, joined by a veth pair
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import async_playwright
 
@@ -72,3 +74,81 @@ async def test_phone_joins_and_publishes_over_the_hubs_own_tls_on_a_lan_address(
     finally:
         hub.stop()
         print("---- hub log ----\n" + hub.log()[-20000:])
+
+
+async def test_phone_changing_address_keeps_its_participant_and_media_is_back_within_3_s(network, tmp_path):
+    """Test 3: mid-session the phone's address changes (Wi-Fi → 4G, emulated): its page
+    restarts both connections and resumes its participant; the other station sees the same
+    participant (重连中, then back), no leave and no new join, and media again within 3 s."""
+    import time
+
+    hub = NetnsHub(network.hub, Network.HUB_ADDRESS, tmp_path / "var")
+    secure = f"--unsafely-treat-insecure-origin-as-secure={hub.url}"
+    try:
+        hub.start()
+        async with async_playwright() as p:
+            phone_browser = await _launch(p, network.chromium_in(network.phone, tmp_path), [secure])
+            other_browser = await _launch(p, network.chromium_in(network.hub, tmp_path), [secure])
+            try:
+                other = await _phone(other_browser, autojoin(hub.link("demo", "xucun")), "xucun")
+                phone = await _phone(phone_browser, autojoin(hub.link("demo", "changan")), "changan")
+                phone_id, other_id = await phone.my_id(), await other.my_id()
+                await other.wait_receiving([phone_id], timeout=30)
+                await phone.wait_receiving([other_id], timeout=30)
+                assert (await phone.page.evaluate("window.hubClient.raiseHand()"))["ok"]
+                await other.page.wait_for_function(
+                    f"window.hubClient.controlState.hands.some(h => h.participantId === '{phone_id}')")
+                # What the other station hears of the phone from now on.
+                await other.page.evaluate("""(id) => {
+                    const c = window.hubClient; window.__seen = [];
+                    c.on('participants', () => window.__seen.push(c.participants[id]?.connection ?? 'gone'));
+                    window.__logFrom = c.log.length;
+                }""", phone_id)
+
+                changed = time.monotonic()
+                network.change_phone_address("10.203.0.3")
+                back = await _media_back(phone, other, phone_id, other_id, changed)
+                print(f"media back {back:.2f} s after the address change")
+                assert back < 3, f"media back after {back:.2f} s\n{await phone.debug()}"
+
+                assert await phone.my_id() == phone_id
+                events = await other.page.evaluate(
+                    "window.hubClient.log.slice(window.__logFrom).map(e => e.event)")
+                assert "participantJoined" not in events and "participantLeft" not in events, events
+                seen = await other.page.evaluate("window.__seen")
+                assert "reconnecting" in seen and "gone" not in seen, seen
+                # Its hand is still up.
+                assert await other.page.evaluate(
+                    f"window.hubClient.controlState.hands.some(h => h.participantId === '{phone_id}')")
+            finally:
+                await phone_browser.close()
+                await other_browser.close()
+    finally:
+        hub.stop()
+        print("---- hub log ----\n" + hub.log()[-20000:])
+
+
+async def _media_back(phone: StationPage, other: StationPage, phone_id: str, other_id: str, since: float) -> float:
+    """Seconds from ``since`` until, after the phone's page restarted its media, video
+    frames are decoded again both ways."""
+    import time
+
+    def frames(stats: dict, pid: str) -> int:
+        return stats.get(pid, {}).get("videoFramesDecoded", 0)
+
+    deadline = since + 20
+    restarted = False
+    last = None
+    while time.monotonic() < deadline:
+        if not restarted:
+            restarted = await phone.page.evaluate("window.hubClient.mediaRestarts + window.hubClient.resumes > 0")
+            if restarted:
+                last = None
+        if restarted:
+            now = (frames(await other.stats(), phone_id), frames(await phone.stats(), other_id))
+            if last is not None and now[0] > last[0] and now[1] > last[1] and min(now) > 0:
+                return time.monotonic() - since
+            last = now
+        await asyncio.sleep(0.1)
+    log = await phone.page.evaluate("JSON.stringify(window.hubClient.log.slice(-40))")
+    raise AssertionError(f"media not back within 20 s (restarted: {restarted})\n{log}")
