@@ -39,6 +39,11 @@ class RestartMedia(Event):
     changed); the participant stays."""
 
 
+class Ping(Event):
+    """A liveness probe: answered at once (a page whose media stalled asks
+    whether its socket still works)."""
+
+
 class Offer(Event):
     sdp: str = Field(min_length=1, max_length=MAX_SDP)
     type: Literal["offer"]

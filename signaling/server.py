@@ -119,6 +119,7 @@ class SignalingServer:
             ("join", events.Join, self.join),
             ("resume", events.Resume, self.resume),
             ("restartMedia", events.RestartMedia, self.restart_media),
+            ("ping", events.Ping, self.ping),
             ("publishOffer", events.Offer, self.publish_offer),
             ("publishIce", events.Ice, functools.partial(self.ice, "publish")),
             ("subscribeAnswer", events.Answer, self.subscribe_answer),
@@ -311,6 +312,9 @@ class SignalingServer:
             "iceServers": self.ice_servers_for(participant),
             "resumed": True,
         }
+
+    async def ping(self, sid: str, participant: Participant, payload: events.Ping) -> dict:
+        return {}
 
     async def restart_media(self, sid: str, participant: Participant, payload: events.RestartMedia) -> dict:
         """The page builds both media connections anew (its ICE failed, its

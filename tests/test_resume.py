@@ -115,6 +115,8 @@ async def test_resume_needs_the_participants_own_token_and_a_live_participant(hu
     assert refused["error"]["code"] == "not_resumable"
     bad = await other.call("resume", {"token": "nonsense", "participantId": a.me["id"]})
     assert bad["error"]["code"] == "token_invalid"
+    assert (await a.call("ping", {}))["ok"]  # the liveness probe of a stalled page
+    assert (await other.call("ping", {}))["error"]["code"] == "not_joined"
     assert not a.events("participantLeft")
 
 

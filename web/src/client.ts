@@ -48,6 +48,8 @@ const DISCONNECTED_GRACE_MS = 1000;
 const STALL_BUSY_MS = 900;
 const STALL_IDLE_MS = 3000;
 const FLOW_CHECK_MS = 250;
+/** A `ping` not answered within this long after a stall: the socket is gone too. */
+const PROBE_MS = 400;
 /** Inbound bytes per millisecond above which media counts as flowing (8 kB/s). */
 const BUSY_RATE = 8;
 export type SocketState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
@@ -835,7 +837,19 @@ export class HubClient extends Emitter<ClientEvents> {
     }
     if (now - this.flow.at > (this.flow.busy ? STALL_BUSY_MS : STALL_IDLE_MS)) {
       this.flow = { bytes: -1, at: now, busy: false };
-      this.resumeOnNewSocket("media stalled");
+      // Media also stops for good reasons (the only publisher left): only if the socket
+      // is silent as well did the network go away.
+      const sig = this.signaling;
+      const gen = this.generation;
+      this.recovering = true;
+      const alive = await sig
+        ?.request("ping", {}, PROBE_MS)
+        .then(() => true)
+        .catch(() => false);
+      if (gen !== this.generation) return;
+      this.recovering = false;
+      if (alive) this.logEvent("sys", "stallWithSocket");
+      else this.resumeOnNewSocket("media and socket stalled");
     }
   }
 
