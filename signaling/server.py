@@ -348,7 +348,8 @@ class SignalingServer:
         """Its socket or media is gone: 重连中 for ``resume_seconds``."""
         logger.warning("%s in %s: %s; waiting %g s for it to resume",
                        participant.identity, participant.room_id, why, self.resume_seconds)
-        self._arm_resume_timer(participant)
+        if participant.id not in self._resume_timers:  # a second symptom does not extend the wait
+            self._arm_resume_timer(participant)
         if participant.connection != "reconnecting":
             participant.connection = "reconnecting"
             await self._updated(participant)
