@@ -111,10 +111,11 @@ def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> Medi
 
     static = static_ice_servers(config)
     turn = turn or make_turn(config)
-    # The relay's own connections use the TURN server too, with fresh
-    # credentials for every connection (identity "relay").
+    use_turn = config.settings.turn.relay
+    # The relay's own connections use the TURN server too (turn.relay), with
+    # fresh credentials for every connection (identity "relay").
     return Relay(
-        ice_servers=lambda: static + turn.ice_servers("relay", time.time()),
+        ice_servers=lambda: static + (turn.ice_servers("relay", time.time()) if use_turn else []),
         loopback_candidates=config.settings.media.loopback_candidates,
     )
 

@@ -66,6 +66,10 @@ class TurnSettings(_Strict):
     urls: list[str] = []
     secret: SecretStr = SecretStr("")
     ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
+    # The relay's own connections gather TURN candidates too (a hub behind
+    # NAT).  While the TURN server does not answer, each new connection of
+    # the relay waits 5 s for it: switch off where the hub is reachable.
+    relay: bool = True
 
     @field_validator("urls")
     @classmethod

@@ -74,6 +74,7 @@ async def test_relay_only_station_gets_media_through_coturn_with_join_credential
     expiry, _, identity = server["username"].partition(":")
     assert identity == changan_id and 590 <= int(expiry) - time.time() <= 600
     assert f"user <{server['username']}>" in coturn.log()  # coturn allocated for exactly these
+    assert ":relay>" in coturn.log()  # and for the relay's own connections, with credentials of their own
 
     # coturn accepts them, and refuses the same identity's credentials once expired
     # (or made with another secret).

@@ -98,6 +98,18 @@ def test_a_static_turn_password_is_refused(tmp_path):
     assert "static TURN password" in str(caught.value) and "turn" in str(caught.value)
 
 
+async def test_the_relay_uses_the_turn_server_with_credentials_of_its_own_unless_switched_off(config):
+    from hub.app import make_media_plane, make_turn
+
+    on = _with_turn(config, urls=["turn:127.0.0.1:3478"], secret="s3cret")
+    relay = make_media_plane(on, make_turn(on))
+    [server] = relay._ice_servers()
+    assert server.urls == ["turn:127.0.0.1:3478"] and server.username.endswith(":relay")
+    off = _with_turn(config, urls=["turn:127.0.0.1:3478"], secret="s3cret", relay=False)
+    assert make_media_plane(off, make_turn(off))._ice_servers() == []
+    await relay.close()
+
+
 # --- join and /healthz -----------------------------------------------------------
 
 
