@@ -159,6 +159,13 @@ class NetnsHub:
                              capture_output=True, text=True, check=True).stdout
         return out.strip()
 
+    def create_account(self, username: str, password: str, role: str) -> None:
+        """``liaison-hub account create`` against this hub's database."""
+        subprocess.run(
+            [sys.executable, "-m", "hub.cli", "account", "create", username, "--role", role, "--password-stdin"],
+            cwd=ROOT, env=self.env, input=password + "\n", text=True, check=True, capture_output=True,
+        )
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

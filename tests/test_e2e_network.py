@@ -79,12 +79,16 @@ async def test_phone_joins_and_publishes_over_the_hubs_own_tls_on_a_lan_address(
 async def test_phone_changing_address_keeps_its_participant_and_media_is_back_within_3_s(network, tmp_path):
     """Test 3: mid-session the phone's address changes (Wi-Fi → 4G, emulated): its page
     restarts both connections and resumes its participant; the other station sees the same
-    participant (重连中, then back), no leave and no new join, and media again within 3 s."""
+    participant (重连中, then back), no leave and no new join, and media again within 3 s;
+    the dispatcher's console shows the phone 重连中 meanwhile."""
     import time
+
+    from tests.test_e2e_control import dispatcher_link
 
     hub = NetnsHub(network.hub, Network.HUB_ADDRESS, tmp_path / "var")
     secure = f"--unsafely-treat-insecure-origin-as-secure={hub.url}"
     try:
+        hub.create_account("admin", "Admin-password-1", "administrator")
         hub.start()
         async with async_playwright() as p:
             phone_browser = await _launch(p, network.chromium_in(network.phone, tmp_path), [secure])
@@ -98,6 +102,16 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                 assert (await phone.page.evaluate("window.hubClient.raiseHand()"))["ok"]
                 await other.page.wait_for_function(
                     f"window.hubClient.controlState.hands.some(h => h.participantId === '{phone_id}')")
+                console = await other_browser.new_page()
+                await console.goto(dispatcher_link(hub))
+                row = f"[data-testid=cp-row][data-participant-id='{phone_id}']"
+                await console.wait_for_selector(row, timeout=30_000)
+                await console.evaluate("""(row) => {
+                    window.__sawReconnecting = false;
+                    new MutationObserver(() => {
+                        if ((document.querySelector(row)?.textContent || '').includes('重连中')) window.__sawReconnecting = true;
+                    }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+                }""", row)
                 # What the other station hears of the phone from now on.
                 await other.page.evaluate("""(id) => {
                     const c = window.hubClient; window.__seen = [];
@@ -117,6 +131,7 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                 assert "participantJoined" not in events and "participantLeft" not in events, events
                 seen = await other.page.evaluate("window.__seen")
                 assert "reconnecting" in seen and "gone" not in seen, seen
+                assert await console.evaluate("window.__sawReconnecting") is True
                 # Its hand is still up.
                 assert await other.page.evaluate(
                     f"window.hubClient.controlState.hands.some(h => h.participantId === '{phone_id}')")
