@@ -94,6 +94,19 @@ class Network:
         _run("ip", "-n", self.phone, "addr", "del", f"{self.phone_address}/24", "dev", self.phone_if)
         self.phone_address = new
 
+    def block_phone_udp(self, blocked: bool) -> None:
+        """Drop every UDP packet in and out of the phone (media dies, the TCP
+        socket lives: a firewall or captive network that stops UDP)."""
+        if blocked:
+            _run("ip", "netns", "exec", self.phone, "nft", "add", "table", "inet", "lhblock")
+            for hook in ("input", "output"):
+                _run("ip", "netns", "exec", self.phone, "nft", "add", "chain", "inet", "lhblock", hook,
+                     f"{{ type filter hook {hook} priority 0; }}")
+                _run("ip", "netns", "exec", self.phone, "nft", "add", "rule", "inet", "lhblock", hook,
+                     "meta", "l4proto", "udp", "drop")
+        else:
+            _run("ip", "netns", "exec", self.phone, "nft", "delete", "table", "inet", "lhblock")
+
     def chromium_in(self, ns: str, directory: Path) -> str:
         """An executable that starts Debian's Chromium inside ``ns`` (for
         Playwright's ``executable_path``: its pipes pass through)."""

@@ -143,7 +143,55 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
         print("---- hub log ----\n" + hub.log()[-20000:])
 
 
-async def _media_back(phone: StationPage, other: StationPage, phone_id: str, other_id: str, since: float) -> float:
+async def test_phone_whose_udp_stops_restarts_its_media_over_the_live_socket(network, tmp_path):
+    """UDP stops for 8 s while the socket (TCP) lives: the page's ping shows the socket is
+    fine, ICE turns disconnected, and the page rebuilds both connections with `restartMedia`
+    (no new socket, no resume); the same participant has media again once UDP is back."""
+    import time
+
+    hub = NetnsHub(network.hub, Network.HUB_ADDRESS, tmp_path / "var")
+    secure = f"--unsafely-treat-insecure-origin-as-secure={hub.url}"
+    try:
+        hub.start()
+        async with async_playwright() as p:
+            phone_browser = await _launch(p, network.chromium_in(network.phone, tmp_path), [secure])
+            other_browser = await _launch(p, network.chromium_in(network.hub, tmp_path), [secure])
+            try:
+                other = await _phone(other_browser, autojoin(hub.link("demo", "xucun")), "xucun")
+                phone = await _phone(phone_browser, autojoin(hub.link("demo", "changan")), "changan")
+                phone_id, other_id = await phone.my_id(), await other.my_id()
+                await other.wait_receiving([phone_id], timeout=30)
+                await phone.wait_receiving([other_id], timeout=30)
+                await other.page.evaluate("window.__logFrom = window.hubClient.log.length")
+
+                blocked = time.monotonic()
+                network.block_phone_udp(True)
+                try:
+                    await phone.page.wait_for_function("window.hubClient.mediaRestarts > 0", timeout=12_000)
+                finally:
+                    await asyncio.sleep(max(0.0, 8 - (time.monotonic() - blocked)))
+                    network.block_phone_udp(False)
+                back = await _media_back(phone, other, phone_id, other_id, blocked, restarted=True)
+                print(f"media back {back:.2f} s after UDP stopped (for 8 s)")
+                assert back < 15
+
+                log = await phone.page.evaluate("window.hubClient.log.map(e => e.event)")
+                assert "stallWithSocket" in log and "recoverMedia" in log, log
+                assert "resume" not in log and await phone.page.evaluate("window.hubClient.resumes") == 0
+                assert await phone.my_id() == phone_id
+                events = await other.page.evaluate(
+                    "window.hubClient.log.slice(window.__logFrom).map(e => e.event)")
+                assert "participantJoined" not in events and "participantLeft" not in events, events
+            finally:
+                await phone_browser.close()
+                await other_browser.close()
+    finally:
+        hub.stop()
+        print("---- hub log ----\n" + hub.log()[-20000:])
+
+
+async def _media_back(phone: StationPage, other: StationPage, phone_id: str, other_id: str, since: float,
+                      restarted: bool = False) -> float:
     """Seconds from ``since`` until, after the phone's page restarted its media, video
     frames are decoded again both ways."""
     import time
@@ -152,7 +200,6 @@ async def _media_back(phone: StationPage, other: StationPage, phone_id: str, oth
         return stats.get(pid, {}).get("videoFramesDecoded", 0)
 
     deadline = since + 20
-    restarted = False
     last = None
     while time.monotonic() < deadline:
         if not restarted:
