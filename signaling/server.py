@@ -338,9 +338,17 @@ class SignalingServer:
             logger.exception("media leave of %s failed", participant.id)
         await self.media.join(participant.room_id, participant.id, self)
         self._forwarding_audio.pop(participant.id, None)  # the new media forwards all: tell it again
+        # A connection is awaited only if there is media to carry: its own, or others'.
+        expects_media = bool(participant.publishing) or any(
+            p.publishing for p in self.presence.room(participant.room_id) if p.id != participant.id
+        )
         participant.publishing = []
-        participant.connection = "reconnecting"
-        self._arm_resume_timer(participant)
+        if expects_media:
+            participant.connection = "reconnecting"
+            self._arm_resume_timer(participant)
+        else:  # nothing to connect (a console alone in its room): as after join
+            participant.connection = "new"
+            self._cancel_resume_timer(participant.id)
         await self._updated(participant)
         await self._apply(participant.room_id)
 

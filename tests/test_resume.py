@@ -74,6 +74,7 @@ def _connections(station: Station, participant_id: str) -> list[str]:
 async def test_resume_from_a_new_socket_keeps_the_participant_its_hand_and_place(hub):
     a = await hub.joined("xucun")
     b = await hub.joined("changan")
+    assert (await b.call("publishOffer", {"sdp": "v=0 offer", "type": "offer"}))["ok"]  # it publishes
     assert (await b.call("raiseHand", {}))["ok"]
     await a.wait_for("participantJoined")
     a.received.clear()
@@ -123,6 +124,7 @@ async def test_resume_needs_the_participants_own_token_and_a_live_participant(hu
 async def test_failed_media_waits_for_restart_media_without_leaving(hub):
     a = await hub.joined("xucun")
     b = await hub.joined("changan")
+    assert (await b.call("publishOffer", {"sdp": "v=0 offer", "type": "offer"}))["ok"]  # it publishes
     await a.wait_for("participantJoined")
     a.received.clear()
     events = hub.media.events[b.me["id"]]
@@ -178,3 +180,14 @@ async def test_a_socket_that_stops_answering_waits_then_leaves_but_a_closed_one_
     await closing.sio.disconnect()
     left = await watcher.wait_for("participantLeft", lambda d: d["participantId"] == closing.me["id"], timeout=2)
     assert _connections(watcher, closing.me["id"]) == []  # never 重连中
+
+
+async def test_resuming_with_no_media_to_carry_is_not_left_waiting(hub):
+    """A participant with nothing to publish or receive (a console alone) has no
+    connection to wait for: after resume it is simply there, and stays."""
+    a = await hub.joined("xucun")
+    a2 = await hub.station()
+    reply = await a2.call("resume", {"token": hub.token("xucun"), "participantId": a.me["id"]})
+    assert reply["ok"] and reply["self"]["connection"] == "new"
+    await asyncio.sleep(2)  # past resume_seconds
+    assert (await a2.call("ping", {}))["ok"]  # still joined
