@@ -726,12 +726,13 @@ export class HubClient extends Emitter<ClientEvents> {
     if (!this.lostAt) this.lostAt = Date.now();
   }
 
-  /** Media is connected again (each connection in use is `connected`). */
+  /** Media is connected again: each connection in use is `connected` (none in use: a
+   * console alone in its room has nothing to connect). */
   private mediaUp(): boolean {
     const pcs = [this.publish?.pc, this.subscribe?.pc].filter(
       (pc): pc is RTCPeerConnection => !!pc && pc.connectionState !== "new",
     );
-    return pcs.length > 0 && pcs.every((pc) => pc.connectionState === "connected");
+    return pcs.every((pc) => pc.connectionState === "connected");
   }
 
   private onPeerState(): void {
@@ -858,7 +859,11 @@ export class HubClient extends Emitter<ClientEvents> {
     if (this.giveUpTimer) return;
     this.giveUpTimer = window.setTimeout(() => {
       this.giveUpTimer = 0;
-      if (!this.lostAt || this.mediaUp() || !this.wantJoined) return;
+      if (!this.lostAt || !this.wantJoined) return;
+      if (this.mediaUp() && this.state === "live") {
+        this.clearRecovery();
+        return;
+      }
       this.logEvent("sys", "recoverGaveUp");
       this.lostAt = 0;
       const sig = this.signaling;
