@@ -100,6 +100,9 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                 await other.wait_receiving([phone_id], timeout=30)
                 await phone.wait_receiving([other_id], timeout=30)
                 assert (await phone.page.evaluate("window.hubClient.raiseHand()"))["ok"]
+                # An opinion half taken in the 民情 drawer.
+                await phone.page.get_by_test_id("opinion-button").click()
+                await phone.page.get_by_test_id("capture-summary").fill("村口路灯不亮")
                 await other.page.wait_for_function(
                     f"window.hubClient.controlState.hands.some(h => h.participantId === '{phone_id}')")
                 console = await other_browser.new_page()
@@ -119,10 +122,15 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                     window.__logFrom = c.log.length;
                 }""", phone_id)
 
+                changed_ms = await phone.page.evaluate("Date.now()")
                 changed = time.monotonic()
                 network.change_phone_address("10.203.0.3")
                 back = await _media_back(phone, other, phone_id, other_id, changed)
-                print(f"media back {back:.2f} s after the address change")
+                steps = await phone.page.evaluate(
+                    "(t0) => window.hubClient.log.filter(e => e.t >= t0 && e.dir !== 'in' && e.event !== 'publishIce')"
+                    " .map(e => `${e.t - t0} ${e.event}${e.event === 'peers' ? ' ' + e.detail : ''}`)",
+                    changed_ms)
+                print(f"media back {back:.2f} s after the address change; the page: {', '.join(steps[:16])}")
                 assert back < 3, f"media back after {back:.2f} s\n{await phone.debug()}"
 
                 assert await phone.my_id() == phone_id
@@ -132,6 +140,9 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                 seen = await other.page.evaluate("window.__seen")
                 assert "reconnecting" in seen and "gone" not in seen, seen
                 assert await console.evaluate("window.__sawReconnecting") is True
+                # The drawer is still open with what was typed.
+                assert await phone.page.get_by_test_id("capture-summary").input_value() == "村口路灯不亮"
+                assert await phone.page.get_by_test_id("capture-summary").is_visible()
                 # Its hand is still up.
                 assert await other.page.evaluate(
                     f"window.hubClient.controlState.hands.some(h => h.participantId === '{phone_id}')")

@@ -41,15 +41,16 @@ const RESTART_ACK_MS = 1500;
 /** A connection `disconnected` this long (not coming back by itself) is restarted. */
 const DISCONNECTED_GRACE_MS = 1000;
 /**
- * Nothing received on either connection for this long means the network went away under
- * the page (browsers say `disconnected` only after 5-7 s): media was flowing (BUSY) or only
- * the relay's RTCP reports and consent checks, every 0.5-1.5 s, were coming (IDLE).
+ * Nothing received on either connection for this long, and no answer to a `ping` within
+ * PROBE_MS, means the network went away under the page (browsers say `disconnected` only
+ * after 5-7 s): media was flowing (BUSY) or only the relay's RTCP reports and consent
+ * checks, every 0.5-1.5 s, were coming (IDLE).
  */
-const STALL_BUSY_MS = 900;
+const STALL_BUSY_MS = 400;
 const STALL_IDLE_MS = 3000;
-const FLOW_CHECK_MS = 250;
+const FLOW_CHECK_MS = 200;
 /** A `ping` not answered within this long after a stall: the socket is gone too. */
-const PROBE_MS = 400;
+const PROBE_MS = 300;
 /** Inbound bytes per millisecond above which media counts as flowing (8 kB/s). */
 const BUSY_RATE = 8;
 export type SocketState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
@@ -156,7 +157,8 @@ export class HubClient extends Emitter<ClientEvents> {
   private giveUpTimer = 0;
   private networkType: string | undefined;
   private flowTimer = 0;
-  private flow = { bytes: -1, at: 0, busy: false };
+  /** Bytes received so far, when they last changed, when media last flowed (busyAt). */
+  private flow = { bytes: -1, at: 0, busyAt: -Infinity };
   private lastSocketCycle = 0;
   /** Media restarts and resumes done (for tests and diagnostics). */
   mediaRestarts = 0;
@@ -669,7 +671,7 @@ export class HubClient extends Emitter<ClientEvents> {
    */
   private buildPeers(sig: Signaling): void {
     this.closePeers();
-    this.flow = { bytes: -1, at: 0, busy: false };
+    this.flow = { bytes: -1, at: 0, busyAt: -Infinity };
     const sub = new SubscribePeer(
       this.iceServers,
       (answer) => {
@@ -738,6 +740,7 @@ export class HubClient extends Emitter<ClientEvents> {
   private onPeerState(): void {
     this.emit("connection");
     const states = [this.publish?.pc.connectionState, this.subscribe?.pc.connectionState];
+    this.logEvent("sys", "peers", states.join("/"));
     if (states.includes("failed")) {
       void this.recoverMedia("ice failed");
     } else if (states.includes("disconnected")) {
@@ -833,11 +836,13 @@ export class HubClient extends Emitter<ClientEvents> {
     const now = performance.now();
     if (bytes !== this.flow.bytes) {
       const busy = this.flow.bytes >= 0 && (bytes - this.flow.bytes) / Math.max(1, now - this.flow.at) > BUSY_RATE;
-      this.flow = { bytes, at: now, busy };
+      this.flow = { bytes, at: now, busyAt: busy ? now : this.flow.busyAt };
       return;
     }
-    if (now - this.flow.at > (this.flow.busy ? STALL_BUSY_MS : STALL_IDLE_MS)) {
-      this.flow = { bytes: -1, at: now, busy: false };
+    // Media flowed within the second before the silence (the last sample may be a partial one).
+    const busy = this.flow.at - this.flow.busyAt < 1000;
+    if (now - this.flow.at > (busy ? STALL_BUSY_MS : STALL_IDLE_MS)) {
+      this.flow = { bytes: -1, at: now, busyAt: -Infinity };
       // Media also stops for good reasons (the only publisher left): only if the socket
       // is silent as well did the network go away.
       const sig = this.signaling;
