@@ -48,10 +48,16 @@ class Coturn:
         return f"turn:{self.address}:{self.port}?transport=udp"
 
     def start(self, netns: Optional[str] = None) -> "Coturn":
-        from tests.tls_util import self_signed
+        import datetime
+
+        from hub import tls
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        cert, key = self_signed(self.directory, self.address)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        issued = tls.make_server_certificate(tls.make_ca("test CA", now), [], [self.address], now)
+        cert, key = self.directory / "turn.crt", self.directory / "turn.key"
+        cert.write_bytes(issued.cert_pem)
+        key.write_bytes(issued.key_pem)
         command = [
             TURNSERVER, "-c", str(ROOT / "configs" / "turnserver.conf"),
             "--listening-ip", self.address, "--relay-ip", self.address,
