@@ -25,7 +25,8 @@ SELECTED_CANDIDATE_TYPES = """async () => {
         stats.forEach((r) => {
             if (r.type !== 'transport' || !r.selectedCandidatePairId) return;
             const pair = stats.get(r.selectedCandidatePairId);
-            type = stats.get(pair.localCandidateId).candidateType;
+            const local = stats.get(pair.localCandidateId);
+            type = `${local.candidateType}/${local.relayProtocol ?? '-'}`;  // relayProtocol: to the TURN server
         });
         out[name] = type;
     }
@@ -41,10 +42,16 @@ def coturn(tmp_path):
     print("---- coturn log ----\n" + server.log()[-8000:])
 
 
+@pytest.fixture(params=["udp", "tcp"])
+def transport(request) -> str:
+    """TURN over UDP, and over TCP (a network that lets no UDP out)."""
+    return request.param
+
+
 @pytest.fixture
-async def hub(tmp_path, coturn):
+async def hub(tmp_path, coturn, transport):
     hub = HubProcess(tmp_path / "var", env={
-        "LIAISON_HUB_TURN__URLS": f'["{coturn.url}"]',
+        "LIAISON_HUB_TURN__URLS": f'["{coturn.url(transport)}"]',
         "LIAISON_HUB_TURN__SECRET": coturn.secret,
         "LIAISON_HUB_TURN__TTL_SECONDS": "600",
     }).start()
@@ -53,7 +60,7 @@ async def hub(tmp_path, coturn):
     print("---- hub log ----\n" + hub.log()[-20000:])
 
 
-async def test_relay_only_station_gets_media_through_coturn_with_join_credentials(hub, coturn, browser):
+async def test_relay_only_station_gets_media_through_coturn_with_join_credentials(hub, coturn, transport, browser):
     assert hub.health()["turn"]["enabled"] is True
     xucun = await open_station(browser, hub, "xucun")
     context = await browser.new_context()
@@ -66,11 +73,12 @@ async def test_relay_only_station_gets_media_through_coturn_with_join_credential
 
     await changan.wait_receiving([xucun_id], timeout=30)
     await xucun.wait_receiving([changan_id], timeout=30)
-    assert await page.evaluate(SELECTED_CANDIDATE_TYPES) == {"publish": "relay", "subscribe": "relay"}
+    relayed = f"relay/{transport}"
+    assert await page.evaluate(SELECTED_CANDIDATE_TYPES) == {"publish": relayed, "subscribe": relayed}
 
     # The page's credentials came from join: "<expiry>:<participant id>", about ttl_seconds ahead.
     [server] = await page.evaluate("window.hubClient.iceServers")
-    assert server["urls"] == [coturn.url]
+    assert server["urls"] == [coturn.url(transport)]
     expiry, _, identity = server["username"].partition(":")
     assert identity == changan_id and 590 <= int(expiry) - time.time() <= 600
     assert f"user <{server['username']}>" in coturn.log()  # coturn allocated for exactly these

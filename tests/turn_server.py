@@ -43,9 +43,8 @@ class Coturn:
         self.log_path = directory / "turnserver.log"
         self.proc: Optional[subprocess.Popen] = None
 
-    @property
-    def url(self) -> str:
-        return f"turn:{self.address}:{self.port}?transport=udp"
+    def url(self, transport: str = "udp") -> str:
+        return f"turn:{self.address}:{self.port}?transport={transport}"
 
     def start(self, netns: Optional[str] = None) -> "Coturn":
         import datetime
