@@ -39,6 +39,11 @@ class RestartMedia(Event):
     changed); the participant stays."""
 
 
+class Detach(Event):
+    """The page is about to drop this socket and ``resume`` from a new one:
+    its closing is not a leave."""
+
+
 class Ping(Event):
     """A liveness probe: answered at once (a page whose media stalled asks
     whether its socket still works)."""

@@ -120,6 +120,7 @@ class SignalingServer:
             ("resume", events.Resume, self.resume),
             ("restartMedia", events.RestartMedia, self.restart_media),
             ("ping", events.Ping, self.ping),
+            ("detach", events.Detach, self.detach),
             ("publishOffer", events.Offer, self.publish_offer),
             ("publishIce", events.Ice, functools.partial(self.ice, "publish")),
             ("subscribeAnswer", events.Answer, self.subscribe_answer),
@@ -314,6 +315,13 @@ class SignalingServer:
         }
 
     async def ping(self, sid: str, participant: Participant, payload: events.Ping) -> dict:
+        return {}
+
+    async def detach(self, sid: str, participant: Participant, payload: events.Detach) -> dict:
+        """The page drops this socket to ``resume`` from a new one (it
+        suspects the network changed): the socket's close is no leave."""
+        self.presence.unbind(participant)
+        await self._lost(participant, "the page reconnects")
         return {}
 
     async def restart_media(self, sid: str, participant: Participant, payload: events.RestartMedia) -> dict:

@@ -191,3 +191,20 @@ async def test_resuming_with_no_media_to_carry_is_not_left_waiting(hub):
     assert reply["ok"] and reply["self"]["connection"] == "new"
     await asyncio.sleep(2)  # past resume_seconds
     assert (await a2.call("ping", {}))["ok"]  # still joined
+
+
+async def test_a_page_that_detaches_before_closing_its_socket_is_not_taken_as_leaving(hub):
+    """A page that suspects its network changed while its socket still works says
+    `detach`, closes the socket and resumes from a new one: no leave in between."""
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    await a.wait_for("participantJoined")
+    a.received.clear()
+    assert (await b.call("detach", {}))["ok"]
+    await b.sio.disconnect()
+    await asyncio.sleep(0.5)
+    b2 = await hub.station()
+    reply = await b2.call("resume", {"token": hub.token("changan"), "participantId": b.me["id"]})
+    assert reply["ok"] and reply["self"]["id"] == b.me["id"]
+    assert not a.events("participantLeft") and not a.events("participantJoined")
+    assert _connections(a, b.me["id"])[0] == "reconnecting"

@@ -787,8 +787,7 @@ export class HubClient extends Emitter<ClientEvents> {
       this.logEvent("sys", "restartMediaFailed", code || String(err));
       if (code === "timeout" || code === "not_joined") {
         // A dead socket (or the hub forgot us): reconnect; `resume` or `join` follows.
-        sig.socket.disconnect();
-        sig.connect();
+        this.cycleSocket(sig);
       } else {
         this.reportRequestError(err);
       }
@@ -811,6 +810,16 @@ export class HubClient extends Emitter<ClientEvents> {
     this.markLost();
     this.armGiveUp();
     this.logEvent("sys", "resumeOnNewSocket", reason);
+    this.cycleSocket(sig);
+  }
+
+  /**
+   * A new socket for the same participant. `detach` first: should the old socket still
+   * work, its closing must not count as leaving (it arrives before the close; on a dead
+   * socket neither arrives and the hub waits anyway).
+   */
+  private cycleSocket(sig: Signaling): void {
+    sig.socket.emit("detach", {});
     sig.socket.disconnect();
     sig.connect();
   }

@@ -314,6 +314,7 @@ export interface ClientRequests {
   resume: { payload: ResumeRequest; result: JoinResult };
   restartMedia: { payload: Record<string, never>; result: { iceServers: RTCIceServer[] } };
   ping: { payload: Record<string, never>; result: Record<string, never> };
+  detach: { payload: Record<string, never>; result: Record<string, never> };
   publishOffer: { payload: SdpPayload; result: PublishAnswer };
   publishIce: { payload: IcePayload; result: Record<string, never> };
   subscribeAnswer: { payload: SdpPayload; result: Record<string, never> };
