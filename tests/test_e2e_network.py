@@ -80,9 +80,9 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
     """Test 3: mid-session the phone's address changes (Wi-Fi → 4G, emulated): its page
     restarts both connections and resumes its participant; the other station sees the same
     participant (重连中, then back), no leave and no new join, and media again within 3 s;
-    the dispatcher's console shows the phone 重连中 meanwhile."""
-    import time
-
+    the dispatcher's console shows the phone 重连中 meanwhile.  Desktop Chromium on Linux
+    learns of a new address 2 s late (its network-change notifier waits that long), so about
+    2 s of the figure are the browser's; Android tells a page's WebRTC at once."""
     from tests.test_e2e_control import dispatcher_link
 
     hub = NetnsHub(network.hub, Network.HUB_ADDRESS, tmp_path / "var")
@@ -122,10 +122,12 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                     window.__logFrom = c.log.length;
                 }""", phone_id)
 
+                await phone.page.evaluate(FRAME_CLOCK, other_id)
+                await other.page.evaluate(FRAME_CLOCK, phone_id)
+                await asyncio.sleep(0.3)
                 changed_ms = await phone.page.evaluate("Date.now()")
-                changed = time.monotonic()
                 network.change_phone_address("10.203.0.3")
-                back = await _media_back(phone, other, phone_id, other_id, changed)
+                back = await _media_back(phone, other, changed_ms)
                 steps = await phone.page.evaluate(
                     "(t0) => window.hubClient.log.filter(e => e.t >= t0 && e.dir !== 'in' && e.event !== 'publishIce')"
                     " .map(e => `${e.t - t0} ${e.event}${e.event === 'peers' ? ' ' + e.detail : ''}`)",
@@ -175,6 +177,9 @@ async def test_phone_whose_udp_stops_restarts_its_media_over_the_live_socket(net
                 await phone.wait_receiving([other_id], timeout=30)
                 await other.page.evaluate("window.__logFrom = window.hubClient.log.length")
 
+                await phone.page.evaluate(FRAME_CLOCK, other_id)
+                await other.page.evaluate(FRAME_CLOCK, phone_id)
+                blocked_ms = await phone.page.evaluate("Date.now()")
                 blocked = time.monotonic()
                 network.block_phone_udp(True)
                 try:
@@ -182,7 +187,7 @@ async def test_phone_whose_udp_stops_restarts_its_media_over_the_live_socket(net
                 finally:
                     await asyncio.sleep(max(0.0, 8 - (time.monotonic() - blocked)))
                     network.block_phone_udp(False)
-                back = await _media_back(phone, other, phone_id, other_id, blocked, restarted=True)
+                back = await _media_back(phone, other, blocked_ms)
                 print(f"media back {back:.2f} s after UDP stopped (for 8 s)")
                 assert back < 15
 
@@ -201,27 +206,37 @@ async def test_phone_whose_udp_stops_restarts_its_media_over_the_live_socket(net
         print("---- hub log ----\n" + hub.log()[-20000:])
 
 
-async def _media_back(phone: StationPage, other: StationPage, phone_id: str, other_id: str, since: float,
-                      restarted: bool = False) -> float:
-    """Seconds from ``since`` until, after the phone's page restarted its media, video
-    frames are decoded again both ways."""
+FRAME_CLOCK = """(pid) => {
+    // Video frames decoded from `pid`, sampled in the page every 40 ms with its own clock.
+    window.__frames = [];
+    setInterval(async () => {
+        const stats = await window.hubClient.remoteStats();
+        window.__frames.push([Date.now(), stats[pid]?.videoFramesDecoded ?? 0]);
+        if (window.__frames.length > 3000) window.__frames.shift();
+    }, 40);
+}"""
+
+
+async def _media_back(phone: StationPage, other: StationPage, since_ms: float) -> float:
+    """Seconds from ``since_ms`` (page clock, Unix ms) until both pages decode video of
+    each other again on the connections the phone's page built after the change (both
+    pages run :data:`FRAME_CLOCK`; they share the machine's clock)."""
     import time
 
-    def frames(stats: dict, pid: str) -> int:
-        return stats.get(pid, {}).get("videoFramesDecoded", 0)
-
-    deadline = since + 20
-    last = None
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if not restarted:
-            restarted = await phone.page.evaluate("window.hubClient.mediaRestarts + window.hubClient.resumes > 0")
-            if restarted:
-                last = None
-        if restarted:
-            now = (frames(await other.stats(), phone_id), frames(await phone.stats(), other_id))
-            if last is not None and now[0] > last[0] and now[1] > last[1] and min(now) > 0:
-                return time.monotonic() - since
-            last = now
-        await asyncio.sleep(0.1)
+        restart_ms = await phone.page.evaluate(
+            "(t0) => (window.hubClient.log.find(e => e.t >= t0 && ['resume', 'recoverMedia'].includes(e.event)) || {}).t ?? null",
+            since_ms)
+        if restart_ms is not None:
+            firsts = []
+            for page in (phone.page, other.page):
+                samples = await page.evaluate("window.__frames")
+                first = next((t for (t0, f0), (t, f) in zip(samples, samples[1:])
+                              if t0 > restart_ms and 0 < f0 < f), None)
+                firsts.append(first)
+            if None not in firsts:
+                return (max(firsts) - since_ms) / 1000
+        await asyncio.sleep(0.2)
     log = await phone.page.evaluate("JSON.stringify(window.hubClient.log.slice(-40))")
-    raise AssertionError(f"media not back within 20 s (restarted: {restarted})\n{log}")
+    raise AssertionError(f"media not back within 20 s\n{log}")
