@@ -46,11 +46,14 @@ const DISCONNECTED_GRACE_MS = 1000;
  * after 5-7 s): media was flowing (BUSY) or only the relay's RTCP reports and consent
  * checks, every 0.5-1.5 s, were coming (IDLE).
  */
-const STALL_BUSY_MS = 400;
+const STALL_BUSY_MS = 500;
 const STALL_IDLE_MS = 3000;
 const FLOW_CHECK_MS = 200;
-/** A `ping` not answered within this long after a stall: the socket is gone too. */
-const PROBE_MS = 300;
+/**
+ * A `ping` not answered within this long after a stall: the socket is gone too. Generous: a
+ * hub slowed by load must not make its pages reconnect (and load it more).
+ */
+const PROBE_MS = 500;
 /** Inbound bytes per millisecond above which media counts as flowing (8 kB/s). */
 const BUSY_RATE = 8;
 export type SocketState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
