@@ -32,9 +32,9 @@ def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess:
 def require_root() -> None:
     if os.geteuid() != 0:
         pytest.fail("network-namespace tests need root (`ip netns`): run `make test` as root or with sudo")
-    for tool in ("ip", "tc"):
+    for tool, package in (("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables")):
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
-            pytest.fail(f"{tool} is missing: run `make test` (scripts/setup.sh --test installs iproute2)")
+            pytest.fail(f"{tool} is missing: run `make test` (scripts/setup.sh --test installs {package})")
 
 
 class Network:
