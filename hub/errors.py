@@ -176,6 +176,16 @@ class NotJoined(HubError):
     messages = {"zh-CN": "尚未加入会话", "en": "Join the session first"}
 
 
+class NotResumable(HubError):
+    """``resume`` found no participant to take over: it was removed (the
+    resume window passed, the hub restarted, the token is another's).  The
+    client joins anew."""
+
+    code = "not_resumable"
+    status = 409
+    messages = {"zh-CN": "连接已失效，正在重新加入", "en": "The connection has lapsed; joining again"}
+
+
 class MediaError(HubError):
     code = "media_error"
     status = 400

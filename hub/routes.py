@@ -47,7 +47,7 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
     console = serve("console.html")
 
     async def healthz(request: web.Request) -> web.Response:
-        from hub.app import SIGNALING_KEY
+        from hub.app import SIGNALING_KEY, TURN_KEY
 
         signaling = request.app[SIGNALING_KEY]
         rooms = list(signaling.presence.rooms.values())
@@ -57,6 +57,7 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
                 "rooms": len(rooms),
                 "participants": sum(len(room) for room in rooms),
                 "media": await signaling.media.metrics(),
+                "turn": request.app[TURN_KEY].health(),
             },
             headers={"Cache-Control": "no-store"},
         )

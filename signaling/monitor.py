@@ -43,6 +43,8 @@ def assess(
     warnings = []
     if connection in ("disconnected", "failed", "closed"):
         warnings.append("offline")
+    if connection == "reconnecting":  # lost its network; has resume_seconds to come back
+        warnings.append("reconnecting")
     if loss > thresholds.loss_ratio:
         warnings.append("packet_loss")
     # aiortc's estimate can come out negative when RTCP reports race: no figure then.

@@ -26,6 +26,7 @@ from hub.errors import (
     NotInvited,
     NotJoined,
     RateLimited,
+    NotResumable,
     SessionClosed,
     SessionLocked,
     SessionNotFound,
@@ -34,6 +35,7 @@ from hub.errors import (
 from hub.matrix import Matrix
 from hub.proxies import Network, client_address
 from hub.tasks import cancel_and_wait
+from hub.turn import TurnService
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
 from opinions.live import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
@@ -105,13 +107,16 @@ class SignalingServer:
         max_thumbnails: int = 8,
         limits: SignalingLimits = SignalingLimits(),
         trusted_proxies: Optional[list[Network]] = None,
+        turn: Optional[TurnService] = None,
+        resume_seconds: float = 20.0,
     ) -> None:
         self.sio = sio
         self.media = media
         self.sessions = sessions
         self.matrix = matrix
         self.secret = secret
-        self.ice_servers = ice_servers
+        self.ice_servers = ice_servers  # static (STUN), handed to everyone as they are
+        self.turn = turn or TurnService()
         self.presence = Presence()
         self._speakers: dict[str, ActiveSpeaker] = {}
         self._controls: dict[str, LiveControl] = {}
@@ -122,6 +127,9 @@ class SignalingServer:
         self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
         self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
+        self.resume_seconds = resume_seconds
+        # Participants shown 重连中: removed when their timer fires first.
+        self._resume_timers: dict[str, asyncio.TimerHandle] = {}
         self._levels_task: Optional[asyncio.Task] = None
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
@@ -138,6 +146,10 @@ class SignalingServer:
         sio.on("disconnect", self._on_disconnect)
         for name, model, handler in (
             ("join", events.Join, self.join),
+            ("resume", events.Resume, self.resume),
+            ("restartMedia", events.RestartMedia, self.restart_media),
+            ("ping", events.Ping, self.ping),
+            ("detach", events.Detach, self.detach),
             ("publishOffer", events.Offer, self.publish_offer),
             ("publishIce", events.Ice, functools.partial(self.ice, "publish")),
             ("subscribeAnswer", events.Answer, self.subscribe_answer),
@@ -178,7 +190,7 @@ class SignalingServer:
             try:
                 self._meter(sid, name)
                 payload = events.parse(model, data)
-                if name != "join" and participant is None:
+                if name not in ("join", "resume") and participant is None:
                     raise NotJoined()
                 result = await handler(sid, participant, payload)
                 return {"ok": True, **result}
@@ -239,7 +251,14 @@ class SignalingServer:
             deadline.cancel()
         self._buckets.pop(sid, None)
         participant = self.presence.by_sid(sid)
-        if participant is not None:
+        if participant is None:
+            return
+        if reason in (self.sio.reason.PING_TIMEOUT, self.sio.reason.TRANSPORT_ERROR):
+            # The network went away under the socket (a phone changing
+            # networks): the participant waits, 重连中, for its page to resume.
+            self.presence.unbind(participant)
+            await self._lost(participant, f"socket lost ({reason})")
+        else:  # closed by the page (left, reloaded, tab closed) or by the hub
             await self._remove(participant, "disconnected", notify_self=False)
 
     def _lock(self, room_id: str) -> asyncio.Lock:
@@ -328,8 +347,141 @@ class SignalingServer:
             },
             "participants": others,
             "control": control.to_public(time.monotonic()),
-            "iceServers": self.ice_servers,
+            "iceServers": self.ice_servers_for(participant),
         }
+
+    async def resume(self, sid: str, current: Optional[Participant], payload: events.Resume) -> dict:
+        """Take over a participant from a new socket: same id, floor, hand and
+        place; both media connections start anew (:meth:`restart_media`).
+        Others see it 重连中, never a leave and a join."""
+        grant = tokens.verify(self.secret, payload.token)
+        session = await self.sessions.get(grant.session_id)
+        if session is None:
+            raise SessionNotFound()
+        if not session.joinable:
+            raise SessionClosed()
+        participant = self.presence.by_id(payload.participantId)
+        if participant is None or participant.identity != grant.subject or participant.room_id != session.id:
+            raise NotResumable()
+        kind, _, value = grant.subject.partition(":")
+        # Revoked meanwhile (a deactivated account, a revoked invitation): no way back in.
+        if kind == "deputy" and await self.sessions.deputy_name(session, int(value)) is None:
+            raise NotInvited()
+        if kind == "account" and await self.sessions.dispatcher_name(session, int(value)) is None:
+            raise Forbidden()
+        async with self._lock(session.id):
+            if self.presence.by_id(participant.id) is not participant:
+                raise NotResumable()  # removed while we waited
+            if current is not None and current is not participant:
+                await self._remove(current, "left", notify_self=False, locked=True)
+            old_sid = participant.sid
+            self.presence.rebind(participant, sid)
+            participant.lang = payload.lang
+            await self.sio.enter_room(sid, session.id)
+            await self.sio.enter_room(sid, identity_room(participant.identity))
+            await self.sio.enter_room(sid, identity_room(participant.identity, session.number))
+            if participant.role == "dispatcher" and participant.reading_scope is not None:
+                await self.sio.enter_room(sid, dispatchers_room(session.number, participant.reading_scope))
+            if old_sid != sid:
+                # The old socket may linger half-open; it no longer names anyone.
+                asyncio.get_running_loop().call_later(
+                    0.5, lambda s=old_sid: asyncio.ensure_future(self.sio.disconnect(s))
+                )
+            await self._restart_media(participant)
+            control = self._controls[session.id]
+            others = [p.to_public() for p in self.presence.room(session.id) if p.id != participant.id]
+        logger.info("%s resumed %s as %s", grant.subject, session.id, participant.id)
+        return {
+            "self": participant.to_public(),
+            "session": {
+                "id": session.id, "number": session.number, "title": session.title, "titleEn": session.title_en,
+            },
+            "participants": others,
+            "control": control.to_public(time.monotonic()),
+            "iceServers": self.ice_servers_for(participant),
+            "resumed": True,
+        }
+
+    async def ping(self, sid: str, participant: Participant, payload: events.Ping) -> dict:
+        return {}
+
+    async def detach(self, sid: str, participant: Participant, payload: events.Detach) -> dict:
+        """The page drops this socket to ``resume`` from a new one (it
+        suspects the network changed): the socket's close is no leave."""
+        self.presence.unbind(participant)
+        await self._lost(participant, "the page reconnects")
+        return {}
+
+    async def restart_media(self, sid: str, participant: Participant, payload: events.RestartMedia) -> dict:
+        """The page builds both media connections anew (its ICE failed, its
+        network changed): the relay drops the old ones and takes the new
+        offers for the same participant."""
+        async with self._lock(participant.room_id):
+            if self.presence.by_id(participant.id) is not participant:
+                raise NotJoined()
+            await self._restart_media(participant)
+        return {"iceServers": self.ice_servers_for(participant)}
+
+    async def _restart_media(self, participant: Participant) -> None:
+        """(Room lock held.)  New media for the same participant: aiortc 1.16
+        cannot restart ICE in place (its ``RTCIceTransport.start`` runs once;
+        a new remote ufrag is ignored), so the relay's connections are made
+        anew.  Until they connect the participant shows 重连中; if they do
+        not within ``resume_seconds`` it is removed."""
+        try:
+            await self.media.leave(participant.id)
+        except Exception:
+            logger.exception("media leave of %s failed", participant.id)
+        await self.media.join(participant.room_id, participant.id, self)
+        self._forwarding_audio.pop(participant.id, None)  # the new media forwards all: tell it again
+        # A connection is awaited only if there is media to carry: its own, or others'.
+        expects_media = bool(participant.publishing) or any(
+            p.publishing for p in self.presence.room(participant.room_id) if p.id != participant.id
+        )
+        participant.publishing = []
+        if expects_media:
+            participant.connection = "reconnecting"
+            self._arm_resume_timer(participant)
+        else:  # nothing to connect (a console alone in its room): as after join
+            participant.connection = "new"
+            self._cancel_resume_timer(participant.id)
+        await self._updated(participant)
+        await self._apply(participant.room_id)
+
+    async def _lost(self, participant: Participant, why: str) -> None:
+        """Its socket or media is gone: 重连中 for ``resume_seconds``."""
+        logger.warning("%s in %s: %s; waiting %g s for it to resume",
+                       participant.identity, participant.room_id, why, self.resume_seconds)
+        if participant.id not in self._resume_timers:  # a second symptom does not extend the wait
+            self._arm_resume_timer(participant)
+        if participant.connection != "reconnecting":
+            participant.connection = "reconnecting"
+            await self._updated(participant)
+
+    def _arm_resume_timer(self, participant: Participant) -> None:
+        self._cancel_resume_timer(participant.id)
+
+        def expire() -> None:
+            self._resume_timers.pop(participant.id, None)
+            if self.presence.by_id(participant.id) is participant and participant.connection == "reconnecting":
+                logger.warning("%s did not resume within %g s", participant.identity, self.resume_seconds)
+                asyncio.ensure_future(self._give_up(participant))
+
+        self._resume_timers[participant.id] = asyncio.get_running_loop().call_later(self.resume_seconds, expire)
+
+    def _cancel_resume_timer(self, participant_id: str) -> None:
+        timer = self._resume_timers.pop(participant_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _give_up(self, participant: Participant) -> None:
+        await self._remove(participant, "disconnected", notify_self=False)
+        await self.sio.disconnect(participant.sid)
+
+    def ice_servers_for(self, participant: Participant) -> list[dict[str, Any]]:
+        """The static servers, and the TURN server with credentials of this
+        participant's own that expire (``turn.ttl_seconds``)."""
+        return self.ice_servers + self.turn.ice_servers(participant.id, time.time())
 
     async def publish_offer(self, sid: str, participant: Participant, payload: events.Offer) -> dict:
         try:
@@ -641,16 +793,19 @@ class SignalingServer:
         participant = self.presence.by_id(participant_id)
         if participant is None:
             return
-        if state in ("failed", "closed"):
-            # A media connection that failed cannot be mended in place (a new
-            # DTLS transport needs a new RTCPeerConnection): remove the
-            # participant and close its socket; the client reconnects and
-            # joins again with fresh connections.
-            logger.warning("%s: %s connection %s", participant.identity, transport, state)
-            await self._remove(participant, "disconnected", notify_self=False)
-            await self.sio.disconnect(participant.sid)
+        if state == "failed":
+            # Not mended in place (aiortc cannot restart ICE): the page builds
+            # both connections anew (restartMedia) within resume_seconds.
+            await self._lost(participant, f"{transport} connection failed")
             return
-        if transport != "publish" or participant.connection == state:
+        if state == "closed":  # only the hub closes them (leave, restartMedia)
+            return
+        if participant.connection == "reconnecting":
+            if state != "connected":
+                return
+            self._cancel_resume_timer(participant.id)
+            logger.info("%s: media back (%s connected)", participant.identity, transport)
+        elif transport != "publish" or participant.connection == state:
             return
         participant.connection = state
         await self._updated(participant)
@@ -709,6 +864,7 @@ class SignalingServer:
         if not locked:
             async with self._lock(participant.room_id):
                 return await self._remove(participant, reason, notify_self, locked=True)
+        self._cancel_resume_timer(participant.id)
         self.presence.remove(participant)
         session = self._sessions.get(participant.room_id)
         await self.sio.leave_room(participant.sid, identity_room(participant.identity))

@@ -44,3 +44,8 @@ def test_prometheus_text():
 def test_a_negative_round_trip_estimate_is_no_figure():
     tile = assess(stats(round_trip_time=-0.099), True, True, "connected")
     assert tile["roundTripTime"] is None and tile["warnings"] == []
+
+
+def test_a_reconnecting_station_is_flagged_not_offline():
+    tile = assess(ParticipantStats(participant_id="p-1", room_id="demo"), True, True, "reconnecting")
+    assert tile["warnings"] == ["reconnecting"] and tile["online"] is False

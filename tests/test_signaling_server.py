@@ -244,13 +244,15 @@ async def test_health_reports_rooms(hub):
 
 async def test_station_that_stops_answering_is_removed(config):
     """A station whose network goes away sends nothing more, not even a close:
-    it is removed once it misses the Socket.IO pings."""
+    it is removed once it misses the Socket.IO pings and does not resume within
+    signaling.resume_seconds."""
     import json
 
     import aiohttp
 
     settings = config.settings.model_copy(
-        update={"signaling": config.settings.signaling.model_copy(update={"ping_interval": 0.5, "ping_timeout": 0.5})}
+        update={"signaling": config.settings.signaling.model_copy(
+            update={"ping_interval": 0.5, "ping_timeout": 0.5, "resume_seconds": 0.5})}
     )
     config = type(config)(settings, config.matrix, config.categories, config.config_dir)
     media = FakeMedia()
@@ -275,7 +277,8 @@ async def test_station_that_stops_answering_is_removed(config):
                 started = time.monotonic()
                 left = await watcher.wait_for("participantLeft", timeout=5)
                 assert left["reason"] == "disconnected"
-                assert time.monotonic() - started < 3
+                # missed pings, then resume_seconds to come back (tests/test_resume.py)
+                assert time.monotonic() - started < 3.5
         assert [c[0] for c in media.calls].count("leave") == 1
     finally:
         await watcher.sio.disconnect()
@@ -374,20 +377,6 @@ async def test_an_invited_deputy_joins_by_name_and_others_do_not(hub):
     assert reply["ok"] and reply["self"]["displayName"] == "王建国" and reply["self"]["role"] == "deputy"
     stranger = await hub.station()
     assert (await stranger.call("join", {"token": hub.deputy_token(other_id)}))["error"]["code"] == "not_invited"
-
-
-async def test_a_failed_media_connection_makes_the_station_reconnect(hub):
-    a = await hub.joined("xucun")
-    b = await hub.joined("changan")
-    events = hub.media.events[b.me["id"]]
-    await events.connection_state(b.me["id"], "subscribe", "failed")
-    left = await a.wait_for("participantLeft")
-    assert left == {"participantId": b.me["id"], "reason": "disconnected"}
-    deadline = time.monotonic() + 5
-    while b.sio.connected and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert not b.sio.connected  # the client reconnects and joins again
-    assert ("leave", b.me["id"]) in hub.media.calls
 
 
 def _dispatcher_token(hub, role="administrator", station=None):
