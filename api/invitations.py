@@ -1,5 +1,5 @@
 """Deputy invitations: invite (a signed join link and its QR code), list,
-revoke.  The join link carries a :mod:`hub.tokens` token for
+revoke.  The join link carries a :mod:`core.tokens` token for
 ``deputy:{id}`` that expires with the invitation; a revoked invitation is
 known by :meth:`store.sessions.SessionRepo.invited_deputies`, which the
 signaling side checks when a deputy joins."""
@@ -13,9 +13,9 @@ import segno
 from aiohttp import web
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import InvitationInactive, NotFound
-from hub.scope import Do, InviteTarget, require
+from core import tokens
+from core.errors import InvitationInactive, NotFound
+from core.scope import Do, InviteTarget, require
 from store import sessions as store_sessions
 from store.models import Deputy, Invitation
 from store.sessions import SessionView

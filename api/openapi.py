@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from hub.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
+from core.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
 
 from api import schemas as s
 from api.framework import Call, Operation

@@ -14,9 +14,9 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.errors import HubError, InvalidPayload
-from hub.matrix import Matrix
-from hub.scope import Actor
+from core.errors import HubError, InvalidPayload
+from core.matrix import Matrix
+from core.scope import Actor
 from opinions import workflow as wf
 from opinions.live import NewsKind, OpinionNews
 from opinions.reference import reference

@@ -7,7 +7,7 @@ relative to the mount point (``/api``).
 
 from __future__ import annotations
 
-from hub.errors import (
+from core.errors import (
     ControlRefused,
     Forbidden,
     InvalidPayload,
@@ -165,7 +165,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # --- opinions 民情 and duty records 履职 (appended) ----------------------------------------------
 
-from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
+from core.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
 
 from api import duty as duty_api, opinions as opinions_api  # noqa: E402
 

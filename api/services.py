@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.stream import OpinionStream
-from hub.matrix import Matrix
+from core.matrix import Matrix
 from store import feeds
 from store.sessions import SessionRepo
 
@@ -83,7 +83,7 @@ class ApiServices:
     login_ttl: timedelta = timedelta(hours=12)
     secure_cookie: bool = False
     default_language: str = "zh-CN"
-    #: Reverse proxies whose X-Forwarded-For names the client (``hub.proxies``).
+    #: Reverse proxies whose X-Forwarded-For names the client (``core.proxies``).
     trusted_proxies: list[Any] = field(default_factory=list)
     calendar_days_back: int = field(default=90)
     #: Seconds a request body may take to arrive, whole (a photo of 2 MiB over a

@@ -11,9 +11,9 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import Forbidden, InvalidPayload, SessionClosed, StationNotFound
-from hub.scope import Actor, Do, JoinTarget, Pick, Role, SessionTarget, can, require
+from core import tokens
+from core.errors import Forbidden, InvalidPayload, SessionClosed, StationNotFound
+from core.scope import Actor, Do, JoinTarget, Pick, Role, SessionTarget, can, require
 from scheduler.lifecycle import JOINABLE, State
 from scheduler.recurrence import expand
 from store import sessions as store_sessions

@@ -22,8 +22,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
-from hub.matrix import Matrix
-from hub.scope import Actor
+from core.matrix import Matrix
+from core.scope import Actor
 from opinions.live import OpinionNews
 from store.opinions import can_view_opinion
 

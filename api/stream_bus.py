@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 import redis.asyncio as aioredis
 
-from hub.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait
 from opinions.live import OpinionEvents, OpinionNews
 
 logger = logging.getLogger("hub.api")

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Mapping, Optional
 
-from hub.errors import RuleError
-from hub.zone import ZONE
+from core.errors import RuleError
+from core.zone import ZONE
 
 SESSION_JOINED = "session_joined"
 OPINION_RAISED = "opinion_raised"

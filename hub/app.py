@@ -17,11 +17,11 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub import tokens
-from hub.tasks import cancel_and_wait
+from core import tokens
+from core.tasks import cancel_and_wait
 from hub.config import PROJECT_DIR, Config
 from media.interface import MediaPlane
-from scheduler.loop import LifecycleLoop
+from hub.scheduler_loop import LifecycleLoop
 from signaling.server import SignalingServer
 from store import db as store_db
 from store.directory import SessionDirectory, ensure_demo_session
@@ -84,7 +84,7 @@ async def purge_login_records(services: ApiServices) -> tuple[int, int]:
 
 
 def make_engine(config: Config) -> Engine:
-    from hub.files import private_dir
+    from core.files import private_dir
 
     if config.database_url.startswith("sqlite:///"):
         private_dir(config.var_dir)  # store_db makes the database file 0600
@@ -159,7 +159,7 @@ def warn_of_calendar_gaps(rules: OpinionRules, now: Optional[datetime] = None) -
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
-    from hub.proxies import parse_networks
+    from core.proxies import parse_networks
     from hub.security import install_headers
 
     app = web.Application()

@@ -155,7 +155,7 @@ def _account(config: Config, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session
 
-    from hub.errors import HubError
+    from core.errors import HubError
     from store.accounts import create_account
 
     if args.password_stdin:

@@ -17,8 +17,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hub.matrix import Matrix, MatrixError, Station
-from hub.zone import TIME_ZONE
+from core.matrix import Matrix, MatrixError, Station
+from core.zone import TIME_ZONE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "configs"
@@ -147,7 +147,7 @@ class HubSettings(_Strict):
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: list[str]) -> list[str]:
-        from hub.proxies import parse_networks
+        from core.proxies import parse_networks
 
         parse_networks(value)  # raises with the bad entry named
         return value

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from hub.errors import RuleError
+from core.errors import RuleError
 
 LAYOUTS = ("single", "1+N", "2x2", "3x3", "4x4")
 DEFAULT_THUMBNAILS = 8
@@ -36,7 +36,7 @@ MIN_POLL_SECONDS = 3.0
 
 class ControlError(RuleError):
     """A control action that does not apply (e.g. approving a hand that is
-    not raised): a reason of ``hub/reasons.py`` and its parameters."""
+    not raised): a reason of ``core/reasons.py`` and its parameters."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from hub.matrix import Station
+from core.matrix import Station
 
 
 def new_participant_id() -> str:

@@ -16,9 +16,9 @@ from typing import Any, Awaitable, Callable, Optional, Protocol
 
 import socketio
 
-from hub import tokens
+from core import tokens
 from hub.config import SignalingLimits
-from hub.errors import (
+from core.errors import (
     ControlRefused,
     Forbidden,
     HubError,
@@ -31,9 +31,9 @@ from hub.errors import (
     SessionNotFound,
     StationNotFound,
 )
-from hub.matrix import Matrix
-from hub.proxies import Network, client_address
-from hub.tasks import cancel_and_wait
+from core.matrix import Matrix
+from core.proxies import Network, client_address
+from core.tasks import cancel_and_wait
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
 from opinions.live import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo

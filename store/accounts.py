@@ -3,7 +3,7 @@
 * Passwords are hashed with argon2 (:mod:`store.passwords`).
 * A login returns a random bearer token; only its SHA-256 is stored, with an
   expiry (:data:`TOKEN_TTL`).  :func:`resolve_token` turns a token back into
-  the account and its :class:`~hub.scope.Actor`; :func:`logout` revokes it.
+  the account and its :class:`~core.scope.Actor`; :func:`logout` revokes it.
 * Logins are rate-limited per (user name, remote address) with a growing
   back-off, and per remote address (any name): :func:`throttle` is the pure
   rule.  Throttling a pair, not a name, means a stranger hammering a name
@@ -27,7 +27,7 @@ from typing import Optional, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from hub.errors import (
+from core.errors import (
     RuleError,
     InvalidPayload,
     LoginFailed,
@@ -36,8 +36,8 @@ from hub.errors import (
     StationNotFound,
     UsernameTaken,
 )
-from hub.scope import Actor, Do, Role, require
-from hub.matrix import Matrix
+from core.scope import Actor, Do, Role, require
+from core.matrix import Matrix
 from store import passwords
 from store.audit import record
 from store.models import Account, LoginAttempt, LoginToken, Station
@@ -298,7 +298,7 @@ def deactivate_account(
 ) -> Account:
     """Disable an account and revoke its open logins; audited.  An
     administrator cannot disable its own account (nobody could undo it)."""
-    from hub.errors import Forbidden, NotFound
+    from core.errors import Forbidden, NotFound
 
     try:
         require(actor, Do.MANAGE_ACCOUNTS, None, matrix)

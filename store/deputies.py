@@ -10,9 +10,9 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from hub.errors import InvalidPayload, NotFound, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, StationTarget, require
+from core.errors import InvalidPayload, NotFound, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Do, StationTarget, require
 from store.audit import record
 from store.models import DEPUTY_LEVELS, Deputy, Station
 

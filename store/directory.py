@@ -19,10 +19,10 @@ from typing import Any, Optional, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from hub.matrix import Matrix
+from core.matrix import Matrix
 from scheduler import lifecycle
 from scheduler.sessions import SessionInfo
-from hub.scope import Do, SessionTarget, can
+from core.scope import Do, SessionTarget, can
 from store import audit
 from store.accounts import actor_of
 from store.models import Account, Deputy, Invitation, LinkedSession, SessionStation
@@ -123,7 +123,7 @@ def audit_live_action(
 def end_live_occurrence(db: Session, repo: Any, session_number: int, account_id: Optional[int], now: datetime) -> None:
     """End the live occurrence of a session now (a dispatcher's "end for
     all").  A standing session has none: its room just closes."""
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from scheduler.lifecycle import State
     from scheduler.recurrence import expand
 
@@ -144,7 +144,7 @@ def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> O
     deputy, or a dispatcher's account; ``None`` when the token no longer
     admits anyone (the session was cancelled, the station left it, the
     invitation was revoked, the account deactivated)."""
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
 
     info = session_info(db, session_key)
     if info is None or info.status == lifecycle.State.CANCELLED.value:

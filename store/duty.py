@@ -21,9 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from duty import scoring
-from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, RuleError, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, Role, SessionTarget, require
+from core.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, RuleError, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Do, Role, SessionTarget, require
 from scheduler.lifecycle import DEFAULT_LOBBY_MINUTES, State
 from scheduler.recurrence import Occurrence, Series, expand, find_occurrence
 from store.audit import record
@@ -106,7 +106,7 @@ def enter_attendance(
     the live layer's (one per deputy, session and day), so neither doubles
     the other.
 
-    The caller controls the session (:data:`~hub.scope.Do.CONTROL`) and
+    The caller controls the session (:data:`~core.scope.Do.CONTROL`) and
     keeps every deputy named (:func:`_staff_over`); ``occurrence_start``
     names a real occurrence of the session (by its start or original start)
     that is over, and each stay lies within it.  Returns how many records

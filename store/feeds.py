@@ -17,8 +17,8 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from hub.errors import StationNotFound
-from hub.scope import Actor
+from core.errors import StationNotFound
+from core.scope import Actor
 from store.audit import record
 from store.models import Station
 

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from duty.scoring import ScoringRules, Rule, opinion_raised, opinion_resolved
-from hub.errors import (
+from core.errors import (
     Forbidden,
     IdempotencyConflict,
     InvalidPayload,
@@ -37,8 +37,8 @@ from hub.errors import (
     StaleVersion,
     StationNotFound,
 )
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, Role, SessionTarget, require
+from core.matrix import Matrix
+from core.scope import Actor, Do, Role, SessionTarget, require
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
@@ -225,7 +225,7 @@ def _capture_scope(
     """Whether ``actor`` may capture ``capture``: where (``station``), in
     which session (``session_id``) and crediting whom (``deputy_id``).
 
-    * The session: the caller sees it (:data:`hub.scope.Do.VIEW`), the
+    * The session: the caller sees it (:data:`core.scope.Do.VIEW`), the
       station takes part in it (or is the invited deputy's own), and a join
       link's caller names the link's own session.
     * The station: an operator its own, a dispatcher its subtree, a deputy
@@ -267,7 +267,7 @@ def _capture_session(
 
 
 def _require_session_view(db: Session, actor: Actor, matrix: Matrix, session_id: int, now: datetime) -> SessionTarget:
-    """:data:`~hub.scope.Do.VIEW` on the session (:class:`SessionNotFound`
+    """:data:`~core.scope.Do.VIEW` on the session (:class:`SessionNotFound`
     when there is none); returns it as scope rules see it."""
     from store.sessions import SessionRepo
 
@@ -456,11 +456,11 @@ def session_opinions(
     :data:`SESSION_LOBBY_SLACK` for its lobby) or, when none runs (a standing
     session, the time after an occurrence), since midnight (Asia/Shanghai).
 
-    The caller must see the session (:data:`~hub.scope.Do.VIEW`).
+    The caller must see the session (:data:`~core.scope.Do.VIEW`).
     ``token_session``: the session key of the join token the caller came
     with; such a caller must be a dispatcher (or administrator) account that
     may control this very session (as for joining its live console)."""
-    from hub.zone import ZONE
+    from core.zone import ZONE
 
     from store.directory import dispatcher_may_control, session_info
 
@@ -541,7 +541,7 @@ def act(
     version: Optional[int] = None,
 ) -> OpinionView:
     """Take a workflow action; illegal ones raise
-    :class:`~hub.errors.OpinionTransitionRefused` with the reason."""
+    :class:`~core.errors.OpinionTransitionRefused` with the reason."""
     try:
         query = select(Opinion).where(Opinion.id == opinion_id)
         if db.get_bind().dialect.name == "postgresql":
@@ -740,7 +740,7 @@ def search(
         conditions.append(col(Opinion.received_at) < f.end)
     wanted = parse_reference(f.text) if f.text else None
     if wanted is not None:  # a reference number (MQ2026-000017): that opinion
-        from hub.zone import ZONE
+        from core.zone import ZONE
 
         year, opinion_id = wanted
         zone = ZONE

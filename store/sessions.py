@@ -1,7 +1,7 @@
 """Linked sessions in storage: the repository dispatchers act through.
 
 Every action here runs in one transaction that (1) checks the actor's scope
-(:mod:`hub.scope`), (2) checks the domain rules (:mod:`scheduler.recurrence`,
+(:mod:`core.scope`), (2) checks the domain rules (:mod:`scheduler.recurrence`,
 :mod:`scheduler.lifecycle`) and the station conflicts against the stored
 sessions (:mod:`scheduler.conflicts`), (3) writes the change and its audit
 entry, and (4) commits before returning.  Any refusal rolls everything back.
@@ -17,7 +17,7 @@ Rules beyond the domain modules
   SQLite: its write lock, taken before the check), so two dispatchers
   cannot book the same station at once.
 * ``version`` is compared and bumped in one ``UPDATE``: an edit made on a
-  stale copy fails with :class:`~hub.errors.StaleVersion`.
+  stale copy fails with :class:`~core.errors.StaleVersion`.
 * Changing a series' timing keeps the exceptions of occurrences that still
   exist under the new rule and drops the others.
 * Cancelling a session or an occurrence and ending one early follow
@@ -35,7 +35,7 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hub.errors import (
+from core.errors import (
     NotFound,
     OccurrenceNotFound,
     ScheduleInvalid,
@@ -46,8 +46,8 @@ from hub.errors import (
     TokenInvalid,
     TransitionRefused,
 )
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, InviteTarget, Pick, SessionTarget, expand_picks, require
+from core.matrix import Matrix
+from core.scope import Actor, Do, InviteTarget, Pick, SessionTarget, expand_picks, require
 from scheduler import lifecycle
 from scheduler.conflicts import Booking, require_no_conflict
 from scheduler.lifecycle import Action, State, Timing
@@ -79,7 +79,7 @@ MIN_STATIONS = 2
 @dataclass(frozen=True)
 class SessionPlan:
     """What a dispatcher asks for.  ``stations`` are picks (``"xucun"``,
-    ``"haining/*"`` or :class:`~hub.scope.Pick`); the chair is added."""
+    ``"haining/*"`` or :class:`~core.scope.Pick`); the chair is added."""
 
     title: str
     chair: str

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import icalendar
 from sqlmodel import Session
 
-from hub import tokens
+from core import tokens
 from store.sessions import SessionRepo
 
 from test_api_support import SECRET, SH, at, cheap_passwords, api_hub, iso, session_body  # noqa: F401

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from api import ApiServices, create_api
 from hub.config import load_config
-from hub.scope import Role
+from core.scope import Role
 from store import accounts, db as storedb, passwords
 from store.deputies import create_deputy
 from store.sessions import SessionRepo

@@ -181,9 +181,9 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
 
     from sqlmodel import Session as DB
 
-    from hub import tokens
+    from core import tokens
     from hub.config import load_config
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from store import db as store_db
     from store.deputies import create_deputy
     from store.directory import session_info

@@ -33,7 +33,7 @@ def test_media_interface_imports_nothing_of_the_project():
 def test_domain_rules_import_no_web_or_database_code():
     forbidden = {"aiohttp", "socketio", "sqlmodel", "sqlalchemy", "redis", "aiortc", "av"}
     for module in (
-        "hub/matrix.py", "hub/tokens.py", "hub/scope.py",
+        "core/matrix.py", "core/tokens.py", "core/scope.py",
         "signaling/speaker.py", "signaling/live.py", "signaling/control.py", "signaling/monitor.py",
         "opinions/live.py",
         "scheduler/sessions.py", "scheduler/recurrence.py", "scheduler/conflicts.py", "scheduler/lifecycle.py",

@@ -16,13 +16,13 @@ import socketio
 from aiohttp import web
 from sqlmodel import Session as DB
 
-from hub import tokens
+from core import tokens
 from hub.app import ENGINE_KEY, SIGNALING_KEY, create_app, make_repo, secret_key
 from hub.config import Config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from signaling.limits import AddressCounter, TokenBucket
 from tests.fake_media import FakeMedia
-from tests.test_signaling import Station
+from tests.test_signaling_server import Station
 
 
 def _with(config: Config, signaling: Optional[dict] = None, limits: Optional[dict] = None, **top: Any) -> Config:

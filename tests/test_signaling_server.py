@@ -11,7 +11,7 @@ import pytest
 import socketio
 from aiohttp import web
 
-from hub import tokens
+from core import tokens
 from signaling import events
 from hub.app import ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, create_app, make_repo, secret_key
 from tests.fake_media import FakeMedia
@@ -284,7 +284,7 @@ async def test_station_that_stops_answering_is_removed(config):
 
 def _session(hub, start, end, stations=("xucun", "changan")):
     from sqlmodel import Session as DB
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from store.sessions import SessionPlan
     from datetime import datetime, timezone
     with DB(hub.engine) as db:
@@ -358,7 +358,7 @@ async def test_a_live_session_that_ends_closes_its_room(hub):
 async def test_an_invited_deputy_joins_by_name_and_others_do_not(hub):
     from datetime import datetime, timezone
     from sqlmodel import Session as DB
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from store.deputies import create_deputy
     from store.directory import session_info
     admin = Actor(role=Role.ADMINISTRATOR)
@@ -602,7 +602,7 @@ async def test_a_deputys_presence_becomes_one_duty_record(hub):
     for it, however often it rejoins; the minutes are added up."""
     from datetime import datetime, timezone
     from sqlmodel import Session as DB, select
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from store.deputies import create_deputy
     from store.directory import session_info
     from store.opinion_models import DutyRecord
@@ -857,7 +857,7 @@ async def test_the_live_push_of_an_opinion_reaches_only_the_dispatchers_who_may_
     from datetime import datetime, timedelta, timezone
     import aiohttp
     from sqlmodel import Session as DB
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from store.opinion_models import Opinion
     from store.sessions import SessionPlan
     now = datetime.now(timezone.utc)

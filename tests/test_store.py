@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from sqlmodel import Session, SQLModel, select
 
 from hub.config import load_config
-from hub.errors import (
+from core.errors import (
     Forbidden,
     LoginFailed,
     LoginRequired,
@@ -33,8 +33,8 @@ from hub.errors import (
     TokenInvalid,
     TransitionRefused,
 )
-from hub.matrix import Matrix
-from hub.scope import Role
+from core.matrix import Matrix
+from core.scope import Role
 from scheduler.lifecycle import State
 from store import accounts, audit, db as storedb, passwords
 from store.deputies import create_deputy
@@ -438,7 +438,7 @@ def test_a_series_is_checked_on_every_occurrence(db, people, repo):
 
 
 def _towns_pick():
-    from hub.scope import Pick
+    from core.scope import Pick
 
     return Pick("haining", subtree=True, levels=frozenset({"branch", "town"}))
 

@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 
 from duty.scoring import Attendance
 from hub.config import load_config
-from hub.errors import Forbidden, IdempotencyConflict, InvalidPayload, NotFound, OpinionTransitionRefused
-from hub.scope import Actor
+from core.errors import Forbidden, IdempotencyConflict, InvalidPayload, NotFound, OpinionTransitionRefused
+from core.scope import Actor
 from opinions import stats as pure
 from store import audit, db as storedb, duty, opinions
 from store.deputies import create_deputy
@@ -262,7 +262,7 @@ def test_duty_manual_review_attendance_and_ledger(db, people):
 def test_a_deputy_captures_as_itself_at_its_station_or_at_one_of_its_session(db, people):
     """issue 8 (item 3, review MEDIUM-1): a deputy's invitation link filed
     opinions at a station of neither its own nor its session's."""
-    from hub.errors import SessionNotFound
+    from core.errors import SessionNotFound
     from store.sessions import SessionPlan, SessionRepo
     deputy, rep = people
     repo = SessionRepo(MATRIX)

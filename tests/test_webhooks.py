@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from hub.app import ENGINE_KEY, create_app
 from hub.config import load_config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from store import opinions as store
 from tests.fake_media import FakeMedia
 

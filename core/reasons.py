@@ -1,6 +1,6 @@
 """The words of the hub's errors, in every language the UI speaks.
 
-An error (``hub/errors.py``) carries a class (its ``code``), an optional
+An error (``core/errors.py``) carries a class (its ``code``), an optional
 *reason* and parameters; this catalogue words each reason in Chinese and in
 English, so that a message is wholly in the language a person asked for
 (issue 8: details used to be English appended to a Chinese message).  Code
