@@ -256,7 +256,7 @@ async def _authenticate_join_token(call: Call, token: str) -> None:
     ``join_token`` (capturing opinions), as the station's operator, the
     invited deputy or the dispatcher's account."""
     from core import tokens
-    from store.directory import join_actor
+    from store.live_sessions import join_actor
 
     if len(token) > 4096:
         raise LoginRequired()

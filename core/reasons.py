@@ -271,7 +271,7 @@ def _word(name: str, value: Any, lang: str, key: Optional[str]) -> str:
 _OPINION_KEYS = {"role_may_not_act", "opinion_cannot", "note_required", "opinion_action_unknown"}
 
 
-class _Params(dict):
+class _Params(dict[str, object]):
     def __missing__(self, name: str) -> str:
         return "…"
 

@@ -20,11 +20,12 @@ from sqlmodel import Session
 from core import tokens
 from core.tasks import cancel_and_wait
 from hub.config import PROJECT_DIR, Config
+from hub.keys import CONFIG_KEY, ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY
 from media.interface import MediaPlane
 from hub.scheduler_loop import LifecycleLoop
 from signaling.server import SignalingServer
 from store import db as store_db
-from store.directory import SessionDirectory, ensure_demo_session
+from store.live_sessions import SessionDirectory, ensure_demo_session
 from store.opinions import OpinionRules
 from store.sessions import SessionRepo
 
@@ -34,12 +35,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("hub")
 
 WEB_DIST = PROJECT_DIR / "web" / "dist"
-
-CONFIG_KEY = web.AppKey("config", Config)
-SIGNALING_KEY = web.AppKey("signaling", SignalingServer)
-ENGINE_KEY = web.AppKey("engine", Engine)
-SCHEDULER_KEY = web.AppKey("scheduler", LifecycleLoop)
-
 
 def secret_key(config: Config) -> bytes:
     return tokens.load_or_create_secret(config.var_dir / "secret.key")
@@ -206,7 +201,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_cleanup.append(on_cleanup)
 
     from api import ApiServices, create_api
-    from api.opinions import deliver_webhooks
+    from hub.webhooks import deliver_webhooks
 
     api_services = ApiServices(
         engine=engine,

@@ -106,7 +106,7 @@ def _link(config: Config, args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from hub.app import join_url, secret_key
-    from store.directory import session_info
+    from store.live_sessions import session_info
 
     with Session(_database(config)) as db:
         session = session_info(db, args.session)

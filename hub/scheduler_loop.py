@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from core.tasks import cancel_and_wait
 from scheduler.sessions import SessionInfo
-from store.directory import session_info
+from store.live_sessions import session_info
 from store.sessions import SessionRepo
 
 logger = logging.getLogger("scheduler")

@@ -12,12 +12,13 @@ import dataclasses
 import functools
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional, Protocol
 
 import socketio
 
 from core import tokens
-from hub.config import SignalingLimits
+from signaling.limits import SignalingLimits
 from core.errors import (
     ControlRefused,
     Forbidden,
@@ -35,12 +36,15 @@ from core.matrix import Matrix
 from core.proxies import Network, client_address
 from core.tasks import cancel_and_wait
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
-from opinions.live import OpinionNews, reader_scopes
+from media.interface import MediaError as MediaRefused
+from opinions.news import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
 from signaling import events
-from signaling.control import ControlError, LiveControl
+from signaling.control import NAMES_A_MEMBER, ControlError, LiveControl
+from signaling.control import apply as apply_action
 from signaling.limits import AddressCounter, TokenBucket
-from signaling.live import Participant, Presence, new_participant_id
+from duty.attendance import attendance_of, stays_of_the_day
+from signaling.presence import Participant, Presence, new_participant_id
 from signaling.monitor import MONITOR_INTERVAL, assess
 from signaling.speaker import ActiveSpeaker
 
@@ -66,14 +70,14 @@ def identity_room(identity: str, session_number: Optional[int] = None) -> str:
 
 def dispatchers_room(session_number: int, scope: str) -> str:
     """The Socket.IO room of a live session's dispatchers of one reading
-    scope (:func:`opinions.live.reader_scope`), by the session's number: any
+    scope (:func:`opinions.news.reader_scope`), by the session's number: any
     hub process can emit to it without knowing the live room, and
     python-socketio's Redis manager carries it to wherever they are."""
     return f"dispatchers:{session_number}@{scope}"
 
 
 class SessionDirectory(Protocol):
-    """Where the live core looks sessions up (``store.directory``)."""
+    """Where the live core looks sessions up (``store.live_sessions``)."""
 
     async def get(self, key: str) -> Optional[SessionInfo]: ...
 
@@ -336,9 +340,7 @@ class SignalingServer:
             answer = await self.media.publish(
                 participant.id, SessionDescription(sdp=payload.sdp, type="offer")
             )
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {"sdp": answer.sdp, "type": answer.type}
 
@@ -347,9 +349,7 @@ class SignalingServer:
             await self.media.answer(
                 participant.id, SessionDescription(sdp=payload.sdp, type="answer")
             )
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
@@ -361,9 +361,7 @@ class SignalingServer:
         )
         try:
             await self.media.add_ice_candidate(participant.id, transport, candidate)  # type: ignore[arg-type]
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
@@ -409,7 +407,7 @@ class SignalingServer:
             "participants": [p.to_public() for p in room],
         }
 
-    async def apply_control(  # noqa: C901  (a table of actions after issue 11, move 3)
+    async def apply_control(
         self, room_id: str, payload: events.Control, by: str, account_id: Optional[int]
     ) -> dict:
         """Apply one control action to a room's :class:`LiveControl`, enforce
@@ -419,39 +417,11 @@ class SignalingServer:
         target = payload.participantId
         before = control.to_public(now)
         try:
-            action = payload.action
-            if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
-                if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
+            if payload.action in NAMES_A_MEMBER and target is not None:
+                member = self.presence.by_id(target)
+                if member is None or member.room_id != room_id:
                     raise ControlError("not_member", participant=target)
-            # what each action needs is checked by the schema (events.Control)
-            if action == "rollCall":
-                control.roll_call(target)
-            elif action == "broadcast":
-                control.set_broadcast(target)
-            elif action == "startPolling":
-                control.start_polling(payload.order or [], payload.interval or 0, now)
-            elif action == "stopPolling":
-                control.stop_polling()
-            elif action == "pausePolling":
-                control.pause_polling(bool(payload.on), now)
-            elif action == "skipPolling":
-                control.skip_polling(now)
-            elif action == "layout":
-                control.set_layout(payload.layout or "")
-            elif action == "voiceActivated":
-                control.set_voice_activated(bool(payload.on))
-            elif action == "mute":
-                control.mute(target, bool(payload.on))  # type: ignore[arg-type]
-            elif action == "muteAll":
-                control.set_mute_all(bool(payload.on))
-            elif action == "allowOthers":
-                control.allow_others(bool(payload.on))
-            elif action == "approveHand":
-                control.approve_hand(target)  # type: ignore[arg-type]
-            elif action == "declineHand":
-                control.decline_hand(target)  # type: ignore[arg-type]
-            elif action == "lock":
-                control.lock(bool(payload.on))
+            apply_action(control, payload, now)
         except ControlError as exc:
             raise ControlRefused.because(exc) from None
         if payload.action == "end":
@@ -558,7 +528,7 @@ class SignalingServer:
             if p.role == "dispatcher":
                 await self.sio.emit("controlLog", entry, to=p.sid)
 
-    # --- opinion events (opinions.live.OpinionEvents) ---------------------
+    # --- opinion events (opinions.news.OpinionEvents) ---------------------
 
     async def opinion_changed(self, news: OpinionNews) -> None:
         """An opinion taken in a live session was stored (``opinionCaptured``)
@@ -592,22 +562,13 @@ class SignalingServer:
         session's stays of the day are kept, to be counted again with the
         later ones (records are idempotent: a deputy gets its record once
         its stays of the day reach the minimum)."""
-        from datetime import datetime, timezone
-
-        from duty.scoring import Attendance, attendance_day
-
-        today = attendance_day(datetime.now(timezone.utc))
         stays = self._stays.pop(session.id, [])
         if keep:
-            stays = [s for s in stays if s[2] >= today.timestamp()]
+            stays = stays_of_the_day(stays, datetime.now(timezone.utc))
             self._stays[session.id] = list(stays)
         if not stays:
             return
-        day_start = attendance_day(datetime.fromtimestamp(min(joined for _, joined, _ in stays), timezone.utc))
-        records = [
-            Attendance(deputy, datetime.fromtimestamp(joined, timezone.utc), (left - joined) / 60)
-            for deputy, joined, left in stays
-        ]
+        day_start, records = attendance_of(stays)
         try:
             await self.sessions.record_attendance(session, day_start, records)
         except Exception:

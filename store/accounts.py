@@ -41,6 +41,7 @@ from core.matrix import Matrix
 from store import passwords
 from store.audit import record
 from store.models import Account, LoginAttempt, LoginToken, Station
+from store.tx import transaction
 
 TOKEN_TTL = timedelta(hours=12)
 
@@ -183,7 +184,7 @@ def _reserve_attempt(db: Session, username: str, remote: str, now: datetime) -> 
     """Record the try as a failure, then check the limits counting every try
     recorded before it (verified or still in flight).  Raises
     :class:`LoginThrottled` (the try is then not recorded)."""
-    try:
+    with transaction(db):
         _lock_logins(db)
         attempt = LoginAttempt(username=username, remote=remote, at=now, success=False)
         db.add(attempt)
@@ -196,10 +197,6 @@ def _reserve_attempt(db: Session, username: str, remote: str, now: datetime) -> 
         if wait is not None:
             db.rollback()
             raise LoginThrottled(seconds=int(wait + 0.999))
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     return attempt
 
 
@@ -300,7 +297,7 @@ def deactivate_account(
     administrator cannot disable its own account (nobody could undo it)."""
     from core.errors import Forbidden, NotFound
 
-    try:
+    with transaction(db):
         require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
         account = db.get(Account, account_id)
         if account is None:
@@ -316,9 +313,5 @@ def deactivate_account(
             token.revoked_at = now or token.created_at
             db.add(token)
         record(db, actor, "account.deactivate", "account", account.id, before, account_snapshot(account), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     db.refresh(account)
     return account

@@ -493,7 +493,7 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
 def _sample_news():
     from datetime import datetime, timezone
 
-    from opinions.live import OpinionNews
+    from opinions.news import OpinionNews
 
     return OpinionNews(
         kind="captured", id=7, action="submit", status="submitted", station="xucun", station_name="许村",

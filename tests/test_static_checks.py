@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
-PACKAGES = ("api", "duty", "hub", "media", "opinions", "scheduler", "signaling", "store")
+PACKAGES = ("api", "core", "duty", "hub", "media", "opinions", "scheduler", "signaling", "store")
 
 
 def run(args: list[str], cwd: Path, timeout: float = 240) -> None:
