@@ -45,12 +45,10 @@ from signaling.control import apply as apply_action
 from signaling.limits import AddressCounter, TokenBucket
 from duty.attendance import attendance_of, stays_of_the_day
 from signaling.presence import Participant, Presence, new_participant_id
-from signaling.monitor import MONITOR_INTERVAL, assess
-from signaling.speaker import ActiveSpeaker
+from signaling.monitor import AUDIO_LEVELS_INTERVAL, LiveTicker
 
 logger = logging.getLogger("signaling")
 
-AUDIO_LEVELS_INTERVAL = 0.25
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -117,16 +115,18 @@ class SignalingServer:
         self.secret = secret
         self.ice_servers = ice_servers
         self.presence = Presence()
-        self._speakers: dict[str, ActiveSpeaker] = {}
         self._controls: dict[str, LiveControl] = {}
         self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
         self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
         self._views: dict[str, list[str]] = {}  # publishers each participant receives
         self._stays: dict[str, list[tuple[int, float, float]]] = {}  # room -> (deputy, joined, left)
-        self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
-        self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
         self._levels_task: Optional[asyncio.Task] = None
+        # The 250 ms beat: audio levels, active speaker, polling turns, the monitor.
+        self.ticker = LiveTicker(
+            self.presence, self._controls, lambda: self.media.stats(),
+            lambda *args, **kw: self.sio.emit(*args, **kw), self._apply,
+        )
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
         self._room_locks: dict[str, asyncio.Lock] = {}
@@ -157,7 +157,15 @@ class SignalingServer:
     # --- life cycle ------------------------------------------------------
 
     async def start(self) -> None:
-        self._levels_task = asyncio.create_task(self._audio_levels_loop())
+        self._levels_task = asyncio.create_task(self._ticker_loop())
+
+    async def _ticker_loop(self) -> None:
+        while True:
+            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
+            try:
+                await self.ticker.tick()
+            except Exception:
+                logger.exception("audio levels failed")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._levels_task)
@@ -703,71 +711,6 @@ class SignalingServer:
         )
         await self._apply(participant.room_id)
         logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
-
-    async def _emit_monitor(self, all_stats: list) -> None:
-        """Every 2 s, each room's dispatchers get the relay's figures for
-        every participant, with warnings for degraded or dropped stations."""
-        by_room: dict[str, list] = {}
-        for stat in all_stats:
-            participant = self.presence.by_id(stat.participant_id)
-            if participant is None:
-                continue
-            tile = assess(
-                stat, participant.camera, participant.mic, participant.connection,
-                previous=self._last_stats.get(stat.participant_id),
-            )
-            tile["displayName"] = participant.display_name
-            by_room.setdefault(stat.room_id, []).append(tile)
-        self._last_stats = {stat.participant_id: stat for stat in all_stats}
-        for room_id, tiles in by_room.items():
-            for p in self.presence.rooms.get(room_id) or ():
-                if p.role == "dispatcher":
-                    await self.sio.emit("monitor", {"participants": tiles, "at": time.time()}, to=p.sid)
-
-    async def _audio_levels_loop(self) -> None:
-        while True:
-            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
-            try:
-                await self._emit_audio_levels()
-            except Exception:
-                logger.exception("audio levels failed")
-
-    async def _emit_audio_levels(self) -> None:
-        if not self.presence.rooms:
-            return
-        now = time.monotonic()
-        by_room: dict[str, dict[str, Optional[float]]] = {}
-        all_stats = await self.media.stats()
-        if now >= self._monitor_due:
-            self._monitor_due = now + MONITOR_INTERVAL
-            await self._emit_monitor(all_stats)
-        for stat in all_stats:
-            if self.presence.by_id(stat.participant_id) is None:
-                continue
-            if "audio" not in stat.publishing:
-                continue
-            by_room.setdefault(stat.room_id, {})[stat.participant_id] = stat.audio_level
-        for room_id in list(self._speakers):
-            if room_id not in self.presence.rooms:
-                del self._speakers[room_id]
-        for room_id, control in list(self._controls.items()):
-            if control.tick(now):  # polling moved the stage
-                await self._apply(room_id)
-        for room_id, levels in by_room.items():
-            speaker = self._speakers.setdefault(room_id, ActiveSpeaker())
-            control = self._controls.get(room_id)
-            heard = {pid: lvl for pid, lvl in levels.items() if control is None or control.audio_allowed(pid)}
-            speaking = speaker.update(heard, now)
-            if control is not None and control.speaker != speaking and control.set_speaker(speaking):
-                await self._apply(room_id)
-            await self.sio.emit(
-                "audioLevels",
-                {
-                    "levels": {pid: (127 if lvl is None else lvl) for pid, lvl in levels.items()},
-                    "speaking": speaking,
-                },
-                room=room_id,
-            )
 
 
 def _track_list(tracks: list[TrackInfo]) -> list[dict[str, str]]:

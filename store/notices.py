@@ -62,7 +62,7 @@ def pending_webhooks(db: Session, limit: int = 50, max_attempts: int = 5) -> lis
     return list(db.exec(
         select(DepartmentNotice).where(DepartmentNotice.webhook_status == "pending",
                                        col(DepartmentNotice.webhook_attempts) < max_attempts)
-        .order_by(DepartmentNotice.id).limit(limit)
+        .order_by(col(DepartmentNotice.id)).limit(limit)
     ).all())
 
 
