@@ -24,10 +24,10 @@ from aiohttp import web
 from icalendar import Calendar, Event, vRecur
 from sqlmodel import Session
 
-from hub.errors import Forbidden, LoginRequired, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, Role, require
-from hub.zone import TIME_ZONE
+from core.errors import Forbidden, LoginRequired, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Do, Role, require
+from core.zone import TIME_ZONE
 from scheduler.recurrence import normalize_rrule
 from store import feeds, sessions as store_sessions
 from store.sessions import SessionView

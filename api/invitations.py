@@ -1,5 +1,5 @@
 """Deputy invitations: invite (a signed join link and its QR code), list,
-revoke.  The join link carries a :mod:`hub.tokens` token for
+revoke.  The join link carries a :mod:`core.tokens` token for
 ``deputy:{id}`` that expires with the invitation; a revoked invitation is
 known by :meth:`store.sessions.SessionRepo.invited_deputies`, which the
 signaling side checks when a deputy joins."""
@@ -13,10 +13,10 @@ import segno
 from aiohttp import web
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import InvitationInactive, NotFound
-from hub.scope import Do, InviteTarget, require
-from store import sessions as store_sessions
+from core import tokens
+from core.errors import InvitationInactive, NotFound
+from core.scope import Do, InviteTarget, require
+from store import invitations as store_invitations
 from store.models import Deputy, Invitation
 from store.sessions import SessionView
 
@@ -50,7 +50,7 @@ async def list_invitations(call: Call) -> s.InvitationList:
     def work(db: Session) -> s.InvitationList:
         view = repo.load(db, session_id)
         require(actor, Do.SCHEDULE, view.target, repo.matrix)
-        rows = store_sessions.invitations_of(db, session_id)
+        rows = store_invitations.invitations_of(db, session_id)
         return s.InvitationList(items=[convert.invitation(i, d, now) for i, d in rows])
 
     return await call.services.db(work)
@@ -61,7 +61,7 @@ async def create_invitation(call: Call) -> s.InvitationLink:
     actor, repo, now, session_id = call.require_actor(), call.services.repo, call.now, call.path.id
 
     def work(db: Session):
-        invitation, _token = repo.invite(db, actor, session_id, body.deputy_id, now)
+        invitation, _token = store_invitations.invite(db, repo, actor, session_id, body.deputy_id, now)
         return repo.load(db, session_id), invitation, db.get(Deputy, body.deputy_id)
 
     view, invitation, deputy = await call.services.db(work)
@@ -117,7 +117,7 @@ async def revoke_invitation(call: Call) -> s.InvitationOut:
     def work(db: Session) -> s.InvitationOut:
         _view, invitation, deputy = _load(call, db, False)
         assert invitation.id is not None
-        row = repo.revoke_invitation(db, actor, invitation.id, now)
+        row = store_invitations.revoke_invitation(db, repo, actor, invitation.id, now)
         return convert.invitation(row, deputy, now)
 
     out = await call.services.db(work)

@@ -3,15 +3,13 @@ and a self-contained docs page (no CDN, no external asset) that renders it."""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from hub.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
+from core.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
 
 from api import schemas as s
 from api.framework import Call, Operation
@@ -138,17 +136,6 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
             },
         },
     }
-
-
-@lru_cache(maxsize=4)
-def _spec_text(server_url: str) -> str:
-    from api.routes import OPERATIONS
-
-    return json.dumps(build_spec(OPERATIONS, server_url), ensure_ascii=False, indent=1)
-
-
-async def spec_handler(call: Call) -> web.Response:
-    return web.Response(text=_spec_text(call.services.mount_path), content_type="application/json")
 
 
 async def docs_handler(call: Call) -> web.Response:

@@ -7,7 +7,12 @@ relative to the mount point (``/api``).
 
 from __future__ import annotations
 
-from hub.errors import (
+import json
+from functools import lru_cache
+
+from aiohttp import web
+
+from core.errors import (
     ControlRefused,
     Forbidden,
     InvalidPayload,
@@ -27,10 +32,20 @@ from hub.errors import (
 )
 
 from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
-from api.framework import Operation
+from api.framework import Call, Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
 _VERSIONED = (SessionNotFound, Forbidden, TransitionRefused, StaleVersion)
+
+@lru_cache(maxsize=4)
+def _spec_text(server_url: str) -> str:
+    return json.dumps(openapi.build_spec(OPERATIONS, server_url), ensure_ascii=False, indent=1)
+
+
+async def spec_handler(call: Call) -> web.Response:
+    """``GET /openapi.json``: the description built from :data:`OPERATIONS` below."""
+    return web.Response(text=_spec_text(call.services.mount_path), content_type="application/json")
+
 
 OPERATIONS: tuple[Operation, ...] = (
     # --- auth
@@ -156,7 +171,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/audit", directory.audit, "The audit log, newest first", "audit", query=s.AuditQuery,
               response=s.AuditList, errors=(Forbidden,), roles="administrator (all); dispatcher (its subtree)"),
     # --- this description
-    Operation("GET", "/openapi.json", openapi.spec_handler, "This API as OpenAPI 3.1", "meta", auth="none",
+    Operation("GET", "/openapi.json", spec_handler, "This API as OpenAPI 3.1", "meta", auth="none",
               content="application/json"),
     Operation("GET", "/docs", openapi.docs_handler, "This API for people (HTML)", "meta", auth="none",
               content="text/html"),
@@ -165,7 +180,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # --- opinions 民情 and duty records 履职 (appended) ----------------------------------------------
 
-from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
+from core.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
 
 from api import duty as duty_api, opinions as opinions_api  # noqa: E402
 

@@ -18,15 +18,16 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub import tokens
-from hub.tasks import cancel_and_wait
+from core import tokens
+from core.tasks import cancel_and_wait
 from hub.config import PROJECT_DIR, Config
-from hub.turn import TurnService
+from core.turn import TurnService
+from hub.keys import CONFIG_KEY, ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, TURN_KEY
 from media.interface import MediaPlane
-from scheduler.loop import LifecycleLoop
+from hub.scheduler_loop import LifecycleLoop
 from signaling.server import SignalingServer
 from store import db as store_db
-from store.directory import SessionDirectory, ensure_demo_session
+from store.live_sessions import SessionDirectory, ensure_demo_session
 from store.opinions import OpinionRules
 from store.sessions import SessionRepo
 
@@ -36,13 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("hub")
 
 WEB_DIST = PROJECT_DIR / "web" / "dist"
-
-CONFIG_KEY = web.AppKey("config", Config)
-SIGNALING_KEY = web.AppKey("signaling", SignalingServer)
-ENGINE_KEY = web.AppKey("engine", Engine)
-SCHEDULER_KEY = web.AppKey("scheduler", LifecycleLoop)
-TURN_KEY = web.AppKey("turn", TurnService)
-
 
 def secret_key(config: Config) -> bytes:
     return tokens.load_or_create_secret(config.var_dir / "secret.key")
@@ -87,7 +81,7 @@ async def purge_login_records(services: ApiServices) -> tuple[int, int]:
 
 
 def make_engine(config: Config) -> Engine:
-    from hub.files import private_dir
+    from core.files import private_dir
 
     if config.database_url.startswith("sqlite:///"):
         private_dir(config.var_dir)  # store_db makes the database file 0600
@@ -185,7 +179,7 @@ def warn_of_calendar_gaps(rules: OpinionRules, now: Optional[datetime] = None) -
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
-    from hub.proxies import parse_networks
+    from core.proxies import parse_networks
     from hub.security import install_headers
 
     app = web.Application()
@@ -232,7 +226,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_cleanup.append(on_cleanup)
 
     from api import ApiServices, create_api
-    from api.opinions import deliver_webhooks
+    from hub.webhooks import deliver_webhooks
 
     api_services = ApiServices(
         engine=engine,

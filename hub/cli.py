@@ -177,7 +177,7 @@ def _link(config: Config, args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from hub.app import join_url, secret_key
-    from store.directory import session_info
+    from store.live_sessions import session_info
 
     with Session(_database(config)) as db:
         session = session_info(db, args.session)
@@ -226,7 +226,7 @@ def _account(config: Config, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session
 
-    from hub.errors import HubError
+    from core.errors import HubError
     from store.accounts import create_account
 
     if args.password_stdin:

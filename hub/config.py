@@ -17,8 +17,9 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from hub.matrix import Matrix, MatrixError, Station
-from hub.zone import TIME_ZONE
+from core.matrix import Matrix, MatrixError, Station
+from core.zone import TIME_ZONE
+from signaling.limits import SignalingLimits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "configs"
@@ -62,7 +63,7 @@ _TURN_URL = r"^turns?:[^\s]+$"
 class TurnSettings(_Strict):
     """The TURN server (coturn with ``use-auth-secret``): the hub hands each
     participant credentials made from ``secret`` that expire after
-    ``ttl_seconds`` (:mod:`hub.turn`)."""
+    ``ttl_seconds`` (:mod:`core.turn`)."""
 
     urls: list[str] = []
     secret: SecretStr = SecretStr("")
@@ -111,28 +112,6 @@ class TlsSettings(_Strict):
 
 class MediaSettings(_Strict):
     loopback_candidates: bool = True
-
-
-class SignalingLimits(_Strict):
-    """What one client may hold or send (``docs/protocol.md``, "Limits")."""
-
-    # A socket that has not joined a session this many seconds after
-    # connecting is closed.
-    join_timeout: float = Field(default=10, gt=0, le=600)
-    # Socket.IO connections at once from one client address (the address
-    # behind trusted_proxies), per hub process.
-    connections_per_address: int = Field(default=100, ge=1, le=100_000)
-    # Events per participant (mediaState, hands, control, offers): a token
-    # bucket refilled at event_rate per second, holding at most event_burst.
-    event_rate: float = Field(default=5, gt=0, le=1000)
-    event_burst: int = Field(default=30, ge=1, le=10_000)
-    # ICE candidates per participant, a bucket of their own (a negotiation
-    # trickles dozens at once).
-    ice_rate: float = Field(default=20, gt=0, le=10_000)
-    ice_burst: int = Field(default=200, ge=1, le=100_000)
-    # Media sections (m= lines) in one publish offer: a station sends audio
-    # and video.
-    max_media_lines: int = Field(default=4, ge=1, le=64)
 
 
 class SignalingSettings(_Strict):
@@ -218,7 +197,7 @@ class HubSettings(_Strict):
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: list[str]) -> list[str]:
-        from hub.proxies import parse_networks
+        from core.proxies import parse_networks
 
         parse_networks(value)  # raises with the bad entry named
         return value

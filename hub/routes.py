@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from hub.config import MetricsSettings
+from hub.keys import SIGNALING_KEY, TURN_KEY
 
 
 def metrics_access(settings: MetricsSettings, authorization: str) -> int:
@@ -47,8 +48,6 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
     console = serve("console.html")
 
     async def healthz(request: web.Request) -> web.Response:
-        from hub.app import SIGNALING_KEY, TURN_KEY
-
         signaling = request.app[SIGNALING_KEY]
         rooms = list(signaling.presence.rooms.values())
         return web.json_response(
@@ -66,7 +65,6 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
         raise web.HTTPFound("/console")
 
     async def metrics(request: web.Request) -> web.Response:
-        from hub.app import SIGNALING_KEY
         from hub.metrics import render
 
         status = metrics_access(metrics_settings, request.headers.get("Authorization", ""))

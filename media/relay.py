@@ -47,6 +47,7 @@ from .fanout import ForwardedTrack, PublishedTrack
 from .interface import (
     IceCandidate,
     Kind,
+    MediaError,
     MediaEvents,
     ParticipantStats,
     SessionDescription,
@@ -56,11 +57,6 @@ from .interface import (
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
 
 logger = logging.getLogger(__name__)
-
-
-class MediaError(Exception):
-    """A request the media plane cannot apply (unknown participant, bad SDP,
-    answer without offer).  The control plane maps it to ``media_error``."""
 
 
 #: Media sections a publish offer may hold unless the relay is told otherwise.

@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from hub.errors import InvalidPayload
+from core.errors import InvalidPayload
 from signaling.control import LAYOUTS, MIN_POLL_SECONDS
 
 MAX_SDP = 64 * 1024

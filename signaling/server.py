@@ -12,13 +12,14 @@ import dataclasses
 import functools
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional, Protocol
 
 import socketio
 
-from hub import tokens
-from hub.config import SignalingLimits
-from hub.errors import (
+from core import tokens
+from signaling.limits import SignalingLimits
+from core.errors import (
     ControlRefused,
     Forbidden,
     HubError,
@@ -32,23 +33,24 @@ from hub.errors import (
     SessionNotFound,
     StationNotFound,
 )
-from hub.matrix import Matrix
-from hub.proxies import Network, client_address
-from hub.tasks import cancel_and_wait
-from hub.turn import TurnService
+from core.matrix import Matrix
+from core.proxies import Network, client_address
+from core.tasks import cancel_and_wait
+from core.turn import TurnService
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
-from opinions.live import OpinionNews, reader_scopes
+from media.interface import MediaError as MediaRefused
+from opinions.news import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
 from signaling import events
-from signaling.control import ControlError, LiveControl
+from signaling.control import NAMES_A_MEMBER, ControlError, LiveControl
+from signaling.control import apply as apply_action
 from signaling.limits import AddressCounter, TokenBucket
-from signaling.live import Participant, Presence, new_participant_id
-from signaling.monitor import MONITOR_INTERVAL, assess
-from signaling.speaker import ActiveSpeaker
+from duty.attendance import attendance_of, stays_of_the_day
+from signaling.presence import Participant, Presence, new_participant_id
+from signaling.monitor import AUDIO_LEVELS_INTERVAL, LiveTicker
 
 logger = logging.getLogger("signaling")
 
-AUDIO_LEVELS_INTERVAL = 0.25
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -68,14 +70,14 @@ def identity_room(identity: str, session_number: Optional[int] = None) -> str:
 
 def dispatchers_room(session_number: int, scope: str) -> str:
     """The Socket.IO room of a live session's dispatchers of one reading
-    scope (:func:`opinions.live.reader_scope`), by the session's number: any
+    scope (:func:`opinions.news.reader_scope`), by the session's number: any
     hub process can emit to it without knowing the live room, and
     python-socketio's Redis manager carries it to wherever they are."""
     return f"dispatchers:{session_number}@{scope}"
 
 
 class SessionDirectory(Protocol):
-    """Where the live core looks sessions up (``store.directory``)."""
+    """Where the live core looks sessions up (``store.live_sessions``)."""
 
     async def get(self, key: str) -> Optional[SessionInfo]: ...
 
@@ -118,19 +120,21 @@ class SignalingServer:
         self.ice_servers = ice_servers  # static (STUN), handed to everyone as they are
         self.turn = turn or TurnService()
         self.presence = Presence()
-        self._speakers: dict[str, ActiveSpeaker] = {}
         self._controls: dict[str, LiveControl] = {}
         self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
         self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
         self._views: dict[str, list[str]] = {}  # publishers each participant receives
         self._stays: dict[str, list[tuple[int, float, float]]] = {}  # room -> (deputy, joined, left)
-        self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
-        self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
         self.resume_seconds = resume_seconds
         # Participants shown 重连中: removed when their timer fires first.
         self._resume_timers: dict[str, asyncio.TimerHandle] = {}
         self._levels_task: Optional[asyncio.Task] = None
+        # The 250 ms beat: audio levels, active speaker, polling turns, the monitor.
+        self.ticker = LiveTicker(
+            self.presence, self._controls, lambda: self.media.stats(),
+            lambda *args, **kw: self.sio.emit(*args, **kw), self._apply,
+        )
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
         self._room_locks: dict[str, asyncio.Lock] = {}
@@ -165,7 +169,15 @@ class SignalingServer:
     # --- life cycle ------------------------------------------------------
 
     async def start(self) -> None:
-        self._levels_task = asyncio.create_task(self._audio_levels_loop())
+        self._levels_task = asyncio.create_task(self._ticker_loop())
+
+    async def _ticker_loop(self) -> None:
+        while True:
+            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
+            try:
+                await self.ticker.tick()
+            except Exception:
+                logger.exception("audio levels failed")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._levels_task)
@@ -488,9 +500,7 @@ class SignalingServer:
             answer = await self.media.publish(
                 participant.id, SessionDescription(sdp=payload.sdp, type="offer")
             )
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {"sdp": answer.sdp, "type": answer.type}
 
@@ -499,9 +509,7 @@ class SignalingServer:
             await self.media.answer(
                 participant.id, SessionDescription(sdp=payload.sdp, type="answer")
             )
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
@@ -513,9 +521,7 @@ class SignalingServer:
         )
         try:
             await self.media.add_ice_candidate(participant.id, transport, candidate)  # type: ignore[arg-type]
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
@@ -561,7 +567,7 @@ class SignalingServer:
             "participants": [p.to_public() for p in room],
         }
 
-    async def apply_control(  # noqa: C901  (a table of actions after issue 11, move 3)
+    async def apply_control(
         self, room_id: str, payload: events.Control, by: str, account_id: Optional[int]
     ) -> dict:
         """Apply one control action to a room's :class:`LiveControl`, enforce
@@ -571,39 +577,11 @@ class SignalingServer:
         target = payload.participantId
         before = control.to_public(now)
         try:
-            action = payload.action
-            if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
-                if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
+            if payload.action in NAMES_A_MEMBER and target is not None:
+                member = self.presence.by_id(target)
+                if member is None or member.room_id != room_id:
                     raise ControlError("not_member", participant=target)
-            # what each action needs is checked by the schema (events.Control)
-            if action == "rollCall":
-                control.roll_call(target)
-            elif action == "broadcast":
-                control.set_broadcast(target)
-            elif action == "startPolling":
-                control.start_polling(payload.order or [], payload.interval or 0, now)
-            elif action == "stopPolling":
-                control.stop_polling()
-            elif action == "pausePolling":
-                control.pause_polling(bool(payload.on), now)
-            elif action == "skipPolling":
-                control.skip_polling(now)
-            elif action == "layout":
-                control.set_layout(payload.layout or "")
-            elif action == "voiceActivated":
-                control.set_voice_activated(bool(payload.on))
-            elif action == "mute":
-                control.mute(target, bool(payload.on))  # type: ignore[arg-type]
-            elif action == "muteAll":
-                control.set_mute_all(bool(payload.on))
-            elif action == "allowOthers":
-                control.allow_others(bool(payload.on))
-            elif action == "approveHand":
-                control.approve_hand(target)  # type: ignore[arg-type]
-            elif action == "declineHand":
-                control.decline_hand(target)  # type: ignore[arg-type]
-            elif action == "lock":
-                control.lock(bool(payload.on))
+            apply_action(control, payload, now)
         except ControlError as exc:
             raise ControlRefused.because(exc) from None
         if payload.action == "end":
@@ -710,7 +688,7 @@ class SignalingServer:
             if p.role == "dispatcher":
                 await self.sio.emit("controlLog", entry, to=p.sid)
 
-    # --- opinion events (opinions.live.OpinionEvents) ---------------------
+    # --- opinion events (opinions.news.OpinionEvents) ---------------------
 
     async def opinion_changed(self, news: OpinionNews) -> None:
         """An opinion taken in a live session was stored (``opinionCaptured``)
@@ -744,22 +722,13 @@ class SignalingServer:
         session's stays of the day are kept, to be counted again with the
         later ones (records are idempotent: a deputy gets its record once
         its stays of the day reach the minimum)."""
-        from datetime import datetime, timezone
-
-        from duty.scoring import Attendance, attendance_day
-
-        today = attendance_day(datetime.now(timezone.utc))
         stays = self._stays.pop(session.id, [])
         if keep:
-            stays = [s for s in stays if s[2] >= today.timestamp()]
+            stays = stays_of_the_day(stays, datetime.now(timezone.utc))
             self._stays[session.id] = list(stays)
         if not stays:
             return
-        day_start = attendance_day(datetime.fromtimestamp(min(joined for _, joined, _ in stays), timezone.utc))
-        records = [
-            Attendance(deputy, datetime.fromtimestamp(joined, timezone.utc), (left - joined) / 60)
-            for deputy, joined, left in stays
-        ]
+        day_start, records = attendance_of(stays)
         try:
             await self.sessions.record_attendance(session, day_start, records)
         except Exception:
@@ -898,71 +867,6 @@ class SignalingServer:
         )
         await self._apply(participant.room_id)
         logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
-
-    async def _emit_monitor(self, all_stats: list) -> None:
-        """Every 2 s, each room's dispatchers get the relay's figures for
-        every participant, with warnings for degraded or dropped stations."""
-        by_room: dict[str, list] = {}
-        for stat in all_stats:
-            participant = self.presence.by_id(stat.participant_id)
-            if participant is None:
-                continue
-            tile = assess(
-                stat, participant.camera, participant.mic, participant.connection,
-                previous=self._last_stats.get(stat.participant_id),
-            )
-            tile["displayName"] = participant.display_name
-            by_room.setdefault(stat.room_id, []).append(tile)
-        self._last_stats = {stat.participant_id: stat for stat in all_stats}
-        for room_id, tiles in by_room.items():
-            for p in self.presence.rooms.get(room_id) or ():
-                if p.role == "dispatcher":
-                    await self.sio.emit("monitor", {"participants": tiles, "at": time.time()}, to=p.sid)
-
-    async def _audio_levels_loop(self) -> None:
-        while True:
-            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
-            try:
-                await self._emit_audio_levels()
-            except Exception:
-                logger.exception("audio levels failed")
-
-    async def _emit_audio_levels(self) -> None:
-        if not self.presence.rooms:
-            return
-        now = time.monotonic()
-        by_room: dict[str, dict[str, Optional[float]]] = {}
-        all_stats = await self.media.stats()
-        if now >= self._monitor_due:
-            self._monitor_due = now + MONITOR_INTERVAL
-            await self._emit_monitor(all_stats)
-        for stat in all_stats:
-            if self.presence.by_id(stat.participant_id) is None:
-                continue
-            if "audio" not in stat.publishing:
-                continue
-            by_room.setdefault(stat.room_id, {})[stat.participant_id] = stat.audio_level
-        for room_id in list(self._speakers):
-            if room_id not in self.presence.rooms:
-                del self._speakers[room_id]
-        for room_id, control in list(self._controls.items()):
-            if control.tick(now):  # polling moved the stage
-                await self._apply(room_id)
-        for room_id, levels in by_room.items():
-            speaker = self._speakers.setdefault(room_id, ActiveSpeaker())
-            control = self._controls.get(room_id)
-            heard = {pid: lvl for pid, lvl in levels.items() if control is None or control.audio_allowed(pid)}
-            speaking = speaker.update(heard, now)
-            if control is not None and control.speaker != speaking and control.set_speaker(speaking):
-                await self._apply(room_id)
-            await self.sio.emit(
-                "audioLevels",
-                {
-                    "levels": {pid: (127 if lvl is None else lvl) for pid, lvl in levels.items()},
-                    "speaking": speaking,
-                },
-                room=room_id,
-            )
 
 
 def _track_list(tracks: list[TrackInfo]) -> list[dict[str, str]]:

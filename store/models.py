@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from hub.zone import TIME_ZONE
+from core.zone import TIME_ZONE
 
 # Stable constraint names, so migrations can name what they change.
 SQLModel.metadata.naming_convention = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from hub.errors import InvalidPayload
+from core.errors import InvalidPayload
 
 #: Content type → Pillow's format name.
 PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import icalendar
 from sqlmodel import Session
 
-from hub import tokens
-from store.sessions import SessionRepo
+from core import tokens
+from store import invitations
 
 from test_api_support import SECRET, SH, at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
@@ -38,7 +38,7 @@ async def test_invite_link_qr_codes_and_revoke(hub):
     assert tokens.verify(SECRET, relinked["url"].split("#token=")[1], now=now).subject == f"deputy:{deputy}"
 
     with Session(hub.engine) as db:
-        assert SessionRepo(hub.services.matrix).invited_deputies(db, sid, hub.clock.now) == {deputy}
+        assert invitations.invited_deputies(db, sid, hub.clock.now) == {deputy}
     listed = await hub.ok("GET", f"/sessions/{sid}/invitations", "hn")
     assert [i["id"] for i in listed["items"]] == [invitation["id"]]
     assert (await hub.call("GET", f"/sessions/{sid}/invitations", "op-xucun"))[0] == 403
@@ -46,7 +46,7 @@ async def test_invite_link_qr_codes_and_revoke(hub):
     revoked = await hub.ok("DELETE", f"/sessions/{sid}/invitations/{invitation['id']}", "hn")
     assert revoked["active"] is False and revoked["revokedAt"]
     with Session(hub.engine) as db:
-        assert SessionRepo(hub.services.matrix).invited_deputies(db, sid, hub.clock.now) == set()
+        assert invitations.invited_deputies(db, sid, hub.clock.now) == set()
     status, body = await hub.call("GET", f"/sessions/{sid}/invitations/{invitation['id']}/qr.png", "hn")
     assert status == 410 and body["error"]["code"] == "invitation_inactive"
     status, body = await hub.call("DELETE", f"/sessions/{sid + 1}/invitations/{invitation['id']}", "hn")

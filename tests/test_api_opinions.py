@@ -270,7 +270,7 @@ async def test_a_capture_names_a_session_the_caller_sees_and_its_station_is_part
     """issue 8 (item 4, review MEDIUM-2), with LOW-5 (a cancelled session's
     link captures no more) and LOW-6 (a session's opinions need sight of
     the session)."""
-    from hub import tokens
+    from core import tokens
     from test_api_support import SECRET
     linked = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]  # Xucun + Chang'an
     other = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body(
@@ -493,7 +493,7 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
 def _sample_news():
     from datetime import datetime, timezone
 
-    from opinions.live import OpinionNews
+    from opinions.news import OpinionNews
 
     return OpinionNews(
         kind="captured", id=7, action="submit", status="submitted", station="xucun", station_name="许村",

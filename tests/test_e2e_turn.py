@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from hub.turn import credentials
+from core.turn import credentials
 from tests.browser import HubProcess, autojoin
 from tests.test_e2e_live import StationPage, open_station
 from tests.turn_server import Coturn, allocate

@@ -1,4 +1,4 @@
-"""The error tree and its catalogue (``hub/errors.py``, ``hub/reasons.py``):
+"""The error tree and its catalogue (``core/errors.py``, ``core/reasons.py``):
 every error code and every reason is worded in Chinese and in English, a
 Chinese wording holds no English sentence, and the code raises reasons of
 the catalogue, never a sentence (issue 8: 102 places appended an English
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from hub import errors
-from hub.errors import HubError, InvalidPayload, Reason, RuleError, ScheduleInvalid
-from hub.reasons import LANGUAGES, REASONS, TERMS, render
+from core import errors
+from core.errors import HubError, InvalidPayload, Reason, RuleError, ScheduleInvalid
+from core.reasons import LANGUAGES, REASONS, TERMS, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("api", "hub", "signaling", "scheduler", "store", "opinions", "duty")

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hub import tokens
+from core import tokens
 from hub.app import create_app, secret_key
 from tests.fake_media import FakeMedia
 from tests.test_signaling_server import Station

@@ -16,10 +16,11 @@ import socketio
 from aiohttp import web
 from sqlmodel import Session as DB
 
-from hub import tokens
-from hub.app import ENGINE_KEY, SIGNALING_KEY, create_app, make_repo, secret_key
+from core import tokens
+from hub.app import create_app, make_repo, secret_key
+from hub.keys import ENGINE_KEY, SIGNALING_KEY
 from hub.config import Config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from signaling.limits import AddressCounter, TokenBucket
 from tests.fake_media import FakeMedia
 from tests.test_signaling_server import Station
@@ -249,7 +250,8 @@ async def test_each_control_action_checks_the_account_again(start_hub):
 
 async def test_revoking_an_invitation_ends_the_deputys_connection(start_hub):
     from store.deputies import create_deputy
-    from store.directory import session_info
+    from store.live_sessions import session_info
+    from store import invitations
 
     hub = await start_hub()
     _account(hub, "admin3")
@@ -257,7 +259,7 @@ async def test_revoking_an_invitation_ends_the_deputys_connection(start_hub):
     with DB(hub.engine) as db:
         deputy = create_deputy(db, admin, hub.config.matrix, "王建国", "haining", "xucun")
         number = session_info(db, "demo").number
-        invitation, _ = make_repo(hub.config).invite(db, admin, number, deputy.id, datetime.now(timezone.utc))
+        invitation, _ = invitations.invite(db, make_repo(hub.config), admin, number, deputy.id, datetime.now(timezone.utc))
         deputy_id, invitation_id = deputy.id, invitation.id
     station = await hub.joined("xucun")
     phone = await hub.joined(token=tokens.sign(hub.secret, "demo", f"deputy:{deputy_id}", "deputy", 3600))

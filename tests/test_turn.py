@@ -16,10 +16,10 @@ import pytest
 import socketio
 from aiohttp import web
 
-from hub import tokens
+from core import tokens
 from hub.app import create_app, secret_key
 from hub.config import ConfigError, load_config
-from hub.turn import TurnService, credentials
+from core.turn import TurnService, credentials
 from tests.fake_media import FakeMedia
 from tests.test_hub_config import CONFIGS
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.app import ENGINE_KEY, create_app
+from hub.app import create_app
+from hub.keys import ENGINE_KEY
 from hub.config import load_config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from store import opinions as store
 from tests.fake_media import FakeMedia
 

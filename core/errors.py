@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from hub.reasons import LANGUAGES, REASONS, render
+from core.reasons import LANGUAGES, REASONS, render
 
 
 @dataclass(frozen=True)
 class Reason:
     """Why something was refused, before a transport words it: a key of
-    :data:`hub.reasons.REASONS` and its parameters.  ``str()`` is the English
+    :data:`core.reasons.REASONS` and its parameters.  ``str()`` is the English
     wording (logs, tests); people read :meth:`HubError.message` in their
     language."""
 
@@ -44,7 +44,7 @@ class RuleError(ValueError):
 
 class HubError(Exception):
     """``HubError(reason, **params)``: ``reason`` (optional) is a key of
-    :data:`hub.reasons.REASONS` that says why, ``params`` fill both the
+    :data:`core.reasons.REASONS` that says why, ``params`` fill both the
     class's message and the reason's.  :meth:`message` is wholly in one
     language; ``str(error)`` is the English wording."""
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from hub.matrix import Station
+from core.matrix import Station
 
 
 def new_participant_id() -> str:
@@ -37,7 +37,7 @@ class Participant:
     # has resume_seconds to come back as the same participant.
     connection: str = "new"
     joined_at: float = field(default_factory=time.time)  # Unix seconds
-    #: A dispatcher's reading scope (``opinions.live.reader_scope``): which
+    #: A dispatcher's reading scope (``opinions.news.reader_scope``): which
     #: opinions it hears of live.
     reading_scope: Optional[str] = None
 

@@ -1,6 +1,6 @@
 """The words of the hub's errors, in every language the UI speaks.
 
-An error (``hub/errors.py``) carries a class (its ``code``), an optional
+An error (``core/errors.py``) carries a class (its ``code``), an optional
 *reason* and parameters; this catalogue words each reason in Chinese and in
 English, so that a message is wholly in the language a person asked for
 (issue 8: details used to be English appended to a Chinese message).  Code
@@ -272,7 +272,7 @@ def _word(name: str, value: Any, lang: str, key: Optional[str]) -> str:
 _OPINION_KEYS = {"role_may_not_act", "opinion_cannot", "note_required", "opinion_action_unknown"}
 
 
-class _Params(dict):
+class _Params(dict[str, object]):
     def __missing__(self, name: str) -> str:
         return "…"
 
