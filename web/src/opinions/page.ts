@@ -28,7 +28,7 @@ export function sectionOfHash(hash = location.hash): Section {
   return hash.startsWith("#opinions") ? "opinions" : "sessions";
 }
 
-/** The top bar's section switch (联动会话 | 民情). */
+/** The top bar's section switch (联动会议 | 民情). */
 export function sectionNav(current: Section): HTMLElement {
   const nav = h("nav", { class: "op-nav", "aria-label": ot("navOpinions") });
   for (const s of ["sessions", "opinions"] as Section[]) {

@@ -3,7 +3,7 @@
 import { getLang } from "../common/i18n";
 
 const zh = {
-  navSessions: "联动会话",
+  navSessions: "联动会议",
   navOpinions: "民情",
   // tabs
   tabList: "民情数据库",
@@ -37,7 +37,7 @@ const zh = {
   takePhoto: "拍照",
   choosePhoto: "选择照片",
   removePhoto: "移除",
-  liveSession: "直播会话 #{id}：将记录在会话中的时间点",
+  liveSession: "会议 #{id}：将记录在会议中的时间点",
   submit: "提交",
   submitting: "正在提交…",
   choose: "请选择",
@@ -139,7 +139,7 @@ const zh = {
   done: "已完成：{action}",
   receivedAt: "收到时间",
   capturedAt: "采集时间",
-  sessionAt: "直播会话 #{id}，第 {t}",
+  sessionAt: "会议 #{id}，第 {t}",
   raisedByDeputy: "代表 {name}",
   contact: "联系方式",
   notices: "@ 通知",
