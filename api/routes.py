@@ -24,9 +24,10 @@ from hub.errors import (
     StaleVersion,
     StationNotFound,
     TransitionRefused,
+    UsernameTaken,
 )
 
-from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
+from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions, setup
 from api.framework import Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -38,6 +39,13 @@ OPERATIONS: tuple[Operation, ...] = (
               response=s.LoginOut, errors=(LoginFailed, LoginThrottled),
               description="Returns a bearer token and sets it as an HttpOnly cookie. "
               "Too many failures: 429 with Retry-After."),
+    Operation("GET", "/setup", setup.setup_state, "First start: is the administrator still to be created", "auth",
+              auth="none", response=setup.SetupState,
+              description="`link` (the one-time link the hub prints at start) only to a browser on the hub's own machine."),
+    Operation("POST", "/setup", setup.create_administrator, "First start: create the administrator with the one-time link",
+              "auth", auth="none", body=setup.SetupIn, response=s.AccountOut, status=201,
+              errors=(Forbidden, UsernameTaken),
+              description="Works while no account exists; the token is the one of `/console#setup=…`."),
     Operation("POST", "/auth/logout", auth.logout, "Log out (revoke the token)", "auth", status=204),
     Operation("GET", "/auth/me", auth.me, "The logged-in account", "auth", response=s.AccountOut, join_token=True,
               description="With a join link's token: who it stands for (id 0)."),

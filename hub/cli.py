@@ -90,8 +90,30 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, settings=settings)
     app = create_app(config)
     print(f"liaison-hub listening on http://{settings.host}:{settings.port}", flush=True)
+    print("\n".join(_start_lines(config, app)), flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
+
+
+def _start_lines(config: Config, app) -> list[str]:
+    """The addresses a newcomer needs (``hub/firststart.py``)."""
+    from sqlmodel import Session, select
+
+    from hub.app import ENGINE_KEY, join_url, secret_key
+    from hub.firststart import start_lines
+    from store.directory import session_info
+    from store.models import Account
+
+    secret = secret_key(config)
+    demo = config.settings.demo_session
+    link, station = None, ""
+    with Session(app[ENGINE_KEY]) as db:
+        has_accounts = db.exec(select(Account.id).limit(1)).first() is not None
+        session = session_info(db, demo.id) if demo.enabled else None
+    if session is not None and session.stations:
+        station = "xucun" if "xucun" in session.stations else sorted(session.stations)[0]
+        link = join_url(config, session.id, station, secret)
+    return start_lines(config.base_url, secret, has_accounts, link, station)
 
 
 def _database(config: Config):
