@@ -175,7 +175,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
 
-from api import duty as duty_api, opinions as opinions_api  # noqa: E402
+from api import duty as duty_api, opinion_export, opinions as opinions_api  # noqa: E402
 
 _SCOPE = (Forbidden, StationNotFound)
 _PREVIOUS = ("The previous period (previousFrom, previousTo): a period of whole calendar months in Asia/Shanghai "
@@ -196,6 +196,9 @@ OPERATIONS += (
     Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
               query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
               description="Newest first; filters combine. Each caller sees its scope."),
+    Operation("GET", "/opinions.xlsx", opinion_export.export_opinions, "The filtered 民情 list (Excel)", "opinions",
+              query=opinion_export.OpinionExportQuery, content=opinions_api.XLSX, errors=_SCOPE,
+              description="GET /opinions's filters, every row (at most 10,000), in the 民情 pages' words."),
     Operation("GET", "/sessions/{id}/opinions", opinions_api.session_opinions,
               "The opinions of the session's sitting so far (the live console's 本场民情)", "opinions",
               path_model=s.IdPath, response=s.SessionOpinionsOut, errors=(SessionNotFound, Forbidden),

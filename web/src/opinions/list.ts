@@ -6,7 +6,7 @@ import { type ApiError, get, qs } from "../common/api";
 import type { Refs } from "./data";
 import { ot, isEn } from "./strings";
 import type { Opinion, OpinionList } from "./types";
-import { categoryName, departmentName, field, levelName, overdueBadge, requestTypeName, select, statusBadge, statusName, when } from "./util";
+import { categoryName, departmentName, downloadLink, field, levelName, overdueBadge, requestTypeName, select, statusBadge, statusName, when } from "./util";
 
 const STATUSES = ["submitted", "accepted", "rejected", "assigned", "returned", "in_progress", "answered", "fed_back", "rated", "reopened", "closed"];
 const PAGE = 50;
@@ -44,7 +44,8 @@ export class OpinionListView {
     void this.load();
   }
 
-  private query(offset: number): string {
+  /** The filters as a query string; with an offset, one page of them (without: the export's). */
+  private query(offset: number | null): string {
     const f = this.filters;
     return qs({
       q: f.q.trim() || null,
@@ -56,7 +57,7 @@ export class OpinionListView {
       from: f.from ? `${f.from}T00:00:00+08:00` : null,
       to: f.to ? new Date(new Date(`${f.to}T00:00:00+08:00`).getTime() + 86400000).toISOString() : null,
       overdue: f.overdue ? "true" : null,
-      limit: PAGE,
+      limit: offset === null ? null : PAGE,
       offset,
     });
   }
@@ -126,7 +127,13 @@ export class OpinionListView {
   private renderResults(): void {
     const list = h("ul", { class: "op-list", "data-testid": "opinion-list", "data-total": String(this.total) });
     for (const o of this.items) list.append(h("li", {}, this.row(o)));
-    const head = h("div", { class: "op-head-row", style: "margin:12px 0 8px" }, h("span", { class: "op-hint", "data-testid": "opinion-total" }, this.loaded ? ot("total", { n: this.total }) : ot("loading")));
+    const head = h(
+      "div",
+      { class: "op-head-row", style: "margin:12px 0 8px" },
+      h("span", { class: "op-hint", "data-testid": "opinion-total" }, this.loaded ? ot("total", { n: this.total }) : ot("loading")),
+      // every opinion of the filters, not just the pages loaded (GET /api/opinions.xlsx)
+      this.total ? downloadLink(`/api/opinions.xlsx${this.query(null)}`, ot("exportList"), "opinion-export") : null,
+    );
     const parts: (HTMLElement | null)[] = [head];
     if (this.error) parts.push(h("div", { class: "op-msg", "data-tone": "error" }, ot("errorLoad", { message: this.error })));
     if (this.loaded && !this.items.length && !this.error) parts.push(h("p", { class: "op-muted" }, ot("empty")));
