@@ -19,6 +19,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from hub.reasons import TERMS
+from opinions import workflow as wf
 from store import opinions as store
 from store.opinion_models import Opinion
 
@@ -30,8 +31,6 @@ from api.opinions import XLSX, _period, opinion_out, rules_of
 #: At most this many rows in one workbook (a year of a whole city is a few thousand).
 MAX_ROWS = 10_000
 
-RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
-FLAGS = {"suggestion": "转为正式建议", "hot": "热点", "supervision": "督办候选"}
 RAISED_BY = {"deputy": "代表", "resident": "群众"}
 COLUMNS = (
     ("民情编号", 16), ("收到时间", 17), ("联络站", 26), ("提出人", 8), ("姓名", 12), ("分类", 14),
@@ -83,8 +82,8 @@ def row_values(o: s.OpinionOut, department_names: dict[str, str]) -> list[Any]:
         f"{local(o.deadline):%Y-%m-%d}" if o.deadline else "",
         "是" if o.overdue else "",
         o.grade or "",
-        RATINGS.get(o.rating, o.rating) if o.rating else "",
-        "、".join(FLAGS.get(f, f) for f in o.flags),
+        wf.RATING_NAMES.get(o.rating, o.rating) if o.rating else "",
+        "、".join(wf.FLAG_NAMES.get(f, f) for f in o.flags),
     ]
 
 
