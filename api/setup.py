@@ -21,11 +21,12 @@ from hub.errors import Forbidden, InvalidPayload
 from hub.firststart import setup_token_matches, setup_url
 from store import accounts
 from store.models import Account
+from store.passwords import MIN_LENGTH
 
 from api import convert, schemas as s
 from api.framework import Call
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH
 
 
 class SetupState(s.Model):
@@ -67,7 +68,7 @@ async def create_administrator(call: Call) -> s.AccountOut:
     if not setup_token_matches(services.secret, body.token):
         raise Forbidden("setup_link_invalid")
     if len(body.password) < MIN_PASSWORD:
-        raise InvalidPayload("password_too_short", limit=MIN_PASSWORD)
+        raise InvalidPayload("password_too_short", minimum=MIN_PASSWORD)
     now = call.now
 
     def work(db: Session) -> Account:

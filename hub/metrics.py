@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, Optional
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
@@ -78,10 +78,12 @@ def participant_families(stats: Iterable[ParticipantStats], names: Mapping[str, 
             received.add_metric(base + [kind], value)
         for kind, value in s.packets_lost.items():
             lost.add_metric(base + [kind], value)
-        for family, value in ((rtt, s.round_trip_time), (forwarded, s.frames_forwarded),
-                              (dropped, s.frames_dropped), (level, s.audio_level), (width, s.frame_width)):
-            if value is not None:
-                family.add_metric(base, value)
+        singles: list[tuple[GaugeMetricFamily | CounterMetricFamily, Optional[float]]] = [
+            (rtt, s.round_trip_time), (forwarded, s.frames_forwarded), (dropped, s.frames_dropped),
+            (level, s.audio_level), (width, s.frame_width)]
+        for family, figure in singles:
+            if figure is not None:
+                family.add_metric(base, figure)
     return [bitrate, received, lost, rtt, forwarded, dropped, level, width]
 
 

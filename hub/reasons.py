@@ -72,7 +72,6 @@ REASONS: dict[str, dict[str, str]] = {
     "deputy_not_invited": {"zh-CN": "该代表没有受邀参加此会议", "en": "the deputy is not invited to this session"},
     "setup_link_invalid": {"zh-CN": "创建管理员的链接不正确", "en": "the link to create the administrator is not valid"},
     "setup_done": {"zh-CN": "管理员已经创建，该链接不再有效，请登录", "en": "the administrator exists: the link no longer works, log in"},
-    "password_too_short": {"zh-CN": "密码至少需要 {limit} 个字符", "en": "a password has at least {limit} characters"},
     "admin_manages_accounts": {"zh-CN": "只有管理员可以管理账号", "en": "only an administrator manages accounts"},
     "admin_self_deactivate": {"zh-CN": "管理员不能停用自己的账号", "en": "an administrator cannot deactivate its own account"},
     "audit_log_staff": {"zh-CN": "只有管理员和调度员可以查看审计日志", "en": "only administrators and dispatchers read the audit log"},
