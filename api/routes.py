@@ -175,7 +175,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
 
-from api import duty as duty_api, opinion_export, opinions as opinions_api  # noqa: E402
+from api import duty as duty_api, opinion_export, opinion_towns, opinions as opinions_api  # noqa: E402
 
 _SCOPE = (Forbidden, StationNotFound)
 _PREVIOUS = ("The previous period (previousFrom, previousTo): a period of whole calendar months in Asia/Shanghai "
@@ -238,6 +238,10 @@ OPERATIONS += (
               path_model=s.IdPath, response=s.NoticeOut, errors=(Forbidden, NotFound)),
     Operation("GET", "/reports/opinion-stats", opinions_api.stats, "Opinion statistics of a period and scope",
               "reports", query=s.PeriodQuery, response=s.StatsOut, errors=_SCOPE),
+    Operation("GET", "/reports/opinion-towns", opinion_towns.town_stats,
+              "Opinion statistics of a period, town by town", "reports", query=s.PeriodQuery,
+              response=opinion_towns.TownStatsList, errors=_SCOPE,
+              description="One row per town or sub-district station within the scope, with its liaison rooms."),
     Operation("GET", "/reports/opinion-ranking", opinions_api.ranking,
               "Categories by volume, with the previous period", "reports", query=s.PeriodQuery,
               response=s.RankingOut, errors=_SCOPE, description=_PREVIOUS),

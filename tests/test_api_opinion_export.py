@@ -57,3 +57,18 @@ async def test_the_filtered_list_exports_in_chinese_words(hub):
     assert {r[2] for r in ws.iter_rows(min_row=4, values_only=True)} == {"许村镇人大代表联络站"}
     status, _ = await hub.call("GET", "/opinions.xlsx", "op-xucun", params={"station": "changan"})
     assert status == 403
+
+
+async def test_the_period_town_by_town(hub):
+    from test_api_support import iso
+
+    for station in ("xucun", "xucun", "changan"):
+        await hub.ok("POST", "/opinions", "hn", expect=201, json=body(station=station))
+    period = {"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))}
+    towns = await hub.ok("GET", "/reports/opinion-towns", "hn", params=period)
+    assert towns["scope"] == "haining" and len(towns["items"]) == 12
+    received = {t["station"]: t["stats"]["received"] for t in towns["items"]}
+    assert received["xucun"] == 2 and received["changan"] == 1 and sum(received.values()) == 3
+    assert next(t for t in towns["items"] if t["station"] == "xucun")["name"] == "许村镇人大代表联络站"
+    mine = await hub.ok("GET", "/reports/opinion-towns", "op-xucun", params=period)
+    assert [t["station"] for t in mine["items"]] == ["xucun"]

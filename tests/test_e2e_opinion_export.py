@@ -5,6 +5,7 @@ the list decides the rows, and the workbook speaks the pages' words."""
 from __future__ import annotations
 
 import io
+import re
 import json
 import urllib.request
 import uuid
@@ -65,4 +66,36 @@ async def test_the_list_exports_what_its_filters_show(hub, browser, tmp_path):
     rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True)]
     assert sorted(r["摘要"] for r in rows) == sorted([f"村口停车难 {tag}", f"路灯不亮 {tag}"])
     assert {r["状态"] for r in rows} == {"待受理"} and {r["诉求类型"] for r in rows} == {"建议"}
+    await ctx.close()
+
+
+async def test_the_report_prints_on_a4_with_the_units_header_and_a_town_table(hub, browser):
+    token = post(hub, "/auth/login", {"username": "haining-disp", "password": PASSWORD})["token"]
+    for station in ("xucun", "xucun", "changan"):
+        post(hub, "/opinions", {"clientKey": str(uuid.uuid4()), "station": station, "category": "08",
+                                "requestType": "suggestion", "summary": "路灯", "details": "详情",
+                                "residentName": "王大伯", "residentContact": "138"}, token)
+    ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = await ctx.new_page()
+    await page.goto(hub.url + "/console#opinions/reports")
+    await page.get_by_test_id("login-username").fill("haining-disp")
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await page.get_by_test_id("tab-reports").click()
+    rows = page.get_by_test_id("town-row")
+    await expect(rows).to_have_count(12, timeout=15_000)
+    await expect(page.locator("[data-testid=town-row][data-station=xucun] td").first).to_have_text("2")
+    await expect(page.get_by_test_id("print-head")).to_be_hidden()
+    await expect(page.get_by_test_id("print-report")).to_be_visible()
+
+    await page.emulate_media(media="print")
+    await expect(page.get_by_test_id("print-head")).to_be_visible()
+    await expect(page.get_by_test_id("print-head")).to_contain_text("海宁")
+    await expect(page.get_by_test_id("print-head")).to_contain_text("民情统计报表")
+    for hidden in ("print-report", "download-hot-topics", "report-period", "tab-list"):
+        await expect(page.get_by_test_id(hidden)).to_be_hidden()
+    await expect(page.get_by_test_id("town-table")).to_be_visible()
+    pdf = await page.pdf(prefer_css_page_size=True)
+    boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf))
+    assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), boxes  # A4
     await ctx.close()
