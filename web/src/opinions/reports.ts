@@ -95,7 +95,7 @@ export class ReportsView {
       { class: "op-print-head", "data-testid": "print-head" },
       h("div", { class: "op-print-unit" }, unit),
       h("h1", { class: "op-print-title" }, ot("printTitle")),
-      h("div", { class: "op-print-meta" }, `${ot("scope")}：${scope}　${ot("period")}：${w.from.slice(0, 10)} – ${this.period.to}`),
+      h("div", { class: "op-print-meta" }, `${ot("scope")}：${scope} · ${ot("period")}：${w.from.slice(0, 10)} – ${this.period.to}`),
     );
     const parts: HTMLElement[] = [printHead, head];
     if (this.error) parts.push(h("div", { class: "op-msg", "data-tone": "error" }, ot("errorLoad", { message: this.error })));
