@@ -99,3 +99,48 @@ async def test_the_report_prints_on_a4_with_the_units_header_and_a_town_table(hu
     boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf))
     assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), boxes  # A4
     await ctx.close()
+
+
+async def test_the_list_is_a_table_that_sorts_and_takes_batch_actions(hub, browser):
+    token = post(hub, "/auth/login", {"username": "haining-disp", "password": PASSWORD})["token"]
+    made = [post(hub, "/opinions", {"clientKey": str(uuid.uuid4()), "station": station, "category": "08",
+                                    "requestType": "suggestion", "summary": f"事项 {n}", "details": "详情",
+                                    "residentName": "王大伯", "residentContact": "138"}, token)
+            for n, station in enumerate(("xucun", "changan", "xucun"))]
+    post(hub, f"/opinions/{made[0]['id']}/actions", {"action": "accept"}, token)
+    ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = await ctx.new_page()
+    await page.goto(hub.url + "/console#opinions")
+    await page.get_by_test_id("login-username").fill("haining-disp")
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    rows = page.get_by_test_id("opinion-row")
+    await expect(rows).to_have_count(3, timeout=15_000)
+    refs = sorted(o["reference"] for o in made)
+    # newest first; a header click sorts by reference, a second click reverses
+    await expect(page.get_by_test_id("opinion-row-reference")).to_have_text(refs[::-1])
+    await page.get_by_test_id("sort-reference").click()
+    await expect(page.get_by_test_id("opinion-row-reference")).to_have_text(refs)
+    await expect(page.locator("th[aria-sort=ascending]")).to_have_count(1)
+    await page.get_by_test_id("sort-reference").click()
+    await expect(page.get_by_test_id("opinion-row-reference")).to_have_text(refs[::-1])
+
+    # batch 标记热点 on two rows
+    for opinion in made[1:]:
+        await page.locator(f"[data-testid=opinion-row][data-id='{opinion['id']}'] [data-testid=opinion-select]").check()
+    await expect(page.get_by_test_id("batch-bar")).to_contain_text("已选 2 件")
+    await page.get_by_test_id("batch-flag-hot").click()
+    await expect(page.get_by_test_id("batch-message")).to_contain_text("完成 2 件，未完成 0 件")
+    for opinion in made[1:]:
+        await expect(page.locator(f"[data-testid=opinion-row][data-id='{opinion['id']}']")).to_contain_text("热点")
+    # batch 交办: only the accepted one can be assigned; the other is counted as not done
+    await page.get_by_test_id("select-all").check()
+    await page.get_by_test_id("batch-level").select_option("town")
+    await page.get_by_test_id("batch-department").select_option("xucun-office")
+    await page.get_by_test_id("batch-assign").click()
+    await expect(page.get_by_test_id("batch-message")).to_contain_text("完成 1 件，未完成 2 件")
+    await expect(page.locator(f"[data-testid=opinion-row][data-id='{made[0]['id']}']")).to_have_attribute("data-status", "assigned")
+    # a row still opens the detail sheet
+    await page.locator(f"[data-testid=opinion-row][data-id='{made[0]['id']}']").click()
+    await expect(page.get_by_test_id("opinion-detail")).to_have_attribute("data-status", "assigned")
+    await ctx.close()
