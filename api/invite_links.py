@@ -3,7 +3,8 @@
 A join link carries a signed token (``/join/{session}#token=…``, some 250
 characters): its QR code is dense (version 10 or more) and hard to scan from
 a printed sheet or an old phone.  The QR code carries the short form instead,
-``{base_url}/i/{invitation}-{check}`` (about 40 characters, version 3), whose
+``{base_url}/i/{invitation}-{check}`` (about 45 characters: version 4, 33×33
+modules, against version 10, 57×57, for the long link), whose
 check is an HMAC of the invitation's id with the hub secret, so ids cannot be
 guessed.  ``GET /i/{code}`` looks the invitation up and, while it is active,
 answers with a redirect to a fresh join link (the token expires with the
