@@ -1,6 +1,6 @@
 """Short invitation links, so that an invitation's QR code stays easy to scan.
 
-A join link carries a signed token (``/join/{session}#token=…``, some 250
+A join link carries a signed token (``/join/{session}#token=…``, some 200
 characters): its QR code is dense (version 10 or more) and hard to scan from
 a printed sheet or an old phone.  The QR code carries the short form instead,
 ``{base_url}/i/{invitation}-{check}`` (about 45 characters: version 4, 33×33
