@@ -179,7 +179,7 @@ async def station_calendar(call: Call) -> web.Response:
 
     views = await services.db(work)
     station = matrix[code]
-    return render(views, matrix, f"{station.name} 联动会话", services.base_url, now)
+    return render(views, matrix, f"{station.name} 联动会议", services.base_url, now)
 
 
 async def session_calendar(call: Call) -> web.Response:

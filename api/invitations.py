@@ -22,6 +22,7 @@ from store.sessions import SessionView
 
 from api import convert, schemas as s
 from api.framework import Call
+from api.invite_links import short_url
 from api.live import end_live_connections
 from api.sessions import join_id
 
@@ -35,9 +36,11 @@ def _link(call: Call, view: SessionView, invitation: Invitation, deputy: Deputy,
         services.base_url, services.secret, join_id(view), f"deputy:{deputy.id}", "deputy", ttl, now=now.timestamp()
     )
     base = f"{services.mount_path}/sessions/{view.row.id}/invitations/{invitation.id}"
+    assert invitation.id is not None
     return s.InvitationLink(
         invitation=convert.invitation(invitation, deputy, now),
         url=url,
+        short_url=short_url(services.base_url, services.secret, invitation.id),
         expires_at=convert.local(invitation.expires_at),
         qr_png=f"{base}/qr.png",
         qr_svg=f"{base}/qr.svg",
@@ -92,7 +95,8 @@ async def invitation_link(call: Call) -> s.InvitationLink:
 async def _qr(call: Call, kind: str) -> web.Response:
     now = call.now
     view, invitation, deputy = await call.services.db(lambda db: _load(call, db, True))
-    url = _link(call, view, invitation, deputy, now).url
+    # the short form (api/invite_links.py): a QR code of version 3 or so instead of 10+
+    url = _link(call, view, invitation, deputy, now).short_url
     qr = segno.make(url, error="m")
     out = io.BytesIO()
     headers = {"Cache-Control": "no-store"}

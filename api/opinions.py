@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from core.errors import HubError, InvalidPayload
 from core.matrix import Matrix
+from core.reasons import TERMS
 from core.scope import Actor
 from opinions import workflow as wf
 from opinions.news import OpinionNews
@@ -408,6 +409,12 @@ def hot_topic_workbook(report: reports.HotTopicReport, matrix: Matrix, rules: st
                    r.change, _pct(r.change_rate), r.previous_rank or "—"])
     ws.column_dimensions["C"].width = 22
 
+    departments = {d.code: d.name for d in rules.departments.departments}
+
+    def word(name: str, code: Optional[str]) -> str:
+        """A state or level in the 民情 pages' words (已交办, 镇级), not its code."""
+        return TERMS[name].get(code, {}).get("zh-CN", code) if code else ""
+
     def items(title: str, rows: list[Opinion]) -> None:
         sheet = wb.create_sheet(title)
         append(sheet, ["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
@@ -419,8 +426,9 @@ def hot_topic_workbook(report: reports.HotTopicReport, matrix: Matrix, rules: st
             append(sheet, [
                 o.id, reference(o.id or 0, o.received_at), f"{local(o.received_at):%Y-%m-%d %H:%M}", station.name if station else o.station_code,
                 rules.category_names.get(o.category, o.category),
-                rules.request_type_names.get(o.request_type, o.request_type), o.summary, o.status, o.level or "",
-                o.department or "", f"{local(o.deadline):%Y-%m-%d}" if o.deadline else "",
+                rules.request_type_names.get(o.request_type, o.request_type), o.summary, word("status", o.status),
+                word("level", o.level), departments.get(o.department, o.department) if o.department else "",
+                f"{local(o.deadline):%Y-%m-%d}" if o.deadline else "",
                 wf.RATING_NAMES.get(o.rating or "", ""),
                 "、".join(wf.FLAG_NAMES[f] for f in sorted(store.flags_of(o))),
             ])

@@ -29,9 +29,10 @@ from core.errors import (
     StaleVersion,
     StationNotFound,
     TransitionRefused,
+    UsernameTaken,
 )
 
-from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
+from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions, setup
 from api.framework import Call, Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -53,6 +54,13 @@ OPERATIONS: tuple[Operation, ...] = (
               response=s.LoginOut, errors=(LoginFailed, LoginThrottled),
               description="Returns a bearer token and sets it as an HttpOnly cookie. "
               "Too many failures: 429 with Retry-After."),
+    Operation("GET", "/setup", setup.setup_state, "First start: is the administrator still to be created", "auth",
+              auth="none", response=setup.SetupState,
+              description="`link` (the one-time link the hub prints at start) only to a browser on the hub's own machine."),
+    Operation("POST", "/setup", setup.create_administrator, "First start: create the administrator with the one-time link",
+              "auth", auth="none", body=setup.SetupIn, response=s.AccountOut, status=201,
+              errors=(Forbidden, UsernameTaken),
+              description="Works while no account exists; the token is the one of `/console#setup=…`."),
     Operation("POST", "/auth/logout", auth.logout, "Log out (revoke the token)", "auth", status=204),
     Operation("GET", "/auth/me", auth.me, "The logged-in account", "auth", response=s.AccountOut, join_token=True,
               description="With a join link's token: who it stands for (id 0)."),
@@ -182,7 +190,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 from core.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
 
-from api import duty as duty_api, opinions as opinions_api  # noqa: E402
+from api import duty as duty_api, opinion_export, opinion_towns, opinions as opinions_api  # noqa: E402
 
 _SCOPE = (Forbidden, StationNotFound)
 _PREVIOUS = ("The previous period (previousFrom, previousTo): a period of whole calendar months in Asia/Shanghai "
@@ -203,6 +211,9 @@ OPERATIONS += (
     Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
               query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
               description="Newest first; filters combine. Each caller sees its scope."),
+    Operation("GET", "/opinions.xlsx", opinion_export.export_opinions, "The filtered 民情 list (Excel)", "opinions",
+              query=opinion_export.OpinionExportQuery, content=opinions_api.XLSX, errors=_SCOPE,
+              description="GET /opinions's filters, every row (at most 10,000), in the 民情 pages' words."),
     Operation("GET", "/sessions/{id}/opinions", opinions_api.session_opinions,
               "The opinions of the session's sitting so far (the live console's 本场民情)", "opinions",
               path_model=s.IdPath, response=s.SessionOpinionsOut, errors=(SessionNotFound, Forbidden),
@@ -242,6 +253,10 @@ OPERATIONS += (
               path_model=s.IdPath, response=s.NoticeOut, errors=(Forbidden, NotFound)),
     Operation("GET", "/reports/opinion-stats", opinions_api.stats, "Opinion statistics of a period and scope",
               "reports", query=s.PeriodQuery, response=s.StatsOut, errors=_SCOPE),
+    Operation("GET", "/reports/opinion-towns", opinion_towns.town_stats,
+              "Opinion statistics of a period, town by town", "reports", query=s.PeriodQuery,
+              response=opinion_towns.TownStatsList, errors=_SCOPE,
+              description="One row per town or sub-district station within the scope, with its liaison rooms."),
     Operation("GET", "/reports/opinion-ranking", opinions_api.ranking,
               "Categories by volume, with the previous period", "reports", query=s.PeriodQuery,
               response=s.RankingOut, errors=_SCOPE, description=_PREVIOUS),

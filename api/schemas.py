@@ -368,6 +368,8 @@ class InvitationList(Model):
 class InvitationLink(Model):
     invitation: InvitationOut
     url: str = Field(description="{base_url}/join/{session}#token=... signed for deputy:{id}")
+    short_url: str = Field(description="{base_url}/i/{invitation}-{check}: redirects to a fresh join link while "
+                           "the invitation is active (what the QR code carries)")
     expires_at: datetime
     qr_png: str = Field(description="path of the link's QR code as PNG")
     qr_svg: str = Field(description="path of the link's QR code as SVG")

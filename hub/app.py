@@ -262,6 +262,9 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         app.on_startup.append(start_bus)
         app.on_shutdown.append(stop_bus)
     app.add_subapp("/api", create_api(api_services))
+    from api.invite_links import redirect_handler
+
+    app.router.add_get("/i/{code}", redirect_handler(api_services))  # an invitation's short link (QR codes)
     webhooks = Periodic(
         "webhooks", lambda: deliver_webhooks(api_services), config.settings.scheduler.webhook_seconds
     )

@@ -121,6 +121,7 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     app = create_app(config)
     scheme = "https" if ssl_context else "http"
     print(f"liaison-hub listening on {scheme}://{settings.host}:{settings.port}", flush=True)
+    print("\n".join(_start_lines(config, app)), flush=True)
     web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context, print=None, access_log=None)
     return 0
 
@@ -163,6 +164,27 @@ def _tls(config: Config, args: argparse.Namespace) -> int:
     print(f"made {server_cert} for {', '.join([*names, *addresses])}, valid {tls.SERVER_DAYS} days")
     print(f"serve with: liaison-hub serve --host 0.0.0.0 --tls-cert {server_cert} --tls-key {server_key}")
     return 0
+
+
+def _start_lines(config: Config, app) -> list[str]:
+    """The addresses a newcomer needs (``core/firststart.py``)."""
+    from sqlmodel import Session, select
+
+    from hub.app import ENGINE_KEY, join_url, secret_key
+    from core.firststart import start_lines
+    from store.live_sessions import session_info
+    from store.models import Account
+
+    secret = secret_key(config)
+    demo = config.settings.demo_session
+    link, station = None, ""
+    with Session(app[ENGINE_KEY]) as db:
+        has_accounts = db.exec(select(Account.id).limit(1)).first() is not None
+        session = session_info(db, demo.id) if demo.enabled else None
+    if session is not None and session.stations:
+        station = "xucun" if "xucun" in session.stations else sorted(session.stations)[0]
+        link = join_url(config, session.id, station, secret)
+    return start_lines(config.base_url, secret, has_accounts, link, station)
 
 
 def _database(config: Config):

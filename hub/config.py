@@ -163,7 +163,7 @@ class SchedulerSettings(_Strict):
 class DemoSession(_Strict):
     enabled: bool = True
     id: str = Field(default="demo", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    title: str = "演示会话"
+    title: str = "演示会议"
     title_en: str = "Demo session"
 
 

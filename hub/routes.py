@@ -8,6 +8,7 @@ answers only with the configured bearer token, or to anyone when
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from pathlib import Path
 
@@ -64,8 +65,14 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
     async def root(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console")
 
+    from hub.metrics import HubMetrics
+
+    hub_metrics = HubMetrics()
+    app.middlewares.append(hub_metrics.middleware())
+
     async def metrics(request: web.Request) -> web.Response:
-        from hub.metrics import render
+        from hub.keys import ENGINE_KEY
+        from hub.metrics import Snapshot, count_by_status
 
         status = metrics_access(metrics_settings, request.headers.get("Authorization", ""))
         if status == 404:
@@ -80,7 +87,11 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
             p = signaling.presence.by_id(s.participant_id)
             if p is not None:
                 names[s.participant_id] = p.station.code if p.station else p.identity
-        text = render(stats, names, await signaling.media.metrics())
+        sessions, opinions = await asyncio.to_thread(count_by_status, request.app[ENGINE_KEY])
+        rooms = {room_id: len(room) for room_id, room in signaling.presence.rooms.items()}
+        snapshot = Snapshot(stats=stats, names=names, media=await signaling.media.metrics(), rooms=rooms,
+                            sessions=sessions, opinions=opinions)
+        text = hub_metrics.render(snapshot)
         return web.Response(text=text, content_type="text/plain", charset="utf-8",
                             headers={"X-Content-Type-Options": "nosniff"})
 

@@ -152,6 +152,10 @@ async def test_statistics_ranking_and_the_hot_topic_workbook(hub):
     ranks = [row[:6] for row in wb["分类排行"].iter_rows(min_row=2, values_only=True)]
     assert ranks == [(1, "11", "噪声扰民", 3, 0, 3), (2, "03", "市政设施", 2, 0, 2), (3, "12", "环境卫生与垃圾分类", 1, 0, 1)]
     assert [row[0] for row in wb["督办候选"].iter_rows(min_row=2, values_only=True)] == [first]
+    # the item sheets in words (issue 14: they showed answered, town, xucun-office)
+    header = [c.value for c in wb["督办候选"][1]]
+    item = dict(zip(header, next(wb["督办候选"].iter_rows(min_row=2, values_only=True))))
+    assert (item["状态"], item["层级"], item["承办单位"]) == ("已答复", "镇级", "许村镇党政办公室")
     assert [row[0] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [made[1]]
     assert [c.value for c in wb["重点事项"][1]][:3] == ["编号", "民情编号", "收到时间"]
     assert [row[1] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [f"MQ2025-{made[1]:06d}"]

@@ -153,8 +153,11 @@ def build(url: str, tmp_path) -> tuple[ApiServices, Clock, sa.Engine, dict, dict
 
 
 def parent_app(services: ApiServices) -> web.Application:
+    from api.invite_links import redirect_handler
+
     app = web.Application()
     app.add_subapp("/api", create_api(services))
+    app.router.add_get("/i/{code}", redirect_handler(services))  # as hub/app.py mounts it
     return app
 
 

@@ -36,8 +36,9 @@ def test_prometheus_text():
     from hub.metrics import render
     text = render([stats()], {"p": 'xu"cun'}, {"participants": 1, "codecs_created": 0})
     assert '# TYPE liaison_participant_inbound_bitrate_bits gauge' in text
-    assert 'liaison_participant_inbound_bitrate_bits{room="r",participant="p",name="xu\\"cun",kind="video"} 800000' in text
-    assert 'liaison_media{name="codecs_created"} 0' in text
+    assert 'liaison_participant_inbound_bitrate_bits{kind="video",name="xu\\"cun",participant="p",room="r"} 800000.0' in text
+    assert '# TYPE liaison_participant_packets_received_total counter' in text
+    assert 'liaison_media{name="codecs_created"} 0.0' in text
     assert text.endswith("\n")
 
 

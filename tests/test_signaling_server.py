@@ -122,7 +122,7 @@ async def test_join_answers_identity_participants_and_ice_servers(hub):
     second = await hub.station()
     reply = await second.call("join", {"token": hub.token("changan")})
     assert reply["ok"]
-    assert reply["session"]["id"] == "demo" and reply["session"]["title"] == "演示会话"
+    assert reply["session"]["id"] == "demo" and reply["session"]["title"] == "演示会议"
     assert reply["session"]["titleEn"] == "Demo session" and isinstance(reply["session"]["number"], int)
     assert [p["station"]["code"] for p in reply["participants"]] == ["xucun"]
     assert reply["iceServers"] == []
