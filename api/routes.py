@@ -26,7 +26,7 @@ from hub.errors import (
     TransitionRefused,
 )
 
-from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
+from api import auth, calendar, directory, invitations, joininfo, live, openapi, schemas as s, sessions
 from api.framework import Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -131,6 +131,18 @@ OPERATIONS: tuple[Operation, ...] = (
               "calendar", auth="feed", path_model=s.IdPath, query=s.SessionFeedQuery, content="text/calendar",
               errors=(SessionNotFound, Forbidden, LoginRequired),
               description="With ?station=&key= (a station's feed key) or a login."),
+    Operation("GET", "/join-info", joininfo.join_info, "What a join page shows before joining", "live",
+              auth="none", response=joininfo.JoinInfo, errors=(LoginRequired, SessionNotFound),
+              roles="a join link's token (Authorization: Bearer), also when the meeting ended or was cancelled",
+              description="The meeting (title, state, the start and end of its current or next occurrence and "
+              "when its lobby opens, in Asia/Shanghai), who the token joins as (station, deputy or dispatcher) "
+              "and the convening unit (the chair station). The join page shows it before joining and waits "
+              "(等候室) while the state is scheduled, joining by itself once it is lobby or live."),
+    Operation("GET", "/net-probe", joininfo.net_probe, "Network check: a download of a given size", "live",
+              query=joininfo.ProbeQuery, content="application/octet-stream", join_token=True,
+              errors=(LoginRequired,), roles="any login; a live page's join token",
+              description="`bytes` (0 to 2 MiB) incompressible bytes, never cached: the join page's device check "
+              "times a few empty calls (round trip) and one download of 256 KiB (bandwidth)."),
     Operation("GET", "/me/sessions", sessions.my_sessions, "Upcoming sessions of my station", "sessions",
               query=s.MySessionsQuery, response=s.SessionList),
     # --- invitations

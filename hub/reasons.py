@@ -55,6 +55,7 @@ REASONS: dict[str, dict[str, str]] = {
     "bearer_scheme": {"zh-CN": "请在 Authorization 头中使用 Bearer 令牌", "en": "use Authorization: Bearer <token>"},
     "cross_site_cookie": {"zh-CN": "跨站请求不能使用登录凭据", "en": "cross-site request with the login cookie"},
     "join_link_admits_nobody": {"zh-CN": "该加入链接已不再有效", "en": "the join link no longer admits anyone"},
+    "join_token_needed": {"zh-CN": "请在 Authorization 头中给出加入链接的令牌", "en": "give the join link's token as Authorization: Bearer"},
     "join_link_not_here": {"zh-CN": "加入链接不能打开此功能，请登录", "en": "a join link does not open this; log in"},
     "join_link_other_session": {"zh-CN": "该加入链接属于另一个会话", "en": "this join link is for another session"},
     "console_link_only": {"zh-CN": "只有调度员的控制台链接可以列出会话的民情", "en": "only a dispatcher's console link lists the session's opinions"},
