@@ -109,6 +109,10 @@ export class HubClient extends Emitter<ClientEvents> {
    */
   opinions: LiveOpinion[] = [];
   hand: HandStatus = "none";
+  /** The page waited in the 等候室 for the lobby to open (it then joins by itself). */
+  waitingRoom = false;
+  /** Joins from the waiting room that the hub refused as not open yet (its clock ticks later). */
+  waitingRetries = 0;
   private handLowering = false;
   private handTimer = 0;
   private controlGen = -1;
@@ -196,6 +200,13 @@ export class HubClient extends Emitter<ClientEvents> {
       sig.connect();
     }
     return done;
+  }
+
+  /** Back to the pre-join screen after a refused join (the waiting room tries again). */
+  backToPrejoin(): void {
+    if (this.state !== "error") return;
+    this.fatal = null;
+    this.setState("prejoin");
   }
 
   /** Leave the session: `leave`, close both connections, release camera and mic. */
