@@ -30,6 +30,9 @@ from typing import Any, Iterable, Optional
 from hub.errors import RuleError
 
 LAYOUTS = ("single", "1+N", "2x2", "3x3", "4x4")
+#: The pictures an equal grid holds (the stage among them): the view fills
+#: them even above ``max_thumbnails`` (a 4×4 grid asks for 15 + the stage).
+GRID_CELLS = {"2x2": 4, "3x3": 9, "4x4": 16}
 DEFAULT_THUMBNAILS = 8
 MIN_POLL_SECONDS = 3.0
 
@@ -260,7 +263,8 @@ class LiveControl:
 
     def view(self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = ()) -> View:
         """What ``subscriber`` receives among the ``publishers`` that send
-        video: the stage and at most ``max_thumbnails`` others: the floor,
+        video: the stage and at most ``max_thumbnails`` others (in an equal
+        grid, as many as fill it: 15 with the stage in a 4×4): the floor,
         the speaker and raised hands first, then those it already receives
         (``previous``: a floor moving to another station then changes nobody's
         set of pictures, so nothing is renegotiated), then in order of arrival."""
@@ -273,7 +277,8 @@ class LiveControl:
         first = [self.floor, self.speaker, *(h.participant_id for h in self.hands)]
         kept = [p for p in available if p in set(previous)]
         ordered = [p for p in dict.fromkeys([*first, *kept, *available]) if p in available and p != stage]
-        chosen = set(ordered[: self.max_thumbnails])
+        cells = GRID_CELLS.get(self.layout, 0) - (1 if stage else 0)
+        chosen = set(ordered[: max(self.max_thumbnails, cells)])
         # Shown in order of arrival, so tiles do not jump around.
         return View(stage, [p for p in available if p in chosen])
 

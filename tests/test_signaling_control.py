@@ -122,6 +122,21 @@ def test_each_subscriber_gets_the_stage_and_a_bounded_set_of_thumbnails():
     assert c.view("p5", ["p3"]).stage is None  # the stage has no video yet
 
 
+def test_an_equal_grid_is_filled_above_max_thumbnails():
+    c = room(18, max_thumbnails=8)
+    everyone = list(c.members)
+    c.set_layout("4x4")
+    view = c.view("p5", everyone)
+    assert view.stage == "p0" and len(view.publishers) == 16  # the stage and 15 thumbnails
+    assert len(c.view("p0", everyone).publishers) == 16  # the stage itself: 16 others, no stage
+    c.set_layout("3x3")
+    assert len(c.view("p5", everyone).publishers) == 9
+    c.set_layout("2x2")
+    assert len(c.view("p5", everyone).publishers) == 9  # never fewer than max_thumbnails + the stage
+    c.set_layout("1+N")
+    assert len(c.view("p5", everyone).publishers) == 9
+
+
 def test_leaving_clears_floor_broadcast_hands_and_mutes():
     c = room(3)
     c.roll_call("p1")
