@@ -129,6 +129,7 @@ def _visible_in_window(
         if not view.row.standing and not expand(view.series, start, end):
             continue
         item = describe(repo, db, view, now)
+        item.may_control = bool(can(actor, Do.CONTROL, view.target, matrix))
         if status is not None and item.state != status:
             continue
         if skip_ended and item.state == State.ENDED.value:
@@ -165,7 +166,10 @@ async def get_session(call: Call) -> s.SessionOut:
     actor, repo, now, session_id = call.require_actor(), call.services.repo, call.now, call.path.id
 
     def work(db: Session) -> s.SessionOut:
-        return describe(repo, db, _load_visible(repo, db, actor, session_id, now), now)
+        view = _load_visible(repo, db, actor, session_id, now)
+        out = describe(repo, db, view, now)
+        out.may_control = bool(can(actor, Do.CONTROL, view.target, repo.matrix))
+        return out
 
     return await call.services.db(work)
 

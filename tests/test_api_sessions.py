@@ -191,3 +191,17 @@ async def test_simultaneous_bookings_of_one_station_admit_exactly_one(backend, t
         await runner.cleanup()
         second_engine.dispose()
         await stop()
+
+
+async def test_may_control_says_who_may_open_the_live_console(hub):
+    """进入调度台 is offered only where GET /sessions/{id}/console-link would answer."""
+    made = await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body())
+    hub.clock.now = at(3, 7, 13, 50)  # lobby
+    assert (await hub.ok("GET", f"/sessions/{made['id']}", "hn"))["mayControl"] is True
+    assert (await hub.ok("GET", f"/sessions/{made['id']}", "admin"))["mayControl"] is True
+    mine = await hub.ok("GET", "/me/sessions", "op-xucun", params={"days": 14})
+    assert [(s["id"], s["mayControl"]) for s in mine["items"]] == [(made["id"], False)]
+    status, _ = await hub.call("GET", f"/sessions/{made['id']}/console-link", "op-xucun")
+    assert status == 403
+    listed = await hub.ok("GET", "/sessions", "hn", params={"from": iso(at(3, 7, 0)), "to": iso(at(3, 8, 0))})
+    assert {s["id"]: s["mayControl"] for s in listed["items"]}[made["id"]] is True

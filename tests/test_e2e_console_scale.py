@@ -1,0 +1,117 @@
+"""End to end: the dispatcher's console at the scale of 1+12+X, in real headless Chromium.
+
+Fourteen stations (the branch, the twelve towns and a liaison room; Socket.IO clients,
+no media) are in the ``demo`` meeting; the dispatcher's console at 1366×768 shows every
+station's row and the global controls at once, without scrolling; the filter narrows the
+table, and ticking stations mutes them together and makes them the polling list.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import socketio
+from playwright.async_api import expect
+
+from hub import tokens
+from tests.browser import HubProcess
+
+pytestmark = pytest.mark.browser
+
+STATIONS = ("haining", "xiashi", "haizhou", "haichang", "maqiao", "xucun", "changan", "zhouwangmiao",
+            "yanguan", "xieqiao", "dingqiao", "yuanhua", "huangwan", "xucun-rongxing")
+VIEWPORT = {"width": 1366, "height": 768}
+# set CONSOLE_SCREENSHOTS=/some/dir to keep a screenshot of the console
+SCREENSHOTS = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    hub = HubProcess(tmp_path / "var")
+    hub.create_account("admin", "Admin-password-1", "administrator")
+    hub.start()
+    yield hub
+    hub.stop()
+    print("---- hub log ----\n" + hub.log()[-20000:])
+
+
+def _secret_and_admin(hub: HubProcess) -> tuple[bytes, int]:
+    var = Path(hub.env["LIAISON_HUB_VAR_DIR"])
+    with sqlite3.connect(var / "hub.db") as db:
+        (account_id,) = db.execute("SELECT id FROM account WHERE username = 'admin'").fetchone()
+    return (var / "secret.key").read_bytes(), account_id
+
+
+async def test_the_console_fits_fourteen_stations_at_1366x768_and_acts_on_a_selection(hub, browser):
+    secret, admin = _secret_and_admin(hub)
+    clients = []
+    try:
+        ids: dict[str, str] = {}
+        for code in STATIONS:
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(hub.url, transports=["websocket"])
+            reply = await client.call("join", {"token": tokens.sign(secret, "demo", f"station:{code}", "station", 600)},
+                                      timeout=10)
+            assert reply["ok"], reply
+            ids[code] = reply["self"]["id"]
+            clients.append(client)
+
+        token = tokens.sign(secret, "demo", f"account:{admin}", "dispatcher", 600)
+        context = await browser.new_context(locale="zh-CN", viewport=VIEWPORT)
+        page = await context.new_page()
+        page.on("console", lambda m: m.type == "error" and print(f"[console] {m.text}"))
+        await page.goto(f"{hub.url}/join/demo?autojoin=1&camera=0&mic=0#token={token}")
+        panel = page.get_by_test_id("console-panel")
+        await expect(panel).to_be_visible(timeout=20_000)
+        rows = page.get_by_test_id("cp-row")
+        await expect(rows).to_have_count(len(STATIONS), timeout=15_000)
+
+        # every row and the global controls in view at once, the panel not scrolled
+        if SCREENSHOTS:
+            await page.screenshot(path=str(SCREENSHOTS / "console-14-stations-1366x768.png"))
+        assert await panel.evaluate("el => el.scrollTop") == 0
+        for testid in ("cp-mute-all", "layout-4x4", "cp-lock"):
+            box = await page.get_by_test_id(testid).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (testid, box)
+        # (the panel ends above the page's control bar: that is the visible bottom)
+        visible = await panel.bounding_box()
+        assert visible is not None
+        visible_bottom = min(VIEWPORT["height"], visible["y"] + visible["height"])
+        boxes = [await rows.nth(i).bounding_box() for i in range(len(STATIONS))]
+        assert all(b is not None for b in boxes)
+        bottom = max(b["y"] + b["height"] for b in boxes)  # type: ignore[index]
+        assert bottom <= visible_bottom, f"the last station row ends at {bottom} px, the panel at {visible_bottom}"
+        assert all(b["height"] <= 40 for b in boxes), boxes  # type: ignore[index]
+        # each row carries its status icons
+        first = rows.first
+        for attr in ("data-online", "data-camera", "data-mic", "data-muted", "data-hand", "data-net"):
+            assert await first.get_attribute(attr) is not None, attr
+
+        # the filter narrows the table
+        await page.get_by_test_id("cp-filter").fill("许村")
+        await expect(page.locator("[data-testid=cp-row]:visible")).to_have_count(2)  # the town and its room
+        await page.get_by_test_id("cp-filter").fill("")
+        await expect(page.locator("[data-testid=cp-row]:visible")).to_have_count(len(STATIONS))
+
+        # tick three stations: mute them together, then make them the polling list
+        picked = [ids["xucun"], ids["changan"], ids["yanguan"]]
+        for pid in picked:
+            await page.locator(f"[data-testid=cp-row][data-participant-id='{pid}'] [data-testid=cp-select]").check()
+        await expect(page.get_by_test_id("cp-batch-count")).to_contain_text("3")
+        await page.get_by_test_id("cp-batch-mute").click()
+        for pid in picked:
+            await expect(page.locator(f"[data-testid=cp-row][data-participant-id='{pid}']")).to_have_attribute("data-muted", "true")
+        await expect(page.locator("[data-testid=cp-row][data-muted=true]")).to_have_count(3)
+        await page.get_by_test_id("cp-filter-status").select_option("muted")
+        await expect(page.locator("[data-testid=cp-row]:visible")).to_have_count(3)
+        await page.get_by_test_id("cp-filter-status").select_option("all")
+        await page.get_by_test_id("cp-batch-poll").click()
+        for n, pid in enumerate(picked, 1):
+            await expect(page.locator(f"[data-testid=poll-pick][data-participant-id='{pid}']")).to_have_attribute("data-order", str(n))
+        await context.close()
+    finally:
+        for client in clients:
+            await client.disconnect()
