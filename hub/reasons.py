@@ -189,6 +189,10 @@ REASONS: dict[str, dict[str, str]] = {
     "duty_needs_occasion": {"zh-CN": "手工记录须写明事由", "en": "a manual record names its occasion"},
     # live control and media
     "not_member": {"zh-CN": "{participant} 不在会话中", "en": "{participant} is not in the session"},
+    "station_required": {"zh-CN": "须指定站点（station）", "en": "station is required"},
+    "station_not_in_session": {"zh-CN": "{station} 不是本次会议的站点", "en": "{station} is not a station of this meeting"},
+    "station_present": {"zh-CN": "{station} 已在会议中", "en": "{station} is in the meeting already"},
+    "watch_stations_only": {"zh-CN": "只有站点的页面可以等候呼叫", "en": "only a station's page waits to be called"},
     "participant_required": {"zh-CN": "须指定参会方（participantId）", "en": "participantId is required"},
     "on_required": {"zh-CN": "须给出开关值（on）", "en": "on is required"},
     "order_required": {"zh-CN": "须给出轮询顺序（order）", "en": "order is required"},
