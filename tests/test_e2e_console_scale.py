@@ -115,3 +115,34 @@ async def test_the_console_fits_fourteen_stations_at_1366x768_and_acts_on_a_sele
     finally:
         for client in clients:
             await client.disconnect()
+
+
+async def test_calling_an_absent_station_rings_its_open_page_and_it_joins_with_one_click(hub, browser):
+    secret, admin = _secret_and_admin(hub)
+    station_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    station = await station_ctx.new_page()
+    station.on("console", lambda m: m.type == "error" and print(f"[xucun] {m.text}"))
+    await station.goto(hub.link("demo", "xucun"))  # open, not joined
+    await expect(station.get_by_test_id("join-button")).to_be_enabled(timeout=15_000)
+    await expect(station.get_by_test_id("ring")).to_be_hidden()
+
+    token = tokens.sign(secret, "demo", f"account:{admin}", "dispatcher", 600)
+    console_ctx = await browser.new_context(locale="zh-CN", viewport=VIEWPORT)
+    console = await console_ctx.new_page()
+    await console.goto(f"{hub.url}/join/demo?autojoin=1&camera=0&mic=0#token={token}")
+    absent = console.locator("[data-testid=cp-absent-row][data-station=xucun]")
+    await expect(absent).to_be_visible(timeout=20_000)
+    await absent.get_by_test_id("cp-call").click()
+    await expect(console.locator("[data-testid=log-entry][data-action=call]")).to_contain_text("许村")
+
+    ring = station.get_by_test_id("ring")
+    await expect(ring).to_be_visible(timeout=10_000)
+    await expect(ring).to_have_attribute("data-station", "xucun")
+    await expect(ring).to_contain_text("呼叫")
+    assert await station.evaluate("document.body.dataset.state") == "prejoin"
+    await station.get_by_test_id("ring-accept").click()  # the one click
+    await station.wait_for_function("document.body.dataset.state === 'live'", timeout=20_000)
+    await expect(console.get_by_test_id("cp-row")).to_have_count(1, timeout=15_000)
+    await expect(absent).to_have_count(0)
+    await station_ctx.close()
+    await console_ctx.close()

@@ -21,6 +21,7 @@ import type {
   JoinResult,
   Kicked,
   Participant,
+  Ring,
   SessionInfo,
   SubscribeOffer,
   SubscribeTracks,
@@ -70,6 +71,8 @@ interface ClientEvents {
   /** the opinions taken in this sitting before the dispatcher joined were read (`opinions` holds them) */
   opinions: () => void;
   hand: () => void;
+  /** a dispatcher calls this station (the page is open, not joined) */
+  ring: (r: Ring) => void;
 }
 
 export interface LogEntry {
@@ -200,6 +203,38 @@ export class HubClient extends Emitter<ClientEvents> {
       sig.connect();
     }
     return done;
+  }
+
+  /** The last call (呼叫) heard while not joined; cleared on joining. */
+  ringing: Ring | null = null;
+  private watcher: Signaling | null = null;
+
+  /**
+   * While the page is open but not joined: a socket of its own that waits to be called
+   * (`watch`; a dispatcher's `call` arrives as `ring`). Stations only; idempotent.
+   */
+  watch(): void {
+    if (this.watcher || !this.token) return;
+    const sig = new Signaling();
+    this.watcher = sig;
+    sig.onLifecycle("connect", () => {
+      void sig.request("watch", { token: this.token ?? "" }).catch((e) => {
+        // not a station's link (a deputy, a dispatcher) or no longer valid: nothing to wait for
+        console.info("[hub] not watching for calls", e);
+        this.unwatch();
+      });
+    });
+    sig.on("ring", (r) => {
+      this.ringing = r;
+      this.logEvent("in", "ring", r);
+      this.emit("ring", r);
+    });
+    sig.connect();
+  }
+
+  unwatch(): void {
+    this.watcher?.close();
+    this.watcher = null;
   }
 
   /** Back to the pre-join screen after a refused join (the waiting room tries again). */
@@ -711,6 +746,10 @@ export class HubClient extends Emitter<ClientEvents> {
   private setState(s: ClientState): void {
     if (this.state === s) return;
     this.state = s;
+    if (s === "live") {
+      this.ringing = null;
+      this.unwatch();
+    }
     this.logEvent("sys", "state", s);
     this.emit("state", s);
   }

@@ -67,6 +67,21 @@ export interface SessionInfo {
   number?: number;
   title: string;
   titleEn?: string;
+  /** dispatchers only: the session's stations, in matrix order (the absent ones can be called) */
+  stations?: SessionStation[];
+}
+
+export interface SessionStation {
+  code: string;
+  name: string;
+  nameEn: string;
+}
+
+/** `ring`: a dispatcher calls this station's open page (呼叫). */
+export interface Ring {
+  session: { id: string; number: number; title: string; titleEn: string };
+  station: string;
+  by: string;
 }
 
 /* ---------- client → server ---------- */
@@ -202,7 +217,8 @@ export type ControlAction =
   | "declineHand"
   | "remove"
   | "lock"
-  | "end";
+  | "end"
+  | "call";
 
 export interface ControlPayload {
   action: ControlAction;
@@ -211,6 +227,8 @@ export interface ControlPayload {
   layout?: Layout | string;
   order?: string[];
   interval?: number;
+  /** call: the station's code */
+  station?: string;
 }
 
 export type MonitorWarning = "offline" | "packet_loss" | "high_rtt" | "low_bitrate" | "no_video" | string;
@@ -239,6 +257,8 @@ export interface ControlLogEntry {
   participantId: string | null;
   on: boolean | null;
   layout: string | null;
+  /** call: the station called */
+  station?: string | null;
   at: number;
 }
 
@@ -299,6 +319,7 @@ export interface ServerToClientEvents {
   opinionCaptured: (p: OpinionNews) => void;
   opinionUpdated: (p: OpinionNews) => void;
   sessionEnded: (p: SessionEnded) => void;
+  ring: (p: Ring) => void;
   error: (p: HubError) => void;
 }
 
@@ -314,6 +335,7 @@ export interface ClientRequests {
   raiseHand: { payload: Record<string, never>; result: Record<string, never> };
   lowerHand: { payload: Record<string, never>; result: Record<string, never> };
   control: { payload: ControlPayload; result: { control: ControlState } };
+  watch: { payload: { token: string }; result: { session: { id: string; number: number; status: string } } };
 }
 
 export type ClientEventName = keyof ClientRequests;

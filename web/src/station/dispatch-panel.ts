@@ -375,6 +375,11 @@ export class ConsolePanel {
   private readonly batchClear = btn("cp-batch-clear", "cp-btn cp-btn-ghost");
   /** The stations ticked in the table, in the order they were ticked (a polling list keeps it). */
   readonly selected = new Set<string>();
+  // stations of the session not in it: 呼叫
+  private readonly absentTitle = h("h3", { class: "cp-h" });
+  private readonly absentList = h("ul", { class: "cp-absent", "data-testid": "cp-absent" });
+  private readonly absentSec = h("section", { class: "cp-sec cp-absent-sec" }, this.absentTitle, this.absentList);
+  private readonly called = new Map<string, number>();
   // opinions of this session, as they are taken and handled
   private readonly opinionsTitle = h("h3", { class: "cp-h" });
   private readonly opinionsList = h("ol", { class: "cp-opinions", "data-testid": "cp-opinions", "aria-live": "polite" });
@@ -474,6 +479,7 @@ export class ConsolePanel {
         this.rowsList,
         this.rowsEmpty,
       ),
+      this.absentSec,
       h("section", { class: "cp-sec cp-opinions-sec" }, this.opinionsTitle, this.opinionsList),
       h(
         "section",
@@ -488,6 +494,7 @@ export class ConsolePanel {
     );
     this.disposers.push(
       client.on("participants", () => this.render()),
+      client.on("session", () => this.renderAbsent()),
       client.on("monitor", () => this.renderRows()),
       client.on("controlLog", () => this.renderLog()),
       client.on("opinions", () => this.renderOpinions()),
@@ -619,8 +626,37 @@ export class ConsolePanel {
     setAttr(this.handsSec, "data-empty", String(queue.length === 0));
 
     this.renderRows();
+    this.renderAbsent();
     this.renderOpinions();
     this.renderLog();
+  }
+
+  /** The session's stations that are not in it, each with 呼叫 (rings its open page). */
+  private renderAbsent(): void {
+    const c = this.client;
+    const present = new Set(Object.values(c.participants).map((p) => p.station?.code).filter(Boolean));
+    const absent = (c.session?.stations ?? []).filter((st) => !present.has(st.code));
+    this.absentSec.hidden = absent.length === 0;
+    setText(this.absentTitle, `${t("absentHeading")}（${absent.length}）`);
+    const en = getLang() === "en";
+    const now = Date.now();
+    this.absentList.replaceChildren(
+      ...absent.map((st) => {
+        const b = btn("cp-call");
+        b.dataset.station = st.code;
+        const called = (this.called.get(st.code) ?? 0) > now;
+        label(b, called ? t("calledStation") : t("callStation"), called);
+        b.addEventListener("click", () => {
+          this.called.set(st.code, Date.now() + 30_000);
+          window.setTimeout(() => this.renderAbsent(), 30_100);
+          this.act("call", { station: st.code });
+          this.renderAbsent();
+        });
+        const name = en ? st.nameEn || st.name : st.name;
+        return h("li", { class: "cp-absent-row", "data-testid": "cp-absent-row", "data-station": st.code },
+          h("span", { class: "cp-name", title: name }, name), b);
+      }),
+    );
   }
 
   private renderOpinions(): void {
@@ -723,6 +759,10 @@ export class ConsolePanel {
         if (target) what += ` · ${target}`;
         else if (e.action === "rollCall" || e.action === "broadcast") what += ` · ${t("noneLabel")}`;
         if (e.layout) what += ` · ${tMaybe(`layout_${e.layout}`, e.layout)}`;
+        if (e.station) {
+          const st = c.session?.stations?.find((x) => x.code === e.station);
+          what += ` · ${st ? (getLang() === "en" ? st.nameEn || st.name : st.name) : e.station}`;
+        }
         if (e.on != null) what += ` · ${e.on ? t("on") : t("off")}`;
         return h(
           "li",

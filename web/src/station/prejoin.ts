@@ -46,6 +46,10 @@ export class PrejoinView {
   private info: JoinInfo | null = null;
   private pollTimer = 0;
   private joinTimer = 0;
+  private readonly ring = h("div", { class: "notice ring-banner", "data-testid": "ring", role: "alert" });
+  private readonly ringText = h("span", { class: "ring-text" });
+  private readonly ringAccept = h("button", { type: "button", class: "btn-primary btn-small", "data-testid": "ring-accept" });
+  private ringTone: { stop: () => void } | null = null;
   private readonly notice = h("div", { class: "notice", "data-testid": "prejoin-message", role: "alert" });
   private readonly joinBtn = h("button", { type: "button", class: "btn-primary btn-join", "data-testid": "join-button" });
   private mediaMessage: { key: "mediaDenied" | "mediaPartial" | "mediaNone" | "mediaLoading"; vars?: Record<string, string> } | null = null;
@@ -77,6 +81,7 @@ export class PrejoinView {
         h(
           "div",
           { class: "prejoin-side" },
+          this.ring,
           this.heading,
           this.session,
           this.when,
@@ -93,6 +98,17 @@ export class PrejoinView {
           this.joinBtn,
         ),
       ),
+    );
+    this.ring.append(this.ringText, this.ringAccept);
+    this.ringAccept.addEventListener("click", () => {
+      this.stopTone();
+      void this.client.join();
+    });
+    this.disposers.push(
+      client.on("ring", () => {
+        this.startTone();
+        this.render();
+      }),
     );
     this.disposers.push(client.on("local", () => this.render()));
     this.disposers.push(client.on("state", () => this.render()));
@@ -125,6 +141,45 @@ export class PrejoinView {
     this.render();
   }
 
+  /** A ring tone while called: two short tones every two seconds, for a minute at most. */
+  private startTone(): void {
+    if (this.ringTone) return;
+    let ctx: AudioContext | null = null;
+    try {
+      ctx = new AudioContext();
+    } catch {
+      return;
+    }
+    const audio = ctx;
+    const beep = () => {
+      const t0 = audio.currentTime;
+      for (const at of [0, 0.4]) {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        gain.gain.value = 0.15;
+        osc.frequency.value = 880;
+        osc.connect(gain).connect(audio.destination);
+        osc.start(t0 + at);
+        osc.stop(t0 + at + 0.25);
+      }
+    };
+    beep();
+    const timer = window.setInterval(beep, 2000);
+    const until = window.setTimeout(() => this.stopTone(), 60_000);
+    this.ringTone = {
+      stop: () => {
+        window.clearInterval(timer);
+        window.clearTimeout(until);
+        void audio.close().catch(() => undefined);
+      },
+    };
+  }
+
+  private stopTone(): void {
+    this.ringTone?.stop();
+    this.ringTone = null;
+  }
+
   /** The waiting room's end: join by itself (once the devices are open). */
   private enterWhenReady(): void {
     window.clearTimeout(this.joinTimer);
@@ -142,6 +197,7 @@ export class PrejoinView {
       return;
     }
     void this.loadInfo();
+    this.client.watch();
     this.mediaMessage = { key: "mediaLoading" };
     this.render();
     const res = await this.client.prepareMedia();
@@ -204,6 +260,14 @@ export class PrejoinView {
     setText(this.heading, t("prejoinHeading"));
     const info = this.info;
     const en = getLang() === "en";
+    const r = c.ringing;
+    this.ring.hidden = !r;
+    this.ring.dataset.station = r?.station ?? "";
+    if (r) {
+      setText(this.ringText, t("ringCalling", { by: r.by, title: en ? r.session.titleEn || r.session.title : r.session.title }));
+      setText(this.ringAccept, t("ringAccept"));
+      this.ringAccept.disabled = c.state === "joining";
+    }
     setText(this.session, info ? sessionTitle(info.session, c.sessionId) : sessionTitle(c.session, c.sessionId));
     const s = info?.session;
     setText(this.when, s?.start && s.end ? t("prejoinWhen", { range: rangeLabel(s.start, s.end) }) : s?.standing ? t("prejoinStanding") : "");
@@ -272,6 +336,7 @@ export class PrejoinView {
   }
 
   destroy(): void {
+    this.stopTone();
     window.clearTimeout(this.pollTimer);
     window.clearTimeout(this.joinTimer);
     this.meter.destroy();
