@@ -123,6 +123,14 @@ OPERATIONS: tuple[Operation, ...] = (
               roles="administrators; dispatchers whose scope holds the session",
               description="The same actions as the socket event `control` (docs/protocol.md); "
               "enforced at the relay, shown to every station, written to the audit log."),
+    Operation("POST", "/sessions/{id}/extend", live.extend, "延长会议: the live occurrence ends later", "live",
+              path_model=s.IdPath, body=live.ExtendIn, response=s.SessionOut, join_token=True,
+              errors=(SessionNotFound, Forbidden, TransitionRefused, ScheduleConflict, StaleVersion),
+              roles="administrators; dispatchers whose scope holds the session; the dispatcher's console join token",
+              description="The occurrence in its lobby or live now ends `minutes` later (a one-off session's end, "
+              "one occurrence of a series), checked for conflicts like any edit (409 schedule_conflict names the "
+              "other session). 409 transition_refused when nothing is open now or for a standing session. "
+              "Audited as session.extend; the scheduler ends the meeting at the new end."),
     Operation("GET", "/sessions/{id}/console-link", live.console_link,
               "A join link for the dispatcher's console (lobby or live)", "live", path_model=s.IdPath,
               response=s.JoinLink, errors=(SessionNotFound, Forbidden, SessionClosed),

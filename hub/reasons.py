@@ -98,6 +98,7 @@ REASONS: dict[str, dict[str, str]] = {
     "session_is": {"zh-CN": "会话{state}", "en": "the session is {state}"},
     "session_time_fixed": {"zh-CN": "会话{state}，时间不能再修改", "en": "the session is {state}: its time can no longer change"},
     "occurrence_fixed": {"zh-CN": "该场次{state}，不能再调整", "en": "the occurrence is {state}: it can no longer move"},
+    "standing_has_no_end": {"zh-CN": "常设会议没有结束时间，无需延长", "en": "a standing meeting has no end to extend"},
     "one_off_as_whole": {"zh-CN": "单次会话只能整体取消或修改，不能按场次操作", "en": "a one-off session is cancelled or edited as a whole, not by occurrence"},
     "no_live_core": {"zh-CN": "此进程没有实时服务", "en": "no live core in this process"},
     "nobody_in_session": {"zh-CN": "会话中还没有人", "en": "the session has nobody in it"},

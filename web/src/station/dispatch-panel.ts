@@ -13,6 +13,8 @@ import { LAYOUTS, type ControlAction, type ControlPayload, type LiveOpinion, typ
 import { h, icon, place, setAttr, setText } from "../common/dom";
 import { icons } from "../common/icons";
 import { participantName, shortName } from "./names";
+import { ApiError, apiHeaders, readResponse } from "../common/api";
+import { hm } from "../common/time";
 
 const BAD = new Set(["offline", "packet_loss", "no_video"]);
 
@@ -335,6 +337,10 @@ export class ConsolePanel {
   /** Ends the session for all; a first click arms it, a second within 5 s confirms. */
   private readonly endSession = btn("cp-end-session", "cp-btn cp-btn-danger");
   private endArmedUntil = 0;
+  /** 延长会议: the minutes and the button; the answer (new end or refusal) beside them. */
+  private readonly extendMinutes = h("select", { class: "cp-input cp-extend-minutes", "data-testid": "cp-extend-minutes" });
+  private readonly extendBtn = btn("cp-extend");
+  private readonly extendStatus = h("span", { class: "cp-hint cp-extend-status", "data-testid": "cp-extend-status", role: "status" });
   private readonly layoutTitle = h("span", { class: "cp-k" });
   private readonly layoutBtns = new Map<string, HTMLButtonElement>();
   // polling
@@ -413,6 +419,8 @@ export class ConsolePanel {
       }
       this.render();
     });
+    for (const m of [15, 30, 60]) this.extendMinutes.append(h("option", { value: String(m) }, String(m)));
+    this.extendBtn.addEventListener("click", () => void this.extend());
     this.pollStart.addEventListener("click", () => {
       const v = Math.max(3, Number(this.interval.value) || 10);
       this.interval.value = String(v);
@@ -469,6 +477,7 @@ export class ConsolePanel {
         this.globalTitle,
         h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.takeBack, this.endBroadcast, this.endSession),
         h("div", { class: "cp-line" }, this.layoutTitle, h("div", { class: "cp-segs", "data-testid": "layout-select" }, ...this.layoutBtns.values())),
+        h("div", { class: "cp-line cp-extend" }, this.extendBtn, this.extendMinutes, this.extendStatus),
       ),
       this.handsSec,
       h(
@@ -514,6 +523,33 @@ export class ConsolePanel {
     this.render();
   }
 
+  /** 延长会议 over REST with the console's join token (`POST /api/sessions/{number}/extend`). */
+  private async extend(): Promise<void> {
+    const c = this.client;
+    const number = c.session?.number;
+    if (number == null || !c.token) return;
+    this.extendBtn.disabled = true;
+    try {
+      const res = await fetch(`/api/sessions/${number}/extend`, {
+        method: "POST",
+        headers: apiHeaders(c.token, { "Content-Type": "application/json" }),
+        body: JSON.stringify({ minutes: Number(this.extendMinutes.value) }),
+        credentials: "omit",
+        cache: "no-store",
+      });
+      const out = await readResponse<{ end: string; nextOccurrence: { end: string } | null }>(res);
+      const end = out.nextOccurrence?.end ?? out.end;
+      setText(this.extendStatus, t("extendedTo", { end: hm(end) }));
+      this.extendStatus.dataset.state = "ok";
+      this.extendStatus.dataset.end = end;
+    } catch (e) {
+      setText(this.extendStatus, e instanceof ApiError ? e.message : String(e));
+      this.extendStatus.dataset.state = "error";
+    } finally {
+      this.extendBtn.disabled = false;
+    }
+  }
+
   /** Tick or untick a station in the table. */
   select(id: string, on: boolean): void {
     if (on) this.selected.add(id);
@@ -552,6 +588,9 @@ export class ConsolePanel {
     label(this.endSession, Date.now() < this.endArmedUntil ? t("endSessionConfirm") : t("endSession"));
     this.endBroadcast.hidden = !cs?.broadcast;
     setText(this.layoutTitle, t("layoutLabel"));
+    label(this.extendBtn, t("extendMeeting"));
+    setAttr(this.extendMinutes, "aria-label", t("extendMinutes"));
+    for (const o of this.extendMinutes.options) setText(o, getLang() === "en" ? `${o.value} min` : `${o.value} 分钟`);
     for (const [l, b] of this.layoutBtns) label(b, tMaybe(`layout_${l}`, l), cs?.layout === l);
 
     // polling
