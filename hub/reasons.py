@@ -190,6 +190,8 @@ REASONS: dict[str, dict[str, str]] = {
     "duty_needs_occasion": {"zh-CN": "手工记录须写明事由", "en": "a manual record names its occasion"},
     # live control and media
     "not_member": {"zh-CN": "{participant} 不在会话中", "en": "{participant} is not in the session"},
+    "content_busy": {"zh-CN": "{participant} 正在共享，同一时间只能有一路共享", "en": "{participant} is sharing: one shared source at a time"},
+    "no_content": {"zh-CN": "当前没有共享内容", "en": "nobody shares content now"},
     "station_required": {"zh-CN": "须指定站点（station）", "en": "station is required"},
     "station_not_in_session": {"zh-CN": "{station} 不是本次会议的站点", "en": "{station} is not a station of this meeting"},
     "station_present": {"zh-CN": "{station} 已在会议中", "en": "{station} is in the meeting already"},

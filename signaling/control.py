@@ -93,6 +93,10 @@ class LiveControl:
     # Who sends video now (the server keeps it current): the default stage
     # is the first of them, never a receive-only console.
     video: set[str] = field(default_factory=set)
+    # 双流: who shares a screen or document (one at a time), and whether the
+    # dispatcher put it on the stage for everyone.
+    content: Optional[str] = None
+    content_on_stage: bool = False
 
     # --- presence ---------------------------------------------------------
 
@@ -109,6 +113,8 @@ class LiveControl:
         self.hands = [h for h in self.hands if h.participant_id != participant_id]
         if self.floor == participant_id:
             self.floor = None
+        if self.content == participant_id:
+            self.stop_content()
         if self.broadcast == participant_id:
             self.broadcast = None
         if self.speaker == participant_id:
@@ -261,6 +267,24 @@ class LiveControl:
             return self.speaker
         return next((p for p in self.members if p in self.video), None)
 
+    # --- 双流: shared content ----------------------------------------------
+
+    def start_content(self, participant_id: str) -> None:
+        """``participant_id`` shares its screen or a document: one source at a time."""
+        if self.content is not None and self.content != participant_id:
+            raise ControlError("content_busy", participant=self.content)
+        self.content = participant_id
+
+    def stop_content(self) -> None:
+        self.content = None
+        self.content_on_stage = False
+
+    def set_content_stage(self, on: bool) -> None:
+        """The dispatcher puts the shared content on the stage for everyone (or takes it off)."""
+        if on and self.content is None:
+            raise ControlError("no_content")
+        self.content_on_stage = on
+
     def view(self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = ()) -> View:
         """What ``subscriber`` receives among the ``publishers`` that send
         video: the stage and at most ``max_thumbnails`` others (in an equal
@@ -272,9 +296,11 @@ class LiveControl:
         stage = self.stage()
         if stage not in available:
             stage = None
+        # Shared content reaches everyone: its publisher is always received.
+        content = self.content if self.content in available and self.content != stage else None
         if self.layout == "single":
-            return View(stage, [])
-        first = [self.floor, self.speaker, *(h.participant_id for h in self.hands)]
+            return View(stage, [content] if content else [])
+        first = [content, self.floor, self.speaker, *(h.participant_id for h in self.hands)]
         kept = [p for p in available if p in set(previous)]
         ordered = [p for p in dict.fromkeys([*first, *kept, *available]) if p in available and p != stage]
         cells = GRID_CELLS.get(self.layout, 0) - (1 if stage else 0)
@@ -309,4 +335,6 @@ class LiveControl:
             ],
             "locked": self.locked,
             "heard": [p for p in self.members if self.audio_allowed(p)],
+            "content": self.content,
+            "contentOnStage": self.content_on_stage,
         }

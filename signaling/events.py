@@ -71,6 +71,8 @@ CONTROL_ACTIONS = (
     "lock",            # on
     "end",             # end the session for all (the live occurrence ends now)
     "call",            # station: ring an absent station's open page (呼叫)
+    "contentStage",    # on: the shared content on the stage for everyone (双流)
+    "stopContent",     # stop whoever shares content
 )
 
 
@@ -88,6 +90,7 @@ CONTROL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "layout": (("layout", "layout_required"),),
     "startPolling": (("order", "order_required"), ("interval", "interval_required")),
     "call": (("station", "station_required"),),
+    "contentStage": (("on", "on_required"),),
 }
 
 
@@ -97,7 +100,8 @@ class Control(Event):
 
     action: Literal[CONTROL_ACTIONS] = Field(  # type: ignore[valid-type]
         description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, layout, "
-        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end, call")
+        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end, call, contentStage, "
+        "stopContent")
     participantId: Optional[str] = Field(
         default=None, max_length=64,
         description="rollCall, broadcast (null takes the floor back / ends the broadcast); required by mute, "
@@ -122,6 +126,13 @@ class Control(Event):
 
 class Hand(Event):
     pass
+
+
+class Share(Event):
+    """This participant starts (``on``) or stops sharing content: its second
+    video track, offered with ``a=content:slides``."""
+
+    on: bool
 
 
 class Watch(Event):

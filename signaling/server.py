@@ -154,6 +154,7 @@ class SignalingServer:
             ("raiseHand", events.Hand, self.raise_hand),
             ("lowerHand", events.Hand, self.lower_hand),
             ("watch", events.Watch, self.watch),
+            ("share", events.Share, self.share),
         ):
             sio.on(name, self._wrap(name, model, handler))
 
@@ -357,6 +358,22 @@ class SignalingServer:
         await self.sio.enter_room(sid, ring_room(session.number, grant.subject))
         return {"session": {"id": session.id, "number": session.number, "status": session.status}}
 
+    async def share(self, sid: str, participant: Participant, payload: events.Share) -> dict:
+        """双流: this participant shares its screen or a document (its second
+        video track) or stops; one source per session at a time."""
+        await self._recheck(participant)
+        async with self._lock(participant.room_id):
+            control = self._controls[participant.room_id]
+            try:
+                if payload.on:
+                    control.start_content(participant.id)
+                elif control.content == participant.id:
+                    control.stop_content()
+            except ControlError as exc:
+                raise ControlRefused.because(exc) from None
+            await self._apply(participant.room_id)
+        return {"control": control.to_public(time.monotonic())}
+
     async def _call_station(self, room_id: str, station: str, by: str, account_id: Optional[int]) -> dict:
         """呼叫: ring the open pages of a station of the session that is not in it."""
         session = self._sessions[room_id]
@@ -507,6 +524,15 @@ class SignalingServer:
                 control.decline_hand(target)  # type: ignore[arg-type]
             elif action == "lock":
                 control.lock(bool(payload.on))
+            elif action == "contentStage":
+                control.set_content_stage(bool(payload.on))
+            elif action == "stopContent":
+                stopped = control.content
+                control.stop_content()
+                if stopped is not None:
+                    sharer = self.presence.by_id(stopped)
+                    if sharer is not None:
+                        await self.sio.emit("contentStopped", {"by": by}, to=sharer.sid)
         except ControlError as exc:
             raise ControlRefused.because(exc) from None
         if payload.action == "end":
@@ -864,6 +890,10 @@ class SignalingServer:
             )
 
 
-def _track_list(tracks: list[TrackInfo]) -> list[dict[str, str]]:
-    """The wire form of a subscriber's mid map (``subscribeOffer``, ``subscribeTracks``)."""
-    return [{"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind} for t in tracks]
+def _track_list(tracks: list[TrackInfo]) -> list[dict[str, Any]]:
+    """The wire form of a subscriber's mid map (``subscribeOffer``, ``subscribeTracks``);
+    ``content`` marks a shared screen or document (双流)."""
+    return [
+        {"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind, **({"content": True} if t.content else {})}
+        for t in tracks
+    ]

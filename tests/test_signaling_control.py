@@ -174,3 +174,26 @@ def test_the_default_stage_is_the_first_to_send_video_and_heard_is_public():
     assert c.stage() == "p1"
     c.roll_call("p2")
     assert c.to_public(0)["heard"] == ["p2"]
+
+
+def test_shared_content_one_at_a_time_reaches_every_view_and_the_stage_on_demand():
+    c = room(14, max_thumbnails=8)
+    everyone = list(c.members)
+    c.start_content("p13")  # the last to arrive: beyond everyone's eight thumbnails
+    assert all("p13" in c.view(p, everyone).publishers for p in everyone if p != "p13")
+    c.set_layout("single")
+    assert c.view("p5", everyone).publishers == ["p0", "p13"]
+    try:
+        c.start_content("p2")
+        raise AssertionError("a second source was accepted")
+    except ControlError as exc:
+        assert exc.reason.key == "content_busy"
+    c.set_content_stage(True)
+    assert c.to_public(0)["content"] == "p13" and c.to_public(0)["contentOnStage"] is True
+    c.left("p13")
+    assert (c.content, c.content_on_stage) == (None, False)
+    try:
+        c.set_content_stage(True)
+        raise AssertionError("content on the stage without content")
+    except ControlError as exc:
+        assert exc.reason.key == "no_content"
