@@ -7,7 +7,7 @@
 import { Emitter } from "../common/emitter";
 import { getLang, t } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
-import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
+import { CONTENT_MAX_FRAMERATE, PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {
   AudioLevels,
   ControlAction,
@@ -71,6 +71,8 @@ interface ClientEvents {
   /** the opinions taken in this sitting before the dispatcher joined were read (`opinions` holds them) */
   opinions: () => void;
   hand: () => void;
+  /** this page started or stopped sharing content */
+  content: () => void;
   /** a dispatcher calls this station (the page is open, not joined) */
   ring: (r: Ring) => void;
 }
@@ -203,6 +205,66 @@ export class HubClient extends Emitter<ClientEvents> {
       sig.connect();
     }
     return done;
+  }
+
+  /** 双流: this page's shared screen or document, while it shares. */
+  contentTrack: MediaStreamTrack | null = null;
+
+  get sharing(): boolean {
+    return !!this.contentTrack;
+  }
+
+  /**
+   * Share a screen, window or tab (`getDisplayMedia`) as a second video source: high
+   * resolution, at most 5 frames a second, contentHint "detail". One source per session: a
+   * refusal (`content_busy`) is toasted and nothing is sent.
+   */
+  async startShare(): Promise<boolean> {
+    const sig = this.signaling;
+    const pub = this.publish;
+    if (!sig || !pub || this.state !== "live" || this.contentTrack) return false;
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({
+        video: { frameRate: { max: CONTENT_MAX_FRAMERATE }, width: { max: 1920 }, height: { max: 1080 } },
+        audio: false,
+      });
+    } catch (e) {
+      console.info("[hub] no screen shared", e);
+      return false;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track) return false;
+    try {
+      await sig.request("share", { on: true });
+    } catch (e) {
+      track.stop();
+      this.reportRequestError(e);
+      return false;
+    }
+    this.contentTrack = track;
+    track.addEventListener("ended", () => void this.stopShare());
+    await pub.setContent(track, stream);
+    await pub.negotiate();
+    this.logEvent("sys", "share", { on: true });
+    this.emit("content");
+    return true;
+  }
+
+  /** Stop sharing (the page's button, the browser's own "stop sharing", or the dispatcher). */
+  async stopShare(tellHub = true): Promise<void> {
+    const track = this.contentTrack;
+    if (!track) return;
+    this.contentTrack = null;
+    track.stop();
+    const pub = this.publish;
+    if (pub) {
+      await pub.setContent(null);
+      await pub.negotiate().catch(() => undefined);
+    }
+    if (tellHub) await this.signaling?.request("share", { on: false }).catch(() => undefined);
+    this.logEvent("sys", "share", { on: false });
+    this.emit("content");
   }
 
   /** The last call (呼叫) heard while not joined; cleared on joining. */
@@ -544,6 +606,10 @@ export class HubClient extends Emitter<ClientEvents> {
       this.logEvent("in", "sessionEnded", e);
       this.terminate(sig, { kind: "ended", endStatus: e.status });
     });
+    sig.on("contentStopped", (e) => {
+      this.logEvent("in", "contentStopped", e);
+      void this.stopShare(false);
+    });
     sig.on("control", (cs: ControlState) => {
       this.logEvent("in", "control", { stage: cs.stage, floor: cs.floor, heard: cs.heard });
       this.controlGen = this.generation;
@@ -715,6 +781,12 @@ export class HubClient extends Emitter<ClientEvents> {
   }
 
   private closePeers(): void {
+    if (this.contentTrack) {
+      // a new connection does not carry the old share: stop it (the hub forgot it with the participant)
+      this.contentTrack.stop();
+      this.contentTrack = null;
+      this.emit("content");
+    }
     this.publish?.close();
     this.subscribe?.close();
     this.publish = null;

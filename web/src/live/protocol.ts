@@ -132,6 +132,8 @@ export interface TrackMapping {
   mid: string;
   participantId: string;
   kind: "audio" | "video";
+  /** the participant's shared screen or document (双流), not its camera */
+  content?: boolean;
 }
 
 export interface SubscribeOffer {
@@ -199,6 +201,10 @@ export interface ControlState {
   locked: boolean;
   /** Whose audio the relay forwards (absent from a `control` ack). */
   heard?: string[];
+  /** 双流: who shares a screen or document (one at a time) */
+  content?: string | null;
+  /** the dispatcher put the shared content on the stage for everyone */
+  contentOnStage?: boolean;
 }
 
 export type ControlAction =
@@ -218,7 +224,9 @@ export type ControlAction =
   | "remove"
   | "lock"
   | "end"
-  | "call";
+  | "call"
+  | "contentStage"
+  | "stopContent";
 
 export interface ControlPayload {
   action: ControlAction;
@@ -320,6 +328,7 @@ export interface ServerToClientEvents {
   opinionUpdated: (p: OpinionNews) => void;
   sessionEnded: (p: SessionEnded) => void;
   ring: (p: Ring) => void;
+  contentStopped: (p: { by: string }) => void;
   error: (p: HubError) => void;
 }
 
@@ -336,6 +345,7 @@ export interface ClientRequests {
   lowerHand: { payload: Record<string, never>; result: Record<string, never> };
   control: { payload: ControlPayload; result: { control: ControlState } };
   watch: { payload: { token: string }; result: { session: { id: string; number: number; status: string } } };
+  share: { payload: { on: boolean }; result: { control: ControlState } };
 }
 
 export type ClientEventName = keyof ClientRequests;

@@ -341,6 +341,10 @@ export class ConsolePanel {
   private readonly extendMinutes = h("select", { class: "cp-input cp-extend-minutes", "data-testid": "cp-extend-minutes" });
   private readonly extendBtn = btn("cp-extend");
   private readonly extendStatus = h("span", { class: "cp-hint cp-extend-status", "data-testid": "cp-extend-status", role: "status" });
+  /** 双流: shown while someone shares: put it on the stage, or stop it. */
+  private readonly contentLine = h("div", { class: "cp-line cp-content", "data-testid": "cp-content" });
+  private readonly contentStage = btn("cp-content-stage");
+  private readonly contentStop = btn("cp-content-stop", "cp-btn cp-btn-danger");
   private readonly layoutTitle = h("span", { class: "cp-k" });
   private readonly layoutBtns = new Map<string, HTMLButtonElement>();
   // polling
@@ -421,6 +425,9 @@ export class ConsolePanel {
     });
     for (const m of [15, 30, 60]) this.extendMinutes.append(h("option", { value: String(m) }, String(m)));
     this.extendBtn.addEventListener("click", () => void this.extend());
+    this.contentLine.append(this.contentStage, this.contentStop);
+    this.contentStage.addEventListener("click", () => this.act("contentStage", { on: !cs()?.contentOnStage }));
+    this.contentStop.addEventListener("click", () => this.act("stopContent", {}));
     this.pollStart.addEventListener("click", () => {
       const v = Math.max(3, Number(this.interval.value) || 10);
       this.interval.value = String(v);
@@ -478,6 +485,7 @@ export class ConsolePanel {
         h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.takeBack, this.endBroadcast, this.endSession),
         h("div", { class: "cp-line" }, this.layoutTitle, h("div", { class: "cp-segs", "data-testid": "layout-select" }, ...this.layoutBtns.values())),
         h("div", { class: "cp-line cp-extend" }, this.extendBtn, this.extendMinutes, this.extendStatus),
+        this.contentLine,
       ),
       this.handsSec,
       h(
@@ -589,6 +597,9 @@ export class ConsolePanel {
     this.endBroadcast.hidden = !cs?.broadcast;
     setText(this.layoutTitle, t("layoutLabel"));
     label(this.extendBtn, t("extendMeeting"));
+    this.contentLine.hidden = !cs?.content;
+    label(this.contentStage, t("contentOnStage"), !!cs?.contentOnStage);
+    label(this.contentStop, t("contentStop"));
     setAttr(this.extendMinutes, "aria-label", t("extendMinutes"));
     for (const o of this.extendMinutes.options) setText(o, getLang() === "en" ? `${o.value} min` : `${o.value} 分钟`);
     for (const [l, b] of this.layoutBtns) label(b, tMaybe(`layout_${l}`, l), cs?.layout === l);
