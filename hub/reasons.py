@@ -193,7 +193,6 @@ REASONS: dict[str, dict[str, str]] = {
     "content_busy": {"zh-CN": "{participant} 正在共享，同一时间只能有一路共享", "en": "{participant} is sharing: one shared source at a time"},
     "no_content": {"zh-CN": "当前没有共享内容", "en": "nobody shares content now"},
     "station_required": {"zh-CN": "须指定站点（station）", "en": "station is required"},
-    "station_not_in_session": {"zh-CN": "{station} 不是本次会议的站点", "en": "{station} is not a station of this meeting"},
     "station_present": {"zh-CN": "{station} 已在会议中", "en": "{station} is in the meeting already"},
     "watch_stations_only": {"zh-CN": "只有站点的页面可以等候呼叫", "en": "only a station's page waits to be called"},
     "participant_required": {"zh-CN": "须指定参会方（participantId）", "en": "participantId is required"},

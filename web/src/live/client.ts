@@ -230,7 +230,7 @@ export class HubClient extends Emitter<ClientEvents> {
         audio: false,
       });
     } catch (e) {
-      console.info("[hub] no screen shared", e);
+      console.warn("[hub] no screen shared", e);
       return false;
     }
     const track = stream.getVideoTracks()[0];
@@ -282,7 +282,7 @@ export class HubClient extends Emitter<ClientEvents> {
     sig.onLifecycle("connect", () => {
       void sig.request("watch", { token: this.token ?? "" }).catch((e) => {
         // not a station's link (a deputy, a dispatcher) or no longer valid: nothing to wait for
-        console.info("[hub] not watching for calls", e);
+        console.warn("[hub] not watching for calls", e);
         this.unwatch();
       });
     });

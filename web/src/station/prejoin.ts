@@ -144,13 +144,12 @@ export class PrejoinView {
   /** A ring tone while called: two short tones every two seconds, for a minute at most. */
   private startTone(): void {
     if (this.ringTone) return;
-    let ctx: AudioContext | null = null;
+    let audio: AudioContext;
     try {
-      ctx = new AudioContext();
+      audio = new AudioContext();
     } catch {
       return;
     }
-    const audio = ctx;
     const beep = () => {
       const t0 = audio.currentTime;
       for (const at of [0, 0.4]) {
