@@ -146,3 +146,45 @@ async def test_calling_an_absent_station_rings_its_open_page_and_it_joins_with_o
     await expect(absent).to_have_count(0)
     await station_ctx.close()
     await console_ctx.close()
+
+
+async def test_the_thumbnail_strip_can_show_every_tile_it_holds(hub, browser):
+    """1+N with fourteen stations: the strip overflows; its first tile is not cut off, and
+    scrolling reaches the last one."""
+    from tests.browser import autojoin
+
+    secret, admin = _secret_and_admin(hub)
+    camera_ctx = await browser.new_context(locale="zh-CN", viewport={"width": 640, "height": 480})
+    camera = await camera_ctx.new_page()
+    await camera.goto(autojoin(hub.link("demo", "haining")))  # publishes video: the stage
+    await camera.wait_for_function("window.hubClient && window.hubClient.state === 'live'", timeout=30_000)
+    clients = []
+    try:
+        for code in STATIONS[1:]:
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(hub.url, transports=["websocket"])
+            reply = await client.call("join", {"token": tokens.sign(secret, "demo", f"station:{code}", "station", 600)},
+                                      timeout=10)
+            assert reply["ok"], reply
+            clients.append(client)
+        token = tokens.sign(secret, "demo", f"account:{admin}", "dispatcher", 600)
+        context = await browser.new_context(locale="zh-CN", viewport=VIEWPORT)
+        page = await context.new_page()
+        await page.goto(f"{hub.url}/join/demo?autojoin=1&camera=0&mic=0#token={token}")
+        strip = page.get_by_test_id("strip")
+        tiles = strip.get_by_test_id("tile")
+        await expect(tiles).to_have_count(len(STATIONS) - 1, timeout=30_000)
+        geometry = await strip.evaluate("""el => {
+            const r = el.getBoundingClientRect(), first = el.firstElementChild.getBoundingClientRect();
+            return {left: r.left, right: r.right, firstLeft: first.left, scrollWidth: el.scrollWidth, width: el.clientWidth}; }""")
+        assert geometry["scrollWidth"] > geometry["width"], geometry  # it does overflow
+        assert geometry["firstLeft"] >= geometry["left"] - 1, geometry  # the first tile is not cut off
+        last = await strip.evaluate("""el => { el.scrollLeft = el.scrollWidth;
+            const r = el.getBoundingClientRect(), l = el.lastElementChild.getBoundingClientRect();
+            return {right: r.right, lastRight: l.right}; }""")
+        assert last["lastRight"] <= last["right"] + 1, last  # and the last one scrolls into view
+        await context.close()
+    finally:
+        for client in clients:
+            await client.disconnect()
+        await camera_ctx.close()
