@@ -132,6 +132,8 @@ export class PrejoinView {
       return;
     }
     const info = this.info;
+    // a station's page waits to be called (呼叫) while open; deputies and consoles are not called
+    if (info.joining.kind === "station" && info.joining.admitted && !isOver(info)) this.client.watch();
     if (info.session.state === "scheduled") {
       this.client.waitingRoom = true;
       this.pollTimer = window.setTimeout(() => void this.loadInfo(), nextCheckMs(info));
@@ -196,7 +198,6 @@ export class PrejoinView {
       return;
     }
     void this.loadInfo();
-    this.client.watch();
     this.mediaMessage = { key: "mediaLoading" };
     this.render();
     const res = await this.client.prepareMedia();
