@@ -10,14 +10,17 @@ reload.  A cancelled meeting's link says so.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import urllib.request
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import expect
 
+from hub import tokens
 from tests.browser import HubProcess
 
 pytestmark = pytest.mark.browser
@@ -104,6 +107,22 @@ async def test_the_waiting_room_names_the_meeting_and_enters_by_itself_when_the_
     await page.wait_for_function("document.body.dataset.state === 'live'", timeout=wait_ms)
     assert await page.evaluate("window.hubClient.waitingRoom") is True
     assert time.time() >= hub.lobby_opens.timestamp() - 1.5  # type: ignore[attr-defined]
+
+    # 延长会议 from the dispatcher's console: the meeting ends 15 minutes later (REST, conflicts checked)
+    var = Path(hub.env["LIAISON_HUB_VAR_DIR"])
+    with sqlite3.connect(var / "hub.db") as db:
+        (account_id,) = db.execute("SELECT id FROM account WHERE username = 'haining-disp'").fetchone()
+    console_token = tokens.sign((var / "secret.key").read_bytes(), str(made["id"]), f"account:{account_id}",
+                                "dispatcher", 600)
+    console = await context.new_page()
+    await console.goto(f"{hub.url}/join/{made['id']}?autojoin=1&camera=0&mic=0#token={console_token}")
+    await expect(console.get_by_test_id("cp-extend")).to_be_visible(timeout=20_000)
+    await console.get_by_test_id("cp-extend").click()
+    status = console.get_by_test_id("cp-extend-status")
+    await expect(status).to_have_attribute("data-state", "ok", timeout=10_000)
+    new_end = start + timedelta(minutes=45 + 15)
+    await expect(status).to_contain_text(f"{new_end:%H:%M}")
+    assert datetime.fromisoformat(_call(hub, "GET", f"/sessions/{made['id']}", None, token)["end"]) == new_end
 
     # a cancelled meeting's link says so and offers no Join
     other = await context.new_page()
