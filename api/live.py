@@ -113,7 +113,7 @@ async def extend(call: Call) -> s.SessionOut:
             if call.join_session not in (join_id(view), str(session_id)):
                 raise Forbidden("join_link_other_session")
         repo.extend_live(db, actor, session_id, body.minutes, now, body.version)
-        return describe(repo, db, repo.load(db, session_id), now)
+        return describe(repo, db, repo.load(db, session_id), now, actor)
 
     return await call.services.db(work)
 
