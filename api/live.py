@@ -14,7 +14,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from core import tokens
-from core.errors import SessionClosed
+from core.errors import Forbidden, SessionClosed
 from core.scope import Do, require
 from scheduler.lifecycle import JOINABLE, State
 from signaling.events import Control
@@ -92,6 +92,30 @@ async def live_control(call: Call) -> LiveControlOut:
     payload = body.model_dump(exclude_none=True)
     result = await _live(call).control_by_key(join_id(view), payload, actor.name, actor.account_id)
     return LiveControlOut(**result)
+
+
+class ExtendIn(s.Input):
+    minutes: int = Field(ge=5, le=240, description="how much later the meeting ends (5 to 240 minutes)")
+    version: Optional[int] = Field(default=None, description="optional optimistic-concurrency check")
+
+
+async def extend(call: Call) -> s.SessionOut:
+    """延长会议: the occurrence in its lobby or live ends later, conflicts
+    checked; also for the dispatcher's console join token of this session."""
+    from api.sessions import describe
+
+    body: ExtendIn = call.body
+    actor, repo, now, session_id = call.require_actor(), call.services.repo, call.now, call.path.id
+
+    def work(db: Session) -> s.SessionOut:
+        if call.via_join_token:
+            view = repo.load(db, session_id)
+            if call.join_session not in (join_id(view), str(session_id)):
+                raise Forbidden("join_link_other_session")
+        repo.extend_live(db, actor, session_id, body.minutes, now, body.version)
+        return describe(repo, db, repo.load(db, session_id), now, actor)
+
+    return await call.services.db(work)
 
 
 async def console_link(call: Call) -> s.JoinLink:

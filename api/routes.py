@@ -32,7 +32,7 @@ from core.errors import (
     UsernameTaken,
 )
 
-from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions, setup
+from api import auth, calendar, directory, invitations, joininfo, live, openapi, schemas as s, sessions, setup
 from api.framework import Call, Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -146,6 +146,14 @@ OPERATIONS: tuple[Operation, ...] = (
               roles="administrators; dispatchers whose scope holds the session",
               description="The same actions as the socket event `control` (docs/protocol.md); "
               "enforced at the relay, shown to every station, written to the audit log."),
+    Operation("POST", "/sessions/{id}/extend", live.extend, "延长会议: the live occurrence ends later", "live",
+              path_model=s.IdPath, body=live.ExtendIn, response=s.SessionOut, join_token=True,
+              errors=(SessionNotFound, Forbidden, TransitionRefused, ScheduleConflict, StaleVersion),
+              roles="administrators; dispatchers whose scope holds the session; the dispatcher's console join token",
+              description="The occurrence in its lobby or live now ends `minutes` later (a one-off session's end, "
+              "one occurrence of a series), checked for conflicts like any edit (409 schedule_conflict names the "
+              "other session). 409 transition_refused when nothing is open now or for a standing session. "
+              "Audited as session.extend; the scheduler ends the meeting at the new end."),
     Operation("GET", "/sessions/{id}/console-link", live.console_link,
               "A join link for the dispatcher's console (lobby or live)", "live", path_model=s.IdPath,
               response=s.JoinLink, errors=(SessionNotFound, Forbidden, SessionClosed),
@@ -154,6 +162,18 @@ OPERATIONS: tuple[Operation, ...] = (
               "calendar", auth="feed", path_model=s.IdPath, query=s.SessionFeedQuery, content="text/calendar",
               errors=(SessionNotFound, Forbidden, LoginRequired),
               description="With ?station=&key= (a station's feed key) or a login."),
+    Operation("GET", "/join-info", joininfo.join_info, "What a join page shows before joining", "live",
+              auth="none", response=joininfo.JoinInfo, errors=(LoginRequired, SessionNotFound),
+              roles="a join link's token (Authorization: Bearer), also when the meeting ended or was cancelled",
+              description="The meeting (title, state, the start and end of its current or next occurrence and "
+              "when its lobby opens, in Asia/Shanghai), who the token joins as (station, deputy or dispatcher) "
+              "and the convening unit (the chair station). The join page shows it before joining and waits "
+              "(等候室) while the state is scheduled, joining by itself once it is lobby or live."),
+    Operation("GET", "/net-probe", joininfo.net_probe, "Network check: a download of a given size", "live",
+              query=joininfo.ProbeQuery, content="application/octet-stream", join_token=True,
+              errors=(LoginRequired,), roles="any login; a live page's join token",
+              description="`bytes` (0 to 2 MiB) incompressible bytes, never cached: the join page's device check "
+              "times a few empty calls (round trip) and one download of 256 KiB (bandwidth)."),
     Operation("GET", "/me/sessions", sessions.my_sessions, "Upcoming sessions of my station", "sessions",
               query=s.MySessionsQuery, response=s.SessionList),
     # --- invitations

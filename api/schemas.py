@@ -315,6 +315,8 @@ class SessionOut(Model):
     updated_at: datetime
     exceptions: list[ExceptionOut]
     next_occurrence: Optional[OccurrenceOut] = Field(description="the current or next occurrence, if any")
+    may_control: bool = Field(default=False, description="whether the caller may open its live console "
+                              "(GET /sessions/{id}/console-link answers it in the lobby or live)")
 
 
 class SessionList(Model):

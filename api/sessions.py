@@ -79,10 +79,17 @@ def next_occurrence(repo: SessionRepo, db: Session, view: SessionView, now: date
     return None
 
 
-def describe(repo: SessionRepo, db: Session, view: SessionView, now: datetime) -> s.SessionOut:
+def describe(
+    repo: SessionRepo, db: Session, view: SessionView, now: datetime, actor: Optional[Actor] = None
+) -> s.SessionOut:
+    """The session as the API shows it; with ``actor``, whether it may open
+    the live console (``mayControl``)."""
     assert view.row.id is not None
     state = repo.session_state(db, view.row.id, now)
-    return convert.session(view, state.value, next_occurrence(repo, db, view, now))
+    out = convert.session(view, state.value, next_occurrence(repo, db, view, now))
+    if actor is not None:
+        out.may_control = bool(can(actor, Do.CONTROL, view.target, repo.matrix))
+    return out
 
 
 def _load_visible(repo: SessionRepo, db: Session, actor: Actor, session_id: int, now: datetime) -> SessionView:
@@ -129,7 +136,7 @@ def _visible_in_window(
             continue
         if not view.row.standing and not expand(view.series, start, end):
             continue
-        item = describe(repo, db, view, now)
+        item = describe(repo, db, view, now, actor)
         if status is not None and item.state != status:
             continue
         if skip_ended and item.state == State.ENDED.value:
@@ -166,7 +173,7 @@ async def get_session(call: Call) -> s.SessionOut:
     actor, repo, now, session_id = call.require_actor(), call.services.repo, call.now, call.path.id
 
     def work(db: Session) -> s.SessionOut:
-        return describe(repo, db, _load_visible(repo, db, actor, session_id, now), now)
+        return describe(repo, db, _load_visible(repo, db, actor, session_id, now), now, actor)
 
     return await call.services.db(work)
 
@@ -207,7 +214,7 @@ async def create_session(call: Call) -> s.SessionOut:
     def work(db: Session) -> s.SessionOut:
         row = repo.create(db, actor, plan, now)
         assert row.id is not None
-        return describe(repo, db, repo.load(db, row.id), now)
+        return describe(repo, db, repo.load(db, row.id), now, actor)
 
     return await call.services.db(work)
 
@@ -218,7 +225,7 @@ async def update_session(call: Call) -> s.SessionOut:
 
     def work(db: Session) -> s.SessionOut:
         repo.update(db, actor, session_id, plan, body.version, now)
-        return describe(repo, db, repo.load(db, session_id), now)
+        return describe(repo, db, repo.load(db, session_id), now, actor)
 
     return await call.services.db(work)
 
@@ -229,7 +236,7 @@ async def cancel_session(call: Call) -> s.SessionOut:
 
     def work(db: Session) -> s.SessionOut:
         repo.cancel(db, actor, session_id, now, body.version)
-        return describe(repo, db, repo.load(db, session_id), now)
+        return describe(repo, db, repo.load(db, session_id), now, actor)
 
     return await call.services.db(work)
 
@@ -274,7 +281,7 @@ async def _occurrence_action(call: Call, what: str) -> s.SessionOut:
             repo.end_occurrence(db, actor, session_id, body.original_start, now, body.version)
         else:
             repo.move_occurrence(db, actor, session_id, body.original_start, body.start, body.end, now, body.version)
-        return describe(repo, db, repo.load(db, session_id), now)
+        return describe(repo, db, repo.load(db, session_id), now, actor)
 
     return await call.services.db(work)
 

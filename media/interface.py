@@ -48,11 +48,14 @@ class IceCandidate:
 @dataclass(frozen=True)
 class TrackInfo:
     """One forwarded track in a subscriber's connection: which transceiver
-    (``mid``) carries which publisher's audio or video."""
+    (``mid``) carries which publisher's audio or video.  ``content`` marks a
+    publisher's second video source (a shared screen or document, 双流): the
+    media section its publisher offered with ``a=content:slides`` (RFC 4796)."""
 
     mid: str
     publisher_id: str
     kind: Kind
+    content: bool = False
 
 
 @dataclass

@@ -85,6 +85,18 @@ def check_offer(sdp: str, max_media_lines: int = DEFAULT_MAX_MEDIA_LINES) -> Non
             raise MediaError(f"media section of kind {media.kind!r}: only audio and video are published")
 
 
+def content_mids(sdp: str) -> set[str]:
+    """The mids of the media sections marked ``a=content:slides`` (RFC 4796):
+    a publisher's shared screen or document, forwarded like any video."""
+    mids: set[str] = set()
+    for section in sdp.replace("\r\n", "\n").split("\nm=")[1:]:
+        lines = section.split("\n")
+        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
+        if mid is not None and any(line.strip() == "a=content:slides" for line in lines):
+            mids.add(mid)
+    return mids
+
+
 @dataclass
 class _Slot:
     """One sendonly transceiver of a subscribe connection."""
@@ -137,6 +149,7 @@ class _Participant:
     publish_pc: Optional[RTCPeerConnection] = None
     subscribe_pc: Optional[RTCPeerConnection] = None
     published: dict[str, PublishedTrack] = field(default_factory=dict)  # publish mid ->
+    content_mids: set[str] = field(default_factory=set)  # publish mids of shared content (a=content:slides)
     wanted: set[str] = field(default_factory=set)
     wanted_audio: set[str] = field(default_factory=set)  # audio only from these
     slots: list[_Slot] = field(default_factory=list)
@@ -419,6 +432,7 @@ class Relay:
         pc = p.publish_pc
         assert pc is not None
         parsed = ParsedSdp.parse(offer_sdp)
+        p.content_mids = content_mids(offer_sdp)
         ports = {m.rtp.muxId: m.port for m in parsed.media}
         affected: set[str] = set()
         for transceiver in pc.getTransceivers():
@@ -598,9 +612,8 @@ class Relay:
         if stale:
             self._request_negotiation(p.id)
 
-    @staticmethod
     def _track_infos(
-        p: _Participant, rebound: Sequence[tuple[_Slot, PublishedTrack]] = ()
+        self, p: _Participant, rebound: Sequence[tuple[_Slot, PublishedTrack]] = ()
     ) -> list[TrackInfo]:
         """The subscriber's mid map: bound slots, and the slots about to be
         bound (``rebound``) with their new publisher."""
@@ -609,7 +622,10 @@ class Relay:
         for slot in p.slots:
             source = coming.get(id(slot), slot.source)
             if source is not None:
-                infos.append(TrackInfo(mid=slot.transceiver.mid, publisher_id=source.publisher_id, kind=slot.kind))  # type: ignore[arg-type]
+                publisher = self._participants.get(source.publisher_id)
+                content = publisher is not None and source.mid in publisher.content_mids
+                infos.append(TrackInfo(mid=slot.transceiver.mid, publisher_id=source.publisher_id, kind=slot.kind,  # type: ignore[arg-type]
+                                       content=content))
         return infos
 
     def _apply_subscription(self, p: _Participant) -> tuple[bool, list[tuple[_Slot, PublishedTrack]]]:

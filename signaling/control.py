@@ -30,6 +30,9 @@ from typing import Any, Callable, Iterable, Optional, Protocol, cast
 from core.errors import RuleError
 
 LAYOUTS = ("single", "1+N", "2x2", "3x3", "4x4")
+#: The pictures an equal grid holds (the stage among them): the view fills
+#: them even above ``max_thumbnails`` (a 4×4 grid asks for 15 + the stage).
+GRID_CELLS = {"2x2": 4, "3x3": 9, "4x4": 16}
 DEFAULT_THUMBNAILS = 8
 MIN_POLL_SECONDS = 3.0
 
@@ -90,6 +93,10 @@ class LiveControl:
     # Who sends video now (the server keeps it current): the default stage
     # is the first of them, never a receive-only console.
     video: set[str] = field(default_factory=set)
+    # 双流: who shares a screen or document (one at a time), and whether the
+    # dispatcher put it on the stage for everyone.
+    content: Optional[str] = None
+    content_on_stage: bool = False
 
     # --- presence ---------------------------------------------------------
 
@@ -106,6 +113,8 @@ class LiveControl:
         self.hands = [h for h in self.hands if h.participant_id != participant_id]
         if self.floor == participant_id:
             self.floor = None
+        if self.content == participant_id:
+            self.stop_content()
         if self.broadcast == participant_id:
             self.broadcast = None
         if self.speaker == participant_id:
@@ -258,9 +267,28 @@ class LiveControl:
             return self.speaker
         return next((p for p in self.members if p in self.video), None)
 
+    # --- 双流: shared content ----------------------------------------------
+
+    def start_content(self, participant_id: str) -> None:
+        """``participant_id`` shares its screen or a document: one source at a time."""
+        if self.content is not None and self.content != participant_id:
+            raise ControlError("content_busy", participant=self.content)
+        self.content = participant_id
+
+    def stop_content(self) -> None:
+        self.content = None
+        self.content_on_stage = False
+
+    def set_content_stage(self, on: bool) -> None:
+        """The dispatcher puts the shared content on the stage for everyone (or takes it off)."""
+        if on and self.content is None:
+            raise ControlError("no_content")
+        self.content_on_stage = on
+
     def view(self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = ()) -> View:
         """What ``subscriber`` receives among the ``publishers`` that send
-        video: the stage and at most ``max_thumbnails`` others: the floor,
+        video: the stage and at most ``max_thumbnails`` others (in an equal
+        grid, as many as fill it: 15 with the stage in a 4×4): the floor,
         the speaker and raised hands first, then those it already receives
         (``previous``: a floor moving to another station then changes nobody's
         set of pictures, so nothing is renegotiated), then in order of arrival."""
@@ -268,12 +296,15 @@ class LiveControl:
         stage = self.stage()
         if stage not in available:
             stage = None
+        # Shared content reaches everyone: its publisher is always received.
+        content = self.content if self.content in available and self.content != stage else None
         if self.layout == "single":
-            return View(stage, [])
-        first = [self.floor, self.speaker, *(h.participant_id for h in self.hands)]
+            return View(stage, [content] if content else [])
+        first = [content, self.floor, self.speaker, *(h.participant_id for h in self.hands)]
         kept = [p for p in available if p in set(previous)]
         ordered = [p for p in dict.fromkeys([*first, *kept, *available]) if p in available and p != stage]
-        chosen = set(ordered[: self.max_thumbnails])
+        cells = GRID_CELLS.get(self.layout, 0) - (1 if stage else 0)
+        chosen = set(ordered[: max(self.max_thumbnails, cells)])
         # Shown in order of arrival, so tiles do not jump around.
         return View(stage, [p for p in available if p in chosen])
 
@@ -304,6 +335,8 @@ class LiveControl:
             ],
             "locked": self.locked,
             "heard": [p for p in self.members if self.audio_allowed(p)],
+            "content": self.content,
+            "contentOnStage": self.content_on_stage,
         }
 
 
@@ -354,6 +387,8 @@ ACTIONS: dict[str, Callable[[LiveControl, ControlRequest, float], None]] = {
     "approveHand": lambda c, r, now: c.approve_hand(_named(r)),
     "declineHand": lambda c, r, now: c.decline_hand(_named(r)),
     "lock": lambda c, r, now: c.lock(bool(r.on)),
+    "contentStage": lambda c, r, now: c.set_content_stage(bool(r.on)),
+    "stopContent": lambda c, r, now: c.stop_content(),
 }
 
 

@@ -94,6 +94,9 @@ CONTROL_ACTIONS = (
     "remove",          # participantId
     "lock",            # on
     "end",             # end the session for all (the live occurrence ends now)
+    "call",            # station: ring an absent station's open page (呼叫)
+    "contentStage",    # on: the shared content on the stage for everyone (双流)
+    "stopContent",     # stop whoever shares content
 )
 
 
@@ -110,6 +113,8 @@ CONTROL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "lock": (("on", "on_required"),),
     "layout": (("layout", "layout_required"),),
     "startPolling": (("order", "order_required"), ("interval", "interval_required")),
+    "call": (("station", "station_required"),),
+    "contentStage": (("on", "on_required"),),
 }
 
 
@@ -119,7 +124,8 @@ class Control(Event):
 
     action: Literal[CONTROL_ACTIONS] = Field(  # type: ignore[valid-type]
         description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, layout, "
-        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end")
+        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end, call, contentStage, "
+        "stopContent")
     participantId: Optional[str] = Field(
         default=None, max_length=64,
         description="rollCall, broadcast (null takes the floor back / ends the broadcast); required by mute, "
@@ -131,6 +137,8 @@ class Control(Event):
         default=None, max_length=64, description="startPolling: participant ids (at least two present)")
     interval: Optional[float] = Field(
         default=None, ge=MIN_POLL_SECONDS, le=3600, description="startPolling: seconds per participant")
+    station: Optional[str] = Field(
+        default=None, min_length=1, max_length=64, description="call: the code of a station of the session not in it")
 
     @model_validator(mode="after")
     def _needs(self) -> "Control":
@@ -142,6 +150,19 @@ class Control(Event):
 
 class Hand(Event):
     pass
+
+
+class Share(Event):
+    """This participant starts (``on``) or stops sharing content: its second
+    video track, offered with ``a=content:slides``."""
+
+    on: bool
+
+
+class Watch(Event):
+    """A station's open page that has not joined: it waits to be called."""
+
+    token: str = Field(min_length=1, max_length=4096)
 
 
 def parse(model: type[Event], data: Any) -> Any:

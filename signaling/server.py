@@ -68,6 +68,12 @@ def identity_room(identity: str, session_number: Optional[int] = None) -> str:
     return f"who:{identity}" if session_number is None else f"who:{session_number}:{identity}"
 
 
+def ring_room(session_number: int, identity: str) -> str:
+    """The Socket.IO room of a station's open pages that have not joined
+    (``watch``): a dispatcher's ``call`` rings them, in whichever hub process."""
+    return f"ring:{session_number}:{identity}"
+
+
 def dispatchers_room(session_number: int, scope: str) -> str:
     """The Socket.IO room of a live session's dispatchers of one reading
     scope (:func:`opinions.news.reader_scope`), by the session's number: any
@@ -163,6 +169,8 @@ class SignalingServer:
             ("control", events.Control, self.control),
             ("raiseHand", events.Hand, self.raise_hand),
             ("lowerHand", events.Hand, self.lower_hand),
+            ("watch", events.Watch, self.watch),
+            ("share", events.Share, self.share),
         ):
             sio.on(name, self._wrap(name, model, handler))
 
@@ -202,7 +210,7 @@ class SignalingServer:
             try:
                 self._meter(sid, name)
                 payload = events.parse(model, data)
-                if name not in ("join", "resume") and participant is None:
+                if name not in ("join", "resume", "watch") and participant is None:
                     raise NotJoined()
                 result = await handler(sid, participant, payload)
                 return {"ok": True, **result}
@@ -356,6 +364,7 @@ class SignalingServer:
             "self": participant.to_public(),
             "session": {
                 "id": session.id, "number": session.number, "title": session.title, "titleEn": session.title_en,
+                **({"stations": self._station_list(session)} if participant.role == "dispatcher" else {}),
             },
             "participants": others,
             "control": control.to_public(time.monotonic()),
@@ -495,6 +504,67 @@ class SignalingServer:
         participant's own that expire (``turn.ttl_seconds``)."""
         return self.ice_servers + self.turn.ice_servers(participant.id, time.time())
 
+    async def watch(self, sid: str, current: Optional[Participant], payload: events.Watch) -> dict:
+        """A station's page open but not joined waits to be called (``ring``):
+        its socket stays open past ``join_timeout``."""
+        grant = tokens.verify(self.secret, payload.token)
+        session = await self.sessions.get(grant.session_id)
+        if session is None:
+            raise SessionNotFound()
+        kind, _, value = grant.subject.partition(":")
+        if kind != "station":
+            raise Forbidden("watch_stations_only")
+        if value not in session.stations:
+            raise StationNotFound("station_code", station=value)
+        deadline = self._join_deadlines.pop(sid, None)
+        if deadline is not None:
+            deadline.cancel()
+        await self.sio.enter_room(sid, ring_room(session.number, grant.subject))
+        return {"session": {"id": session.id, "number": session.number, "status": session.status}}
+
+    async def share(self, sid: str, participant: Participant, payload: events.Share) -> dict:
+        """双流: this participant shares its screen or a document (its second
+        video track) or stops; one source per session at a time."""
+        await self._recheck(participant)
+        async with self._lock(participant.room_id):
+            control = self._controls[participant.room_id]
+            try:
+                if payload.on:
+                    control.start_content(participant.id)
+                elif control.content == participant.id:
+                    control.stop_content()
+            except ControlError as exc:
+                raise ControlRefused.because(exc) from None
+            await self._apply(participant.room_id)
+        return {"control": control.to_public(time.monotonic())}
+
+    async def _call_station(self, room_id: str, station: str, by: str, account_id: Optional[int]) -> dict:
+        """呼叫: ring the open pages of a station of the session that is not in it."""
+        session = self._sessions[room_id]
+        if station not in session.stations:
+            raise ControlRefused.because(ControlError("station_not_in_session", station=station))
+        identity = f"station:{station}"
+        if self.presence.room(room_id).by_identity(identity) is not None:
+            raise ControlRefused.because(ControlError("station_present", station=station))
+        await self.sio.emit(
+            "ring",
+            {"session": {"id": session.id, "number": session.number, "title": session.title,
+                         "titleEn": session.title_en}, "station": station, "by": by},
+            room=ring_room(session.number, identity),
+        )
+        control = self._controls[room_id]
+        state = control.to_public(time.monotonic())
+        entry = {"action": "call", "by": by, "participantId": None, "on": None, "layout": None, "station": station}
+        await self._log_action(room_id, account_id, entry, state, state)
+        return {"control": state}
+
+    def _station_list(self, session: SessionInfo) -> list[dict]:
+        """The session's stations in matrix order (a console lists the absent ones to call)."""
+        return [
+            {"code": st.code, "name": st.name, "nameEn": st.name_en}
+            for st in self.matrix.stations() if st.code in session.stations
+        ]
+
     async def publish_offer(self, sid: str, participant: Participant, payload: events.Offer) -> dict:
         try:
             answer = await self.media.publish(
@@ -572,6 +642,8 @@ class SignalingServer:
     ) -> dict:
         """Apply one control action to a room's :class:`LiveControl`, enforce
         it at the relay, tell everyone, and write the audit log."""
+        if payload.action == "call":
+            return await self._call_station(room_id, payload.station, by, account_id)
         control = self._controls[room_id]
         now = time.monotonic()
         target = payload.participantId
@@ -581,7 +653,12 @@ class SignalingServer:
                 member = self.presence.by_id(target)
                 if member is None or member.room_id != room_id:
                     raise ControlError("not_member", participant=target)
+            stopped = control.content if payload.action == "stopContent" else None
             apply_action(control, payload, now)
+            if stopped is not None:
+                sharer = self.presence.by_id(stopped)
+                if sharer is not None:
+                    await self.sio.emit("contentStopped", {"by": by}, to=sharer.sid)
         except ControlError as exc:
             raise ControlRefused.because(exc) from None
         if payload.action == "end":
@@ -869,6 +946,10 @@ class SignalingServer:
         logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
 
 
-def _track_list(tracks: list[TrackInfo]) -> list[dict[str, str]]:
-    """The wire form of a subscriber's mid map (``subscribeOffer``, ``subscribeTracks``)."""
-    return [{"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind} for t in tracks]
+def _track_list(tracks: list[TrackInfo]) -> list[dict[str, Any]]:
+    """The wire form of a subscriber's mid map (``subscribeOffer``, ``subscribeTracks``);
+    ``content`` marks a shared screen or document (双流)."""
+    return [
+        {"mid": t.mid, "participantId": t.publisher_id, "kind": t.kind, **({"content": True} if t.content else {})}
+        for t in tracks
+    ]

@@ -497,6 +497,57 @@ class SessionRepo:
             db, actor, session_id, original_start, now, expected_version, "move", (start, end)
         )
 
+    def extend_live(
+        self, db: Session, actor: Actor, session_id: int, minutes: int, now: datetime,
+        expected_version: Optional[int] = None,
+    ) -> LinkedSession:
+        """延长会议: the occurrence in its lobby or live now ends ``minutes``
+        later (a one-off session's end, or that occurrence of a series);
+        checked for conflicts like any move.  For whoever may control it."""
+        try:
+            view = self.load(db, session_id)
+            row = view.row
+            require(actor, Do.CONTROL, view.target, self.matrix)
+            if row.standing:
+                raise TransitionRefused("standing_has_no_end")
+            current = [
+                (o, st) for o, st in self.occurrences(db, session_id, now - view.series.duration, now + timedelta(
+                    minutes=self.lobby_minutes) + timedelta(seconds=1), now)
+                if st in (State.LOBBY, State.LIVE)
+            ]
+            if not current:
+                raise TransitionRefused("session_is", state=self._session_state(view, now))
+            occurrence, _ = current[0]
+            new_end = occurrence.end + timedelta(minutes=minutes)
+            self._lock(db)
+            before: Optional[dict]
+            if view.series.recurring:
+                exception = self._exception(db, session_id, occurrence.key)
+                before = exception_snapshot(exception)
+                if exception is None:
+                    exception = OccurrenceException(session_id=session_id, original_start=occurrence.key)
+                series = view.series.with_exceptions(moved=[Moved(occurrence.key, occurrence.start, new_end)])
+                self._check_conflicts(db, session_id, row.title, view.stations, series, now)
+                exception.moved_start, exception.moved_end = occurrence.start, new_end
+                db.add(exception)
+                after = exception_snapshot(exception)
+            else:
+                before = snapshot(row, view.stations)
+                series = Series(row.start_at, new_end, None, row.timezone)
+                self._check_conflicts(db, session_id, row.title, view.stations, series, now)
+                row.end_at = new_end
+                after = snapshot(row, view.stations)
+            self._bump(db, row, expected_version, now)
+            db.add(row)
+            db.flush()
+            record(db, actor, "session.extend", "session", session_id, before, after, now)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        db.refresh(row)
+        return row
+
     def _occurrence_action(
         self, db: Session, actor: Actor, session_id: int, key: datetime, now: datetime,
         expected_version: Optional[int], what: str, moved_to: Optional[tuple[datetime, datetime]] = None,

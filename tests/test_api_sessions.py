@@ -191,3 +191,45 @@ async def test_simultaneous_bookings_of_one_station_admit_exactly_one(backend, t
         await runner.cleanup()
         second_engine.dispose()
         await stop()
+
+
+async def test_may_control_says_who_may_open_the_live_console(hub):
+    """进入调度台 is offered only where GET /sessions/{id}/console-link would answer."""
+    made = await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body())
+    hub.clock.now = at(3, 7, 13, 50)  # lobby
+    assert (await hub.ok("GET", f"/sessions/{made['id']}", "hn"))["mayControl"] is True
+    assert (await hub.ok("GET", f"/sessions/{made['id']}", "admin"))["mayControl"] is True
+    mine = await hub.ok("GET", "/me/sessions", "op-xucun", params={"days": 14})
+    assert [(s["id"], s["mayControl"]) for s in mine["items"]] == [(made["id"], False)]
+    status, _ = await hub.call("GET", f"/sessions/{made['id']}/console-link", "op-xucun")
+    assert status == 403
+    listed = await hub.ok("GET", "/sessions", "hn", params={"from": iso(at(3, 7, 0)), "to": iso(at(3, 8, 0))})
+    assert {s["id"]: s["mayControl"] for s in listed["items"]}[made["id"]] is True
+
+
+async def test_extending_a_live_meeting_checks_conflicts(hub):
+    """延长会议: the live occurrence's end moves later; a conflict or a closed meeting is refused."""
+    made = await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body())  # 14:00–16:00
+    await hub.ok("POST", "/sessions", "hn", expect=201,
+                 json=session_body(title="之后的会", stations=["xucun"], start=iso(at(3, 7, 16, 30)), end=iso(at(3, 7, 17))))
+    status, body = await hub.call("POST", f"/sessions/{made['id']}/extend", "hn", json={"minutes": 15})
+    assert status == 409 and body["error"]["code"] == "transition_refused"  # not open yet
+    hub.clock.now = at(3, 7, 15, 30)
+    out = await hub.ok("POST", f"/sessions/{made['id']}/extend", "hn", json={"minutes": 30})
+    assert out["end"] == "2025-03-07T16:30:00+08:00" and out["state"] == "live"
+    status, body = await hub.call("POST", f"/sessions/{made['id']}/extend", "hn", json={"minutes": 15})
+    assert status == 409 and body["error"]["code"] == "schedule_conflict"  # Xucun is booked at 16:30
+    status, _ = await hub.call("POST", f"/sessions/{made['id']}/extend", "op-xucun", json={"minutes": 15})
+    assert status == 403
+    status, _ = await hub.call("POST", f"/sessions/{made['id']}/extend", "hn", json={"minutes": 1})
+    assert status == 400
+    # the dispatcher's console token of this very session may extend it, a station's may not
+    console = tokens.sign(SECRET, str(made["id"]), f"account:{hub.ids['hn']}", "dispatcher", 600)
+    station = tokens.sign(SECRET, str(made["id"]), "station:xucun", "station", 600)
+    async with hub.http.post(f"{hub.url}/sessions/{made['id']}/extend", json={"minutes": 5},
+                             headers={"Authorization": f"Bearer {station}"}) as r:
+        assert r.status == 403
+    hub.clock.now = at(3, 7, 16, 10)  # live only thanks to the extension
+    async with hub.http.post(f"{hub.url}/sessions/{made['id']}/extend", json={"minutes": 5},
+                             headers={"Authorization": f"Bearer {console}"}) as r:
+        assert r.status == 409  # 16:35 would overlap Xucun's 16:30 meeting

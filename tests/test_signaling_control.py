@@ -123,6 +123,21 @@ def test_each_subscriber_gets_the_stage_and_a_bounded_set_of_thumbnails():
     assert c.view("p5", ["p3"]).stage is None  # the stage has no video yet
 
 
+def test_an_equal_grid_is_filled_above_max_thumbnails():
+    c = room(18, max_thumbnails=8)
+    everyone = list(c.members)
+    c.set_layout("4x4")
+    view = c.view("p5", everyone)
+    assert view.stage == "p0" and len(view.publishers) == 16  # the stage and 15 thumbnails
+    assert len(c.view("p0", everyone).publishers) == 16  # the stage itself: 16 others, no stage
+    c.set_layout("3x3")
+    assert len(c.view("p5", everyone).publishers) == 9
+    c.set_layout("2x2")
+    assert len(c.view("p5", everyone).publishers) == 9  # never fewer than max_thumbnails + the stage
+    c.set_layout("1+N")
+    assert len(c.view("p5", everyone).publishers) == 9
+
+
 def test_leaving_clears_floor_broadcast_hands_and_mutes():
     c = room(3)
     c.roll_call("p1")
@@ -163,8 +178,8 @@ def test_the_default_stage_is_the_first_to_send_video_and_heard_is_public():
 
 
 def test_every_action_of_the_schema_has_its_row_in_the_table():
-    """Only remove and end change no control state (the server removes or ends)."""
-    assert set(events.CONTROL_ACTIONS) - set(ACTIONS) == {"remove", "end"}
+    """Only remove, end and call change no control state (the server removes, ends or rings)."""
+    assert set(events.CONTROL_ACTIONS) - set(ACTIONS) == {"remove", "end", "call"}
     assert set(ACTIONS) <= set(events.CONTROL_ACTIONS)
 
 
@@ -179,3 +194,26 @@ def test_a_request_applies_through_the_table():
     assert "b" in public["muted"] and public["layout"] == "1+N" and public["stage"] == "a"
     with pytest.raises(ControlError):
         apply(control, events.Control(action="startPolling", order=["a"], interval=10), 0.0)  # one is no round
+
+
+def test_shared_content_one_at_a_time_reaches_every_view_and_the_stage_on_demand():
+    c = room(14, max_thumbnails=8)
+    everyone = list(c.members)
+    c.start_content("p13")  # the last to arrive: beyond everyone's eight thumbnails
+    assert all("p13" in c.view(p, everyone).publishers for p in everyone if p != "p13")
+    c.set_layout("single")
+    assert c.view("p5", everyone).publishers == ["p0", "p13"]
+    try:
+        c.start_content("p2")
+        raise AssertionError("a second source was accepted")
+    except ControlError as exc:
+        assert exc.reason.key == "content_busy"
+    c.set_content_stage(True)
+    assert c.to_public(0)["content"] == "p13" and c.to_public(0)["contentOnStage"] is True
+    c.left("p13")
+    assert (c.content, c.content_on_stage) == (None, False)
+    try:
+        c.set_content_stage(True)
+        raise AssertionError("content on the stage without content")
+    except ControlError as exc:
+        assert exc.reason.key == "no_content"

@@ -922,3 +922,30 @@ async def test_the_live_push_of_an_opinion_reaches_only_the_dispatchers_who_may_
     await asyncio.sleep(0.2)
     assert [d["opinion"]["id"] for d in consoles["xucun"].events("opinionUpdated")] == []
     assert [d["opinion"]["id"] for d in consoles["xucun"].events("opinionCaptured")] == [made["id"]]
+
+
+async def test_a_dispatcher_calls_an_absent_stations_open_page(hub):
+    """呼叫: a station's page open but not joined (``watch``) hears ``ring``; a station that is
+    in the meeting, one that is not part of it, and a deputy's page cannot be rung."""
+    console = await dispatcher(hub)
+    waiting = await hub.station()
+    assert (await waiting.call("watch", {"token": hub.token("xucun")}))["ok"]
+    other = await hub.station()
+    assert (await other.call("watch", {"token": hub.token("changan")}))["ok"]
+    ack = await console.call("control", {"action": "call", "station": "xucun"})
+    assert ack["ok"], ack
+    ring = await waiting.wait_for("ring")
+    assert ring["station"] == "xucun" and ring["session"]["id"] == "demo" and ring["by"]
+    await asyncio.sleep(0.2)
+    assert other.events("ring") == []  # only the station called
+    log = await console.wait_for("controlLog", lambda d: d["action"] == "call")
+    assert log["station"] == "xucun"
+    # the called page joins; calling it again is refused, as is a station outside the matrix's session
+    assert (await waiting.call("join", {"token": hub.token("xucun")}))["ok"]
+    again = await console.call("control", {"action": "call", "station": "xucun"})
+    assert again["error"]["code"] == "control_refused" and again["error"]["reason"] == "station_present"
+    assert (await console.call("control", {"action": "call"}))["error"]["code"] == "invalid_payload"
+    station = await hub.joined("yanguan")
+    assert (await station.call("control", {"action": "call", "station": "changan"}))["error"]["code"] == "forbidden"
+    deputy = await hub.station()
+    assert (await deputy.call("watch", {"token": hub.deputy_token(1)}))["error"]["code"] == "forbidden"

@@ -48,6 +48,8 @@ export interface Session {
   state: SessionState;
   version: number;
   nextOccurrence: Occurrence | null;
+  /** May the caller open its live console (进入调度台)? */
+  mayControl?: boolean;
 }
 
 export interface Conflict {

@@ -209,7 +209,8 @@ export class DispatcherView {
         ),
       ),
     );
-    if (state === "lobby" || state === "live") li.append(this.consoleButton(s));
+    // 进入调度台 only for those who may control it (the hub says so: `mayControl`)
+    if ((state === "lobby" || state === "live") && s.mayControl) li.append(this.consoleButton(s));
     const open = () => this.openSheet(s, "details");
     li.addEventListener("click", open);
     li.addEventListener("keydown", (e) => {

@@ -7,7 +7,7 @@
 import { Emitter } from "../common/emitter";
 import { getLang, t } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
-import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
+import { CONTENT_MAX_FRAMERATE, PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {
   AudioLevels,
   ControlAction,
@@ -21,6 +21,7 @@ import type {
   JoinResult,
   Kicked,
   Participant,
+  Ring,
   SessionInfo,
   SubscribeOffer,
   SubscribeTracks,
@@ -98,6 +99,10 @@ interface ClientEvents {
   /** the opinions taken in this sitting before the dispatcher joined were read (`opinions` holds them) */
   opinions: () => void;
   hand: () => void;
+  /** this page started or stopped sharing content */
+  content: () => void;
+  /** a dispatcher calls this station (the page is open, not joined) */
+  ring: (r: Ring) => void;
 }
 
 export interface LogEntry {
@@ -137,6 +142,10 @@ export class HubClient extends Emitter<ClientEvents> {
    */
   opinions: LiveOpinion[] = [];
   hand: HandStatus = "none";
+  /** The page waited in the 等候室 for the lobby to open (it then joins by itself). */
+  waitingRoom = false;
+  /** Joins from the waiting room that the hub refused as not open yet (its clock ticks later). */
+  waitingRetries = 0;
   private handLowering = false;
   private handTimer = 0;
   private controlGen = -1;
@@ -248,6 +257,105 @@ export class HubClient extends Emitter<ClientEvents> {
       sig.connect();
     }
     return done;
+  }
+
+  /** 双流: this page's shared screen or document, while it shares. */
+  contentTrack: MediaStreamTrack | null = null;
+
+  get sharing(): boolean {
+    return !!this.contentTrack;
+  }
+
+  /**
+   * Share a screen, window or tab (`getDisplayMedia`) as a second video source: high
+   * resolution, at most 5 frames a second, contentHint "detail". One source per session: a
+   * refusal (`content_busy`) is toasted and nothing is sent.
+   */
+  async startShare(): Promise<boolean> {
+    const sig = this.signaling;
+    const pub = this.publish;
+    if (!sig || !pub || this.state !== "live" || this.contentTrack) return false;
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({
+        video: { frameRate: { max: CONTENT_MAX_FRAMERATE }, width: { max: 1920 }, height: { max: 1080 } },
+        audio: false,
+      });
+    } catch (e) {
+      console.warn("[hub] no screen shared", e);
+      return false;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track) return false;
+    try {
+      await sig.request("share", { on: true });
+    } catch (e) {
+      track.stop();
+      this.reportRequestError(e);
+      return false;
+    }
+    this.contentTrack = track;
+    track.addEventListener("ended", () => void this.stopShare());
+    await pub.setContent(track, stream);
+    await pub.negotiate();
+    this.logEvent("sys", "share", { on: true });
+    this.emit("content");
+    return true;
+  }
+
+  /** Stop sharing (the page's button, the browser's own "stop sharing", or the dispatcher). */
+  async stopShare(tellHub = true): Promise<void> {
+    const track = this.contentTrack;
+    if (!track) return;
+    this.contentTrack = null;
+    track.stop();
+    const pub = this.publish;
+    if (pub) {
+      await pub.setContent(null);
+      await pub.negotiate().catch(() => undefined);
+    }
+    if (tellHub) await this.signaling?.request("share", { on: false }).catch(() => undefined);
+    this.logEvent("sys", "share", { on: false });
+    this.emit("content");
+  }
+
+  /** The last call (呼叫) heard while not joined; cleared on joining. */
+  ringing: Ring | null = null;
+  private watcher: Signaling | null = null;
+
+  /**
+   * While the page is open but not joined: a socket of its own that waits to be called
+   * (`watch`; a dispatcher's `call` arrives as `ring`). Stations only; idempotent.
+   */
+  watch(): void {
+    if (this.watcher || !this.token) return;
+    const sig = new Signaling();
+    this.watcher = sig;
+    sig.onLifecycle("connect", () => {
+      void sig.request("watch", { token: this.token ?? "" }).catch((e) => {
+        // not a station's link (a deputy, a dispatcher) or no longer valid: nothing to wait for
+        console.warn("[hub] not watching for calls", e);
+        this.unwatch();
+      });
+    });
+    sig.on("ring", (r) => {
+      this.ringing = r;
+      this.logEvent("in", "ring", r);
+      this.emit("ring", r);
+    });
+    sig.connect();
+  }
+
+  unwatch(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  /** Back to the pre-join screen after a refused join (the waiting room tries again). */
+  backToPrejoin(): void {
+    if (this.state !== "error") return;
+    this.fatal = null;
+    this.setState("prejoin");
   }
 
   /** Leave the session: `leave`, close both connections, release camera and mic. */
@@ -553,6 +661,10 @@ export class HubClient extends Emitter<ClientEvents> {
     sig.on("sessionEnded", (e) => {
       this.logEvent("in", "sessionEnded", e);
       this.terminate(sig, { kind: "ended", endStatus: e.status });
+    });
+    sig.on("contentStopped", (e) => {
+      this.logEvent("in", "contentStopped", e);
+      void this.stopShare(false);
     });
     sig.on("control", (cs: ControlState) => {
       this.logEvent("in", "control", { stage: cs.stage, floor: cs.floor, heard: cs.heard });
@@ -939,6 +1051,12 @@ export class HubClient extends Emitter<ClientEvents> {
   }
 
   private closePeers(): void {
+    if (this.contentTrack) {
+      // a new connection does not carry the old share: stop it (the hub forgot it with the participant)
+      this.contentTrack.stop();
+      this.contentTrack = null;
+      this.emit("content");
+    }
     this.publish?.close();
     this.subscribe?.close();
     this.publish = null;
@@ -970,6 +1088,10 @@ export class HubClient extends Emitter<ClientEvents> {
   private setState(s: ClientState): void {
     if (this.state === s) return;
     this.state = s;
+    if (s === "live") {
+      this.ringing = null;
+      this.unwatch();
+    }
     this.logEvent("sys", "state", s);
     this.emit("state", s);
   }

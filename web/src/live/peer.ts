@@ -10,6 +10,24 @@ import type { MediaKind } from "./media";
 export interface RemoteMedia {
   audio?: MediaStreamTrack;
   video?: MediaStreamTrack;
+  /** 双流: the participant's shared screen or document */
+  content?: MediaStreamTrack;
+}
+
+/** Shared content: high resolution, few frames (text stays sharp), a little more bitrate. */
+export const CONTENT_MAX_FRAMERATE = 5;
+const CONTENT_MAX_BITRATE = 1_500_000;
+
+/** Mark the content's media section `a=content:slides` (RFC 4796) in the offer sent to the hub
+ * (the relay names that track `content` to every subscriber). */
+export function markContent(sdp: string, mid: string | null): string {
+  if (!mid) return sdp;
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const lines = sdp.split(eol);
+  const i = lines.indexOf(`a=mid:${mid}`);
+  if (i < 0 || lines.includes("a=content:slides")) return sdp;
+  lines.splice(i + 1, 0, "a=content:slides");
+  return lines.join(eol);
 }
 
 export interface RemoteStats {
@@ -70,10 +88,36 @@ export class PublishPeer {
     };
   }
 
+  /** The transceiver of the shared content (双流), once there is one. */
+  private content: RTCRtpTransceiver | null = null;
+
   sender(kind: MediaKind): RTCRtpSender | undefined {
     return this.pc
       .getTransceivers()
-      .find((t) => t.currentDirection !== "stopped" && (t.sender.track?.kind ?? t.receiver.track.kind) === kind)?.sender;
+      .find((t) => t !== this.content && t.currentDirection !== "stopped" && (t.sender.track?.kind ?? t.receiver.track.kind) === kind)?.sender;
+  }
+
+  /** Share a screen or document as a second video source (call negotiate() afterwards). */
+  async setContent(track: MediaStreamTrack | null, stream?: MediaStream): Promise<void> {
+    if (!track) {
+      if (this.content) {
+        await this.content.sender.replaceTrack(null);
+        this.content.direction = "inactive";
+      }
+      return;
+    }
+    track.contentHint = "detail";
+    if (this.content) {
+      this.content.direction = "sendonly";
+      await this.content.sender.replaceTrack(track);
+      return;
+    }
+    this.content = this.pc.addTransceiver(track, {
+      direction: "sendonly",
+      streams: stream ? [stream] : [],
+      sendEncodings: [{ maxBitrate: CONTENT_MAX_BITRATE, maxFramerate: CONTENT_MAX_FRAMERATE }],
+    });
+    preferCodecs(this.content, videoCodecPreference.order);
   }
 
   hasTrack(kind: MediaKind): boolean {
@@ -106,7 +150,8 @@ export class PublishPeer {
       const offer = await this.pc.createOffer();
       await this.pc.setLocalDescription(offer);
       const local = this.pc.localDescription ?? offer;
-      const answerP = this.sendOffer({ sdp: local.sdp ?? "", type: "offer" });
+      const contentMid = this.content && this.content.direction === "sendonly" ? this.content.mid : null;
+      const answerP = this.sendOffer({ sdp: markContent(local.sdp ?? "", contentMid), type: "offer" });
       if (!this.offerSent) {
         this.offerSent = true;
         for (const c of this.pendingIce.splice(0)) this.sendIce(c);
@@ -222,6 +267,7 @@ export class SubscribePeer {
       if (!track || track.readyState === "ended") continue;
       const entry = next.get(m.participantId) ?? {};
       if (m.kind === "audio" || track.kind === "audio") entry.audio = track;
+      else if (m.content) entry.content = track;
       else entry.video = track;
       next.set(m.participantId, entry);
     }
@@ -229,7 +275,7 @@ export class SubscribePeer {
     if (!changed) {
       for (const [id, r] of next) {
         const o = this.remote.get(id);
-        if (!o || o.audio !== r.audio || o.video !== r.video) {
+        if (!o || o.audio !== r.audio || o.video !== r.video || o.content !== r.content) {
           changed = true;
           break;
         }

@@ -67,6 +67,21 @@ export interface SessionInfo {
   number?: number;
   title: string;
   titleEn?: string;
+  /** dispatchers only: the session's stations, in matrix order (the absent ones can be called) */
+  stations?: SessionStation[];
+}
+
+export interface SessionStation {
+  code: string;
+  name: string;
+  nameEn: string;
+}
+
+/** `ring`: a dispatcher calls this station's open page (呼叫). */
+export interface Ring {
+  session: { id: string; number: number; title: string; titleEn: string };
+  station: string;
+  by: string;
 }
 
 /* ---------- client → server ---------- */
@@ -125,6 +140,8 @@ export interface TrackMapping {
   mid: string;
   participantId: string;
   kind: "audio" | "video";
+  /** the participant's shared screen or document (双流), not its camera */
+  content?: boolean;
 }
 
 export interface SubscribeOffer {
@@ -192,6 +209,10 @@ export interface ControlState {
   locked: boolean;
   /** Whose audio the relay forwards (absent from a `control` ack). */
   heard?: string[];
+  /** 双流: who shares a screen or document (one at a time) */
+  content?: string | null;
+  /** the dispatcher put the shared content on the stage for everyone */
+  contentOnStage?: boolean;
 }
 
 export type ControlAction =
@@ -210,7 +231,10 @@ export type ControlAction =
   | "declineHand"
   | "remove"
   | "lock"
-  | "end";
+  | "end"
+  | "call"
+  | "contentStage"
+  | "stopContent";
 
 export interface ControlPayload {
   action: ControlAction;
@@ -219,6 +243,8 @@ export interface ControlPayload {
   layout?: Layout | string;
   order?: string[];
   interval?: number;
+  /** call: the station's code */
+  station?: string;
 }
 
 export type MonitorWarning = "offline" | "packet_loss" | "high_rtt" | "low_bitrate" | "no_video" | string;
@@ -247,6 +273,8 @@ export interface ControlLogEntry {
   participantId: string | null;
   on: boolean | null;
   layout: string | null;
+  /** call: the station called */
+  station?: string | null;
   at: number;
 }
 
@@ -307,6 +335,8 @@ export interface ServerToClientEvents {
   opinionCaptured: (p: OpinionNews) => void;
   opinionUpdated: (p: OpinionNews) => void;
   sessionEnded: (p: SessionEnded) => void;
+  ring: (p: Ring) => void;
+  contentStopped: (p: { by: string }) => void;
   error: (p: HubError) => void;
 }
 
@@ -326,6 +356,8 @@ export interface ClientRequests {
   raiseHand: { payload: Record<string, never>; result: Record<string, never> };
   lowerHand: { payload: Record<string, never>; result: Record<string, never> };
   control: { payload: ControlPayload; result: { control: ControlState } };
+  watch: { payload: { token: string }; result: { session: { id: string; number: number; status: string } } };
+  share: { payload: { on: boolean }; result: { control: ControlState } };
 }
 
 export type ClientEventName = keyof ClientRequests;

@@ -64,7 +64,16 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
     main.replaceChildren(el);
   };
 
-  client.on("state", () => show());
+  client.on("state", (s) => {
+    // The waiting room joined as the lobby opened by the hub's clock, a moment before the
+    // hub's scheduler opened it: back to the waiting room, which tries again.
+    if (s === "error" && client.waitingRoom && client.fatal?.kind === "join" && client.fatal.error?.code === "session_closed") {
+      client.waitingRetries++;
+      client.backToPrejoin();
+      return;
+    }
+    show();
+  });
   client.on("connection", () => header.renderBadge());
   client.on("session", () => {
     header.render();

@@ -1,8 +1,9 @@
 /**
- * Remote sound: one hidden <audio> element per remote audio track. Tile videos stay muted,
- * so every voice is played exactly once.
+ * Remote sound: one hidden <audio> element per remote audio track, on the speaker chosen
+ * before joining. Tile videos stay muted, so every voice is played exactly once.
  */
 import type { RemoteMedia } from "../live/peer";
+import { applySpeaker } from "./devicecheck";
 
 export class AudioSink {
   readonly el: HTMLDivElement;
@@ -33,7 +34,7 @@ export class AudioSink {
       audio.srcObject = new MediaStream([track]);
       this.el.append(audio);
       this.players.set(id, { audio, track });
-      this.play(audio);
+      void applySpeaker(audio).then(() => this.play(audio));
     }
     for (const id of [...this.players.keys()]) if (!remote.has(id) || !remote.get(id)?.audio) this.drop(id);
   }

@@ -1,7 +1,8 @@
 /**
  * Console mode of the station page (a dispatcher's token): the live control panel.
- * Per-participant rows with the relay's monitor figures and actions (点名, 广播, 静音,
- * 移出), global actions (全场静音, 允许自由发言, 声控, 锁定, 多画面), polling, the queue
+ * A compact station table for 1+12+X (one line per station: status icons for online,
+ * publishing, muted, hand and network quality; 点名, 广播, 静音, 移出; the relay's monitor
+ * figures on demand; a filter; multi-select for mute, broadcast and the polling list), global actions (全场静音, 允许自由发言, 声控, 锁定, 多画面), polling, the queue
  * of requests to speak with ticking waiting times, and the live control log.
  * Every element is kept and updated in place so a click is never lost to a re-render.
  */
@@ -11,7 +12,9 @@ import { otMaybe } from "../opinions/strings";
 import { LAYOUTS, type ControlAction, type ControlPayload, type LiveOpinion, type MonitorTile, type Participant } from "../live/protocol";
 import { h, icon, place, setAttr, setText } from "../common/dom";
 import { icons } from "../common/icons";
-import { participantName } from "./names";
+import { participantName, shortName } from "./names";
+import { ApiError, apiHeaders, readResponse } from "../common/api";
+import { hm } from "../common/time";
 
 const BAD = new Set(["offline", "packet_loss", "no_video"]);
 
@@ -52,12 +55,52 @@ function fmtClock(at: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((x) => String(x).padStart(2, "0")).join(":");
 }
 
+/** A station's network quality from the monitor's warnings: good, fair, poor, or unknown. */
+export function netQuality(m: MonitorTile | undefined): "good" | "fair" | "poor" | "unknown" {
+  if (!m) return "unknown";
+  const warn = m.warnings ?? [];
+  if (!m.online || warn.some((w) => BAD.has(w))) return "poor";
+  return warn.length ? "fair" : "good";
+}
+
+/** Does a row pass the panel's filter (a part of its name, and a status)? */
+export function rowMatches(
+  name: string,
+  text: string,
+  status: string,
+  s: { online: boolean; publishing: boolean; muted: boolean; hand: boolean; net: string },
+): boolean {
+  const q = text.trim().toLowerCase();
+  if (q && !name.toLowerCase().includes(q)) return false;
+  switch (status) {
+    case "online":
+      return s.online;
+    case "offline":
+      return !s.online;
+    case "publishing":
+      return s.publishing;
+    case "muted":
+      return s.muted;
+    case "hand":
+      return s.hand;
+    case "poor":
+      return s.net === "poor" || s.net === "fair";
+    default:
+      return true;
+  }
+}
+
+/** One station in the compact station table: a single line (select, status icons, name,
+ * 点名 · 广播 · 静音 · 移出); its monitor figures and warnings open under it on demand. */
 class Row {
   readonly el: HTMLElement;
+  private readonly check = h("input", { type: "checkbox", class: "cp-check", "data-testid": "cp-select" });
   private readonly dot = h("span", { class: "cp-dot" });
-  private readonly name = h("span", { class: "cp-name", "data-testid": "cp-name" });
+  private readonly name = h("button", { type: "button", class: "cp-name", "data-testid": "cp-name", "aria-expanded": "false" });
   private readonly marks = h("span", { class: "cp-marks" });
   private readonly media = h("span", { class: "cp-media" });
+  private readonly net = h("span", { class: "cp-net", "data-testid": "cp-net" });
+  private readonly details = h("div", { class: "cp-details" });
   private readonly figures = h("div", { class: "cp-figures", "data-testid": "cp-figures" });
   private readonly warnings = h("div", { class: "cp-warnings", "data-testid": "cp-warnings" });
   private readonly rollCall = btn("cp-rollcall", "cp-btn cp-btn-main");
@@ -69,6 +112,9 @@ class Row {
   private readonly confirmYes = btn("cp-remove-confirm", "cp-btn cp-btn-danger");
   private readonly confirmNo = btn("cp-remove-cancel");
   private confirming = false;
+  private open = false;
+  /** What the filter looks at, kept by update(). */
+  state = { name: "", online: false, publishing: false, muted: false, hand: false, net: "unknown" };
 
   constructor(
     readonly id: string,
@@ -77,15 +123,29 @@ class Row {
     this.el = h(
       "li",
       { class: "cp-row", "data-testid": "cp-row", "data-participant-id": id },
-      h("div", { class: "cp-row-head" }, this.dot, this.name, this.marks, this.media),
-      this.figures,
-      this.warnings,
-      h("div", { class: "cp-actions" }, this.rollCall, this.broadcast, this.mute, this.remove),
+      h(
+        "div",
+        { class: "cp-row-line" },
+        this.check,
+        this.dot,
+        this.name,
+        this.marks,
+        h("span", { class: "cp-icons" }, this.media, this.net),
+        h("span", { class: "cp-actions" }, this.rollCall, this.broadcast, this.mute, this.remove),
+      ),
+      this.details,
       this.confirmBox,
     );
+    this.details.append(this.figures, this.warnings);
+    this.details.hidden = true;
     this.confirmBox.append(this.confirmText, h("span", { class: "cp-confirm-btns" }, this.confirmYes, this.confirmNo));
     this.confirmBox.hidden = true;
     const cs = () => panel.client.controlState;
+    this.check.addEventListener("change", () => panel.select(id, this.check.checked));
+    this.name.addEventListener("click", () => {
+      this.open = !this.open;
+      this.update();
+    });
     this.rollCall.addEventListener("click", () =>
       panel.act("rollCall", { participantId: cs()?.floor === id ? null : id }),
     );
@@ -116,8 +176,12 @@ class Row {
     const m = c.monitor?.participants.find((x) => x.participantId === this.id);
     if (!p) return;
     const nm = participantName(p);
-    setText(this.name, nm);
+    setText(this.name, shortName(p));
     this.name.title = nm;
+    setAttr(this.name, "aria-label", nm);
+    setAttr(this.name, "aria-expanded", String(this.open));
+    this.check.checked = this.panel.selected.has(this.id);
+    setAttr(this.check, "aria-label", t("selectStation", { name: nm }));
     const online = m ? m.online : p.connection === "connected";
     // Lost its network, coming back as the same participant (not a leave): 重连中.
     const reconnecting = p.connection === "reconnecting";
@@ -148,6 +212,8 @@ class Row {
     setAttr(this.el, "data-stage", String(stage));
     setAttr(this.el, "data-heard", String(heard));
     setAttr(this.el, "data-muted", String(muted));
+    setAttr(this.el, "data-hand", String(hand));
+    setAttr(this.el, "data-selected", String(this.check.checked));
 
     const cam = m ? m.camera : p.media.camera;
     const mic = m ? m.mic : p.media.mic;
@@ -162,7 +228,14 @@ class Row {
     }
     setAttr(this.el, "data-camera", String(cam));
     setAttr(this.el, "data-mic", String(mic));
+    const net = netQuality(m);
+    setAttr(this.el, "data-net", net);
+    this.net.dataset.net = net;
+    this.net.title = `${t(`net_q_${net}`)}${m ? ` · ${this.figureText(m)}` : ""}`;
+    setAttr(this.net, "aria-label", this.net.title);
     this.renderFigures(m);
+    this.details.hidden = !this.open;
+    this.state = { name: nm, online, publishing: cam || mic, muted, hand, net };
 
     label(this.rollCall, floor ? t("rollCallBack") : t("rollCall"), floor);
     label(this.broadcast, bc ? t("broadcastOff") : t("broadcast"), bc);
@@ -173,6 +246,13 @@ class Row {
     label(this.confirmNo, t("cancel"));
     this.confirmBox.hidden = !this.confirming;
     this.remove.hidden = this.confirming;
+  }
+
+  private figureText(m: MonitorTile): string {
+    const kbps = Math.round(((m.bitrate?.audio ?? 0) + (m.bitrate?.video ?? 0)) / 1000);
+    const rtt = m.roundTripTime == null || m.roundTripTime < 0 ? "–" : `${Math.round(m.roundTripTime * 1000)} ms`;
+    const loss = m.packetLoss == null ? "–" : `${(m.packetLoss * 100).toFixed(1)}%`;
+    return `${kbps} kbps · ${t("loss")} ${loss} · ${t("rtt")} ${rtt}`;
   }
 
   private renderFigures(m: MonitorTile | undefined): void {
@@ -260,6 +340,14 @@ export class ConsolePanel {
   /** Ends the session for all; a first click arms it, a second within 5 s confirms. */
   private readonly endSession = btn("cp-end-session", "cp-btn cp-btn-danger");
   private endArmedUntil = 0;
+  /** 延长会议: the minutes and the button; the answer (new end or refusal) beside them. */
+  private readonly extendMinutes = h("select", { class: "cp-input cp-extend-minutes", "data-testid": "cp-extend-minutes" });
+  private readonly extendBtn = btn("cp-extend");
+  private readonly extendStatus = h("span", { class: "cp-hint cp-extend-status", "data-testid": "cp-extend-status", role: "status" });
+  /** 双流: shown while someone shares: put it on the stage, or stop it. */
+  private readonly contentLine = h("div", { class: "cp-line cp-content", "data-testid": "cp-content" });
+  private readonly contentStage = btn("cp-content-stage");
+  private readonly contentStop = btn("cp-content-stop", "cp-btn cp-btn-danger");
   private readonly layoutTitle = h("span", { class: "cp-k" });
   private readonly layoutBtns = new Map<string, HTMLButtonElement>();
   // polling
@@ -281,11 +369,30 @@ export class ConsolePanel {
   private readonly handsList = h("ol", { class: "cp-hands", "data-testid": "hands-queue" });
   private readonly handsEmpty = h("p", { class: "cp-hint" });
   private readonly hands = new Map<string, HandRow>();
+  /** Hidden while nobody asks to speak (the station table needs the room). */
+  private readonly handsSec = h("section", { class: "cp-sec cp-hands-sec", "data-testid": "cp-hands-sec" }, this.handsTitle, this.handsList, this.handsEmpty);
   // stations
   private readonly rowsTitle = h("h3", { class: "cp-h" });
   private readonly rowsList = h("ul", { class: "cp-rows", "data-testid": "cp-rows" });
   private readonly rowsEmpty = h("p", { class: "cp-hint" });
   private readonly rows = new Map<string, Row>();
+  private readonly filterText = h("input", { type: "search", class: "cp-input cp-filter", "data-testid": "cp-filter" });
+  private readonly filterStatus = h("select", { class: "cp-input cp-filter-status", "data-testid": "cp-filter-status" });
+  private readonly selectAll = h("input", { type: "checkbox", class: "cp-check", "data-testid": "cp-select-all" });
+  private readonly batch = h("div", { class: "cp-batch", "data-testid": "cp-batch" });
+  private readonly batchCount = h("span", { class: "cp-k", "data-testid": "cp-batch-count" });
+  private readonly batchMute = btn("cp-batch-mute");
+  private readonly batchUnmute = btn("cp-batch-unmute");
+  private readonly batchBroadcast = btn("cp-batch-broadcast");
+  private readonly batchPoll = btn("cp-batch-poll");
+  private readonly batchClear = btn("cp-batch-clear", "cp-btn cp-btn-ghost");
+  /** The stations ticked in the table, in the order they were ticked (a polling list keeps it). */
+  readonly selected = new Set<string>();
+  // stations of the session not in it: 呼叫
+  private readonly absentTitle = h("h3", { class: "cp-h" });
+  private readonly absentList = h("ul", { class: "cp-absent", "data-testid": "cp-absent" });
+  private readonly absentSec = h("section", { class: "cp-sec cp-absent-sec" }, this.absentTitle, this.absentList);
+  private readonly called = new Map<string, number>();
   // opinions of this session, as they are taken and handled
   private readonly opinionsTitle = h("h3", { class: "cp-h" });
   private readonly opinionsList = h("ol", { class: "cp-opinions", "data-testid": "cp-opinions", "aria-live": "polite" });
@@ -319,6 +426,11 @@ export class ConsolePanel {
       }
       this.render();
     });
+    for (const m of [15, 30, 60]) this.extendMinutes.append(h("option", { value: String(m) }, String(m)));
+    this.extendBtn.addEventListener("click", () => void this.extend());
+    this.contentLine.append(this.contentStage, this.contentStop);
+    this.contentStage.addEventListener("click", () => this.act("contentStage", { on: !cs()?.contentOnStage }));
+    this.contentStop.addEventListener("click", () => this.act("stopContent", {}));
     this.pollStart.addEventListener("click", () => {
       const v = Math.max(3, Number(this.interval.value) || 10);
       this.interval.value = String(v);
@@ -332,6 +444,41 @@ export class ConsolePanel {
       this.render();
     });
 
+    for (const f of ["all", "online", "offline", "publishing", "muted", "hand", "poor"]) {
+      this.filterStatus.append(h("option", { value: f }));
+    }
+    this.filterText.addEventListener("input", () => this.renderRows());
+    this.filterStatus.addEventListener("change", () => this.renderRows());
+    this.selectAll.addEventListener("change", () => {
+      const shown = [...this.rows.values()].filter((r) => !r.el.hidden).map((r) => r.id);
+      for (const id of shown) {
+        if (this.selectAll.checked) this.selected.add(id);
+        else this.selected.delete(id);
+      }
+      this.renderRows();
+    });
+    const chosen = () => [...this.selected].filter((id) => client.participants[id]);
+    this.batchMute.addEventListener("click", () => {
+      for (const id of chosen()) if (!cs()?.muted.includes(id)) this.act("mute", { participantId: id, on: true });
+    });
+    this.batchUnmute.addEventListener("click", () => {
+      for (const id of chosen()) if (cs()?.muted.includes(id)) this.act("mute", { participantId: id, on: false });
+    });
+    this.batchBroadcast.addEventListener("click", () => {
+      const [id] = chosen();
+      if (id) this.act("broadcast", { participantId: id });
+    });
+    this.batchPoll.addEventListener("click", () => {
+      this.pick = chosen();
+      this.render();
+      this.pollPicks.scrollIntoView({ block: "nearest" });
+    });
+    this.batchClear.addEventListener("click", () => {
+      this.selected.clear();
+      this.renderRows();
+    });
+    this.batch.append(this.batchCount, this.batchMute, this.batchUnmute, this.batchBroadcast, this.batchPoll, this.batchClear);
+
     this.el.append(
       this.heading,
       h(
@@ -340,10 +487,20 @@ export class ConsolePanel {
         this.globalTitle,
         h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.takeBack, this.endBroadcast, this.endSession),
         h("div", { class: "cp-line" }, this.layoutTitle, h("div", { class: "cp-segs", "data-testid": "layout-select" }, ...this.layoutBtns.values())),
+        h("div", { class: "cp-line cp-extend" }, this.extendBtn, this.extendMinutes, this.extendStatus),
+        this.contentLine,
       ),
-      h("section", { class: "cp-sec cp-hands-sec" }, this.handsTitle, this.handsList, this.handsEmpty),
+      this.handsSec,
+      h(
+        "section",
+        { class: "cp-sec cp-rows-sec" },
+        h("div", { class: "cp-rows-head" }, this.selectAll, this.rowsTitle, this.filterText, this.filterStatus),
+        this.batch,
+        this.rowsList,
+        this.rowsEmpty,
+      ),
+      this.absentSec,
       h("section", { class: "cp-sec cp-opinions-sec" }, this.opinionsTitle, this.opinionsList),
-      h("section", { class: "cp-sec cp-rows-sec" }, this.rowsTitle, this.rowsList, this.rowsEmpty),
       h(
         "section",
         { class: "cp-sec cp-poll" },
@@ -357,6 +514,7 @@ export class ConsolePanel {
     );
     this.disposers.push(
       client.on("participants", () => this.render()),
+      client.on("session", () => this.renderAbsent()),
       client.on("monitor", () => this.renderRows()),
       client.on("controlLog", () => this.renderLog()),
       client.on("opinions", () => this.renderOpinions()),
@@ -374,6 +532,40 @@ export class ConsolePanel {
       }),
     );
     this.render();
+  }
+
+  /** 延长会议 over REST with the console's join token (`POST /api/sessions/{number}/extend`). */
+  private async extend(): Promise<void> {
+    const c = this.client;
+    const number = c.session?.number;
+    if (number == null || !c.token) return;
+    this.extendBtn.disabled = true;
+    try {
+      const res = await fetch(`/api/sessions/${number}/extend`, {
+        method: "POST",
+        headers: apiHeaders(c.token, { "Content-Type": "application/json" }),
+        body: JSON.stringify({ minutes: Number(this.extendMinutes.value) }),
+        credentials: "omit",
+        cache: "no-store",
+      });
+      const out = await readResponse<{ end: string; nextOccurrence: { end: string } | null }>(res);
+      const end = out.nextOccurrence?.end ?? out.end;
+      setText(this.extendStatus, t("extendedTo", { end: hm(end) }));
+      this.extendStatus.dataset.state = "ok";
+      this.extendStatus.dataset.end = end;
+    } catch (e) {
+      setText(this.extendStatus, e instanceof ApiError ? e.message : String(e));
+      this.extendStatus.dataset.state = "error";
+    } finally {
+      this.extendBtn.disabled = false;
+    }
+  }
+
+  /** Tick or untick a station in the table. */
+  select(id: string, on: boolean): void {
+    if (on) this.selected.add(id);
+    else this.selected.delete(id);
+    this.renderRows();
   }
 
   /** Send a control action; failures are toasted by the client. */
@@ -407,6 +599,12 @@ export class ConsolePanel {
     label(this.endSession, Date.now() < this.endArmedUntil ? t("endSessionConfirm") : t("endSession"));
     this.endBroadcast.hidden = !cs?.broadcast;
     setText(this.layoutTitle, t("layoutLabel"));
+    label(this.extendBtn, t("extendMeeting"));
+    this.contentLine.hidden = !cs?.content;
+    label(this.contentStage, t("contentOnStage"), !!cs?.contentOnStage);
+    label(this.contentStop, t("contentStop"));
+    setAttr(this.extendMinutes, "aria-label", t("extendMinutes"));
+    for (const o of this.extendMinutes.options) setText(o, getLang() === "en" ? `${o.value} min` : `${o.value} 分钟`);
     for (const [l, b] of this.layoutBtns) label(b, tMaybe(`layout_${l}`, l), cs?.layout === l);
 
     // polling
@@ -478,10 +676,40 @@ export class ConsolePanel {
     this.handsEmpty.hidden = queue.length > 0;
     this.handsList.hidden = queue.length === 0;
     this.el.classList.toggle("has-hands", queue.length > 0);
+    setAttr(this.handsSec, "data-empty", String(queue.length === 0));
 
     this.renderRows();
+    this.renderAbsent();
     this.renderOpinions();
     this.renderLog();
+  }
+
+  /** The session's stations that are not in it, each with 呼叫 (rings its open page). */
+  private renderAbsent(): void {
+    const c = this.client;
+    const present = new Set(Object.values(c.participants).map((p) => p.station?.code).filter(Boolean));
+    const absent = (c.session?.stations ?? []).filter((st) => !present.has(st.code));
+    this.absentSec.hidden = absent.length === 0;
+    setText(this.absentTitle, `${t("absentHeading")}（${absent.length}）`);
+    const en = getLang() === "en";
+    const now = Date.now();
+    this.absentList.replaceChildren(
+      ...absent.map((st) => {
+        const b = btn("cp-call");
+        b.dataset.station = st.code;
+        const called = (this.called.get(st.code) ?? 0) > now;
+        label(b, called ? t("calledStation") : t("callStation"), called);
+        b.addEventListener("click", () => {
+          this.called.set(st.code, Date.now() + 30_000);
+          window.setTimeout(() => this.renderAbsent(), 30_100);
+          this.act("call", { station: st.code });
+          this.renderAbsent();
+        });
+        const name = en ? st.nameEn || st.name : st.name;
+        return h("li", { class: "cp-absent-row", "data-testid": "cp-absent-row", "data-station": st.code },
+          h("span", { class: "cp-name", title: name }, name), b);
+      }),
+    );
   }
 
   private renderOpinions(): void {
@@ -517,9 +745,11 @@ export class ConsolePanel {
 
   private renderRows(): void {
     const people = this.people();
-    setText(this.rowsTitle, `${t("stationsHeading")}（${people.length}）`);
     const els: HTMLElement[] = [];
     const seen = new Set<string>();
+    for (const id of [...this.selected]) if (!this.client.participants[id]) this.selected.delete(id);
+    let shown = 0;
+    let shownSelected = 0;
     for (const p of people) {
       let r = this.rows.get(p.id);
       if (!r) {
@@ -527,13 +757,39 @@ export class ConsolePanel {
         this.rows.set(p.id, r);
       }
       r.update();
+      const s = r.state;
+      r.el.hidden = !rowMatches(s.name, this.filterText.value, this.filterStatus.value, s);
+      if (!r.el.hidden) {
+        shown++;
+        if (this.selected.has(p.id)) shownSelected++;
+      }
       seen.add(p.id);
       els.push(r.el);
     }
     for (const id of [...this.rows.keys()]) if (!seen.has(id)) this.rows.delete(id);
     place(this.rowsList, els);
-    setText(this.rowsEmpty, t("stationsEmpty"));
-    this.rowsEmpty.hidden = people.length > 0;
+    setText(this.rowsTitle, shown === people.length
+      ? `${t("stationsHeading")}（${people.length}）`
+      : `${t("stationsHeading")}（${shown}/${people.length}）`);
+    setText(this.rowsEmpty, people.length ? t("stationsNoMatch") : t("stationsEmpty"));
+    this.rowsEmpty.hidden = shown > 0;
+    this.selectAll.checked = shown > 0 && shownSelected === shown;
+    this.selectAll.indeterminate = shownSelected > 0 && shownSelected < shown;
+    setAttr(this.selectAll, "aria-label", t("selectAllStations"));
+    this.filterText.placeholder = t("stationsFilter");
+    setAttr(this.filterText, "aria-label", t("stationsFilter"));
+    setAttr(this.filterStatus, "aria-label", t("stationsFilterStatus"));
+    for (const o of this.filterStatus.options) setText(o, tMaybe(`filter_${o.value}`, o.value));
+    const n = this.selected.size;
+    this.batch.hidden = n === 0;
+    setText(this.batchCount, t("selectedCount", { n }));
+    label(this.batchMute, t("batchMute"));
+    label(this.batchUnmute, t("batchUnmute"));
+    label(this.batchBroadcast, t("broadcast"));
+    this.batchBroadcast.disabled = n !== 1;
+    label(this.batchPoll, t("batchPoll"));
+    this.batchPoll.disabled = n < 2;
+    label(this.batchClear, t("batchClear"));
   }
 
   private renderLog(): void {
@@ -556,6 +812,10 @@ export class ConsolePanel {
         if (target) what += ` · ${target}`;
         else if (e.action === "rollCall" || e.action === "broadcast") what += ` · ${t("noneLabel")}`;
         if (e.layout) what += ` · ${tMaybe(`layout_${e.layout}`, e.layout)}`;
+        if (e.station) {
+          const st = c.session?.stations?.find((x) => x.code === e.station);
+          what += ` · ${st ? (getLang() === "en" ? st.nameEn || st.name : st.name) : e.station}`;
+        }
         if (e.on != null) what += ` · ${e.on ? t("on") : t("off")}`;
         return h(
           "li",

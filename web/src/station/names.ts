@@ -8,6 +8,16 @@ export function participantName(p: Participant): string {
   return st?.name || p.displayName || p.identity;
 }
 
+/** The name without the liaison-station suffix, for the compact station table: 丁桥镇,
+ * 海宁市分站, 许村镇荣星村 (the full name stays in its tooltip). */
+export function shortName(p: Participant): string {
+  const full = participantName(p);
+  if (getLang() === "en" || !p.station) return full;
+  const m = full.match(/^(.+?)(?:人大代表|代表)?联络(总站|分站|站|室|点)$/);
+  if (!m) return full;
+  return m[2] === "总站" || m[2] === "分站" ? `${m[1]}${m[2]}` : m[1];
+}
+
 /** Two or three characters for the placeholder badge when there is no video. */
 export function avatarText(p: Participant): string {
   if (getLang() === "en" && p.station?.nameEn) {

@@ -1,6 +1,14 @@
-/** Pre-join screen: preview, device choice, camera/mic toggles and the Join button. */
+/**
+ * Pre-join screen: who joins which meeting when (`GET /api/join-info`), the 等候室 of an early
+ * arrival (it joins by itself once the lobby opens), the device check (preview, camera and
+ * microphone choice with a level meter, speaker choice with a test sound, network check) and
+ * the Join button.
+ */
 import type { HubClient } from "../live/client";
-import { t } from "../common/i18n";
+import { getLang, t } from "../common/i18n";
+import { hm, rangeLabel } from "../common/time";
+import { canJoin, fetchJoinInfo, isOver, nextCheckMs, type JoinInfo } from "../live/joininfo";
+import { MicMeter, NetCheck, SpeakerCheck } from "./devicecheck";
 import type { MediaKind } from "../live/media";
 import { MediaToggle } from "./controls";
 import { h, icon, setText } from "../common/dom";
@@ -25,6 +33,23 @@ export class PrejoinView {
   private readonly micLabel = h("span", { class: "field-label" });
   private readonly camSelect = h("select", { "data-testid": "camera-select" });
   private readonly micSelect = h("select", { "data-testid": "mic-select" });
+  private readonly when = h("p", { class: "prejoin-when", "data-testid": "prejoin-when" });
+  private readonly who = h("p", { class: "prejoin-who", "data-testid": "prejoin-who" });
+  private readonly unit = h("p", { class: "prejoin-unit", "data-testid": "prejoin-unit" });
+  private readonly waiting = h("div", { class: "notice waiting-room", "data-testid": "waiting-room", role: "status" });
+  private readonly over = h("div", { class: "notice", "data-testid": "session-over", "data-tone": "warn", role: "status" });
+  private readonly spkLabel = h("span", { class: "field-label" });
+  private readonly netLabel = h("span", { class: "field-label" });
+  private readonly meter = new MicMeter();
+  private readonly speaker = new SpeakerCheck();
+  private readonly net: NetCheck;
+  private info: JoinInfo | null = null;
+  private pollTimer = 0;
+  private joinTimer = 0;
+  private readonly ring = h("div", { class: "notice ring-banner", "data-testid": "ring", role: "alert" });
+  private readonly ringText = h("span", { class: "ring-text" });
+  private readonly ringAccept = h("button", { type: "button", class: "btn-primary btn-small", "data-testid": "ring-accept" });
+  private ringTone: { stop: () => void } | null = null;
   private readonly notice = h("div", { class: "notice", "data-testid": "prejoin-message", role: "alert" });
   private readonly joinBtn = h("button", { type: "button", class: "btn-primary btn-join", "data-testid": "join-button" });
   private mediaMessage: { key: "mediaDenied" | "mediaPartial" | "mediaNone" | "mediaLoading"; vars?: Record<string, string> } | null = null;
@@ -33,6 +58,7 @@ export class PrejoinView {
 
   constructor(private readonly client: HubClient) {
     this.video.muted = true;
+    this.net = new NetCheck(client.token);
     this.camToggle = new MediaToggle("camera", (on) => void this.toggle("video", on));
     this.micToggle = new MediaToggle("mic", (on) => void this.toggle("audio", on));
     this.camSelect.addEventListener("change", () => void this.pick("video", this.camSelect.value));
@@ -55,15 +81,34 @@ export class PrejoinView {
         h(
           "div",
           { class: "prejoin-side" },
+          this.ring,
           this.heading,
           this.session,
+          this.when,
+          this.who,
+          this.unit,
+          this.waiting,
+          this.over,
           this.hint,
           h("label", { class: "field" }, this.camLabel, this.camSelect),
-          h("label", { class: "field" }, this.micLabel, this.micSelect),
+          h("label", { class: "field" }, this.micLabel, this.micSelect, this.meter.el),
+          h("div", { class: "field" }, h("label", { class: "field" }, this.spkLabel, this.speaker.select), h("div", { class: "field-row" }, this.speaker.test)),
+          h("div", { class: "field" }, this.netLabel, h("div", { class: "field-row" }, this.net.button, this.net.result)),
           this.notice,
           this.joinBtn,
         ),
       ),
+    );
+    this.ring.append(this.ringText, this.ringAccept);
+    this.ringAccept.addEventListener("click", () => {
+      this.stopTone();
+      void this.client.join();
+    });
+    this.disposers.push(
+      client.on("ring", () => {
+        this.startTone();
+        this.render();
+      }),
     );
     this.disposers.push(client.on("local", () => this.render()));
     this.disposers.push(client.on("state", () => this.render()));
@@ -74,12 +119,85 @@ export class PrejoinView {
     void this.start();
   }
 
+  /** Ask the hub about the meeting; in the waiting room, again until the lobby opens. */
+  private async loadInfo(): Promise<void> {
+    const token = this.client.token;
+    if (!token) return;
+    window.clearTimeout(this.pollTimer);
+    try {
+      this.info = await fetchJoinInfo(token);
+    } catch (err) {
+      console.warn("[hub] join-info failed", err);
+      this.pollTimer = window.setTimeout(() => void this.loadInfo(), 10_000);
+      return;
+    }
+    const info = this.info;
+    // a station's page waits to be called (呼叫) while open; deputies and consoles are not called
+    if (info.joining.kind === "station" && info.joining.admitted && !isOver(info)) this.client.watch();
+    if (info.session.state === "scheduled") {
+      this.client.waitingRoom = true;
+      this.pollTimer = window.setTimeout(() => void this.loadInfo(), nextCheckMs(info));
+    } else if (canJoin(info) && this.client.waitingRoom && info.joining.admitted) {
+      this.enterWhenReady();
+    }
+    this.render();
+  }
+
+  /** A ring tone while called: two short tones every two seconds, for a minute at most. */
+  private startTone(): void {
+    if (this.ringTone) return;
+    let audio: AudioContext;
+    try {
+      audio = new AudioContext();
+    } catch {
+      return;
+    }
+    const beep = () => {
+      const t0 = audio.currentTime;
+      for (const at of [0, 0.4]) {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        gain.gain.value = 0.15;
+        osc.frequency.value = 880;
+        osc.connect(gain).connect(audio.destination);
+        osc.start(t0 + at);
+        osc.stop(t0 + at + 0.25);
+      }
+    };
+    beep();
+    const timer = window.setInterval(beep, 2000);
+    const until = window.setTimeout(() => this.stopTone(), 60_000);
+    this.ringTone = {
+      stop: () => {
+        window.clearInterval(timer);
+        window.clearTimeout(until);
+        void audio.close().catch(() => undefined);
+      },
+    };
+  }
+
+  private stopTone(): void {
+    this.ringTone?.stop();
+    this.ringTone = null;
+  }
+
+  /** The waiting room's end: join by itself (once the devices are open). */
+  private enterWhenReady(): void {
+    window.clearTimeout(this.joinTimer);
+    const delay = this.loading ? 300 : this.client.waitingRetries > 0 ? 2000 : 0;
+    this.joinTimer = window.setTimeout(() => {
+      if (this.loading) return this.enterWhenReady();
+      if (this.client.state === "prejoin") void this.client.join();
+    }, delay);
+  }
+
   private async start(): Promise<void> {
     if (!this.client.token) {
       this.loading = false;
       this.render();
       return;
     }
+    void this.loadInfo();
     this.mediaMessage = { key: "mediaLoading" };
     this.render();
     const res = await this.client.prepareMedia();
@@ -98,6 +216,7 @@ export class PrejoinView {
     }
     await this.refreshDevices();
     this.render();
+    void this.net.run();
   }
 
   private async toggle(kind: MediaKind, on: boolean): Promise<void> {
@@ -119,6 +238,7 @@ export class PrejoinView {
     const { audio, video } = await this.client.media.devices();
     this.fillSelect(this.camSelect, video, this.client.media.currentDeviceId("video"));
     this.fillSelect(this.micSelect, audio, this.client.media.currentDeviceId("audio"));
+    await this.speaker.refresh();
   }
 
   private fillSelect(sel: HTMLSelectElement, devices: MediaDeviceInfo[], current: string | undefined): void {
@@ -138,10 +258,43 @@ export class PrejoinView {
   render(): void {
     const c = this.client;
     setText(this.heading, t("prejoinHeading"));
-    setText(this.session, sessionTitle(c.session, c.sessionId));
+    const info = this.info;
+    const en = getLang() === "en";
+    const r = c.ringing;
+    this.ring.hidden = !r;
+    this.ring.dataset.station = r?.station ?? "";
+    if (r) {
+      setText(this.ringText, t("ringCalling", { by: r.by, title: en ? r.session.titleEn || r.session.title : r.session.title }));
+      setText(this.ringAccept, t("ringAccept"));
+      this.ringAccept.disabled = c.state === "joining";
+    }
+    setText(this.session, info ? sessionTitle(info.session, c.sessionId) : sessionTitle(c.session, c.sessionId));
+    const s = info?.session;
+    setText(this.when, s?.start && s.end ? t("prejoinWhen", { range: rangeLabel(s.start, s.end) }) : s?.standing ? t("prejoinStanding") : "");
+    const j = info?.joining;
+    setText(this.who, j ? t(`joinAs_${j.kind}`, { name: (en ? j.nameEn : j.name) || j.name }) : "");
+    setText(this.unit, info?.unit ? t("prejoinUnit", { unit: en ? info.unit.nameEn || info.unit.name : info.unit.name }) : "");
+    const waiting = s?.state === "scheduled";
+    this.waiting.hidden = !waiting;
+    this.waiting.dataset.state = s?.state ?? "";
+    if (waiting && s) {
+      this.waiting.replaceChildren(
+        h("strong", {}, t("waitingRoom")),
+        h("span", { class: "notice-detail" }, s.start && s.lobbyOpens ? t("waitingBody", { start: rangeLabel(s.start, s.end ?? s.start), lobby: hm(s.lobbyOpens) }) : t("waitingBodyNoTime")),
+      );
+    }
+    const over = !!info && isOver(info);
+    this.over.hidden = !over;
+    this.over.dataset.state = over ? s?.state ?? "" : "";
+    setText(this.over, over ? (s?.state === "cancelled" ? t("overCancelled") : t("overEnded")) : "");
     setText(this.hint, t("prejoinHint"));
     setText(this.camLabel, t("camera"));
     setText(this.micLabel, t("microphone"));
+    setText(this.spkLabel, t("speaker"));
+    setText(this.netLabel, t("network"));
+    this.meter.attach(c.media.micOn ? c.media.audioTrack : null);
+    this.speaker.render();
+    this.net.render();
 
     const vt = c.media.videoTrack;
     const showVideo = !!vt && c.media.cameraOn;
@@ -163,6 +316,9 @@ export class PrejoinView {
     if (!c.token) {
       msg = t("noToken");
       tone = "error";
+    } else if (j && !j.admitted) {
+      msg = t("joinNotAdmitted");
+      tone = "error";
     } else if (this.mediaMessage) {
       const vars = { ...this.mediaMessage.vars };
       if (vars.kind) vars.kind = vars.kind === "camera" ? t("camera") : t("microphone");
@@ -174,11 +330,16 @@ export class PrejoinView {
     this.notice.dataset.tone = tone;
 
     const joining = c.state === "joining";
-    setText(this.joinBtn, joining ? t("joining") : t("join"));
-    this.joinBtn.disabled = !c.token || joining || this.loading;
+    setText(this.joinBtn, joining ? t("joining") : waiting ? t("waitingForStart") : t("join"));
+    this.joinBtn.disabled = !c.token || joining || this.loading || waiting || over || (!!j && !j.admitted);
+    this.el.dataset.sessionState = s?.state ?? "";
   }
 
   destroy(): void {
+    this.stopTone();
+    window.clearTimeout(this.pollTimer);
+    window.clearTimeout(this.joinTimer);
+    this.meter.destroy();
     for (const d of this.disposers) d();
     this.video.srcObject = null;
   }

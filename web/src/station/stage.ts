@@ -8,6 +8,7 @@ import { icons } from "../common/icons";
 import { participantName } from "./names";
 import { Tile, levelFraction } from "./tile";
 import { ConsolePanel } from "./dispatch-panel";
+import { ContentView } from "./content";
 import type { Participant } from "../live/protocol";
 
 /** How the stage is shown: focus (big + strip or single), an equal grid, or everyone (no stage). */
@@ -53,6 +54,9 @@ export class LiveView {
   private readonly handNotice = h("div", { class: "notice-bar tone-hand", "data-testid": "hand-notice", role: "status" });
   private readonly handBtn = h("button", { type: "button", class: "round-btn hand-btn", "data-testid": "hand-button" });
   private readonly main = h("div", { class: "live-main" });
+  /** 双流: the shared screen or document, and this page's share button. */
+  private readonly content: ContentView;
+  private readonly shareBtn = h("button", { type: "button", class: "round-btn", "data-testid": "share-button" });
   private panel: ConsolePanel | null = null;
   private mode: Mode = "all";
   private tick = 0;
@@ -60,6 +64,13 @@ export class LiveView {
 
   constructor(private readonly client: HubClient) {
     this.selfVideo.muted = true;
+    this.content = new ContentView(client);
+    this.shareBtn.addEventListener("click", () => {
+      if (this.client.sharing) void this.client.stopShare();
+      else void this.client.startShare();
+    });
+    // phones and browsers without screen capture have nothing to share
+    this.shareBtn.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== "function";
     this.camToggle = new MediaToggle("camera", (on) => void this.toggle("camera", on));
     this.micToggle = new MediaToggle("mic", (on) => void this.toggle("mic", on));
     this.leaveBtn.addEventListener("click", () => void this.client.leave());
@@ -88,6 +99,7 @@ export class LiveView {
       this.ctlbar,
       this.notices,
       this.stage,
+      this.content.el,
       this.selfView,
     );
     this.el = h(
@@ -98,7 +110,7 @@ export class LiveView {
         "nav",
         { class: "controls", "aria-label": "controls" },
         h("div", { class: "controls-left" }, this.count),
-        h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.handBtn, this.opinionBtn, this.leaveBtn),
+        h("div", { class: "controls-center" }, this.micToggle.el, this.camToggle.el, this.handBtn, this.shareBtn, this.opinionBtn, this.leaveBtn),
         h("div", { class: "controls-right" }),
       ),
       this.opinionDrawer,
@@ -114,7 +126,9 @@ export class LiveView {
       c.on("remote", () => {
         this.renderTiles();
         this.sink.sync(c.remote);
+        this.renderContent();
       }),
+      c.on("content", () => this.renderContent()),
       c.on("levels", () => this.renderLevels()),
       c.on("self", () => this.renderSelf()),
       c.on("local", () => this.renderSelf()),
@@ -126,6 +140,7 @@ export class LiveView {
       c.on("control", () => {
         this.renderTiles();
         this.renderControl();
+        this.renderContent();
       }),
       c.on("hand", () => this.renderControl()),
     );
@@ -147,7 +162,20 @@ export class LiveView {
     }
   }
 
+  private renderContent(): void {
+    this.content.render();
+    const c = this.client;
+    const busy = !!c.controlState?.content && c.controlState.content !== c.self?.id;
+    this.shareBtn.replaceChildren(icon(icons.screen, "icon"), h("span", {}, c.sharing ? t("shareStop") : t("share")));
+    setAttr(this.shareBtn, "data-on", String(c.sharing));
+    setAttr(this.shareBtn, "aria-pressed", String(c.sharing));
+    this.shareBtn.classList.toggle("on", c.sharing);
+    this.shareBtn.disabled = busy && !c.sharing;
+    this.shareBtn.title = busy ? t("shareBusy") : "";
+  }
+
   render(): void {
+    this.renderContent();
     this.renderTiles();
     this.sink.sync(this.client.remote);
     this.renderSelf();
