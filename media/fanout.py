@@ -466,6 +466,7 @@ class PublishedTrack:
         self._vp8 = mime == "video/vp8"
         self._h264 = mime == "video/h264"
         self._last_timestamp: Optional[int] = None
+        self._highest_sequence = 0
         self._h264_prefix = False
         self._h264_key_seen = False
 
@@ -497,13 +498,20 @@ class PublishedTrack:
         if packet.payload_type != self.payload_type:
             passthrough.count("rtp_rejected")
             return
-        if packet.ssrc != self.media_ssrc_current:
-            # A new encoder (or the first): subscribers restart their
-            # timeline on its first keyframe.
+        highest = self._highest_sequence
+        if packet.ssrc != self.media_ssrc_current or not (
+            highest - rtp.MAX_MISORDER <= extended_sequence <= highest + rtp.MAX_DROPOUT
+        ):
+            # A new encoder (or the first), or one whose sequence restarted
+            # (the receiver's gate let the jump through, confirmed):
+            # subscribers restart their timeline on its first keyframe.
             self.media_ssrc_current = packet.ssrc
             self.epoch += 1
             self._last_timestamp = None
             self.gop.clear()
+            self._highest_sequence = extended_sequence
+        elif extended_sequence > highest:
+            self._highest_sequence = extended_sequence
         self.packets_received += 1
         if not self.live and self.active:
             self.live = True

@@ -136,7 +136,7 @@ def h264_has_keyframe(payload: bytes) -> bool:
         pos = 1
         while pos + 2 < n:
             size = (payload[pos] << 8) | payload[pos + 1]
-            if size == 0:
+            if size == 0 or pos + 2 + size > n:
                 return False
             if payload[pos + 2] & 0x1F in _H264_KEY_NALS:
                 return True
@@ -245,8 +245,8 @@ def h264_packet_info(payload: bytes) -> tuple[bool, bool]:
         pos = 1
         while pos + 2 < n:
             size = (payload[pos] << 8) | payload[pos + 1]
-            if size == 0:
-                break
+            if size == 0 or pos + 2 + size > n:
+                break  # a truncated aggregate: what follows is not believed
             unit = payload[pos + 2] & 0x1F
             key = key or unit in _H264_KEY_NALS
             prefix = prefix and unit in _H264_PREFIX_NALS
@@ -274,7 +274,7 @@ def h264_annexb(payload: bytes) -> bytes:
         pos = 1
         while pos + 2 < len(payload):
             size = (payload[pos] << 8) | payload[pos + 1]
-            if size == 0:
+            if size == 0 or pos + 2 + size > len(payload):
                 break
             units.append(b"\x00\x00\x00\x01" + payload[pos + 2 : pos + 2 + size])
             pos += 2 + size

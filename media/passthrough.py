@@ -71,6 +71,7 @@ from typing import Any, Callable, Optional, Protocol
 
 import av
 import aiortc
+import pylibsrtp
 from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import get_encoder as _aiortc_get_encoder
 from aiortc.codecs import is_rtx
@@ -671,7 +672,12 @@ def transmit(sender: RTCRtpSender, data: bytes) -> bool:
     pair = dtls.transport._connection._nominated.get(1)
     if pair is None:
         return False
-    pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
+    try:
+        protected = dtls._tx_srtp.protect(data)
+    except pylibsrtp.Error:  # an index libsrtp will not protect (far behind its window)
+        _count("rtp_unprotectable")
+        return False
+    pair.protocol.transport.sendto(protected, pair.remote_addr)
     return True
 
 
