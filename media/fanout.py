@@ -97,7 +97,8 @@ class ForwardedTrack(MediaStreamTrack):
     that opens, re-binds or loses packets starts again at a keyframe.
     """
 
-    def __init__(self, kind: str, transceiver: object = None) -> None:
+    def __init__(self, kind: str, transceiver: object = None,
+                 temporal_limits: Optional[dict[str, int]] = None) -> None:
         super().__init__()
         self.kind = kind
         self.source: Optional["PublishedTrack"] = None
@@ -109,6 +110,8 @@ class ForwardedTrack(MediaStreamTrack):
         self._need_keyframe = kind == "video"
         self._recovering = False  # dropping after congestion (counted as dropped)
         self.max_temporal_layer: Optional[int] = None  # VP8 layers above are not sent
+        # The subscriber's limits per publisher, applied whenever a source is bound.
+        self._temporal_limits = temporal_limits if temporal_limits is not None else {}
         # Negotiated parameters (read on open).
         self._ssrc = 0
         self._pt = 0
@@ -162,6 +165,7 @@ class ForwardedTrack(MediaStreamTrack):
             return
         self.unbind()
         self.source = source
+        self.max_temporal_layer = self._temporal_limits.get(source.publisher_id)
         source.subscribers.add(self)
         source.changed()
 

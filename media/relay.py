@@ -131,6 +131,8 @@ class _Participant:
     audio_level: Optional[float] = None
     voice: bool = False
     keyframe_requests: int = 0  # from requesters of tracks already gone
+    # Highest VP8 temporal layer forwarded to this subscriber, per publisher.
+    temporal_limits: dict[str, int] = field(default_factory=dict)
     closed: bool = False
     # Candidates trickled before the connection they belong to exists.
     early_candidates: dict[str, list[IceCandidate]] = field(default_factory=dict)
@@ -284,6 +286,21 @@ class Relay:
         for track in p.published.values():
             if track.kind == kind:
                 track.set_forwarding(enabled)
+
+    def set_temporal_layer(self, subscriber_id: str, publisher_id: str, max_layer: Optional[int]) -> None:
+        """Forward to ``subscriber_id`` only the VP8 temporal layers up to
+        ``max_layer`` of ``publisher_id``'s video (``None``: all of them), at
+        once and for later re-bindings.  A lever for adapting one
+        subscriber's rate to its network; publishers that send a single
+        layer are not affected."""
+        p = self._get(subscriber_id)
+        if max_layer is None:
+            p.temporal_limits.pop(publisher_id, None)
+        else:
+            p.temporal_limits[publisher_id] = max_layer
+        for slot in p.slots:
+            if slot.source is not None and slot.source.publisher_id == publisher_id:
+                slot.track.max_temporal_layer = max_layer
 
     async def leave(self, participant_id: str) -> None:
         p = self._participants.pop(participant_id, None)
@@ -609,7 +626,7 @@ class Relay:
     def _new_slot(self, p: _Participant, track: PublishedTrack) -> _Slot:
         if p.subscribe_pc is None:
             p.subscribe_pc = self._new_pc(p, "subscribe")
-        forwarded = ForwardedTrack(track.kind)
+        forwarded = ForwardedTrack(track.kind, temporal_limits=p.temporal_limits)
         transceiver = p.subscribe_pc.addTransceiver(forwarded, direction="sendonly")
         forwarded.attach(transceiver)
         transceiver.setCodecPreferences(self._pinned_codecs(track))

@@ -328,3 +328,23 @@ def test_codec_key_distinguishes_h264_profiles():
     base = {"profile-level-id": "42e01f", "packetization-mode": "1"}
     assert codec_key("video/H264", base) != codec_key("video/H264", {**base, "profile-level-id": "42001f"})
     assert codec_key("video/H264", base) != codec_key("video/H264", {**base, "packetization-mode": "0"})
+
+
+def test_a_subscribers_temporal_limit_follows_it_across_re_binding(wire):
+    """The limit is the subscriber's, per publisher: set before a switch, it
+    applies when that publisher is bound (the relay's set_temporal_layer)."""
+    limits = {"b": 0}
+    a, b = make_source(), make_source()
+    b.publisher_id = "b"
+    track = ForwardedTrack("video", temporal_limits=limits)
+    track.attach(FakeTransceiver(5000))
+    track.bind(a)
+    assert track.max_temporal_layer is None
+    track.bind(b)
+    track.open()
+    assert track.max_temporal_layer == 0
+    pub = Publisher(b)
+    pub.frame(key=True, tid=0)
+    pub.frame(tid=1)
+    pub.frame(tid=0)
+    assert len(wire.of(track)) == 4 and track.packets_filtered == 2

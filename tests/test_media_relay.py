@@ -621,3 +621,24 @@ async def test_subscribers_get_sender_reports_of_their_stream(relay, cleanup):
     # The subscriber's receiver reports now give the relay a round-trip time.
     await wait_for(lambda: relay._participants["sub"].slots and any(
         s.transceiver.sender._RTCRtpSender__rtt is not None for s in relay._participants["sub"].slots), 5)
+
+
+async def test_set_temporal_layer_limits_one_subscriber_and_one_publisher(relay, cleanup):
+    events = Events()
+    for name in ("a", "b"):
+        await relay.join("room", name, events)
+        cleanup.append(await publish(relay, name, EncodedVideoTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a", "b"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 3 and count(sub.by_publisher("b", "video")) > 3, 10)
+    relay.set_temporal_layer("sub", "a", 0)
+    limits = {slot.source.publisher_id: slot.track.max_temporal_layer for slot in relay._participants["sub"].slots}
+    assert limits == {"a": 0, "b": None}
+    # Frames without temporal layers (a single-layer publisher) still flow.
+    before = count(sub.by_publisher("a", "video"))
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > before + 5, 5)
+    relay.set_temporal_layer("sub", "a", None)
+    assert all(slot.track.max_temporal_layer is None for slot in relay._participants["sub"].slots)
+    with pytest.raises(MediaError):
+        relay.set_temporal_layer("nobody", "a", 0)
