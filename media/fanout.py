@@ -28,6 +28,7 @@ to the next keyframe, which it asks for (compare Galène's
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 import struct
 import time
@@ -47,6 +48,9 @@ from .keyframes import KeyframeRequester
 GOP_CACHE_FRAMES = 15
 #: ... and at most this many packets (a large keyframe at a high rate).
 GOP_CACHE_PACKETS = 600
+#: A publisher's last packets, kept to complete a keyframe whose first packet
+#: arrives late (retransmitted after a loss).
+RECENT_PACKETS = 128
 #: Packets kept per subscriber stream to answer its NACKs (a power of two;
 #: about 2.5 s of an 850 kbit/s video stream).
 HISTORY_PACKETS = 256
@@ -191,11 +195,9 @@ class ForwardedTrack(MediaStreamTrack):
         if self.kind == "video":
             self._need_keyframe = True
             self._recovering = False
-            cached = list(self.source.gop)
+            cached = self.source.gop
             if cached:  # start from the publisher's last keyframe, still fresh
-                now_abs = _abs_send_time_now()
-                for packet in cached:
-                    self.forward(packet, now_abs)
+                self.forward(cached[0], _abs_send_time_now())  # and the rest: see forward
             else:
                 self.request_keyframe()
 
@@ -268,6 +270,20 @@ class ForwardedTrack(MediaStreamTrack):
             if epoch != self._epoch:
                 self._restart_timeline(p)
                 self._epoch = epoch
+            gop = source.gop if source is not None else ()
+            if gop and gop[0] is p and len(gop) > 1:
+                # Starting on the publisher's cached keyframe, or on a first
+                # packet that came late (retransmitted): what followed it
+                # has already passed, and is sent from the cache.
+                self._send(p, abs_send_time)
+                for later in gop[1:]:
+                    self.forward(later, abs_send_time)
+                return
+        self._send(p, abs_send_time)
+
+    def _send(self, p: Packet, abs_send_time: Optional[bytes]) -> None:
+        if not self._open:
+            return
         vp8 = p.vp8
         if vp8 is not None and vp8.tid is not None and self.max_temporal_layer is not None \
                 and vp8.tid > self.max_temporal_layer:
@@ -466,6 +482,7 @@ class PublishedTrack:
         # Packets from the last keyframe on, at most GOP_CACHE_FRAMES frames.
         self.gop: list[Packet] = []
         self._gop_frames = 0
+        self._recent: collections.deque[Packet] = collections.deque(maxlen=RECENT_PACKETS)
         mime = mime_type.lower()
         self._vp8 = mime == "video/vp8"
         self._h264 = mime == "video/h264"
@@ -562,9 +579,12 @@ class PublishedTrack:
         if self.kind == "video":
             gop = self.gop
             if key_start:
-                gop.clear()
-                gop.append(p)
-                self._gop_frames = 1
+                # Normally the newest packet; if it came late (a retransmission),
+                # the packets of its frame that came before it follow it.
+                later = sorted((q for q in self._recent if q.seq > p.seq and q.epoch == p.epoch),
+                               key=lambda q: q.seq) if self._recent and self._recent[-1].seq > p.seq else []
+                gop[:] = [p, *later]
+                self._gop_frames = 1 + sum(1 for q in later if q.frame_start)
             elif gop:
                 if frame_start:
                     self._gop_frames += 1
@@ -572,6 +592,7 @@ class PublishedTrack:
                     gop.append(p)
                 else:
                     gop.clear()  # too old to start a picture with
+            self._recent.append(p)
         if not self.forwarding:
             return
         for subscriber in self._fanout:

@@ -348,3 +348,21 @@ def test_a_subscribers_temporal_limit_follows_it_across_re_binding(wire):
     pub.frame(tid=1)
     pub.frame(tid=0)
     assert len(wire.of(track)) == 4 and track.packets_filtered == 2
+
+
+def test_a_keyframe_whose_first_packet_comes_late_is_sent_whole(wire):
+    """The keyframe's first packet is lost on the way in and retransmitted
+    after the rest of the frame: a subscriber waiting for a keyframe starts
+    on it and also gets the packets that came before it, in order."""
+    source = make_source()
+    pub = Publisher(source)
+    track = opened(source)
+    first, second = pub.frame(key=True, send=False)
+    source.rtp(second, pub.gate.check(second.sequence_number))
+    assert wire.of(track) == []  # still waiting
+    source.rtp(first, pub.gate.check(first.sequence_number))  # the retransmission
+    pub.frame()
+    out = wire.of(track)
+    assert len(out) == 4 and continuous(seqs(out))
+    assert packets.parse_vp8(out[0].payload).keyframe and out[1].marker == 1
+    assert out[1].payload == second.payload
