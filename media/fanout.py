@@ -32,7 +32,7 @@ import collections
 import random
 import struct
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtcpSenderInfo, RtpPacket
@@ -107,7 +107,7 @@ class ForwardedTrack(MediaStreamTrack):
         self.kind = kind
         self.source: Optional["PublishedTrack"] = None
         self.transceiver = transceiver
-        self._sender = None
+        self._sender: Any = None
         self._open = False
         self._open_when_started = False
         self._stopped: Optional[asyncio.Future] = None
@@ -302,8 +302,9 @@ class ForwardedTrack(MediaStreamTrack):
             return
         out_seq = p.seq + self._seq_offset
         index = out_seq & (HISTORY_PACKETS - 1)
-        if p.seq <= self._out_seq - self._seq_offset and self._history[index] is not None \
-                and self._history[index][2:4] == (out_seq & 0xFFFF).to_bytes(2, "big"):
+        previous = self._history[index]
+        if p.seq <= self._out_seq - self._seq_offset and previous is not None \
+                and previous[2:4] == (out_seq & 0xFFFF).to_bytes(2, "big"):
             passthrough.count("rtp_replayed")
             return  # already sent (a duplicate)
         timestamp = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
@@ -415,7 +416,9 @@ class ForwardedTrack(MediaStreamTrack):
         if self._out_ts is None or self.packets_sent == 0:
             return None
         source = self.source
-        report = source.sender_reports.get(source.media_ssrc_current) if source is not None else None
+        report = None
+        if source is not None and source.media_ssrc_current is not None:
+            report = source.sender_reports.get(source.media_ssrc_current)
         if report is not None:
             ntp = rtp.ntp_at(report[0], report[1], self._last_source_ts, self._clock_rate)
         else:

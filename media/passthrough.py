@@ -652,7 +652,7 @@ def send_parameters(transceiver: Any) -> Optional[SendParameters]:
     ids = sender._RTCRtpSender__rtp_header_extensions_map._HeaderExtensionsMap__ids  # type: ignore[attr-defined]
     return SendParameters(
         ssrc=sender._ssrc,
-        payload_type=codec.payloadType,
+        payload_type=codec.payloadType or 0,
         rtx_ssrc=sender._rtx_ssrc,
         rtx_payload_type=sender._RTCRtpSender__rtx_payload_type,  # type: ignore[attr-defined]
         mid=sender._RTCRtpSender__mid,  # type: ignore[attr-defined]
@@ -686,7 +686,7 @@ def send_backlog(sender: RTCRtpSender) -> int:
     them for now): a subscriber that does not keep up."""
     try:
         pair = sender.transport.transport._connection._nominated.get(1)
-        return pair.protocol.transport.get_write_buffer_size() if pair is not None else 0
+        return pair.protocol.transport.get_write_buffer_size() if pair is not None else 0  # type: ignore[attr-defined]
     except (AttributeError, NotImplementedError):
         return 0
 

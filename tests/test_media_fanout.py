@@ -310,7 +310,6 @@ def test_h264_switch_starts_at_the_access_unit_with_the_sps():
     stap = b"\x78" + len(sps).to_bytes(2, "big") + sps + len(pps).to_bytes(2, "big") + pps
     aus = [(b"\x41\x9a",), (stap, b"\x7c\x85idr", b"\x7c\x45end"), (b"\x41\x9b",)]
     seq = 0
-    starts = []
     for n, au in enumerate(aus):
         for i, payload in enumerate(au):
             p = RtpPacket(payload_type=100, sequence_number=seq, timestamp=n * 3000, ssrc=3, payload=payload,
