@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import subprocess
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ def hub_environment(var_dir: Path, port: int) -> dict[str, str]:
             # GET /metrics needs its bearer token (bench/floor_bench.py sends it).
             "LIAISON_HUB_METRICS__TOKEN": METRICS_TOKEN,
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(PROJECT_DIR),
         }
     )
     return env
@@ -70,8 +72,10 @@ class HubProcess:
     def start(self, timeout: float = 20.0) -> None:
         self._log = open(self.log_path, "w")
         self.popen = subprocess.Popen(
-            [str(VENV_BIN / "liaison-hub"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "WARNING"],
+            # This checkout's hub (PYTHONPATH below), with the interpreter
+            # running the bench: a git worktree has no .venv of its own.
+            [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())",
+             "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "WARNING"],
             cwd=str(PROJECT_DIR),
             env={**hub_environment(self.var_dir, self.port), **self.extra_env},
             stdout=self._log,

@@ -568,6 +568,28 @@ class Worker:
         self.stations[name] = station
         return await station.start()
 
+    async def cmd_start_janus_station(
+        self, name: str, url: str, room: int, publish: bool, source_id: int, feed: Optional[int] = None
+    ) -> dict:
+        """A participant of a Janus VideoRoom room (``bench/janus.py``)."""
+        from bench.janus import JanusStation
+
+        if name in self.stations:
+            raise RuntimeError(f"station {name} already running")
+        station = JanusStation(name, url, room, publish, self.loop_frames, source_id, feed)
+        self.stations[name] = station  # type: ignore[assignment]
+        return await station.start()
+
+    async def cmd_packets_sent(self, names: list[str]) -> dict:
+        """RTP packets sent so far by the publish connection of each station."""
+        out = {}
+        for n in names:
+            station = self.stations.get(n)
+            pc = getattr(station, "pub_pc", None) or getattr(station, "pc", None)
+            out[n] = sum(getattr(t.sender, "_RTCRtpSender__packet_count", 0)
+                         for t in pc.getTransceivers()) if pc is not None else 0
+        return out
+
     async def cmd_stop_station(self, name: str) -> dict:
         station = self.stations.pop(name)
         await station.stop()

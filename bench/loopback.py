@@ -14,10 +14,15 @@
 
 from __future__ import annotations
 
+import os
+
 from aioice import ice
 from aiortc import RTCBundlePolicy, RTCConfiguration
 
-LOOPBACK = "127.0.0.1"
+#: The one address the bench's media uses: 127.0.0.1, or the machine's own
+#: non-loopback address given in ``BENCH_HOST_ADDRESS`` (the side-by-side
+#: bench with Janus, which gathers no candidates on loopback interfaces).
+LOOPBACK = os.environ.get("BENCH_HOST_ADDRESS", "127.0.0.1")
 
 
 def _loopback_host_addresses(use_ipv4: bool = True, use_ipv6: bool = True) -> list[str]:

@@ -34,6 +34,29 @@ upgrade breaks one module, and ``tests/test_media_aiortc_hooks.py`` says so.
    first calls the observer registered with :func:`observe_rtp` for that
    receiver (audio level, byte counters, media SSRC), then does its usual work.
 
+Forwarding by packet (:mod:`media.fanout`) adds, per receiver and sender
+that opt in (every other connection of the process behaves as above):
+
+6. **Receiver: packets, not frames.**  A receiver given a sink with
+   :func:`take_rtp` hands every RTP packet it accepts to the sink instead of
+   its jitter buffer, and its decoder thread is stopped: no frame assembly,
+   no thread.  Statistics, RTX unwrapping, NACKs and REMB to the publisher
+   are kept (aiortc's own code, minus the assembly), after a sequence check
+   (:class:`media.packets.SequenceGate`) that refuses implausible packets.
+   Sender reports from the publisher reach the sink too (lip sync).
+7. **Sender: packets, not frames.**  A sender given a stream with
+   :func:`forward_to` answers NACKs from the stream's packet history
+   (``_retransmit``) and sends sender reports describing the stream
+   (``_send_rtcp``), and is told when the sender has started (``send``,
+   which aiortc calls after the connection state is already "connected");
+   :func:`transmit` protects and sends one packet at once, without a
+   coroutine per packet.
+8. **Transport: malformed input is counted, never raised.**
+   ``RTCDtlsTransport._handle_rtp_data`` / ``_handle_rtcp_data`` catch
+   every exception from parsing and routing (aiortc catches only
+   ``ValueError``; a truncated extension raises ``struct.error``) and count
+   it (:func:`packet_counters`).
+
 A few read-only helpers (:func:`receiver_packet_counts`, :func:`sender_round_trip_time`,
 :func:`negotiated_codec`, :func:`answer_with_single_codec`) also live here
 because they read private aiortc state.
@@ -43,12 +66,15 @@ from __future__ import annotations
 
 import fractions
 import logging
-from typing import Any, Callable, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Protocol
 
 import av
 import aiortc
+import pylibsrtp
 from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import get_encoder as _aiortc_get_encoder
+from aiortc.codecs import is_rtx
 from aiortc.codecs.base import Decoder, Encoder
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
@@ -56,10 +82,21 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import convert_timebase
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport, State as DtlsState
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    RtpPacket,
+    pack_remb_fci,
+)
+from aiortc.rtcrtpreceiver import StreamStatistics
 
 from . import h264
+from .packets import SequenceGate
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +106,11 @@ AIORTC_VERSION = "1.16.0"
 _installed = False
 _original_send_keyframe = RTCRtpSender._send_keyframe
 _original_handle_rtp_packet = RTCRtpReceiver._handle_rtp_packet
+_original_receiver_handle_rtcp_packet = RTCRtpReceiver._handle_rtcp_packet
+_original_receive = RTCRtpReceiver.receive
+_original_retransmit = RTCRtpSender._retransmit
+_original_sender_send_rtcp = RTCRtpSender._send_rtcp
+_original_sender_send = RTCRtpSender.send
 #: The attribute of an RTCRtpReceiver holding its RTP observer.  Kept on the
 #: receiver itself, not in a registry: the observer refers (through the relay's
 #: participant) back to the receiver, and a WeakKeyDictionary entry whose value
@@ -309,7 +351,12 @@ def _send_keyframe(self: RTCRtpSender) -> None:
 
 
 async def _handle_rtp_packet(self: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> None:
-    """RTCRtpReceiver._handle_rtp_packet, preceded by the registered observer."""
+    """RTCRtpReceiver._handle_rtp_packet, preceded by the registered observer;
+    for a forwarding receiver (hook 6), :func:`_forward_rtp_packet` instead."""
+    sink = getattr(self, _SINK_ATTRIBUTE, None)
+    if sink is not None:
+        await _forward_rtp_packet(self, sink, packet, arrival_time_ms)
+        return
     observer = getattr(self, _OBSERVER_ATTRIBUTE, None)
     if observer is not None:
         try:
@@ -323,6 +370,363 @@ def observe_rtp(receiver: RTCRtpReceiver, observer: Optional[Callable[[RtpPacket
     """Call ``observer(packet)`` for every RTP packet ``receiver`` gets
     (before jitter buffering, RTX included); ``None`` removes it."""
     setattr(receiver, _OBSERVER_ATTRIBUTE, observer)
+
+
+# --------------------------------------------------------------------------
+# Hooks 6-8: forwarding by packet
+# --------------------------------------------------------------------------
+
+#: Attributes of an RTCRtpReceiver / RTCRtpSender holding the relay's sink,
+#: gate and stream (kept on the object itself, like the observer).
+_SINK_ATTRIBUTE = "_liaison_rtp_sink"
+_GATE_ATTRIBUTE = "_liaison_rtp_gate"
+_STREAM_ATTRIBUTE = "_liaison_rtp_stream"
+
+#: Process-wide counters of what the forwarding path refused (see
+#: :func:`packet_counters`).
+_counters: dict[str, int] = {
+    "rtp_malformed": 0,  # did not parse, or made a handler fail
+    "rtcp_malformed": 0,
+    "rtp_rejected": 0,  # implausible sequence number, unknown SSRC or payload type
+    "rtp_failed": 0,  # parsed, but a handler raised (a bug, logged)
+    "rtcp_failed": 0,
+}
+
+
+def _count(name: str) -> None:
+    _counters[name] = _counters.get(name, 0) + 1
+
+
+_failures_logged: set[str] = set()
+
+
+def _log_failure(message: str) -> None:
+    """Log the first failure of a kind with its traceback (a bug to fix),
+    later ones at debug level only (a flood must not fill the log)."""
+    level = logging.DEBUG if message in _failures_logged else logging.WARNING
+    _failures_logged.add(message)
+    logger.log(level, message, exc_info=True)
+
+
+def packet_counters() -> dict[str, int]:
+    """Packets dropped by the forwarding path since the process started,
+    by reason (``rtp_malformed``, ``rtcp_malformed``, ``rtp_rejected``, and
+    the sinks' own ``rtp_replayed`` and so on, see :func:`count`)."""
+    return dict(_counters)
+
+
+def count(name: str) -> None:
+    """Count one dropped packet under ``name`` (for the relay's sinks)."""
+    _count(name)
+
+
+class RtpSink(Protocol):
+    """What a forwarding receiver hands its packets to (:func:`take_rtp`)."""
+
+    def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:
+        """One accepted media packet (RTX already unwrapped), with its
+        extended sequence number."""
+
+    def sender_report(self, ssrc: int, ntp_timestamp: int, rtp_timestamp: int) -> None:
+        """An RTCP sender report of the publisher's stream ``ssrc``."""
+
+
+class _ReceiverGate:
+    """Which SSRCs and sequence numbers a forwarding receiver believes.
+
+    The first SSRC, and SSRCs the publisher signalled (media and RTX, as
+    aiortc keeps them for RTX), are admitted at once; any other new SSRC
+    after two packets in sequence (RFC 3550's probation), so random packets that happen to carry the negotiated
+    payload type (aiortc routes them by it and learns their SSRC) are
+    dropped; at most :attr:`MAX_SOURCES` are admitted (media, RTX, a
+    restarted encoder), the least recently heard one making room."""
+
+    MAX_SOURCES = 4
+    MAX_PROBATION = 16
+
+    def __init__(self) -> None:
+        self.sources: dict[int, SequenceGate] = {}
+        self._probation: dict[int, int] = {}  # ssrc -> next expected sequence number
+
+    def check(self, ssrc: int, sequence_number: int, signalled: Any = ()) -> Optional[int]:
+        gate = self.sources.get(ssrc)
+        if gate is None:
+            expected = self._probation.get(ssrc)
+            if not self.sources or ssrc in signalled:
+                expected = sequence_number
+            if expected != sequence_number:
+                if len(self._probation) >= self.MAX_PROBATION:
+                    self._probation.clear()
+                self._probation[ssrc] = (sequence_number + 1) & 0xFFFF
+                return None
+            self._probation.pop(ssrc, None)
+            if len(self.sources) >= self.MAX_SOURCES:
+                del self.sources[next(iter(self.sources))]
+            gate = self.sources[ssrc] = SequenceGate()
+            gate.check((sequence_number - 1) & 0xFFFF)
+        else:
+            # Most recently heard last: the first one is evicted first.
+            if next(reversed(self.sources)) != ssrc:
+                self.sources[ssrc] = self.sources.pop(ssrc)
+        return gate.check(sequence_number)
+
+
+def take_rtp(receiver: RTCRtpReceiver, sink: Optional[RtpSink]) -> None:
+    """Hand every RTP packet ``receiver`` accepts to ``sink`` (hook 6),
+    instead of assembling frames; ``None`` removes the sink."""
+    setattr(receiver, _SINK_ATTRIBUTE, sink)
+    if sink is None:
+        return
+    setattr(receiver, _GATE_ATTRIBUTE, _ReceiverGate())
+    _stop_decoder(receiver)
+
+
+def _stop_decoder(receiver: RTCRtpReceiver) -> None:
+    if getattr(receiver, "_RTCRtpReceiver__decoder_thread", None) is not None:
+        receiver._RTCRtpReceiver__stop_decoder()  # type: ignore[attr-defined]
+
+
+async def _receive(self: RTCRtpReceiver, parameters: Any) -> None:
+    """RTCRtpReceiver.receive; a forwarding receiver then stops its decoder thread."""
+    await _original_receive(self, parameters)
+    if getattr(self, _SINK_ATTRIBUTE, None) is not None:
+        _stop_decoder(self)
+
+
+async def _forward_rtp_packet(
+    receiver: RTCRtpReceiver, sink: RtpSink, packet: RtpPacket, arrival_time_ms: int
+) -> None:
+    """aiortc's ``RTCRtpReceiver._handle_rtp_packet`` for a forwarding
+    receiver: the same statistics, RTX unwrapping, NACK and REMB feedback,
+    then the packet goes to ``sink`` instead of the jitter buffer."""
+    if not receiver._enabled:
+        return
+    gate: _ReceiverGate = getattr(receiver, _GATE_ATTRIBUTE)
+    rtx_ssrcs: dict = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
+    extended = gate.check(
+        packet.ssrc, packet.sequence_number,
+        () if not rtx_ssrcs else (*rtx_ssrcs, *rtx_ssrcs.values()),
+    )
+    if extended is None:
+        _count("rtp_rejected")
+        return
+    codecs: dict = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+    codec = codecs.get(packet.payload_type)
+    if codec is None:
+        _count("rtp_rejected")
+        return
+    observer = getattr(receiver, _OBSERVER_ATTRIBUTE, None)
+    if observer is not None:
+        observer(packet)
+    estimator = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
+    if estimator is not None and packet.extensions.abs_send_time is not None:
+        remb = estimator.add(
+            abs_send_time=packet.extensions.abs_send_time,
+            arrival_time_ms=arrival_time_ms,
+            payload_size=len(packet.payload) + packet.padding_size,
+            ssrc=packet.ssrc,
+        )
+        rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+        if rtcp_ssrc is not None and remb is not None:
+            await receiver._send_rtcp(
+                RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
+            )
+    streams: dict = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    statistics = streams.get(packet.ssrc)
+    if statistics is None:
+        statistics = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+    statistics.add(packet)
+    if not packet.payload:
+        return  # padding only (bandwidth probing), on RTX too: nothing to forward
+    if is_rtx(codec):
+        original_ssrc = rtx_ssrcs.get(packet.ssrc)
+        apt = codec.parameters.get("apt")
+        if original_ssrc is None or len(packet.payload) < 2 or apt not in codecs:
+            _count("rtp_rejected")
+            return
+        packet = RtpPacket(
+            payload_type=apt,
+            marker=packet.marker,
+            sequence_number=(packet.payload[0] << 8) | packet.payload[1],
+            timestamp=packet.timestamp,
+            ssrc=original_ssrc,
+            payload=packet.payload[2:],
+        )
+        media_gate = gate.sources.get(original_ssrc)
+        extended = media_gate.check(packet.sequence_number) if media_gate is not None else None
+        if extended is None:
+            _count("rtp_rejected")
+            return
+    nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+    if nack is not None and nack.add(packet):
+        await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+    sink.rtp(packet, extended)
+
+
+async def _receiver_handle_rtcp_packet(self: RTCRtpReceiver, packet: Any) -> None:
+    """RTCRtpReceiver._handle_rtcp_packet; sender reports also reach the sink."""
+    sink = getattr(self, _SINK_ATTRIBUTE, None)
+    if sink is not None and isinstance(packet, RtcpSrPacket):
+        info = packet.sender_info
+        sink.sender_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
+    await _original_receiver_handle_rtcp_packet(self, packet)
+
+
+class ForwardingStream(Protocol):
+    """What a forwarding sender asks its stream (:func:`forward_to`)."""
+
+    def retransmit(self, sequence_number: int) -> None:
+        """A subscriber's NACK for an outgoing sequence number."""
+
+    def sender_info(self) -> Optional[RtcpSenderInfo]:
+        """NTP/RTP timestamps and counts for the next sender report, or
+        ``None`` if nothing has been sent yet."""
+
+    def sender_started(self) -> None:
+        """The sender's parameters are negotiated (:func:`send_parameters`)."""
+
+
+def forward_to(sender: RTCRtpSender, stream: Optional[ForwardingStream]) -> None:
+    """Let ``stream`` answer ``sender``'s NACKs and describe its sender
+    reports (hook 7); ``None`` removes it."""
+    setattr(sender, _STREAM_ATTRIBUTE, stream)
+
+
+async def _sender_send(self: RTCRtpSender, parameters: Any) -> None:
+    await _original_sender_send(self, parameters)
+    stream = getattr(self, _STREAM_ATTRIBUTE, None)
+    if stream is not None:
+        stream.sender_started()
+
+
+async def _retransmit(self: RTCRtpSender, sequence_number: int) -> None:
+    stream = getattr(self, _STREAM_ATTRIBUTE, None)
+    if stream is None:
+        await _original_retransmit(self, sequence_number)
+    else:
+        stream.retransmit(sequence_number)
+
+
+async def _sender_send_rtcp(self: RTCRtpSender, packets: list) -> None:
+    stream = getattr(self, _STREAM_ATTRIBUTE, None)
+    if stream is not None:
+        for i, packet in enumerate(packets):
+            if isinstance(packet, RtcpSrPacket) and packet.ssrc == self._ssrc:
+                info = stream.sender_info()
+                if info is None:  # nothing sent yet: no sender report
+                    packets = packets[:i] + packets[i + 1 :]
+                    break
+                packet.sender_info = info
+                # What the round-trip time is computed against (the
+                # subscriber echoes it as LSR in its receiver reports).
+                self._RTCRtpSender__lsr = (info.ntp_timestamp >> 16) & 0xFFFFFFFF  # type: ignore[attr-defined]
+                break
+    if packets:
+        await _original_sender_send_rtcp(self, packets)
+
+
+@dataclass(frozen=True)
+class SendParameters:
+    """What a forwarding stream writes into its packets, as negotiated on
+    the subscriber's transceiver."""
+
+    ssrc: int
+    payload_type: int
+    rtx_ssrc: int
+    rtx_payload_type: Optional[int]
+    mid: Optional[str]
+    mid_id: int  # header extension IDs, 0 when not negotiated
+    abs_send_time_id: int
+    audio_level_id: int
+
+
+def send_parameters(transceiver: Any) -> Optional[SendParameters]:
+    """The negotiated sending parameters of ``transceiver``'s sender, or
+    ``None`` before its RTP started (answer not applied yet)."""
+    sender: RTCRtpSender = transceiver.sender
+    if not getattr(sender, "_RTCRtpSender__started", False):
+        return None
+    codec = negotiated_codec(transceiver)
+    if codec is None:
+        return None
+    ids = sender._RTCRtpSender__rtp_header_extensions_map._HeaderExtensionsMap__ids  # type: ignore[attr-defined]
+    return SendParameters(
+        ssrc=sender._ssrc,
+        payload_type=codec.payloadType or 0,
+        rtx_ssrc=sender._rtx_ssrc,
+        rtx_payload_type=sender._RTCRtpSender__rtx_payload_type,  # type: ignore[attr-defined]
+        mid=sender._RTCRtpSender__mid,  # type: ignore[attr-defined]
+        mid_id=ids.mid or 0,
+        abs_send_time_id=ids.abs_send_time or 0,
+        audio_level_id=ids.audio_level or 0,
+    )
+
+
+def transmit(sender: RTCRtpSender, data: bytes) -> bool:
+    """Protect and send one RTP packet on ``sender``'s transport now
+    (aiortc's ``_send_rtp`` without its three nested coroutines); False if
+    the transport is not connected."""
+    dtls = sender.transport
+    if dtls._state is not DtlsState.CONNECTED:
+        return False
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        return False
+    try:
+        protected = dtls._tx_srtp.protect(data)
+    except pylibsrtp.Error:  # an index libsrtp will not protect (far behind its window)
+        _count("rtp_unprotectable")
+        return False
+    pair.protocol.transport.sendto(protected, pair.remote_addr)
+    return True
+
+
+def send_backlog(sender: RTCRtpSender) -> int:
+    """Bytes queued in the socket transport of ``sender`` (the kernel refused
+    them for now): a subscriber that does not keep up."""
+    try:
+        pair = sender.transport.transport._connection._nominated.get(1)
+        return pair.protocol.transport.get_write_buffer_size() if pair is not None else 0  # type: ignore[attr-defined]
+    except (AttributeError, NotImplementedError):
+        return 0
+
+
+async def _handle_rtp_data(self: RTCDtlsTransport, data: bytes, arrival_time_ms: int) -> None:
+    """RTCDtlsTransport._handle_rtp_data, counting instead of raising."""
+    try:
+        packet = RtpPacket.parse(data, self._rtp_header_extensions_map)
+    except Exception:
+        _count("rtp_malformed")
+        return
+    receiver = self._rtp_router.route_rtp(packet)
+    if receiver is None:
+        _count("rtp_rejected")
+        return
+    try:
+        await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)
+    except ConnectionError:
+        raise
+    except Exception:
+        _count("rtp_failed")
+        _log_failure("RTP packet made its receiver fail")
+
+
+async def _handle_rtcp_data(self: RTCDtlsTransport, data: bytes) -> None:
+    """RTCDtlsTransport._handle_rtcp_data, counting instead of raising."""
+    try:
+        packets = RtcpPacket.parse(data)
+    except Exception:
+        _count("rtcp_malformed")
+        return
+    for packet in packets:
+        try:
+            for recipient in self._rtp_router.route_rtcp(packet):
+                await recipient._handle_rtcp_packet(packet)
+        except ConnectionError:
+            raise
+        except Exception:
+            _count("rtcp_failed")
+            _log_failure("RTCP packet made its recipient fail")
 
 
 # --------------------------------------------------------------------------
@@ -395,6 +799,13 @@ def install() -> None:
     rtcrtpsender.get_encoder = get_forwarding_encoder
     RTCRtpSender._send_keyframe = _send_keyframe  # type: ignore[method-assign]
     RTCRtpReceiver._handle_rtp_packet = _handle_rtp_packet  # type: ignore[method-assign]
+    RTCRtpReceiver._handle_rtcp_packet = _receiver_handle_rtcp_packet  # type: ignore[method-assign]
+    RTCRtpReceiver.receive = _receive  # type: ignore[method-assign]
+    RTCRtpSender._retransmit = _retransmit  # type: ignore[method-assign]
+    RTCRtpSender._send_rtcp = _sender_send_rtcp  # type: ignore[method-assign]
+    RTCRtpSender.send = _sender_send  # type: ignore[method-assign]
+    RTCDtlsTransport._handle_rtp_data = _handle_rtp_data  # type: ignore[method-assign]
+    RTCDtlsTransport._handle_rtcp_data = _handle_rtcp_data  # type: ignore[method-assign]
     _install_codec_census()
     _installed = True
 

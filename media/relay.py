@@ -4,16 +4,17 @@ Per participant there are two ``RTCPeerConnection`` (see ``docs/protocol.md``):
 
 * the **publish** connection: the client offers, the relay answers
   (:meth:`Relay.publish`, again for every renegotiation).  Each received
-  track gets one :class:`~media.fanout.PublishedTrack` reader.
+  track's packets go to one :class:`~media.fanout.PublishedTrack`.
 * the **subscribe** connection: the relay offers, the client answers
   (:meth:`Relay.answer`).  Each forwarded track is a ``sendonly``
-  transceiver whose sender reads a :class:`~media.fanout.ForwardedTrack`.
+  transceiver whose packets a :class:`~media.fanout.ForwardedTrack`
+  rewrites and sends.
   At most one offer is outstanding per subscriber: changes made while
   waiting for the answer are folded into one new offer after it.
 
-Nothing is decoded or encoded: :mod:`media.passthrough` makes aiortc hand
-out and take in encoded frames, and each subscriber transceiver is pinned to
-exactly the publisher's codec.
+Nothing is decoded, encoded or even assembled into frames: packets are
+forwarded one by one (:mod:`media.fanout`, :mod:`media.passthrough`), and
+each subscriber transceiver is pinned to exactly the publisher's codec.
 
 A track is offered to subscribers once its first frame has arrived ("what the
 relay actually receives"); it is removed (transceiver made ``inactive``, and
@@ -165,6 +166,8 @@ class _Participant:
     audio_level: Optional[float] = None
     voice: bool = False
     keyframe_requests: int = 0  # from requesters of tracks already gone
+    # Highest VP8 temporal layer forwarded to this subscriber, per publisher.
+    temporal_limits: dict[str, int] = field(default_factory=dict)
     closed: bool = False
     # Candidates trickled before the connection they belong to exists.
     early_candidates: dict[str, list[IceCandidate]] = field(default_factory=dict)
@@ -200,7 +203,8 @@ class Relay:
         and ::1 (process-wide), for hosts whose only interface is loopback.
     :param keyframe_interval: minimum seconds between two keyframe requests
         sent to one publisher track (requests in between are merged).
-    :param video_queue_frames, audio_queue_frames: per-subscriber queue bounds.
+    :param video_queue_frames, audio_queue_frames: accepted for compatibility;
+        forwarding by packet has no per-subscriber queue.
     :param max_media_lines: media sections accepted in one publish offer
         (:func:`check_offer`).
     """
@@ -329,6 +333,21 @@ class Relay:
             if track.kind == kind:
                 track.set_forwarding(enabled)
 
+    def set_temporal_layer(self, subscriber_id: str, publisher_id: str, max_layer: Optional[int]) -> None:
+        """Forward to ``subscriber_id`` only the VP8 temporal layers up to
+        ``max_layer`` of ``publisher_id``'s video (``None``: all of them), at
+        once and for later re-bindings.  A lever for adapting one
+        subscriber's rate to its network; publishers that send a single
+        layer are not affected."""
+        p = self._get(subscriber_id)
+        if max_layer is None:
+            p.temporal_limits.pop(publisher_id, None)
+        else:
+            p.temporal_limits[publisher_id] = max_layer
+        for slot in p.slots:
+            if slot.source is not None and slot.source.publisher_id == publisher_id:
+                slot.track.max_temporal_layer = max_layer
+
     async def leave(self, participant_id: str) -> None:
         p = self._participants.pop(participant_id, None)
         if p is None:
@@ -346,6 +365,7 @@ class Relay:
                 if pc is p.publish_pc:
                     for transceiver in pc.getTransceivers():
                         passthrough.observe_rtp(transceiver.receiver, None)
+                        passthrough.take_rtp(transceiver.receiver, None)
                 await pc.close()
         for sub_id in affected:
             self._request_negotiation(sub_id)
@@ -407,6 +427,9 @@ class Relay:
             ),
             "frames_forwarded": sum(slot.track.frames_forwarded for p in participants for slot in p.slots),
             "frames_dropped": sum(slot.track.frames_dropped for p in participants for slot in p.slots),
+            "packets_forwarded": sum(slot.track.packets_sent for p in participants for slot in p.slots),
+            "retransmissions": sum(slot.track.retransmissions for p in participants for slot in p.slots),
+            **{f"packets_dropped_{reason}": n for reason, n in passthrough.packet_counters().items()},
             "codecs_created": sum(census.values()),
             **{f"codecs_created_{name}": count for name, count in census.items()},
         }
@@ -465,6 +488,7 @@ class Relay:
                     )
                 p.rates.setdefault(transceiver.kind, _Rate())
                 passthrough.observe_rtp(transceiver.receiver, self._rtp_observer(p, track))
+                passthrough.take_rtp(transceiver.receiver, track)
                 p.published[mid] = track
                 track.start()
             elif receiving and track is not None and not track.active:
@@ -687,8 +711,9 @@ class Relay:
     def _new_slot(self, p: _Participant, track: PublishedTrack) -> _Slot:
         if p.subscribe_pc is None:
             p.subscribe_pc = self._new_pc(p, "subscribe")
-        forwarded = ForwardedTrack(track.kind, self._queue_frames.get(track.kind))
+        forwarded = ForwardedTrack(track.kind, temporal_limits=p.temporal_limits)
         transceiver = p.subscribe_pc.addTransceiver(forwarded, direction="sendonly")
+        forwarded.attach(transceiver)
         transceiver.setCodecPreferences(self._pinned_codecs(track))
         slot = _Slot(transceiver, forwarded, track.kind, track.codec_key)
         p.slots.append(slot)

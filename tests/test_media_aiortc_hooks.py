@@ -71,6 +71,15 @@ def test_install_replaces_hooks_idempotently():
     assert rtcrtpsender.get_encoder is passthrough.get_forwarding_encoder
     assert RTCRtpSender._send_keyframe is passthrough._send_keyframe
     assert RTCRtpReceiver._handle_rtp_packet is passthrough._handle_rtp_packet
+    assert RTCRtpReceiver._handle_rtcp_packet is passthrough._receiver_handle_rtcp_packet
+    assert RTCRtpReceiver.receive is passthrough._receive
+    assert RTCRtpSender.send is passthrough._sender_send
+    assert RTCRtpSender._retransmit is passthrough._retransmit
+    assert RTCRtpSender._send_rtcp is passthrough._sender_send_rtcp
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+    assert RTCDtlsTransport._handle_rtp_data is passthrough._handle_rtp_data
+    assert RTCDtlsTransport._handle_rtcp_data is passthrough._handle_rtcp_data
 
 
 async def test_encoded_frames_cross_a_connection_unchanged_and_without_delay():
@@ -112,6 +121,76 @@ async def test_encoded_frames_cross_a_connection_unchanged_and_without_delay():
         delays = [t - sent_at[frame_counter(data)] for t, data, _ in received[1:]]
         # Released on the marker bit: well under one frame interval (33 ms).
         assert statistics.median(delays) < 0.02, delays
+    finally:
+        await sender_pc.close()
+        await receiver_pc.close()
+
+
+def test_packet_forwarding_hook_points_exist():
+    """Hooks 6-8 (forwarding by packet) read and replace these."""
+    from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+    from aiortc.rtp import HeaderExtensionsMap
+
+    assert list(inspect.signature(RTCRtpReceiver.receive).parameters) == ["self", "parameters"]
+    assert list(inspect.signature(RTCRtpReceiver._handle_rtcp_packet).parameters) == ["self", "packet"]
+    assert list(inspect.signature(RTCRtpSender.send).parameters) == ["self", "parameters"]
+    assert list(inspect.signature(RTCRtpSender._retransmit).parameters) == ["self", "sequence_number"]
+    assert list(inspect.signature(RTCRtpSender._send_rtcp).parameters) == ["self", "packets"]
+    assert "_retransmit" in RTCRtpSender._handle_rtcp_packet.__code__.co_names
+    assert "_send_rtcp" in RTCRtpSender._run_rtcp.__code__.co_names
+    assert list(inspect.signature(RTCDtlsTransport._handle_rtp_data).parameters) == ["self", "data", "arrival_time_ms"]
+    assert list(inspect.signature(RTCDtlsTransport._handle_rtcp_data).parameters) == ["self", "data"]
+    assert hasattr(RTCRtpReceiver, "_RTCRtpReceiver__stop_decoder")
+    assert State.CONNECTED
+    assert hasattr(HeaderExtensionsMap(), "_HeaderExtensionsMap__ids")
+
+
+async def test_private_state_read_by_packet_forwarding_exists():
+    pc = RTCPeerConnection()
+    transceiver = pc.addTransceiver("video", direction="sendrecv")
+    receiver, sender = transceiver.receiver, transceiver.sender
+    for name in ("codecs", "remote_bitrate_estimator", "rtcp_ssrc", "remote_streams", "rtx_ssrc",
+                 "nack_generator", "decoder_thread"):
+        assert hasattr(receiver, f"_RTCRtpReceiver__{name}"), name
+    for name in ("started", "rtp_header_extensions_map", "rtx_payload_type", "mid", "lsr"):
+        assert hasattr(sender, f"_RTCRtpSender__{name}"), name
+    assert isinstance(sender._ssrc, int) and isinstance(sender._rtx_ssrc, int)
+    dtls = sender.transport
+    for name in ("_state", "_tx_srtp", "_rtp_router", "_rtp_header_extensions_map"):
+        assert hasattr(dtls, name), name
+    assert hasattr(dtls.transport._connection, "_nominated")
+    await pc.close()
+
+
+async def test_packets_cross_a_forwarding_receiver_without_assembly():
+    """A receiver given a sink (hook 6) hands over RTP packets, stops its
+    decoder thread, and its remote track gets no frames."""
+    passthrough.install()
+    sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
+    sender_pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
+    got = []
+
+    class Sink:
+        def rtp(self, packet, extended):
+            got.append((extended, packet.sequence_number, packet.marker, len(packet.payload)))
+
+        def sender_report(self, ssrc, ntp, rtp_timestamp):
+            got.append(("sr", ssrc))
+
+    await sender_pc.setLocalDescription(await sender_pc.createOffer())
+    await receiver_pc.setRemoteDescription(sender_pc.localDescription)
+    receiver = receiver_pc.getTransceivers()[0].receiver
+    passthrough.take_rtp(receiver, Sink())
+    await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
+    await sender_pc.setRemoteDescription(receiver_pc.localDescription)
+    try:
+        await wait_for(lambda: sum(1 for g in got if g[0] != "sr") >= 60, timeout=10)
+        media = [g for g in got if g[0] != "sr"]
+        assert [g[0] for g in media] == list(range(media[0][0], media[0][0] + len(media)))
+        assert any(g[2] for g in media)  # marker bits as sent
+        assert receiver._RTCRtpReceiver__decoder_thread is None
+        assert receiver.track._queue.qsize() <= 1  # no frames (at most the end marker)
+        await wait_for(lambda: any(g[0] == "sr" for g in got), timeout=5)
     finally:
         await sender_pc.close()
         await receiver_pc.close()

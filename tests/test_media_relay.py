@@ -465,7 +465,6 @@ async def test_the_new_map_is_sent_before_the_new_senders_first_frame(relay, cle
     async def slow_map(participant_id, tracks):
         # What the relay forwards while the map is still on its way.
         seen_at_emit["source"] = slot.track.source
-        seen_at_emit["queued"] = len(slot.track._queue)
         before_wait = len(received.packets)
         await asyncio.sleep(0.4)  # a slow socket
         seen_at_emit["during"] = [d for _, d in received.packets[before_wait:]]
@@ -476,7 +475,7 @@ async def test_the_new_map_is_sent_before_the_new_senders_first_frame(relay, cle
     await relay.subscribe("sub", ["b"])
     await wait_for(lambda: sub.track_updates, 5)
     assert [(t.mid, t.publisher_id) for t in sub.tracks] == [(mid, "b")]
-    assert seen_at_emit["source"] is None and seen_at_emit["queued"] == 0  # a stopped, b not started
+    assert seen_at_emit["source"] is None  # a stopped, b not started (forwarding by packet keeps no queue)
     assert not any(len(d) in (700, 4200) for d in seen_at_emit["during"])  # no frame of b before the map
     await wait_for(lambda: any(len(d) in (700, 4200) for _, d in received.packets[seen_at_emit["mapped_at"]:]), 5)
     after = received.packets[seen_at_emit["mapped_at"]:]
@@ -561,3 +560,151 @@ async def test_stats_report_the_h264_publishers_resolution(relay, cleanup):
         await asyncio.sleep(0.05)
     assert stats.publishing == {"video": "video/H264"}
     assert (stats.frame_width, stats.frame_height) == (640, 360)
+
+
+def rtp_log(client_pc_, kind="video"):
+    """Every RTP packet the client receives on its ``kind`` transceivers
+    (before jitter buffering, RTX included), as (ssrc, pt, seq, ts, payload)."""
+    from media import passthrough
+
+    log = []
+    for transceiver in client_pc_.getTransceivers():
+        if transceiver.kind == kind:
+            passthrough.observe_rtp(
+                transceiver.receiver,
+                lambda p: log.append((p.ssrc, p.payload_type, p.sequence_number, p.timestamp, p.payload)),
+            )
+    return log
+
+
+async def test_a_swap_keeps_one_continuous_rtp_stream(relay, cleanup):
+    """What the subscriber's browser sees across a floor move: one SSRC,
+    sequence numbers without a gap, timestamps moving forward."""
+    events = Events()
+    for name in ("a", "b"):
+        await relay.join("room", name, events)
+    cleanup.append(await publish(relay, "a", EncodedVideoTrack()))
+    cleanup.append(await publish(relay, "b", EncodedVideoTrack(delta_size=700)))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 5, 10)
+    await wait_for(lambda: relay._participants["b"].publishing_reported == ["video"], 10)
+    log = rtp_log(sub.pc)
+    await asyncio.sleep(0.3)
+    await relay.subscribe("sub", ["b"])
+    await wait_for(lambda: sub.track_updates, 5)
+    await wait_for(lambda: sum(1 for entry in log if len(entry[4]) > 690 and len(entry[4]) < 720) > 10, 5)
+    media = log
+    assert len({entry[0] for entry in media}) == 1  # one SSRC throughout
+    sequence = [entry[2] for entry in media]
+    assert all((y - x) & 0xFFFF == 1 for x, y in zip(sequence, sequence[1:])), sequence
+    stamps = [entry[3] for entry in media]
+    assert all(0 <= (y - x) & 0xFFFFFFFF < 90000 for x, y in zip(stamps, stamps[1:]))
+
+
+async def test_a_subscribers_nack_is_answered_by_rtx(relay, cleanup):
+    events = Events()
+    await relay.join("room", "pub", events)
+    cleanup.append(await publish(relay, "pub", EncodedVideoTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
+    log = rtp_log(sub.pc)
+    await wait_for(lambda: len(log) > 3, 5)
+    ssrc, pt, seq, ts, payload = log[-1]
+    receiver = sub.pc.getTransceivers()[0].receiver
+    await receiver._send_rtcp_nack(ssrc, [seq])
+    await wait_for(lambda: any(e[1] != pt and e[4][:2] == seq.to_bytes(2, "big") for e in log), 3)
+    rtx = next(e for e in log if e[1] != pt and e[4][:2] == seq.to_bytes(2, "big"))
+    assert rtx[0] != ssrc and rtx[4][2:] == payload and rtx[3] == ts
+    assert (await relay.metrics())["retransmissions"] >= 1
+
+
+async def test_a_packet_lost_before_the_relay_is_recovered_from_the_publisher(relay, cleanup, monkeypatch):
+    """The relay NACKs the publisher for a packet it missed and forwards the
+    retransmission: the subscriber gets every frame."""
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+    events = Events()
+    await relay.join("room", "pub", events)
+    video = EncodedVideoTrack()
+    cleanup.append(await publish(relay, "pub", video))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
+    publish_transport = relay._participants["pub"].publish_pc.getTransceivers()[0].receiver.transport
+    original = RTCDtlsTransport._handle_rtp_data
+    (track,) = relay._participants["pub"].published.values()
+    dropped = []
+
+    async def lossy(self, data, arrival_time_ms):
+        if self is publish_transport and not dropped and (data[1] & 0x7F) == track.payload_type and len(data) > 800:
+            dropped.append(int.from_bytes(data[2:4], "big"))
+            return  # lost on the way to the relay
+        await original(self, data, arrival_time_ms)
+
+    monkeypatch.setattr(RTCDtlsTransport, "_handle_rtp_data", lossy)
+    await wait_for(lambda: dropped, 5)
+    before = count(sub.by_publisher("pub", "video"))
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > before + 20, 5)
+    counters = [frame_counter(d) for _, d in sub.by_publisher("pub", "video").packets]
+    assert counters == list(range(counters[0], counters[0] + len(counters)))
+
+
+async def test_subscribers_get_sender_reports_of_their_stream(relay, cleanup):
+    from aiortc.rtp import RtcpSrPacket
+    from aiortc.rtcrtpreceiver import RTCRtpReceiver
+
+    events = Events()
+    await relay.join("room", "pub", events)
+    cleanup.append(await publish(relay, "pub", EncodedVideoTrack(), EncodedAudioTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"])
+    await wait_for(lambda: count(sub.by_publisher("pub", "video")) > 5, 10)
+    log = rtp_log(sub.pc)
+    reports = []
+    receivers = {t.receiver for t in sub.pc.getTransceivers()}
+    original = RTCRtpReceiver._handle_rtcp_packet
+
+    async def tap(self, packet):
+        if self in receivers and isinstance(packet, RtcpSrPacket):
+            reports.append(packet)
+        await original(self, packet)
+
+    RTCRtpReceiver._handle_rtcp_packet = tap
+    try:
+        await wait_for(lambda: len(reports) >= 2, 5)
+    finally:
+        RTCRtpReceiver._handle_rtcp_packet = original
+    video_ssrc = log[-1][0]
+    report = next(r for r in reports if r.ssrc == video_ssrc) if any(r.ssrc == video_ssrc for r in reports) else reports[0]
+    assert report.sender_info.packet_count > 0
+    assert abs(report.sender_info.ntp_timestamp / 2**32 - 2208988800 - time.time()) < 5
+    # The subscriber's receiver reports now give the relay a round-trip time.
+    await wait_for(lambda: relay._participants["sub"].slots and any(
+        s.transceiver.sender._RTCRtpSender__rtt is not None for s in relay._participants["sub"].slots), 5)
+
+
+async def test_set_temporal_layer_limits_one_subscriber_and_one_publisher(relay, cleanup):
+    events = Events()
+    for name in ("a", "b"):
+        await relay.join("room", name, events)
+        cleanup.append(await publish(relay, name, EncodedVideoTrack()))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a", "b"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 3 and count(sub.by_publisher("b", "video")) > 3, 10)
+    relay.set_temporal_layer("sub", "a", 0)
+    limits = {slot.source.publisher_id: slot.track.max_temporal_layer for slot in relay._participants["sub"].slots}
+    assert limits == {"a": 0, "b": None}
+    # Frames without temporal layers (a single-layer publisher) still flow.
+    before = count(sub.by_publisher("a", "video"))
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > before + 5, 5)
+    relay.set_temporal_layer("sub", "a", None)
+    assert all(slot.track.max_temporal_layer is None for slot in relay._participants["sub"].slots)
+    with pytest.raises(MediaError):
+        relay.set_temporal_layer("nobody", "a", 0)
