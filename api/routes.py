@@ -261,3 +261,25 @@ OPERATIONS += (
     Operation("GET", "/duty/ledger.xlsx", duty_api.ledger_xlsx, "Duty ledgers (Excel)", "duty",
               query=s.LedgerQuery, content=opinions_api.XLSX, errors=_SCOPE),
 )
+
+
+# --- the deputy's phone (issue 13; appended) ------------------------------------------------------
+
+from api import deputy_home  # noqa: E402
+from hub.errors import UsernameTaken  # noqa: E402
+
+OPERATIONS += (
+    Operation("POST", "/deputy/setup", deputy_home.set_up, "Set up a deputy's account from its invitation link",
+              "deputies", body=deputy_home.DeputySetupIn, response=s.LoginOut, status=201,
+              errors=(Forbidden, InvalidPayload, UsernameTaken, LoginRequired), join_token=True,
+              roles="a deputy's invitation link (its join token), once",
+              description="The mobile number becomes the user name (the roster's number when the roster has one: "
+              "403 phone_not_on_roster otherwise); a second set-up is 403 deputy_account_exists. Logs the deputy "
+              "in like POST /auth/login; afterwards it logs in with its phone number."),
+    Operation("GET", "/me/deputy", deputy_home.my_home, "The logged-in deputy's home: points, open items",
+              "deputies", response=deputy_home.DeputyHomeOut, errors=(Forbidden,), roles="deputy"),
+    Operation("GET", "/me/sessions/{id}/deputy-link", deputy_home.my_join_link,
+              "A join link for a session the deputy is invited to (lobby or live)", "sessions",
+              path_model=s.IdPath, response=s.JoinLink, errors=(Forbidden, NotFound, SessionClosed),
+              roles="deputy (an unrevoked, unexpired invitation)"),
+)

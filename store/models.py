@@ -150,6 +150,9 @@ class Deputy(SQLModel, table=True):
     deputy_group: str = Field(default="", max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: The mobile number the deputy logs in with (``store.deputy_home``);
+    #: set from the roster or when the deputy sets up its account.
+    phone: Optional[str] = Field(default=None, max_length=20, index=True, unique=True)
 
 
 class LinkedSession(SQLModel, table=True):
