@@ -17,12 +17,14 @@ export default defineConfig({
     target: "es2022",
     sourcemap: true,
     assetsInlineLimit: 8192,
-    // Two pages: the station page (index.html, served at /join/{id}) and the
-    // dispatcher / operator console (console.html, served at /console).
+    // The station page (index.html, served at /join/{id}), the dispatcher /
+    // operator console (console.html, at /console) and the deputy's phone page
+    // (deputy.html, at /deputy).
     rollupOptions: {
       input: {
         index: fileURLToPath(new URL("index.html", import.meta.url)),
         console: fileURLToPath(new URL("console.html", import.meta.url)),
+        deputy: fileURLToPath(new URL("deputy.html", import.meta.url)),
       },
     },
   },
