@@ -283,3 +283,20 @@ OPERATIONS += (
               path_model=s.IdPath, response=s.JoinLink, errors=(Forbidden, NotFound, SessionClosed),
               roles="deputy (an unrevoked, unexpired invitation)"),
 )
+
+
+# --- the departments' page (issue 13; appended) ---------------------------------------------------
+
+from api import departments as departments_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/department/items", departments_api.my_items,
+              "The opinions assigned to my department, overdue first", "opinions",
+              query=departments_api.DepartmentItemsQuery, response=departments_api.DepartmentItems,
+              errors=(Forbidden,), roles="department",
+              description="Held now (assigned, in progress), or with done=true also those answered since. "
+              "Sorted overdue first (most overdue first), then by deadline. The department's steps go through "
+              "POST /opinions/{id}/actions: start (accept), return (退回, a note is the reason), extend (a later "
+              "deadline, a note is the reason), answer (grade, answer); attachments through PUT "
+              "/opinions/{id}/photos/{position}."),
+)

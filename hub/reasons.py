@@ -75,6 +75,10 @@ REASONS: dict[str, dict[str, str]] = {
     "audit_log_staff": {"zh-CN": "只有管理员和调度员可以查看审计日志", "en": "only administrators and dispatchers read the audit log"},
     "role_needs_station": {"zh-CN": "{role}须指定联络站", "en": "a {role} needs a station"},
     "username_required": {"zh-CN": "请填写用户名", "en": "a user name is required"},
+    "role_needs_department": {"zh-CN": "承办单位账号须指定承办单位", "en": "a department account needs its department"},
+    "department_not_assigned": {"zh-CN": "该民情没有交办给 {department}", "en": "the opinion is not assigned to {department}"},
+    "department_unknown_account": {"zh-CN": "承办单位 {department} 不在配置中", "en": "no department {department} is configured"},
+    "department_no_statistics": {"zh-CN": "承办单位只能查看交办给本单位的民情", "en": "a department sees only the opinions assigned to it"},
     "password_too_short": {"zh-CN": "密码至少 {minimum} 个字符", "en": "a password has at least {minimum} characters"},
     "session_cancelled": {"zh-CN": "会话已取消", "en": "the session was cancelled"},
     # calendars
@@ -224,6 +228,7 @@ TERMS: dict[str, dict[str, dict[str, str]]] = {
         "dispatcher": {"zh-CN": "调度员", "en": "dispatcher"},
         "operator": {"zh-CN": "联络站操作员", "en": "operator"},
         "deputy": {"zh-CN": "代表", "en": "deputy"},
+        "department": {"zh-CN": "承办单位", "en": "department"},
     },
     "status": {  # an opinion's status (opinions/workflow.py)
         "submitted": {"zh-CN": "待受理", "en": "submitted"},

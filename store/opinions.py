@@ -38,7 +38,7 @@ from hub.errors import (
     StationNotFound,
 )
 from hub.matrix import Matrix
-from hub.scope import Actor, Do, Role, SessionTarget, require
+from hub.scope import Actor, Do, OpinionTarget, Role, SessionTarget, require
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
@@ -129,6 +129,8 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
     in the actor's own; the actor's own by default (None: all, administrators)."""
     if actor.role is Role.DEPUTY:
         raise Forbidden("deputy_no_statistics")
+    if actor.role is Role.DEPARTMENT:
+        raise Forbidden("department_no_statistics")
     if scope is not None and scope not in matrix:
         raise StationNotFound("station_code", station=scope)
     if actor.role is Role.ADMINISTRATOR:
@@ -144,13 +146,18 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
 
 
 def can_view(actor: Actor, matrix: Matrix, row: Opinion) -> bool:
-    return can_view_opinion(actor, matrix, row.station_code, row.deputy_id)
+    return can_view_opinion(actor, matrix, row.station_code, row.deputy_id, row.department)
 
 
-def can_view_opinion(actor: Actor, matrix: Matrix, station: str, deputy_id: Optional[int]) -> bool:
-    """Whether ``actor`` sees an opinion of ``station`` raised by ``deputy_id``."""
+def can_view_opinion(
+    actor: Actor, matrix: Matrix, station: str, deputy_id: Optional[int], department: Optional[str] = None
+) -> bool:
+    """Whether ``actor`` sees an opinion of ``station`` raised by ``deputy_id``
+    (and assigned to ``department``: what a department account sees)."""
     if actor.role is Role.ADMINISTRATOR:
         return True
+    if actor.role is Role.DEPARTMENT:
+        return actor.department is not None and department == actor.department
     if actor.role is Role.DEPUTY:
         return actor.deputy_id is not None and deputy_id == actor.deputy_id
     if actor.role is Role.OPERATOR:
@@ -234,6 +241,8 @@ def _capture_scope(
     * The deputy credited: an active one; a deputy itself; staff one of
       their scope (an operator's station and the rooms below it) or one
       invited to the session."""
+    if actor.role is Role.DEPARTMENT:  # departments answer opinions, they do not raise them
+        raise Forbidden("role_may_not_do", role="department", action="opinion.capture")
     stations, invited = _capture_session(db, actor, matrix, capture, now, token_session)
     if actor.role is Role.DEPUTY:
         own_town = town_of(matrix, actor.station or "")
@@ -531,6 +540,8 @@ def timeline(view: OpinionView) -> list[wf.Event]:
 
 def _act_scope(actor: Actor, matrix: Matrix, row: Opinion) -> None:
     _require_view(actor, matrix, row)
+    if actor.role in (Role.DISPATCHER, Role.DEPARTMENT):
+        require(actor, Do.HANDLE_OPINION, OpinionTarget(row.station_code, row.department), matrix)
 
 
 def act(
@@ -730,6 +741,9 @@ def search(
     conditions: list[Any] = []
     if actor.role is Role.DEPUTY:
         conditions.append(Opinion.deputy_id == (actor.deputy_id or -1))
+        scope = f.station
+    elif actor.role is Role.DEPARTMENT:
+        conditions.append(Opinion.department == (actor.department or ""))
         scope = f.station
     else:
         scope = reading_scope(actor, matrix, f.station)
