@@ -300,3 +300,18 @@ OPERATIONS += (
               "deadline, a note is the reason), answer (grade, answer); attachments through PUT "
               "/opinions/{id}/photos/{position}."),
 )
+
+
+# --- signed webhooks: the delivery log (issue 13; appended) --------------------------------------
+
+from api import webhooks as webhooks_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/webhook-deliveries", webhooks_api.list_deliveries, "The webhook delivery log, newest first",
+              "opinions", query=webhooks_api.DeliveryQuery, response=webhooks_api.DeliveryList,
+              errors=(Forbidden,), roles="administrator",
+              description="Every try to post a department notice to its webhook: when, where, the HTTP status or "
+              "the error, how long it took, and the outcome (sent; pending, retried at nextAt with backoff: 30 s, "
+              "1 min, 2 min … at most an hour; failed after 8 tries). Posts are signed: X-Hub-Timestamp, "
+              "X-Hub-Signature-256 = sha256=hex(HMAC-SHA256(webhook_secret, timestamp + '.' + body))."),
+)

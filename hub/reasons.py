@@ -75,6 +75,7 @@ REASONS: dict[str, dict[str, str]] = {
     "audit_log_staff": {"zh-CN": "只有管理员和调度员可以查看审计日志", "en": "only administrators and dispatchers read the audit log"},
     "role_needs_station": {"zh-CN": "{role}须指定联络站", "en": "a {role} needs a station"},
     "username_required": {"zh-CN": "请填写用户名", "en": "a user name is required"},
+    "admin_reads_deliveries": {"zh-CN": "只有管理员可以查看推送记录", "en": "only administrators read the delivery log"},
     "role_needs_department": {"zh-CN": "承办单位账号须指定承办单位", "en": "a department account needs its department"},
     "department_not_assigned": {"zh-CN": "该民情没有交办给 {department}", "en": "the opinion is not assigned to {department}"},
     "department_unknown_account": {"zh-CN": "承办单位 {department} 不在配置中", "en": "no department {department} is configured"},

@@ -157,6 +157,30 @@ class DepartmentNotice(SQLModel, table=True):
     webhook_status: str = Field(default="none", max_length=8)
     webhook_attempts: int = 0
     webhook_error: str = Field(default="", max_length=500)
+    #: When the next try is due (backoff after a failure, ``api/webhooks.py``).
+    webhook_next_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One try to post a notice to a department's webhook: the delivery log
+    administrators read (``GET /api/webhook-deliveries``)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.Index("ix_webhook_delivery_department_at", "department_code", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="department_notice.id", index=True, ondelete="CASCADE")
+    department_code: str = Field(max_length=64)
+    url: str = Field(max_length=500)
+    attempt: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    ok: bool = False
+    status_code: Optional[int] = None
+    error: str = Field(default="", max_length=500)
+    duration_ms: int = 0
+    #: The final state after this try: sent, pending (retried at ``next_at``) or failed.
+    outcome: str = Field(default="pending", max_length=8)
+    next_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class DutyRecord(SQLModel, table=True):
