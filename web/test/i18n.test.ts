@@ -5,6 +5,7 @@ import { dicts as common, setLang, t, tList } from "../src/common/i18n";
 import { dicts as console } from "../src/console/strings";
 import { dicts as opinions } from "../src/opinions/strings";
 import { dicts as deputy } from "../src/deputy/strings";
+import { dicts as department } from "../src/department/strings";
 
 type Table = Record<string, string>;
 const tables: [string, { "zh-CN": Table; en: Table }][] = [
@@ -12,6 +13,7 @@ const tables: [string, { "zh-CN": Table; en: Table }][] = [
   ["console/strings.ts", console],
   ["opinions/strings.ts", opinions],
   ["deputy/strings.ts", deputy],
+  ["department/strings.ts", department],
 ];
 
 const placeholders = (s: string): string[] => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();

@@ -12,6 +12,7 @@ const FLOORS: Record<string, string[]> = {
   station: ["live", "opinions", "common"],
   console: ["opinions", "common"],
   deputy: ["opinions", "common"],
+  department: ["opinions", "common"],
   live: ["common"],
   opinions: ["common"],
   common: [],

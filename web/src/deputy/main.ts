@@ -14,7 +14,7 @@
  * hub's reason in the page's language.
  */
 import "../common/styles.css";
-import "./deputy.css";
+import "../common/phone.css";
 import { getLang, onLangChange, toggleLang } from "../common/i18n";
 import { h } from "../common/dom";
 import { ApiError, get, post, qs, setApiToken } from "../common/api";
