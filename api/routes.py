@@ -315,3 +315,30 @@ OPERATIONS += (
               "1 min, 2 min … at most an hour; failed after 8 tries). Posts are signed: X-Hub-Timestamp, "
               "X-Hub-Signature-256 = sha256=hex(HMAC-SHA256(webhook_secret, timestamp + '.' + body))."),
 )
+
+
+# --- the residents' online liaison station, no login (issue 13; appended) -------------------------
+
+from api import residents as residents_api  # noqa: E402
+from hub.errors import RateLimited  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/public/options", residents_api.public_options, "Stations and categories for the online station",
+              "residents", auth="none", response=residents_api.PublicOptions),
+    Operation("POST", "/public/opinions", residents_api.resident_submit, "A resident sends a matter (no login)", "residents",
+              auth="none", body=residents_api.ResidentIn, response=residents_api.ResidentOut, status=201,
+              errors=(InvalidPayload, StationNotFound, RateLimited),
+              description="To a town/street station or a grassroots room; the same workflow as every opinion. "
+              "At most 5 per address an hour and 3 per phone number a day (429 rate_limited). The reply's "
+              "reference number and the last four digits of the phone look it up; its uploadKey adds photos."),
+    Operation("PUT", "/public/opinions/{id}/photos/{position}", residents_api.resident_photo,
+              "A photo of the matter just sent (header X-Upload-Key)", "residents", auth="none",
+              path_model=s.PhotoPath, response=residents_api.PhotoDone, errors=(NotFound, InvalidPayload),
+              description="Positions 0-2, within an hour of sending; an unknown or expired key is 404."),
+    Operation("GET", "/public/progress", residents_api.resident_progress, "Look up a matter's progress", "residents",
+              auth="none", query=residents_api.ProgressQuery, response=residents_api.ProgressOut,
+              errors=(NotFound, RateLimited),
+              description="By reference number and the last four digits of the phone: the status, the steps "
+              "without names, the department's answer once answered, the name and number masked. Any mismatch is "
+              "the same 404; at most 20 lookups per address in 15 minutes."),
+)

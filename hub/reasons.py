@@ -76,6 +76,7 @@ REASONS: dict[str, dict[str, str]] = {
     "role_needs_station": {"zh-CN": "{role}须指定联络站", "en": "a {role} needs a station"},
     "username_required": {"zh-CN": "请填写用户名", "en": "a user name is required"},
     "admin_reads_deliveries": {"zh-CN": "只有管理员可以查看推送记录", "en": "only administrators read the delivery log"},
+    "resident_rate_limited": {"zh-CN": "提交或查询过于频繁（{minutes} 分钟内最多 {limit} 次），请稍后再试", "en": "too many submissions or lookups (at most {limit} in {minutes} minutes); try again later"},
     "role_needs_department": {"zh-CN": "承办单位账号须指定承办单位", "en": "a department account needs its department"},
     "department_not_assigned": {"zh-CN": "该民情没有交办给 {department}", "en": "the opinion is not assigned to {department}"},
     "department_unknown_account": {"zh-CN": "承办单位 {department} 不在配置中", "en": "no department {department} is configured"},

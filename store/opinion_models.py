@@ -214,3 +214,34 @@ class DutyRecord(SQLModel, table=True):
     reviewed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ResidentSubmission(SQLModel, table=True):
+    """An opinion a resident sent through the online liaison station
+    (网上联络站, issue 13): where from (for the rate limits) and a hash of the
+    phone number; a hash of the one-time key the page uploads its photos with."""
+
+    __tablename__ = "resident_submission"
+    __table_args__ = (sa.Index("ix_resident_submission_remote_at", "remote", "at"),
+                      sa.Index("ix_resident_submission_phone_at", "phone_hash", "at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", ondelete="CASCADE", sa_column_kwargs={"unique": True})
+    remote: str = Field(default="", max_length=64)
+    phone_hash: str = Field(max_length=64)
+    upload_key_hash: str = Field(default="", max_length=64)
+    upload_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ResidentLookup(SQLModel, table=True):
+    """One progress lookup by reference number and phone digits, kept for the
+    per-address rate limit (guessing four digits must not be cheap)."""
+
+    __tablename__ = "resident_lookup"
+    __table_args__ = (sa.Index("ix_resident_lookup_remote_at", "remote", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    remote: str = Field(default="", max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
+    found: bool = False
