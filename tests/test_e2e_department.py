@@ -74,7 +74,7 @@ async def test_department_returns_one_and_answers_another(hub, browser):
         api(hub, f"/opinions/{made['id']}/actions", disp, {"action": "assign", "level": "town", "department": "xucun-office"})
         ids[summary] = made["id"]
 
-    ctx = await browser.new_context(locale="zh-CN", **PHONE_VIEWPORT)
+    ctx = await browser.new_context(locale="zh-CN", bypass_csp=False, **PHONE_VIEWPORT)  # under the hub's CSP
     page = await ctx.new_page()
     page.on("console", lambda m: m.type == "error" and print(f"[console] {m.text}"))
     await page.goto(hub.url + "/department")

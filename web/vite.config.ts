@@ -19,13 +19,15 @@ export default defineConfig({
     assetsInlineLimit: 8192,
     // The station page (index.html, served at /join/{id}), the dispatcher /
     // operator console (console.html, at /console) and the deputy's phone page
-    // (deputy.html, at /deputy), the department's page (department.html, at /department).
+    // (deputy.html, at /deputy), the department's page (department.html, at /department) and the
+    // residents' online liaison station (resident.html, at /liaison).
     rollupOptions: {
       input: {
         index: fileURLToPath(new URL("index.html", import.meta.url)),
         console: fileURLToPath(new URL("console.html", import.meta.url)),
         deputy: fileURLToPath(new URL("deputy.html", import.meta.url)),
         department: fileURLToPath(new URL("department.html", import.meta.url)),
+        resident: fileURLToPath(new URL("resident.html", import.meta.url)),
       },
     },
   },

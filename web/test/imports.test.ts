@@ -13,6 +13,7 @@ const FLOORS: Record<string, string[]> = {
   console: ["opinions", "common"],
   deputy: ["opinions", "common"],
   department: ["opinions", "common"],
+  resident: ["opinions", "common"],
   live: ["common"],
   opinions: ["common"],
   common: [],

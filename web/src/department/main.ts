@@ -17,6 +17,7 @@ import { getLang, onLangChange, toggleLang } from "../common/i18n";
 import { h } from "../common/dom";
 import { ApiError, apiHeaders, get, post, qs, readResponse } from "../common/api";
 import type { Account } from "../common/types";
+import { dataUrlBlob } from "../common/blob";
 import { resizePhoto } from "../opinions/capture";
 import { otMaybe } from "../opinions/strings";
 import type { Opinion, OpinionDetail, Photo } from "../opinions/types";
@@ -163,7 +164,7 @@ async function loadList(): Promise<void> {
 }
 
 async function putPhoto(id: number, position: number, dataUrl: string): Promise<Photo> {
-  const blob = await (await fetch(dataUrl)).blob();
+  const blob = dataUrlBlob(dataUrl);
   const res = await fetch(`/api/opinions/${id}/photos/${position}`, {
     method: "PUT", body: blob, headers: apiHeaders(null, { "Content-Type": blob.type || "image/jpeg" }), credentials: "same-origin",
   });
