@@ -342,3 +342,17 @@ OPERATIONS += (
               "without names, the department's answer once answered, the name and number masked. Any mismatch is "
               "the same 404; at most 20 lookups per address in 15 minutes."),
 )
+
+
+# --- the notification centre (issue 13; appended) -----------------------------------------------
+
+from api import notifications as notifications_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/me/notifications", notifications_api.my_notifications, "My reminders", "auth",
+              response=notifications_api.NotificationList,
+              description="Derived when asked, most pressing first: a department's overdue items, items due today "
+              "or on the next working day, items waiting to be accepted; a dispatcher's returned and overdue items "
+              "of its scope (the escalation); a deputy's answers waiting for its rating; a deputy's or operator's "
+              "session starting within 15 minutes or whose lobby is open."),
+)
