@@ -69,3 +69,15 @@ async def test_the_deputy_hears_of_answers_and_open_lobbies(hub):
     hub.clock.now = at(3, 7, 13, 50)  # the lobby is open
     items = (await hub.ok("GET", "/me/notifications", "13812345678"))["items"]
     assert [(n["kind"], n["sessionId"]) for n in items if n["sessionId"]] == [("lobby_open", session["id"])]
+
+
+async def test_calendar_feeds_carry_an_alarm_15_minutes_before(hub):
+    import icalendar
+
+    await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body())
+    key = (await hub.ok("GET", "/stations/xucun/calendar-link", "op-xucun"))["url"].split("key=")[1]
+    status, body = await hub.call("GET", "/stations/xucun/calendar.ics", params={"key": key})
+    assert status == 200
+    [event] = [e for e in icalendar.Calendar.from_ical(body).walk("VEVENT") if "许村" in str(e["SUMMARY"])]
+    [alarm] = event.walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY" and alarm["TRIGGER"].dt == timedelta(minutes=-15)
