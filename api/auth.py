@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.proxies import client_address
+from core.proxies import client_address
 from store import accounts
 
 from api import convert, schemas as s

@@ -24,10 +24,10 @@ from aiohttp import web
 from icalendar import Alarm, Calendar, Event, vRecur
 from sqlmodel import Session
 
-from hub.errors import Forbidden, LoginRequired, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, Role, require
-from hub.zone import TIME_ZONE
+from core.errors import Forbidden, LoginRequired, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Do, Role, require
+from core.zone import TIME_ZONE
 from scheduler.recurrence import normalize_rrule
 from store import feeds, sessions as store_sessions
 from store.sessions import SessionView
@@ -66,7 +66,7 @@ def _alarm() -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -ALARM_BEFORE)
-    alarm.add("description", "联动会话 15 分钟后开始 / The session starts in 15 minutes")
+    alarm.add("description", "联动会议 15 分钟后开始 / The session starts in 15 minutes")
     return alarm
 
 
@@ -193,7 +193,7 @@ async def station_calendar(call: Call) -> web.Response:
 
     views = await services.db(work)
     station = matrix[code]
-    return render(views, matrix, f"{station.name} 联动会话", services.base_url, now)
+    return render(views, matrix, f"{station.name} 联动会议", services.base_url, now)
 
 
 async def session_calendar(call: Call) -> web.Response:

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from hub.matrix import Station
-from hub.zone import TIME_ZONE
+from core.matrix import Station
+from core.zone import TIME_ZONE
 from scheduler.recurrence import Occurrence
 from store.models import Account, AuditEntry, Deputy, Invitation
 from store.sessions import SessionView

@@ -17,10 +17,10 @@ from aiohttp import web
 from pydantic import Field
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import Forbidden, SessionClosed
-from hub.proxies import client_address
-from hub.scope import Role
+from core import tokens
+from core.errors import Forbidden, SessionClosed
+from core.proxies import client_address
+from core.scope import Role
 from scheduler.lifecycle import JOINABLE
 from store import accounts, deputy_home
 

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 import sqlalchemy as sa
 
-from hub.errors import Forbidden, InvalidPayload, UsernameTaken
-from hub.scope import Actor, Do, Role, StationTarget, require
+from core.errors import Forbidden, InvalidPayload, UsernameTaken
+from core.scope import Actor, Do, Role, StationTarget, require
 from store import accounts, audit as audit_store, deputies
 
 from api import convert, schemas as s

@@ -11,8 +11,8 @@ from aiohttp import web
 from sqlmodel import Session
 
 from duty.scoring import Attendance, LedgerRow
-from hub.errors import InvalidPayload
-from hub.matrix import Matrix
+from core.errors import InvalidPayload
+from core.matrix import Matrix
 from store import duty as store
 from store.opinion_models import DutyRecord
 

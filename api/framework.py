@@ -6,7 +6,7 @@ who may call it); :func:`handler_for` turns it into an aiohttp handler and
 :mod:`api.openapi` turns the same table into the OpenAPI description.
 
 Errors (STYLE.md habit 8): handlers and the store raise
-:class:`~hub.errors.HubError`; :func:`error_middleware` alone maps them to
+:class:`~core.errors.HubError`; :func:`error_middleware` alone maps them to
 ``{"error": {"code", "message"}}`` with the class's HTTP status, the message
 in the request's language.  pydantic validation and malformed JSON become
 ``invalid_payload`` (400) naming the field; aiohttp's own 404/405 become
@@ -32,11 +32,11 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from hub.errors import (
+from core.errors import (
     Forbidden, HubError, InvalidPayload, LoginRequired, LoginThrottled, NotFound, MethodNotAllowed, PayloadTooLarge,
     RequestTimeout,
 )
-from hub.scope import Actor
+from core.scope import Actor
 from store import accounts
 from store.models import Account
 
@@ -255,8 +255,8 @@ async def _authenticate_join_token(call: Call, token: str) -> None:
     login, only its join token: it opens the few operations marked
     ``join_token`` (capturing opinions), as the station's operator, the
     invited deputy or the dispatcher's account."""
-    from hub import tokens
-    from store.directory import join_actor
+    from core import tokens
+    from store.live_sessions import join_actor
 
     if len(token) > 4096:
         raise LoginRequired()

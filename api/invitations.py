@@ -1,5 +1,5 @@
 """Deputy invitations: invite (a signed join link and its QR code), list,
-revoke.  The join link carries a :mod:`hub.tokens` token for
+revoke.  The join link carries a :mod:`core.tokens` token for
 ``deputy:{id}`` that expires with the invitation; a revoked invitation is
 known by :meth:`store.sessions.SessionRepo.invited_deputies`, which the
 signaling side checks when a deputy joins."""
@@ -13,15 +13,16 @@ import segno
 from aiohttp import web
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import InvitationInactive, NotFound
-from hub.scope import Do, InviteTarget, require
-from store import sessions as store_sessions
+from core import tokens
+from core.errors import InvitationInactive, NotFound
+from core.scope import Do, InviteTarget, require
+from store import invitations as store_invitations
 from store.models import Deputy, Invitation
 from store.sessions import SessionView
 
 from api import convert, schemas as s
 from api.framework import Call
+from api.invite_links import short_url
 from api.live import end_live_connections
 from api.sessions import join_id
 
@@ -35,9 +36,11 @@ def _link(call: Call, view: SessionView, invitation: Invitation, deputy: Deputy,
         services.base_url, services.secret, join_id(view), f"deputy:{deputy.id}", "deputy", ttl, now=now.timestamp()
     )
     base = f"{services.mount_path}/sessions/{view.row.id}/invitations/{invitation.id}"
+    assert invitation.id is not None
     return s.InvitationLink(
         invitation=convert.invitation(invitation, deputy, now),
         url=url,
+        short_url=short_url(services.base_url, services.secret, invitation.id),
         expires_at=convert.local(invitation.expires_at),
         qr_png=f"{base}/qr.png",
         qr_svg=f"{base}/qr.svg",
@@ -50,7 +53,7 @@ async def list_invitations(call: Call) -> s.InvitationList:
     def work(db: Session) -> s.InvitationList:
         view = repo.load(db, session_id)
         require(actor, Do.SCHEDULE, view.target, repo.matrix)
-        rows = store_sessions.invitations_of(db, session_id)
+        rows = store_invitations.invitations_of(db, session_id)
         return s.InvitationList(items=[convert.invitation(i, d, now) for i, d in rows])
 
     return await call.services.db(work)
@@ -61,7 +64,7 @@ async def create_invitation(call: Call) -> s.InvitationLink:
     actor, repo, now, session_id = call.require_actor(), call.services.repo, call.now, call.path.id
 
     def work(db: Session):
-        invitation, _token = repo.invite(db, actor, session_id, body.deputy_id, now)
+        invitation, _token = store_invitations.invite(db, repo, actor, session_id, body.deputy_id, now)
         return repo.load(db, session_id), invitation, db.get(Deputy, body.deputy_id)
 
     view, invitation, deputy = await call.services.db(work)
@@ -92,7 +95,8 @@ async def invitation_link(call: Call) -> s.InvitationLink:
 async def _qr(call: Call, kind: str) -> web.Response:
     now = call.now
     view, invitation, deputy = await call.services.db(lambda db: _load(call, db, True))
-    url = _link(call, view, invitation, deputy, now).url
+    # the short form (api/invite_links.py): a QR code of version 3 or so instead of 10+
+    url = _link(call, view, invitation, deputy, now).short_url
     qr = segno.make(url, error="m")
     out = io.BytesIO()
     headers = {"Cache-Control": "no-store"}
@@ -117,7 +121,7 @@ async def revoke_invitation(call: Call) -> s.InvitationOut:
     def work(db: Session) -> s.InvitationOut:
         _view, invitation, deputy = _load(call, db, False)
         assert invitation.id is not None
-        row = repo.revoke_invitation(db, actor, invitation.id, now)
+        row = store_invitations.revoke_invitation(db, repo, actor, invitation.id, now)
         return convert.invitation(row, deputy, now)
 
     out = await call.services.db(work)

@@ -13,9 +13,9 @@ from typing import Any, Optional, Protocol
 from pydantic import Field
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import SessionClosed
-from hub.scope import Do, require
+from core import tokens
+from core.errors import SessionClosed
+from core.scope import Do, require
 from scheduler.lifecycle import JOINABLE, State
 from signaling.events import Control
 from store.sessions import SessionView

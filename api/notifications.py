@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from hub.scope import Role
+from core.scope import Role
 from opinions import reminders
 from opinions import workflow as wf
 from opinions.reference import reference
-from store import opinions as store
 from store.opinion_models import Opinion
+from store.scope import scope_clause
 
 from api import schemas as s
 from api.convert import local
@@ -50,7 +50,7 @@ def _opinions(db: Session, call: Call) -> list[Opinion]:
     elif actor.role in (Role.DISPATCHER, Role.ADMINISTRATOR):
         scope = None if actor.role is Role.ADMINISTRATOR else actor.station
         query = query.where(
-            store.scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)),
+            scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)),
             sa.or_(col(Opinion.status) == wf.Status.RETURNED.value,
                    sa.and_(col(Opinion.status).in_(HELD), col(Opinion.deadline) < now)))
     else:

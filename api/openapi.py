@@ -1,17 +1,16 @@
 """The OpenAPI 3.1 description, built from the route table and the models,
-and a self-contained docs page (no CDN, no external asset) that renders it."""
+and the docs page that renders it (Swagger UI, bundled locally: no CDN)."""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from hub.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
+from core.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
 
 from api import schemas as s
 from api.framework import Call, Operation
@@ -140,116 +139,13 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
     }
 
 
-@lru_cache(maxsize=4)
-def _spec_text(server_url: str) -> str:
-    from api.routes import OPERATIONS
-
-    return json.dumps(build_spec(OPERATIONS, server_url), ensure_ascii=False, indent=1)
+#: Swagger UI's page, built by Vite from ``web/api-docs.html`` and ``web/src/apidocs/``.
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "web" / "dist" / "api-docs.html"
 
 
-async def spec_handler(call: Call) -> web.Response:
-    return web.Response(text=_spec_text(call.services.mount_path), content_type="application/json")
-
-
-async def docs_handler(call: Call) -> web.Response:
-    return web.Response(text=DOCS_PAGE, content_type="text/html", headers={"Content-Security-Policy": DOCS_CSP})
-
-
-DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>liaison-hub REST API</title>
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 2rem;color:#1d2430}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccd}
-details{border:1px solid #d8dce6;border-radius:6px;margin:.4rem 0;padding:.3rem .7rem}
-summary{cursor:pointer}code,pre{font:13px ui-monospace,monospace}
-.m{display:inline-block;min-width:4.2rem;font-weight:700}.GET{color:#1565c0}.POST{color:#2e7d32}
-.PUT{color:#ef6c00}.DELETE{color:#c62828}table{border-collapse:collapse;margin:.3rem 0}
-td,th{border:1px solid #d8dce6;padding:.15rem .5rem;text-align:left;vertical-align:top}
-pre{background:#f5f6fa;padding:.5rem;overflow:auto;max-height:24rem}
-</style></head><body>
-<h1>liaison-hub REST API</h1>
-<p>Machine-readable description: <a href="openapi.json">openapi.json</a> (OpenAPI 3.1).
-Authenticate with <code>Authorization: Bearer &lt;token&gt;</code> from <code>POST /auth/login</code>
-(or its HttpOnly cookie). Errors: <code>{"error": {"code", "message"}}</code>; messages follow
-<code>Accept-Language</code> (zh-CN default, en).</p>
-<div id="out">Loading…</div>
-<script>
-"use strict";
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
-  return e;
-}
-let spec;
-function resolve(schema, depth, seen) {
-  if (!schema || depth > 6) return schema;
-  if (schema.$ref) {
-    const name = schema.$ref.split("/").pop();
-    if (seen.has(name)) return {"$ref": name};
-    return resolve(spec.components.schemas[name], depth + 1, new Set([...seen, name]));
-  }
-  const out = Array.isArray(schema) ? [] : {};
-  for (const [k, v] of Object.entries(schema)) out[k] = typeof v === "object" && v !== null ? resolve(v, depth + 1, seen) : v;
-  return out;
-}
-function show(schema) { return el("pre", {}, JSON.stringify(resolve(schema, 0, new Set()), null, 2)); }
-fetch("openapi.json").then(r => r.json()).then(s => {
-  spec = s;
-  const out = document.getElementById("out"); out.textContent = "";
-  const base = (s.servers && s.servers[0] && s.servers[0].url) || "";
-  const byTag = {};
-  for (const [path, item] of Object.entries(s.paths))
-    for (const [method, op] of Object.entries(item)) (byTag[op.tags[0]] ||= []).push([method.toUpperCase(), path, op]);
-  for (const [tag, ops] of Object.entries(byTag)) {
-    out.append(el("h2", {}, tag));
-    for (const [method, path, op] of ops) {
-      const d = el("details", {}, el("summary", {}, el("span", {class: "m " + method}, method), " ",
-        el("code", {}, base + path), " — ", op.summary));
-      if (op.description) d.append(el("p", {}, op.description));
-      d.append(el("p", {}, op.security && op.security.length ? "Auth: " +
-        op.security.map(x => Object.keys(x)[0] || "key/none").join(" or ") : "Auth: none"));
-      if (op.parameters) {
-        const t = el("table", {}, el("tr", {}, el("th", {}, "parameter"), el("th", {}, "in"),
-          el("th", {}, "required"), el("th", {}, "schema"), el("th", {}, "description")));
-        for (const p of op.parameters) t.append(el("tr", {}, el("td", {}, el("code", {}, p.name)),
-          el("td", {}, p.in), el("td", {}, p.required ? "yes" : ""), el("td", {}, el("code", {}, JSON.stringify(p.schema))),
-          el("td", {}, p.description || "")));
-        d.append(t);
-      }
-      if (op.requestBody) {
-        d.append(el("h4", {}, "Request body"));
-        d.append(show(op.requestBody.content["application/json"].schema));
-      }
-      d.append(el("h4", {}, "Responses"));
-      for (const [status, r] of Object.entries(op.responses)) {
-        d.append(el("p", {}, el("b", {}, status), " ", r.description));
-        const c = r.content && Object.entries(r.content)[0];
-        if (c && c[0] === "application/json" && status < 400) d.append(show(c[1].schema));
-        else if (c && status < 400) d.append(el("p", {}, el("code", {}, c[0])));
-      }
-      out.append(d);
-    }
-  }
-}).catch(e => { document.getElementById("out").textContent = "Could not load openapi.json: " + e; });
-</script></body></html>
-"""
-
-
-def _inline_hash(page: str, tag: str) -> str:
-    """The CSP source of the one inline ``<tag>`` of ``page``: its SHA-256,
-    so that the page needs no ``'unsafe-inline'``."""
-    import base64
-    import hashlib
-
-    body = page.split(f"<{tag}>", 1)[1].split(f"</{tag}>", 1)[0]
-    return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-
-
-DOCS_CSP = (
-    f"default-src 'none'; script-src {_inline_hash(DOCS_PAGE, 'script')}; "
-    f"style-src {_inline_hash(DOCS_PAGE, 'style')}; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
+async def docs_handler(call: Call) -> web.StreamResponse:
+    """The API for people: Swagger UI (npm ``swagger-ui-dist``, bundled into ``web/dist``) reading
+    ``openapi.json``, under the hub's usual Content-Security-Policy (``hub/security.py``)."""
+    if not DOCS_PAGE.exists():
+        return web.Response(status=503, text="The web assets are not built: run `make setup` (npm run build in web/).")
+    return web.FileResponse(DOCS_PAGE, headers={"Cache-Control": "no-cache"})

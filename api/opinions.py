@@ -8,20 +8,20 @@ import asyncio
 import io
 import logging
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Optional
 
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.errors import HubError, InvalidPayload
-from hub.matrix import Matrix
-from hub.scope import Actor
+from core.errors import HubError, InvalidPayload
+from core.matrix import Matrix
+from core.reasons import TERMS
+from core.scope import Actor
 from opinions import workflow as wf
-from opinions.live import NewsKind, OpinionNews
+from opinions.news import OpinionNews
 from opinions.reference import reference
 from opinions.stats import Period
-from store import opinions as store
+from store import notices as store_notices, opinion_reports as reports, opinions as store, scope as store_scope
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
 
 from api import schemas as s
@@ -34,18 +34,9 @@ logger = logging.getLogger("hub.api")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@lru_cache(maxsize=1)
-def _shipped_rules() -> store.OpinionRules:
-    from hub.config import load_config
-
-    return store.OpinionRules.from_config(load_config())
-
-
 def rules_of(services: ApiServices) -> store.OpinionRules:
-    """The opinion rules the hub was started with (``services.opinion_rules``
-    when the wiring sets it), else those of the configuration directory."""
-    rules = services.opinion_rules
-    return rules if rules is not None else _shipped_rules()
+    """The opinion rules the hub was started with."""
+    return services.opinion_rules
 
 
 def _period(start: datetime, end: datetime) -> None:
@@ -120,31 +111,6 @@ def detail_out(view: store.OpinionView, call: Call, actor: Actor) -> s.OpinionDe
 # --- live news ------------------------------------------------------------------------------
 
 
-def news_of(view: store.OpinionView, kind: NewsKind, action: str, matrix: Matrix,
-            rules: store.OpinionRules) -> OpinionNews:
-    return news_of_row(view.opinion, view.deputy_name, kind, action, matrix, rules)
-
-
-def news_of_row(row: Opinion, deputy_name: Optional[str], kind: NewsKind, action: str, matrix: Matrix,
-                rules: store.OpinionRules) -> OpinionNews:
-    assert row.id is not None
-    station = matrix.get(row.station_code)
-    department = rules.departments.get(row.department) if row.department else None
-    return OpinionNews(
-        kind=kind, id=row.id, reference=reference(row.id, row.received_at), action=action, status=row.status, station=row.station_code,
-        station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
-        raiser_name=(deputy_name or "") if row.deputy_id is not None else row.resident_name,
-        deputy_id=row.deputy_id, category=row.category,
-        category_name=rules.category_names.get(row.category, row.category), request_type=row.request_type,
-        summary=row.summary, session_number=row.session_id, session_offset=row.session_offset,
-        captured_at=local(row.captured_at), level=row.level, department=row.department,
-        department_name=department.name if department else None, version=row.version,
-        category_name_en=rules.category_names_en.get(row.category, row.category),
-        station_name_en=station.name_en if station else row.station_code,
-        department_name_en=(department.name_en or department.name) if department else None,
-    )
-
-
 async def session_opinions(call: Call) -> s.SessionOpinionsOut:
     """``GET /sessions/{id}/opinions``: what a dispatcher's live console shows
     on joining (or rejoining) before the live events take over."""
@@ -156,7 +122,7 @@ async def session_opinions(call: Call) -> s.SessionOpinionsOut:
     return s.SessionOpinionsOut(
         session_id=found.session_number, since=local(found.since),
         occurrence_start=maybe_local(found.occurrence_start),
-        items=[s.LiveOpinionOut(**news_of_row(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit",
+        items=[s.LiveOpinionOut(**store.news_of(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit",
                                               matrix, rules).to_public()) for r in found.opinions],
     )
 
@@ -223,8 +189,8 @@ async def create_opinion(call: Call) -> web.StreamResponse:
     token_session = call.join_session if call.via_join_token else None
     view = await call.services.db(
         lambda db: store.create_opinion(db, actor, matrix, rules, capture, now, token_session))
-    if not view.replayed:  # a retry was told of when it was stored
-        await tell(call.services, news_of(view, "captured", wf.Action.SUBMIT.value, matrix, rules))
+    if view.news is not None:  # a retry (replayed) was told of when it was stored
+        await tell(call.services, view.news)
     out = detail_out(view, call, actor)
     # 201 when stored now, 200 when a retry found it stored already.
     return web.json_response(out.model_dump(mode="json", by_alias=True), status=200 if view.replayed else 201,
@@ -253,7 +219,8 @@ async def act(call: Call) -> s.OpinionDetail:
     view = await call.services.db(
         lambda db: store.act(db, actor, matrix, rules, opinion_id, body.action, payload, now, body.note, body.version)
     )
-    await tell(call.services, news_of(view, "updated", body.action, matrix, rules))
+    if view.news is not None:
+        await tell(call.services, view.news)
     return detail_out(view, call, actor)
 
 
@@ -262,12 +229,12 @@ async def list_opinions(call: Call) -> s.OpinionList:
     actor, matrix, rules, now = call.require_actor(), call.services.matrix, rules_of(call.services), call.now
     if q.from_ is not None and q.to is not None:
         _period(q.from_, q.to)
-    f = store.OpinionFilter(category=q.category, station=q.station, level=q.level, status=q.status,
+    f = reports.OpinionFilter(category=q.category, station=q.station, level=q.level, status=q.status,
                             request_type=q.request_type, start=q.from_, end=q.to, text=q.q, overdue=q.overdue,
                             flag=q.flag, department=q.department, deputy_id=q.deputy_id, limit=q.limit,
                             offset=q.offset)
     def work(db: Session) -> tuple[list[Opinion], int, dict[int, str]]:
-        rows, total = store.search(db, actor, matrix, f, now)
+        rows, total = reports.search(db, actor, matrix, f, now)
         return rows, total, store.deputy_names(db, {r.deputy_id for r in rows if r.deputy_id is not None})
 
     rows, total, names = await call.services.db(work)
@@ -291,18 +258,11 @@ async def options(call: Call) -> s.OpinionOptions:
 
 
 def _category_rows(call: Call) -> tuple[list[s.CodeName], list[s.CodeName]]:
-    config = getattr(call.services, "config", None)
-    if config is None:
-        config = _shipped_config()
-    return ([s.CodeName(code=c.code, name=c.name, name_en=c.name_en) for c in config.categories.categories],
-            [s.CodeName(code=c.code, name=c.name, name_en=c.name_en) for c in config.categories.request_types])
-
-
-@lru_cache(maxsize=1)
-def _shipped_config():
-    from hub.config import load_config
-
-    return load_config()
+    rules = rules_of(call.services)
+    return ([s.CodeName(code=c, name=rules.category_names[c], name_en=rules.category_names_en.get(c, ""))
+             for c in rules.categories],
+            [s.CodeName(code=c, name=rules.request_type_names[c], name_en=rules.request_type_names_en.get(c, ""))
+             for c in rules.request_types])
 
 
 # --- photos ------------------------------------------------------------------------------
@@ -333,38 +293,13 @@ async def get_photo(call: Call) -> web.Response:
 async def list_notices(call: Call) -> s.NoticeList:
     q: s.NoticeQuery = call.query
     actor = call.require_actor()
-    rows = await call.services.db(lambda db: store.notices(db, actor, call.services.matrix, q.department, q.unread, q.limit))
+    rows = await call.services.db(lambda db: store_notices.notices(db, actor, call.services.matrix, q.department, q.unread, q.limit))
     return s.NoticeList(items=[notice_out(r) for r in rows])
 
 
 async def read_notice(call: Call) -> s.NoticeOut:
     actor, now, notice_id = call.require_actor(), call.now, call.path.id
-    return notice_out(await call.services.db(lambda db: store.mark_notice_read(db, actor, call.services.matrix, notice_id, now)))
-
-
-async def deliver_webhooks(services: ApiServices, timeout: float = 10) -> int:
-    """Post pending department notices to their webhooks once; returns how
-    many were sent.  The hub's wiring runs it periodically."""
-    import aiohttp
-
-    rows = await services.db(lambda db: store.pending_webhooks(db))
-    sent = 0
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-        for row in rows:
-            body = {"type": "opinion.assigned", "noticeId": row.id, "opinionId": row.opinion_id,
-                    "department": row.department_code, "liaison": row.liaison_name, "message": row.message,
-                    "createdAt": local(row.created_at).isoformat()}
-            ok, error = False, ""
-            try:
-                async with http.post(row.webhook_url, json=body) as response:
-                    ok = 200 <= response.status < 300
-                    error = "" if ok else f"HTTP {response.status}"
-            except Exception as exc:  # network failures are retried later
-                error = f"{type(exc).__name__}: {exc}"
-            sent += ok
-            notice_id = row.id
-            await services.db(lambda db: store.webhook_result(db, notice_id, ok, error))
-    return sent
+    return notice_out(await call.services.db(lambda db: store_notices.mark_notice_read(db, actor, call.services.matrix, notice_id, now)))
 
 
 # --- statistics, rankings, the hot-topic report ---------------------------------------------
@@ -374,8 +309,8 @@ async def stats(call: Call) -> s.StatsOut:
     q: s.PeriodQuery = call.query
     _period(q.from_, q.to)
     actor, matrix = call.require_actor(), call.services.matrix
-    scope = store.reading_scope(actor, matrix, q.scope)
-    summary = await call.services.db(lambda db: store.summary(db, matrix, scope, q.from_, q.to))
+    scope = store_scope.reading_scope(actor, matrix, q.scope)
+    summary = await call.services.db(lambda db: reports.summary(db, matrix, scope, q.from_, q.to))
     return _stats_out(summary, scope, q.from_, q.to)
 
 
@@ -392,8 +327,8 @@ async def ranking(call: Call) -> s.RankingOut:
     q: s.PeriodQuery = call.query
     _period(q.from_, q.to)
     actor, matrix, rules = call.require_actor(), call.services.matrix, rules_of(call.services)
-    scope = store.reading_scope(actor, matrix, q.scope)
-    rows = await call.services.db(lambda db: store.ranking(db, matrix, rules, scope, q.from_, q.to))
+    scope = store_scope.reading_scope(actor, matrix, q.scope)
+    rows = await call.services.db(lambda db: reports.ranking(db, matrix, rules, scope, q.from_, q.to))
     previous = Period(q.from_, q.to).previous()
     return s.RankingOut(
         scope=scope, from_=local(q.from_), to=local(q.to), previous_from=local(previous.start),
@@ -410,7 +345,7 @@ async def hot_topics_xlsx(call: Call) -> web.Response:
     actor, matrix, rules, now = call.require_actor(), call.services.matrix, rules_of(call.services), call.now
 
     def work(db: Session) -> bytes:
-        report = store.hot_topic_report(db, actor, matrix, rules, q.scope, q.from_, q.to, now)
+        report = reports.hot_topic_report(db, actor, matrix, rules, q.scope, q.from_, q.to, now)
         return hot_topic_workbook(report, matrix, rules, now)
 
     data = await call.services.db(work)
@@ -423,7 +358,7 @@ def _pct(value: Optional[float]) -> Any:
     return round(value, 4) if value is not None else "—"
 
 
-def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: store.OpinionRules, now: datetime) -> bytes:
+def hot_topic_workbook(report: reports.HotTopicReport, matrix: Matrix, rules: store.OpinionRules, now: datetime) -> bytes:
     """民情热点专报 as an Excel workbook: 概况 (figures against the previous
     period), 分类排行 (top categories and their change), 重点事项 (notable
     items), 督办候选 (supervision candidates), 超期事项 (overdue)."""
@@ -474,6 +409,12 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
                    r.change, _pct(r.change_rate), r.previous_rank or "—"])
     ws.column_dimensions["C"].width = 22
 
+    departments = {d.code: d.name for d in rules.departments.departments}
+
+    def word(name: str, code: Optional[str]) -> str:
+        """A state or level in the 民情 pages' words (已交办, 镇级), not its code."""
+        return TERMS[name].get(code, {}).get("zh-CN", code) if code else ""
+
     def items(title: str, rows: list[Opinion]) -> None:
         sheet = wb.create_sheet(title)
         append(sheet, ["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
@@ -485,8 +426,9 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
             append(sheet, [
                 o.id, reference(o.id or 0, o.received_at), f"{local(o.received_at):%Y-%m-%d %H:%M}", station.name if station else o.station_code,
                 rules.category_names.get(o.category, o.category),
-                rules.request_type_names.get(o.request_type, o.request_type), o.summary, o.status, o.level or "",
-                o.department or "", f"{local(o.deadline):%Y-%m-%d}" if o.deadline else "",
+                rules.request_type_names.get(o.request_type, o.request_type), o.summary, word("status", o.status),
+                word("level", o.level), departments.get(o.department, o.department) if o.department else "",
+                f"{local(o.deadline):%Y-%m-%d}" if o.deadline else "",
                 wf.RATING_NAMES.get(o.rating or "", ""),
                 "、".join(wf.FLAG_NAMES[f] for f in sorted(store.flags_of(o))),
             ])

@@ -12,7 +12,7 @@ from typing import Optional
 from pydantic import Field
 from sqlmodel import Session
 
-from hub.proxies import client_address
+from core.proxies import client_address
 from opinions import workflow as wf
 from opinions.reference import reference
 from store import residents
@@ -126,10 +126,10 @@ async def resident_submit(call: Call) -> ResidentOut:
     view, key = await call.services.db(lambda db: residents.submit(db, matrix, rules, sub, remote, now))
     row = view.opinion
     assert row.id is not None
-    from api.opinions import news_of, tell
+    from api.opinions import tell
 
-    if not view.replayed:
-        await tell(call.services, news_of(view, "captured", "submit", matrix, rules))
+    if view.news is not None:  # a retry (replayed) was told of when it was stored
+        await tell(call.services, view.news)
     return ResidentOut(id=row.id, reference=reference(row.id, row.received_at), station=row.station_code,
                        received_at=local(row.received_at), masked_name=residents.mask_name(row.resident_name),
                        masked_phone=residents.mask_phone(row.resident_contact), upload_key=key)

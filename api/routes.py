@@ -7,7 +7,12 @@ relative to the mount point (``/api``).
 
 from __future__ import annotations
 
-from hub.errors import (
+import json
+from functools import lru_cache
+
+from aiohttp import web
+
+from core.errors import (
     ControlRefused,
     Forbidden,
     InvalidPayload,
@@ -24,13 +29,24 @@ from hub.errors import (
     StaleVersion,
     StationNotFound,
     TransitionRefused,
+    UsernameTaken,
 )
 
-from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
-from api.framework import Operation
+from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions, setup
+from api.framework import Call, Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
 _VERSIONED = (SessionNotFound, Forbidden, TransitionRefused, StaleVersion)
+
+@lru_cache(maxsize=4)
+def _spec_text(server_url: str) -> str:
+    return json.dumps(openapi.build_spec(OPERATIONS, server_url), ensure_ascii=False, indent=1)
+
+
+async def spec_handler(call: Call) -> web.Response:
+    """``GET /openapi.json``: the description built from :data:`OPERATIONS` below."""
+    return web.Response(text=_spec_text(call.services.mount_path), content_type="application/json")
+
 
 OPERATIONS: tuple[Operation, ...] = (
     # --- auth
@@ -38,6 +54,13 @@ OPERATIONS: tuple[Operation, ...] = (
               response=s.LoginOut, errors=(LoginFailed, LoginThrottled),
               description="Returns a bearer token and sets it as an HttpOnly cookie. "
               "Too many failures: 429 with Retry-After."),
+    Operation("GET", "/setup", setup.setup_state, "First start: is the administrator still to be created", "auth",
+              auth="none", response=setup.SetupState,
+              description="`link` (the one-time link the hub prints at start) only to a browser on the hub's own machine."),
+    Operation("POST", "/setup", setup.create_administrator, "First start: create the administrator with the one-time link",
+              "auth", auth="none", body=setup.SetupIn, response=s.AccountOut, status=201,
+              errors=(Forbidden, UsernameTaken),
+              description="Works while no account exists; the token is the one of `/console#setup=…`."),
     Operation("POST", "/auth/logout", auth.logout, "Log out (revoke the token)", "auth", status=204),
     Operation("GET", "/auth/me", auth.me, "The logged-in account", "auth", response=s.AccountOut, join_token=True,
               description="With a join link's token: who it stands for (id 0)."),
@@ -156,7 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/audit", directory.audit, "The audit log, newest first", "audit", query=s.AuditQuery,
               response=s.AuditList, errors=(Forbidden,), roles="administrator (all); dispatcher (its subtree)"),
     # --- this description
-    Operation("GET", "/openapi.json", openapi.spec_handler, "This API as OpenAPI 3.1", "meta", auth="none",
+    Operation("GET", "/openapi.json", spec_handler, "This API as OpenAPI 3.1", "meta", auth="none",
               content="application/json"),
     Operation("GET", "/docs", openapi.docs_handler, "This API for people (HTML)", "meta", auth="none",
               content="text/html"),
@@ -165,9 +188,9 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # --- opinions 民情 and duty records 履职 (appended) ----------------------------------------------
 
-from hub.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
+from core.errors import DutyReviewRefused, IdempotencyConflict, OpinionTransitionRefused, PayloadTooLarge  # noqa: E402
 
-from api import duty as duty_api, opinions as opinions_api  # noqa: E402
+from api import duty as duty_api, opinion_export, opinion_towns, opinions as opinions_api  # noqa: E402
 
 _SCOPE = (Forbidden, StationNotFound)
 _PREVIOUS = ("The previous period (previousFrom, previousTo): a period of whole calendar months in Asia/Shanghai "
@@ -188,6 +211,9 @@ OPERATIONS += (
     Operation("GET", "/opinions", opinions_api.list_opinions, "Search the 民情数据库", "opinions",
               query=s.OpinionQuery, response=s.OpinionList, errors=_SCOPE,
               description="Newest first; filters combine. Each caller sees its scope."),
+    Operation("GET", "/opinions.xlsx", opinion_export.export_opinions, "The filtered 民情 list (Excel)", "opinions",
+              query=opinion_export.OpinionExportQuery, content=opinions_api.XLSX, errors=_SCOPE,
+              description="GET /opinions's filters, every row (at most 10,000), in the 民情 pages' words."),
     Operation("GET", "/sessions/{id}/opinions", opinions_api.session_opinions,
               "The opinions of the session's sitting so far (the live console's 本场民情)", "opinions",
               path_model=s.IdPath, response=s.SessionOpinionsOut, errors=(SessionNotFound, Forbidden),
@@ -227,6 +253,10 @@ OPERATIONS += (
               path_model=s.IdPath, response=s.NoticeOut, errors=(Forbidden, NotFound)),
     Operation("GET", "/reports/opinion-stats", opinions_api.stats, "Opinion statistics of a period and scope",
               "reports", query=s.PeriodQuery, response=s.StatsOut, errors=_SCOPE),
+    Operation("GET", "/reports/opinion-towns", opinion_towns.town_stats,
+              "Opinion statistics of a period, town by town", "reports", query=s.PeriodQuery,
+              response=opinion_towns.TownStatsList, errors=_SCOPE,
+              description="One row per town or sub-district station within the scope, with its liaison rooms."),
     Operation("GET", "/reports/opinion-ranking", opinions_api.ranking,
               "Categories by volume, with the previous period", "reports", query=s.PeriodQuery,
               response=s.RankingOut, errors=_SCOPE, description=_PREVIOUS),
@@ -266,7 +296,7 @@ OPERATIONS += (
 # --- the deputy's phone (issue 13; appended) ------------------------------------------------------
 
 from api import deputy_home  # noqa: E402
-from hub.errors import UsernameTaken  # noqa: E402
+from core.errors import UsernameTaken  # noqa: E402
 
 OPERATIONS += (
     Operation("POST", "/deputy/setup", deputy_home.set_up, "Set up a deputy's account from its invitation link",
@@ -320,7 +350,7 @@ OPERATIONS += (
 # --- the residents' online liaison station, no login (issue 13; appended) -------------------------
 
 from api import residents as residents_api  # noqa: E402
-from hub.errors import RateLimited  # noqa: E402
+from core.errors import RateLimited  # noqa: E402
 
 OPERATIONS += (
     Operation("GET", "/public/options", residents_api.public_options, "Stations and categories for the online station",

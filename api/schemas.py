@@ -14,7 +14,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from hub.zone import TIME_ZONE
+from core.zone import TIME_ZONE
 from store.models import DEPUTY_LEVELS, ROLES, SESSION_STATUSES, STATION_LEVELS
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -66,7 +66,7 @@ class ErrorDetail(Model):
     code: str = Field(description="stable machine-readable code, e.g. schedule_conflict")
     message: str = Field(description="in the request's language (Accept-Language: zh-CN or en), wholly in it")
     reason: Optional[str] = Field(default=None, description="why, when the code alone does not say: a stable key "
-                                  "(e.g. too_few_stations) whose wording in both languages is in hub/reasons.py")
+                                  "(e.g. too_few_stations) whose wording in both languages is in core/reasons.py")
 
 
 class ErrorBody(Model):
@@ -371,6 +371,8 @@ class InvitationList(Model):
 class InvitationLink(Model):
     invitation: InvitationOut
     url: str = Field(description="{base_url}/join/{session}#token=... signed for deputy:{id}")
+    short_url: str = Field(description="{base_url}/i/{invitation}-{check}: redirects to a fresh join link while "
+                           "the invitation is active (what the QR code carries)")
     expires_at: datetime
     qr_png: str = Field(description="path of the link's QR code as PNG")
     qr_svg: str = Field(description="path of the link's QR code as SVG")

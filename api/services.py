@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.stream import OpinionStream
-from hub.matrix import Matrix
+from core.matrix import Matrix
 from store import feeds
+from store.opinions import OpinionRules
 from store.sessions import SessionRepo
 
 T = TypeVar("T")
@@ -63,7 +64,7 @@ class ApiServices:
         (:class:`api.live.LivePort`); ``None`` when the API runs alone.
     ``opinion_events``
         Told of every committed capture and handling step
-        (:class:`opinions.live.OpinionEvents`): the signaling server, which
+        (:class:`opinions.news.OpinionEvents`): the signaling server, which
         pushes them to the dispatchers of the opinion's live session.
     ``opinion_stream``
         The console's own live feed (``GET /api/opinion-events``), also told.
@@ -78,12 +79,15 @@ class ApiServices:
     repo: SessionRepo
     secret: bytes
     base_url: str
+    #: The opinion rules of the running configuration (categories, departments, deadlines,
+    #: scoring), built once by the wiring (``hub/app.py``).
+    opinion_rules: OpinionRules
     link_ttl_hours: float = 12
     clock: Callable[[], datetime] = utc_now
     login_ttl: timedelta = timedelta(hours=12)
     secure_cookie: bool = False
     default_language: str = "zh-CN"
-    #: Reverse proxies whose X-Forwarded-For names the client (``hub.proxies``).
+    #: Reverse proxies whose X-Forwarded-For names the client (``core.proxies``).
     trusted_proxies: list[Any] = field(default_factory=list)
     calendar_days_back: int = field(default=90)
     #: Seconds a request body may take to arrive, whole (a photo of 2 MiB over a
@@ -92,10 +96,7 @@ class ApiServices:
     mount_path: str = "/api"
     #: The signaling server (``api.live.LivePort``): live state and controls.
     live: Optional[Any] = None
-    #: ``store.opinions.OpinionRules`` of the running configuration
-    #: (categories, departments, deadlines, scoring); ``None``: read configs/.
-    opinion_rules: Optional[Any] = None
-    #: ``opinions.live.OpinionEvents``: the signaling server; ``None`` alone.
+    #: ``opinions.news.OpinionEvents``: the signaling server; ``None`` alone.
     opinion_events: Optional[Any] = None
     opinion_stream: OpinionStream = field(default_factory=OpinionStream)
     #: ``api.stream_bus.RedisOpinionBus`` when ``redis_url`` is set; ``None``: this process alone.

@@ -11,13 +11,14 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from hub import tokens
-from hub.errors import Forbidden, InvalidPayload, SessionClosed, StationNotFound
-from hub.scope import Actor, Do, JoinTarget, Pick, Role, SessionTarget, can, require
+from core import tokens
+from core.errors import Forbidden, InvalidPayload, SessionClosed, StationNotFound
+from core.scope import Actor, Do, JoinTarget, Pick, Role, SessionTarget, can, require
 from scheduler.lifecycle import JOINABLE, State
 from scheduler.recurrence import expand
 from store import sessions as store_sessions
-from store.directory import public_key
+from store import invitations
+from store.live_sessions import public_key
 from store.sessions import SessionPlan, SessionRepo, SessionView
 
 from api import convert, schemas as s
@@ -64,7 +65,7 @@ def target_for(repo: SessionRepo, db: Session, actor: Actor, view: SessionView, 
     target = view.target
     if actor.role is Role.DEPUTY:
         assert view.row.id is not None
-        target = SessionTarget(target.chair, target.stations, repo.invited_deputies(db, view.row.id, now))
+        target = SessionTarget(target.chair, target.stations, invitations.invited_deputies(db, view.row.id, now))
     return target
 
 
@@ -295,7 +296,7 @@ async def end_occurrence(call: Call) -> s.SessionOut:
 
 def join_id(view: SessionView) -> str:
     """What join links name a session by: its public code, else its id
-    (:func:`store.directory.public_key`, what signaling looks up)."""
+    (:func:`store.live_sessions.public_key`, what signaling looks up)."""
     return public_key(view.row)
 
 

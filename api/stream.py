@@ -1,6 +1,6 @@
 """The console's live 民情 feed: ``GET /api/opinion-events`` as Server-Sent
 Events, fed in-process by :class:`OpinionStream` (an
-:class:`opinions.live.OpinionEvents`).
+:class:`opinions.news.OpinionEvents`).
 
 Why Server-Sent Events: one long-lived plain HTTP response per open console,
 carried by every proxy of a closed network without a WebSocket upgrade; the
@@ -22,10 +22,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
-from hub.matrix import Matrix
-from hub.scope import Actor
-from opinions.live import OpinionNews
-from store.opinions import can_view_opinion
+from core.matrix import Matrix
+from core.scope import Actor
+from opinions.news import OpinionNews
+from store.scope import can_view_opinion
 
 logger = logging.getLogger("hub.api")
 

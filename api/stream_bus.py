@@ -30,8 +30,8 @@ from typing import Any, Optional
 
 import redis.asyncio as aioredis
 
-from hub.tasks import cancel_and_wait
-from opinions.live import OpinionEvents, OpinionNews
+from core.tasks import cancel_and_wait
+from opinions.news import OpinionEvents, OpinionNews
 
 logger = logging.getLogger("hub.api")
 
@@ -67,7 +67,7 @@ def decode(text: str) -> OpinionNews:
 
 
 class RedisOpinionBus:
-    """An :class:`~opinions.live.OpinionEvents` that publishes to Redis, and
+    """An :class:`~opinions.news.OpinionEvents` that publishes to Redis, and
     a listener that delivers the channel's news to ``local``."""
 
     def __init__(self, redis_url: str, channel: str, local: OpinionEvents) -> None:

@@ -438,7 +438,7 @@ class FloorBench:
 
     def start_hub(self, label: str, extra_env: Optional[dict[str, str]] = None,
                   admin: bool = False) -> None:
-        from hub import tokens
+        from core import tokens
 
         var_dir = self.tmp / f"var-{label}"
         var_dir.mkdir()

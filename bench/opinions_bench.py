@@ -3,8 +3,8 @@ opinions in PostgreSQL.
 
 Creates a throwaway database, migrates it, loads the opinions with COPY
 (three years, every station of the matrix), runs VACUUM ANALYZE (so the
-covering indexes answer index-only), then times ``store.opinions.summary``
-and ``store.opinions.ranking`` for 2025 in several scopes.  The database is
+covering indexes answer index-only), then times ``store.reports.summary``
+and ``store.reports.ranking`` for 2025 in several scopes.  The database is
 dropped at the end.
 
     .venv/bin/python bench/opinions_bench.py [--rows 1000000] [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -30,7 +30,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from hub.config import load_config  # noqa: E402
-from store import db as storedb, opinions  # noqa: E402
+from store import db as storedb, opinion_reports as reports, opinions, scope as store_scope  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 COLUMNS = ("client_key", "fingerprint", "station_code", "town_code", "raised_by", "resident_name",
@@ -43,7 +43,7 @@ COLUMNS = ("client_key", "fingerprint", "station_code", "town_code", "raised_by"
 def load(engine: sa.Engine, rows: int, matrix, categories: list[str]) -> float:
     rng = random.Random(2025)
     stations = [s.code for s in matrix.stations()]
-    towns = {code: opinions.town_of(matrix, code) for code in stations}
+    towns = {code: store_scope.town_of(matrix, code) for code in stations}
     weights = [1 + 9 * (matrix[c].level in ("town", "room")) for c in stations]
     station_pick = rng.choices(stations, weights, k=rows)
     base = datetime(2023, 1, 1, tzinfo=timezone.utc)
@@ -109,9 +109,9 @@ def main() -> None:
                 summary_times, ranking_times = [], []
                 for _ in range(args.repeat):
                     t0 = time.perf_counter()
-                    summary = opinions.summary(db, config.matrix, scope, start, end)
+                    summary = reports.summary(db, config.matrix, scope, start, end)
                     t1 = time.perf_counter()
-                    opinions.ranking(db, config.matrix, rules, scope, start, end)
+                    reports.ranking(db, config.matrix, rules, scope, start, end)
                     t2 = time.perf_counter()
                     summary_times.append((t1 - t0) * 1000)
                     ranking_times.append((t2 - t1) * 1000)

@@ -170,7 +170,7 @@ class Bench:
         var_dir = self.tmp / "var"
         var_dir.mkdir()
         port = free_port()
-        from hub import tokens
+        from core import tokens
 
         # What hub.app.secret_key() does with LIAISON_HUB_VAR_DIR=var_dir; created
         # before the hub starts, so both use this file.

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
-from hub.errors import RuleError
-from hub.zone import ZONE
+from core.errors import RuleError
+from core.zone import ZONE
 
 SESSION_JOINED = "session_joined"
 OPINION_RAISED = "opinion_raised"
@@ -245,3 +245,11 @@ def ledger(
     for row in rows.values():
         row.points = round(row.points, 4)
     return sorted(rows.values(), key=lambda row: (-row.points, row.name, row.key))
+
+
+def scoring_rules(scoring_file: Any) -> ScoringRules:
+    """The rules of ``configs/scoring.yaml`` (``hub.config.ScoringFile``, read by the shell)."""
+    return ScoringRules({
+        kind: Rule(kind, r.points, r.name, r.name_en, r.manual, r.min_minutes)
+        for kind, r in scoring_file.rules.items()
+    })

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -17,14 +18,16 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub import tokens
-from hub.tasks import cancel_and_wait
+from core import tokens
+from core.tasks import cancel_and_wait
 from hub.config import PROJECT_DIR, Config
+from core.turn import TurnService
+from hub.keys import CONFIG_KEY, ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, TURN_KEY
 from media.interface import MediaPlane
-from scheduler.loop import LifecycleLoop
+from hub.scheduler_loop import LifecycleLoop
 from signaling.server import SignalingServer
 from store import db as store_db
-from store.directory import SessionDirectory, ensure_demo_session
+from store.live_sessions import SessionDirectory, ensure_demo_session
 from store.opinions import OpinionRules
 from store.sessions import SessionRepo
 
@@ -34,12 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("hub")
 
 WEB_DIST = PROJECT_DIR / "web" / "dist"
-
-CONFIG_KEY = web.AppKey("config", Config)
-SIGNALING_KEY = web.AppKey("signaling", SignalingServer)
-ENGINE_KEY = web.AppKey("engine", Engine)
-SCHEDULER_KEY = web.AppKey("scheduler", LifecycleLoop)
-
 
 def secret_key(config: Config) -> bytes:
     return tokens.load_or_create_secret(config.var_dir / "secret.key")
@@ -84,7 +81,7 @@ async def purge_login_records(services: ApiServices) -> tuple[int, int]:
 
 
 def make_engine(config: Config) -> Engine:
-    from hub.files import private_dir
+    from core.files import private_dir
 
     if config.database_url.startswith("sqlite:///"):
         private_dir(config.var_dir)  # store_db makes the database file 0600
@@ -106,11 +103,34 @@ def make_repo(config: Config) -> SessionRepo:
     return SessionRepo(config.matrix, lobby_minutes=config.settings.scheduler.lobby_minutes)
 
 
-def make_media_plane(config: Config) -> MediaPlane:
+def make_turn(config: Config) -> TurnService:
+    """The TURN server of ``turn`` settings; a missing secret is logged (the
+    hub starts, handing out no TURN server)."""
+    settings = config.settings.turn
+    turn = TurnService(
+        urls=tuple(settings.urls), secret=settings.secret.get_secret_value(), ttl_seconds=settings.ttl_seconds
+    )
+    if turn.problem:
+        logger.warning("TURN: %s", turn.problem)
+    elif turn.enabled:
+        logger.info("TURN: %s, credentials valid %d s", " ".join(turn.urls), turn.ttl_seconds)
+    return turn
+
+
+def static_ice_servers(config: Config) -> list[dict[str, Any]]:
+    return [i.model_dump(exclude_none=True) for i in config.settings.ice_servers]
+
+
+def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> MediaPlane:
     from media.relay import Relay
 
+    static = static_ice_servers(config)
+    turn = turn or make_turn(config)
+    use_turn = config.settings.turn.relay
+    # The relay's own connections use the TURN server too (turn.relay), with
+    # fresh credentials for every connection (identity "relay").
     return Relay(
-        ice_servers=[i.model_dump(exclude_none=True) for i in config.settings.ice_servers],
+        ice_servers=lambda: static + (turn.ice_servers("relay", time.time()) if use_turn else []),
         loopback_candidates=config.settings.media.loopback_candidates,
         max_media_lines=config.settings.signaling.limits.max_media_lines,
     )
@@ -159,25 +179,24 @@ def warn_of_calendar_gaps(rules: OpinionRules, now: Optional[datetime] = None) -
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
-    from hub.proxies import parse_networks
+    from core.proxies import parse_networks
     from hub.security import install_headers
 
     app = web.Application()
     install_headers(app, config.base_url)
     sio = make_socketio(config)
     sio.attach(app)
-    media = media or make_media_plane(config)
+    turn = make_turn(config)
+    media = media or make_media_plane(config, turn)
     engine = make_engine(config)
     prepare_database(config, engine)
     repo = make_repo(config)
-    ice_servers: list[dict[str, Any]] = [
-        i.model_dump(exclude_none=True) for i in config.settings.ice_servers
-    ]
     opinion_rules = OpinionRules.from_config(config)
     warn_of_calendar_gaps(opinion_rules)
     signaling = SignalingServer(
-        sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config), ice_servers,
-        max_thumbnails=config.settings.signaling.max_thumbnails,
+        sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config),
+        static_ice_servers(config), turn=turn, max_thumbnails=config.settings.signaling.max_thumbnails,
+        resume_seconds=config.settings.signaling.resume_seconds,
         limits=config.settings.signaling.limits,
         trusted_proxies=parse_networks(config.settings.trusted_proxies),
     )
@@ -188,6 +207,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app[SIGNALING_KEY] = signaling
     app[ENGINE_KEY] = engine
     app[SCHEDULER_KEY] = scheduler
+    app[TURN_KEY] = turn
 
     async def on_startup(app: web.Application) -> None:
         await signaling.start()
@@ -242,6 +262,9 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         app.on_startup.append(start_bus)
         app.on_shutdown.append(stop_bus)
     app.add_subapp("/api", create_api(api_services))
+    from api.invite_links import redirect_handler
+
+    app.router.add_get("/i/{code}", redirect_handler(api_services))  # an invitation's short link (QR codes)
     webhooks = Periodic(
         "webhooks", lambda: deliver_webhooks(api_services), config.settings.scheduler.webhook_seconds
     )

@@ -1,6 +1,7 @@
 """``liaison-hub``: start the hub, make join links, manage the database and accounts.
 
-    liaison-hub serve [--host H] [--port P]
+    liaison-hub serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
+    liaison-hub tls [--name NAME]... [--ip ADDRESS]... [--dir DIR]
     liaison-hub link SESSION STATION
     liaison-hub db upgrade
     liaison-hub account create USERNAME --role ROLE [--station CODE] [--password-stdin]
@@ -28,7 +29,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     serve = commands.add_parser("serve", help="start the hub")
     serve.add_argument("--host", help="address to listen on (default from hub.yaml: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from hub.yaml: 8080)")
+    serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS and WSS with this PEM certificate (chain)")
+    serve.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     serve.add_argument("--log-level", default="INFO")
+
+    tls = commands.add_parser(
+        "tls", help="make a local CA (once) and a server certificate for the hub's LAN names and addresses"
+    )
+    tls.add_argument("--name", action="append", default=None,
+                     help="a DNS name of the hub (repeatable; default: this machine's host name and NAME.local)")
+    tls.add_argument("--ip", action="append", default=None,
+                     help="an address of the hub (repeatable; default: this machine's non-loopback addresses)")
+    tls.add_argument("--dir", help="where ca.crt, ca.key, server.crt, server.key go (default: VAR_DIR/tls)")
+    tls.add_argument("--ca-name", default="Liaison hub local CA", help="the CA's common name")
 
     link = commands.add_parser("link", help="print a one-click join URL, valid for 12 hours")
     link.add_argument("session", help="session id, e.g. demo")
@@ -62,6 +75,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     if args.command == "serve":
         return _serve(config, args)
+    if args.command == "tls":
+        return _tls(config, args)
     if args.command == "db":
         return _db(config, args)
     if args.command == "account":
@@ -80,18 +95,96 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("aioice").setLevel(logging.WARNING)
+    from hub.tls import TlsError, server_context
+
     settings = config.settings
     if args.host or args.port:
         settings = settings.model_copy(
             update={"host": args.host or settings.host, "port": args.port or settings.port}
         )
-        # Replace the settings alone: every other file of the configuration
-        # (departments.yaml, scoring.yaml, ...) stays as loaded.
-        config = dataclasses.replace(config, settings=settings)
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            print("liaison-hub: --tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
+        settings = settings.model_copy(update={"tls": settings.tls.model_copy(
+            update={"cert": args.tls_cert, "key": args.tls_key})})
+    # Replace the settings alone: every other file of the configuration
+    # (departments.yaml, scoring.yaml, ...) stays as loaded.
+    config = dataclasses.replace(config, settings=settings)
+    ssl_context = None
+    if settings.tls.enabled:
+        try:  # before anything else: a wrong file stops start-up, named
+            ssl_context = server_context(config.project_path(settings.tls.cert), config.project_path(settings.tls.key))
+        except TlsError as exc:
+            print(f"liaison-hub: TLS error\n{exc}", file=sys.stderr)
+            return 2
     app = create_app(config)
-    print(f"liaison-hub listening on http://{settings.host}:{settings.port}", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    scheme = "https" if ssl_context else "http"
+    print(f"liaison-hub listening on {scheme}://{settings.host}:{settings.port}", flush=True)
+    print("\n".join(_start_lines(config, app)), flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context, print=None, access_log=None)
     return 0
+
+
+def _tls(config: Config, args: argparse.Namespace) -> int:
+    """Make (or keep) the local CA and issue a new server certificate."""
+    import ipaddress
+    from datetime import datetime, timezone
+
+    from hub import tls
+
+    directory = config.project_path(args.dir) if args.dir else config.var_dir / "tls"
+    names, addresses = tls.lan_names_and_addresses()
+    names = args.name if args.name is not None else names
+    addresses = args.ip if args.ip is not None else addresses
+    try:
+        for address in addresses:
+            ipaddress.ip_address(address)
+    except ValueError as exc:
+        print(f"liaison-hub: {exc}", file=sys.stderr)
+        return 2
+    if not names and not addresses:
+        print("liaison-hub: no name or address for the certificate: give --name or --ip", file=sys.stderr)
+        return 2
+    now = datetime.now(timezone.utc)
+    ca_cert, ca_key = directory / "ca.crt", directory / "ca.key"
+    ca = tls.read_issued(ca_cert, ca_key)
+    if ca is None:
+        ca = tls.make_ca(args.ca_name, now)
+        directory.mkdir(parents=True, exist_ok=True)
+        ca_cert.write_bytes(ca.cert_pem)
+        tls.write_private(ca_key, ca.key_pem)
+        print(f"made the CA {ca_cert} (install it on the phones: docs/deployment.md); keep {ca_key} secret")
+    else:
+        print(f"kept the CA {ca_cert}")
+    server = tls.make_server_certificate(ca, names, addresses, now)
+    server_cert, server_key = directory / "server.crt", directory / "server.key"
+    server_cert.write_bytes(server.cert_pem)
+    tls.write_private(server_key, server.key_pem)
+    print(f"made {server_cert} for {', '.join([*names, *addresses])}, valid {tls.SERVER_DAYS} days")
+    print(f"serve with: liaison-hub serve --host 0.0.0.0 --tls-cert {server_cert} --tls-key {server_key}")
+    return 0
+
+
+def _start_lines(config: Config, app) -> list[str]:
+    """The addresses a newcomer needs (``core/firststart.py``)."""
+    from sqlmodel import Session, select
+
+    from hub.app import ENGINE_KEY, join_url, secret_key
+    from core.firststart import start_lines
+    from store.live_sessions import session_info
+    from store.models import Account
+
+    secret = secret_key(config)
+    demo = config.settings.demo_session
+    link, station = None, ""
+    with Session(app[ENGINE_KEY]) as db:
+        has_accounts = db.exec(select(Account.id).limit(1)).first() is not None
+        session = session_info(db, demo.id) if demo.enabled else None
+    if session is not None and session.stations:
+        station = "xucun" if "xucun" in session.stations else sorted(session.stations)[0]
+        link = join_url(config, session.id, station, secret)
+    return start_lines(config.base_url, secret, has_accounts, link, station)
 
 
 def _database(config: Config):
@@ -106,7 +199,7 @@ def _link(config: Config, args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from hub.app import join_url, secret_key
-    from store.directory import session_info
+    from store.live_sessions import session_info
 
     with Session(_database(config)) as db:
         session = session_info(db, args.session)
@@ -155,7 +248,7 @@ def _account(config: Config, args: argparse.Namespace) -> int:
 
     from sqlmodel import Session
 
-    from hub.errors import HubError
+    from core.errors import HubError
     from store.accounts import create_account
 
     if args.password_stdin:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from hub.matrix import Matrix, MatrixError, Station
-from hub.zone import TIME_ZONE
+from core.matrix import Matrix, MatrixError, Station
+from core.zone import TIME_ZONE
+from signaling.limits import SignalingLimits
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "configs"
@@ -38,35 +39,79 @@ class _Strict(BaseModel):
 
 
 class IceServer(_Strict):
+    """A STUN server (or a TURN server without credentials) handed to every
+    page as it is.  TURN servers with credentials belong in ``turn``: a
+    static password here would reach every browser."""
+
     urls: list[str] = Field(min_length=1)
     username: Optional[str] = None
     credential: Optional[str] = None
 
+    @model_validator(mode="after")
+    def _no_static_password(self) -> "IceServer":
+        if self.username is not None or self.credential is not None:
+            raise ValueError(
+                "a static TURN password would reach every browser: configure the TURN server "
+                "under turn (urls, secret), which hands out credentials that expire"
+            )
+        return self
+
+
+_TURN_URL = r"^turns?:[^\s]+$"
+
+
+class TurnSettings(_Strict):
+    """The TURN server (coturn with ``use-auth-secret``): the hub hands each
+    participant credentials made from ``secret`` that expire after
+    ``ttl_seconds`` (:mod:`core.turn`)."""
+
+    urls: list[str] = []
+    secret: SecretStr = SecretStr("")
+    ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
+    # The relay's own connections gather TURN candidates too (a hub behind
+    # NAT).  While the TURN server does not answer, each new connection of
+    # the relay waits 5 s for it: switch off where the hub is reachable.
+    relay: bool = True
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        import re
+
+        for url in value:
+            if not re.match(_TURN_URL, url):
+                raise ValueError(f"{url!r} is not a turn: or turns: URL")
+        return value
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _secret_text(cls, value: Any) -> Any:
+        # An environment value such as 12345 is read as a YAML number.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
+class TlsSettings(_Strict):
+    """The hub's own HTTPS (and WSS): PEM files, relative to the project
+    directory.  Both or neither."""
+
+    cert: str = ""
+    key: str = ""
+
+    @model_validator(mode="after")
+    def _both(self) -> "TlsSettings":
+        if bool(self.cert) != bool(self.key):
+            raise ValueError("tls.cert and tls.key go together: set both or neither")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert)
+
 
 class MediaSettings(_Strict):
     loopback_candidates: bool = True
-
-
-class SignalingLimits(_Strict):
-    """What one client may hold or send (``docs/protocol.md``, "Limits")."""
-
-    # A socket that has not joined a session this many seconds after
-    # connecting is closed.
-    join_timeout: float = Field(default=10, gt=0, le=600)
-    # Socket.IO connections at once from one client address (the address
-    # behind trusted_proxies), per hub process.
-    connections_per_address: int = Field(default=100, ge=1, le=100_000)
-    # Events per participant (mediaState, hands, control, offers): a token
-    # bucket refilled at event_rate per second, holding at most event_burst.
-    event_rate: float = Field(default=5, gt=0, le=1000)
-    event_burst: int = Field(default=30, ge=1, le=10_000)
-    # ICE candidates per participant, a bucket of their own (a negotiation
-    # trickles dozens at once).
-    ice_rate: float = Field(default=20, gt=0, le=10_000)
-    ice_burst: int = Field(default=200, ge=1, le=100_000)
-    # Media sections (m= lines) in one publish offer: a station sends audio
-    # and video.
-    max_media_lines: int = Field(default=4, ge=1, le=64)
 
 
 class SignalingSettings(_Strict):
@@ -78,6 +123,9 @@ class SignalingSettings(_Strict):
     # Host, and base_url) is always allowed; nothing else is.
     allowed_origins: list[str] = []
     limits: SignalingLimits = SignalingLimits()
+    # A participant whose socket or media was lost stays (shown 重连中) this
+    # long for its client to resume it; then it is removed.
+    resume_seconds: float = Field(default=20, gt=0, le=300)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -115,7 +163,7 @@ class SchedulerSettings(_Strict):
 class DemoSession(_Strict):
     enabled: bool = True
     id: str = Field(default="demo", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    title: str = "演示会话"
+    title: str = "演示会议"
     title_en: str = "Demo session"
 
 
@@ -131,6 +179,8 @@ class HubSettings(_Strict):
     link_ttl_hours: float = Field(default=12, gt=0, le=24 * 366)
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     ice_servers: list[IceServer] = []
+    turn: TurnSettings = TurnSettings()
+    tls: TlsSettings = TlsSettings()
     media: MediaSettings = MediaSettings()
     signaling: SignalingSettings = SignalingSettings()
     metrics: MetricsSettings = MetricsSettings()
@@ -147,7 +197,7 @@ class HubSettings(_Strict):
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies(cls, value: list[str]) -> list[str]:
-        from hub.proxies import parse_networks
+        from core.proxies import parse_networks
 
         parse_networks(value)  # raises with the bad entry named
         return value
@@ -354,7 +404,13 @@ class Config:
     @property
     def base_url(self) -> str:
         s = self.settings
-        return s.base_url or f"http://{s.host}:{s.port}"
+        scheme = "https" if s.tls.enabled else "http"
+        return s.base_url or f"{scheme}://{s.host}:{s.port}"
+
+    def project_path(self, name: str) -> Path:
+        """A file named in the settings: relative to the project directory."""
+        path = Path(name)
+        return path if path.is_absolute() else PROJECT_DIR / path
 
     @property
     def database_url(self) -> str:

@@ -8,12 +8,14 @@ answers only with the configured bearer token, or to anyone when
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from pathlib import Path
 
 from aiohttp import web
 
 from hub.config import MetricsSettings
+from hub.keys import SIGNALING_KEY, TURN_KEY
 
 
 def metrics_access(settings: MetricsSettings, authorization: str) -> int:
@@ -50,8 +52,6 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
     liaison = serve("resident.html")  # the residents' online liaison station, no login (issue 13)
 
     async def healthz(request: web.Request) -> web.Response:
-        from hub.app import SIGNALING_KEY
-
         signaling = request.app[SIGNALING_KEY]
         rooms = list(signaling.presence.rooms.values())
         return web.json_response(
@@ -60,6 +60,7 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
                 "rooms": len(rooms),
                 "participants": sum(len(room) for room in rooms),
                 "media": await signaling.media.metrics(),
+                "turn": request.app[TURN_KEY].health(),
             },
             headers={"Cache-Control": "no-store"},
         )
@@ -67,9 +68,14 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
     async def root(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console")
 
+    from hub.metrics import HubMetrics
+
+    hub_metrics = HubMetrics()
+    app.middlewares.append(hub_metrics.middleware())
+
     async def metrics(request: web.Request) -> web.Response:
-        from hub.app import SIGNALING_KEY
-        from hub.metrics import render
+        from hub.keys import ENGINE_KEY
+        from hub.metrics import Snapshot, count_by_status
 
         status = metrics_access(metrics_settings, request.headers.get("Authorization", ""))
         if status == 404:
@@ -84,7 +90,11 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
             p = signaling.presence.by_id(s.participant_id)
             if p is not None:
                 names[s.participant_id] = p.station.code if p.station else p.identity
-        text = render(stats, names, await signaling.media.metrics())
+        sessions, opinions = await asyncio.to_thread(count_by_status, request.app[ENGINE_KEY])
+        rooms = {room_id: len(room) for room_id, room in signaling.presence.rooms.items()}
+        snapshot = Snapshot(stats=stats, names=names, media=await signaling.media.metrics(), rooms=rooms,
+                            sessions=sessions, opinions=opinions)
+        text = hub_metrics.render(snapshot)
         return web.Response(text=text, content_type="text/plain", charset="utf-8",
                             headers={"X-Content-Type-Options": "nosniff"})
 

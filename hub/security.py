@@ -75,7 +75,8 @@ def request_origin(request: web.Request) -> str:
 def install_headers(app: web.Application, base_url: str) -> None:
     """Send the security headers with every response of ``app`` and its
     sub-applications (pages, assets, the API, photos).  A response that set
-    its own Content-Security-Policy (the API's documentation page) keeps it."""
+    its own Content-Security-Policy keeps it (none does today: the API's
+    documentation is a built page like the others)."""
     base = parse_origin(base_url) if base_url else None
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:

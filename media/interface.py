@@ -19,6 +19,12 @@ Transport = Literal["publish", "subscribe"]
 Kind = Literal["audio", "video"]
 
 
+class MediaError(Exception):
+    """A request the media plane cannot apply (unknown participant, bad SDP,
+    answer without offer).  The control plane maps it to ``media_error``;
+    any other exception of the media plane is a fault (``internal_error``)."""
+
+
 @dataclass(frozen=True)
 class SessionDescription:
     """An SDP offer or answer, as in the W3C ``RTCSessionDescription``."""

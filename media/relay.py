@@ -27,7 +27,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from aiortc import (
     RTCConfiguration,
@@ -47,6 +47,7 @@ from .fanout import ForwardedTrack, PublishedTrack
 from .interface import (
     IceCandidate,
     Kind,
+    MediaError,
     MediaEvents,
     ParticipantStats,
     SessionDescription,
@@ -56,11 +57,6 @@ from .interface import (
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
 
 logger = logging.getLogger(__name__)
-
-
-class MediaError(Exception):
-    """A request the media plane cannot apply (unknown participant, bad SDP,
-    answer without offer).  The control plane maps it to ``media_error``."""
 
 
 #: Media sections a publish offer may hold unless the relay is told otherwise.
@@ -161,7 +157,10 @@ class _Participant:
     early_candidates: dict[str, list[IceCandidate]] = field(default_factory=dict)
 
 
-def _ice_servers(servers: Optional[Sequence[Union[RTCIceServer, dict]]]) -> list[RTCIceServer]:
+IceServers = Sequence[Union[RTCIceServer, dict]]
+
+
+def _ice_servers(servers: Optional[IceServers]) -> list[RTCIceServer]:
     result = []
     for server in servers or []:
         if isinstance(server, RTCIceServer):
@@ -182,7 +181,8 @@ class Relay:
 
     :param ice_servers: STUN/TURN servers for both connections of every
         participant (``RTCIceServer`` or ``{"urls", "username", "credential"}``
-        dicts); none on a single machine.
+        dicts), or a function returning them, called for every new connection
+        (TURN credentials that expire); none on a single machine.
     :param loopback_candidates: also gather ICE host candidates on 127.0.0.1
         and ::1 (process-wide), for hosts whose only interface is loopback.
     :param keyframe_interval: minimum seconds between two keyframe requests
@@ -194,7 +194,7 @@ class Relay:
 
     def __init__(
         self,
-        ice_servers: Optional[Sequence[Union[RTCIceServer, dict]]] = None,
+        ice_servers: Union[None, IceServers, Callable[[], IceServers]] = None,
         *,
         loopback_candidates: bool = False,
         keyframe_interval: float = DEFAULT_INTERVAL,
@@ -206,7 +206,9 @@ class Relay:
         self._max_media_lines = max_media_lines
         if loopback_candidates:
             icegatherer.use_loopback_addresses(True)
-        self._ice_servers = _ice_servers(ice_servers)
+        self._ice_servers: Callable[[], list[RTCIceServer]] = (
+            (lambda: _ice_servers(ice_servers())) if callable(ice_servers) else (lambda s=_ice_servers(ice_servers): s)
+        )
         self._keyframe_interval = keyframe_interval
         self._queue_frames = {"video": video_queue_frames, "audio": audio_queue_frames}
         self._participants: dict[str, _Participant] = {}
@@ -705,7 +707,7 @@ class Relay:
 
     def _new_pc(self, p: _Participant, transport: Transport) -> RTCPeerConnection:
         pc = RTCPeerConnection(
-            RTCConfiguration(iceServers=self._ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+            RTCConfiguration(iceServers=self._ice_servers(), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
 
         @pc.on("connectionstatechange")

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from hub.zone import TIME_ZONE
+from core.zone import TIME_ZONE
 
 
 @dataclass(frozen=True)

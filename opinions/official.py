@@ -17,7 +17,7 @@ from typing import Iterable
 
 import chinese_calendar.constants as official
 
-from hub.zone import TIME_ZONE
+from core.zone import TIME_ZONE
 from opinions.deadlines import WorkCalendar
 
 

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Optional
 
-from hub.zone import ZONE
+from core.zone import ZONE
 
 PATTERN = re.compile(r"^\s*MQ(\d{4})-(\d{1,12})\s*$", re.IGNORECASE)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Iterable, Optional, Sequence
 
-from hub.zone import ZONE
+from core.zone import ZONE
 
 #: The zone whose calendar decides whole months, quarters and years.
 SHANGHAI = ZONE

@@ -18,8 +18,8 @@ converted to a formal suggestion, hot topic, supervision candidate.
 :func:`apply` takes the current :class:`OpinionState` (or the whole history),
 an action, who acts, its payload and the time, and returns the new state and
 the :class:`Event` for the timeline; an illegal move raises
-:class:`~hub.errors.OpinionTransitionRefused` saying why, a malformed payload
-:class:`~hub.errors.InvalidPayload`.  :func:`replay` rebuilds a state from a
+:class:`~core.errors.OpinionTransitionRefused` saying why, a malformed payload
+:class:`~core.errors.InvalidPayload`.  :func:`replay` rebuilds a state from a
 timeline.
 """
 
@@ -30,7 +30,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
-from hub.errors import InvalidPayload, OpinionTransitionRefused, Reason
+from core.errors import InvalidPayload, OpinionTransitionRefused, Reason
 
 
 class Status(str, Enum):
@@ -250,7 +250,7 @@ def apply(
     note: str = "",
 ) -> Step:
     """Take ``action``.  ``current`` is the state or the timeline so far;
-    ``actor`` anything with a ``role`` (a :class:`hub.scope.Actor`);
+    ``actor`` anything with a ``role`` (a :class:`core.scope.Actor`);
     ``payload``: ``assign`` {level, department, deadline?}, ``start``
     {deadline?}, ``extend`` {deadline}, ``answer`` {grade, answer},
     ``rate`` {rating}, ``flag``/``unflag`` {flag}.  ``reject``, ``return``

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Hashable, Iterable, Optional
 
-from hub.errors import ScheduleConflict, ScheduleInvalid
+from core.errors import ScheduleConflict, ScheduleInvalid
 from scheduler.recurrence import Occurrence
 
 

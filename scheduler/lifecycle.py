@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Optional
 
-from hub.errors import ScheduleInvalid, TransitionRefused
+from core.errors import ScheduleInvalid, TransitionRefused
 
 
 class State(str, Enum):

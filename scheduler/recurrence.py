@@ -43,8 +43,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
-from hub.errors import OccurrenceNotFound, RecurrenceInvalid, ScheduleInvalid
-from hub.zone import TIME_ZONE
+from core.errors import OccurrenceNotFound, RecurrenceInvalid, ScheduleInvalid
+from core.zone import TIME_ZONE
 
 DEFAULT_TZ = TIME_ZONE
 MAX_OCCURRENCES = 1000

@@ -1,7 +1,7 @@
 """What the live core needs to know of a linked session: pure data, no I/O.
 
 The sessions themselves are stored and scheduled by ``store.sessions``; the
-live core asks a directory (``store.directory``) for a :class:`SessionInfo`
+live core asks a directory (``store.live_sessions``) for a :class:`SessionInfo`
 when a station joins.
 """
 

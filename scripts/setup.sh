@@ -13,6 +13,10 @@ command -v npm >/dev/null 2>&1 || want_debs+=(nodejs npm)
 if [ "${1:-}" = "--test" ]; then
   command -v redis-server >/dev/null 2>&1 || want_debs+=(redis-server)
   command -v pg_ctlcluster >/dev/null 2>&1 || want_debs+=(postgresql)
+  # Tests on real networks: a TURN server, network namespaces and their loss rules.
+  command -v turnserver >/dev/null 2>&1 || want_debs+=(coturn)
+  command -v ip >/dev/null 2>&1 || want_debs+=(iproute2)
+  command -v nft >/dev/null 2>&1 || want_debs+=(nftables)
 fi
 if [ ${#want_debs[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${want_debs[*]}"

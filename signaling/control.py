@@ -25,9 +25,9 @@ method is the signaling server's business.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Protocol, cast
 
-from hub.errors import RuleError
+from core.errors import RuleError
 
 LAYOUTS = ("single", "1+N", "2x2", "3x3", "4x4")
 DEFAULT_THUMBNAILS = 8
@@ -36,7 +36,7 @@ MIN_POLL_SECONDS = 3.0
 
 class ControlError(RuleError):
     """A control action that does not apply (e.g. approving a hand that is
-    not raised): a reason of ``hub/reasons.py`` and its parameters."""
+    not raised): a reason of ``core/reasons.py`` and its parameters."""
 
 
 @dataclass
@@ -305,3 +305,60 @@ class LiveControl:
             "locked": self.locked,
             "heard": [p for p in self.members if self.audio_allowed(p)],
         }
+
+
+# --- a dispatcher's control actions, as a table ------------------------------------------------
+
+
+class ControlRequest(Protocol):
+    """What one control action carries (``signaling.events.Control``, the one schema of the
+    socket event and of ``POST /api/sessions/{id}/live/control``, which checks what each action
+    needs before it gets here)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def participantId(self) -> Optional[str]: ...  # the wire's name
+    @property
+    def on(self) -> Optional[bool]: ...
+    @property
+    def layout(self) -> Optional[str]: ...
+    @property
+    def order(self) -> Optional[list[str]]: ...
+    @property
+    def interval(self) -> Optional[float]: ...
+
+
+def _named(request: ControlRequest) -> str:
+    return cast(str, request.participantId)  # required by the schema for these actions
+
+
+#: Actions that name a member of the room (``participantId``): it must be in the room.
+NAMES_A_MEMBER = frozenset({"rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove"})
+
+#: Action → how it changes a room's :class:`LiveControl` at ``now`` (monotonic seconds).
+#: ``remove`` and ``end`` change no control state: the server removes the participant or ends
+#: the session.
+ACTIONS: dict[str, Callable[[LiveControl, ControlRequest, float], None]] = {
+    "rollCall": lambda c, r, now: c.roll_call(r.participantId),
+    "broadcast": lambda c, r, now: c.set_broadcast(r.participantId),
+    "startPolling": lambda c, r, now: c.start_polling(r.order or [], r.interval or 0, now),
+    "stopPolling": lambda c, r, now: c.stop_polling(),
+    "pausePolling": lambda c, r, now: c.pause_polling(bool(r.on), now),
+    "skipPolling": lambda c, r, now: c.skip_polling(now),
+    "layout": lambda c, r, now: c.set_layout(r.layout or ""),
+    "voiceActivated": lambda c, r, now: c.set_voice_activated(bool(r.on)),
+    "mute": lambda c, r, now: c.mute(_named(r), bool(r.on)),
+    "muteAll": lambda c, r, now: c.set_mute_all(bool(r.on)),
+    "allowOthers": lambda c, r, now: c.allow_others(bool(r.on)),
+    "approveHand": lambda c, r, now: c.approve_hand(_named(r)),
+    "declineHand": lambda c, r, now: c.decline_hand(_named(r)),
+    "lock": lambda c, r, now: c.lock(bool(r.on)),
+}
+
+
+def apply(control: LiveControl, request: ControlRequest, now: float) -> None:
+    """Change ``control`` as ``request`` asks (:class:`ControlError` if the rules refuse)."""
+    act = ACTIONS.get(request.action)
+    if act is not None:
+        act(control, request, now)

@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from hub.errors import InvalidPayload
+from core.errors import InvalidPayload
 from signaling.control import LAYOUTS, MIN_POLL_SECONDS
 
 MAX_SDP = 64 * 1024
@@ -25,6 +25,30 @@ class Event(BaseModel):
 class Join(Event):
     token: str = Field(min_length=1, max_length=4096)
     lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class Resume(Event):
+    """Take over one's participant from a new socket (after a network
+    change): the same token and the participant id ``join`` gave."""
+
+    token: str = Field(min_length=1, max_length=4096)
+    participantId: str = Field(min_length=1, max_length=64)
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class RestartMedia(Event):
+    """Both media connections are to be built anew (ICE failed, the network
+    changed); the participant stays."""
+
+
+class Detach(Event):
+    """The page is about to drop this socket and ``resume`` from a new one:
+    its closing is not a leave."""
+
+
+class Ping(Event):
+    """A liveness probe: answered at once (a page whose media stalled asks
+    whether its socket still works)."""
 
 
 class Offer(Event):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict, Field
+
 
 @dataclass
 class TokenBucket:
@@ -56,3 +58,28 @@ class AddressCounter:
             self.counts[address] = held
         else:
             self.counts.pop(address, None)
+
+
+class SignalingLimits(BaseModel):
+    """What one client may hold or send (``docs/protocol.md``, "Limits"): ``signaling.limits``
+    of ``configs/hub.yaml``, read by ``hub/config.py``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A socket that has not joined a session this many seconds after
+    # connecting is closed.
+    join_timeout: float = Field(default=10, gt=0, le=600)
+    # Socket.IO connections at once from one client address (the address
+    # behind trusted_proxies), per hub process.
+    connections_per_address: int = Field(default=100, ge=1, le=100_000)
+    # Events per participant (mediaState, hands, control, offers): a token
+    # bucket refilled at event_rate per second, holding at most event_burst.
+    event_rate: float = Field(default=5, gt=0, le=1000)
+    event_burst: int = Field(default=30, ge=1, le=10_000)
+    # ICE candidates per participant, a bucket of their own (a negotiation
+    # trickles dozens at once).
+    ice_rate: float = Field(default=20, gt=0, le=10_000)
+    ice_burst: int = Field(default=200, ge=1, le=100_000)
+    # Media sections (m= lines) in one publish offer: a station sends audio
+    # and video.
+    max_media_lines: int = Field(default=4, ge=1, le=64)

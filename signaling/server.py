@@ -12,13 +12,14 @@ import dataclasses
 import functools
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional, Protocol
 
 import socketio
 
-from hub import tokens
-from hub.config import SignalingLimits
-from hub.errors import (
+from core import tokens
+from signaling.limits import SignalingLimits
+from core.errors import (
     ControlRefused,
     Forbidden,
     HubError,
@@ -26,27 +27,30 @@ from hub.errors import (
     NotInvited,
     NotJoined,
     RateLimited,
+    NotResumable,
     SessionClosed,
     SessionLocked,
     SessionNotFound,
     StationNotFound,
 )
-from hub.matrix import Matrix
-from hub.proxies import Network, client_address
-from hub.tasks import cancel_and_wait
+from core.matrix import Matrix
+from core.proxies import Network, client_address
+from core.tasks import cancel_and_wait
+from core.turn import TurnService
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
-from opinions.live import OpinionNews, reader_scopes
+from media.interface import MediaError as MediaRefused
+from opinions.news import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
 from signaling import events
-from signaling.control import ControlError, LiveControl
+from signaling.control import NAMES_A_MEMBER, ControlError, LiveControl
+from signaling.control import apply as apply_action
 from signaling.limits import AddressCounter, TokenBucket
-from signaling.live import Participant, Presence, new_participant_id
-from signaling.monitor import MONITOR_INTERVAL, assess
-from signaling.speaker import ActiveSpeaker
+from duty.attendance import attendance_of, stays_of_the_day
+from signaling.presence import Participant, Presence, new_participant_id
+from signaling.monitor import AUDIO_LEVELS_INTERVAL, LiveTicker
 
 logger = logging.getLogger("signaling")
 
-AUDIO_LEVELS_INTERVAL = 0.25
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -66,14 +70,14 @@ def identity_room(identity: str, session_number: Optional[int] = None) -> str:
 
 def dispatchers_room(session_number: int, scope: str) -> str:
     """The Socket.IO room of a live session's dispatchers of one reading
-    scope (:func:`opinions.live.reader_scope`), by the session's number: any
+    scope (:func:`opinions.news.reader_scope`), by the session's number: any
     hub process can emit to it without knowing the live room, and
     python-socketio's Redis manager carries it to wherever they are."""
     return f"dispatchers:{session_number}@{scope}"
 
 
 class SessionDirectory(Protocol):
-    """Where the live core looks sessions up (``store.directory``)."""
+    """Where the live core looks sessions up (``store.live_sessions``)."""
 
     async def get(self, key: str) -> Optional[SessionInfo]: ...
 
@@ -105,24 +109,32 @@ class SignalingServer:
         max_thumbnails: int = 8,
         limits: SignalingLimits = SignalingLimits(),
         trusted_proxies: Optional[list[Network]] = None,
+        turn: Optional[TurnService] = None,
+        resume_seconds: float = 20.0,
     ) -> None:
         self.sio = sio
         self.media = media
         self.sessions = sessions
         self.matrix = matrix
         self.secret = secret
-        self.ice_servers = ice_servers
+        self.ice_servers = ice_servers  # static (STUN), handed to everyone as they are
+        self.turn = turn or TurnService()
         self.presence = Presence()
-        self._speakers: dict[str, ActiveSpeaker] = {}
         self._controls: dict[str, LiveControl] = {}
         self._sessions: dict[str, SessionInfo] = {}  # of the live rooms
         self._forwarding_audio: dict[str, bool] = {}  # what the relay was last told
         self._views: dict[str, list[str]] = {}  # publishers each participant receives
         self._stays: dict[str, list[tuple[int, float, float]]] = {}  # room -> (deputy, joined, left)
-        self._last_stats: dict[str, Any] = {}  # per participant, for the monitor's interval figures
-        self._monitor_due = 0.0
         self.max_thumbnails = max_thumbnails
+        self.resume_seconds = resume_seconds
+        # Participants shown 重连中: removed when their timer fires first.
+        self._resume_timers: dict[str, asyncio.TimerHandle] = {}
         self._levels_task: Optional[asyncio.Task] = None
+        # The 250 ms beat: audio levels, active speaker, polling turns, the monitor.
+        self.ticker = LiveTicker(
+            self.presence, self._controls, lambda: self.media.stats(),
+            lambda *args, **kw: self.sio.emit(*args, **kw), self._apply,
+        )
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
         self._room_locks: dict[str, asyncio.Lock] = {}
@@ -138,6 +150,10 @@ class SignalingServer:
         sio.on("disconnect", self._on_disconnect)
         for name, model, handler in (
             ("join", events.Join, self.join),
+            ("resume", events.Resume, self.resume),
+            ("restartMedia", events.RestartMedia, self.restart_media),
+            ("ping", events.Ping, self.ping),
+            ("detach", events.Detach, self.detach),
             ("publishOffer", events.Offer, self.publish_offer),
             ("publishIce", events.Ice, functools.partial(self.ice, "publish")),
             ("subscribeAnswer", events.Answer, self.subscribe_answer),
@@ -153,7 +169,15 @@ class SignalingServer:
     # --- life cycle ------------------------------------------------------
 
     async def start(self) -> None:
-        self._levels_task = asyncio.create_task(self._audio_levels_loop())
+        self._levels_task = asyncio.create_task(self._ticker_loop())
+
+    async def _ticker_loop(self) -> None:
+        while True:
+            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
+            try:
+                await self.ticker.tick()
+            except Exception:
+                logger.exception("audio levels failed")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._levels_task)
@@ -178,7 +202,7 @@ class SignalingServer:
             try:
                 self._meter(sid, name)
                 payload = events.parse(model, data)
-                if name != "join" and participant is None:
+                if name not in ("join", "resume") and participant is None:
                     raise NotJoined()
                 result = await handler(sid, participant, payload)
                 return {"ok": True, **result}
@@ -239,7 +263,14 @@ class SignalingServer:
             deadline.cancel()
         self._buckets.pop(sid, None)
         participant = self.presence.by_sid(sid)
-        if participant is not None:
+        if participant is None:
+            return
+        if reason in (self.sio.reason.PING_TIMEOUT, self.sio.reason.TRANSPORT_ERROR):
+            # The network went away under the socket (a phone changing
+            # networks): the participant waits, 重连中, for its page to resume.
+            self.presence.unbind(participant)
+            await self._lost(participant, f"socket lost ({reason})")
+        else:  # closed by the page (left, reloaded, tab closed) or by the hub
             await self._remove(participant, "disconnected", notify_self=False)
 
     def _lock(self, room_id: str) -> asyncio.Lock:
@@ -328,17 +359,148 @@ class SignalingServer:
             },
             "participants": others,
             "control": control.to_public(time.monotonic()),
-            "iceServers": self.ice_servers,
+            "iceServers": self.ice_servers_for(participant),
         }
+
+    async def resume(self, sid: str, current: Optional[Participant], payload: events.Resume) -> dict:
+        """Take over a participant from a new socket: same id, floor, hand and
+        place; both media connections start anew (:meth:`restart_media`).
+        Others see it 重连中, never a leave and a join."""
+        grant = tokens.verify(self.secret, payload.token)
+        session = await self.sessions.get(grant.session_id)
+        if session is None:
+            raise SessionNotFound()
+        if not session.joinable:
+            raise SessionClosed()
+        participant = self.presence.by_id(payload.participantId)
+        if participant is None or participant.identity != grant.subject or participant.room_id != session.id:
+            raise NotResumable()
+        kind, _, value = grant.subject.partition(":")
+        # Revoked meanwhile (a deactivated account, a revoked invitation): no way back in.
+        if kind == "deputy" and await self.sessions.deputy_name(session, int(value)) is None:
+            raise NotInvited()
+        if kind == "account" and await self.sessions.dispatcher_name(session, int(value)) is None:
+            raise Forbidden()
+        async with self._lock(session.id):
+            if self.presence.by_id(participant.id) is not participant:
+                raise NotResumable()  # removed while we waited
+            if current is not None and current is not participant:
+                await self._remove(current, "left", notify_self=False, locked=True)
+            old_sid = participant.sid
+            self.presence.rebind(participant, sid)
+            participant.lang = payload.lang
+            await self.sio.enter_room(sid, session.id)
+            await self.sio.enter_room(sid, identity_room(participant.identity))
+            await self.sio.enter_room(sid, identity_room(participant.identity, session.number))
+            if participant.role == "dispatcher" and participant.reading_scope is not None:
+                await self.sio.enter_room(sid, dispatchers_room(session.number, participant.reading_scope))
+            if old_sid != sid:
+                # The old socket may linger half-open; it no longer names anyone.
+                asyncio.get_running_loop().call_later(
+                    0.5, lambda s=old_sid: asyncio.ensure_future(self.sio.disconnect(s))
+                )
+            await self._restart_media(participant)
+            control = self._controls[session.id]
+            others = [p.to_public() for p in self.presence.room(session.id) if p.id != participant.id]
+        logger.info("%s resumed %s as %s", grant.subject, session.id, participant.id)
+        return {
+            "self": participant.to_public(),
+            "session": {
+                "id": session.id, "number": session.number, "title": session.title, "titleEn": session.title_en,
+            },
+            "participants": others,
+            "control": control.to_public(time.monotonic()),
+            "iceServers": self.ice_servers_for(participant),
+            "resumed": True,
+        }
+
+    async def ping(self, sid: str, participant: Participant, payload: events.Ping) -> dict:
+        return {}
+
+    async def detach(self, sid: str, participant: Participant, payload: events.Detach) -> dict:
+        """The page drops this socket to ``resume`` from a new one (it
+        suspects the network changed): the socket's close is no leave."""
+        self.presence.unbind(participant)
+        await self._lost(participant, "the page reconnects")
+        return {}
+
+    async def restart_media(self, sid: str, participant: Participant, payload: events.RestartMedia) -> dict:
+        """The page builds both media connections anew (its ICE failed, its
+        network changed): the relay drops the old ones and takes the new
+        offers for the same participant."""
+        async with self._lock(participant.room_id):
+            if self.presence.by_id(participant.id) is not participant:
+                raise NotJoined()
+            await self._restart_media(participant)
+        return {"iceServers": self.ice_servers_for(participant)}
+
+    async def _restart_media(self, participant: Participant) -> None:
+        """(Room lock held.)  New media for the same participant: aiortc 1.16
+        cannot restart ICE in place (its ``RTCIceTransport.start`` runs once;
+        a new remote ufrag is ignored), so the relay's connections are made
+        anew.  Until they connect the participant shows 重连中; if they do
+        not within ``resume_seconds`` it is removed."""
+        try:
+            await self.media.leave(participant.id)
+        except Exception:
+            logger.exception("media leave of %s failed", participant.id)
+        await self.media.join(participant.room_id, participant.id, self)
+        self._forwarding_audio.pop(participant.id, None)  # the new media forwards all: tell it again
+        # A connection is awaited only if there is media to carry: its own, or others'.
+        expects_media = bool(participant.publishing) or any(
+            p.publishing for p in self.presence.room(participant.room_id) if p.id != participant.id
+        )
+        participant.publishing = []
+        if expects_media:
+            participant.connection = "reconnecting"
+            self._arm_resume_timer(participant)
+        else:  # nothing to connect (a console alone in its room): as after join
+            participant.connection = "new"
+            self._cancel_resume_timer(participant.id)
+        await self._updated(participant)
+        await self._apply(participant.room_id)
+
+    async def _lost(self, participant: Participant, why: str) -> None:
+        """Its socket or media is gone: 重连中 for ``resume_seconds``."""
+        logger.warning("%s in %s: %s; waiting %g s for it to resume",
+                       participant.identity, participant.room_id, why, self.resume_seconds)
+        if participant.id not in self._resume_timers:  # a second symptom does not extend the wait
+            self._arm_resume_timer(participant)
+        if participant.connection != "reconnecting":
+            participant.connection = "reconnecting"
+            await self._updated(participant)
+
+    def _arm_resume_timer(self, participant: Participant) -> None:
+        self._cancel_resume_timer(participant.id)
+
+        def expire() -> None:
+            self._resume_timers.pop(participant.id, None)
+            if self.presence.by_id(participant.id) is participant and participant.connection == "reconnecting":
+                logger.warning("%s did not resume within %g s", participant.identity, self.resume_seconds)
+                asyncio.ensure_future(self._give_up(participant))
+
+        self._resume_timers[participant.id] = asyncio.get_running_loop().call_later(self.resume_seconds, expire)
+
+    def _cancel_resume_timer(self, participant_id: str) -> None:
+        timer = self._resume_timers.pop(participant_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _give_up(self, participant: Participant) -> None:
+        await self._remove(participant, "disconnected", notify_self=False)
+        await self.sio.disconnect(participant.sid)
+
+    def ice_servers_for(self, participant: Participant) -> list[dict[str, Any]]:
+        """The static servers, and the TURN server with credentials of this
+        participant's own that expire (``turn.ttl_seconds``)."""
+        return self.ice_servers + self.turn.ice_servers(participant.id, time.time())
 
     async def publish_offer(self, sid: str, participant: Participant, payload: events.Offer) -> dict:
         try:
             answer = await self.media.publish(
                 participant.id, SessionDescription(sdp=payload.sdp, type="offer")
             )
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {"sdp": answer.sdp, "type": answer.type}
 
@@ -347,9 +509,7 @@ class SignalingServer:
             await self.media.answer(
                 participant.id, SessionDescription(sdp=payload.sdp, type="answer")
             )
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
@@ -361,9 +521,7 @@ class SignalingServer:
         )
         try:
             await self.media.add_ice_candidate(participant.id, transport, candidate)  # type: ignore[arg-type]
-        except HubError:
-            raise
-        except Exception as exc:
+        except MediaRefused as exc:  # anything else is a fault: logged, internal_error (_wrap)
             raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
@@ -409,7 +567,7 @@ class SignalingServer:
             "participants": [p.to_public() for p in room],
         }
 
-    async def apply_control(  # noqa: C901  (a table of actions after issue 11, move 3)
+    async def apply_control(
         self, room_id: str, payload: events.Control, by: str, account_id: Optional[int]
     ) -> dict:
         """Apply one control action to a room's :class:`LiveControl`, enforce
@@ -419,39 +577,11 @@ class SignalingServer:
         target = payload.participantId
         before = control.to_public(now)
         try:
-            action = payload.action
-            if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
-                if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
+            if payload.action in NAMES_A_MEMBER and target is not None:
+                member = self.presence.by_id(target)
+                if member is None or member.room_id != room_id:
                     raise ControlError("not_member", participant=target)
-            # what each action needs is checked by the schema (events.Control)
-            if action == "rollCall":
-                control.roll_call(target)
-            elif action == "broadcast":
-                control.set_broadcast(target)
-            elif action == "startPolling":
-                control.start_polling(payload.order or [], payload.interval or 0, now)
-            elif action == "stopPolling":
-                control.stop_polling()
-            elif action == "pausePolling":
-                control.pause_polling(bool(payload.on), now)
-            elif action == "skipPolling":
-                control.skip_polling(now)
-            elif action == "layout":
-                control.set_layout(payload.layout or "")
-            elif action == "voiceActivated":
-                control.set_voice_activated(bool(payload.on))
-            elif action == "mute":
-                control.mute(target, bool(payload.on))  # type: ignore[arg-type]
-            elif action == "muteAll":
-                control.set_mute_all(bool(payload.on))
-            elif action == "allowOthers":
-                control.allow_others(bool(payload.on))
-            elif action == "approveHand":
-                control.approve_hand(target)  # type: ignore[arg-type]
-            elif action == "declineHand":
-                control.decline_hand(target)  # type: ignore[arg-type]
-            elif action == "lock":
-                control.lock(bool(payload.on))
+            apply_action(control, payload, now)
         except ControlError as exc:
             raise ControlRefused.because(exc) from None
         if payload.action == "end":
@@ -558,7 +688,7 @@ class SignalingServer:
             if p.role == "dispatcher":
                 await self.sio.emit("controlLog", entry, to=p.sid)
 
-    # --- opinion events (opinions.live.OpinionEvents) ---------------------
+    # --- opinion events (opinions.news.OpinionEvents) ---------------------
 
     async def opinion_changed(self, news: OpinionNews) -> None:
         """An opinion taken in a live session was stored (``opinionCaptured``)
@@ -592,22 +722,13 @@ class SignalingServer:
         session's stays of the day are kept, to be counted again with the
         later ones (records are idempotent: a deputy gets its record once
         its stays of the day reach the minimum)."""
-        from datetime import datetime, timezone
-
-        from duty.scoring import Attendance, attendance_day
-
-        today = attendance_day(datetime.now(timezone.utc))
         stays = self._stays.pop(session.id, [])
         if keep:
-            stays = [s for s in stays if s[2] >= today.timestamp()]
+            stays = stays_of_the_day(stays, datetime.now(timezone.utc))
             self._stays[session.id] = list(stays)
         if not stays:
             return
-        day_start = attendance_day(datetime.fromtimestamp(min(joined for _, joined, _ in stays), timezone.utc))
-        records = [
-            Attendance(deputy, datetime.fromtimestamp(joined, timezone.utc), (left - joined) / 60)
-            for deputy, joined, left in stays
-        ]
+        day_start, records = attendance_of(stays)
         try:
             await self.sessions.record_attendance(session, day_start, records)
         except Exception:
@@ -641,16 +762,19 @@ class SignalingServer:
         participant = self.presence.by_id(participant_id)
         if participant is None:
             return
-        if state in ("failed", "closed"):
-            # A media connection that failed cannot be mended in place (a new
-            # DTLS transport needs a new RTCPeerConnection): remove the
-            # participant and close its socket; the client reconnects and
-            # joins again with fresh connections.
-            logger.warning("%s: %s connection %s", participant.identity, transport, state)
-            await self._remove(participant, "disconnected", notify_self=False)
-            await self.sio.disconnect(participant.sid)
+        if state == "failed":
+            # Not mended in place (aiortc cannot restart ICE): the page builds
+            # both connections anew (restartMedia) within resume_seconds.
+            await self._lost(participant, f"{transport} connection failed")
             return
-        if transport != "publish" or participant.connection == state:
+        if state == "closed":  # only the hub closes them (leave, restartMedia)
+            return
+        if participant.connection == "reconnecting":
+            if state != "connected":
+                return
+            self._cancel_resume_timer(participant.id)
+            logger.info("%s: media back (%s connected)", participant.identity, transport)
+        elif transport != "publish" or participant.connection == state:
             return
         participant.connection = state
         await self._updated(participant)
@@ -709,6 +833,7 @@ class SignalingServer:
         if not locked:
             async with self._lock(participant.room_id):
                 return await self._remove(participant, reason, notify_self, locked=True)
+        self._cancel_resume_timer(participant.id)
         self.presence.remove(participant)
         session = self._sessions.get(participant.room_id)
         await self.sio.leave_room(participant.sid, identity_room(participant.identity))
@@ -742,71 +867,6 @@ class SignalingServer:
         )
         await self._apply(participant.room_id)
         logger.info("%s left %s (%s)", participant.identity, participant.room_id, reason)
-
-    async def _emit_monitor(self, all_stats: list) -> None:
-        """Every 2 s, each room's dispatchers get the relay's figures for
-        every participant, with warnings for degraded or dropped stations."""
-        by_room: dict[str, list] = {}
-        for stat in all_stats:
-            participant = self.presence.by_id(stat.participant_id)
-            if participant is None:
-                continue
-            tile = assess(
-                stat, participant.camera, participant.mic, participant.connection,
-                previous=self._last_stats.get(stat.participant_id),
-            )
-            tile["displayName"] = participant.display_name
-            by_room.setdefault(stat.room_id, []).append(tile)
-        self._last_stats = {stat.participant_id: stat for stat in all_stats}
-        for room_id, tiles in by_room.items():
-            for p in self.presence.rooms.get(room_id) or ():
-                if p.role == "dispatcher":
-                    await self.sio.emit("monitor", {"participants": tiles, "at": time.time()}, to=p.sid)
-
-    async def _audio_levels_loop(self) -> None:
-        while True:
-            await asyncio.sleep(AUDIO_LEVELS_INTERVAL)
-            try:
-                await self._emit_audio_levels()
-            except Exception:
-                logger.exception("audio levels failed")
-
-    async def _emit_audio_levels(self) -> None:
-        if not self.presence.rooms:
-            return
-        now = time.monotonic()
-        by_room: dict[str, dict[str, Optional[float]]] = {}
-        all_stats = await self.media.stats()
-        if now >= self._monitor_due:
-            self._monitor_due = now + MONITOR_INTERVAL
-            await self._emit_monitor(all_stats)
-        for stat in all_stats:
-            if self.presence.by_id(stat.participant_id) is None:
-                continue
-            if "audio" not in stat.publishing:
-                continue
-            by_room.setdefault(stat.room_id, {})[stat.participant_id] = stat.audio_level
-        for room_id in list(self._speakers):
-            if room_id not in self.presence.rooms:
-                del self._speakers[room_id]
-        for room_id, control in list(self._controls.items()):
-            if control.tick(now):  # polling moved the stage
-                await self._apply(room_id)
-        for room_id, levels in by_room.items():
-            speaker = self._speakers.setdefault(room_id, ActiveSpeaker())
-            control = self._controls.get(room_id)
-            heard = {pid: lvl for pid, lvl in levels.items() if control is None or control.audio_allowed(pid)}
-            speaking = speaker.update(heard, now)
-            if control is not None and control.speaker != speaking and control.set_speaker(speaking):
-                await self._apply(room_id)
-            await self.sio.emit(
-                "audioLevels",
-                {
-                    "levels": {pid: (127 if lvl is None else lvl) for pid, lvl in levels.items()},
-                    "speaking": speaking,
-                },
-                room=room_id,
-            )
 
 
 def _track_list(tracks: list[TrackInfo]) -> list[dict[str, str]]:

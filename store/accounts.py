@@ -3,7 +3,7 @@
 * Passwords are hashed with argon2 (:mod:`store.passwords`).
 * A login returns a random bearer token; only its SHA-256 is stored, with an
   expiry (:data:`TOKEN_TTL`).  :func:`resolve_token` turns a token back into
-  the account and its :class:`~hub.scope.Actor`; :func:`logout` revokes it.
+  the account and its :class:`~core.scope.Actor`; :func:`logout` revokes it.
 * Logins are rate-limited per (user name, remote address) with a growing
   back-off, and per remote address (any name): :func:`throttle` is the pure
   rule.  Throttling a pair, not a name, means a stranger hammering a name
@@ -27,7 +27,7 @@ from typing import Optional, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from hub.errors import (
+from core.errors import (
     RuleError,
     InvalidPayload,
     LoginFailed,
@@ -36,11 +36,12 @@ from hub.errors import (
     StationNotFound,
     UsernameTaken,
 )
-from hub.scope import Actor, Do, Role, require
-from hub.matrix import Matrix
+from core.scope import Actor, Do, Role, require
+from core.matrix import Matrix
 from store import passwords
 from store.audit import record
 from store.models import Account, LoginAttempt, LoginToken, Station
+from store.tx import transaction
 
 TOKEN_TTL = timedelta(hours=12)
 
@@ -189,7 +190,7 @@ def _reserve_attempt(db: Session, username: str, remote: str, now: datetime) -> 
     """Record the try as a failure, then check the limits counting every try
     recorded before it (verified or still in flight).  Raises
     :class:`LoginThrottled` (the try is then not recorded)."""
-    try:
+    with transaction(db):
         _lock_logins(db)
         attempt = LoginAttempt(username=username, remote=remote, at=now, success=False)
         db.add(attempt)
@@ -202,10 +203,6 @@ def _reserve_attempt(db: Session, username: str, remote: str, now: datetime) -> 
         if wait is not None:
             db.rollback()
             raise LoginThrottled(seconds=int(wait + 0.999))
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     return attempt
 
 
@@ -304,9 +301,9 @@ def deactivate_account(
 ) -> Account:
     """Disable an account and revoke its open logins; audited.  An
     administrator cannot disable its own account (nobody could undo it)."""
-    from hub.errors import Forbidden, NotFound
+    from core.errors import Forbidden, NotFound
 
-    try:
+    with transaction(db):
         require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
         account = db.get(Account, account_id)
         if account is None:
@@ -322,9 +319,5 @@ def deactivate_account(
             token.revoked_at = now or token.created_at
             db.add(token)
         record(db, actor, "account.deactivate", "account", account.id, before, account_snapshot(account), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     db.refresh(account)
     return account

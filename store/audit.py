@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from sqlmodel import Session, col, select
 
-from hub.scope import Actor
+from core.scope import Actor
 from store.models import AuditEntry, utcnow
 
 

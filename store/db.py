@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
-from hub.matrix import Matrix
+from core.matrix import Matrix
 from store.models import Station
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -44,7 +44,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            from hub.files import private_file
+            from core.files import private_file
 
             database = Path(parsed.database)
             if not database.parent.exists():

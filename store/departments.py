@@ -21,8 +21,8 @@ from typing import Any, Optional
 
 from sqlmodel import Session, col, select
 
-from hub.errors import Forbidden
-from hub.scope import Actor, Role
+from core.errors import Forbidden
+from core.scope import Actor, Role
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
 from store.opinion_models import Opinion

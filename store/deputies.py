@@ -10,11 +10,12 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from hub.errors import InvalidPayload, NotFound, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, StationTarget, require
+from core.errors import InvalidPayload, NotFound, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Do, StationTarget, require
 from store.audit import record
 from store.models import DEPUTY_LEVELS, Deputy, Station
+from store.tx import transaction
 
 
 def deputy_snapshot(deputy: Deputy) -> dict:
@@ -38,7 +39,7 @@ def create_deputy(
     group: str = "",
     now: Optional[datetime] = None,
 ) -> Deputy:
-    try:
+    with transaction(db):
         if station not in matrix or db.get(Station, station) is None:
             raise StationNotFound("station_code", station=station)
         require(actor, Do.MANAGE_DEPUTIES, StationTarget(station), matrix)
@@ -52,16 +53,12 @@ def create_deputy(
         db.add(deputy)
         db.flush()
         record(db, actor, "deputy.create", "deputy", deputy.id, None, deputy_snapshot(deputy), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     db.refresh(deputy)
     return deputy
 
 
 def deactivate_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, now: Optional[datetime] = None) -> Deputy:
-    try:
+    with transaction(db):
         deputy = db.get(Deputy, deputy_id)
         if deputy is None:
             raise NotFound(what="deputy", id=deputy_id)
@@ -70,10 +67,6 @@ def deactivate_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int,
         deputy.active = False
         db.add(deputy)
         record(db, actor, "deputy.deactivate", "deputy", deputy.id, before, deputy_snapshot(deputy), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     db.refresh(deputy)
     return deputy
 

@@ -8,7 +8,7 @@ account (``POST /api/auth/login``).  The account carries ``deputy_id`` and
 the deputy's station (:func:`store.accounts.actor_of`), so every rule the
 hub has for deputies holds for the login as for the link: it sees only the
 opinions it raised and its own duty records, and the sessions it is
-invited to (``hub/scope.py``, ``store/opinions.py``, ``store/duty.py``).
+invited to (``core/scope.py``, ``store/opinions.py``, ``store/duty.py``).
 
 * The number must be the roster's when the roster has one
   (``Deputy.phone``): a forwarded link cannot bind a stranger's phone.  A
@@ -32,9 +32,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hub.errors import Forbidden, InvalidPayload, NotFound, RuleError, UsernameTaken
-from hub.scope import Actor, Role
-from hub.zone import ZONE
+from core.errors import Forbidden, InvalidPayload, NotFound, RuleError, UsernameTaken
+from core.scope import Actor, Role
+from core.zone import ZONE
 from store import passwords
 from store.audit import record
 from store.models import Account, Deputy, Invitation
@@ -136,7 +136,7 @@ def home(db: Session, actor: Actor, now: datetime) -> DeputyHome:
     in all, records awaiting review, its opinions counted by status."""
     deputy = _deputy_of(db, actor)
     year_start = now.astimezone(ZONE).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    approved = sa.and_(DutyRecord.deputy_id == deputy.id, DutyRecord.status == "approved")
+    approved = sa.and_(col(DutyRecord.deputy_id) == deputy.id, col(DutyRecord.status) == "approved")
     total = db.exec(select(sa.func.coalesce(sa.func.sum(DutyRecord.points), 0.0)).where(approved)).one()
     year = db.exec(select(sa.func.coalesce(sa.func.sum(DutyRecord.points), 0.0))
                    .where(approved, col(DutyRecord.occurred_at) >= year_start)).one()
@@ -151,7 +151,7 @@ def session_grant(db: Session, actor: Actor, session_id: int, now: datetime) -> 
     """The invitation that admits the logged-in deputy to session
     ``session_id`` now: unrevoked and unexpired (``NotFound`` otherwise, as
     if the session did not exist for it).  Whether the session is open to
-    join is the caller's check (:class:`~hub.errors.SessionClosed`)."""
+    join is the caller's check (:class:`~core.errors.SessionClosed`)."""
     deputy = _deputy_of(db, actor)
     invitation = db.exec(
         select(Invitation).where(

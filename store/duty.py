@@ -21,15 +21,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from duty import scoring
-from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, RuleError, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, Role, SessionTarget, require
+from core.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, RuleError, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Do, Role, SessionTarget, require
 from scheduler.lifecycle import DEFAULT_LOBBY_MINUTES, State
 from scheduler.recurrence import Occurrence, Series, expand, find_occurrence
 from store.audit import record
 from store.models import Deputy
 from store.opinion_models import DutyRecord
-from store.opinions import reading_scope, scope_clause, town_of
+from store.scope import reading_scope, scope_clause, town_of
+from store.sessions import SessionRepo
+from store.tx import transaction
 
 
 def _staff_over(actor: Actor, matrix: Matrix, station: str) -> None:
@@ -82,17 +84,13 @@ def record_attendance(
     the day starting ``day_start`` (:func:`duty.scoring.attendance_day`);
     called when an occurrence ends (a standing session: when its room
     empties).  Idempotent."""
-    try:
+    with transaction(db):
         entries = scoring.session_records(rules, session_id, day_start, stays)
         added = add_entries(db, matrix, entries, None)
         if added:
             record(db, None, "duty.attendance", "session", session_id, None,
                    {"occurrence": day_start.isoformat(), "records": added}, now)
-        db.commit()
-        return added
-    except BaseException:
-        db.rollback()
-        raise
+    return added
 
 
 def enter_attendance(
@@ -106,21 +104,19 @@ def enter_attendance(
     the live layer's (one per deputy, session and day), so neither doubles
     the other.
 
-    The caller controls the session (:data:`~hub.scope.Do.CONTROL`) and
+    The caller controls the session (:data:`~core.scope.Do.CONTROL`) and
     keeps every deputy named (:func:`_staff_over`); ``occurrence_start``
     names a real occurrence of the session (by its start or original start)
     that is over, and each stay lies within it.  Returns how many records
     are new."""
-    from store.sessions import SessionRepo
-
-    try:
+    with transaction(db):
         repo = SessionRepo(matrix, lobby_minutes=lobby_minutes)
         view = repo.load(db, session_id)
         _staff_over_session(actor, matrix, view.target)
         if view.row.standing:
             raise InvalidPayload("attendance_standing_session", field="occurrenceStart")
         occurrence = _occurrence(view.series, occurrence_start)
-        state = repo._state_of(view, occurrence, now)
+        state = repo.occurrence_state(view, occurrence, now)
         if state is not State.ENDED:
             raise InvalidPayload("attendance_occurrence_not_over", state=state.value, field="occurrenceStart")
         deputies = {d.id: d for d in db.exec(
@@ -140,11 +136,7 @@ def enter_attendance(
         if added:
             record(db, actor, "duty.attendance", "session", session_id, None,
                    {"occurrence": occurrence.start.isoformat(), "records": added, "status": "pending"}, now)
-        db.commit()
-        return added
-    except BaseException:
-        db.rollback()
-        raise
+    return added
 
 
 def _staff_over_session(actor: Actor, matrix: Matrix, target: SessionTarget) -> None:
@@ -170,7 +162,7 @@ def add_manual(
 ) -> DutyRecord:
     """A record staff enter (station reception duty...), pending review.
     The same person, kind and occasion again returns the stored record."""
-    try:
+    with transaction(db):
         deputy = db.get(Deputy, deputy_id)
         if deputy is None:
             raise NotFound(what="deputy", id=deputy_id)
@@ -182,10 +174,6 @@ def add_manual(
         if add_entries(db, matrix, [entry], actor, status="pending"):
             row = db.exec(select(DutyRecord).where(DutyRecord.key == entry.key)).one()
             record(db, actor, "duty.create", "duty_record", row.id, None, snapshot(row), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     return db.exec(select(DutyRecord).where(DutyRecord.key == entry.key)).one()
 
 
@@ -195,7 +183,7 @@ def review(
     """Approve or reject a record; rejecting needs a reason.  A reviewed
     record may be reviewed again (a correction).  A dispatcher never
     approves a record it entered itself: another account in scope does."""
-    try:
+    with transaction(db):
         row = db.get(DutyRecord, record_id)
         if row is None:
             raise NotFound(what="duty record", id=record_id)
@@ -213,10 +201,6 @@ def review(
         row.reviewed_by, row.reviewed_at = actor.account_id, now
         db.add(row)
         record(db, actor, f"duty.{'approve' if approve else 'reject'}", "duty_record", row.id, before, snapshot(row), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     db.refresh(row)
     return row
 

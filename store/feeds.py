@@ -17,10 +17,11 @@ from typing import Optional
 
 from sqlmodel import Session
 
-from hub.errors import StationNotFound
-from hub.scope import Actor
+from core.errors import StationNotFound
+from core.scope import Actor
 from store.audit import record
 from store.models import Station
+from store.tx import transaction
 
 
 def feed_key(secret: bytes, station: str, generation: int = 0) -> str:
@@ -46,7 +47,7 @@ def rotate_feed_key(db: Session, actor: Optional[Actor], station: str, now: Opti
     """Give ``station`` a new feed key; returns its generation.  The caller
     checks that ``actor`` may see the station's calendar (``None``: the
     command line, audited as the system)."""
-    try:
+    with transaction(db):
         row = db.get(Station, station)
         if row is None:
             raise StationNotFound(station)
@@ -55,8 +56,4 @@ def rotate_feed_key(db: Session, actor: Optional[Actor], station: str, now: Opti
         db.add(row)
         record(db, actor, "station.calendar_key_rotate", "station", station,
                {"station": station, "generation": before}, {"station": station, "generation": before + 1}, now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     return before + 1

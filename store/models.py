@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from hub.zone import TIME_ZONE
+from core.zone import TIME_ZONE
 
 # Stable constraint names, so migrations can name what they change.
 SQLModel.metadata.naming_convention = {
@@ -160,7 +160,7 @@ class Deputy(SQLModel, table=True):
 
 
 class LinkedSession(SQLModel, table=True):
-    """A linked session (联动会话), one-off or a series.  ``start_at``/``end_at``
+    """A linked session (联动会议), one-off or a series.  ``start_at``/``end_at``
     are the first occurrence's; ``timezone`` is the zone the rule repeats in;
     ``version`` grows by one with each edit (optimistic concurrency)."""
 
@@ -182,7 +182,7 @@ class LinkedSession(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=16)
     #: A public short name used in join links instead of the id (``demo``).
     code: Optional[str] = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
-    #: A standing session (常设会话) is always open and books no stations: it
+    #: A standing session (常设会议) is always open and books no stations: it
     #: never conflicts with scheduled sessions (the embedded ``demo`` session).
     standing: bool = False
     created_by: Optional[int] = Field(default=None, foreign_key="account.id")

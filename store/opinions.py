@@ -1,6 +1,8 @@
 """Opinions 民情: capture (idempotent by the client's key), handling through
-:mod:`opinions.workflow` with one timeline and the audit, department
-notices, photos, search, and statistics and rankings computed in SQL.
+:mod:`opinions.workflow` with one timeline and the audit, photos, and the rules the
+configuration gives them (:class:`OpinionRules`).  Who reads what is :mod:`store.scope`;
+search, statistics and the hot-topic report are :mod:`store.opinion_reports`; department
+notices and their webhooks are :mod:`store.notices`.
 
 Every write follows the house order: scope check → domain rule → write +
 audit → commit, in one transaction.
@@ -21,13 +23,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from duty.scoring import ScoringRules, Rule, opinion_raised, opinion_resolved
-from hub.errors import (
+from duty.scoring import ScoringRules, opinion_raised, opinion_resolved, scoring_rules
+from core.errors import (
     Forbidden,
     IdempotencyConflict,
     InvalidPayload,
@@ -37,17 +39,24 @@ from hub.errors import (
     StaleVersion,
     StationNotFound,
 )
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, OpinionTarget, Role, SessionTarget, require
-from opinions import stats as pure_stats
+from core.matrix import Matrix
+from core.scope import Actor, Do, OpinionTarget, Role, SessionTarget, require
+from core.zone import ZONE
 from opinions import workflow as wf
+from opinions.news import NewsKind, OpinionNews
+from opinions.reference import reference
 from opinions.deadlines import WorkCalendar
 from opinions.official import work_calendar
 from store.photos import inspect_photo
-from opinions.reference import parse as parse_reference
 from store.audit import record
+from store.live_sessions import dispatcher_may_control, session_info
+from store.duty import add_entries
+from store import invitations
+from store.scope import can_view, require_view, town_of
+from store.sessions import SessionRepo
 from store.models import Deputy, LinkedSession, Station
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
+from store.tx import transaction
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -71,6 +80,8 @@ class OpinionRules:
     scoring: ScoringRules
     #: The categories' English names (``name_en`` of ``configs/categories.yaml``).
     category_names_en: dict[str, str] = field(default_factory=dict)
+    #: The request types' English names (``name_en`` of ``configs/categories.yaml``).
+    request_type_names_en: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Any) -> "OpinionRules":
@@ -84,91 +95,11 @@ class OpinionRules:
             calendar=work_calendar(cal.holidays, cal.workdays, cal.timezone, cal.years),
             scoring=scoring_rules(config.scoring),
             category_names_en={c.code: c.name_en for c in config.categories.categories},
+            request_type_names_en={c.code: c.name_en for c in config.categories.request_types},
         )
 
     def handling_days(self, level: str) -> int:
         return int(getattr(self.departments.handling_days, level))
-
-
-def scoring_rules(scoring_file: Any) -> ScoringRules:
-    return ScoringRules({
-        kind: Rule(kind, r.points, r.name, r.name_en, r.manual, r.min_minutes)
-        for kind, r in scoring_file.rules.items()
-    })
-
-
-# --- scope ---------------------------------------------------------------------
-
-
-def town_of(matrix: Matrix, code: str) -> Optional[str]:
-    """The town/street station at or above ``code`` (None above the towns)."""
-    station = matrix.get(code)
-    if station is None:
-        return None
-    if station.level == "town":
-        return code
-    return next((a.code for a in matrix.ancestors(code) if a.level == "town"), None)
-
-
-def scope_clause(matrix: Matrix, scope: Optional[str], station_col: Any, town_col: Any) -> Any:
-    """A WHERE clause for "within ``scope``'s subtree" (None: everything)."""
-    if scope is None:
-        return sa.true()
-    station = matrix.get(scope)
-    if station is None:
-        raise StationNotFound("station_code", station=scope)
-    if station.level == "town":
-        return town_col == scope
-    if station.level == "room":
-        return station_col == scope
-    return station_col.in_([s.code for s in matrix.subtree(scope)])
-
-
-def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optional[str]:
-    """The scope an actor reads statistics and lists for: ``scope`` if it lies
-    in the actor's own; the actor's own by default (None: all, administrators)."""
-    if actor.role is Role.DEPUTY:
-        raise Forbidden("deputy_no_statistics")
-    if actor.role is Role.DEPARTMENT:
-        raise Forbidden("department_no_statistics")
-    if scope is not None and scope not in matrix:
-        raise StationNotFound("station_code", station=scope)
-    if actor.role is Role.ADMINISTRATOR:
-        return scope
-    assert actor.station is not None
-    if scope is None:
-        return actor.station
-    if actor.role is Role.OPERATOR and scope != actor.station:
-        raise Forbidden("operator_sees_own", station=actor.station)
-    if not matrix.is_within(scope, actor.station):
-        raise Forbidden("outside_subtree", station=scope, scope=actor.station)
-    return scope
-
-
-def can_view(actor: Actor, matrix: Matrix, row: Opinion) -> bool:
-    return can_view_opinion(actor, matrix, row.station_code, row.deputy_id, row.department)
-
-
-def can_view_opinion(
-    actor: Actor, matrix: Matrix, station: str, deputy_id: Optional[int], department: Optional[str] = None
-) -> bool:
-    """Whether ``actor`` sees an opinion of ``station`` raised by ``deputy_id``
-    (and assigned to ``department``: what a department account sees)."""
-    if actor.role is Role.ADMINISTRATOR:
-        return True
-    if actor.role is Role.DEPARTMENT:
-        return actor.department is not None and department == actor.department
-    if actor.role is Role.DEPUTY:
-        return actor.deputy_id is not None and deputy_id == actor.deputy_id
-    if actor.role is Role.OPERATOR:
-        return station == actor.station
-    return station in matrix and matrix.is_within(station, actor.station or "")
-
-
-def _require_view(actor: Actor, matrix: Matrix, row: Opinion) -> None:
-    if not can_view(actor, matrix, row):
-        # Not in scope: as if it did not exist.
-        raise NotFound(what="opinion", id=row.id)
 
 
 # --- capture ---------------------------------------------------------------------
@@ -211,6 +142,9 @@ class OpinionView:
     replayed: bool = False
     #: the raising deputy's name (``None`` when a resident raised it)
     deputy_name: Optional[str] = None
+    #: What listeners hear of the committed change (``None``: nothing changed, a replay or a
+    #: read): built here, with the commit, so that no writer can forget it.
+    news: Optional[OpinionNews] = None
 
 
 def _snapshot(row: Opinion) -> dict:
@@ -232,7 +166,7 @@ def _capture_scope(
     """Whether ``actor`` may capture ``capture``: where (``station``), in
     which session (``session_id``) and crediting whom (``deputy_id``).
 
-    * The session: the caller sees it (:data:`hub.scope.Do.VIEW`), the
+    * The session: the caller sees it (:data:`core.scope.Do.VIEW`), the
       station takes part in it (or is the invited deputy's own), and a join
       link's caller names the link's own session.
     * The station: an operator its own, a dispatcher its subtree, a deputy
@@ -264,8 +198,6 @@ def _capture_session(
     it, once the caller may capture in it (both empty without a session)."""
     if capture.session_id is None:
         return frozenset(), frozenset()
-    from store.directory import session_info
-
     if token_session is not None:
         info = session_info(db, token_session)
         if info is None or info.number != capture.session_id:
@@ -279,14 +211,12 @@ def _capture_session(
 
 
 def _require_session_view(db: Session, actor: Actor, matrix: Matrix, session_id: int, now: datetime) -> SessionTarget:
-    """:data:`~hub.scope.Do.VIEW` on the session (:class:`SessionNotFound`
+    """:data:`~core.scope.Do.VIEW` on the session (:class:`SessionNotFound`
     when there is none); returns it as scope rules see it."""
-    from store.sessions import SessionRepo
-
     repo = SessionRepo(matrix)
     view = repo.load(db, session_id)
     target = SessionTarget(chair=view.row.chair_code, stations=view.stations,
-                           invited_deputies=repo.invited_deputies(db, session_id, now))
+                           invited_deputies=invitations.invited_deputies(db, session_id, now))
     require(actor, Do.VIEW, target, matrix)
     return target
 
@@ -309,8 +239,6 @@ def _session_offset(
     db: Session, matrix: Matrix, session_id: int, at: datetime
 ) -> tuple[Optional[datetime], Optional[int]]:
     """The occurrence of ``session_id`` running at ``at`` and the seconds into it."""
-    from store.sessions import SessionRepo
-
     if db.get(LinkedSession, session_id) is None:
         raise SessionNotFound("session_number", id=session_id)
     repo = SessionRepo(matrix)
@@ -351,7 +279,7 @@ def create_opinion(
 def _replay(db: Session, actor: Actor, matrix: Matrix, row: Opinion, fingerprint: str) -> OpinionView:
     if row.fingerprint != fingerprint:
         raise IdempotencyConflict("client_key", key=row.client_key)
-    _require_view(actor, matrix, row)
+    require_view(actor, matrix, row)
     view = load(db, row)
     view.replayed = True
     return view
@@ -403,12 +331,12 @@ def _create(
     db.add(_event_row(row.id, 1, step.event))
     record(db, actor, "opinion.create", "opinion", row.id, None, _snapshot(row), now)
     if deputy is not None:
-        from store.duty import add_entries
-
         add_entries(db, matrix, [opinion_raised(rules.scoring, row.id, deputy.id, now)], actor)
     db.commit()
     db.refresh(row)
-    return load(db, row)
+    view = load(db, row)
+    view.news = news_of(row, view.deputy_name, "captured", wf.Action.SUBMIT.value, matrix, rules)
+    return view
 
 
 def _event_row(opinion_id: Optional[int], seq: int, event: wf.Event) -> OpinionEvent:
@@ -470,14 +398,10 @@ def session_opinions(
     :data:`SESSION_LOBBY_SLACK` for its lobby) or, when none runs (a standing
     session, the time after an occurrence), since midnight (Asia/Shanghai).
 
-    The caller must see the session (:data:`~hub.scope.Do.VIEW`).
+    The caller must see the session (:data:`~core.scope.Do.VIEW`).
     ``token_session``: the session key of the join token the caller came
     with; such a caller must be a dispatcher (or administrator) account that
     may control this very session (as for joining its live console)."""
-    from hub.zone import ZONE
-
-    from store.directory import dispatcher_may_control, session_info
-
     if db.get(LinkedSession, session_number) is None:
         raise SessionNotFound("session_number", id=session_number)
     if actor.role is not Role.ADMINISTRATOR and token_session is None:
@@ -512,7 +436,7 @@ def get_opinion(db: Session, actor: Actor, matrix: Matrix, opinion_id: int) -> O
     row = db.get(Opinion, opinion_id)
     if row is None:
         raise NotFound(what="opinion", id=opinion_id)
-    _require_view(actor, matrix, row)
+    require_view(actor, matrix, row)
     return load(db, row)
 
 
@@ -539,7 +463,7 @@ def timeline(view: OpinionView) -> list[wf.Event]:
 
 
 def _act_scope(actor: Actor, matrix: Matrix, row: Opinion) -> None:
-    _require_view(actor, matrix, row)
+    require_view(actor, matrix, row)
     if actor.role in (Role.DISPATCHER, Role.DEPARTMENT):
         require(actor, Do.HANDLE_OPINION, OpinionTarget(row.station_code, row.department), matrix)
 
@@ -557,8 +481,8 @@ def act(
     version: Optional[int] = None,
 ) -> OpinionView:
     """Take a workflow action; illegal ones raise
-    :class:`~hub.errors.OpinionTransitionRefused` with the reason."""
-    try:
+    :class:`~core.errors.OpinionTransitionRefused` with the reason."""
+    with transaction(db):
         query = select(Opinion).where(Opinion.id == opinion_id)
         if db.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
@@ -590,16 +514,12 @@ def act(
         if kind is wf.Action.ASSIGN:
             _notify(db, rules, row, step.event, now)
         if step.state.resolved and not was_resolved and row.deputy_id is not None:
-            from store.duty import add_entries
-
             add_entries(db, matrix, [opinion_resolved(rules.scoring, row.id, row.deputy_id, now)], actor)
         record(db, actor, f"opinion.{kind.value}", "opinion", row.id, before, _snapshot(row), now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     db.refresh(row)
-    return load(db, row)
+    view = load(db, row)
+    view.news = news_of(row, view.deputy_name, "updated", action, matrix, rules)
+    return view
 
 
 def _check_department(matrix: Matrix, rules: OpinionRules, row: Opinion, payload: dict[str, Any]) -> None:
@@ -666,7 +586,7 @@ def put_photo(
         row = db.get(Opinion, opinion_id)
         if row is None:
             raise NotFound(what="opinion", id=opinion_id)
-        _require_view(actor, matrix, row)
+        require_view(actor, matrix, row)
         if not 0 <= position < MAX_PHOTOS:
             raise InvalidPayload("photo_position", maximum=MAX_PHOTOS - 1, field="position")
         if len(data) > MAX_PHOTO_BYTES:
@@ -699,7 +619,7 @@ def get_photo(db: Session, actor: Actor, matrix: Matrix, opinion_id: int, positi
     row = db.get(Opinion, opinion_id)
     if row is None:
         raise NotFound(what="opinion", id=opinion_id)
-    _require_view(actor, matrix, row)
+    require_view(actor, matrix, row)
     photo = db.exec(
         select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)
     ).first()
@@ -708,260 +628,25 @@ def get_photo(db: Session, actor: Actor, matrix: Matrix, opinion_id: int, positi
     return photo
 
 
-# --- search (the 民情数据库) ----------------------------------------------------------
+# --- live news ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OpinionFilter:
-    category: Optional[str] = None
-    station: Optional[str] = None  # its subtree
-    level: Optional[str] = None
-    status: Optional[str] = None
-    request_type: Optional[str] = None
-    start: Optional[datetime] = None  # received in [start, end)
-    end: Optional[datetime] = None
-    text: Optional[str] = None
-    overdue: Optional[bool] = None
-    flag: Optional[str] = None
-    department: Optional[str] = None
-    deputy_id: Optional[int] = None
-    limit: int = 50
-    offset: int = 0
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def search(
-    db: Session, actor: Actor, matrix: Matrix, f: OpinionFilter, now: datetime
-) -> tuple[list[Opinion], int]:
-    """Opinions matching ``f`` within the actor's scope, newest first, and
-    how many match in all."""
-    conditions: list[Any] = []
-    if actor.role is Role.DEPUTY:
-        conditions.append(Opinion.deputy_id == (actor.deputy_id or -1))
-        scope = f.station
-    elif actor.role is Role.DEPARTMENT:
-        conditions.append(Opinion.department == (actor.department or ""))
-        scope = f.station
-    else:
-        scope = reading_scope(actor, matrix, f.station)
-    conditions.append(scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)))
-    for column, value in ((Opinion.category, f.category), (Opinion.level, f.level), (Opinion.status, f.status),
-                          (Opinion.request_type, f.request_type), (Opinion.department, f.department),
-                          (Opinion.deputy_id, f.deputy_id)):
-        if value is not None:
-            conditions.append(column == value)
-    if f.start is not None:
-        conditions.append(col(Opinion.received_at) >= f.start)
-    if f.end is not None:
-        conditions.append(col(Opinion.received_at) < f.end)
-    wanted = parse_reference(f.text) if f.text else None
-    if wanted is not None:  # a reference number (MQ2026-000017): that opinion
-        from hub.zone import ZONE
-
-        year, opinion_id = wanted
-        zone = ZONE
-        conditions.append(Opinion.id == opinion_id)
-        conditions.append(col(Opinion.received_at) >= datetime(year, 1, 1, tzinfo=zone))
-        conditions.append(col(Opinion.received_at) < datetime(year + 1, 1, 1, tzinfo=zone))
-    elif f.text:
-        pattern = _like(f.text.strip())
-        conditions.append(sa.or_(col(Opinion.summary).ilike(pattern, escape="\\"),
-                                 col(Opinion.details).ilike(pattern, escape="\\"),
-                                 col(Opinion.resident_name).ilike(pattern, escape="\\")))
-    if f.flag is not None:
-        if f.flag not in wf.FLAGS:
-            raise InvalidPayload("flag_choice", choices=wf.FLAGS, field="flag")
-        conditions.append(getattr(Opinion, f"flag_{f.flag}") == True)  # noqa: E712
-    overdue = sa.and_(col(Opinion.status).in_([s.value for s in wf.HANDLING]), col(Opinion.deadline) < now)
-    if f.overdue is True:
-        conditions.append(overdue)
-    elif f.overdue is False:
-        conditions.append(sa.not_(overdue))
-    where = sa.and_(*conditions)
-    total = db.exec(select(sa.func.count()).select_from(Opinion).where(where)).one()
-    rows = db.exec(
-        select(Opinion).where(where).order_by(col(Opinion.received_at).desc(), col(Opinion.id).desc())
-        .limit(f.limit).offset(f.offset)
-    ).all()
-    return list(rows), int(total)
-
-
-# --- statistics and rankings, in SQL -------------------------------------------------------
-
-
-def _period_where(matrix: Matrix, scope: Optional[str], start: datetime, end: datetime) -> Any:
-    return sa.and_(col(Opinion.received_at) >= start, col(Opinion.received_at) < end,
-                   scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)))
-
-
-def summary(db: Session, matrix: Matrix, scope: Optional[str], start: datetime, end: datetime) -> pure_stats.Summary:
-    """The statistics of :mod:`opinions.stats`, one aggregate query."""
-    one = sa.literal(1)
-
-    def count_if(condition: Any) -> Any:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, one), else_=0)), 0)
-
-    query = select(
-        sa.func.count(),
-        sa.func.count(col(Opinion.first_assigned_at)),
-        sa.func.count(col(Opinion.resolved_at)),
-        count_if(sa.and_(col(Opinion.resolved_at).is_not(None), Opinion.level == "town")),
-        sa.func.count(col(Opinion.answer_seconds)),
-        sa.func.coalesce(sa.func.sum(col(Opinion.answer_seconds)), 0),
-        count_if(Opinion.rating == "satisfied"),
-        count_if(Opinion.rating == "basic"),
-        count_if(Opinion.rating == "unsatisfied"),
-    ).select_from(Opinion).where(_period_where(matrix, scope, start, end))
-    (received, assigned, resolved, resolved_town, answered, seconds, satisfied, basic, unsatisfied) = db.exec(query).one()
-    return pure_stats.Summary(
-        received=int(received), assigned=int(assigned), resolved=int(resolved), resolved_town=int(resolved_town),
-        answered=int(answered), hours_to_answer_total=int(seconds) / 3600, rated=int(satisfied + basic + unsatisfied),
-        satisfied=int(satisfied), basic=int(basic), unsatisfied=int(unsatisfied),
+def news_of(row: Opinion, deputy_name: Optional[str], kind: NewsKind, action: str, matrix: Matrix,
+            rules: OpinionRules) -> OpinionNews:
+    """The news of ``row`` as committed (:mod:`opinions.news`), in the names of the configuration."""
+    assert row.id is not None
+    station = matrix.get(row.station_code)
+    department = rules.departments.get(row.department) if row.department else None
+    return OpinionNews(
+        kind=kind, id=row.id, reference=reference(row.id, row.received_at), action=action, status=row.status, station=row.station_code,
+        station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
+        raiser_name=(deputy_name or "") if row.deputy_id is not None else row.resident_name,
+        deputy_id=row.deputy_id, category=row.category,
+        category_name=rules.category_names.get(row.category, row.category), request_type=row.request_type,
+        summary=row.summary, session_number=row.session_id, session_offset=row.session_offset,
+        captured_at=row.captured_at.astimezone(ZONE), level=row.level, department=row.department,
+        department_name=department.name if department else None, version=row.version,
+        category_name_en=rules.category_names_en.get(row.category, row.category),
+        station_name_en=station.name_en if station else row.station_code,
+        department_name_en=(department.name_en or department.name) if department else None,
     )
-
-
-def category_counts(
-    db: Session, matrix: Matrix, scope: Optional[str], start: datetime, end: datetime
-) -> dict[str, int]:
-    rows = db.exec(
-        select(Opinion.category, sa.func.count()).where(_period_where(matrix, scope, start, end))
-        .group_by(Opinion.category)
-    ).all()
-    return {category: int(count) for category, count in rows}
-
-
-def ranking(
-    db: Session, matrix: Matrix, rules: OpinionRules, scope: Optional[str], start: datetime, end: datetime
-) -> list[pure_stats.RankRow]:
-    """Categories by volume in [start, end), with the previous period of the
-    same length — both counted in one scan."""
-    previous = pure_stats.Period(start, end).previous()
-    in_current = col(Opinion.received_at) >= start
-    rows = db.exec(
-        select(
-            Opinion.category,
-            sa.func.sum(sa.case((in_current, 1), else_=0)),
-            sa.func.sum(sa.case((in_current, 0), else_=1)),
-        ).where(_period_where(matrix, scope, previous.start, end)).group_by(Opinion.category)
-    ).all()
-    current = {c: int(n) for c, n, _ in rows if n}
-    before = {c: int(p) for c, _, p in rows if p}
-    return pure_stats.rank(current, before, rules.categories)
-
-
-@dataclass
-class HotTopicReport:
-    """The 民情热点专报 of a period and scope."""
-
-    scope: Optional[str]
-    start: datetime
-    end: datetime
-    summary: pure_stats.Summary
-    previous_summary: pure_stats.Summary
-    ranking: list[pure_stats.RankRow]
-    notable: list[Opinion]
-    supervision: list[Opinion]
-    overdue: list[Opinion]
-
-
-def hot_topic_report(
-    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, scope: Optional[str],
-    start: datetime, end: datetime, now: datetime, top: int = 10, items: int = 50,
-) -> HotTopicReport:
-    scope = reading_scope(actor, matrix, scope)
-    where = _period_where(matrix, scope, start, end)
-    previous = pure_stats.Period(start, end).previous()
-    notable = db.exec(
-        select(Opinion).where(where, sa.or_(col(Opinion.flag_hot), col(Opinion.flag_suggestion),
-                                            Opinion.rating == "unsatisfied", col(Opinion.reopenings) > 0))
-        .order_by(col(Opinion.received_at).desc()).limit(items)
-    ).all()
-    supervision = db.exec(
-        select(Opinion).where(where, col(Opinion.flag_supervision)).order_by(col(Opinion.received_at).desc()).limit(items)
-    ).all()
-    overdue = db.exec(
-        select(Opinion).where(where, col(Opinion.status).in_([s.value for s in wf.HANDLING]),
-                              col(Opinion.deadline) < now)
-        .order_by(col(Opinion.deadline)).limit(items)
-    ).all()
-    return HotTopicReport(
-        scope, start, end, summary(db, matrix, scope, start, end),
-        summary(db, matrix, scope, previous.start, previous.end),
-        ranking(db, matrix, rules, scope, start, end)[:top], list(notable), list(supervision), list(overdue),
-    )
-
-
-# --- department notices -----------------------------------------------------------------
-
-
-def notices(
-    db: Session, actor: Actor, matrix: Matrix, department: Optional[str] = None, unread: bool = False,
-    limit: int = 100,
-) -> list[DepartmentNotice]:
-    """In-app notices of the opinions within the actor's scope, newest first
-    (staff: a dispatcher sees those of its subtree)."""
-    if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("notices_staff")
-    scope = None if actor.role is Role.ADMINISTRATOR else actor.station
-    query = (
-        select(DepartmentNotice)
-        .join(Opinion, col(Opinion.id) == col(DepartmentNotice.opinion_id))
-        .where(scope_clause(matrix, scope, Opinion.station_code, Opinion.town_code))
-    )
-    if department is not None:
-        query = query.where(DepartmentNotice.department_code == department)
-    if unread:
-        query = query.where(col(DepartmentNotice.read_at).is_(None))
-    return list(db.exec(query.order_by(col(DepartmentNotice.id).desc()).limit(limit)).all())
-
-
-def mark_notice_read(db: Session, actor: Actor, matrix: Matrix, notice_id: int, now: datetime) -> DepartmentNotice:
-    if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("notices_staff")
-    row = db.get(DepartmentNotice, notice_id)
-    if row is None:
-        raise NotFound(what="notice", id=notice_id)
-    opinion = db.get(Opinion, row.opinion_id)
-    if opinion is None or not can_view(actor, matrix, opinion):
-        raise NotFound(what="notice", id=notice_id)
-    if row.read_at is None:
-        row.read_at = now
-        db.add(row)
-        db.commit()
-        db.refresh(row)
-    return row
-
-
-def pending_webhooks(db: Session, limit: int = 50, max_attempts: int = 5) -> list[DepartmentNotice]:
-    """Notices still to post to a department's webhook (for the delivery loop)."""
-    return list(db.exec(
-        select(DepartmentNotice).where(DepartmentNotice.webhook_status == "pending",
-                                       col(DepartmentNotice.webhook_attempts) < max_attempts)
-        .order_by(DepartmentNotice.id).limit(limit)
-    ).all())
-
-
-def webhook_result(db: Session, notice_id: int, ok: bool, error: str = "", max_attempts: int = 5) -> None:
-    row = db.get(DepartmentNotice, notice_id)
-    if row is None:
-        return
-    row.webhook_attempts += 1
-    row.webhook_status = "sent" if ok else ("failed" if row.webhook_attempts >= max_attempts else "pending")
-    row.webhook_error = error[:500]
-    db.add(row)
-    db.commit()
-
-
-def facts(rows: Sequence[Opinion]) -> list[pure_stats.OpinionFact]:
-    """Stored opinions as the pure statistics' records."""
-    return [
-        pure_stats.OpinionFact(
-            received_at=r.received_at, category=r.category, station=r.station_code,
-            assigned=r.first_assigned_at is not None, resolved=r.resolved_at is not None, level=r.level,
-            first_answered_at=r.first_answered_at, rating=r.rating, status=r.status, request_type=r.request_type,
-        )
-        for r in rows
-    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from hub.errors import RuleError
+from core.errors import RuleError
 
 HASHER = PasswordHasher()
 MIN_LENGTH = 8

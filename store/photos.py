@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from hub.errors import InvalidPayload
+from core.errors import InvalidPayload
 
 #: Content type → Pillow's format name.
 PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -57,5 +57,5 @@ def inspect_photo(data: bytes, content_type: str) -> PhotoInfo:
         raise InvalidPayload("photo_too_many_pixels", millions=MAX_PHOTO_PIXELS // 1_000_000,
                              field="(body)") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise InvalidPayload("photo_bytes", content_type=content_type, field="(body)") from None
+        raise InvalidPayload("photo_malformed", content_type=content_type, field="(body)") from None
     return PhotoInfo(content_type, width, height)

@@ -28,10 +28,10 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hub.errors import InvalidPayload, NotFound, RateLimited, StationNotFound
-from hub.matrix import Matrix
-from hub.scope import Actor, Role
-from hub.zone import ZONE
+from core.errors import InvalidPayload, NotFound, RateLimited, StationNotFound
+from core.matrix import Matrix
+from core.scope import Actor, Role
+from core.zone import ZONE
 from opinions.reference import parse as parse_reference
 from store import opinions as store
 from store.deputy_home import mask_phone, normalize_phone
@@ -104,6 +104,7 @@ def submit(
     if view.replayed:
         return view, None
     key = secrets.token_urlsafe(24)
+    assert view.opinion.id is not None  # stored
     db.add(ResidentSubmission(opinion_id=view.opinion.id, remote=remote[:64], phone_hash=phone_hash,
                               upload_key_hash=_hash(key), upload_until=now + UPLOAD_WINDOW, at=now))
     db.commit()
@@ -148,7 +149,7 @@ def lookup(db: Session, reference: str, digits: str, remote: str, now: datetime)
     db.commit()
     if not found or row is None:
         raise NotFound(what="opinion", id=(reference or "")[:40])
-    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(OpinionEvent.seq)).all())
+    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(col(OpinionEvent.seq))).all())
     return Progress(row, events)
 
 

@@ -1,7 +1,7 @@
 """Linked sessions in storage: the repository dispatchers act through.
 
 Every action here runs in one transaction that (1) checks the actor's scope
-(:mod:`hub.scope`), (2) checks the domain rules (:mod:`scheduler.recurrence`,
+(:mod:`core.scope`), (2) checks the domain rules (:mod:`scheduler.recurrence`,
 :mod:`scheduler.lifecycle`) and the station conflicts against the stored
 sessions (:mod:`scheduler.conflicts`), (3) writes the change and its audit
 entry, and (4) commits before returning.  Any refusal rolls everything back.
@@ -17,7 +17,7 @@ Rules beyond the domain modules
   SQLite: its write lock, taken before the check), so two dispatchers
   cannot book the same station at once.
 * ``version`` is compared and bumped in one ``UPDATE``: an edit made on a
-  stale copy fails with :class:`~hub.errors.StaleVersion`.
+  stale copy fails with :class:`~core.errors.StaleVersion`.
 * Changing a series' timing keeps the exceptions of occurrences that still
   exist under the new rule and drops the others.
 * Cancelling a session or an occurrence and ending one early follow
@@ -26,8 +26,6 @@ Rules beyond the domain modules
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
@@ -35,19 +33,16 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hub.errors import (
-    NotFound,
+from core.errors import (
     OccurrenceNotFound,
     ScheduleInvalid,
     SessionNotFound,
     StaleVersion,
     StationNotFound,
-    TokenExpired,
-    TokenInvalid,
     TransitionRefused,
 )
-from hub.matrix import Matrix
-from hub.scope import Actor, Do, InviteTarget, Pick, SessionTarget, expand_picks, require
+from core.matrix import Matrix
+from core.scope import Actor, Do, Pick, SessionTarget, expand_picks, require
 from scheduler import lifecycle
 from scheduler.conflicts import Booking, require_no_conflict
 from scheduler.lifecycle import Action, State, Timing
@@ -64,13 +59,13 @@ from scheduler.recurrence import (
 )
 from store.audit import record
 from store.models import (
-    Deputy,
     Invitation,
     LinkedSession,
     OccurrenceException,
     SessionStation,
     Station,
 )
+from store.tx import transaction
 
 SCHEDULE_LOCK = 0x6C6873  # "lhs": PostgreSQL advisory lock serializing bookings
 MIN_STATIONS = 2
@@ -79,7 +74,7 @@ MIN_STATIONS = 2
 @dataclass(frozen=True)
 class SessionPlan:
     """What a dispatcher asks for.  ``stations`` are picks (``"xucun"``,
-    ``"haining/*"`` or :class:`~hub.scope.Pick`); the chair is added."""
+    ``"haining/*"`` or :class:`~core.scope.Pick`); the chair is added."""
 
     title: str
     chair: str
@@ -106,11 +101,7 @@ class SessionView:
         return SessionTarget(chair=self.row.chair_code, stations=self.stations)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _iso(value: Optional[datetime]) -> Optional[str]:
+def iso(value: Optional[datetime]) -> Optional[str]:
     return value.astimezone(timezone.utc).isoformat() if value is not None else None
 
 
@@ -123,8 +114,8 @@ def snapshot(row: LinkedSession, stations: Iterable[str]) -> dict:
         "agenda": row.agenda,
         "chair": row.chair_code,
         "stations": sorted(stations),
-        "start": _iso(row.start_at),
-        "end": _iso(row.end_at),
+        "start": iso(row.start_at),
+        "end": iso(row.end_at),
         "timezone": row.timezone,
         "rrule": row.rrule,
         "status": row.status,
@@ -136,11 +127,11 @@ def exception_snapshot(row: Optional[OccurrenceException]) -> Optional[dict]:
     if row is None:
         return None
     return {
-        "originalStart": _iso(row.original_start),
+        "originalStart": iso(row.original_start),
         "cancelled": row.cancelled,
-        "movedStart": _iso(row.moved_start),
-        "movedEnd": _iso(row.moved_end),
-        "endedAt": _iso(row.ended_at),
+        "movedStart": iso(row.moved_start),
+        "movedEnd": iso(row.moved_end),
+        "endedAt": iso(row.ended_at),
     }
 
 
@@ -208,7 +199,7 @@ class SessionRepo:
             out.append((occurrence, lifecycle.state_at(timing, now, self.lobby_minutes)))
         return out
 
-    def _state_of(self, view: SessionView, occurrence: Occurrence, now: datetime) -> State:
+    def occurrence_state(self, view: SessionView, occurrence: Occurrence, now: datetime) -> State:
         ended_at = next(
             (e.ended_at for e in view.exceptions if e.original_start == occurrence.key and e.ended_at), None
         )
@@ -224,16 +215,16 @@ class SessionRepo:
         """The state of a whole session at ``now``: cancelled; the state of an
         occurrence in lobby or live; ended after the last occurrence;
         scheduled otherwise."""
-        return self._session_state(self.load(db, session_id), now)
+        return self.view_state(self.load(db, session_id), now)
 
-    def _session_state(self, view: SessionView, now: datetime) -> State:
+    def view_state(self, view: SessionView, now: datetime) -> State:
         if view.row.status == State.CANCELLED.value:
             return State.CANCELLED
         if view.row.standing:
             return State.LIVE
         window_end = now + timedelta(minutes=self.lobby_minutes) + timedelta(seconds=1)
         current = expand(view.series, now, window_end)
-        states = {self._state_of(view, o, now) for o in current}
+        states = {self.occurrence_state(view, o, now) for o in current}
         for state in (State.LIVE, State.LOBBY):
             if state in states:
                 return state
@@ -252,7 +243,7 @@ class SessionRepo:
         rows = db.exec(select(LinkedSession).where(col(LinkedSession.status).not_in(["cancelled", "ended"]))).all()
         for row in rows:
             assert row.id is not None
-            state = self._session_state(self.load(db, row.id), now)
+            state = self.view_state(self.load(db, row.id), now)
             if state.value != row.status:
                 row.status = state.value
                 db.add(row)
@@ -372,7 +363,7 @@ class SessionRepo:
 
     def create(self, db: Session, actor: Actor, plan: SessionPlan, now: datetime) -> LinkedSession:
         """Schedule a new linked session (one-off or series)."""
-        try:
+        with transaction(db):
             self._check_text(plan)
             stations = self._stations_for(db, plan)
             require(actor, Do.SCHEDULE, SessionTarget(plan.chair, stations), self.matrix)
@@ -399,10 +390,6 @@ class SessionRepo:
             for code in sorted(stations):
                 db.add(SessionStation(session_id=row.id, station_code=code))
             record(db, actor, "session.create", "session", row.id, None, snapshot(row, stations), now)
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
         db.refresh(row)
         return row
 
@@ -411,7 +398,7 @@ class SessionRepo:
     ) -> LinkedSession:
         """Replace a session's plan.  Every occurrence of the edited series is
         checked for conflicts."""
-        try:
+        with transaction(db):
             view = self.load(db, session_id)
             row = view.row
             require(actor, Do.SCHEDULE, view.target, self.matrix)
@@ -425,7 +412,7 @@ class SessionRepo:
                 row.start_at, row.end_at, row.rrule, row.timezone
             )
             if timing_changed and not view.series.recurring:
-                state = self._session_state(view, now)
+                state = self.view_state(view, now)
                 if state not in (State.SCHEDULED, State.LOBBY):
                     raise TransitionRefused("session_time_fixed", state=state)
             if plan.start != row.start_at:
@@ -459,10 +446,6 @@ class SessionRepo:
             for code in sorted(stations - view.stations):
                 db.add(SessionStation(session_id=session_id, station_code=code))
             record(db, actor, "session.update", "session", session_id, before, snapshot(row, stations), now)
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
         db.refresh(row)
         return row
 
@@ -471,20 +454,16 @@ class SessionRepo:
     ) -> LinkedSession:
         """Cancel a whole session (every occurrence).  Refused while one is live
         or after the last has ended."""
-        try:
+        with transaction(db):
             view = self.load(db, session_id)
             row = view.row
             require(actor, Do.SCHEDULE, view.target, self.matrix)
-            lifecycle.check_transition(self._session_state(view, now), Action.CANCEL)
+            lifecycle.check_transition(self.view_state(view, now), Action.CANCEL)
             before = snapshot(row, view.stations)
             self._bump(db, row, expected_version, now)
             row.status = State.CANCELLED.value
             db.add(row)
             record(db, actor, "session.cancel", "session", session_id, before, snapshot(row, view.stations), now)
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
         db.refresh(row)
         return row
 
@@ -522,14 +501,14 @@ class SessionRepo:
         self, db: Session, actor: Actor, session_id: int, key: datetime, now: datetime,
         expected_version: Optional[int], what: str, moved_to: Optional[tuple[datetime, datetime]] = None,
     ) -> LinkedSession:
-        try:
+        with transaction(db):
             view = self.load(db, session_id)
             row = view.row
             require(actor, Do.SCHEDULE, view.target, self.matrix)
             if what in ("cancel", "move") and not view.series.recurring:
                 raise TransitionRefused("one_off_as_whole")
             occurrence = find_occurrence(view.series, key)
-            state = self._state_of(view, occurrence, now)
+            state = self.occurrence_state(view, occurrence, now)
             exception = self._exception(db, session_id, occurrence.key)
             before = exception_snapshot(exception)
             if exception is None:
@@ -561,116 +540,8 @@ class SessionRepo:
                 db, actor, f"session.occurrence.{what}", "session", session_id,
                 before, exception_snapshot(exception), now,
             )
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
         db.refresh(row)
         return row
-
-    # --- invitations ---------------------------------------------------------------
-
-    def invite(
-        self, db: Session, actor: Actor, session_id: int, deputy_id: int, now: datetime,
-        expires_at: Optional[datetime] = None,
-    ) -> tuple[Invitation, str]:
-        """Invite a deputy: ``(invitation, token)``.  The token is returned once
-        and only its hash stored; inviting again revokes the earlier token.
-        By default the invitation expires with the session's last occurrence
-        (or after :attr:`invitation_ttl` for an unbounded series)."""
-        try:
-            view = self.load(db, session_id)
-            deputy = db.get(Deputy, deputy_id)
-            if deputy is None or not deputy.active:
-                raise NotFound(what="deputy", id=deputy_id)
-            require(actor, Do.INVITE, InviteTarget(view.target, deputy.station_code), self.matrix)
-            state = self._session_state(view, now)
-            if state in lifecycle.FINAL:
-                raise TransitionRefused("session_is", state=state)
-            if expires_at is None:
-                # A standing session has no last occurrence to expire with.
-                end = last_end(view.series) if view.series.bounded and not view.row.standing else None
-                expires_at = end if end is not None else now + self.invitation_ttl
-            revoked = []
-            for old in db.exec(
-                select(Invitation).where(
-                    Invitation.session_id == session_id,
-                    Invitation.deputy_id == deputy_id,
-                    col(Invitation.revoked_at).is_(None),
-                )
-            ).all():
-                old.revoked_at = now
-                db.add(old)
-                revoked.append(old.id)
-            token = secrets.token_urlsafe(32)
-            invitation = Invitation(
-                session_id=session_id,
-                deputy_id=deputy_id,
-                token_hash=_token_hash(token),
-                created_by=actor.account_id,
-                created_at=now,
-                expires_at=expires_at,
-            )
-            db.add(invitation)
-            db.flush()
-            record(
-                db, actor, "session.invite", "session", session_id,
-                {"revokedInvitations": revoked} if revoked else None,
-                {"invitation": invitation.id, "deputy": deputy_id, "expires": _iso(expires_at)},
-                now,
-            )
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-        db.refresh(invitation)
-        return invitation, token
-
-    def revoke_invitation(self, db: Session, actor: Actor, invitation_id: int, now: datetime) -> Invitation:
-        try:
-            invitation = db.get(Invitation, invitation_id)
-            if invitation is None:
-                raise NotFound(what="invitation", id=invitation_id)
-            view = self.load(db, invitation.session_id)
-            deputy = db.get(Deputy, invitation.deputy_id)
-            assert deputy is not None
-            require(actor, Do.INVITE, InviteTarget(view.target, deputy.station_code), self.matrix)
-            if invitation.revoked_at is None:
-                invitation.revoked_at = now
-                db.add(invitation)
-                record(
-                    db, actor, "session.invitation.revoke", "session", invitation.session_id,
-                    {"invitation": invitation.id, "deputy": invitation.deputy_id}, None, now,
-                )
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-        db.refresh(invitation)
-        return invitation
-
-    def redeem(self, db: Session, token: str, now: datetime) -> tuple[Invitation, LinkedSession]:
-        """The invitation and session behind a deputy's token."""
-        invitation = db.exec(select(Invitation).where(Invitation.token_hash == _token_hash(token))).first()
-        if invitation is None or invitation.revoked_at is not None:
-            raise TokenInvalid()
-        if invitation.expires_at <= now:
-            raise TokenExpired()
-        row = db.get(LinkedSession, invitation.session_id)
-        if row is None or row.status == State.CANCELLED.value:
-            raise TokenInvalid("session_cancelled")
-        return invitation, row
-
-    def invited_deputies(self, db: Session, session_id: int, now: datetime) -> frozenset[int]:
-        return frozenset(
-            db.exec(
-                select(Invitation.deputy_id).where(
-                    Invitation.session_id == session_id,
-                    col(Invitation.revoked_at).is_(None),
-                    Invitation.expires_at > now,
-                )
-            ).all()
-        )
 
 
 # --- added for the REST API (api/) ----------------------------------------------
@@ -727,18 +598,6 @@ def check_plan(
         return find_conflicts(proposed, repo._bookings(db, stations, window_start, window_end))
     finally:
         db.rollback()
-
-
-def invitations_of(db: Session, session_id: int) -> list[tuple[Invitation, Deputy]]:
-    """A session's invitations (revoked ones too), newest first, with their deputy."""
-    return list(
-        db.exec(
-            select(Invitation, Deputy)
-            .join(Deputy, col(Deputy.id) == col(Invitation.deputy_id))
-            .where(Invitation.session_id == session_id)
-            .order_by(col(Invitation.id).desc())
-        ).all()
-    )
 
 
 def session_ids(

@@ -19,8 +19,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hub.errors import Forbidden
-from hub.scope import Actor, Role
+from core.errors import Forbidden
+from core.scope import Actor, Role
 from store.opinion_models import DepartmentNotice, WebhookDelivery
 
 MAX_ATTEMPTS = 8
@@ -40,7 +40,7 @@ def due(db: Session, now: datetime, limit: int = 50) -> list[DepartmentNotice]:
         select(DepartmentNotice).where(
             DepartmentNotice.webhook_status == "pending",
             sa.or_(col(DepartmentNotice.webhook_next_at).is_(None), col(DepartmentNotice.webhook_next_at) <= now),
-        ).order_by(DepartmentNotice.id).limit(limit)
+        ).order_by(col(DepartmentNotice.id)).limit(limit)
     ).all())
 
 

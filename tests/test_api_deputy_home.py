@@ -145,7 +145,7 @@ async def test_invited_sessions_and_their_join_links(hub):
     hub.clock.now = at(3, 7, 13, 50)  # the lobby
     link = await hub.ok("GET", f"/me/sessions/{session_id}/deputy-link", PHONE)
     assert "#token=" in link["url"]
-    from hub import tokens
+    from core import tokens
 
     grant = tokens.verify(hub.services.secret, link["url"].split("#token=", 1)[1], now=hub.clock().timestamp())
     assert grant.subject == f"deputy:{hub.deputies['许村代表']}"

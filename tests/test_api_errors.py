@@ -31,14 +31,14 @@ from test_api_support import (  # noqa: F401
 async def test_errors_in_chinese_and_english(hub):
     status, body = await hub.call("GET", "/sessions/999", "hn")
     assert status == 404 and body == {
-        "error": {"code": "session_not_found", "message": "会话不存在：编号 999", "reason": "session_number"}
+        "error": {"code": "session_not_found", "message": "会议不存在：编号 999", "reason": "session_number"}
     }
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="en-US,en;q=0.9")
     assert body["error"]["message"] == "The session does not exist: 999"
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="fr-FR, en;q=0.5")
     assert body["error"]["message"].startswith("The session")
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="fr-FR")
-    assert body["error"]["message"].startswith("会话不存在")
+    assert body["error"]["message"].startswith("会议不存在")
     status, body = await hub.call("GET", "/auth/me", lang="en")
     assert status == 401 and body["error"] == {"code": "login_required", "message": "Your login has expired; log in again"}
 
@@ -52,11 +52,11 @@ def assert_wholly_chinese(message: str) -> None:
 
 
 async def test_a_refusal_with_a_reason_is_wholly_in_the_language_asked_for(hub):
-    # issue 8: "会话安排有误: a linked session joins at least 2 stations"
+    # issue 8: "会议安排有误: a linked session joins at least 2 stations"
     alone = session_body(stations=["haining"], chair="haining")
     status, body = await hub.call("POST", "/sessions/check", "hn", json=alone)
     assert status == 400 and body["error"]["code"] == "schedule_invalid" and body["error"]["reason"] == "too_few_stations"
-    assert body["error"]["message"] == "会话安排有误：联动会话至少需要 2 个联络站"
+    assert body["error"]["message"] == "会议安排有误：联动会议至少需要 2 个联络站"
     status, body = await hub.call("POST", "/sessions/check", "hn", json=alone, lang="en")
     assert body["error"]["message"] == "The session plan is not valid: a linked session joins at least 2 stations"
     # a pydantic refusal, a rule of the store, a scope refusal, a state refusal: each in both languages

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import icalendar
 from sqlmodel import Session
 
-from hub import tokens
-from store.sessions import SessionRepo
+from core import tokens
+from store import invitations
 
 from test_api_support import SECRET, SH, at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
@@ -38,7 +38,7 @@ async def test_invite_link_qr_codes_and_revoke(hub):
     assert tokens.verify(SECRET, relinked["url"].split("#token=")[1], now=now).subject == f"deputy:{deputy}"
 
     with Session(hub.engine) as db:
-        assert SessionRepo(hub.services.matrix).invited_deputies(db, sid, hub.clock.now) == {deputy}
+        assert invitations.invited_deputies(db, sid, hub.clock.now) == {deputy}
     listed = await hub.ok("GET", f"/sessions/{sid}/invitations", "hn")
     assert [i["id"] for i in listed["items"]] == [invitation["id"]]
     assert (await hub.call("GET", f"/sessions/{sid}/invitations", "op-xucun"))[0] == 403
@@ -46,7 +46,7 @@ async def test_invite_link_qr_codes_and_revoke(hub):
     revoked = await hub.ok("DELETE", f"/sessions/{sid}/invitations/{invitation['id']}", "hn")
     assert revoked["active"] is False and revoked["revokedAt"]
     with Session(hub.engine) as db:
-        assert SessionRepo(hub.services.matrix).invited_deputies(db, sid, hub.clock.now) == set()
+        assert invitations.invited_deputies(db, sid, hub.clock.now) == set()
     status, body = await hub.call("GET", f"/sessions/{sid}/invitations/{invitation['id']}/qr.png", "hn")
     assert status == 410 and body["error"]["code"] == "invitation_inactive"
     status, body = await hub.call("DELETE", f"/sessions/{sid + 1}/invitations/{invitation['id']}", "hn")
@@ -126,3 +126,36 @@ async def test_a_calendar_key_is_rotated_and_the_old_one_stops_working(hub):
     assert (await hub.call("GET", "/stations/changan/calendar.ics", params={"key": other}))[0] == 200
     audit = await hub.ok("GET", "/audit", "admin", params={"targetType": "station"})
     assert [e["action"] for e in audit["items"]] == ["station.calendar_key_rotate"]
+
+
+async def test_the_qr_code_carries_a_short_link_that_redirects_while_the_invitation_is_active(hub):
+    import aiohttp
+    import segno
+
+    sid = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]
+    deputy = hub.deputies["许村代表"]
+    made = await hub.ok("POST", f"/sessions/{sid}/invitations", "hn", expect=201, json={"deputyId": deputy})
+    short = made["shortUrl"]
+    iid = made["invitation"]["id"]
+    assert short.startswith(f"https://hub.example/i/{iid}-") and len(short) < 45 < len(made["url"])
+    # the QR code is of the short link: a small symbol (version 3 here; the long link needs 10 or more)
+    assert segno.make(short, error="m").version <= 4 < 10 <= segno.make(made["url"], error="m").version
+    status, svg = await hub.call("GET", made["qrSvg"].removeprefix("/api"), "hn")
+    side = (segno.make(short, error="m").symbol_size(scale=4, border=4))[0]
+    assert status == 200 and ET.fromstring(svg).get("width") == str(side)
+
+    root = hub.url.removesuffix("/api")
+    code = short.rsplit("/", 1)[1]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{root}/i/{code}", allow_redirects=False) as r:
+            assert r.status == 302
+            location = r.headers["Location"]
+        assert location.startswith(f"https://hub.example/join/{sid}#token=")
+        grant = tokens.verify(SECRET, location.split("#token=")[1], now=hub.clock.now.timestamp())
+        assert grant.subject == f"deputy:{deputy}" and grant.expires_at == int(at(3, 7, 16).timestamp())
+        forged = f"{iid}-{'a' * 8}" if not code.endswith("a" * 8) else f"{iid}-{'b' * 8}"
+        async with http.get(f"{root}/i/{forged}", allow_redirects=False) as r:
+            assert r.status == 404
+        await hub.ok("DELETE", f"/sessions/{sid}/invitations/{iid}", "hn")
+        async with http.get(f"{root}/i/{code}", allow_redirects=False) as r:
+            assert r.status == 410 and "撤销" in await r.text()

@@ -152,6 +152,10 @@ async def test_statistics_ranking_and_the_hot_topic_workbook(hub):
     ranks = [row[:6] for row in wb["分类排行"].iter_rows(min_row=2, values_only=True)]
     assert ranks == [(1, "11", "噪声扰民", 3, 0, 3), (2, "03", "市政设施", 2, 0, 2), (3, "12", "环境卫生与垃圾分类", 1, 0, 1)]
     assert [row[0] for row in wb["督办候选"].iter_rows(min_row=2, values_only=True)] == [first]
+    # the item sheets in words (issue 14: they showed answered, town, xucun-office)
+    header = [c.value for c in wb["督办候选"][1]]
+    item = dict(zip(header, next(wb["督办候选"].iter_rows(min_row=2, values_only=True))))
+    assert (item["状态"], item["层级"], item["承办单位"]) == ("已答复", "镇级", "许村镇党政办公室")
     assert [row[0] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [made[1]]
     assert [c.value for c in wb["重点事项"][1]][:3] == ["编号", "民情编号", "收到时间"]
     assert [row[1] for row in wb["重点事项"].iter_rows(min_row=2, values_only=True)] == [f"MQ2025-{made[1]:06d}"]
@@ -270,7 +274,7 @@ async def test_a_capture_names_a_session_the_caller_sees_and_its_station_is_part
     """issue 8 (item 4, review MEDIUM-2), with LOW-5 (a cancelled session's
     link captures no more) and LOW-6 (a session's opinions need sight of
     the session)."""
-    from hub import tokens
+    from core import tokens
     from test_api_support import SECRET
     linked = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]  # Xucun + Chang'an
     other = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body(
@@ -493,7 +497,7 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
 def _sample_news():
     from datetime import datetime, timezone
 
-    from opinions.live import OpinionNews
+    from opinions.news import OpinionNews
 
     return OpinionNews(
         kind="captured", id=7, action="submit", status="submitted", station="xucun", station_name="许村",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, func, select
 
-from hub import tokens
+from core import tokens
 from store.models import LinkedSession
 
 from test_api_support import NOW, SECRET, at, cheap_passwords, api_hub, iso, session_body, start_hub  # noqa: F401

@@ -24,15 +24,17 @@ from sqlmodel import Session
 
 from api import ApiServices, create_api
 from hub.config import load_config
-from hub.scope import Role
+from core.scope import Role
 from store import accounts, db as storedb, passwords
 from store.deputies import create_deputy
+from store.opinions import OpinionRules
 from store.sessions import SessionRepo
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=SH)
 SECRET = b"s" * 40
 BASE_URL = "https://hub.example"
+OPINION_RULES = OpinionRules.from_config(load_config())
 PASSWORD = "long-password"
 
 # username -> (role, station)
@@ -142,6 +144,7 @@ def build(url: str, tmp_path) -> tuple[ApiServices, Clock, sa.Engine, dict, dict
         repo=SessionRepo(matrix, lobby_minutes=15),
         secret=SECRET,
         base_url=BASE_URL,
+        opinion_rules=OPINION_RULES,
         link_ttl_hours=12,
         clock=clock,
         login_ttl=timedelta(days=60),  # the tests move the clock by weeks
@@ -150,8 +153,11 @@ def build(url: str, tmp_path) -> tuple[ApiServices, Clock, sa.Engine, dict, dict
 
 
 def parent_app(services: ApiServices) -> web.Application:
+    from api.invite_links import redirect_handler
+
     app = web.Application()
     app.add_subapp("/api", create_api(services))
+    app.router.add_get("/i/{code}", redirect_handler(services))  # as hub/app.py mounts it
     return app
 
 

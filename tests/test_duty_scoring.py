@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from duty import scoring
-from duty.scoring import Attendance, LedgerRecord
+from duty.scoring import Attendance, LedgerRecord, scoring_rules
 from hub.config import load_config
-from store.opinions import scoring_rules
 
 SH = ZoneInfo("Asia/Shanghai")
 T = datetime(2025, 3, 7, 14, 0, tzinfo=SH)

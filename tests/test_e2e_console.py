@@ -150,10 +150,32 @@ async def test_dispatcher_schedules_and_operator_joins_when_the_lobby_opens(sche
     deputy = await disp.locator("[data-testid=invite-deputy] option", has_text="王晓红").first.get_attribute("value")
     await disp.get_by_test_id("invite-deputy").select_option(deputy)
     await disp.get_by_test_id("invite-create").click()
-    await expect(disp.get_by_test_id("invite-url")).to_have_value(re.compile(rf"/join/{session_id}#token="))
+    # the short link (issue 14), what the QR code carries, and the session number beside it
+    await expect(disp.get_by_test_id("invite-url")).to_have_value(re.compile(r"/i/\d+-[a-z2-7]{8}$"))
+    await expect(disp.get_by_test_id("meeting-number")).to_have_text(re.compile(rf"会议号 0*{session_id}$"))
     await disp.wait_for_function(
         "() => { const i = document.querySelector('[data-testid=invite-qr]'); return i && i.complete && i.naturalWidth > 0; }"
     )
+    # the printable sheet of every active invitation's QR code
+    await disp.evaluate("() => { window.print = () => { window.__printed = (window.__printed || 0) + 1; }; }")
+    await disp.get_by_test_id("invite-print-sheet").click()
+    await disp.wait_for_function("() => window.__printed === 1")
+    cards = disp.get_by_test_id("qr-sheet-card")
+    await expect(cards).to_have_count(1)
+    await expect(cards.first).to_contain_text("王晓红")
+    assert await cards.first.locator("img").evaluate("i => i.complete && i.naturalWidth > 0")
+    await expect(disp.get_by_test_id("qr-sheet")).to_be_hidden()  # on screen the console stays as it was
+    await disp.emulate_media(media="print")
+    await expect(disp.get_by_test_id("qr-sheet")).to_be_visible()
+    await expect(disp.locator("#console")).to_be_hidden()
+    await disp.emulate_media(media="screen")
+    await disp.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    await expect(disp.get_by_test_id("qr-sheet")).to_have_count(0)
+    # the short link opens the deputy's join page
+    deputy_page = await disp.context.new_page()
+    await deputy_page.goto(await disp.get_by_test_id("invite-url").input_value())
+    await expect(deputy_page).to_have_url(re.compile(rf"/join/{session_id}#token="))
+    await deputy_page.close()
     invitation = disp.get_by_test_id("invitation-row").filter(has_text="王晓红")
     await expect(invitation).to_have_attribute("data-active", "true")
     await invitation.get_by_test_id("invitation-revoke").click()

@@ -25,7 +25,7 @@ from typing import Optional
 import pytest
 from playwright.async_api import Page, expect
 
-from hub import tokens
+from core import tokens
 from tests.browser import HubProcess, autojoin
 
 pytestmark = pytest.mark.browser

@@ -181,12 +181,13 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
 
     from sqlmodel import Session as DB
 
-    from hub import tokens
+    from core import tokens
     from hub.config import load_config
-    from hub.scope import Actor, Role
+    from core.scope import Actor, Role
     from store import db as store_db
     from store.deputies import create_deputy
-    from store.directory import session_info
+    from store.live_sessions import session_info
+    from store import invitations
     from store.sessions import SessionRepo
 
     config = load_config(environ={"LIAISON_HUB_VAR_DIR": hub.env["LIAISON_HUB_VAR_DIR"]})
@@ -196,7 +197,7 @@ async def test_a_deputy_joins_from_a_phone_with_an_invitation(hub, browser):
         deputy = create_deputy(db, admin, config.matrix, "王建国", "haining", "xucun")
         deputy_id = deputy.id
         demo = session_info(db, "demo")
-        SessionRepo(config.matrix).invite(db, admin, demo.number, deputy_id, datetime.now(timezone.utc))
+        invitations.invite(db, SessionRepo(config.matrix), admin, demo.number, deputy_id, datetime.now(timezone.utc))
     engine.dispose()
     secret = (Path(hub.env["LIAISON_HUB_VAR_DIR"]) / "secret.key").read_bytes()
     link = tokens.join_link(hub.url, secret, "demo", f"deputy:{deputy_id}", "deputy", 3600)

@@ -1,4 +1,4 @@
-"""The error tree and its catalogue (``hub/errors.py``, ``hub/reasons.py``):
+"""The error tree and its catalogue (``core/errors.py``, ``core/reasons.py``):
 every error code and every reason is worded in Chinese and in English, a
 Chinese wording holds no English sentence, and the code raises reasons of
 the catalogue, never a sentence (issue 8: 102 places appended an English
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from hub import errors
-from hub.errors import HubError, InvalidPayload, Reason, RuleError, ScheduleInvalid
-from hub.reasons import LANGUAGES, REASONS, TERMS, render
+from core import errors
+from core.errors import HubError, InvalidPayload, Reason, RuleError, ScheduleInvalid
+from core.reasons import LANGUAGES, REASONS, TERMS, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("api", "hub", "signaling", "scheduler", "store", "opinions", "duty")
@@ -114,7 +114,7 @@ def test_the_lifecycle_refusals_are_reasons_of_the_catalogue():
 
 def test_a_message_is_wholly_in_one_language():
     error = ScheduleInvalid("too_few_stations", minimum=2)
-    assert error.message() == "会话安排有误：联动会话至少需要 2 个联络站"
+    assert error.message() == "会议安排有误：联动会议至少需要 2 个联络站"
     assert error.message("zh-CN") == error.message("fr")  # an unknown language falls back to Chinese
     assert error.message("en") == "The session plan is not valid: a linked session joins at least 2 stations"
     assert str(error) == error.detail == "a linked session joins at least 2 stations"
@@ -131,7 +131,7 @@ def test_a_message_is_wholly_in_one_language():
 
 
 def test_terms_translate_words_inside_a_reason():
-    assert errors.TransitionRefused("session_is", state="ended").message() == "会话当前状态不允许此操作：会话已经结束"
+    assert errors.TransitionRefused("session_is", state="ended").message() == "会议当前状态不允许此操作：会议已经结束"
     assert errors.TransitionRefused("session_is", state="ended").message("en").endswith("the session is ended")
     refused = errors.OpinionTransitionRefused("role_may_not_act", role="deputy", action="assign")
     assert refused.message() == "民情当前状态不允许此操作：代表不能对民情执行“交办”"

@@ -5,7 +5,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from hub import tokens
+from core import tokens
 from hub.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

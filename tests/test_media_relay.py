@@ -13,7 +13,8 @@ from aiortc.codecs import g711, g722, h264, opus, vpx
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from media.interface import SessionDescription
-from media.relay import MediaError, Relay
+from media.interface import MediaError
+from media.relay import Relay
 from media_utils import (
     EncodedAudioTrack,
     EncodedVideoTrack,

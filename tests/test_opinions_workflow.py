@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import InvalidPayload, OpinionTransitionRefused
-from hub.scope import Actor
+from core.errors import InvalidPayload, OpinionTransitionRefused
+from core.scope import Actor
 from opinions import workflow as wf
 from opinions.workflow import Action as A, Status as S
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import socketio
 from sqlmodel import Session
 
-from hub import tokens
+from core import tokens
 from hub.config import load_config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from store import db as store_db
 from store.models import LinkedSession
 from store.sessions import SessionPlan, SessionRepo

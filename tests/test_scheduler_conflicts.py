@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import ScheduleConflict, ScheduleInvalid
+from core.errors import ScheduleConflict, ScheduleInvalid
 from scheduler.conflicts import Booking, find_conflicts, require_no_conflict, self_overlaps
 from scheduler.recurrence import Moved, Occurrence, Series, expand
 

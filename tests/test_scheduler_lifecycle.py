@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import ScheduleInvalid, TransitionRefused
+from core.errors import ScheduleInvalid, TransitionRefused
 from scheduler.lifecycle import Action, State, Timing, allowed_actions, check_transition, next_change, state_at
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import OccurrenceNotFound, RecurrenceInvalid, ScheduleInvalid
+from core.errors import OccurrenceNotFound, RecurrenceInvalid, ScheduleInvalid
 from scheduler.recurrence import (
     MAX_OCCURRENCES,
     Moved,

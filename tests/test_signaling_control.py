@@ -1,6 +1,7 @@
 import pytest
 
-from signaling.control import ControlError, LiveControl
+from signaling import events
+from signaling.control import ACTIONS, ControlError, LiveControl, apply
 
 
 def room(n=5, **kw):
@@ -159,3 +160,22 @@ def test_the_default_stage_is_the_first_to_send_video_and_heard_is_public():
     assert c.stage() == "p1"
     c.roll_call("p2")
     assert c.to_public(0)["heard"] == ["p2"]
+
+
+def test_every_action_of_the_schema_has_its_row_in_the_table():
+    """Only remove and end change no control state (the server removes or ends)."""
+    assert set(events.CONTROL_ACTIONS) - set(ACTIONS) == {"remove", "end"}
+    assert set(ACTIONS) <= set(events.CONTROL_ACTIONS)
+
+
+def test_a_request_applies_through_the_table():
+    control = LiveControl()
+    for p in ("a", "b"):
+        control.joined(p)
+    apply(control, events.Control(action="mute", participantId="b", on=True), 0.0)
+    apply(control, events.Control(action="layout", layout="1+N"), 0.0)
+    apply(control, events.Control(action="rollCall", participantId="a"), 0.0)
+    public = control.to_public(0.0)
+    assert "b" in public["muted"] and public["layout"] == "1+N" and public["stage"] == "a"
+    with pytest.raises(ControlError):
+        apply(control, events.Control(action="startPolling", order=["a"], interval=10), 0.0)  # one is no round

@@ -16,13 +16,14 @@ import socketio
 from aiohttp import web
 from sqlmodel import Session as DB
 
-from hub import tokens
-from hub.app import ENGINE_KEY, SIGNALING_KEY, create_app, make_repo, secret_key
+from core import tokens
+from hub.app import create_app, make_repo, secret_key
+from hub.keys import ENGINE_KEY, SIGNALING_KEY
 from hub.config import Config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from signaling.limits import AddressCounter, TokenBucket
 from tests.fake_media import FakeMedia
-from tests.test_signaling import Station
+from tests.test_signaling_server import Station
 
 
 def _with(config: Config, signaling: Optional[dict] = None, limits: Optional[dict] = None, **top: Any) -> Config:
@@ -249,7 +250,8 @@ async def test_each_control_action_checks_the_account_again(start_hub):
 
 async def test_revoking_an_invitation_ends_the_deputys_connection(start_hub):
     from store.deputies import create_deputy
-    from store.directory import session_info
+    from store.live_sessions import session_info
+    from store import invitations
 
     hub = await start_hub()
     _account(hub, "admin3")
@@ -257,7 +259,7 @@ async def test_revoking_an_invitation_ends_the_deputys_connection(start_hub):
     with DB(hub.engine) as db:
         deputy = create_deputy(db, admin, hub.config.matrix, "王建国", "haining", "xucun")
         number = session_info(db, "demo").number
-        invitation, _ = make_repo(hub.config).invite(db, admin, number, deputy.id, datetime.now(timezone.utc))
+        invitation, _ = invitations.invite(db, make_repo(hub.config), admin, number, deputy.id, datetime.now(timezone.utc))
         deputy_id, invitation_id = deputy.id, invitation.id
     station = await hub.joined("xucun")
     phone = await hub.joined(token=tokens.sign(hub.secret, "demo", f"deputy:{deputy_id}", "deputy", 3600))
@@ -291,8 +293,15 @@ async def test_health_is_anonymous_and_metrics_need_the_token(start_hub):
             text = await r.text()
             assert r.status == 200 and r.content_type == "text/plain"
     # Prometheus reads the relay's figures per participant
-    assert 'liaison_media{name="participants"} 1' in text
+    assert 'liaison_media{name="participants"} 1.0' in text
     assert "liaison_participant_audio_level_dbov" in text
+    # through prometheus-client (issue 14): process, HTTP, session and opinion families too
+    assert "process_cpu_seconds_total" in text and "process_resident_memory_bytes" in text
+    assert 'liaison_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+    assert 'liaison_http_requests_total{method="GET",route="/metrics",status="401"} 2.0' in text
+    assert 'liaison_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}' in text
+    assert "liaison_rooms 1.0" in text and 'liaison_room_participants{room="demo"} 1.0' in text
+    assert 'liaison_sessions{status=' in text and "# TYPE liaison_opinions gauge" in text
 
 
 async def test_metrics_are_off_unless_configured(start_hub):
@@ -326,6 +335,6 @@ async def test_every_response_carries_the_security_headers(start_hub):
                 assert f"connect-src 'self' {ws}" in csp, path
                 assert r.headers.get("X-Content-Type-Options") == "nosniff", path
                 assert r.headers.get("Referrer-Policy") == "no-referrer", path
-        async with http.get(hub.url + "/api/docs") as r:  # its own policy: hashes, no inline allowance
+        async with http.get(hub.url + "/api/docs") as r:  # Swagger UI from the hub's assets: the usual policy
             csp = r.headers["Content-Security-Policy"]
-            assert "unsafe-inline" not in csp and "'sha256-" in csp and "frame-ancestors 'none'" in csp
+            assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp

@@ -36,11 +36,52 @@ def test_prometheus_text():
     from hub.metrics import render
     text = render([stats()], {"p": 'xu"cun'}, {"participants": 1, "codecs_created": 0})
     assert '# TYPE liaison_participant_inbound_bitrate_bits gauge' in text
-    assert 'liaison_participant_inbound_bitrate_bits{room="r",participant="p",name="xu\\"cun",kind="video"} 800000' in text
-    assert 'liaison_media{name="codecs_created"} 0' in text
+    assert 'liaison_participant_inbound_bitrate_bits{kind="video",name="xu\\"cun",participant="p",room="r"} 800000.0' in text
+    assert '# TYPE liaison_participant_packets_received_total counter' in text
+    assert 'liaison_media{name="codecs_created"} 0.0' in text
     assert text.endswith("\n")
 
 
 def test_a_negative_round_trip_estimate_is_no_figure():
     tile = assess(stats(round_trip_time=-0.099), True, True, "connected")
     assert tile["roundTripTime"] is None and tile["warnings"] == []
+
+
+def test_a_reconnecting_station_is_flagged_not_offline():
+    tile = assess(ParticipantStats(participant_id="p-1", room_id="demo"), True, True, "reconnecting")
+    assert tile["warnings"] == ["reconnecting"] and tile["online"] is False
+
+
+async def test_one_beat_tells_the_room_its_levels_and_speaker_and_only_dispatchers_the_monitor():
+    """signaling/monitor.LiveTicker, driven without a socket server (issue 11, move 3)."""
+    from signaling.control import LiveControl
+    from signaling.monitor import LiveTicker
+    from signaling.presence import Participant, Presence
+
+    presence = Presence()
+    for pid, sid, role in (("p", "s1", "station"), ("d", "s2", "dispatcher")):
+        presence.add(Participant(id=pid, sid=sid, identity=pid, role=role, room_id="r", station=None, name=pid))
+    control = LiveControl()
+    for pid in ("p", "d"):
+        control.joined(pid)
+    sent, applied = [], []
+
+    async def emit(event, data, to=None, room=None):
+        sent.append((event, to or room, data))
+
+    async def figures():
+        return [stats(audio_level=20)]  # p speaks loudly (0 is loudest, 127 silence)
+
+    async def apply(room_id):
+        applied.append(room_id)
+
+    ticker = LiveTicker(presence, {"r": control}, figures, emit, apply)
+    await ticker.tick()
+    monitor = [s for s in sent if s[0] == "monitor"]
+    assert [to for _, to, _ in monitor] == ["s2"]  # the dispatcher's socket only
+    assert monitor[0][2]["participants"][0]["displayName"] == "p"
+    levels = [s for s in sent if s[0] == "audioLevels"]
+    assert [(to, data["levels"]) for _, to, data in levels] == [("r", {"p": 20})]  # the room, once
+    sent.clear()
+    await ticker.tick()  # the monitor waits its 2 s; levels go on every beat
+    assert [s[0] for s in sent] == ["audioLevels"]

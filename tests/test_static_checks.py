@@ -1,6 +1,6 @@
 """The static checks as tests, so `make test` runs them: ruff (pyflakes and complexity) and mypy
 over the Python packages, and for web/ the TypeScript compiler, the linter and the unit tests of
-the pure front-end logic; and that the time zone is named only in hub/zone.py. Each fails with
+the pure front-end logic; and that the time zone is named only in core/zone.py. Each fails with
 the tool's own findings; the settings live in pyproject.toml, web/tsconfig.json,
 web/lint/eslint.config.js and web/vitest.config.ts."""
 
@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
-PACKAGES = ("api", "duty", "hub", "media", "opinions", "scheduler", "signaling", "store")
+PACKAGES = ("api", "core", "duty", "hub", "media", "opinions", "scheduler", "signaling", "store")
 
 
 def run(args: list[str], cwd: Path, timeout: float = 240) -> None:
@@ -66,13 +66,13 @@ def test_front_end_unit_tests_pass():
 
 
 def test_the_time_zone_is_named_once():
-    """hub/zone.py names the zone; production code uses it instead of its own "Asia/Shanghai"
+    """core/zone.py names the zone; production code uses it instead of its own "Asia/Shanghai"
     or UTC+8 (prose that mentions the zone is fine)."""
     found = []
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             name = str(path.relative_to(ROOT))
-            if name == "hub/zone.py" or "/migrations/" in name:
+            if name == "core/zone.py" or "/migrations/" in name:
                 continue
             for node in ast.walk(ast.parse(path.read_text(), name)):
                 if isinstance(node, ast.Constant) and node.value == "Asia/Shanghai":
@@ -83,4 +83,4 @@ def test_the_time_zone_is_named_once():
                     and any(k.arg == "hours" and getattr(k.value, "value", None) == 8 for k in node.keywords)
                 ):
                     found.append(f"{name}:{node.lineno}: timedelta(hours=8)")
-    assert not found, "use hub.zone.TIME_ZONE / ZONE:\n" + "\n".join(found)
+    assert not found, "use core.zone.TIME_ZONE / ZONE:\n" + "\n".join(found)

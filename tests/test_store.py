@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from sqlmodel import Session, SQLModel, select
 
 from hub.config import load_config
-from hub.errors import (
+from core.errors import (
     Forbidden,
     LoginFailed,
     LoginRequired,
@@ -33,10 +33,11 @@ from hub.errors import (
     TokenInvalid,
     TransitionRefused,
 )
-from hub.matrix import Matrix
-from hub.scope import Role
+from core.matrix import Matrix
+from core.scope import Role
 from scheduler.lifecycle import State
 from store import accounts, audit, db as storedb, passwords
+from store import invitations
 from store.deputies import create_deputy
 from store.models import AuditEntry, LinkedSession, SessionStation, Station
 from store.sessions import SessionPlan, SessionRepo
@@ -438,7 +439,7 @@ def test_a_series_is_checked_on_every_occurrence(db, people, repo):
 
 
 def _towns_pick():
-    from hub.scope import Pick
+    from core.scope import Pick
 
     return Pick("haining", subtree=True, levels=frozenset({"branch", "town"}))
 
@@ -511,17 +512,17 @@ def test_invitations(db, people, repo):
     deputy = create_deputy(db, people["hn"], MATRIX, "张代表", "haining", "xucun", "许村代表小组", NOW)
     with pytest.raises(Forbidden):
         create_deputy(db, people["hn"], MATRIX, "李代表", "jiaxing", "jiaxing")
-    invitation, token = repo.invite(db, people["hn"], row.id, deputy.id, NOW)
+    invitation, token = invitations.invite(db, repo, people["hn"], row.id, deputy.id, NOW)
     assert invitation.token_hash != token and invitation.expires_at == at(3, 7, 16)
-    found, session = repo.redeem(db, token, at(3, 7, 14))
+    found, session = invitations.redeem(db, token, at(3, 7, 14))
     assert found.deputy_id == deputy.id and session.id == row.id
-    assert repo.invited_deputies(db, row.id, NOW) == {deputy.id}
+    assert invitations.invited_deputies(db, row.id, NOW) == {deputy.id}
     with pytest.raises(TokenExpired):
-        repo.redeem(db, token, at(3, 7, 16))
-    _, second = repo.invite(db, people["hn"], row.id, deputy.id, NOW)  # the first token is revoked
+        invitations.redeem(db, token, at(3, 7, 16))
+    _, second = invitations.invite(db, repo, people["hn"], row.id, deputy.id, NOW)  # the first token is revoked
     with pytest.raises(TokenInvalid):
-        repo.redeem(db, token, NOW)
-    assert repo.redeem(db, second, NOW)[0].deputy_id == deputy.id
+        invitations.redeem(db, token, NOW)
+    assert invitations.redeem(db, second, NOW)[0].deputy_id == deputy.id
     assert audit_actions(db, row.id) == ["session.create", "session.invite", "session.invite"]
     entries = audit.entries(db, "deputy", deputy.id)
     assert entries[0].after["level"] == "haining"

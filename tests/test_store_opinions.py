@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from duty.scoring import Attendance
 from hub.config import load_config
-from hub.errors import Forbidden, IdempotencyConflict, InvalidPayload, NotFound, OpinionTransitionRefused
-from hub.scope import Actor
+from core.errors import Forbidden, IdempotencyConflict, InvalidPayload, NotFound, OpinionTransitionRefused
+from core.scope import Actor
 from opinions import stats as pure
-from store import audit, db as storedb, duty, opinions
+from store import audit, db as storedb, duty, opinion_reports as reports, opinions, scope as store_scope
 from store.deputies import create_deputy
 from store.opinion_models import DepartmentNotice, DutyRecord, Opinion
 
@@ -83,6 +83,22 @@ def test_capture_is_idempotent_by_client_key(db, people):
     assert [(r.kind, r.points, r.status) for r in records] == [("opinion_raised", 1.0, "approved")]
     assert [e.action for e in audit.entries(db, "opinion", first.opinion.id)] == ["opinion.create"]
 
+
+
+def test_the_store_returns_the_news_with_the_commit_and_a_replay_none(db, people):
+    """issue 11, move 4: the writer builds the news (no handler can forget it)."""
+    deputy, _ = people
+    c = capture(deputy_id=deputy.id, resident_name="", resident_contact="")
+    first = opinions.create_opinion(db, HN, MATRIX, RULES, c, NOW)
+    news = first.news
+    assert news is not None and news.kind == "captured" and news.action == "submit"
+    assert (news.id, news.version, news.raiser_name) == (first.opinion.id, first.opinion.version, deputy.name)
+    assert news.category_name == RULES.category_names["03"] and news.captured_at.utcoffset() == timedelta(hours=8)
+    assert opinions.create_opinion(db, HN, MATRIX, RULES, c, NOW + timedelta(minutes=3)).news is None  # told once
+    accepted = opinions.act(db, HN, MATRIX, RULES, first.opinion.id, "accept", {}, NOW)
+    assert accepted.news is not None and (accepted.news.kind, accepted.news.action) == ("updated", "accept")
+    assert accepted.news.version == accepted.opinion.version > news.version
+    assert opinions.get_opinion(db, HN, MATRIX, first.opinion.id).news is None
 
 def test_capture_checks(db, people):
     with pytest.raises(InvalidPayload, match="category"):
@@ -151,32 +167,32 @@ def test_search_filters_and_overdue(db, people):
                                                          station="changan"), NOW)
     opinions.act(db, HN, MATRIX, RULES, a.opinion.id, "accept", {}, NOW)
     opinions.act(db, HN, MATRIX, RULES, a.opinion.id, "assign", {"level": "county", "department": "hn-ecology"}, NOW)
-    rows, total = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker), NOW)
+    rows, total = reports.search(db, HN, MATRIX, reports.OpinionFilter(text=marker), NOW)
     assert total == 2
-    rows, total = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker, station="xucun"), NOW)
+    rows, total = reports.search(db, HN, MATRIX, reports.OpinionFilter(text=marker, station="xucun"), NOW)
     assert [r.id for r in rows] == [a.opinion.id]
     late = NOW + timedelta(days=30)
-    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker, overdue=True), late)
+    rows, _ = reports.search(db, HN, MATRIX, reports.OpinionFilter(text=marker, overdue=True), late)
     assert [r.id for r in rows] == [a.opinion.id]
-    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=marker, level="county", category="11"), NOW)
+    rows, _ = reports.search(db, HN, MATRIX, reports.OpinionFilter(text=marker, level="county", category="11"), NOW)
     assert [r.id for r in rows] == [a.opinion.id]
-    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text="%"), NOW)  # wildcards are literal
+    rows, _ = reports.search(db, HN, MATRIX, reports.OpinionFilter(text="%"), NOW)  # wildcards are literal
     assert rows == []
     # by reference number (MQ{year received}-{id}), within the caller's scope
     from opinions.reference import reference
     ref = reference(a.opinion.id, a.opinion.received_at)
     assert ref == f"MQ2025-{a.opinion.id:06d}"
-    rows, total = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=f" {ref.lower()} "), NOW)
+    rows, total = reports.search(db, HN, MATRIX, reports.OpinionFilter(text=f" {ref.lower()} "), NOW)
     assert [r.id for r in rows] == [a.opinion.id] and total == 1
-    rows, _ = opinions.search(db, HN, MATRIX, opinions.OpinionFilter(text=f"MQ2026-{a.opinion.id:06d}"), NOW)
+    rows, _ = reports.search(db, HN, MATRIX, reports.OpinionFilter(text=f"MQ2026-{a.opinion.id:06d}"), NOW)
     assert rows == []  # the right id, the wrong year
-    rows, _ = opinions.search(db, OP_XUCUN, MATRIX, opinions.OpinionFilter(text=ref), NOW)
+    rows, _ = reports.search(db, OP_XUCUN, MATRIX, reports.OpinionFilter(text=ref), NOW)
     assert [r.id for r in rows] == [a.opinion.id]
-    rows, _ = opinions.search(db, Actor(role="operator", station="changan", name="op"), MATRIX,
-                              opinions.OpinionFilter(text=ref), NOW)
+    rows, _ = reports.search(db, Actor(role="operator", station="changan", name="op"), MATRIX,
+                              reports.OpinionFilter(text=ref), NOW)
     assert rows == []  # out of scope
     with pytest.raises(Forbidden):
-        opinions.search(db, YANGUAN, MATRIX, opinions.OpinionFilter(station="xucun"), NOW)
+        reports.search(db, YANGUAN, MATRIX, reports.OpinionFilter(station="xucun"), NOW)
 
 
 STATIONS = ["xucun", "xucun-rongxing", "changan", "changan-xinfeng", "haining", "xiashi", "yanguan"]
@@ -195,7 +211,7 @@ def test_sql_statistics_equal_the_pure_ones_on_a_generated_data_set(engine):
         first_answer = received + timedelta(seconds=rng.randrange(600, 20 * 86400)) if answered else None
         rows.append(dict(
             client_key=f"gen-{uuid.uuid4()}", fingerprint="x", station_code=station,
-            town_code=opinions.town_of(MATRIX, station), raised_by="resident", resident_name="r",
+            town_code=store_scope.town_of(MATRIX, station), raised_by="resident", resident_name="r",
             resident_contact="", category=rng.choice(RULES.categories[:12]), request_type="help",
             summary="s", details="", captured_at=received, received_at=received,
             status="answered" if answered else ("assigned" if assigned else "submitted"),
@@ -212,13 +228,13 @@ def test_sql_statistics_equal_the_pure_ones_on_a_generated_data_set(engine):
         db.execute(sa.insert(Opinion.__table__), rows)  # type: ignore[attr-defined]
         db.commit()
         stored = db.exec(select(Opinion).where(Opinion.received_at >= base)).all()
-        facts = opinions.facts(stored)
+        facts = reports.facts(stored)
         start, end = datetime(2032, 1, 1, tzinfo=SH), datetime(2033, 1, 1, tzinfo=SH)
         for scope in (None, "haining", "xucun", "xucun-rongxing", "changan"):
             def inside(f):
                 return scope is None or MATRIX.is_within(f.station, scope)
             expected = pure.summarize(f for f in pure.in_period(facts, start, end) if inside(f))
-            got = opinions.summary(db, MATRIX, scope, start, end)
+            got = reports.summary(db, MATRIX, scope, start, end)
             assert got.received == expected.received > 0, scope
             assert (got.assigned, got.resolved, got.resolved_town, got.rated, got.satisfied, got.basic) == (
                 expected.assigned, expected.resolved, expected.resolved_town, expected.rated, expected.satisfied,
@@ -230,7 +246,7 @@ def test_sql_statistics_equal_the_pure_ones_on_a_generated_data_set(engine):
                 pure.counts_by(f for f in pure.in_period(facts, start, end) if inside(f)),
                 pure.counts_by(f for f in pure.in_period(facts, previous.start, previous.end) if inside(f)),
                 RULES.categories)
-            assert opinions.ranking(db, MATRIX, RULES, scope, start, end) == expected_rank
+            assert reports.ranking(db, MATRIX, RULES, scope, start, end) == expected_rank
 
 
 def test_duty_manual_review_attendance_and_ledger(db, people):
@@ -262,8 +278,9 @@ def test_duty_manual_review_attendance_and_ledger(db, people):
 def test_a_deputy_captures_as_itself_at_its_station_or_at_one_of_its_session(db, people):
     """issue 8 (item 3, review MEDIUM-1): a deputy's invitation link filed
     opinions at a station of neither its own nor its session's."""
-    from hub.errors import SessionNotFound
+    from core.errors import SessionNotFound
     from store.sessions import SessionPlan, SessionRepo
+    from store import invitations
     deputy, rep = people
     repo = SessionRepo(MATRIX)
     day = NOW + timedelta(days=30 + random.randrange(300))  # a slot no other run of this test booked
@@ -273,7 +290,7 @@ def test_a_deputy_captures_as_itself_at_its_station_or_at_one_of_its_session(db,
                                                   end=day + timedelta(hours=1)), NOW).id
 
     invited, other = session("changan", "dingqiao"), session("xiashi", "yuanhua")
-    repo.invite(db, ADMIN, invited, deputy.id, NOW)
+    invitations.invite(db, repo, ADMIN, invited, deputy.id, NOW)
     me = Actor(role="deputy", deputy_id=deputy.id, station=deputy.station_code, name=deputy.name)
 
     def raise_(station, session_id=None, deputy_id=deputy.id, token_session=None):
@@ -298,14 +315,14 @@ def test_a_deputy_captures_as_itself_at_its_station_or_at_one_of_its_session(db,
 
 
 def test_the_live_push_addresses_exactly_the_staff_who_may_read_an_opinion():
-    """opinions.live.reader_scopes (the Socket.IO rooms an opinion's news
+    """opinions.news.reader_scopes (the Socket.IO rooms an opinion's news
     goes to) agrees with can_view_opinion (REST and the event stream) for
     every staff scope and station of the matrix."""
-    from opinions.live import EVERY_STATION, reader_scope, reader_scopes
+    from opinions.news import EVERY_STATION, reader_scope, reader_scopes
     staff = [ADMIN] + [Actor(role="dispatcher", station=s.code, name=s.code) for s in MATRIX.stations()]
     for station in MATRIX.stations():
         scopes = set(reader_scopes(MATRIX, station.code))
         for actor in staff:
-            assert (reader_scope(actor) in scopes) == opinions.can_view_opinion(actor, MATRIX, station.code, None), (
+            assert (reader_scope(actor) in scopes) == store_scope.can_view_opinion(actor, MATRIX, station.code, None), (
                 actor, station.code)
     assert reader_scopes(MATRIX, "nowhere") == [EVERY_STATION] and reader_scope(OP_XUCUN) is None

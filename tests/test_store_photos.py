@@ -10,7 +10,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from hub.errors import InvalidPayload
+from core.errors import InvalidPayload
 from store.photos import MAX_PHOTO_PIXELS, inspect_photo
 
 

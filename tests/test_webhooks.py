@@ -20,10 +20,11 @@ import json
 
 import pytest
 
-from hub.app import ENGINE_KEY, create_app
-from hub.errors import Forbidden
+from hub.app import create_app
+from hub.keys import ENGINE_KEY
+from core.errors import Forbidden
 from hub.config import load_config
-from hub.scope import Actor, Role
+from core.scope import Actor, Role
 from store import opinions as store
 from store import webhooks as webhook_store
 from tests.fake_media import FakeMedia

@@ -17,6 +17,7 @@ const FLOORS: Record<string, string[]> = {
   live: ["common"],
   opinions: ["common"],
   common: [],
+  apidocs: [],
 };
 
 function sources(dir: string): string[] {

@@ -2,7 +2,7 @@
  * the browser's own zone is. */
 import { getLang, tList } from "./i18n";
 
-/** The hub's zone (hub/zone.py TIME_ZONE), as series are stored and repeated. */
+/** The hub's zone (core/zone.py TIME_ZONE), as series are stored and repeated. */
 export const TIME_ZONE = "Asia/Shanghai";
 const OFFSET_MS = 8 * 3600 * 1000;
 export const DAY_MS = 24 * 3600 * 1000;

@@ -103,6 +103,8 @@ export interface Invitation {
 export interface InvitationLink {
   invitation: Invitation;
   url: string;
+  /** {base_url}/i/{invitation}-{check}: what the QR code carries (api/invite_links.py) */
+  shortUrl: string;
   expiresAt: string;
   qrPng: string;
   qrSvg: string;

@@ -1,4 +1,5 @@
-/** A session's deputy invitations: pick a deputy, create, show link + QR, revoke. */
+/** A session's deputy invitations: pick a deputy, create, show link + QR, revoke; the meeting
+ * number (会议号) and a printable sheet of the QR codes of every active invitation. */
 import { h } from "../common/dom";
 import { ApiError, api, get, post } from "../common/api";
 import { flash } from "../common/flash";
@@ -100,8 +101,13 @@ export class InvitationsPanel {
       rows.append(row);
     }
 
+    const active = this.invitations.filter((i) => i.active);
+    const printSheet = h("button", { type: "button", class: "c-btn c-btn-sm", "data-testid": "invite-print-sheet" }, ct("printQrSheet", { n: active.length }));
+    printSheet.addEventListener("click", () => void this.printSheet(active, printSheet));
+
     this.el.replaceChildren(...nodes(
       h("p", { class: "c-muted" }, ct("invitationsHint")),
+      h("p", { class: "c-inline" }, h("strong", { "data-testid": "session-meeting-number" }, ct("meetingNumber", { n: meetingNumber(this.session) })), active.length ? printSheet : null),
       this.error ? h("div", { class: "notice", "data-tone": "error" }, this.error) : null,
       this.deputies.length
         ? h("div", { class: "c-inline" }, pick, invite)
@@ -112,13 +118,49 @@ export class InvitationsPanel {
     ));
   }
 
+  /** The QR codes of every active invitation on A4 (two columns), printed from this page. */
+  private async printSheet(active: Invitation[], button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    try {
+      const links = await Promise.all(active.map((i) => get<InvitationLink>(`/sessions/${this.session.id}/invitations/${i.id}/link`)));
+      const s = this.session;
+      const sheet = h(
+        "section",
+        { class: "c-qr-sheet", "data-testid": "qr-sheet" },
+        h("h1", { class: "c-qr-sheet-title" }, s.title),
+        h("p", { class: "c-qr-sheet-meta" }, `${whenLabel(s.start)} · ${ct("meetingNumber", { n: meetingNumber(s) })}`),
+        h("div", { class: "c-qr-sheet-grid" }, ...links.map((l) => h(
+          "div",
+          { class: "c-qr-sheet-card", "data-testid": "qr-sheet-card", "data-invitation-id": l.invitation.id },
+          h("img", { src: l.qrSvg, alt: ct("qrAlt"), width: 170, height: 170 }),
+          h("div", {}, h("strong", {}, l.invitation.deputyName), h("div", { class: "c-mono" }, l.shortUrl),
+            h("div", { class: "c-muted" }, ct("qrSheetHint"))),
+        ))),
+      );
+      document.querySelector(".c-qr-sheet")?.remove();
+      document.body.append(sheet);
+      document.body.classList.add("is-printing-qr");
+      window.addEventListener("afterprint", () => {
+        document.body.classList.remove("is-printing-qr");
+        sheet.remove();
+      }, { once: true });
+      await Promise.all([...sheet.querySelectorAll("img")].map((img) => img.decode().catch(() => undefined)));
+      window.print();
+    } catch (e) {
+      flash((e as ApiError).message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   private linkCard(link: InvitationLink): HTMLElement {
-    const url = h("input", { class: "c-input c-mono", readonly: true, "data-testid": "invite-url", value: link.url });
+    // the short link (what the QR code carries): easy to read out and to type
+    const url = h("input", { class: "c-input c-mono", readonly: true, "data-testid": "invite-url", value: link.shortUrl });
     const copy = h("button", { type: "button", class: "c-btn c-btn-sm" }, ct("copy"));
     copy.addEventListener("click", async () => {
       url.select();
       try {
-        await navigator.clipboard.writeText(link.url);
+        await navigator.clipboard.writeText(link.shortUrl);
       } catch {
         document.execCommand("copy");
       }
@@ -131,6 +173,7 @@ export class InvitationsPanel {
       h("div", { class: "c-qr-side" },
         h("strong", {}, link.invitation.deputyName),
         h("span", { class: "c-muted" }, ct("expires", { time: whenLabel(link.expiresAt) })),
+        h("span", { class: "c-muted", "data-testid": "meeting-number" }, ct("meetingNumber", { n: meetingNumber(this.session) })),
         h("label", { class: "c-field" }, h("span", {}, ct("inviteLink")), h("div", { class: "c-inline" }, url, copy)),
         h("a", { href: link.qrPng, download: `invitation-${link.invitation.id}.png`, class: "c-link-btn" }, "PNG"),
       ),
@@ -174,3 +217,8 @@ export class InvitationsPanel {
   }
 }
 
+
+/** 会议号: the session's number, six digits (what a deputy reads out on the phone). */
+export function meetingNumber(s: Session): string {
+  return String(s.id).padStart(6, "0");
+}

@@ -11,6 +11,7 @@ import { h } from "../common/dom";
 import { ApiError, get, post } from "../common/api";
 import { DispatcherView } from "./dispatcher";
 import { loginScreen } from "./login";
+import { type SetupState, setupNotice, setupScreen, setupState, setupTokenOfHash } from "./setup";
 import { OperatorView } from "./operator";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
@@ -30,6 +31,7 @@ let stations: Stations | null = null;
 let view: View | null = null;
 let screen: "loading" | "login" | "error" | "app" = "loading";
 let errorMessage = "";
+let setup: SetupState = { needed: false };
 
 function paint(): void {
   document.title = ct("appTitle");
@@ -39,8 +41,15 @@ function paint(): void {
   const nav = screen === "app" && canSeeOpinions(account) ? sectionNav(sectionOfHash()) : null;
   const bar = topbar(screen === "app" ? account : null, stationName, screen === "app" ? () => void logout() : undefined, nav);
   let main: HTMLElement;
-  if (screen === "login") {
+  if (screen === "login" && setup.needed && setupTokenOfHash()) {
+    main = setupScreen(setupTokenOfHash(), (a) => {
+      setup = { needed: false };
+      void enter(a);
+    });
+  } else if (screen === "login") {
     main = loginScreen((a) => void enter(a), errorMessage);
+    const notice = setupNotice(setup);
+    if (notice) main.querySelector("form")?.prepend(notice);
   } else if (screen === "error") {
     const retry = h("button", { type: "button", class: "btn-primary" }, ct("retry"));
     retry.addEventListener("click", () => void boot());
@@ -96,6 +105,7 @@ async function boot(): Promise<void> {
   } catch (e) {
     const err = e as ApiError;
     if (err.status === 401 || err.status === 403) {
+      setup = await setupState();
       screen = "login";
       errorMessage = "";
     } else {
@@ -108,6 +118,7 @@ async function boot(): Promise<void> {
 
 // the 民情 section and the sessions section share the page: #opinions… switches
 window.addEventListener("hashchange", () => {
+  if (screen === "login" && setup.needed) return paint(); // the one-time link was followed
   if (screen !== "app" || !account || (view instanceof OpinionsView) === (sectionOfHash() === "opinions")) return;
   void enter(account);
 });

@@ -28,6 +28,34 @@ import type {
 import { HubRequestError, Signaling } from "./signaling";
 
 export type ClientState = "prejoin" | "joining" | "live" | "left" | "reconnecting" | "error";
+
+/**
+ * Network change without leaving (docs/protocol.md, "Keeping the participant"): for this long
+ * after its socket or media was lost the page resumes its participant (same id, floor, hand,
+ * drawer) with new media connections; after that it joins anew. Below the hub's
+ * `signaling.resume_seconds` (20 s by default).
+ */
+export const RECOVER_MS = 15000;
+/** A `restartMedia` not answered within this long means the socket died with the network. */
+const RESTART_ACK_MS = 1500;
+/** A connection `disconnected` this long (not coming back by itself) is restarted. */
+const DISCONNECTED_GRACE_MS = 1000;
+/**
+ * Nothing received on either connection for this long, and no answer to a `ping` within
+ * PROBE_MS, means the network went away under the page (browsers say `disconnected` only
+ * after 5-7 s): media was flowing (BUSY) or only the relay's RTCP reports and consent
+ * checks, every 0.5-1.5 s, were coming (IDLE).
+ */
+const STALL_BUSY_MS = 500;
+const STALL_IDLE_MS = 3000;
+const FLOW_CHECK_MS = 200;
+/**
+ * A `ping` not answered within this long after a stall: the socket is gone too. Generous: a
+ * hub slowed by load must not make its pages reconnect (and load it more).
+ */
+const PROBE_MS = 500;
+/** Inbound bytes per millisecond above which media counts as flowing (8 kB/s). */
+const BUSY_RATE = 8;
 export type SocketState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
 export interface FatalInfo {
@@ -125,6 +153,19 @@ export class HubClient extends Emitter<ClientEvents> {
   private generation = 0;
   private pendingOffers: (SubscribeOffer | SubscribeTracks)[] = [];
   private lastToast = { key: "", at: 0 };
+  /** Date.now() when the socket or the media was lost; 0 while all is well. */
+  private lostAt = 0;
+  private recovering = false;
+  private disconnectedTimer = 0;
+  private giveUpTimer = 0;
+  private networkType: string | undefined;
+  private flowTimer = 0;
+  /** Bytes received so far, when they last changed, when media last flowed (busyAt). */
+  private flow = { bytes: -1, at: 0, busyAt: -Infinity };
+  private lastSocketCycle = 0;
+  /** Media restarts and resumes done (for tests and diagnostics). */
+  mediaRestarts = 0;
+  resumes = 0;
 
   constructor(opts: { token: string | null; sessionId: string | null }) {
     super();
@@ -134,6 +175,16 @@ export class HubClient extends Emitter<ClientEvents> {
       (action: ControlAction, fields: Omit<ControlPayload, "action"> = {}) => this.sendControl(action, fields),
       {},
     ) as ControlFn;
+    // The device changed networks (Wi-Fi → 4G): restart both connections at once rather
+    // than wait for ICE to notice. `type` is known on phones (Network Information API).
+    const conn = (navigator as Navigator & { connection?: EventTarget & { type?: string } }).connection;
+    this.networkType = conn?.type;
+    conn?.addEventListener?.("change", () => {
+      if (conn.type === this.networkType) return;
+      this.networkType = conn.type;
+      this.resumeOnNewSocket("network changed");
+    });
+    window.addEventListener("online", () => this.resumeOnNewSocket("back online"));
   }
 
   get publishPc(): RTCPeerConnection | null {
@@ -173,6 +224,7 @@ export class HubClient extends Emitter<ClientEvents> {
       return;
     }
     this.fatal = null;
+    this.lostAt = 0;
     this.setState("joining");
     // Rejoin after leave/kick: reopen what the operator had switched on.
     if (!this.media.audioTrack || (this.media.cameraOn && !this.media.videoTrack)) {
@@ -203,6 +255,7 @@ export class HubClient extends Emitter<ClientEvents> {
     if (this.state === "left" || this.state === "prejoin") return;
     this.wantJoined = false;
     this.generation++;
+    this.stopWatching();
     const sig = this.signaling;
     if (sig?.connected && this.self) {
       this.logEvent("out", "leave");
@@ -400,6 +453,7 @@ export class HubClient extends Emitter<ClientEvents> {
   private terminate(sig: Signaling, fatal: FatalInfo): void {
     this.wantJoined = false;
     this.generation++;
+    this.stopWatching();
     this.closePeers();
     sig.close();
     this.setSocketState("closed");
@@ -433,6 +487,8 @@ export class HubClient extends Emitter<ClientEvents> {
       }
       this.generation++;
       this.joinInFlight = false;
+      this.recovering = false;
+      if (this.state === "live" || this.lostAt) this.markLost();
       this.closePeers();
       this.remote = new Map();
       this.emit("remote");
@@ -544,10 +600,26 @@ export class HubClient extends Emitter<ClientEvents> {
     const gen = ++this.generation;
     this.joinInFlight = true;
     this.pendingOffers = [];
-    this.logEvent("out", "join");
-    let res: JoinResult;
+    let res: JoinResult | null = null;
     try {
-      res = await sig.request("join", { token: this.token, lang: getLang() });
+      if (this.canResume()) {
+        // The same participant continues on this socket: no leave, no join for the others.
+        this.logEvent("out", "resume");
+        res = await sig.request("resume", { token: this.token, participantId: this.self!.id, lang: getLang() }).catch(
+          (err: unknown) => {
+            if (err instanceof HubRequestError && err.hubError.code === "timeout") throw err;
+            this.logEvent("sys", "resumeRefused", err instanceof HubRequestError ? err.hubError.code : String(err));
+            return null; // removed meanwhile: join anew
+          },
+        );
+        if (gen !== this.generation) return;
+        if (res) this.resumes++;
+      }
+      if (!res) {
+        this.lostAt = 0;
+        this.logEvent("out", "join");
+        res = await sig.request("join", { token: this.token, lang: getLang() });
+      }
     } catch (err) {
       if (gen !== this.generation) return;
       this.joinInFlight = false;
@@ -580,7 +652,28 @@ export class HubClient extends Emitter<ClientEvents> {
     this.speaking = null;
     this.remote = new Map();
 
+    this.buildPeers(sig);
+
+    this.emit("session");
+    this.emit("self");
+    this.emit("participants");
+    this.emit("remote");
+    this.emit("connection");
+    this.setState("live");
+    this.sendMediaState();
+    if (res.self.role === "dispatcher" && res.session.number != null) void this.loadOpinions(gen, res.session.number);
+    if (this.lostAt) this.armGiveUp();
+    this.watchFlow();
+    await this.negotiatePublish();
+  }
+
+  /**
+   * Both connections anew (after join, resume or restartMedia): offers that arrived meanwhile
+   * are applied in order; the publish side offers once its tracks are in.
+   */
+  private buildPeers(sig: Signaling): void {
     this.closePeers();
+    this.flow = { bytes: -1, at: 0, busyAt: -Infinity };
     const sub = new SubscribePeer(
       this.iceServers,
       (answer) => {
@@ -593,7 +686,7 @@ export class HubClient extends Emitter<ClientEvents> {
       this.remote = remote;
       this.emit("remote");
     };
-    sub.pc.onconnectionstatechange = () => this.emit("connection");
+    sub.pc.onconnectionstatechange = () => this.onPeerState();
     this.subscribe = sub;
 
     const pub = new PublishPeer(
@@ -602,9 +695,12 @@ export class HubClient extends Emitter<ClientEvents> {
         this.logEvent("out", "publishOffer");
         return sig.request("publishOffer", offer);
       },
-      (c) => sig.request("publishIce", c).catch((e) => this.reportRequestError(e)),
+      (c) => {
+        this.logEvent("out", "publishIce", c.candidate);
+        sig.request("publishIce", c).catch((e) => this.reportRequestError(e));
+      },
     );
-    pub.pc.onconnectionstatechange = () => this.emit("connection");
+    pub.pc.onconnectionstatechange = () => this.onPeerState();
     this.publish = pub;
     for (const kind of ["audio", "video"] as MediaKind[]) {
       const tr = this.media.track(kind);
@@ -613,21 +709,195 @@ export class HubClient extends Emitter<ClientEvents> {
 
     this.joinInFlight = false;
     for (const o of this.pendingOffers.splice(0)) this.applyOffer(sub, o);
+  }
 
-    this.emit("session");
-    this.emit("self");
-    this.emit("participants");
-    this.emit("remote");
-    this.emit("connection");
-    this.setState("live");
-    this.sendMediaState();
-    if (res.self.role === "dispatcher" && res.session.number != null) void this.loadOpinions(gen, res.session.number);
-
+  private async negotiatePublish(): Promise<void> {
     // A receive-only station (no camera, no microphone) has nothing to offer yet; it
     // publishes as soon as it switches a device on.
-    if (pub.pc.getTransceivers().length > 0) {
+    const pub = this.publish;
+    if (pub && pub.pc.getTransceivers().length > 0) {
       await pub.negotiate().catch((e) => this.reportRequestError(e));
     }
+  }
+
+  /* ------------------------------------------------ keeping the participant */
+
+  private canResume(): boolean {
+    return !!this.self && this.lostAt > 0 && Date.now() - this.lostAt < RECOVER_MS;
+  }
+
+  private markLost(): void {
+    if (!this.lostAt) this.lostAt = Date.now();
+  }
+
+  /** Media is connected again: each connection in use is `connected` (none in use: a
+   * console alone in its room has nothing to connect). */
+  private mediaUp(): boolean {
+    const pcs = [this.publish?.pc, this.subscribe?.pc].filter(
+      (pc): pc is RTCPeerConnection => !!pc && pc.connectionState !== "new",
+    );
+    return pcs.every((pc) => pc.connectionState === "connected");
+  }
+
+  private onPeerState(): void {
+    this.emit("connection");
+    const states = [this.publish?.pc.connectionState, this.subscribe?.pc.connectionState];
+    this.logEvent("sys", "peers", states.join("/"));
+    if (states.includes("failed")) {
+      void this.recoverMedia("ice failed");
+    } else if (states.includes("disconnected")) {
+      window.clearTimeout(this.disconnectedTimer);
+      this.disconnectedTimer = window.setTimeout(() => {
+        const now = [this.publish?.pc.connectionState, this.subscribe?.pc.connectionState];
+        if (now.includes("disconnected")) void this.recoverMedia("ice disconnected");
+      }, DISCONNECTED_GRACE_MS);
+    } else if (this.lostAt && this.mediaUp()) {
+      this.logEvent("sys", "mediaBack", { afterMs: Date.now() - this.lostAt });
+      this.clearRecovery();
+    }
+  }
+
+  /**
+   * ICE failed or the network changed: both connections anew for the same participant
+   * (`restartMedia`; the hub's aiortc cannot restart ICE in place). No answer in time means
+   * the socket went down with the network: it is cycled, and `resume` follows on connect.
+   */
+  private async recoverMedia(reason: string): Promise<void> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live" || this.recovering || this.joinInFlight) return;
+    this.recovering = true;
+    this.markLost();
+    this.armGiveUp();
+    this.logEvent("sys", "recoverMedia", reason);
+    const gen = this.generation;
+    // Offers for the new subscribe connection may come before the answer: keep them.
+    this.closePeers();
+    this.joinInFlight = true;
+    this.pendingOffers = [];
+    try {
+      const res = await sig.request("restartMedia", {}, RESTART_ACK_MS);
+      if (gen !== this.generation) return;
+      this.iceServers = res.iceServers ?? this.iceServers;
+      this.mediaRestarts++;
+      this.buildPeers(sig);
+      this.emit("connection");
+      await this.negotiatePublish();
+    } catch (err) {
+      if (gen !== this.generation) return;
+      this.joinInFlight = false;
+      const code = err instanceof HubRequestError ? err.hubError.code : "";
+      this.logEvent("sys", "restartMediaFailed", code || String(err));
+      if (code === "timeout" || code === "not_joined") {
+        // A dead socket (or the hub forgot us): reconnect; `resume` or `join` follows.
+        this.cycleSocket(sig);
+      } else {
+        this.reportRequestError(err);
+      }
+    } finally {
+      if (gen === this.generation) this.recovering = false;
+    }
+  }
+
+  /**
+   * The network went away under the page: the socket is as dead as the media, though
+   * Socket.IO will not say so for seconds. Reconnect it now; `resume` follows on connect and
+   * builds both connections anew for the same participant.
+   */
+  private resumeOnNewSocket(reason: string): void {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live" || this.joinInFlight) return;
+    const now = Date.now();
+    if (now - this.lastSocketCycle < 5000) return; // one at a time: the last one is still going
+    this.lastSocketCycle = now;
+    this.markLost();
+    this.armGiveUp();
+    this.logEvent("sys", "resumeOnNewSocket", reason);
+    this.cycleSocket(sig);
+  }
+
+  /**
+   * A new socket for the same participant. `detach` first: should the old socket still
+   * work, its closing must not count as leaving (it arrives before the close; on a dead
+   * socket neither arrives and the hub waits anyway).
+   */
+  private cycleSocket(sig: Signaling): void {
+    sig.socket.emit("detach", {});
+    sig.socket.disconnect();
+    sig.connect();
+  }
+
+  /** Polls what arrives on both connections; a stall means the network changed. */
+  private watchFlow(): void {
+    if (this.flowTimer) return;
+    this.flowTimer = window.setInterval(() => void this.checkFlow(), FLOW_CHECK_MS);
+  }
+
+  private async checkFlow(): Promise<void> {
+    if (this.state !== "live" || this.recovering || this.joinInFlight) return;
+    const pcs = [this.publish?.pc, this.subscribe?.pc].filter(
+      (pc): pc is RTCPeerConnection => !!pc && pc.connectionState === "connected",
+    );
+    if (pcs.length === 0) return;
+    let bytes = 0;
+    for (const pc of pcs) {
+      (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+        if (r.type === "transport" && typeof r.bytesReceived === "number") bytes += r.bytesReceived;
+      });
+    }
+    const now = performance.now();
+    if (bytes !== this.flow.bytes) {
+      const busy = this.flow.bytes >= 0 && (bytes - this.flow.bytes) / Math.max(1, now - this.flow.at) > BUSY_RATE;
+      this.flow = { bytes, at: now, busyAt: busy ? now : this.flow.busyAt };
+      return;
+    }
+    // Media flowed within the second before the silence (the last sample may be a partial one).
+    const busy = this.flow.at - this.flow.busyAt < 1000;
+    if (now - this.flow.at > (busy ? STALL_BUSY_MS : STALL_IDLE_MS)) {
+      this.flow = { bytes: -1, at: now, busyAt: -Infinity };
+      // Media also stops for good reasons (the only publisher left): only if the socket
+      // is silent as well did the network go away.
+      const sig = this.signaling;
+      const gen = this.generation;
+      this.recovering = true;
+      const alive = await sig
+        ?.request("ping", {}, PROBE_MS)
+        .then(() => true)
+        .catch(() => false);
+      if (gen !== this.generation) return;
+      this.recovering = false;
+      if (alive) this.logEvent("sys", "stallWithSocket");
+      else this.resumeOnNewSocket("media and socket stalled");
+    }
+  }
+
+  /** After RECOVER_MS without media, stop resuming: join anew (a new participant). */
+  private armGiveUp(): void {
+    if (this.giveUpTimer) return;
+    this.giveUpTimer = window.setTimeout(() => {
+      this.giveUpTimer = 0;
+      if (!this.lostAt || !this.wantJoined) return;
+      if (this.mediaUp() && this.state === "live") {
+        this.clearRecovery();
+        return;
+      }
+      this.logEvent("sys", "recoverGaveUp");
+      this.lostAt = 0;
+      const sig = this.signaling;
+      if (sig?.connected) void this.doJoin();
+    }, Math.max(0, RECOVER_MS - (Date.now() - this.lostAt)));
+  }
+
+  private stopWatching(): void {
+    this.clearRecovery();
+    window.clearInterval(this.flowTimer);
+    this.flowTimer = 0;
+  }
+
+  private clearRecovery(): void {
+    this.lostAt = 0;
+    window.clearTimeout(this.giveUpTimer);
+    window.clearTimeout(this.disconnectedTimer);
+    this.giveUpTimer = 0;
   }
 
   /**

@@ -38,6 +38,16 @@ class SerialQueue {
 
 const VIDEO_MAX_BITRATE = 1_000_000;
 
+/**
+ * ICE options of both connections. `?ice=relay` sets transportPolicy "relay": only the TURN
+ * server's candidates are used (a network that lets nothing else through, and the TURN test).
+ */
+export const iceOptions: { transportPolicy: RTCIceTransportPolicy } = { transportPolicy: "all" };
+
+function rtcConfiguration(iceServers: RTCIceServer[]): RTCConfiguration {
+  return { iceServers, bundlePolicy: "max-bundle", iceTransportPolicy: iceOptions.transportPolicy };
+}
+
 export class PublishPeer {
   readonly pc: RTCPeerConnection;
   private readonly queue = new SerialQueue();
@@ -52,7 +62,7 @@ export class PublishPeer {
     private readonly sendOffer: (offer: SdpPayload) => Promise<PublishAnswer>,
     private readonly sendIce: (c: IcePayload) => void,
   ) {
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection(rtcConfiguration(iceServers));
     this.pc.onicecandidate = (ev) => {
       const payload = iceToPayload(ev.candidate);
       if (this.offerSent) this.sendIce(payload);
@@ -162,7 +172,7 @@ export class SubscribePeer {
     private readonly sendAnswer: (answer: SdpPayload) => Promise<unknown>,
     private readonly sendIce: (c: IcePayload) => void,
   ) {
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection(rtcConfiguration(iceServers));
     this.pc.onicecandidate = (ev) => this.sendIce(iceToPayload(ev.candidate));
     this.pc.ontrack = () => this.reconcile();
   }

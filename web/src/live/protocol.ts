@@ -104,6 +104,14 @@ export interface JoinResult {
   participants: Participant[];
   control?: ControlState;
   iceServers: RTCIceServer[];
+  /** `resume` only: the same participant continues on this socket. */
+  resumed?: boolean;
+}
+
+export interface ResumeRequest {
+  token: string;
+  participantId: string;
+  lang?: "zh-CN" | "en";
 }
 
 export interface PublishAnswer {
@@ -305,6 +313,10 @@ export interface ServerToClientEvents {
 /** Events the client sends, with the result type of their acknowledgement. */
 export interface ClientRequests {
   join: { payload: JoinRequest; result: JoinResult };
+  resume: { payload: ResumeRequest; result: JoinResult };
+  restartMedia: { payload: Record<string, never>; result: { iceServers: RTCIceServer[] } };
+  ping: { payload: Record<string, never>; result: Record<string, never> };
+  detach: { payload: Record<string, never>; result: Record<string, never> };
   publishOffer: { payload: SdpPayload; result: PublishAnswer };
   publishIce: { payload: IcePayload; result: Record<string, never> };
   subscribeAnswer: { payload: SdpPayload; result: Record<string, never> };

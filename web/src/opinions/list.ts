@@ -1,13 +1,19 @@
 /** The 民情数据库: every opinion in the caller's scope, newest first, with
  * filters (category, station, level, state, request type, dates, overdue) and
- * text search; overdue ones are highlighted. A row opens the detail sheet. */
+ * text search; overdue ones are highlighted. A table: a column header sorts the
+ * rows loaded, a row opens the detail sheet, ticked rows take a batch action
+ * (交办 to one department, 标记 热点/督办候选) one opinion after another, and
+ * 导出清单 downloads every row of the filters as Excel. */
 import { h } from "../common/dom";
-import { type ApiError, get, qs } from "../common/api";
+import { type ApiError, get, post, qs } from "../common/api";
 import type { Refs } from "./data";
 import { ot, isEn } from "./strings";
 import type { Opinion, OpinionList } from "./types";
-import { categoryName, departmentName, field, levelName, overdueBadge, requestTypeName, select, statusBadge, statusName, when } from "./util";
+import { categoryName, departmentName, downloadLink, field, levelName, overdueBadge, requestTypeName, select, statusBadge, statusName, when } from "./util";
 
+type SortKey = "reference" | "station" | "category" | "status" | "receivedAt" | "deadline";
+/** Who may be assigned in a batch: the states 交办 applies to (opinions/workflow.py). */
+const ASSIGNABLE = new Set(["accepted", "returned"]);
 const STATUSES = ["submitted", "accepted", "rejected", "assigned", "returned", "in_progress", "answered", "fed_back", "rated", "reopened", "closed"];
 const PAGE = 50;
 
@@ -35,6 +41,9 @@ export class OpinionListView {
   private gen = 0;
   private searchTimer = 0;
   private readonly results = h("div", {});
+  private sort: { key: SortKey; dir: 1 | -1 } = { key: "receivedAt", dir: -1 };
+  private readonly selected = new Set<number>();
+  private batchMessage = "";
 
   constructor(
     private readonly refs: Refs,
@@ -44,7 +53,8 @@ export class OpinionListView {
     void this.load();
   }
 
-  private query(offset: number): string {
+  /** The filters as a query string; with an offset, one page of them (without: the export's). */
+  private query(offset: number | null): string {
     const f = this.filters;
     return qs({
       q: f.q.trim() || null,
@@ -56,7 +66,7 @@ export class OpinionListView {
       from: f.from ? `${f.from}T00:00:00+08:00` : null,
       to: f.to ? new Date(new Date(`${f.to}T00:00:00+08:00`).getTime() + 86400000).toISOString() : null,
       overdue: f.overdue ? "true" : null,
-      limit: PAGE,
+      limit: offset === null ? null : PAGE,
       offset,
     });
   }
@@ -124,10 +134,15 @@ export class OpinionListView {
   }
 
   private renderResults(): void {
-    const list = h("ul", { class: "op-list", "data-testid": "opinion-list", "data-total": String(this.total) });
-    for (const o of this.items) list.append(h("li", {}, this.row(o)));
-    const head = h("div", { class: "op-head-row", style: "margin:12px 0 8px" }, h("span", { class: "op-hint", "data-testid": "opinion-total" }, this.loaded ? ot("total", { n: this.total }) : ot("loading")));
-    const parts: (HTMLElement | null)[] = [head];
+    const list = this.table();
+    const head = h(
+      "div",
+      { class: "op-head-row", style: "margin:12px 0 8px" },
+      h("span", { class: "op-hint", "data-testid": "opinion-total" }, this.loaded ? ot("total", { n: this.total }) : ot("loading")),
+      // every opinion of the filters, not just the pages loaded (GET /api/opinions.xlsx)
+      this.total ? downloadLink(`/api/opinions.xlsx${this.query(null)}`, ot("exportList"), "opinion-export") : null,
+    );
+    const parts: (HTMLElement | null)[] = [head, this.batchBar()];
     if (this.error) parts.push(h("div", { class: "op-msg", "data-tone": "error" }, ot("errorLoad", { message: this.error })));
     if (this.loaded && !this.items.length && !this.error) parts.push(h("p", { class: "op-muted" }, ot("empty")));
     parts.push(list);
@@ -139,38 +154,122 @@ export class OpinionListView {
     this.results.replaceChildren(...parts.filter((x): x is HTMLElement => x != null));
   }
 
+  /** The rows loaded, in the chosen order (a header click sorts; a second click reverses). */
+  private sorted(): Opinion[] {
+    const { key, dir } = this.sort;
+    const value = (o: Opinion): string => (key === "deadline" ? o.deadline ?? "" : key === "receivedAt" ? o.receivedAt : key === "reference" ? o.reference : key === "status" ? statusName(o.status) : key === "category" ? o.category : this.refs.stations.short(o.station));
+    return [...this.items].sort((a, b) => (value(a) < value(b) ? -dir : value(a) > value(b) ? dir : b.id - a.id));
+  }
+
+  private table(): HTMLElement {
+    const head = (key: SortKey | null, label: string) => {
+      if (!key) return h("th", { scope: "col" }, label);
+      const on = this.sort.key === key;
+      const b = h("button", { type: "button", class: "op-sort", "data-testid": `sort-${key}` }, label, on ? (this.sort.dir === 1 ? " ▲" : " ▼") : "");
+      b.addEventListener("click", () => {
+        this.sort = { key, dir: on ? (this.sort.dir === 1 ? -1 : 1) : key === "receivedAt" || key === "deadline" ? -1 : 1 };
+        this.renderResults();
+      });
+      return h("th", { scope: "col", "aria-sort": on ? (this.sort.dir === 1 ? "ascending" : "descending") : "none" }, b);
+    };
+    const all = h("input", { type: "checkbox", "data-testid": "select-all", "aria-label": ot("selectAll") });
+    all.checked = this.items.length > 0 && this.items.every((o) => this.selected.has(o.id));
+    all.addEventListener("change", () => {
+      for (const o of this.items) {
+        if (all.checked) this.selected.add(o.id);
+        else this.selected.delete(o.id);
+      }
+      this.renderResults();
+    });
+    const table = h(
+      "table",
+      { class: "op-table op-list-table", "data-testid": "opinion-list", "data-total": String(this.total) },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, all), head("reference", ot("reference")), head(null, ot("summaryCol")),
+        head("station", ot("station")), head("category", ot("category")), head(null, ot("raiserCol")), head("status", ot("status")),
+        head("receivedAt", ot("receivedCol")), head("deadline", ot("deadlineCol")))),
+    );
+    const body = h("tbody", {});
+    for (const o of this.sorted()) body.append(this.row(o));
+    table.append(body);
+    return h("div", { class: "op-table-wrap" }, table);
+  }
+
   private row(o: Opinion): HTMLElement {
     const { options, stations } = this.refs;
-    const b = h(
-      "button",
-      { type: "button", class: `op-row${o.overdue ? " is-overdue" : ""}`, "data-testid": "opinion-row", "data-id": String(o.id), "data-status": o.status, "data-overdue": String(o.overdue) },
-      h("span", { class: "op-row-id", "data-testid": "opinion-row-reference" }, o.reference),
-      h(
-        "span",
-        { class: "op-row-main" },
-        h("span", { class: "op-row-title" }, o.summary),
-        h(
-          "span",
-          { class: "op-row-meta" },
-          h("span", {}, stations.short(o.station)),
-          h("span", {}, categoryName(options, o.category, o.categoryName)),
-          h("span", {}, requestTypeName(options, o.requestType, o.requestTypeName)),
-          h("span", { "data-testid": "opinion-row-raiser", "data-raised-by": o.raisedBy }, raiser(o)),
-          o.department ? h("span", {}, `@${departmentName(options, o.department)}`) : null,
-          h("span", {}, when(o.receivedAt)),
-        ),
-      ),
-      h(
-        "span",
-        { class: "op-row-side" },
-        statusBadge(o),
-        overdueBadge(o),
-        o.deadline && !o.overdue && (o.status === "assigned" || o.status === "in_progress") ? h("span", { class: "op-hint" }, ot("dueOn", { d: when(o.deadline).slice(0, 10) })) : null,
+    const tick = h("input", { type: "checkbox", "data-testid": "opinion-select", "aria-label": ot("selectOne", { ref: o.reference }) });
+    tick.checked = this.selected.has(o.id);
+    tick.addEventListener("click", (e) => e.stopPropagation());
+    tick.addEventListener("change", () => {
+      if (tick.checked) this.selected.add(o.id);
+      else this.selected.delete(o.id);
+      this.renderResults();
+    });
+    const open = h("button", { type: "button", class: "op-row-open", "data-testid": "opinion-row-reference" }, o.reference);
+    const tr = h(
+      "tr",
+      { class: `op-tr${o.overdue ? " is-overdue" : ""}`, "data-testid": "opinion-row", "data-id": String(o.id), "data-status": o.status, "data-overdue": String(o.overdue) },
+      h("td", {}, tick),
+      h("td", {}, open),
+      h("td", { class: "op-td-summary" }, h("span", { class: "op-row-title" }, o.summary),
         ...o.flags.map((fl) => h("span", { class: "op-badge is-flag" }, ot(`fl_${fl}` as "fl_hot"))),
-      ),
+        o.department ? h("span", { class: "op-hint" }, ` @${departmentName(options, o.department)}`) : null),
+      h("td", {}, stations.short(o.station)),
+      h("td", {}, categoryName(options, o.category, o.categoryName), h("span", { class: "op-hint" }, ` ${requestTypeName(options, o.requestType, o.requestTypeName)}`)),
+      h("td", { "data-testid": "opinion-row-raiser", "data-raised-by": o.raisedBy }, raiser(o)),
+      h("td", {}, statusBadge(o), overdueBadge(o)),
+      h("td", {}, when(o.receivedAt)),
+      h("td", {}, o.deadline ? when(o.deadline).slice(0, 10) : "—"),
     );
-    b.addEventListener("click", () => this.onOpen(o.id));
-    return b;
+    tr.addEventListener("click", () => this.onOpen(o.id));
+    open.addEventListener("click", (e) => {
+      e.stopPropagation();
+      this.onOpen(o.id);
+    });
+    return tr;
+  }
+
+  /** The batch actions of the ticked rows: 交办 (to one level and department) and 标记. */
+  private batchBar(): HTMLElement | null {
+    if (!this.selected.size && !this.batchMessage) return null;
+    const { options } = this.refs;
+    const message = this.batchMessage ? h("span", { class: "op-hint", "data-testid": "batch-message", role: "status" }, this.batchMessage) : null;
+    if (!this.selected.size) return h("div", { class: "op-batch" }, message);
+    let level = "town";
+    const department = h("select", { class: "op-input", "data-testid": "batch-department", "aria-label": ot("department") });
+    const fill = () => department.replaceChildren(...options.departments.filter((d) => d.level === level).map((d) => h("option", { value: d.code }, isEn() ? d.nameEn : d.name)));
+    fill();
+    const levelPick = select("batch-level", (["town", "county", "city"] as const).map((l): [string, string] => [l, levelName(l)]), level, (v) => {
+      level = v;
+      fill();
+    });
+    levelPick.setAttribute("aria-label", ot("level"));
+    const assign = h("button", { type: "button", class: "op-btn op-btn-primary", "data-testid": "batch-assign" }, ot("ac_assign"));
+    assign.addEventListener("click", () => void this.batch("assign", { level, department: department.value }));
+    const flags = (["hot", "supervision"] as const).map((fl) => {
+      const b = h("button", { type: "button", class: "op-btn", "data-testid": `batch-flag-${fl}` }, `${ot("ac_flag")}：${ot(`fl_${fl}`)}`);
+      b.addEventListener("click", () => void this.batch("flag", { flag: fl }));
+      return b;
+    });
+    return h("div", { class: "op-batch", "data-testid": "batch-bar" },
+      h("strong", {}, ot("selectedN", { n: this.selected.size })), levelPick, department, assign, ...flags, message);
+  }
+
+  /** One action on every ticked opinion, one after another; says how many took it. */
+  private async batch(action: "assign" | "flag", fields: Record<string, string>): Promise<void> {
+    const ids = this.items.filter((o) => this.selected.has(o.id) && (action !== "assign" || ASSIGNABLE.has(o.status))).map((o) => o.id);
+    let done = 0;
+    let failed = this.selected.size - ids.length;
+    for (const id of ids) {
+      try {
+        await post(`/opinions/${id}/actions`, { action, ...fields });
+        done += 1;
+        this.selected.delete(id);
+      } catch {
+        failed += 1;
+      }
+    }
+    this.batchMessage = ot("batchDone", { done, failed });
+    await this.load();
   }
 }
 

@@ -28,7 +28,7 @@ export function sectionOfHash(hash = location.hash): Section {
   return hash.startsWith("#opinions") ? "opinions" : "sessions";
 }
 
-/** The top bar's section switch (联动会话 | 民情). */
+/** The top bar's section switch (联动会议 | 民情). */
 export function sectionNav(current: Section): HTMLElement {
   const nav = h("nav", { class: "op-nav", "aria-label": ot("navOpinions") });
   for (const s of ["sessions", "opinions"] as Section[]) {
@@ -179,11 +179,13 @@ export class OpinionsView {
 
   render(): void {
     if (!this.tabs().includes(this.tab)) this.tab = "list";
-    const bar = h("div", { class: "op-tabs", role: "tablist" });
+    // The tab list holds the tabs only; the live dot and ＋ sit beside it in the bar.
+    const tablist = h("div", { class: "op-tablist", role: "tablist" });
+    const bar = h("div", { class: "op-tabs" }, tablist);
     for (const t of this.tabs()) {
       const b = h("button", { type: "button", class: "op-tab", role: "tab", "aria-selected": String(t === this.tab), "data-testid": `tab-${t}` }, ot(`tab${t[0].toUpperCase()}${t.slice(1)}` as "tabList"));
       b.addEventListener("click", () => this.setTab(t));
-      bar.append(b);
+      tablist.append(b);
     }
     const add = h("button", { type: "button", class: "op-btn op-btn-primary op-new", "data-testid": "new-opinion" }, `＋ ${ot("newOpinion")}`);
     add.addEventListener("click", () => this.openCapture());

@@ -71,6 +71,7 @@ export function periodPicker(refs: Refs, p: PeriodState, onChange: (p: PeriodSta
     scopes.push([node.code, stations.short(node.code)]);
   }
   const scope = select(`${testid}-scope`, scopes, p.scope, (v) => onChange({ ...p, scope: v }));
+  scope.setAttribute("aria-label", ot("scope"));
   if (account.role === "operator") scope.disabled = true;
   return h(
     "div",

@@ -1,7 +1,8 @@
 /** Reports 统计报表: the period's figures (received, resolved, resolution
  * rate, share resolved at town level, average time to answer, satisfaction),
  * categories ranked by volume against the previous period (SVG), and the
- * 民情热点专报 Excel download — for a period and a scope. */
+ * 民情热点专报 Excel download — for a period and a scope; the figures town by town; and a print
+ * layout (A4, the unit's header, page numbers: opinions.css @media print) for the paper report. */
 import { h } from "../common/dom";
 import { type ApiError, get, qs } from "../common/api";
 import { rankingChart } from "./chart";
@@ -9,6 +10,12 @@ import type { Refs } from "./data";
 import { type PeriodState, apiWindow, defaultPeriod, periodPicker } from "./period";
 import { ot } from "./strings";
 import type { Ranking, Stats } from "./types";
+
+/** GET /api/reports/opinion-towns: one row per town or sub-district station of the scope. */
+interface TownStats {
+  scope: string | null;
+  items: { station: string; name: string; stats: Stats }[];
+}
 import { categoryName, downloadLink, pct } from "./util";
 
 export class ReportsView {
@@ -16,6 +23,7 @@ export class ReportsView {
   private period: PeriodState = defaultPeriod();
   private stats: Stats | null = null;
   private ranking: Ranking | null = null;
+  private towns: TownStats | null = null;
   private error = "";
   private gen = 0;
   private chartBox = h("div", { class: "op-chart-box" });
@@ -47,10 +55,15 @@ export class ReportsView {
     const gen = ++this.gen;
     const q = this.params();
     try {
-      const [stats, ranking] = await Promise.all([get<Stats>(`/reports/opinion-stats${q}`), get<Ranking>(`/reports/opinion-ranking${q}`)]);
+      const [stats, ranking, towns] = await Promise.all([
+        get<Stats>(`/reports/opinion-stats${q}`),
+        get<Ranking>(`/reports/opinion-ranking${q}`),
+        get<TownStats>(`/reports/opinion-towns${q}`),
+      ]);
       if (gen !== this.gen) return;
       this.stats = stats;
       this.ranking = ranking;
+      this.towns = towns;
       this.error = "";
     } catch (e) {
       if (gen !== this.gen) return;
@@ -65,12 +78,26 @@ export class ReportsView {
       this.render();
       void this.load();
     }, "report-period");
+    const print = h("button", { type: "button", class: "op-btn", "data-testid": "print-report" }, ot("printReport"));
+    print.addEventListener("click", () => window.print());
     const head = h(
       "section",
-      { class: "op-card" },
-      h("div", { class: "op-head-row" }, picker, downloadLink(`/api/reports/hot-topics.xlsx${this.params()}`, ot("downloadHotTopics"), "download-hot-topics")),
+      { class: "op-card op-no-print" },
+      h("div", { class: "op-head-row" }, picker, downloadLink(`/api/reports/hot-topics.xlsx${this.params()}`, ot("downloadHotTopics"), "download-hot-topics"), print),
     );
-    const parts: HTMLElement[] = [head];
+    // only on paper: the unit that reports, the title, the period and the scope
+    const { stations, account } = this.refs;
+    const w = apiWindow(this.period);
+    const unit = account.station ? stations.name(account.station) : ot("printUnitAll");
+    const scope = this.period.scope ? stations.name(this.period.scope) : unit;
+    const printHead = h(
+      "header",
+      { class: "op-print-head", "data-testid": "print-head" },
+      h("div", { class: "op-print-unit" }, unit),
+      h("h1", { class: "op-print-title" }, ot("printTitle")),
+      h("div", { class: "op-print-meta" }, `${ot("scope")}：${scope} · ${ot("period")}：${w.from.slice(0, 10)} – ${this.period.to}`),
+    );
+    const parts: HTMLElement[] = [printHead, head];
     if (this.error) parts.push(h("div", { class: "op-msg", "data-tone": "error" }, ot("errorLoad", { message: this.error })));
     const st = this.stats;
     const card = (key: string, label: string, value: string, sub = "") =>
@@ -96,8 +123,28 @@ export class ReportsView {
       h("span", {}, `▲▼ ${ot("change")}`),
     );
     parts.push(h("section", { class: "op-card" }, h("h3", { class: "op-card-title" }, ot("ranking")), legend, this.chartBox));
+    parts.push(this.townTable());
     this.el.replaceChildren(...parts);
     this.drawChart();
+  }
+
+  /** The period's figures town by town (the scope's towns and sub-districts, with their rooms). */
+  private townTable(): HTMLElement {
+    const towns = this.towns;
+    const cols = [ot("townCol"), ot("received"), ot("assignedCol"), ot("resolved"), ot("resolutionRate"), ot("townShare"), ot("satisfaction")];
+    const table = h("table", { class: "op-table op-town-table", "data-testid": "town-table" },
+      h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c)))));
+    const body = h("tbody", {});
+    for (const t of towns?.items ?? []) {
+      const st = t.stats;
+      body.append(h("tr", { "data-testid": "town-row", "data-station": t.station },
+        h("th", { scope: "row" }, this.refs.stations.short(t.station)),
+        h("td", {}, String(st.received)), h("td", {}, String(st.assigned)), h("td", {}, String(st.resolved)),
+        h("td", {}, pct(st.resolutionRate)), h("td", {}, pct(st.townShare)), h("td", {}, pct(st.satisfaction))));
+    }
+    table.append(body);
+    return h("section", { class: "op-card" }, h("h3", { class: "op-card-title" }, ot("byTownTable")),
+      towns ? (towns.items.length ? h("div", { class: "op-table-wrap" }, table) : h("p", { class: "op-muted" }, ot("rankingEmpty"))) : h("p", { class: "op-muted" }, ot("loading")));
   }
 
   private drawChart(): void {

@@ -119,8 +119,10 @@ class Row {
     setText(this.name, nm);
     this.name.title = nm;
     const online = m ? m.online : p.connection === "connected";
-    setAttr(this.dot, "data-online", String(online));
-    this.dot.title = online ? t("online") : t("offlineShort");
+    // Lost its network, coming back as the same participant (not a leave): 重连中.
+    const reconnecting = p.connection === "reconnecting";
+    setAttr(this.dot, "data-online", reconnecting ? "reconnecting" : String(online));
+    this.dot.title = reconnecting ? t("peerReconnecting") : online ? t("online") : t("offlineShort");
     setAttr(this.el, "data-online", String(online));
 
     const floor = cs?.floor === this.id;
@@ -134,6 +136,7 @@ class Row {
     if (floor) marks.push(["floor", t("stageFloor")]);
     if (bc) marks.push(["broadcast", t("stageBroadcast")]);
     if (hand) marks.push(["hand", t("stageHand")]);
+    if (reconnecting) marks.push(["reconnecting", t("peerReconnecting")]);
     if (muted) marks.push(["muted", t("stageMuted")]);
     else if (!heard) marks.push(["unheard", t("stageNotHeard")]);
     const key = marks.map((x) => x.join(":")).join("|");

@@ -30,8 +30,8 @@ export class LiveView {
   private readonly micToggle: MediaToggle;
   private readonly leaveBtn = h("button", { type: "button", class: "round-btn leave-btn", "data-testid": "leave-button" });
   /** 民情: the opinion capture drawer (stations and dispatchers). */
-  private readonly opinionBtn = h("button", { type: "button", class: "round-btn", "data-testid": "opinion-button" });
-  private readonly opinionDrawer = h("aside", { class: "opinion-drawer", "data-testid": "opinion-drawer" });
+  private readonly opinionBtn = h("button", { type: "button", class: "round-btn", "data-testid": "opinion-button", "aria-expanded": "false", "aria-controls": "opinion-drawer" });
+  private readonly opinionDrawer = h("aside", { class: "opinion-drawer", id: "opinion-drawer", "data-testid": "opinion-drawer" });
   private opinionPanel: { destroy(): void } | null = null;
   private readonly tiles = new Map<string, Tile>();
   private readonly sink = new AudioSink();
@@ -162,6 +162,7 @@ export class LiveView {
     const open = this.opinionDrawer.hidden === true;
     this.opinionDrawer.hidden = !open;
     this.opinionBtn.classList.toggle("on", open);
+    this.opinionBtn.setAttribute("aria-expanded", String(open));
     if (!open || this.opinionPanel) return;
     const { mountCapturePanel } = await import("../opinions/capture");
     this.opinionPanel = mountCapturePanel(this.opinionDrawer, {

@@ -96,6 +96,7 @@ export class Tile {
     let status = "";
     if (conn === "new" || conn === "connecting") status = t("peerConnecting");
     else if (conn === "disconnected" || conn === "failed") status = t("peerLost");
+    else if (conn === "reconnecting") status = t("peerReconnecting");
     setText(this.status, status);
     this.status.hidden = !status;
     setAttr(this.el, "data-connection", String(conn ?? ""));

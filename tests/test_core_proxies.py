@@ -1,4 +1,4 @@
-"""The client's address behind a trusted reverse proxy (hub.proxies), its
+"""The client's address behind a trusted reverse proxy (core.proxies), its
 setting, and login throttling per station behind the proxy."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import ConfigError, load_config
-from hub.proxies import client_address, parse_networks
+from core.proxies import client_address, parse_networks
 from test_api_support import PASSWORD, cheap_passwords, api_hub  # noqa: F401
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Optional, Protocol
 
-from hub.matrix import Matrix
-from hub.scope import Actor, Role
+from core.matrix import Matrix
+from core.scope import Actor, Role
 
 NewsKind = Literal["captured", "updated"]
 

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from hub.app import make_engine, make_repo, prepare_database
-from hub.scope import Actor, Role
-from scheduler.loop import LifecycleLoop
+from core.scope import Actor, Role
+from hub.scheduler_loop import LifecycleLoop
 from store.sessions import SessionPlan
 
 START = datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)  # 14:00 in Haining

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from hub.errors import TokenExpired, TokenInvalid
+from core.errors import TokenExpired, TokenInvalid
 
 VERSION = 1
 ROLES = ("station", "deputy", "dispatcher")
@@ -119,7 +119,7 @@ def verify(secret: bytes, token: str, now: Optional[float] = None) -> JoinGrant:
 
 def load_or_create_secret(path: Path) -> bytes:
     """The hub's signing key, made on first start and kept in ``var/``."""
-    from hub.files import private_dir, private_file, write_private
+    from core.files import private_dir, private_file, write_private
 
     if path.exists():
         private_file(path)  # an older hub may have left it readable by others

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
+from typing import Any, Optional
 
 
-async def cancel_and_wait(task: Optional[asyncio.Task]) -> None:
+async def cancel_and_wait(task: Optional["asyncio.Task[Any]"]) -> None:
     """Cancel ``task`` (if any) and wait until it has ended."""
     if task is None:
         return

@@ -1,6 +1,6 @@
 import pytest
 
-from hub.matrix import Matrix, MatrixError, Station
+from core.matrix import Matrix, MatrixError, Station
 
 
 def station(code, level, *children, **extra):

@@ -25,7 +25,7 @@ Roles
     deputies, accounts or the audit.
 
 :func:`can` answers with a :class:`Decision` carrying the reason of a refusal;
-:func:`require` raises :class:`~hub.errors.Forbidden` with it.
+:func:`require` raises :class:`~core.errors.Forbidden` with it.
 
 Picking stations
 ----------------
@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterable, Mapping, Optional, TypeVar, Union
 
-from hub.errors import Forbidden, RuleError, StationNotFound
-from hub.reasons import render
-from hub.matrix import LEVELS, Matrix
+from core.errors import Forbidden, RuleError, StationNotFound
+from core.reasons import render
+from core.matrix import LEVELS, Matrix
 
 
 class Role(str, Enum):
@@ -143,14 +143,14 @@ Target = Union[SessionTarget, StationTarget, InviteTarget, JoinTarget, OpinionTa
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    reason: str = ""  # a key of hub/reasons.py
+    reason: str = ""  # a key of core/reasons.py
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return self.allowed
 
     def text(self, lang: str = "en") -> str:
-        """The refusal in words (``hub/reasons.py``)."""
+        """The refusal in words (``core/reasons.py``)."""
         return render(self.reason, lang, self.params)
 
 
@@ -158,7 +158,7 @@ _YES = Decision(True)
 
 
 def _no(reason: str, **params: Any) -> Decision:
-    """A refusal: ``reason`` is a key of ``hub/reasons.py``."""
+    """A refusal: ``reason`` is a key of ``core/reasons.py``."""
     return Decision(False, reason, params)
 
 
@@ -182,7 +182,7 @@ def _session_in_scope(matrix: Matrix, actor: Actor, session: SessionTarget) -> D
 
 def can(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> Decision:
     """Whether ``actor`` may do ``action`` on ``target``; refusals say why.
-    Unknown station codes raise :class:`~hub.errors.StationNotFound`."""
+    Unknown station codes raise :class:`~core.errors.StationNotFound`."""
     action = Do(action)
     if actor.station is not None:
         _check_known(matrix, [actor.station])
@@ -310,7 +310,7 @@ def _handle(actor: Actor, target: "OpinionTarget", matrix: Matrix) -> Decision:
 
 
 def require(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> None:
-    """:func:`can`, raising :class:`~hub.errors.Forbidden` on a refusal."""
+    """:func:`can`, raising :class:`~core.errors.Forbidden` on a refusal."""
     decision = can(actor, action, target, matrix)
     if not decision:
         raise Forbidden(decision.reason, **decision.params)
@@ -346,7 +346,7 @@ class Pick:
 
 def expand_picks(matrix: Matrix, picks: Iterable[Pick | str]) -> frozenset[str]:
     """The station codes the picks stand for.  Unknown codes raise
-    :class:`~hub.errors.StationNotFound`."""
+    :class:`~core.errors.StationNotFound`."""
     out: set[str] = set()
     for pick in picks:
         if isinstance(pick, str):

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from hub.matrix import Station
+from core.matrix import Station
 
 
 def new_participant_id() -> str:
@@ -32,9 +32,12 @@ class Participant:
     camera: bool = False
     mic: bool = False
     publishing: list[str] = field(default_factory=list)
+    # The relay's view of the publish connection (new, connecting, connected,
+    # disconnected), or "reconnecting": its socket or media was lost and it
+    # has resume_seconds to come back as the same participant.
     connection: str = "new"
     joined_at: float = field(default_factory=time.time)  # Unix seconds
-    #: A dispatcher's reading scope (``opinions.live.reader_scope``): which
+    #: A dispatcher's reading scope (``opinions.news.reader_scope``): which
     #: opinions it hears of live.
     reading_scope: Optional[str] = None
 
@@ -103,6 +106,17 @@ class Presence:
         if self._by_sid.get(participant.sid) is participant:
             del self._by_sid[participant.sid]
         self._by_id.pop(participant.id, None)
+
+    def rebind(self, participant: Participant, sid: str) -> None:
+        """The participant continues on another socket (``resume``)."""
+        self.unbind(participant)
+        participant.sid = sid
+        self._by_sid[sid] = participant
+
+    def unbind(self, participant: Participant) -> None:
+        """Its socket is gone; the participant stays until resumed or removed."""
+        if self._by_sid.get(participant.sid) is participant:
+            del self._by_sid[participant.sid]
 
     def by_sid(self, sid: str) -> Optional[Participant]:
         return self._by_sid.get(sid)

@@ -19,12 +19,17 @@ from typing import Any, Optional, Sequence
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from hub.matrix import Matrix
+from core.matrix import Matrix
+from core.scope import Actor, Role
+from opinions.news import reader_scope
 from scheduler import lifecycle
+from scheduler.lifecycle import State
+from scheduler.recurrence import expand
 from scheduler.sessions import SessionInfo
-from hub.scope import Do, SessionTarget, can
+from core.scope import Do, SessionTarget, can
 from store import audit
 from store.accounts import actor_of
+from store.duty import record_attendance
 from store.models import Account, Deputy, Invitation, LinkedSession, SessionStation
 
 DEMO_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -101,10 +106,8 @@ def dispatcher_may_control(db: Session, matrix: Matrix, session_number: int, acc
 
 def dispatcher_scope(db: Session, account_id: int) -> Optional[str]:
     """The reading scope of an active staff account
-    (:func:`opinions.live.reader_scope`): which opinions its live console
+    (:func:`opinions.news.reader_scope`): which opinions its live console
     hears of."""
-    from opinions.live import reader_scope
-
     account = db.get(Account, account_id)
     if account is None or not account.active:
         return None
@@ -123,17 +126,13 @@ def audit_live_action(
 def end_live_occurrence(db: Session, repo: Any, session_number: int, account_id: Optional[int], now: datetime) -> None:
     """End the live occurrence of a session now (a dispatcher's "end for
     all").  A standing session has none: its room just closes."""
-    from hub.scope import Actor, Role
-    from scheduler.lifecycle import State
-    from scheduler.recurrence import expand
-
     view = repo.load(db, session_number)
     if view.row.standing:
         return
     account = db.get(Account, account_id) if account_id is not None else None
     actor = actor_of(account) if account is not None else Actor(role=Role.ADMINISTRATOR, name="system")
     for occurrence in expand(view.series, now - timedelta(days=1), now + timedelta(days=1)):
-        if repo._state_of(view, occurrence, now) is State.LIVE:
+        if repo.occurrence_state(view, occurrence, now) is State.LIVE:
             repo.end_occurrence(db, actor, session_number, occurrence.key, now)
             return
 
@@ -146,8 +145,6 @@ def join_actor(
     deputy, or a dispatcher's account; ``None`` when the token no longer
     admits anyone (the session was cancelled, the station left it, the
     invitation was revoked, the account deactivated)."""
-    from hub.scope import Actor, Role
-
     info = session_info(db, session_key)
     if info is None or info.status == lifecycle.State.CANCELLED.value:
         # A cancelled session's links admit nobody, here as at ``join``; an
@@ -239,8 +236,6 @@ class SessionDirectory:
         into duty records: one per deputy per session and day.  Idempotent."""
         if self.scoring is None or not stays:
             return 0
-        from store.duty import record_attendance
-
         return await self._run(
             record_attendance, self.matrix, self.scoring, session.number, day_start, list(stays),
             datetime.now(timezone.utc),

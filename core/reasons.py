@@ -1,6 +1,6 @@
 """The words of the hub's errors, in every language the UI speaks.
 
-An error (``hub/errors.py``) carries a class (its ``code``), an optional
+An error (``core/errors.py``) carries a class (its ``code``), an optional
 *reason* and parameters; this catalogue words each reason in Chinese and in
 English, so that a message is wholly in the language a person asked for
 (issue 8: details used to be English appended to a Chinese message).  Code
@@ -56,20 +56,22 @@ REASONS: dict[str, dict[str, str]] = {
     "cross_site_cookie": {"zh-CN": "跨站请求不能使用登录凭据", "en": "cross-site request with the login cookie"},
     "join_link_admits_nobody": {"zh-CN": "该加入链接已不再有效", "en": "the join link no longer admits anyone"},
     "join_link_not_here": {"zh-CN": "加入链接不能打开此功能，请登录", "en": "a join link does not open this; log in"},
-    "join_link_other_session": {"zh-CN": "该加入链接属于另一个会话", "en": "this join link is for another session"},
-    "console_link_only": {"zh-CN": "只有调度员的控制台链接可以列出会话的民情", "en": "only a dispatcher's console link lists the session's opinions"},
-    "may_no_longer_control": {"zh-CN": "该账号已不能控制此会话", "en": "the account may no longer control this session"},
+    "join_link_other_session": {"zh-CN": "该加入链接属于另一个会议", "en": "this join link is for another session"},
+    "console_link_only": {"zh-CN": "只有调度员的控制台链接可以列出会议的民情", "en": "only a dispatcher's console link lists the session's opinions"},
+    "may_no_longer_control": {"zh-CN": "该账号已不能控制此会议", "en": "the account may no longer control this session"},
     "outside_subtree": {"zh-CN": "{station} 不在 {scope} 的管辖范围内", "en": "{station} lies outside {scope}'s subtree"},
     "stations_outside_subtree": {"zh-CN": "联络站 {stations} 不在 {scope} 的管辖范围内", "en": "stations outside {scope}'s subtree: {stations}"},
     "deputy_outside_subtree": {"zh-CN": "代表所在的联络站 {station} 不在 {scope} 的管辖范围内", "en": "the deputy's station {station} lies outside {scope}'s subtree"},
-    "no_station_in_subtree": {"zh-CN": "会话中没有联络站在 {scope} 的管辖范围内", "en": "no station of the session lies within {scope}'s subtree"},
-    "station_not_in_session": {"zh-CN": "联络站 {station} 不在此会话中", "en": "{station} is not a station of the session"},
-    "session_excludes_station": {"zh-CN": "会话不包括联络站 {station}", "en": "the session does not include {station}"},
+    "no_station_in_subtree": {"zh-CN": "会议中没有联络站在 {scope} 的管辖范围内", "en": "no station of the session lies within {scope}'s subtree"},
+    "station_not_in_session": {"zh-CN": "联络站 {station} 不在此会议中", "en": "{station} is not a station of the session"},
+    "session_excludes_station": {"zh-CN": "会议不包括联络站 {station}", "en": "the session does not include {station}"},
     "operator_joins_own": {"zh-CN": "联络站操作员只能以本站 {station} 的身份加入", "en": "an operator joins only as its own station {station}"},
-    "operator_not_chair": {"zh-CN": "只有主会场联络站的操作员可以控制会话，{station} 不是主会场", "en": "only the chair station's operator controls the session; {station} is not the chair"},
+    "operator_not_chair": {"zh-CN": "只有主会场联络站的操作员可以控制会议，{station} 不是主会场", "en": "only the chair station's operator controls the session; {station} is not the chair"},
     "role_may_not_do": {"zh-CN": "{role}不能执行此操作", "en": "a {role} may not {action}"},
     "deputy_joins_as_deputy": {"zh-CN": "代表以代表身份加入，而不是以联络站身份", "en": "a deputy joins as a deputy, not as a station"},
-    "deputy_not_invited": {"zh-CN": "该代表没有受邀参加此会话", "en": "the deputy is not invited to this session"},
+    "deputy_not_invited": {"zh-CN": "该代表没有受邀参加此会议", "en": "the deputy is not invited to this session"},
+    "setup_link_invalid": {"zh-CN": "创建管理员的链接不正确", "en": "the link to create the administrator is not valid"},
+    "setup_done": {"zh-CN": "管理员已经创建，该链接不再有效，请登录", "en": "the administrator exists: the link no longer works, log in"},
     "admin_manages_accounts": {"zh-CN": "只有管理员可以管理账号", "en": "only an administrator manages accounts"},
     "admin_self_deactivate": {"zh-CN": "管理员不能停用自己的账号", "en": "an administrator cannot deactivate its own account"},
     "audit_log_staff": {"zh-CN": "只有管理员和调度员可以查看审计日志", "en": "only administrators and dispatchers read the audit log"},
@@ -82,36 +84,36 @@ REASONS: dict[str, dict[str, str]] = {
     "department_unknown_account": {"zh-CN": "承办单位 {department} 不在配置中", "en": "no department {department} is configured"},
     "department_no_statistics": {"zh-CN": "承办单位只能查看交办给本单位的民情", "en": "a department sees only the opinions assigned to it"},
     "password_too_short": {"zh-CN": "密码至少 {minimum} 个字符", "en": "a password has at least {minimum} characters"},
-    "session_cancelled": {"zh-CN": "会话已取消", "en": "the session was cancelled"},
+    "session_cancelled": {"zh-CN": "会议已取消", "en": "the session was cancelled"},
     # calendars
     "calendar_private": {"zh-CN": "联络站 {station} 的日历只供本站操作员及其上级调度员查看", "en": "{station}'s calendar belongs to its operator and the dispatchers above it"},
     "calendar_key_wrong": {"zh-CN": "日历密钥不正确", "en": "wrong calendar key"},
     "calendar_key_needs_station": {"zh-CN": "日历密钥须与联络站一起给出", "en": "a calendar key needs its station"},
     # linked sessions
-    "too_few_stations": {"zh-CN": "联动会话至少需要 {minimum} 个联络站", "en": "a linked session joins at least {minimum} stations"},
+    "too_few_stations": {"zh-CN": "联动会议至少需要 {minimum} 个联络站", "en": "a linked session joins at least {minimum} stations"},
     "title_required": {"zh-CN": "请填写标题", "en": "a title is required"},
     "title_too_long": {"zh-CN": "标题最多 {maximum} 个字符", "en": "a title has at most {maximum} characters"},
     "start_in_past": {"zh-CN": "开始时间已经过去", "en": "the start lies in the past"},
     "end_before_start": {"zh-CN": "结束时间须晚于开始时间", "en": "the end must be after the start"},
     "moved_end_before_start": {"zh-CN": "调整后的场次须在开始之后结束", "en": "a moved occurrence must end after it starts"},
     "needs_timezone": {"zh-CN": "时间须带时区", "en": "{name} must be a date-time with a time zone"},
-    "lobby_negative": {"zh-CN": "候场分钟数不能为负", "en": "lobby minutes cannot be negative"},
+    "lobby_negative": {"zh-CN": "候会分钟数不能为负", "en": "lobby minutes cannot be negative"},
     "unknown_timezone": {"zh-CN": "未知的时区 {zone}", "en": "unknown time zone {zone}"},
-    "occurrences_overlap": {"zh-CN": "会话的场次相互重叠：{first} 与 {second}", "en": "occurrences of the session overlap each other: {first} and {second}"},
+    "occurrences_overlap": {"zh-CN": "会议的场次相互重叠：{first} 与 {second}", "en": "occurrences of the session overlap each other: {first} and {second}"},
     "expected_version": {"zh-CN": "应为第 {expected} 版", "en": "expected version {expected}"},
     "version_not_current": {"zh-CN": "第 {version} 版不是当前的第 {current} 版", "en": "version {version} is not the current {current}"},
-    "session_is": {"zh-CN": "会话{state}", "en": "the session is {state}"},
-    "session_time_fixed": {"zh-CN": "会话{state}，时间不能再修改", "en": "the session is {state}: its time can no longer change"},
+    "session_is": {"zh-CN": "会议{state}", "en": "the session is {state}"},
+    "session_time_fixed": {"zh-CN": "会议{state}，时间不能再修改", "en": "the session is {state}: its time can no longer change"},
     "occurrence_fixed": {"zh-CN": "该场次{state}，不能再调整", "en": "the occurrence is {state}: it can no longer move"},
-    "one_off_as_whole": {"zh-CN": "单次会话只能整体取消或修改，不能按场次操作", "en": "a one-off session is cancelled or edited as a whole, not by occurrence"},
+    "one_off_as_whole": {"zh-CN": "单次会议只能整体取消或修改，不能按场次操作", "en": "a one-off session is cancelled or edited as a whole, not by occurrence"},
     "no_live_core": {"zh-CN": "此进程没有实时服务", "en": "no live core in this process"},
-    "nobody_in_session": {"zh-CN": "会话中还没有人", "en": "the session has nobody in it"},
+    "nobody_in_session": {"zh-CN": "会议中还没有人", "en": "the session has nobody in it"},
     "unknown_action": {"zh-CN": "未知的操作 {action}", "en": "unknown action '{action}'"},
-    "live_end_not_cancel": {"zh-CN": "会话正在进行：请结束会话，而不是取消", "en": "the session is live: end it instead of cancelling it"},
-    "not_started_cancel": {"zh-CN": "会话尚未开始：请取消会话", "en": "the session has not started: cancel it instead"},
-    "already_ended": {"zh-CN": "会话已经结束", "en": "the session has already ended"},
-    "already_cancelled": {"zh-CN": "会话已经取消", "en": "the session is already cancelled"},
-    "cannot_in_state": {"zh-CN": "会话{state}，不能执行此操作", "en": "cannot {action} when {state}"},
+    "live_end_not_cancel": {"zh-CN": "会议正在进行：请结束会议，而不是取消", "en": "the session is live: end it instead of cancelling it"},
+    "not_started_cancel": {"zh-CN": "会议尚未开始：请取消会议", "en": "the session has not started: cancel it instead"},
+    "already_ended": {"zh-CN": "会议已经结束", "en": "the session has already ended"},
+    "already_cancelled": {"zh-CN": "会议已经取消", "en": "the session is already cancelled"},
+    "cannot_in_state": {"zh-CN": "会议{state}，不能执行此操作", "en": "cannot {action} when {state}"},
     "no_occurrence_at": {"zh-CN": "{start} 没有场次开始", "en": "no occurrence starts at {start}"},
     "occurrence_cancelled": {"zh-CN": "{start} 的场次已取消", "en": "the occurrence of {start} is cancelled"},
     # recurrence rules (RRULE)
@@ -121,7 +123,7 @@ REASONS: dict[str, dict[str, str]] = {
     "rrule_part_unknown": {"zh-CN": "{name} 不是 RRULE 的组成部分", "en": "{name} is not a part of an RRULE"},
     "rrule_part_twice": {"zh-CN": "{name} 重复给出", "en": "{name} is given twice"},
     "rrule_freq_required": {"zh-CN": "缺少 FREQ", "en": "FREQ is required"},
-    "rrule_freq": {"zh-CN": "FREQ={freq}：联动会话只能按 {choices} 重复", "en": "FREQ={freq}: a linked session repeats {choices}"},
+    "rrule_freq": {"zh-CN": "FREQ={freq}：联动会议只能按 {choices} 重复", "en": "FREQ={freq}: a linked session repeats {choices}"},
     "rrule_count_and_until": {"zh-CN": "COUNT 和 UNTIL 不能同时给出", "en": "COUNT and UNTIL cannot both be given"},
     "rrule_count": {"zh-CN": "COUNT 须为 1 到 {maximum} 的整数", "en": "COUNT must be a whole number from 1 to {maximum}"},
     "rrule_interval": {"zh-CN": "INTERVAL 须为不小于 1 的整数", "en": "INTERVAL must be a whole number of at least 1"},
@@ -156,6 +158,7 @@ REASONS: dict[str, dict[str, str]] = {
     "photo_bytes": {"zh-CN": "照片内容与类型 {content_type} 不符", "en": "photo: the bytes are not {content_type}"},
     "photo_body": {"zh-CN": "请求内容须为照片本身（image/jpeg、image/png 或 image/webp）", "en": "the body is the photo's bytes (image/jpeg, image/png or image/webp)"},
     "photo_too_large": {"zh-CN": "照片最大 {kib} KiB", "en": "a photo is at most {kib} KiB"},
+    "photo_malformed": {"zh-CN": "照片内容不是有效的 {content_type} 图像", "en": "photo: the bytes are not a well-formed {content_type} image"},
     "photo_pixels": {"zh-CN": "照片为 {width}×{height} 像素，最多 {millions} 百万像素", "en": "photo: {width}×{height} pixels; at most {millions} million"},
     "photo_too_many_pixels": {"zh-CN": "照片像素过多，最多 {millions} 百万像素", "en": "photo: too many pixels; at most {millions} million"},
     "body_too_large": {"zh-CN": "请求内容最大 {kib} KiB", "en": "the body is at most {kib} KiB"},
@@ -193,7 +196,7 @@ REASONS: dict[str, dict[str, str]] = {
     "duty_kind_automatic": {"zh-CN": "{kind} 类记录由系统自动生成，不能手工录入", "en": "{kind} records are made automatically, not by hand"},
     "duty_needs_occasion": {"zh-CN": "手工记录须写明事由", "en": "a manual record names its occasion"},
     # live control and media
-    "not_member": {"zh-CN": "{participant} 不在会话中", "en": "{participant} is not in the session"},
+    "not_member": {"zh-CN": "{participant} 不在会议中", "en": "{participant} is not in the session"},
     "participant_required": {"zh-CN": "须指定参会方（participantId）", "en": "participantId is required"},
     "on_required": {"zh-CN": "须给出开关值（on）", "en": "on is required"},
     "order_required": {"zh-CN": "须给出轮询顺序（order）", "en": "order is required"},
@@ -220,7 +223,7 @@ REASONS: dict[str, dict[str, str]] = {
 TERMS: dict[str, dict[str, dict[str, str]]] = {
     "state": {  # a session's or occurrence's state (scheduler/lifecycle.py)
         "scheduled": {"zh-CN": "尚未开始", "en": "scheduled"},
-        "lobby": {"zh-CN": "正在候场", "en": "in its lobby"},
+        "lobby": {"zh-CN": "正在候会", "en": "in its lobby"},
         "live": {"zh-CN": "正在进行", "en": "live"},
         "ended": {"zh-CN": "已经结束", "en": "ended"},
         "cancelled": {"zh-CN": "已经取消", "en": "cancelled"},
@@ -257,7 +260,7 @@ TERMS["has"] = TERMS["level"]
 TERMS["what"] = {  # the kind of record that is missing (NotFound)
     w: {"zh-CN": zh, "en": w} for w, zh in {
         "deputy": "代表", "opinion": "民情", "invitation": "邀请", "account": "账号", "duty record": "履职记录",
-        "photo": "照片", "notice": "部门通知", "path": "地址", "session": "会话", "station": "联络站",
+        "photo": "照片", "notice": "部门通知", "path": "地址", "session": "会议", "station": "联络站",
     }.items()
 }
 #: An opinion's actions (a parameter ``action`` of the opinion reasons), in the
@@ -285,7 +288,7 @@ def _word(name: str, value: Any, lang: str, key: Optional[str]) -> str:
 _OPINION_KEYS = {"role_may_not_act", "opinion_cannot", "note_required", "opinion_action_unknown"}
 
 
-class _Params(dict):
+class _Params(dict[str, object]):
     def __missing__(self, name: str) -> str:
         return "…"
 

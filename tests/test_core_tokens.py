@@ -1,7 +1,7 @@
 import pytest
 
-from hub import tokens
-from hub.errors import TokenExpired, TokenInvalid
+from core import tokens
+from core.errors import TokenExpired, TokenInvalid
 
 SECRET = b"k" * 64
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from hub.reasons import LANGUAGES, REASONS, render
+from core.reasons import LANGUAGES, REASONS, render
 
 
 @dataclass(frozen=True)
 class Reason:
     """Why something was refused, before a transport words it: a key of
-    :data:`hub.reasons.REASONS` and its parameters.  ``str()`` is the English
+    :data:`core.reasons.REASONS` and its parameters.  ``str()`` is the English
     wording (logs, tests); people read :meth:`HubError.message` in their
     language."""
 
@@ -44,7 +44,7 @@ class RuleError(ValueError):
 
 class HubError(Exception):
     """``HubError(reason, **params)``: ``reason`` (optional) is a key of
-    :data:`hub.reasons.REASONS` that says why, ``params`` fill both the
+    :data:`core.reasons.REASONS` that says why, ``params`` fill both the
     class's message and the reason's.  :meth:`message` is wholly in one
     language; ``str(error)`` is the English wording."""
 
@@ -137,13 +137,13 @@ class TokenExpired(HubError):
 class SessionNotFound(HubError):
     code = "session_not_found"
     status = 404
-    messages = {"zh-CN": "会话不存在", "en": "The session does not exist"}
+    messages = {"zh-CN": "会议不存在", "en": "The session does not exist"}
 
 
 class SessionClosed(HubError):
     code = "session_closed"
     status = 409
-    messages = {"zh-CN": "会话当前未开放", "en": "The session is not open"}
+    messages = {"zh-CN": "会议当前未开放", "en": "The session is not open"}
 
 
 class StationNotFound(HubError):
@@ -155,7 +155,7 @@ class StationNotFound(HubError):
 class NotInvited(HubError):
     code = "not_invited"
     status = 403
-    messages = {"zh-CN": "没有参加此会话的邀请", "en": "You are not invited to this session"}
+    messages = {"zh-CN": "没有参加此会议的邀请", "en": "You are not invited to this session"}
 
 
 class ControlRefused(HubError):
@@ -173,7 +173,17 @@ class SessionLocked(HubError):
 class NotJoined(HubError):
     code = "not_joined"
     status = 409
-    messages = {"zh-CN": "尚未加入会话", "en": "Join the session first"}
+    messages = {"zh-CN": "尚未加入会议", "en": "Join the session first"}
+
+
+class NotResumable(HubError):
+    """``resume`` found no participant to take over: it was removed (the
+    resume window passed, the hub restarted, the token is another's).  The
+    client joins anew."""
+
+    code = "not_resumable"
+    status = 409
+    messages = {"zh-CN": "连接已失效，正在重新加入", "en": "The connection has lapsed; joining again"}
 
 
 class MediaError(HubError):
@@ -203,7 +213,7 @@ class RecurrenceInvalid(HubError):
 class ScheduleInvalid(HubError):
     code = "schedule_invalid"
     status = 400
-    messages = {"zh-CN": "会话安排有误", "en": "The session plan is not valid"}
+    messages = {"zh-CN": "会议安排有误", "en": "The session plan is not valid"}
 
 
 class ScheduleConflict(HubError):
@@ -213,7 +223,7 @@ class ScheduleConflict(HubError):
     code = "schedule_conflict"
     status = 409
     messages = {
-        "zh-CN": "联络站 {station} 在 {start} 已参加会话《{other_title}》（编号 {other_id}）",
+        "zh-CN": "联络站 {station} 在 {start} 已参加会议《{other_title}》（编号 {other_id}）",
         "en": "Station {station} is already in session \u201c{other_title}\u201d (#{other_id}) at {start}",
     }
 
@@ -227,14 +237,14 @@ class OccurrenceNotFound(HubError):
 class TransitionRefused(HubError):
     code = "transition_refused"
     status = 409
-    messages = {"zh-CN": "会话当前状态不允许此操作", "en": "The session's state does not allow this"}
+    messages = {"zh-CN": "会议当前状态不允许此操作", "en": "The session's state does not allow this"}
 
 
 class StaleVersion(HubError):
     code = "stale_version"
     status = 409
     messages = {
-        "zh-CN": "会话已被他人修改，请刷新后重试",
+        "zh-CN": "会议已被他人修改，请刷新后重试",
         "en": "Someone else changed the session; reload and try again",
     }
 

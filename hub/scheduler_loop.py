@@ -18,9 +18,9 @@ from typing import Awaitable, Callable, Optional
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub.tasks import cancel_and_wait
+from core.tasks import cancel_and_wait
 from scheduler.sessions import SessionInfo
-from store.directory import session_info
+from store.live_sessions import session_info
 from store.sessions import SessionRepo
 
 logger = logging.getLogger("scheduler")

@@ -1,11 +1,11 @@
-"""hub/scope.py: who may do what over the 1+12+X matrix.  One row per cell
+"""core/scope.py: who may do what over the 1+12+X matrix.  One row per cell
 of role x action x scope, each allowed or refused."""
 
 import pytest
 
 from hub.config import load_config
-from hub.errors import Forbidden, StationNotFound
-from hub.scope import (
+from core.errors import Forbidden, StationNotFound
+from core.scope import (
     Actor,
     Do,
     InviteTarget,
@@ -197,7 +197,7 @@ def test_the_new_domain_rules_import_no_web_or_database_code():
 
     root = Path(__file__).resolve().parent.parent
     forbidden = {"aiohttp", "socketio", "sqlmodel", "sqlalchemy", "alembic", "redis", "aiortc", "av", "store", "signaling", "media"}
-    for module in ("hub/scope.py", "scheduler/recurrence.py", "scheduler/conflicts.py", "scheduler/lifecycle.py"):
+    for module in ("core/scope.py", "scheduler/recurrence.py", "scheduler/conflicts.py", "scheduler/lifecycle.py"):
         names = set()
         for node in ast.walk(ast.parse((root / module).read_text())):
             if isinstance(node, ast.Import):
