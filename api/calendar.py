@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from icalendar import Calendar, Event, vRecur
+from icalendar import Alarm, Calendar, Event, vRecur
 from sqlmodel import Session
 
 from core.errors import Forbidden, LoginRequired, StationNotFound
@@ -58,6 +58,18 @@ def _names(matrix: Matrix, codes: Iterable[str]) -> str:
     return "、".join(matrix[c].name if c in matrix else c for c in sorted(codes))
 
 
+#: Calendar programs remind this long before each occurrence (issue 13).
+ALARM_BEFORE = timedelta(minutes=15)
+
+
+def _alarm() -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -ALARM_BEFORE)
+    alarm.add("description", "联动会议 15 分钟后开始 / The session starts in 15 minutes")
+    return alarm
+
+
 def events(view: SessionView, matrix: Matrix, host: str, now: datetime) -> list[Event]:
     row = view.row
     zone = ZoneInfo(row.timezone)
@@ -80,6 +92,8 @@ def events(view: SessionView, matrix: Matrix, host: str, now: datetime) -> list[
         event.add("created", row.created_at.astimezone(timezone.utc))
         event.add("last-modified", row.updated_at.astimezone(timezone.utc))
         event.add("status", "CANCELLED" if row.status == "cancelled" else "CONFIRMED")
+        if row.status != "cancelled":
+            event.add_component(_alarm())
         return event
 
     main = base(row.start_at, row.end_at)

@@ -37,6 +37,7 @@ def account(row: Account) -> s.AccountOut:
         deputy_id=row.deputy_id,
         active=row.active,
         created_at=local(row.created_at),
+        department=row.department_code,
     )
 
 

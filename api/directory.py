@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 import sqlalchemy as sa
 
-from core.errors import Forbidden, UsernameTaken
+from core.errors import Forbidden, InvalidPayload, UsernameTaken
 from core.scope import Actor, Do, Role, StationTarget, require
 from store import accounts, audit as audit_store, deputies
 
@@ -35,11 +35,17 @@ async def list_accounts(call: Call) -> s.AccountList:
 async def create_account(call: Call) -> s.AccountOut:
     body: s.AccountIn = call.body
     actor, matrix, now = call.require_actor(), call.services.matrix, call.now
+    if body.department is not None:
+        from api.opinions import rules_of
+
+        if rules_of(call.services).departments.get(body.department) is None:
+            raise InvalidPayload("department_unknown_account", department=body.department, field="department")
 
     def work(db: Session):
         try:
             return accounts.create_account(
-                db, actor, matrix, body.username, body.password, body.role, body.station, body.display_name, now=now
+                db, actor, matrix, body.username, body.password, body.role, body.station, body.display_name, now=now,
+                department=body.department,
             )
         except sa.exc.IntegrityError:
             db.rollback()

@@ -311,3 +311,98 @@ OPERATIONS += (
     Operation("GET", "/duty/ledger.xlsx", duty_api.ledger_xlsx, "Duty ledgers (Excel)", "duty",
               query=s.LedgerQuery, content=opinions_api.XLSX, errors=_SCOPE),
 )
+
+
+# --- the deputy's phone (issue 13; appended) ------------------------------------------------------
+
+from api import deputy_home  # noqa: E402
+from core.errors import UsernameTaken  # noqa: E402
+
+OPERATIONS += (
+    Operation("POST", "/deputy/setup", deputy_home.set_up, "Set up a deputy's account from its invitation link",
+              "deputies", body=deputy_home.DeputySetupIn, response=s.LoginOut, status=201,
+              errors=(Forbidden, InvalidPayload, UsernameTaken, LoginRequired), join_token=True,
+              roles="a deputy's invitation link (its join token), once",
+              description="The mobile number becomes the user name (the roster's number when the roster has one: "
+              "403 phone_not_on_roster otherwise); a second set-up is 403 deputy_account_exists. Logs the deputy "
+              "in like POST /auth/login; afterwards it logs in with its phone number."),
+    Operation("GET", "/me/deputy", deputy_home.my_home, "The logged-in deputy's home: points, open items",
+              "deputies", response=deputy_home.DeputyHomeOut, errors=(Forbidden,), roles="deputy"),
+    Operation("GET", "/me/sessions/{id}/deputy-link", deputy_home.my_join_link,
+              "A join link for a session the deputy is invited to (lobby or live)", "sessions",
+              path_model=s.IdPath, response=s.JoinLink, errors=(Forbidden, NotFound, SessionClosed),
+              roles="deputy (an unrevoked, unexpired invitation)"),
+)
+
+
+# --- the departments' page (issue 13; appended) ---------------------------------------------------
+
+from api import departments as departments_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/department/items", departments_api.my_items,
+              "The opinions assigned to my department, overdue first", "opinions",
+              query=departments_api.DepartmentItemsQuery, response=departments_api.DepartmentItems,
+              errors=(Forbidden,), roles="department",
+              description="Held now (assigned, in progress), or with done=true also those answered since. "
+              "Sorted overdue first (most overdue first), then by deadline. The department's steps go through "
+              "POST /opinions/{id}/actions: start (accept), return (退回, a note is the reason), extend (a later "
+              "deadline, a note is the reason), answer (grade, answer); attachments through PUT "
+              "/opinions/{id}/photos/{position}."),
+)
+
+
+# --- signed webhooks: the delivery log (issue 13; appended) --------------------------------------
+
+from api import webhooks as webhooks_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/webhook-deliveries", webhooks_api.list_deliveries, "The webhook delivery log, newest first",
+              "opinions", query=webhooks_api.DeliveryQuery, response=webhooks_api.DeliveryList,
+              errors=(Forbidden,), roles="administrator",
+              description="Every try to post a department notice to its webhook: when, where, the HTTP status or "
+              "the error, how long it took, and the outcome (sent; pending, retried at nextAt with backoff: 30 s, "
+              "1 min, 2 min … at most an hour; failed after 8 tries). Posts are signed: X-Hub-Timestamp, "
+              "X-Hub-Signature-256 = sha256=hex(HMAC-SHA256(webhook_secret, timestamp + '.' + body))."),
+)
+
+
+# --- the residents' online liaison station, no login (issue 13; appended) -------------------------
+
+from api import residents as residents_api  # noqa: E402
+from core.errors import RateLimited  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/public/options", residents_api.public_options, "Stations and categories for the online station",
+              "residents", auth="none", response=residents_api.PublicOptions),
+    Operation("POST", "/public/opinions", residents_api.resident_submit, "A resident sends a matter (no login)", "residents",
+              auth="none", body=residents_api.ResidentIn, response=residents_api.ResidentOut, status=201,
+              errors=(InvalidPayload, StationNotFound, RateLimited),
+              description="To a town/street station or a grassroots room; the same workflow as every opinion. "
+              "At most 5 per address an hour and 3 per phone number a day (429 rate_limited). The reply's "
+              "reference number and the last four digits of the phone look it up; its uploadKey adds photos."),
+    Operation("PUT", "/public/opinions/{id}/photos/{position}", residents_api.resident_photo,
+              "A photo of the matter just sent (header X-Upload-Key)", "residents", auth="none",
+              path_model=s.PhotoPath, response=residents_api.PhotoDone, errors=(NotFound, InvalidPayload),
+              description="Positions 0-2, within an hour of sending; an unknown or expired key is 404."),
+    Operation("GET", "/public/progress", residents_api.resident_progress, "Look up a matter's progress", "residents",
+              auth="none", query=residents_api.ProgressQuery, response=residents_api.ProgressOut,
+              errors=(NotFound, RateLimited),
+              description="By reference number and the last four digits of the phone: the status, the steps "
+              "without names, the department's answer once answered, the name and number masked. Any mismatch is "
+              "the same 404; at most 20 lookups per address in 15 minutes."),
+)
+
+
+# --- the notification centre (issue 13; appended) -----------------------------------------------
+
+from api import notifications as notifications_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/me/notifications", notifications_api.my_notifications, "My reminders", "auth",
+              response=notifications_api.NotificationList,
+              description="Derived when asked, most pressing first: a department's overdue items, items due today "
+              "or on the next working day, items waiting to be accepted; a dispatcher's returned and overdue items "
+              "of its scope (the escalation); a deputy's answers waiting for its rating; a deputy's or operator's "
+              "session starting within 15 minutes or whose lobby is open."),
+)

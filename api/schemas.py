@@ -38,7 +38,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(_reasonable)]
 Text = Annotated[str, AfterValidator(_no_nul)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 StationCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
-Role = Literal["administrator", "dispatcher", "operator", "deputy"]
+Role = Literal["administrator", "dispatcher", "operator", "deputy", "department"]
 DeputyLevel = Literal["provincial", "jiaxing", "haining", "town", "street_rep"]
 StationLevel = Literal["general", "branch", "town", "room"]
 Status = Literal["scheduled", "lobby", "live", "ended", "cancelled"]
@@ -152,6 +152,7 @@ class AccountOut(Model):
     deputy_id: Optional[int]
     active: bool
     created_at: datetime
+    department: Optional[str] = Field(default=None, description="a department account's department")
 
 
 class LoginOut(Model):
@@ -192,6 +193,8 @@ class AccountIn(Input):
     role: Role
     station: Optional[StationCode] = None
     display_name: Annotated[Text, Field(max_length=200)] = ""
+    department: Optional[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]] = Field(
+        default=None, description="role department: its department (configs/departments.yaml)")
 
 
 class AccountList(Model):

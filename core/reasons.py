@@ -78,6 +78,12 @@ REASONS: dict[str, dict[str, str]] = {
     "audit_log_staff": {"zh-CN": "只有管理员和调度员可以查看审计日志", "en": "only administrators and dispatchers read the audit log"},
     "role_needs_station": {"zh-CN": "{role}须指定联络站", "en": "a {role} needs a station"},
     "username_required": {"zh-CN": "请填写用户名", "en": "a user name is required"},
+    "admin_reads_deliveries": {"zh-CN": "只有管理员可以查看推送记录", "en": "only administrators read the delivery log"},
+    "resident_rate_limited": {"zh-CN": "提交或查询过于频繁（{minutes} 分钟内最多 {limit} 次），请稍后再试", "en": "too many submissions or lookups (at most {limit} in {minutes} minutes); try again later"},
+    "role_needs_department": {"zh-CN": "承办单位账号须指定承办单位", "en": "a department account needs its department"},
+    "department_not_assigned": {"zh-CN": "该民情没有交办给 {department}", "en": "the opinion is not assigned to {department}"},
+    "department_unknown_account": {"zh-CN": "承办单位 {department} 不在配置中", "en": "no department {department} is configured"},
+    "department_no_statistics": {"zh-CN": "承办单位只能查看交办给本单位的民情", "en": "a department sees only the opinions assigned to it"},
     "password_too_short": {"zh-CN": "密码至少 {minimum} 个字符", "en": "a password has at least {minimum} characters"},
     "session_cancelled": {"zh-CN": "会议已取消", "en": "the session was cancelled"},
     # calendars
@@ -136,7 +142,7 @@ REASONS: dict[str, dict[str, str]] = {
     "raiser_both": {"zh-CN": "提出人是代表或群众之一，不能同时填写", "en": "raised by a deputy or by a resident, not both"},
     "raiser_missing": {"zh-CN": "请选择提出的代表（deputyId）或填写群众姓名", "en": "who raised it: a deputyId, or a resident's name"},
     "captured_at_window": {"zh-CN": "录入时间须在最近 {days} 天之内", "en": "capturedAt: must lie within the last {days} days"},
-    "deputy_captures_at_own_station": {"zh-CN": "代表只能在本站或所受邀会议的联络站录入民情", "en": "a deputy captures at its own station or at a station of its session"},
+    "deputy_captures_at_own_station": {"zh-CN": "代表只能在本站、本镇（街道）的联络站或所受邀会议的联络站录入民情", "en": "a deputy captures at its own station, a station of its town or a station of its session"},
     "deputy_outside_scope": {"zh-CN": "代表 {deputy} 不在 {scope} 的管辖范围内，也未受邀参加此会议", "en": "deputy {deputy} lies outside {scope}'s scope and is not invited to the session"},
     "deputy_deactivated": {"zh-CN": "代表 {deputy} 已停用", "en": "deputyId: deputy {deputy} is deactivated"},
     "deputy_captures_own": {"zh-CN": "代表只能录入自己提出的民情", "en": "a deputy captures the opinions it raises itself"},
@@ -210,6 +216,13 @@ REASONS: dict[str, dict[str, str]] = {
     "floor_already_yours": {"zh-CN": "你已经在发言", "en": "the floor is already yours"},
     "no_hand": {"zh-CN": "{participant} 没有申请发言", "en": "{participant} has not asked to speak"},
     "media_refused": {"zh-CN": "媒体描述无法处理", "en": "the media description could not be used ({detail})"},
+    # the deputy's phone (store/deputy_home.py, issue 13)
+    "phone_invalid": {"zh-CN": "请填写 11 位手机号码", "en": "give an 11-digit mobile number"},
+    "phone_taken": {"zh-CN": "手机号 {phone} 已被其他账号使用", "en": "the number {phone} belongs to another account"},
+    "phone_not_on_roster": {"zh-CN": "手机号与代表名册登记的不一致，请联系联络站", "en": "the number differs from the one on the deputies' roster; ask your station"},
+    "deputy_account_exists": {"zh-CN": "账号已经设置过，请用手机号登录", "en": "the account is set up already; log in with your phone number"},
+    "deputy_setup_needs_link": {"zh-CN": "请从邀请链接打开，首次设置账号", "en": "open the invitation link to set up the account"},
+    "deputy_only": {"zh-CN": "这是代表的页面，请用代表账号登录", "en": "this page is for deputies; log in with a deputy's account"},
 }
 
 # --- terms: words inside a reason, by parameter name ---------------------------------------
@@ -227,6 +240,7 @@ TERMS: dict[str, dict[str, dict[str, str]]] = {
         "dispatcher": {"zh-CN": "调度员", "en": "dispatcher"},
         "operator": {"zh-CN": "联络站操作员", "en": "operator"},
         "deputy": {"zh-CN": "代表", "en": "deputy"},
+        "department": {"zh-CN": "承办单位", "en": "department"},
     },
     "status": {  # an opinion's status (opinions/workflow.py)
         "submitted": {"zh-CN": "待受理", "en": "submitted"},

@@ -18,6 +18,11 @@ Roles
     controls (roll call, mute...) only a session it chairs.
 ``deputy``
     Acts through an invitation: sees and joins the sessions it is invited to.
+``department``
+    A department's liaison (承办单位, issue 13), scoped to that department
+    (``configs/departments.yaml``): handles (accepts, returns, answers, asks
+    for more time) the opinions assigned to it, nothing of sessions,
+    deputies, accounts or the audit.
 
 :func:`can` answers with a :class:`Decision` carrying the reason of a refusal;
 :func:`require` raises :class:`~core.errors.Forbidden` with it.
@@ -46,6 +51,7 @@ class Role(str, Enum):
     DISPATCHER = "dispatcher"
     OPERATOR = "operator"
     DEPUTY = "deputy"
+    DEPARTMENT = "department"
 
     def __str__(self) -> str:
         return self.value
@@ -65,6 +71,7 @@ class Do(str, Enum):
     MANAGE_DEPUTIES = "deputy.manage"
     MANAGE_ACCOUNTS = "account.manage"
     VIEW_AUDIT = "audit.view"
+    HANDLE_OPINION = "opinion.handle"  # a department's steps on an opinion assigned to it
 
     def __str__(self) -> str:
         return self.value
@@ -73,18 +80,22 @@ class Do(str, Enum):
 @dataclass(frozen=True)
 class Actor:
     """Who acts.  ``station`` is the scope of a dispatcher or operator;
-    ``deputy_id`` identifies a deputy acting through invitations."""
+    ``deputy_id`` identifies a deputy acting through invitations;
+    ``department`` is a department account's scope."""
 
     role: Role
     station: Optional[str] = None
     account_id: Optional[int] = None
     name: str = ""
     deputy_id: Optional[int] = None
+    department: Optional[str] = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))
         if self.role in SCOPED_ROLES and not self.station:
             raise RuleError("role_needs_station", role=self.role.value)
+        if self.role is Role.DEPARTMENT and not self.department:
+            raise RuleError("role_needs_department")
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,16 @@ class JoinTarget:
     station: Optional[str] = None
 
 
-Target = Union[SessionTarget, StationTarget, InviteTarget, JoinTarget, None]
+@dataclass(frozen=True)
+class OpinionTarget:
+    """An opinion as scope rules see it: where it was raised and the
+    department it is assigned to (None: not assigned)."""
+
+    station: str
+    department: Optional[str] = None
+
+
+Target = Union[SessionTarget, StationTarget, InviteTarget, JoinTarget, OpinionTarget, None]
 
 
 @dataclass(frozen=True)
@@ -168,7 +188,7 @@ def can(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> Decis
         _check_known(matrix, [actor.station])
     if isinstance(target, SessionTarget):
         _check_known(matrix, {target.chair, *target.stations})
-    elif isinstance(target, StationTarget):
+    elif isinstance(target, (StationTarget, OpinionTarget)):
         _check_known(matrix, [target.station])
     elif isinstance(target, InviteTarget):
         _check_known(matrix, {target.session.chair, *target.session.stations, target.deputy_station})
@@ -182,6 +202,10 @@ def can(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> Decis
 
     if action is Do.MANAGE_ACCOUNTS:
         return _no("admin_manages_accounts")
+    if action is Do.HANDLE_OPINION:
+        return _handle(actor, _expect(target, OpinionTarget, action), matrix)
+    if actor.role is Role.DEPARTMENT:
+        return _no("role_may_not_do", role="department", action=str(action))
 
     if actor.role is Role.DISPATCHER:
         return _dispatcher(actor, action, target, matrix)
@@ -269,6 +293,20 @@ def _deputy(actor: Actor, action: Do, target: Target) -> Decision:
             return _YES
         return _no("deputy_not_invited")
     return _no("role_may_not_do", role="deputy", action=str(action))
+
+
+def _handle(actor: Actor, target: "OpinionTarget", matrix: Matrix) -> Decision:
+    """A handling step: a dispatcher on opinions of its subtree, a
+    department on those assigned to it; operators and deputies never."""
+    if actor.role is Role.DISPATCHER:
+        if matrix.is_within(target.station, actor.station or ""):
+            return _YES
+        return _no("outside_subtree", station=target.station, scope=actor.station)
+    if actor.role is Role.DEPARTMENT:
+        if target.department is not None and target.department == actor.department:
+            return _YES
+        return _no("department_not_assigned", department=actor.department)
+    return _no("role_may_not_do", role=actor.role.value, action=str(Do.HANDLE_OPINION))
 
 
 def require(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> None:

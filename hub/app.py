@@ -226,7 +226,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_cleanup.append(on_cleanup)
 
     from api import ApiServices, create_api
-    from hub.webhooks import deliver_webhooks
+    from api.webhooks import deliver as deliver_webhooks
 
     api_services = ApiServices(
         engine=engine,

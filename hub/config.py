@@ -264,6 +264,9 @@ class Department(_Strict):
     station: Optional[str] = None
     liaison: Liaison
     webhook: str = ""
+    #: The key the hub signs this department's webhook posts with
+    #: (HMAC-SHA256, ``api/webhooks.py``); required with ``webhook``.
+    webhook_secret: str = Field(default="", max_length=200)
     example: bool = False
 
     @field_validator("webhook")
@@ -272,6 +275,12 @@ class Department(_Strict):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _signed(self) -> "Department":
+        if self.webhook and len(self.webhook_secret) < 16:
+            raise ValueError("webhook_secret: at least 16 characters, needed to sign the webhook's posts")
+        return self
 
 
 class HandlingDays(_Strict):

@@ -47,6 +47,9 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
 
     page = serve("index.html")
     console = serve("console.html")
+    deputy = serve("deputy.html")  # the deputy's phone page (issue 13)
+    department = serve("department.html")  # the department's page (issue 13)
+    liaison = serve("resident.html")  # the residents' online liaison station, no login (issue 13)
 
     async def healthz(request: web.Request) -> web.Response:
         signaling = request.app[SIGNALING_KEY]
@@ -98,6 +101,9 @@ def setup(app: web.Application, web_dist: Path, metrics_settings: MetricsSetting
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", root)
     app.router.add_get("/console", console)
+    app.router.add_get("/deputy", deputy)
+    app.router.add_get("/department", department)
+    app.router.add_get("/liaison", liaison)
     app.router.add_get("/join/{session_id}", page)
     app.router.add_get("/healthz", healthz)
     if (web_dist / "assets").is_dir() or web_dist.is_dir():

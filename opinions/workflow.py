@@ -111,17 +111,21 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 }
 
 STAFF = frozenset({"administrator", "dispatcher"})
-#: Who may take each action.  Department liaisons are not accounts: staff
-#: record their moves (return, start, answer) on their behalf.
+#: The department an opinion is assigned to takes its own steps with a
+#: department account (issue 13): accept it (start), return it (退回, with
+#: the reason), ask for more time (extend, with the reason), answer.  Staff
+#: may still record them on its behalf.
+DEPARTMENT_STEPS = frozenset({"return", "start", "extend", "answer"})
+#: Who may take each action.
 ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.SUBMIT: frozenset({"administrator", "dispatcher", "operator", "deputy"}),
     A.ACCEPT: STAFF,
     A.REJECT: STAFF,
     A.ASSIGN: STAFF,
-    A.RETURN: STAFF,
-    A.START: STAFF,
-    A.EXTEND: STAFF,
-    A.ANSWER: STAFF,
+    A.RETURN: STAFF | {"department"},
+    A.START: STAFF | {"department"},
+    A.EXTEND: STAFF | {"department"},
+    A.ANSWER: STAFF | {"department"},
     A.FEED_BACK: STAFF | {"operator"},
     A.RATE: STAFF | {"operator", "deputy"},
     A.CLOSE: STAFF,

@@ -94,6 +94,7 @@ def actor_of(account: Account) -> Actor:
         account_id=account.id,
         name=account.username,
         deputy_id=account.deputy_id,
+        department=account.department_code,
     )
 
 
@@ -104,6 +105,7 @@ def account_snapshot(account: Account) -> dict:
         "displayName": account.display_name,
         "role": account.role,
         "station": account.station_code,
+        "department": account.department_code,
         "active": account.active,
     }
 
@@ -118,16 +120,19 @@ def create_account(
     station: Optional[str] = None,
     display_name: str = "",
     now: Optional[datetime] = None,
+    department: Optional[str] = None,
 ) -> Account:
     """Create an account.  ``actor`` is ``None`` only for the first
-    administrator, made from the command line (audited as the system)."""
+    administrator, made from the command line (audited as the system).
+    ``department``: a department account's department (a code of
+    ``configs/departments.yaml``, checked by the caller)."""
     role = Role(role)
     if actor is not None:
         require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
     if station is not None and (station not in matrix or db.get(Station, station) is None):
         raise StationNotFound("station_code", station=station)
     try:
-        Actor(role=role, station=station)
+        Actor(role=role, station=station, department=department)
     except ValueError as exc:
         raise InvalidPayload.because(exc) if isinstance(exc, RuleError) else InvalidPayload() from None
     if not username.strip():
@@ -140,6 +145,7 @@ def create_account(
         password_hash=_hash(password),
         role=role.value,
         station_code=station,
+        department_code=department if role is Role.DEPARTMENT else None,
     )
     if now is not None:
         account.created_at = now

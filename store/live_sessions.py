@@ -137,7 +137,9 @@ def end_live_occurrence(db: Session, repo: Any, session_number: int, account_id:
             return
 
 
-def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> Optional[Any]:
+def join_actor(
+    db: Session, matrix: Matrix, session_key: str, subject: str, now: Optional[datetime] = None
+) -> Optional[Any]:
     """The actor a valid join token stands for, for the few API calls a live
     page makes (capturing an opinion): a station's operator, an invited
     deputy, or a dispatcher's account; ``None`` when the token no longer
@@ -153,7 +155,7 @@ def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> O
         station = matrix.get(value)
         return Actor(role=Role.OPERATOR, station=value, name=station.name if station else value)
     if kind == "deputy" and value.isdigit():
-        name = deputy_may_join(db, info.number, int(value), datetime.now(timezone.utc))
+        name = deputy_may_join(db, info.number, int(value), now or datetime.now(timezone.utc))
         if not name:
             return None
         deputy = db.get(Deputy, int(value))

@@ -27,7 +27,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("administrator", "dispatcher", "operator", "deputy")
+ROLES = ("administrator", "dispatcher", "operator", "deputy", "department")
 DEPUTY_LEVELS = ("provincial", "jiaxing", "haining", "town", "street_rep")
 SESSION_STATUSES = ("scheduled", "lobby", "live", "ended", "cancelled")
 STATION_LEVELS = ("general", "branch", "town", "room")
@@ -88,7 +88,8 @@ class Station(SQLModel, table=True):
 
 
 class Account(SQLModel, table=True):
-    """A person who logs in.  Dispatchers and operators have a scope station."""
+    """A person who logs in.  Dispatchers and operators have a scope station,
+    a department's liaison (``department``) its department."""
 
     __tablename__ = "account"
     __table_args__ = (
@@ -107,6 +108,9 @@ class Account(SQLModel, table=True):
     deputy_id: Optional[int] = Field(default=None, foreign_key="deputy.id")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: A department account's department (``configs/departments.yaml`` code):
+    #: its scope (``hub/scope.py``, issue 13).
+    department_code: Optional[str] = Field(default=None, max_length=64)
 
 
 class LoginToken(SQLModel, table=True):
@@ -150,6 +154,9 @@ class Deputy(SQLModel, table=True):
     deputy_group: str = Field(default="", max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: The mobile number the deputy logs in with (``store.deputy_home``);
+    #: set from the roster or when the deputy sets up its account.
+    phone: Optional[str] = Field(default=None, max_length=20, index=True, unique=True)
 
 
 class LinkedSession(SQLModel, table=True):

@@ -1,6 +1,6 @@
 """Department notices: an opinion assigned to a department leaves a notice for the department's
-liaison, read in the console and, where the department has a webhook, posted by the shell's
-delivery job (``hub/webhooks.py``) with its attempts recorded here.
+liaison, read in the console and, where the department has a webhook, posted, signed, by the
+delivery job (``api/webhooks.py``, its tries logged by ``store/webhooks.py``).
 """
 
 from __future__ import annotations
@@ -54,25 +54,3 @@ def mark_notice_read(db: Session, actor: Actor, matrix: Matrix, notice_id: int, 
         db.commit()
         db.refresh(row)
     return row
-
-
-
-def pending_webhooks(db: Session, limit: int = 50, max_attempts: int = 5) -> list[DepartmentNotice]:
-    """Notices still to post to a department's webhook (for the delivery loop)."""
-    return list(db.exec(
-        select(DepartmentNotice).where(DepartmentNotice.webhook_status == "pending",
-                                       col(DepartmentNotice.webhook_attempts) < max_attempts)
-        .order_by(col(DepartmentNotice.id)).limit(limit)
-    ).all())
-
-
-
-def webhook_result(db: Session, notice_id: int, ok: bool, error: str = "", max_attempts: int = 5) -> None:
-    row = db.get(DepartmentNotice, notice_id)
-    if row is None:
-        return
-    row.webhook_attempts += 1
-    row.webhook_status = "sent" if ok else ("failed" if row.webhook_attempts >= max_attempts else "pending")
-    row.webhook_error = error[:500]
-    db.add(row)
-    db.commit()

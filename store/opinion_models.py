@@ -157,6 +157,30 @@ class DepartmentNotice(SQLModel, table=True):
     webhook_status: str = Field(default="none", max_length=8)
     webhook_attempts: int = 0
     webhook_error: str = Field(default="", max_length=500)
+    #: When the next try is due (backoff after a failure, ``api/webhooks.py``).
+    webhook_next_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One try to post a notice to a department's webhook: the delivery log
+    administrators read (``GET /api/webhook-deliveries``)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.Index("ix_webhook_delivery_department_at", "department_code", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="department_notice.id", index=True, ondelete="CASCADE")
+    department_code: str = Field(max_length=64)
+    url: str = Field(max_length=500)
+    attempt: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    ok: bool = False
+    status_code: Optional[int] = None
+    error: str = Field(default="", max_length=500)
+    duration_ms: int = 0
+    #: The final state after this try: sent, pending (retried at ``next_at``) or failed.
+    outcome: str = Field(default="pending", max_length=8)
+    next_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class DutyRecord(SQLModel, table=True):
@@ -190,3 +214,34 @@ class DutyRecord(SQLModel, table=True):
     reviewed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ResidentSubmission(SQLModel, table=True):
+    """An opinion a resident sent through the online liaison station
+    (网上联络站, issue 13): where from (for the rate limits) and a hash of the
+    phone number; a hash of the one-time key the page uploads its photos with."""
+
+    __tablename__ = "resident_submission"
+    __table_args__ = (sa.Index("ix_resident_submission_remote_at", "remote", "at"),
+                      sa.Index("ix_resident_submission_phone_at", "phone_hash", "at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", ondelete="CASCADE", sa_column_kwargs={"unique": True})
+    remote: str = Field(default="", max_length=64)
+    phone_hash: str = Field(max_length=64)
+    upload_key_hash: str = Field(default="", max_length=64)
+    upload_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ResidentLookup(SQLModel, table=True):
+    """One progress lookup by reference number and phone digits, kept for the
+    per-address rate limit (guessing four digits must not be cheap)."""
+
+    __tablename__ = "resident_lookup"
+    __table_args__ = (sa.Index("ix_resident_lookup_remote_at", "remote", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    remote: str = Field(default="", max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
+    found: bool = False

@@ -60,6 +60,9 @@ def search(
     if actor.role is Role.DEPUTY:
         conditions.append(Opinion.deputy_id == (actor.deputy_id or -1))
         scope = f.station
+    elif actor.role is Role.DEPARTMENT:
+        conditions.append(Opinion.department == (actor.department or ""))
+        scope = f.station
     else:
         scope = reading_scope(actor, matrix, f.station)
     conditions.append(scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)))

@@ -40,7 +40,7 @@ from core.errors import (
     StationNotFound,
 )
 from core.matrix import Matrix
-from core.scope import Actor, Do, Role, SessionTarget, require
+from core.scope import Actor, Do, OpinionTarget, Role, SessionTarget, require
 from core.zone import ZONE
 from opinions import workflow as wf
 from opinions.news import NewsKind, OpinionNews
@@ -170,13 +170,18 @@ def _capture_scope(
       station takes part in it (or is the invited deputy's own), and a join
       link's caller names the link's own session.
     * The station: an operator its own, a dispatcher its subtree, a deputy
-      its own station or one of the session it is invited to.
+      its own station, one of its town (the town and its rooms: where it
+      met the resident, issue 13) or one of the session it is invited to.
     * The deputy credited: an active one; a deputy itself; staff one of
       their scope (an operator's station and the rooms below it) or one
       invited to the session."""
+    if actor.role is Role.DEPARTMENT:  # departments answer opinions, they do not raise them
+        raise Forbidden("role_may_not_do", role="department", action="opinion.capture")
     stations, invited = _capture_session(db, actor, matrix, capture, now, token_session)
     if actor.role is Role.DEPUTY:
-        if capture.station != actor.station and capture.station not in stations:
+        own_town = town_of(matrix, actor.station or "")
+        in_town = own_town is not None and town_of(matrix, capture.station) == own_town
+        if capture.station != actor.station and capture.station not in stations and not in_town:
             raise Forbidden("deputy_captures_at_own_station")
     elif actor.role is Role.OPERATOR and capture.station != actor.station:
         raise Forbidden("operator_captures_own", station=actor.station)
@@ -297,7 +302,9 @@ def _create(
     if capture.deputy_id is not None:
         deputy = db.get(Deputy, capture.deputy_id)  # found, active and in scope (_capture_scope)
         assert deputy is not None
-        if capture.resident_name.strip():
+        # A deputy on its phone names the resident it speaks for (issue 13);
+        # staff credit either a deputy or a resident.
+        if capture.resident_name.strip() and actor.role is not Role.DEPUTY:
             raise InvalidPayload("raiser_both", field="residentName")
     elif not capture.resident_name.strip():
         raise InvalidPayload("raiser_missing", field="residentName")
@@ -457,6 +464,8 @@ def timeline(view: OpinionView) -> list[wf.Event]:
 
 def _act_scope(actor: Actor, matrix: Matrix, row: Opinion) -> None:
     require_view(actor, matrix, row)
+    if actor.role in (Role.DISPATCHER, Role.DEPARTMENT):
+        require(actor, Do.HANDLE_OPINION, OpinionTarget(row.station_code, row.department), matrix)
 
 
 def act(

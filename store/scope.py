@@ -49,6 +49,8 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
     in the actor's own; the actor's own by default (None: all, administrators)."""
     if actor.role is Role.DEPUTY:
         raise Forbidden("deputy_no_statistics")
+    if actor.role is Role.DEPARTMENT:
+        raise Forbidden("department_no_statistics")
     if scope is not None and scope not in matrix:
         raise StationNotFound("station_code", station=scope)
     if actor.role is Role.ADMINISTRATOR:
@@ -65,14 +67,19 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
 
 
 def can_view(actor: Actor, matrix: Matrix, row: Opinion) -> bool:
-    return can_view_opinion(actor, matrix, row.station_code, row.deputy_id)
+    return can_view_opinion(actor, matrix, row.station_code, row.deputy_id, row.department)
 
 
 
-def can_view_opinion(actor: Actor, matrix: Matrix, station: str, deputy_id: Optional[int]) -> bool:
-    """Whether ``actor`` sees an opinion of ``station`` raised by ``deputy_id``."""
+def can_view_opinion(
+    actor: Actor, matrix: Matrix, station: str, deputy_id: Optional[int], department: Optional[str] = None
+) -> bool:
+    """Whether ``actor`` sees an opinion of ``station`` raised by ``deputy_id``
+    (and assigned to ``department``: what a department account sees)."""
     if actor.role is Role.ADMINISTRATOR:
         return True
+    if actor.role is Role.DEPARTMENT:
+        return actor.department is not None and department == actor.department
     if actor.role is Role.DEPUTY:
         return actor.deputy_id is not None and deputy_id == actor.deputy_id
     if actor.role is Role.OPERATOR:

@@ -10,6 +10,7 @@ from core.scope import (
     Do,
     InviteTarget,
     JoinTarget,
+    OpinionTarget,
     Pick,
     Role,
     SessionTarget,
@@ -29,6 +30,10 @@ XUCUN_OPERATOR = Actor(Role.OPERATOR, "xucun", name="op-xucun")
 HAINING_OPERATOR = Actor(Role.OPERATOR, "haining", name="op-haining")
 DEPUTY = Actor(Role.DEPUTY, deputy_id=7, name="deputy 7")
 OTHER_DEPUTY = Actor(Role.DEPUTY, deputy_id=8, name="deputy 8")
+XUCUN_DEPARTMENT = Actor(Role.DEPARTMENT, department="xucun-office", name="dept-xucun")
+XUCUN_ITEM = OpinionTarget("xucun", "xucun-office")
+CHANGAN_ITEM = OpinionTarget("changan", "changan-office")
+UNASSIGNED_ITEM = OpinionTarget("xucun")
 
 TOWNS = frozenset(s.code for s in MATRIX.subtree("haining") if s.level == "town")
 ALL_TOWNS = SessionTarget("haining", TOWNS | {"haining"}, frozenset({7}))
@@ -39,6 +44,7 @@ XUCUN_LOCAL = SessionTarget("xucun", frozenset({"xucun", "xucun-rongxing"}))
 HAINING_CHAIRED_BY_XUCUN = SessionTarget("xucun", frozenset({"xucun", "haining"}))
 
 S, V, J, C, I, D, A, L = Do.SCHEDULE, Do.VIEW, Do.JOIN, Do.CONTROL, Do.INVITE, Do.MANAGE_DEPUTIES, Do.MANAGE_ACCOUNTS, Do.VIEW_AUDIT
+H = Do.HANDLE_OPINION
 
 CELLS = [
     # administrator: everything
@@ -104,6 +110,25 @@ CELLS = [
     (DEPUTY, C, ALL_TOWNS, False),
     (DEPUTY, I, InviteTarget(ALL_TOWNS, "xucun"), False),
     (DEPUTY, A, None, False),
+    # handling an opinion: dispatchers in their subtree, a department what is assigned to it
+    (ADMIN, H, CHANGAN_ITEM, True),
+    (HAINING, H, XUCUN_ITEM, True),
+    (HAINING, H, UNASSIGNED_ITEM, True),
+    (XUCUN_DISPATCHER, H, CHANGAN_ITEM, False),
+    (XUCUN_OPERATOR, H, XUCUN_ITEM, False),
+    (DEPUTY, H, XUCUN_ITEM, False),
+    (XUCUN_DEPARTMENT, H, XUCUN_ITEM, True),
+    (XUCUN_DEPARTMENT, H, CHANGAN_ITEM, False),
+    (XUCUN_DEPARTMENT, H, UNASSIGNED_ITEM, False),
+    # a department: nothing of sessions, deputies, accounts or the audit (out-of-scope probes)
+    (XUCUN_DEPARTMENT, S, XUCUN_LOCAL, False),
+    (XUCUN_DEPARTMENT, V, XUCUN_LOCAL, False),
+    (XUCUN_DEPARTMENT, J, JoinTarget(XUCUN_LOCAL, "xucun"), False),
+    (XUCUN_DEPARTMENT, C, XUCUN_LOCAL, False),
+    (XUCUN_DEPARTMENT, I, InviteTarget(XUCUN_LOCAL, "xucun"), False),
+    (XUCUN_DEPARTMENT, D, StationTarget("xucun"), False),
+    (XUCUN_DEPARTMENT, A, None, False),
+    (XUCUN_DEPARTMENT, L, StationTarget("xucun"), False),
 ]
 
 
@@ -147,6 +172,8 @@ def test_scoped_roles_need_a_station():
         Actor(Role.DISPATCHER)
     with pytest.raises(ValueError):
         Actor(Role.OPERATOR)
+    with pytest.raises(ValueError):
+        Actor(Role.DEPARTMENT)  # a department account needs its department
     assert Actor("administrator").role is Role.ADMINISTRATOR
 
 

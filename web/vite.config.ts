@@ -19,13 +19,18 @@ export default defineConfig({
     assetsInlineLimit: 8192,
     // Swagger UI (/api/docs) is one 1.5 MB bundle, loaded by that page alone.
     chunkSizeWarningLimit: 1600,
-    // Three pages: the station page (index.html, served at /join/{id}), the
-    // dispatcher / operator console (console.html, served at /console) and the
-    // API's documentation (api-docs.html, served at /api/docs).
+    // The station page (index.html, served at /join/{id}), the dispatcher /
+    // operator console (console.html, at /console), the deputy's phone page
+    // (deputy.html, at /deputy), the department's page (department.html, at
+    // /department), the residents' online liaison station (resident.html, at
+    // /liaison) and the API's documentation (api-docs.html, at /api/docs).
     rollupOptions: {
       input: {
         index: fileURLToPath(new URL("index.html", import.meta.url)),
         console: fileURLToPath(new URL("console.html", import.meta.url)),
+        deputy: fileURLToPath(new URL("deputy.html", import.meta.url)),
+        department: fileURLToPath(new URL("department.html", import.meta.url)),
+        resident: fileURLToPath(new URL("resident.html", import.meta.url)),
         // The REST API's documentation (Swagger UI), served at /api/docs.
         "api-docs": fileURLToPath(new URL("api-docs.html", import.meta.url)),
       },

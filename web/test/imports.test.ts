@@ -11,6 +11,9 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "src");
 const FLOORS: Record<string, string[]> = {
   station: ["live", "opinions", "common"],
   console: ["opinions", "common"],
+  deputy: ["opinions", "common"],
+  department: ["opinions", "common"],
+  resident: ["opinions", "common"],
   live: ["common"],
   opinions: ["common"],
   common: [],

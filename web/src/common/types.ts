@@ -1,5 +1,5 @@
 /** Shapes of the REST API (api/schemas.py), camelCase as on the wire. */
-export type Role = "administrator" | "dispatcher" | "operator" | "deputy";
+export type Role = "administrator" | "dispatcher" | "operator" | "deputy" | "department";
 export type SessionState = "scheduled" | "lobby" | "live" | "ended" | "cancelled";
 export type StationLevel = "general" | "branch" | "town" | "room";
 
@@ -11,6 +11,8 @@ export interface Account {
   station: string | null;
   deputyId: number | null;
   active: boolean;
+  /** a department account's department (configs/departments.yaml) */
+  department?: string | null;
 }
 
 export interface StationNode {

@@ -30,6 +30,11 @@ export interface CaptureOptions {
   onSent?: (opinion: OpinionDetail) => void;
   /** compact layout (side panel) */
   compact?: boolean;
+  /** the stations offered: this one and its subtree (a deputy's town, on its
+   * phone page); the station is then a choice, not fixed */
+  stationRoot?: string | null;
+  /** a deputy raising it itself also names the resident it speaks for */
+  residentToo?: boolean;
 }
 
 export interface CapturePanel {
@@ -145,7 +150,7 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
     const { account, options, stations, deputies } = refs;
     const en = isEn();
 
-    const fixed = account.role === "operator" || account.role === "deputy";
+    const fixed = (account.role === "operator" || account.role === "deputy") && !opts.stationRoot;
     // A deputy (on its phone, with its invitation) raises opinions itself.
     const selfDeputy = account.role === "deputy" && account.deputyId != null;
     if (selfDeputy) {
@@ -163,8 +168,16 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
       whoSeg.append(b);
     }
     const whoBox = h("div", { class: "op-who" });
+    const residentFields = (): HTMLElement => {
+      const name = h("input", { class: "op-input", type: "text", maxlength: 100, autocomplete: "name", "data-testid": "capture-resident-name", value: state.residentName });
+      name.addEventListener("input", () => (state.residentName = name.value));
+      const contact = h("input", { class: "op-input", type: "text", maxlength: 100, inputmode: "tel", placeholder: ot("residentContactHint"), "data-testid": "capture-resident-contact", value: state.residentContact });
+      contact.addEventListener("input", () => (state.residentContact = contact.value));
+      return h("div", { class: "op-grid-2" }, field(ot("residentName"), name), field(ot("residentContact"), contact));
+    };
     if (selfDeputy) {
       whoBox.append(field(ot("deputy"), h("div", { class: "op-input", "data-testid": "capture-self-deputy" }, account.displayName)));
+      if (opts.residentToo) whoBox.append(residentFields());
     } else if (state.who === "deputy") {
       const sel = h("select", { class: "op-input", "data-testid": "capture-deputy" }, option("", ot("deputyPick")));
       const inScope = deputies.filter((d) => !state.station || stations.inScope(d.station, state.station) || stations.inScope(state.station, d.station));
@@ -180,20 +193,17 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
       });
       whoBox.append(field(ot("deputy"), sel, deputies.length ? undefined : ot("noDeputies")));
     } else {
-      const name = h("input", { class: "op-input", type: "text", maxlength: 100, autocomplete: "name", "data-testid": "capture-resident-name", value: state.residentName });
-      name.addEventListener("input", () => (state.residentName = name.value));
-      const contact = h("input", { class: "op-input", type: "text", maxlength: 100, inputmode: "tel", placeholder: ot("residentContactHint"), "data-testid": "capture-resident-contact", value: state.residentContact });
-      contact.addEventListener("input", () => (state.residentContact = contact.value));
-      whoBox.append(h("div", { class: "op-grid-2" }, field(ot("residentName"), name), field(ot("residentContact"), contact)));
+      whoBox.append(residentFields());
     }
 
     // --- station
     if (!state.station) state.station = opts.stationCode ?? account.station ?? "";
     const stationSel = h("select", { class: "op-input", "data-testid": "capture-station", disabled: fixed }, option("", ot("choose")));
     const flat = stations.flat();
-    const base = flat.find((x) => x.node.code === account.station)?.depth ?? 0;
+    const root = opts.stationRoot ?? account.station;
+    const base = flat.find((x) => x.node.code === root)?.depth ?? 0;
     for (const { node, depth } of flat) {
-      if (account.station && !stations.inScope(node.code, account.station)) continue;
+      if (root && !stations.inScope(node.code, root)) continue;
       const indent = "\u3000".repeat(Math.max(0, depth - base));
       stationSel.append(option(node.code, `${indent}${stations.short(node.code)}`, node.code === state.station));
     }
@@ -300,8 +310,13 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
       details: state.details.trim(),
       capturedAt: new Date().toISOString(),
     };
-    if (state.who === "deputy") body.deputyId = Number(state.deputyId);
-    else {
+    if (state.who === "deputy") {
+      body.deputyId = Number(state.deputyId);
+      if (opts.residentToo && state.residentName.trim()) {
+        body.residentName = state.residentName.trim();
+        body.residentContact = state.residentContact.trim();
+      }
+    } else {
       body.residentName = state.residentName.trim();
       body.residentContact = state.residentContact.trim();
     }

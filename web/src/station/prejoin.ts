@@ -53,6 +53,8 @@ export class PrejoinView {
   private readonly notice = h("div", { class: "notice", "data-testid": "prejoin-message", role: "alert" });
   private readonly joinBtn = h("button", { type: "button", class: "btn-primary btn-join", "data-testid": "join-button" });
   private mediaMessage: { key: "mediaDenied" | "mediaPartial" | "mediaNone" | "mediaLoading"; vars?: Record<string, string> } | null = null;
+  /** A deputy's invitation also opens its phone page 民情直通车 (/deputy), where it sets up its account once. */
+  private readonly deputyLink: HTMLAnchorElement | null;
   private disposers: Array<() => void> = [];
   private loading = true;
 
@@ -64,6 +66,10 @@ export class PrejoinView {
     this.camSelect.addEventListener("change", () => void this.pick("video", this.camSelect.value));
     this.micSelect.addEventListener("change", () => void this.pick("audio", this.micSelect.value));
     this.joinBtn.addEventListener("click", () => void this.client.join());
+    const token = client.token;
+    this.deputyLink = token && tokenRole(token) === "deputy"
+      ? h("a", { class: "prejoin-hint", href: `/deputy#token=${encodeURIComponent(token)}`, "data-testid": "deputy-home-link" })
+      : null;
 
     this.el = h(
       "section",
@@ -96,6 +102,7 @@ export class PrejoinView {
           h("div", { class: "field" }, this.netLabel, h("div", { class: "field-row" }, this.net.button, this.net.result)),
           this.notice,
           this.joinBtn,
+          this.deputyLink,
         ),
       ),
     );
@@ -288,6 +295,7 @@ export class PrejoinView {
     this.over.dataset.state = over ? s?.state ?? "" : "";
     setText(this.over, over ? (s?.state === "cancelled" ? t("overCancelled") : t("overEnded")) : "");
     setText(this.hint, t("prejoinHint"));
+    if (this.deputyLink) setText(this.deputyLink, t("deputyHomeLink"));
     setText(this.camLabel, t("camera"));
     setText(this.micLabel, t("microphone"));
     setText(this.spkLabel, t("speaker"));
@@ -342,5 +350,16 @@ export class PrejoinView {
     this.meter.destroy();
     for (const d of this.disposers) d();
     this.video.srcObject = null;
+  }
+}
+
+/** The role a join token was signed for (its body is base64url JSON; the hub checks the signature). */
+function tokenRole(token: string): string | null {
+  try {
+    const body = token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    const payload = JSON.parse(atob(body + "===".slice((body.length + 3) % 4))) as { role?: unknown };
+    return typeof payload.role === "string" ? payload.role : null;
+  } catch {
+    return null;
   }
 }

@@ -1,0 +1,81 @@
+"""The notification centre (issue 13): ``GET /me/notifications``, the
+reminders of the caller's role (:mod:`opinions.reminders`), derived from
+the opinions and sessions in its scope when asked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlmodel import Session, col, select
+
+from core.scope import Role
+from opinions import reminders
+from opinions import workflow as wf
+from opinions.reference import reference
+from store.opinion_models import Opinion
+from store.scope import scope_clause
+
+from api import schemas as s
+from api.convert import local
+from api.framework import Call
+from api.opinions import rules_of
+from api.sessions import _visible_in_window
+
+HELD = [wf.Status.ASSIGNED.value, wf.Status.IN_PROGRESS.value]
+
+
+class NotificationOut(s.Model):
+    kind: str = Field(description="overdue, deadline_soon, assigned, returned, answered, lobby_open, session_soon")
+    at: datetime
+    title: str
+    opinion_id: Optional[int]
+    reference: Optional[str] = Field(description="the opinion's reference number")
+    session_id: Optional[int]
+
+
+class NotificationList(s.Model):
+    items: list[NotificationOut]
+
+
+def _opinions(db: Session, call: Call) -> list[Opinion]:
+    actor, matrix, now = call.require_actor(), call.services.matrix, call.now
+    query = select(Opinion)
+    if actor.role is Role.DEPARTMENT:
+        query = query.where(Opinion.department == (actor.department or ""), col(Opinion.status).in_(HELD))
+    elif actor.role is Role.DEPUTY:
+        query = query.where(Opinion.deputy_id == (actor.deputy_id or -1), Opinion.status == wf.Status.FED_BACK.value)
+    elif actor.role in (Role.DISPATCHER, Role.ADMINISTRATOR):
+        scope = None if actor.role is Role.ADMINISTRATOR else actor.station
+        query = query.where(
+            scope_clause(matrix, scope, col(Opinion.station_code), col(Opinion.town_code)),
+            sa.or_(col(Opinion.status) == wf.Status.RETURNED.value,
+                   sa.and_(col(Opinion.status).in_(HELD), col(Opinion.deadline) < now)))
+    else:
+        return []
+    return list(db.exec(query.order_by(col(Opinion.id)).limit(200)).all())
+
+
+async def my_notifications(call: Call) -> NotificationList:
+    actor, repo, now, calendar = call.require_actor(), call.services.repo, call.now, rules_of(call.services).calendar
+
+    def work(db: Session):
+        rows = _opinions(db, call)
+        facts = [reminders.OpinionFacts(r.id or 0, r.status, r.deadline, r.updated_at, r.summary) for r in rows]
+        found = reminders.for_opinions(actor.role.value, facts, calendar, now)
+        if actor.role in (Role.DEPUTY, Role.OPERATOR):
+            station = actor.station if actor.role is Role.OPERATOR else None
+            sessions = _visible_in_window(repo, db, actor, now, now + timedelta(days=1), station, None, now, True)
+            found += reminders.for_sessions(
+                [reminders.SessionFacts(x.id, x.title, x.next_occurrence.start, x.next_occurrence.state)
+                 for x in sessions if x.next_occurrence is not None and not x.standing], now)
+        return found, {r.id: r.received_at for r in rows}
+
+    found, received = await call.services.db(work)
+    return NotificationList(items=[
+        NotificationOut(kind=r.kind, at=local(r.at), title=r.title, opinion_id=r.opinion_id,
+                        reference=reference(r.opinion_id, received[r.opinion_id]) if r.opinion_id else None,
+                        session_id=r.session_id)
+        for r in reminders.ordered(found)])
