@@ -6,9 +6,11 @@ wants with a zoned ``DTSTART``), an ``EXDATE`` per cancelled occurrence and a
 stays in the feed with ``STATUS:CANCELLED`` so subscribed calendars drop it.
 
 Calendar programs cannot log in: a station's feed is authenticated by its
-feed key (``?key=``, an HMAC of the station code with the hub secret), which
+feed key (``?key=``, an HMAC of the station code and the key's generation
+with the hub secret, :mod:`store.feeds`), which
 ``GET /stations/{code}/calendar-link`` hands to that station's operator and
-the dispatchers above it.
+the dispatchers above it.  ``POST /stations/{code}/calendar-link`` rotates
+it (so does ``liaison-hub calendar rotate``): the old address stops working.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from sqlmodel import Session
 from hub.errors import Forbidden, LoginRequired, StationNotFound
 from hub.matrix import Matrix
 from hub.scope import Actor, Do, Role, require
+from hub.zone import TIME_ZONE
 from scheduler.recurrence import normalize_rrule
-from store import sessions as store_sessions
+from store import feeds, sessions as store_sessions
 from store.sessions import SessionView
 
 from api import schemas as s
@@ -101,7 +104,7 @@ def render(views: list[SessionView], matrix: Matrix, name: str, base_url: str, n
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Asia/Shanghai")
+    cal.add("x-wr-timezone", TIME_ZONE)
     host = urlsplit(base_url).hostname or "liaison-hub"
     for view in views:
         for event in events(view, matrix, host, now):
@@ -124,16 +127,11 @@ def _may_see_station(actor: Actor, code: str, matrix: Matrix) -> None:
         return
     if actor.role is Role.DISPATCHER and actor.station and matrix.is_within(code, actor.station):
         return
-    raise Forbidden(f"{code}'s calendar belongs to its operator and the dispatchers above it")
+    raise Forbidden("calendar_private", station=code)
 
 
-async def calendar_link(call: Call) -> s.CalendarLink:
-    code = call.path.code
-    services = call.services
-    if code not in services.matrix:
-        raise StationNotFound(code)
-    _may_see_station(call.require_actor(), code, services.matrix)
-    key = services.feed_key(code)
+def _link(services, code: str, generation: int) -> s.CalendarLink:
+    key = services.feed_key(code, generation)
     api = f"{services.base_url}{services.mount_path}"
     return s.CalendarLink(
         station=code,
@@ -142,14 +140,36 @@ async def calendar_link(call: Call) -> s.CalendarLink:
     )
 
 
+async def calendar_link(call: Call) -> s.CalendarLink:
+    code = call.path.code
+    services = call.services
+    if code not in services.matrix:
+        raise StationNotFound("station_code", station=code)
+    _may_see_station(call.require_actor(), code, services.matrix)
+    return _link(services, code, await services.db(lambda db: feeds.feed_generation(db, code)))
+
+
+async def rotate_calendar_link(call: Call) -> s.CalendarLink:
+    """A new key for the station's feed: addresses with the old one stop working."""
+    code = call.path.code
+    services = call.services
+    if code not in services.matrix:
+        raise StationNotFound("station_code", station=code)
+    actor = call.require_actor()
+    _may_see_station(actor, code, services.matrix)
+    now = call.now
+    return _link(services, code, await services.db(lambda db: feeds.rotate_feed_key(db, actor, code, now)))
+
+
 async def station_calendar(call: Call) -> web.Response:
     code, key = call.path.code, call.query.key
     services = call.services
     matrix, repo, now = services.matrix, services.repo, call.now
     if code not in matrix:
-        raise StationNotFound(code)
-    if not services.feed_key_ok(code, key):
-        raise Forbidden("wrong calendar key")
+        raise StationNotFound("station_code", station=code)
+    generation = await services.db(lambda db: feeds.feed_generation(db, code))
+    if not services.feed_key_ok(code, generation, key):
+        raise Forbidden("calendar_key_wrong")
 
     def work(db: Session) -> list[SessionView]:
         since = now - timedelta(days=services.calendar_days_back)
@@ -168,9 +188,11 @@ async def session_calendar(call: Call) -> web.Response:
     matrix, repo, now, session_id = services.matrix, services.repo, call.now, call.path.id
     if q.key is not None:
         if q.station is None:
-            raise Forbidden("a calendar key needs its station")
-        if not services.feed_key_ok(q.station, q.key):
-            raise Forbidden("wrong calendar key")
+            raise Forbidden("calendar_key_needs_station")
+        station = q.station
+        generation = await services.db(lambda db: feeds.feed_generation(db, station)) if station in matrix else 0
+        if not services.feed_key_ok(station, generation, q.key):
+            raise Forbidden("calendar_key_wrong")
     elif call.actor is None:
         raise LoginRequired()
     actor = call.actor
@@ -179,7 +201,7 @@ async def session_calendar(call: Call) -> web.Response:
         view = repo.load(db, session_id)
         if q.key is not None:
             if q.station not in view.stations:
-                raise Forbidden(f"{q.station} is not a station of the session")
+                raise Forbidden("station_not_in_session", station=q.station)
         else:
             assert actor is not None
             require(actor, Do.VIEW, target_for(repo, db, actor, view, now), matrix)

@@ -7,6 +7,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from hub.matrix import Station
+from hub.zone import TIME_ZONE
 from scheduler.recurrence import Occurrence
 from store.models import Account, AuditEntry, Deputy, Invitation
 from store.sessions import SessionView
@@ -14,14 +15,14 @@ from store.sessions import SessionView
 from api import schemas as s
 
 
-def local(value: datetime, tz: str = "Asia/Shanghai") -> datetime:
+def local(value: datetime, tz: str = TIME_ZONE) -> datetime:
     try:
         return value.astimezone(ZoneInfo(tz))
     except Exception:  # an unknown stored zone: show UTC
         return value
 
 
-def maybe_local(value: Optional[datetime], tz: str) -> Optional[datetime]:
+def maybe_local(value: Optional[datetime], tz: str = TIME_ZONE) -> Optional[datetime]:
     return local(value, tz) if value is not None else None
 
 
@@ -120,7 +121,7 @@ def invitation(row: Invitation, dep: Deputy, now: datetime) -> s.InvitationOut:
         deputy_name=dep.name,
         created_at=local(row.created_at),
         expires_at=local(row.expires_at),
-        revoked_at=maybe_local(row.revoked_at, "Asia/Shanghai"),
+        revoked_at=maybe_local(row.revoked_at),
         active=row.revoked_at is None and row.expires_at > now,
     )
 

@@ -14,6 +14,7 @@ from store import accounts, audit as audit_store, deputies
 
 from api import convert, schemas as s
 from api.framework import Call
+from api.live import end_live_connections
 
 
 async def stations(call: Call) -> s.StationTree:
@@ -42,7 +43,7 @@ async def create_account(call: Call) -> s.AccountOut:
             )
         except sa.exc.IntegrityError:
             db.rollback()
-            raise UsernameTaken(body.username.strip()) from None
+            raise UsernameTaken("username", username=body.username.strip()) from None
 
     return convert.account(await call.services.db(work))
 
@@ -50,6 +51,7 @@ async def create_account(call: Call) -> s.AccountOut:
 async def deactivate_account(call: Call) -> s.AccountOut:
     actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
     row = await call.services.db(lambda db: accounts.deactivate_account(db, actor, matrix, account_id, now))
+    await end_live_connections(call, f"account:{account_id}")
     return convert.account(row)
 
 
@@ -77,6 +79,7 @@ async def create_deputy(call: Call) -> s.DeputyOut:
 async def deactivate_deputy(call: Call) -> s.DeputyOut:
     actor, matrix, now, deputy_id = call.require_actor(), call.services.matrix, call.now, call.path.id
     row = await call.services.db(lambda db: deputies.deactivate_deputy(db, actor, matrix, deputy_id, now))
+    await end_live_connections(call, f"deputy:{deputy_id}")
     return convert.deputy(row)
 
 
@@ -88,7 +91,7 @@ def audit_scope(actor: Actor, matrix) -> Optional[set[str]]:
     if actor.role is Role.ADMINISTRATOR:
         return None
     if actor.station is None:
-        raise Forbidden("only administrators and dispatchers read the audit log")
+        raise Forbidden("audit_log_staff")
     require(actor, Do.VIEW_AUDIT, StationTarget(actor.station), matrix)
     return {st.code for st in matrix.subtree(actor.station)}
 

@@ -32,7 +32,8 @@ def record_out(row: DutyRecord, kind_names: dict[str, str]) -> s.DutyRecordOut:
         town=row.town_code, group=row.deputy_group, kind=row.kind, kind_name=kind_names.get(row.kind, row.kind),
         occasion=row.occasion, occurred_at=local(row.occurred_at), points=row.points, minutes=row.minutes,
         manual=row.manual, status=row.status, note=row.note, review_reason=row.review_reason,
-        reviewed_by=row.reviewed_by, reviewed_at=maybe_local(row.reviewed_at, "Asia/Shanghai"),
+        reviewed_by=row.reviewed_by, reviewed_at=maybe_local(row.reviewed_at),
+        created_by=row.created_by,
     )
 
 
@@ -42,7 +43,7 @@ def _kind_names(call: Call) -> dict[str, str]:
 
 def _window(start: Optional[datetime], end: Optional[datetime]) -> None:
     if start is not None and end is not None and end <= start:
-        raise InvalidPayload("to: must be after from", field="to")
+        raise InvalidPayload("range_reversed", field="to")
 
 
 async def list_records(call: Call) -> s.DutyList:
@@ -83,12 +84,14 @@ async def review(call: Call) -> s.DutyRecordOut:
 
 
 async def attendance(call: Call) -> s.AttendanceOut:
+    """Attendance staff enter for a past occurrence: pending review (the
+    live layer records what it saw by itself)."""
     body: s.AttendanceIn = call.body
-    actor, matrix, now = call.require_actor(), call.services.matrix, call.now
+    actor, matrix, now, lobby = call.require_actor(), call.services.matrix, call.now, call.services.lobby_minutes
     rules = rules_of(call.services).scoring
     stays = [Attendance(x.deputy_id, x.joined_at, x.minutes) for x in body.stays]
-    added = await call.services.db(lambda db: store.record_attendance(
-        db, actor, matrix, rules, body.session_id, body.occurrence_start, stays, now))
+    added = await call.services.db(lambda db: store.enter_attendance(
+        db, actor, matrix, rules, body.session_id, body.occurrence_start, stays, now, lobby))
     return s.AttendanceOut(added=added)
 
 
@@ -132,6 +135,7 @@ def ledger_workbook(records, matrix: Matrix, kind_names: dict[str, str], scope: 
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from api.xlsx import append
     from duty.scoring import ledger as roll_up
 
     bold = Font(bold=True)
@@ -146,15 +150,15 @@ def ledger_workbook(records, matrix: Matrix, kind_names: dict[str, str], scope: 
             if person_kind == "street_rep" and not rows:
                 continue
             ws = wb.create_sheet(f"{PERSON_NAMES[person_kind]}-{BY_NAMES[by]}"[:31])
-            ws.append([f"履职台账（{PERSON_NAMES[person_kind]}，按{BY_NAMES[by]}）",
+            append(ws, [f"履职台账（{PERSON_NAMES[person_kind]}，按{BY_NAMES[by]}）",
                        matrix[scope].name if scope else "全部", period])
             ws["A1"].font = Font(bold=True, size=13)
             header = [BY_NAMES[by], "人数", "记录数", "总分", "待审核"] + [kind_names[k] for k in kinds]
-            ws.append(header)
+            append(ws, header)
             for cell in ws[2]:
                 cell.font = bold
             for r in rows:
-                ws.append([r.name, len(r.deputies), r.records, r.points, r.pending]
+                append(ws, [r.name, len(r.deputies), r.records, r.points, r.pending]
                           + [round(r.by_kind.get(k, 0.0), 4) for k in kinds])
             ws.column_dimensions["A"].width = 24
     out = io.BytesIO()

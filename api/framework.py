@@ -12,22 +12,30 @@ in the request's language.  pydantic validation and malformed JSON become
 ``invalid_payload`` (400) naming the field; aiohttp's own 404/405 become
 ``not_found`` and ``method_not_allowed``; anything else ``internal_error``
 (500, logged).
+
+Bodies are read with a deadline (:func:`read_body`, ``ApiServices.body_timeout``):
+a sender that trickles a byte every few seconds gets ``408 request_timeout``
+instead of holding a connection open for as long as it likes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Literal, Optional, Union
+from typing import Any, Awaitable, Callable, Literal, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from hub.errors import Forbidden, HubError, InvalidPayload, LoginRequired, LoginThrottled, NotFound, MethodNotAllowed, PayloadTooLarge
+from hub.errors import (
+    Forbidden, HubError, InvalidPayload, LoginRequired, LoginThrottled, NotFound, MethodNotAllowed, PayloadTooLarge,
+    RequestTimeout,
+)
 from hub.scope import Actor
 from store import accounts
 from store.models import Account
@@ -74,7 +82,7 @@ def language(request: web.Request, default: str = "zh-CN") -> str:
 # --- errors --------------------------------------------------------------------------------
 
 
-def _field_of(error: dict) -> str:
+def _field_of(error: Mapping[str, Any]) -> str:
     loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith(("function-", "json-or-python"))]
     # Drop the union branch names pydantic puts in the path ("str", "PickIn").
     loc = [p for p in loc if p not in {"str", "PickIn", "constrained-str"}]
@@ -84,16 +92,18 @@ def _field_of(error: dict) -> str:
 def invalid_payload(exc: ValidationError, where: str = "") -> InvalidPayload:
     error = exc.errors(include_url=False)[0]
     name = _field_of(error)
-    prefix = f"{where} " if where else ""
-    message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
-    return InvalidPayload(f"{prefix}{name}: {message}", field=name)
+    if where == "query" and error["type"] == "extra_forbidden":
+        return InvalidPayload("query_unknown", field=name)
+    return InvalidPayload.of_validation(error, name)
 
 
 def error_response(exc: HubError, lang: str) -> web.Response:
-    body = {"error": {"code": exc.code, "message": exc.message(lang)}}
+    body = {"error": exc.to_dict(lang)}
     headers = {}
     if isinstance(exc, LoginThrottled):
         headers["Retry-After"] = str(exc.params.get("seconds", 60))
+    if isinstance(exc, RequestTimeout):
+        headers["Connection"] = "close"
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="liaison-hub"'
     return web.json_response(body, status=exc.status, headers=headers, dumps=_dumps)
@@ -117,14 +127,14 @@ async def error_middleware(request: web.Request, handler: Callable) -> web.Strea
     except web.HTTPRequestEntityTooLarge:
         return error_response(PayloadTooLarge(), lang)
     except web.HTTPMethodNotAllowed:
-        return error_response(MethodNotAllowed(request.method), lang)
+        return error_response(MethodNotAllowed("method", method=request.method), lang)
     except web.HTTPNotFound:
         return error_response(NotFound(what="path", id=request.path), lang)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         if exc.status < 500:
-            return error_response(InvalidPayload(exc.reason), lang)
+            return error_response(InvalidPayload("http_refused", status=exc.status), lang)
         logger.error("%s %s: HTTP %s", request.method, request.path, exc.status)
         return error_response(HubError(), lang)
     except Exception:
@@ -205,7 +215,7 @@ def _bearer(request: web.Request) -> tuple[Optional[str], bool]:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise LoginRequired("use Authorization: Bearer <token>")
+            raise LoginRequired("bearer_scheme")
         return token.strip(), False
     cookie = request.cookies.get(COOKIE)
     return (cookie, True) if cookie else (None, False)
@@ -230,7 +240,7 @@ async def authenticate(call: Call, required: bool) -> None:
     if len(token) > 256:
         raise LoginRequired()
     if from_cookie and call.request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(call.request):
-        raise Forbidden("cross-site request with the login cookie")
+        raise Forbidden("cross_site_cookie")
     now = call.now
 
     def resolve(db: Session) -> tuple[Account, Actor]:
@@ -254,21 +264,49 @@ async def _authenticate_join_token(call: Call, token: str) -> None:
     matrix = call.services.matrix
     actor = await call.services.db(lambda db: join_actor(db, matrix, grant.session_id, grant.subject))
     if actor is None:
-        raise LoginRequired("the join link no longer admits anyone")
+        raise LoginRequired("join_link_admits_nobody")
     call.actor = actor
     call.via_join_token = True
     call.join_session = grant.session_id
 
 
+async def read_body(request: web.Request, limit: Optional[int] = None, too_large: str = "body_too_large") -> bytes:
+    """The whole body, within ``ApiServices.body_timeout`` seconds
+    (:class:`RequestTimeout` otherwise) and, with ``limit``, at most ``limit``
+    bytes (:class:`PayloadTooLarge` with the reason ``too_large``; read as a stream, so the sub-application's
+    JSON body limit does not apply)."""
+    timeout = request.app[SERVICES_KEY].body_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            if limit is None:
+                return await request.read()
+            length = request.content_length
+            if length is not None and length > limit:
+                raise PayloadTooLarge(too_large, kib=limit // 1024)
+            chunks, size = [], 0
+            while True:
+                chunk = await request.content.read(64 * 1024)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(too_large, kib=limit // 1024)
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except TimeoutError:
+        logger.info("%s %s: the body took more than %s s", request.method, request.path, timeout)
+        raise RequestTimeout() from None
+
+
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()
+    raw = await read_body(request)
     if not raw.strip():
         data: Any = {}  # no body: as an empty object (fine when every field is optional)
     else:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise InvalidPayload("the body is not valid JSON", field="(body)") from None
+            raise InvalidPayload("body_not_json", field="(body)") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -295,15 +333,15 @@ def handler_for(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamRe
             for name in request.query:
                 values = request.query.getall(name)
                 if len(values) > 1:
-                    raise InvalidPayload(f"query {name}: given more than once", field=name)
+                    raise InvalidPayload("query_repeated", field=name)
                 query[name] = values[0]
             call.query = _parse_params(query, op.query, "query")
         elif request.query:
-            raise InvalidPayload(f"query {next(iter(request.query))}: unknown parameter")
+            raise InvalidPayload("query_unknown", field=next(iter(request.query)))
         if op.auth != "none":
             await authenticate(call, required=op.auth == "login")
             if call.via_join_token and not op.join_token:
-                raise Forbidden("a join link does not open this; log in")
+                raise Forbidden("join_link_not_here")
         if op.body is not None:
             call.body = await _parse_body(request, op.body)
         result = await op.handler(call)

@@ -22,6 +22,7 @@ from store.sessions import SessionView
 
 from api import convert, schemas as s
 from api.framework import Call
+from api.live import end_live_connections
 from api.sessions import join_id
 
 
@@ -78,7 +79,7 @@ def _load(call: Call, db: Session, active: bool):
     assert deputy is not None
     require(actor, Do.INVITE, InviteTarget(view.target, deputy.station_code), repo.matrix)
     if active and (invitation.revoked_at is not None or invitation.expires_at <= now):
-        raise InvitationInactive(f"invitation {invitation_id}")
+        raise InvitationInactive(id=invitation_id)
     return view, invitation, deputy
 
 
@@ -119,4 +120,6 @@ async def revoke_invitation(call: Call) -> s.InvitationOut:
         row = repo.revoke_invitation(db, actor, invitation.id, now)
         return convert.invitation(row, deputy, now)
 
-    return await call.services.db(work)
+    out = await call.services.db(work)
+    await end_live_connections(call, f"deputy:{out.deputy_id}", out.session_id)
+    return out

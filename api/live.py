@@ -17,6 +17,7 @@ from hub import tokens
 from hub.errors import SessionClosed
 from hub.scope import Do, require
 from scheduler.lifecycle import JOINABLE, State
+from signaling.events import Control
 from store.sessions import SessionView
 
 from api import convert, schemas as s
@@ -33,20 +34,24 @@ class LivePort(Protocol):
         self, session_key: str, payload: dict, by: str, account_id: Optional[int]
     ) -> dict[str, Any]: ...
 
+    async def end_identity(self, identity: str, session_number: Optional[int] = None) -> int: ...
+
+
+async def end_live_connections(call: Call, identity: str, session_number: Optional[int] = None) -> None:
+    """A deactivated account or deputy, a revoked invitation: its live
+    connections end at once (``docs/protocol.md``, ``kicked``)."""
+    if call.services.live is not None:
+        await call.services.live.end_identity(identity, session_number)
+
 
 class LiveState(s.Model):
     control: Optional[dict[str, Any]] = Field(description="The control state (see docs/protocol.md), null when nobody is in")
     participants: list[dict[str, Any]] = Field(description="Participants as in docs/protocol.md")
 
 
-class LiveControlIn(s.Model):
-    action: str = Field(description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, "
-                        "layout, voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock")
-    participant_id: Optional[str] = Field(default=None, max_length=64)
-    on: Optional[bool] = None
-    layout: Optional[str] = Field(default=None, max_length=8)
-    order: Optional[list[str]] = Field(default=None, max_length=64)
-    interval: Optional[float] = Field(default=None, ge=0, le=3600)
+#: The body of ``POST /sessions/{id}/live/control``: the socket event's own
+#: schema (``signaling/events.py``), so that both transports accept the same.
+LiveControlIn = Control
 
 
 class LiveControlOut(s.Model):
@@ -69,7 +74,7 @@ def _control_check(call: Call):
 def _live(call: Call) -> LivePort:
     live = call.services.live
     if live is None:  # the API runs without a signaling server (tests of the API alone)
-        raise SessionClosed("no live core in this process")
+        raise SessionClosed("no_live_core")
     return live
 
 
@@ -79,20 +84,12 @@ async def live_state(call: Call) -> LiveState:
 
 
 async def live_control(call: Call) -> LiveControlOut:
-    body: LiveControlIn = call.body
+    body: Control = call.body
     view, state = await call.services.db(_control_check(call))
     if state not in JOINABLE:
-        raise SessionClosed(f"the session is {state}")
+        raise SessionClosed("session_is", state=state)
     actor = call.require_actor()
-    payload = {
-        "action": body.action,
-        "participantId": body.participant_id,
-        "on": body.on,
-        "layout": body.layout,
-        "order": body.order,
-        "interval": body.interval,
-    }
-    payload = {k: v for k, v in payload.items() if v is not None or k == "participantId"}
+    payload = body.model_dump(exclude_none=True)
     result = await _live(call).control_by_key(join_id(view), payload, actor.name, actor.account_id)
     return LiveControlOut(**result)
 
@@ -102,7 +99,7 @@ async def console_link(call: Call) -> s.JoinLink:
     live session as itself (``account:{id}``, role dispatcher)."""
     view, state = await call.services.db(_control_check(call))
     if state not in JOINABLE:
-        raise SessionClosed(f"the session is {state}")
+        raise SessionClosed("session_is", state=state)
     actor, services, now = call.require_actor(), call.services, call.now
     ttl = services.link_ttl_hours * 3600
     url = tokens.join_link(

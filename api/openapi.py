@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from hub.errors import InvalidPayload, LoginRequired
+from hub.errors import InvalidPayload, LoginRequired, PayloadTooLarge, RequestTimeout
 
 from api import schemas as s
 from api.framework import Call, Operation
@@ -44,8 +44,8 @@ def _parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
     return out
 
 
-def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> dict[str, Any]:
-    models: list[tuple[type[BaseModel], str]] = [(s.ErrorBody, "serialization")]
+def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> dict[str, Any]:  # noqa: C901  (one walk over the route table)
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(s.ErrorBody, "serialization")]
     for op in operations:
         if op.body is not None:
             models.append((op.body, "validation"))
@@ -96,6 +96,8 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
         declared = list(op.errors)
         if op.body is not None or op.query is not None or op.path_model is not None:
             declared.append(InvalidPayload)
+        if op.body is not None or PayloadTooLarge in op.errors:  # a body is read with a deadline
+            declared.append(RequestTimeout)
         if op.auth == "login":
             declared.append(LoginRequired)
         for error in declared:
@@ -123,7 +125,8 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
             "title": TITLE,
             "version": VERSION,
             "description": "Linked sessions of the 1+12+X deputy liaison matrix. Errors are "
-            '{"error": {"code", "message"}}; messages follow Accept-Language (zh-CN default, en).',
+            '{"error": {"code", "reason", "message"}} (reason when there is one); messages follow '
+            "Accept-Language (zh-CN default, en), wholly in that language.",
         },
         "servers": [{"url": server_url}],
         "paths": paths,
@@ -149,12 +152,7 @@ async def spec_handler(call: Call) -> web.Response:
 
 
 async def docs_handler(call: Call) -> web.Response:
-    return web.Response(
-        text=DOCS_PAGE,
-        content_type="text/html",
-        headers={"Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
-                 "style-src 'unsafe-inline'; connect-src 'self'"},
-    )
+    return web.Response(text=DOCS_PAGE, content_type="text/html", headers={"Content-Security-Policy": DOCS_CSP})
 
 
 DOCS_PAGE = """<!doctype html>
@@ -238,3 +236,20 @@ fetch("openapi.json").then(r => r.json()).then(s => {
 }).catch(e => { document.getElementById("out").textContent = "Could not load openapi.json: " + e; });
 </script></body></html>
 """
+
+
+def _inline_hash(page: str, tag: str) -> str:
+    """The CSP source of the one inline ``<tag>`` of ``page``: its SHA-256,
+    so that the page needs no ``'unsafe-inline'``."""
+    import base64
+    import hashlib
+
+    body = page.split(f"<{tag}>", 1)[1].split(f"</{tag}>", 1)[0]
+    return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+
+
+DOCS_CSP = (
+    f"default-src 'none'; script-src {_inline_hash(DOCS_PAGE, 'script')}; "
+    f"style-src {_inline_hash(DOCS_PAGE, 'style')}; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlmodel import Session
 
-from hub.errors import HubError, InvalidPayload, PayloadTooLarge
+from hub.errors import HubError, InvalidPayload
 from hub.matrix import Matrix
 from hub.scope import Actor
 from opinions import workflow as wf
@@ -26,7 +26,7 @@ from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, Opinio
 
 from api import schemas as s
 from api.convert import local, maybe_local
-from api.framework import Call
+from api.framework import Call, read_body
 from api.services import ApiServices
 
 logger = logging.getLogger("hub.api")
@@ -50,7 +50,7 @@ def rules_of(services: ApiServices) -> store.OpinionRules:
 
 def _period(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise InvalidPayload("to: must be after from", field="to")
+        raise InvalidPayload("range_reversed", field="to")
 
 
 # --- conversion ------------------------------------------------------------------------
@@ -76,9 +76,9 @@ def _opinion_fields(row: Opinion, actor: Actor, matrix: Matrix, rules: store.Opi
         request_type=row.request_type,
         request_type_name=rules.request_type_names.get(row.request_type, row.request_type),
         summary=row.summary, details=row.details, session_id=row.session_id,
-        occurrence_start=maybe_local(row.occurrence_start, "Asia/Shanghai"), session_offset=row.session_offset,
+        occurrence_start=maybe_local(row.occurrence_start), session_offset=row.session_offset,
         captured_at=local(row.captured_at), received_at=local(row.received_at), status=row.status,
-        level=row.level, department=row.department, deadline=maybe_local(row.deadline, "Asia/Shanghai"),
+        level=row.level, department=row.department, deadline=maybe_local(row.deadline),
         overdue=overdue,
         overdue_working_days=rules.calendar.working_days_overdue(row.deadline, now) if overdue and row.deadline else 0,
         extensions=row.extensions, returns=row.returns, reopenings=row.reopenings, grade=row.grade,
@@ -102,7 +102,7 @@ def notice_out(row: DepartmentNotice) -> s.NoticeOut:
     assert row.id is not None
     return s.NoticeOut(id=row.id, opinion_id=row.opinion_id, department=row.department_code,
                        liaison_name=row.liaison_name, liaison_contact=row.liaison_contact, message=row.message,
-                       created_at=local(row.created_at), read_at=maybe_local(row.read_at, "Asia/Shanghai"),
+                       created_at=local(row.created_at), read_at=maybe_local(row.read_at),
                        webhook_status=row.webhook_status)
 
 
@@ -155,7 +155,7 @@ async def session_opinions(call: Call) -> s.SessionOpinionsOut:
         lambda db: store.session_opinions(db, actor, matrix, number, now, token_session))
     return s.SessionOpinionsOut(
         session_id=found.session_number, since=local(found.since),
-        occurrence_start=maybe_local(found.occurrence_start, "Asia/Shanghai"),
+        occurrence_start=maybe_local(found.occurrence_start),
         items=[s.LiveOpinionOut(**news_of_row(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit",
                                               matrix, rules).to_public()) for r in found.opinions],
     )
@@ -220,7 +220,9 @@ async def create_opinion(call: Call) -> web.StreamResponse:
         resident_contact=body.resident_contact, session_id=body.session_id, captured_at=body.captured_at,
         client_key=str(body.client_key) if body.client_key else None,
     )
-    view = await call.services.db(lambda db: store.create_opinion(db, actor, matrix, rules, capture, now))
+    token_session = call.join_session if call.via_join_token else None
+    view = await call.services.db(
+        lambda db: store.create_opinion(db, actor, matrix, rules, capture, now, token_session))
     if not view.replayed:  # a retry was told of when it was stored
         await tell(call.services, news_of(view, "captured", wf.Action.SUBMIT.value, matrix, rules))
     out = detail_out(view, call, actor)
@@ -284,6 +286,7 @@ async def options(call: Call) -> s.OpinionOptions:
                                      liaison_name=d.liaison.name, liaison_contact=d.liaison.contact,
                                      example=d.example) for d in config_departments.departments],
         handling_days=config_departments.handling_days.model_dump(),
+        calendar_missing_years=rules.calendar.missing_years(rules.calendar.local_date(call.now)),
     )
 
 
@@ -305,29 +308,11 @@ def _shipped_config():
 # --- photos ------------------------------------------------------------------------------
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes (read as a stream, so
-    the sub-application's JSON body limit does not apply)."""
-    length = request.content_length
-    if length is not None and length > limit:
-        raise PayloadTooLarge(f"a photo is at most {limit // 1024} KiB")
-    chunks, size = [], 0
-    while True:
-        chunk = await request.content.read(64 * 1024)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"a photo is at most {limit // 1024} KiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def put_photo(call: Call) -> s.OpinionPhotoOut:
     actor, matrix, now, path = call.require_actor(), call.services.matrix, call.now, call.path
-    data = await _read_limited(call.request, store.MAX_PHOTO_BYTES)
+    data = await read_body(call.request, store.MAX_PHOTO_BYTES, "photo_too_large")
     if not data:
-        raise InvalidPayload("the body is the photo's bytes (image/jpeg, image/png or image/webp)", field="(body)")
+        raise InvalidPayload("photo_body", field="(body)")
     content_type = call.request.headers.get("Content-Type", "")
     row = await call.services.db(
         lambda db: store.put_photo(db, actor, matrix, path.id, path.position, content_type, data, now)
@@ -445,6 +430,8 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from api.xlsx import append
+
     bold = Font(bold=True)
     scope_name = matrix[report.scope].name if report.scope else "全部"
     start = local(report.start)
@@ -452,15 +439,15 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
     wb = Workbook()
     ws = wb.active
     ws.title = "概况"
-    ws.append(["民情热点专报"])
+    append(ws, ["民情热点专报"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["范围", scope_name])
+    append(ws, ["范围", scope_name])
     previous = Period(report.start, report.end).previous()
-    ws.append(["期间", f"{start:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"])
-    ws.append(["上期", f"{local(previous.start):%Y-%m-%d} 至 {local(previous.end - timedelta(microseconds=1)):%Y-%m-%d}"])
-    ws.append(["生成时间", f"{local(now):%Y-%m-%d %H:%M}"])
-    ws.append([])
-    ws.append(["指标", "本期", "上期"])
+    append(ws, ["期间", f"{start:%Y-%m-%d} 至 {last_day:%Y-%m-%d}"])
+    append(ws, ["上期", f"{local(previous.start):%Y-%m-%d} 至 {local(previous.end - timedelta(microseconds=1)):%Y-%m-%d}"])
+    append(ws, ["生成时间", f"{local(now):%Y-%m-%d %H:%M}"])
+    append(ws, [])
+    append(ws, ["指标", "本期", "上期"])
     for cell in ws[7]:
         cell.font = bold
     cur, prev = report.summary, report.previous_summary
@@ -475,27 +462,27 @@ def hot_topic_workbook(report: store.HotTopicReport, matrix: Matrix, rules: stor
         ("评价数", cur.rated, prev.rated),
         ("满意率", _pct(cur.satisfaction), _pct(prev.satisfaction)),
     ):
-        ws.append([label, a, b])
+        append(ws, [label, a, b])
     ws.column_dimensions["A"].width = 24
 
     ws = wb.create_sheet("分类排行")
-    ws.append(["排名", "分类代码", "分类", "本期件数", "上期件数", "变化", "变化率", "上期排名"])
+    append(ws, ["排名", "分类代码", "分类", "本期件数", "上期件数", "变化", "变化率", "上期排名"])
     for cell in ws[1]:
         cell.font = bold
     for r in report.ranking:
-        ws.append([r.rank, r.category, rules.category_names.get(r.category, r.category), r.count, r.previous,
+        append(ws, [r.rank, r.category, rules.category_names.get(r.category, r.category), r.count, r.previous,
                    r.change, _pct(r.change_rate), r.previous_rank or "—"])
     ws.column_dimensions["C"].width = 22
 
     def items(title: str, rows: list[Opinion]) -> None:
         sheet = wb.create_sheet(title)
-        sheet.append(["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
+        append(sheet, ["编号", "民情编号", "收到时间", "联络站", "分类", "类型", "摘要", "状态", "层级", "承办单位", "期限",
                       "评价", "标记"])
         for cell in sheet[1]:
             cell.font = bold
         for o in rows:
             station = matrix.get(o.station_code)
-            sheet.append([
+            append(sheet, [
                 o.id, reference(o.id or 0, o.received_at), f"{local(o.received_at):%Y-%m-%d %H:%M}", station.name if station else o.station_code,
                 rules.category_names.get(o.category, o.category),
                 rules.request_type_names.get(o.request_type, o.request_type), o.summary, o.status, o.level or "",

@@ -48,6 +48,12 @@ OPERATIONS: tuple[Operation, ...] = (
               "The station's calendar subscription address", "calendar", path_model=s.StationPath,
               response=s.CalendarLink, errors=(StationNotFound, Forbidden),
               roles="the station's operator; dispatchers above it; administrators"),
+    Operation("POST", "/stations/{code}/calendar-link", calendar.rotate_calendar_link,
+              "Rotate the station's calendar key: a new subscription address", "calendar",
+              path_model=s.StationPath, response=s.CalendarLink, errors=(StationNotFound, Forbidden),
+              roles="the station's operator; dispatchers above it; administrators",
+              description="The key travels in URLs (calendar programs, logs): a new one makes every address "
+              "with the old key answer 403 (audited as station.calendar_key_rotate)."),
     Operation("GET", "/stations/{code}/calendar.ics", calendar.station_calendar,
               "The station's sessions as iCalendar (RFC 5545)", "calendar", auth="feed",
               path_model=s.StationPath, query=s.FeedQuery, content="text/calendar",
@@ -239,10 +245,17 @@ OPERATIONS += (
               roles="administrator; dispatcher (its subtree)"),
     Operation("POST", "/duty/records/{id}/review", duty_api.review, "Approve or reject a duty record", "duty",
               path_model=s.IdPath, body=s.DutyReviewIn, response=s.DutyRecordOut,
-              errors=(Forbidden, NotFound, DutyReviewRefused), roles="administrator; dispatcher (its subtree)"),
-    Operation("POST", "/duty/attendance", duty_api.attendance, "Record a live session's attendance", "duty",
-              body=s.AttendanceIn, response=s.AttendanceOut, errors=(Forbidden, NotFound),
-              description="One record per deputy present at least min_minutes; idempotent."),
+              errors=(Forbidden, NotFound, DutyReviewRefused),
+              roles="administrator; dispatcher (its subtree, never a record it entered itself)"),
+    Operation("POST", "/duty/attendance", duty_api.attendance, "Enter a session's attendance by hand (pending review)",
+              "duty", body=s.AttendanceIn, response=s.AttendanceOut,
+              errors=(Forbidden, NotFound, SessionNotFound, OccurrenceNotFound),
+              roles="administrator; dispatcher (controlling the session, over every deputy's station)",
+              description="The live layer records the attendance it sees by itself. This is for a deputy it "
+                          "missed: occurrenceStart names a real occurrence of the session (its start or original "
+                          "start) that is over, each stay lies within it (from its lobby to its end). One record "
+                          "per deputy present at least min_minutes, per session and China-time day (the live "
+                          "layer's key: neither doubles the other), stored pending review; idempotent."),
     Operation("GET", "/duty/ledger", duty_api.ledger, "Duty ledger per deputy, group, town or the city", "duty",
               query=s.LedgerQuery, response=s.LedgerOut, errors=_SCOPE),
     Operation("GET", "/duty/ledger.xlsx", duty_api.ledger_xlsx, "Duty ledgers (Excel)", "duty",

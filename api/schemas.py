@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
+from hub.zone import TIME_ZONE
 from store.models import DEPUTY_LEVELS, ROLES, SESSION_STATUSES, STATION_LEVELS
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -21,13 +23,13 @@ _LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 def _reasonable(value: datetime) -> datetime:
     if not _EARLIEST <= value <= _LATEST:
-        raise ValueError("must lie between the years 2000 and 2100")
+        raise PydanticCustomError("field_year_range", "must lie between the years 2000 and 2100")
     return value
 
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise PydanticCustomError("field_nul", "must not contain NUL characters")
     return value
 
 
@@ -62,7 +64,9 @@ class Input(BaseModel):
 
 class ErrorDetail(Model):
     code: str = Field(description="stable machine-readable code, e.g. schedule_conflict")
-    message: str = Field(description="in the request's language (Accept-Language: zh-CN or en)")
+    message: str = Field(description="in the request's language (Accept-Language: zh-CN or en), wholly in it")
+    reason: Optional[str] = Field(default=None, description="why, when the code alone does not say: a stable key "
+                                  "(e.g. too_few_stations) whose wording in both languages is in hub/reasons.py")
 
 
 class ErrorBody(Model):
@@ -246,7 +250,7 @@ class SessionIn(Input):
     rrule: Optional[Annotated[Text, Field(min_length=1, max_length=500)]] = Field(
         default=None, description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU (repeats in Asia/Shanghai)"
     )
-    timezone: Annotated[Text, Field(min_length=1, max_length=64)] = "Asia/Shanghai"
+    timezone: Annotated[Text, Field(min_length=1, max_length=64)] = TIME_ZONE
 
 
 class SessionUpdateIn(SessionIn):
@@ -658,6 +662,10 @@ class OpinionOptions(Model):
     request_types: list[CodeName]
     departments: list[DepartmentOut]
     handling_days: dict[str, int]
+    calendar_missing_years: list[int] = Field(
+        default_factory=list,
+        description="the current and next year when the working-day calendar lacks their official holidays "
+        "(deadlines across them come out too early): the console warns; empty when all is well")
 
 
 class NoticeQuery(Input):
@@ -693,6 +701,8 @@ class DutyRecordOut(Model):
     review_reason: str
     reviewed_by: Optional[int]
     reviewed_at: Optional[datetime]
+    created_by: Optional[int] = Field(description="the account that entered it (null: the hub); a dispatcher "
+                                                  "does not approve its own")
 
 
 class DutyKindOut(Model):

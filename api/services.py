@@ -7,8 +7,6 @@ The lead's wiring (``hub/app.py``) builds one :class:`ApiServices` and mounts
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, TypeVar
@@ -18,6 +16,7 @@ from sqlmodel import Session
 
 from api.stream import OpinionStream
 from hub.matrix import Matrix
+from store import feeds
 from store.sessions import SessionRepo
 
 T = TypeVar("T")
@@ -87,6 +86,9 @@ class ApiServices:
     #: Reverse proxies whose X-Forwarded-For names the client (``hub.proxies``).
     trusted_proxies: list[Any] = field(default_factory=list)
     calendar_days_back: int = field(default=90)
+    #: Seconds a request body may take to arrive, whole (a photo of 2 MiB over a
+    #: 512 kbit/s link takes about 33 s); a slower sender gets 408 and is dropped.
+    body_timeout: float = 60.0
     mount_path: str = "/api"
     #: The signaling server (``api.live.LivePort``): live state and controls.
     live: Optional[Any] = None
@@ -121,10 +123,9 @@ class ApiServices:
 
     # --- signed things ---------------------------------------------------------
 
-    def feed_key(self, station: str) -> str:
-        """The calendar subscription key of a station: an HMAC of its code."""
-        mac = hmac.new(self.secret, b"calendar-feed:" + station.encode("utf-8"), hashlib.sha256)
-        return mac.hexdigest()[:32]
+    def feed_key(self, station: str, generation: int = 0) -> str:
+        """The calendar subscription key of a station (``store.feeds``)."""
+        return feeds.feed_key(self.secret, station, generation)
 
-    def feed_key_ok(self, station: str, key: str) -> bool:
-        return hmac.compare_digest(self.feed_key(station).encode(), (key or "").encode("utf-8"))
+    def feed_key_ok(self, station: str, generation: int, key: str) -> bool:
+        return feeds.feed_key_ok(self.secret, station, generation, key)

@@ -53,9 +53,9 @@ def window(q: s.WindowQuery, now: datetime) -> tuple[datetime, datetime]:
     start = q.from_ or now
     end = q.to or start + DEFAULT_WINDOW
     if end <= start:
-        raise InvalidPayload("query to: must be after from", field="to")
+        raise InvalidPayload("range_reversed", field="to")
     if end - start > MAX_WINDOW:
-        raise InvalidPayload(f"query to: the window is at most {MAX_WINDOW.days} days", field="to")
+        raise InvalidPayload("window_too_long", days=MAX_WINDOW.days, field="to")
     return start, end
 
 
@@ -106,7 +106,7 @@ def _visible_in_window(
 ) -> list[s.SessionOut]:
     matrix = repo.matrix
     if station is not None and station not in matrix:
-        raise StationNotFound(station)
+        raise StationNotFound("station_code", station=station)
     stations: Optional[set[str]] = {station} if station else None
     invited: Optional[int] = None
     if actor.role is Role.DISPATCHER:
@@ -318,9 +318,9 @@ async def join_link(call: Call) -> s.JoinLink:
     assert station is not None
     require(actor, Do.JOIN, JoinTarget(view.target, station), repo.matrix)
     if station not in view.stations:
-        raise Forbidden(f"{station} is not a station of the session")
+        raise Forbidden("station_not_in_session", station=station)
     if state not in JOINABLE:
-        raise SessionClosed(f"the session is {state}")
+        raise SessionClosed("session_is", state=state)
     ttl = services.link_ttl_hours * 3600
     url = tokens.join_link(
         services.base_url, services.secret, join_id(view), f"station:{station}", "station", ttl, now=now.timestamp()

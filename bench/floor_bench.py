@@ -65,7 +65,7 @@ if str(PROJECT_DIR) not in sys.path:
 import psutil  # noqa: E402
 
 from bench.common import CODES, OUT_DIR, stop_workers, write_results  # noqa: E402
-from bench.hubproc import VENV_BIN, CpuSample, HubProcess, free_port, hub_environment  # noqa: E402
+from bench.hubproc import METRICS_TOKEN, VENV_BIN, CpuSample, HubProcess, free_port, hub_environment  # noqa: E402
 from bench.loadgen import Station, Worker, WorkerHandle  # noqa: E402
 from bench.relay_bench import SocketWatch, udp_receive_errors  # noqa: E402
 
@@ -388,7 +388,8 @@ def hub_metrics(url: str) -> dict[str, float]:
     """The hub-wide media counters of ``GET /metrics`` (liaison_media{name=...})."""
     out: dict[str, float] = {}
     try:
-        text = urllib.request.urlopen(url + "/metrics", timeout=5).read().decode()
+        request = urllib.request.Request(url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        text = urllib.request.urlopen(request, timeout=5).read().decode()
     except OSError:
         return out
     for line in text.splitlines():

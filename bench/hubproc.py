@@ -22,6 +22,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+METRICS_TOKEN = "bench-metrics-token"
+
+
 def hub_environment(var_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIAISON_HUB_")}
     env.update(
@@ -30,6 +33,8 @@ def hub_environment(var_dir: Path, port: int) -> dict[str, str]:
             "LIAISON_HUB_PORT": str(port),
             "LIAISON_HUB_HOST": "127.0.0.1",
             "LIAISON_HUB_BASE_URL": f"http://127.0.0.1:{port}",
+            # GET /metrics needs its bearer token (bench/floor_bench.py sends it).
+            "LIAISON_HUB_METRICS__TOKEN": METRICS_TOKEN,
             "PYTHONUNBUFFERED": "1",
         }
     )

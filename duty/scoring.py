@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Mapping, Optional
 
+from hub.errors import RuleError
+from hub.zone import ZONE
+
 SESSION_JOINED = "session_joined"
 OPINION_RAISED = "opinion_raised"
 OPINION_RESOLVED = "opinion_resolved"
@@ -48,7 +51,7 @@ class ScoringRules:
         try:
             return self.rules[kind]
         except KeyError:
-            raise ValueError(f"unknown duty kind {kind!r}; one of {', '.join(self.rules)}") from None
+            raise RuleError("duty_kind_unknown", kind=kind, choices=list(self.rules)) from None
 
     def manual_kinds(self) -> list[str]:
         return [k for k, r in self.rules.items() if r.manual]
@@ -112,6 +115,28 @@ def session_records(
     return out
 
 
+def attendance_day(at: datetime) -> datetime:
+    """The start (UTC) of the China-time day of ``at``: the occasion of a
+    session's attendance records, one per deputy, session and day, whether
+    the live layer saw the stays or staff entered them."""
+    local = at.astimezone(ZONE)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
+
+def check_stays(stays: Iterable[Attendance], opens: datetime, ends: datetime) -> None:
+    """Stays staff enter for an occurrence must lie in it: joined between
+    ``opens`` (its lobby) and ``ends``, for no longer than it lasted.
+    Raises :class:`ValueError`."""
+    longest = (ends - opens).total_seconds() / 60
+    for stay in stays:
+        if not opens <= stay.joined_at <= ends:
+            raise ValueError(f"deputy {stay.deputy_id} joined at {stay.joined_at.isoformat()}, "
+                             "outside the occurrence")
+        if stay.minutes > longest:
+            raise ValueError(f"deputy {stay.deputy_id}: {stay.minutes:g} minutes, "
+                             f"longer than the occurrence ({longest:g})")
+
+
 def opinion_raised(rules: ScoringRules, opinion_id: int, deputy_id: int, at: datetime) -> DutyEntry:
     occasion = opinion_occasion(opinion_id)
     return DutyEntry(record_key(OPINION_RAISED, occasion, deputy_id), deputy_id, OPINION_RAISED, occasion, at,
@@ -134,10 +159,10 @@ def manual_record(
     the occasion (e.g. ``reception:2025-03-07``); ``points`` overrides the rule."""
     rule = rules.rule(kind)
     if not rule.manual:
-        raise ValueError(f"{kind} records are made automatically, not by hand")
+        raise RuleError("duty_kind_automatic", kind=kind)
     occasion = occasion.strip()
     if not occasion:
-        raise ValueError("a manual record names its occasion")
+        raise RuleError("duty_needs_occasion")
     value = rule.points if points is None else points
     return DutyEntry(record_key(kind, occasion, deputy_id), deputy_id, kind, occasion, at, value, manual=True,
                      note=note)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Optional
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Optional
 
 import socketio
 from aiohttp import web
@@ -26,6 +27,9 @@ from store import db as store_db
 from store.directory import SessionDirectory, ensure_demo_session
 from store.opinions import OpinionRules
 from store.sessions import SessionRepo
+
+if TYPE_CHECKING:
+    from api import ApiServices
 
 logger = logging.getLogger("hub")
 
@@ -64,9 +68,26 @@ class Periodic:
                 logger.exception("%s failed", self.name)
 
 
+#: How often old login tries and spent login tokens are dropped.
+PURGE_SECONDS = 3600.0
+
+
+async def purge_login_records(services: ApiServices) -> tuple[int, int]:
+    """Drop old login tries and spent tokens (``store.accounts.purge_login_data``)."""
+    from store.accounts import purge_login_data
+
+    now = services.now()
+    tries, tokens = await services.db(lambda db: purge_login_data(db, now))
+    if tries or tokens:
+        logger.info("purged %d old login tries and %d spent login tokens", tries, tokens)
+    return tries, tokens
+
+
 def make_engine(config: Config) -> Engine:
+    from hub.files import private_dir
+
     if config.database_url.startswith("sqlite:///"):
-        config.var_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(config.var_dir)  # store_db makes the database file 0600
     return store_db.make_engine(config.database_url)
 
 
@@ -91,10 +112,13 @@ def make_media_plane(config: Config) -> MediaPlane:
     return Relay(
         ice_servers=[i.model_dump(exclude_none=True) for i in config.settings.ice_servers],
         loopback_candidates=config.settings.media.loopback_candidates,
+        max_media_lines=config.settings.signaling.limits.max_media_lines,
     )
 
 
 def make_socketio(config: Config) -> socketio.AsyncServer:
+    from hub.security import socketio_origin_check
+
     s = config.settings
     manager: Optional[socketio.AsyncManager] = None
     if s.redis_url:
@@ -104,7 +128,9 @@ def make_socketio(config: Config) -> socketio.AsyncServer:
         client_manager=manager,
         ping_interval=s.signaling.ping_interval,
         ping_timeout=s.signaling.ping_timeout,
-        cors_allowed_origins=[],  # same origin only
+        # Same origin and signaling.allowed_origins only (an empty list would
+        # switch python-engineio's Origin check off altogether).
+        cors_allowed_origins=socketio_origin_check(config.base_url, s.signaling.allowed_origins),
         max_http_buffer_size=256 * 1024,
     )
 
@@ -116,10 +142,28 @@ def join_url(config: Config, session_id: str, station_code: str, secret: bytes) 
     )
 
 
+def warn_of_calendar_gaps(rules: OpinionRules, now: Optional[datetime] = None) -> list[int]:
+    """Log the years of the working-day calendar that are missing (the
+    console shows them too: ``GET /api/opinion-options``); returns them."""
+    calendar = rules.calendar
+    missing = calendar.missing_years(calendar.local_date(now or datetime.now(calendar.zone)))
+    if missing:
+        logger.warning(
+            "the working-day calendar has no official holidays for %s: deadlines across them come out too "
+            "early; upgrade the chinesecalendar package or list the days in configs/scoring.yaml (calendar)",
+            ", ".join(map(str, missing)),
+        )
+    return missing
+
+
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
+    from hub.proxies import parse_networks
+    from hub.security import install_headers
+
     app = web.Application()
+    install_headers(app, config.base_url)
     sio = make_socketio(config)
     sio.attach(app)
     media = media or make_media_plane(config)
@@ -130,9 +174,12 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         i.model_dump(exclude_none=True) for i in config.settings.ice_servers
     ]
     opinion_rules = OpinionRules.from_config(config)
+    warn_of_calendar_gaps(opinion_rules)
     signaling = SignalingServer(
         sio, media, SessionDirectory(engine, config.matrix, opinion_rules.scoring, repo), config.matrix, secret_key(config), ice_servers,
         max_thumbnails=config.settings.signaling.max_thumbnails,
+        limits=config.settings.signaling.limits,
+        trusted_proxies=parse_networks(config.settings.trusted_proxies),
     )
     scheduler = LifecycleLoop(
         engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds
@@ -160,7 +207,6 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
 
     from api import ApiServices, create_api
     from api.opinions import deliver_webhooks
-    from hub.proxies import parse_networks
 
     api_services = ApiServices(
         engine=engine,
@@ -201,8 +247,11 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     )
     app.on_startup.append(lambda app: webhooks.start())
     app.on_shutdown.append(lambda app: webhooks.stop())
+    purge = Periodic("login purge", lambda: purge_login_records(api_services), PURGE_SECONDS)
+    app.on_startup.append(lambda app: purge.start())
+    app.on_shutdown.append(lambda app: purge.stop())
 
     from hub import routes
 
-    routes.setup(app, WEB_DIST)
+    routes.setup(app, WEB_DIST, config.settings.metrics)
     return app

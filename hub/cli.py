@@ -4,11 +4,13 @@
     liaison-hub link SESSION STATION
     liaison-hub db upgrade
     liaison-hub account create USERNAME --role ROLE [--station CODE] [--password-stdin]
+    liaison-hub calendar link STATION | calendar rotate STATION
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from typing import Optional
@@ -46,6 +48,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
 
+    calendar = commands.add_parser("calendar", help="a station's calendar subscription address")
+    calendar.add_argument("action", choices=["link", "rotate"],
+                          help="link: print the address; rotate: give it a new key (the old address stops working)")
+    calendar.add_argument("station", help="station code, e.g. xucun")
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config_dir)
@@ -59,6 +66,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return _db(config, args)
     if args.command == "account":
         return _account(config, args)
+    if args.command == "calendar":
+        return _calendar(config, args)
     return _link(config, args)
 
 
@@ -76,7 +85,9 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={"host": args.host or settings.host, "port": args.port or settings.port}
         )
-        config = Config(settings, config.matrix, config.categories, config.config_dir)
+        # Replace the settings alone: every other file of the configuration
+        # (departments.yaml, scoring.yaml, ...) stays as loaded.
+        config = dataclasses.replace(config, settings=settings)
     app = create_app(config)
     print(f"liaison-hub listening on http://{settings.host}:{settings.port}", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
@@ -109,6 +120,25 @@ def _link(config: Config, args: argparse.Namespace) -> int:
         print(f"liaison-hub: station {args.station!r} is not in session {args.session!r}", file=sys.stderr)
         return 2
     print(join_url(config, session.id, args.station, secret_key(config)))
+    return 0
+
+
+def _calendar(config: Config, args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from hub.app import secret_key
+    from store import feeds
+
+    if args.station not in config.matrix:
+        print(f"liaison-hub: no station {args.station!r} in the matrix", file=sys.stderr)
+        return 2
+    with Session(_database(config)) as db:
+        if args.action == "rotate":
+            generation = feeds.rotate_feed_key(db, None, args.station)
+        else:
+            generation = feeds.feed_generation(db, args.station)
+    key = feeds.feed_key(secret_key(config), args.station, generation)
+    print(f"{config.base_url}/api/stations/{args.station}/calendar.ics?key={key}")
     return 0
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.matrix import Matrix, MatrixError, Station
+from hub.zone import TIME_ZONE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_DIR = PROJECT_DIR / "configs"
@@ -46,10 +47,62 @@ class MediaSettings(_Strict):
     loopback_candidates: bool = True
 
 
+class SignalingLimits(_Strict):
+    """What one client may hold or send (``docs/protocol.md``, "Limits")."""
+
+    # A socket that has not joined a session this many seconds after
+    # connecting is closed.
+    join_timeout: float = Field(default=10, gt=0, le=600)
+    # Socket.IO connections at once from one client address (the address
+    # behind trusted_proxies), per hub process.
+    connections_per_address: int = Field(default=100, ge=1, le=100_000)
+    # Events per participant (mediaState, hands, control, offers): a token
+    # bucket refilled at event_rate per second, holding at most event_burst.
+    event_rate: float = Field(default=5, gt=0, le=1000)
+    event_burst: int = Field(default=30, ge=1, le=10_000)
+    # ICE candidates per participant, a bucket of their own (a negotiation
+    # trickles dozens at once).
+    ice_rate: float = Field(default=20, gt=0, le=10_000)
+    ice_burst: int = Field(default=200, ge=1, le=100_000)
+    # Media sections (m= lines) in one publish offer: a station sends audio
+    # and video.
+    max_media_lines: int = Field(default=4, ge=1, le=64)
+
+
 class SignalingSettings(_Strict):
     ping_interval: float = Field(default=3, gt=0, le=60)
     ping_timeout: float = Field(default=5, gt=0, le=60)
     max_thumbnails: int = Field(default=8, ge=0, le=64)
+    # Pages of other origins that may open Socket.IO connections to the hub
+    # (e.g. "https://portal.example.org").  The hub's own origin (the page's
+    # Host, and base_url) is always allowed; nothing else is.
+    allowed_origins: list[str] = []
+    limits: SignalingLimits = SignalingLimits()
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        from hub.security import parse_origin
+
+        return [parse_origin(v) for v in value]  # raises with the bad entry named
+
+
+class MetricsSettings(_Strict):
+    """Who may read ``GET /metrics`` (``/healthz`` names nobody and stays open)."""
+
+    # A bearer token that Prometheus sends (Authorization: Bearer <token>);
+    # set it through LIAISON_HUB_METRICS__TOKEN rather than in this file.
+    token: str = Field(default="", max_length=512)
+    # true: anyone who reaches the hub reads /metrics (restrict it at the
+    # proxy).  false and no token: /metrics answers 404.
+    open: bool = False
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("use at least 16 characters")
+        return value
 
 
 class SchedulerSettings(_Strict):
@@ -80,6 +133,7 @@ class HubSettings(_Strict):
     ice_servers: list[IceServer] = []
     media: MediaSettings = MediaSettings()
     signaling: SignalingSettings = SignalingSettings()
+    metrics: MetricsSettings = MetricsSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     demo_session: DemoSession = DemoSession()
 
@@ -215,9 +269,14 @@ _DEFAULT_RULES = {
 
 
 class CalendarSettings(_Strict):
-    timezone: str = "Asia/Shanghai"
+    """Local days over China's official calendar (:mod:`opinions.official`)."""
+
+    timezone: str = TIME_ZONE
     holidays: list[date] = []
     workdays: list[date] = []
+    #: Years whose official days the lists above give in full (when the
+    #: installed calendar package does not have them yet).
+    years: list[int] = []
 
     @field_validator("timezone")
     @classmethod

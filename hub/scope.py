@@ -34,9 +34,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, TypeVar, Union
 
-from hub.errors import Forbidden, StationNotFound
+from hub.errors import Forbidden, RuleError, StationNotFound
+from hub.reasons import render
 from hub.matrix import LEVELS, Matrix
 
 
@@ -83,7 +84,7 @@ class Actor:
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))
         if self.role in SCOPED_ROLES and not self.station:
-            raise ValueError(f"a {self.role} needs a station")
+            raise RuleError("role_needs_station", role=self.role.value)
 
 
 @dataclass(frozen=True)
@@ -122,23 +123,29 @@ Target = Union[SessionTarget, StationTarget, InviteTarget, JoinTarget, None]
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    reason: str = ""
+    reason: str = ""  # a key of hub/reasons.py
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    def text(self, lang: str = "en") -> str:
+        """The refusal in words (``hub/reasons.py``)."""
+        return render(self.reason, lang, self.params)
 
 
 _YES = Decision(True)
 
 
-def _no(reason: str) -> Decision:
-    return Decision(False, reason)
+def _no(reason: str, **params: Any) -> Decision:
+    """A refusal: ``reason`` is a key of ``hub/reasons.py``."""
+    return Decision(False, reason, params)
 
 
 def _check_known(matrix: Matrix, codes: Iterable[str]) -> None:
     for code in codes:
         if code not in matrix:
-            raise StationNotFound(code)
+            raise StationNotFound("station_code", station=code)
 
 
 def _outside(matrix: Matrix, codes: Iterable[str], scope: str) -> list[str]:
@@ -149,7 +156,7 @@ def _session_in_scope(matrix: Matrix, actor: Actor, session: SessionTarget) -> D
     assert actor.station is not None
     outside = _outside(matrix, {session.chair, *session.stations}, actor.station)
     if outside:
-        return _no(f"stations outside {actor.station}'s subtree: {', '.join(outside)}")
+        return _no("stations_outside_subtree", stations=outside, scope=actor.station)
     return _YES
 
 
@@ -174,7 +181,7 @@ def can(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> Decis
         return _YES
 
     if action is Do.MANAGE_ACCOUNTS:
-        return _no("only an administrator manages accounts")
+        return _no("admin_manages_accounts")
 
     if actor.role is Role.DISPATCHER:
         return _dispatcher(actor, action, target, matrix)
@@ -193,7 +200,7 @@ def _dispatcher(actor: Actor, action: Do, target: Target, matrix: Matrix) -> Dec
             # Seeing a session needs one station of it in scope, not all.
             if any(matrix.is_within(c, scope) for c in {target.chair, *target.stations}):
                 return _YES
-            return _no(f"no station of the session lies within {scope}'s subtree")
+            return _no("no_station_in_subtree", scope=scope)
         return _session_in_scope(matrix, actor, target)
     if action is Do.JOIN:
         if not isinstance(target, JoinTarget):
@@ -202,7 +209,7 @@ def _dispatcher(actor: Actor, action: Do, target: Target, matrix: Matrix) -> Dec
         if not decision:
             return decision
         if target.station is not None and target.station not in target.session.stations:
-            return _no(f"{target.station} is not a station of the session")
+            return _no("station_not_in_session", station=target.station)
         return _YES
     if action is Do.INVITE:
         if not isinstance(target, InviteTarget):
@@ -211,18 +218,21 @@ def _dispatcher(actor: Actor, action: Do, target: Target, matrix: Matrix) -> Dec
         if not decision:
             return decision
         if not matrix.is_within(target.deputy_station, scope):
-            return _no(f"the deputy's station {target.deputy_station} lies outside {scope}'s subtree")
+            return _no("deputy_outside_subtree", station=target.deputy_station, scope=scope)
         return _YES
     if action in (Do.MANAGE_DEPUTIES, Do.VIEW_AUDIT):
         if not isinstance(target, StationTarget):
             raise TypeError(f"{action} needs a StationTarget")
         if matrix.is_within(target.station, scope):
             return _YES
-        return _no(f"{target.station} lies outside {scope}'s subtree")
-    return _no(f"a dispatcher may not {action}")  # pragma: no cover - all actions handled
+        return _no("outside_subtree", station=target.station, scope=scope)
+    return _no("role_may_not_do", role="dispatcher", action=str(action))  # pragma: no cover - all actions handled
 
 
-def _expect(target: Target, kind: type, action: Do):
+_T = TypeVar("_T")
+
+
+def _expect(target: Target, kind: type[_T], action: Do) -> _T:
     if not isinstance(target, kind):
         raise TypeError(f"{action} needs a {kind.__name__}")
     return target
@@ -234,38 +244,38 @@ def _operator(actor: Actor, action: Do, target: Target) -> Decision:
         target = _expect(target, SessionTarget, action)
         if own in target.stations or own == target.chair:
             return _YES
-        return _no(f"the session does not include {own}")
+        return _no("session_excludes_station", station=own)
     if action is Do.JOIN:
         target = _expect(target, JoinTarget, action)
         if target.station != own:
-            return _no(f"an operator joins only as its own station {own}")
+            return _no("operator_joins_own", station=own)
         if own not in target.session.stations:
-            return _no(f"the session does not include {own}")
+            return _no("session_excludes_station", station=own)
         return _YES
     if action is Do.CONTROL:
         target = _expect(target, SessionTarget, action)
         if target.chair == own:
             return _YES
-        return _no(f"only the chair station's operator controls the session; {own} is not the chair")
-    return _no(f"an operator may not {action}")
+        return _no("operator_not_chair", station=own)
+    return _no("role_may_not_do", role="operator", action=str(action))
 
 
 def _deputy(actor: Actor, action: Do, target: Target) -> Decision:
     if action in (Do.VIEW, Do.JOIN):
         session = target.session if isinstance(target, JoinTarget) else _expect(target, SessionTarget, action)
         if isinstance(target, JoinTarget) and target.station is not None:
-            return _no("a deputy joins as a deputy, not as a station")
+            return _no("deputy_joins_as_deputy")
         if actor.deputy_id is not None and actor.deputy_id in session.invited_deputies:
             return _YES
-        return _no("the deputy is not invited to this session")
-    return _no(f"a deputy may not {action}")
+        return _no("deputy_not_invited")
+    return _no("role_may_not_do", role="deputy", action=str(action))
 
 
 def require(actor: Actor, action: Do | str, target: Target, matrix: Matrix) -> None:
     """:func:`can`, raising :class:`~hub.errors.Forbidden` on a refusal."""
     decision = can(actor, action, target, matrix)
     if not decision:
-        raise Forbidden(decision.reason)
+        raise Forbidden(decision.reason, **decision.params)
 
 
 # --- picking stations -------------------------------------------------------------
@@ -304,7 +314,7 @@ def expand_picks(matrix: Matrix, picks: Iterable[Pick | str]) -> frozenset[str]:
         if isinstance(pick, str):
             pick = Pick.parse(pick)
         if pick.code not in matrix:
-            raise StationNotFound(pick.code)
+            raise StationNotFound("station_code", station=pick.code)
         stations = matrix.subtree(pick.code) if pick.subtree else [matrix[pick.code]]
         out.update(s.code for s in stations if pick.levels is None or s.level in pick.levels)
     return frozenset(out)

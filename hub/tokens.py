@@ -119,15 +119,15 @@ def verify(secret: bytes, token: str, now: Optional[float] = None) -> JoinGrant:
 
 def load_or_create_secret(path: Path) -> bytes:
     """The hub's signing key, made on first start and kept in ``var/``."""
+    from hub.files import private_dir, private_file, write_private
+
     if path.exists():
+        private_file(path)  # an older hub may have left it readable by others
         secret = path.read_bytes().strip()
         if len(secret) < 32:
             raise ValueError(f"{path}: the secret key is too short (at least 32 bytes)")
         return secret
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     secret = secrets.token_hex(32).encode("ascii")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(secret)
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    write_private(path, secret)
     return secret

@@ -1,7 +1,7 @@
 """Make aiortc carry encoded frames: the only module that patches aiortc.
 
 aiortc has no public API for encoded frames (see
-``/work/shared/notes/aiortc-relay.md``).  Everything the relay needs from
+``notes/aiortc-relay.md`` in the team's shared notes).  Everything the relay needs from
 aiortc's private internals is done here, in one place, so that an aiortc
 upgrade breaks one module, and ``tests/test_media_aiortc_hooks.py`` says so.
 

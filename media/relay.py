@@ -64,6 +64,32 @@ class MediaError(Exception):
     answer without offer).  The control plane maps it to ``media_error``."""
 
 
+#: Media sections a publish offer may hold unless the relay is told otherwise.
+DEFAULT_MAX_MEDIA_LINES = 4
+
+
+def check_offer(sdp: str, max_media_lines: int = DEFAULT_MAX_MEDIA_LINES) -> None:
+    """Refuse a publish offer that is not an SDP offer with 1 to
+    ``max_media_lines`` audio/video sections, before aiortc spends time on it
+    (each section becomes a transceiver and, once live, a forwarded track for
+    every subscriber).  The m= lines are counted before anything is parsed."""
+    lines = sdp.splitlines()
+    if not lines or lines[0].strip() != "v=0":
+        raise MediaError("the offer is not an SDP session description (v=0 first)")
+    sections = [line for line in lines if line.startswith("m=")]
+    if not sections:
+        raise MediaError("the offer has no media section")
+    if len(sections) > max_media_lines:
+        raise MediaError(f"the offer has {len(sections)} media sections; at most {max_media_lines} are accepted")
+    try:
+        parsed = ParsedSdp.parse(sdp)
+    except Exception:
+        raise MediaError("the offer is not valid SDP") from None
+    for media in parsed.media:
+        if media.kind not in ("audio", "video"):
+            raise MediaError(f"media section of kind {media.kind!r}: only audio and video are published")
+
+
 @dataclass
 class _Slot:
     """One sendonly transceiver of a subscribe connection."""
@@ -164,6 +190,8 @@ class Relay:
         sent to one publisher track (requests in between are merged).
     :param video_queue_frames, audio_queue_frames: accepted for compatibility;
         forwarding by packet has no per-subscriber queue.
+    :param max_media_lines: media sections accepted in one publish offer
+        (:func:`check_offer`).
     """
 
     def __init__(
@@ -174,8 +202,10 @@ class Relay:
         keyframe_interval: float = DEFAULT_INTERVAL,
         video_queue_frames: Optional[int] = None,
         audio_queue_frames: Optional[int] = None,
+        max_media_lines: int = DEFAULT_MAX_MEDIA_LINES,
     ) -> None:
         passthrough.install()
+        self._max_media_lines = max_media_lines
         if loopback_candidates:
             icegatherer.use_loopback_addresses(True)
         self._ice_servers = _ice_servers(ice_servers)
@@ -197,6 +227,7 @@ class Relay:
         p = self._get(participant_id)
         if offer.type != "offer":
             raise MediaError("publish expects an offer")
+        check_offer(offer.sdp, self._max_media_lines)
         async with p.publish_lock:
             if p.publish_pc is None:
                 p.publish_pc = self._new_pc(p, "publish")
@@ -534,27 +565,59 @@ class Relay:
             if not needs_offer:
                 if rebound:
                     # Inside the lock, so that no later offer overtakes it;
-                    # nothing comes back from the client for this one.
-                    await p.events.subscriber_tracks(p.id, self._track_infos(p))
+                    # nothing comes back from the client for this one.  The
+                    # new senders start only once the map is on its way.
+                    await p.events.subscriber_tracks(p.id, self._track_infos(p, rebound))
+                    self._start_rebound(p, rebound)
                 return
             pc = p.subscribe_pc
             assert pc is not None
             await pc.setLocalDescription(await pc.createOffer())
             p.offer_outstanding = True
             offer = SessionDescription(sdp=pc.localDescription.sdp, type="offer")
-            tracks = self._track_infos(p)
+            tracks = self._track_infos(p, rebound)
         # Outside the lock: the control plane may answer from inside this call.
         await p.events.subscriber_offer(p.id, offer, tracks)
+        if rebound:
+            self._start_rebound(p, rebound)
+
+    def _start_rebound(self, p: _Participant, rebound: list[tuple[_Slot, PublishedTrack]]) -> None:
+        """Bind the transceivers that changed publisher to their new source,
+        now that the subscriber has been sent the map that names it
+        (``subscribeTracks``/``subscribeOffer``): the map always reaches the
+        page before the first frame of the new sender (``docs/protocol.md``).
+        A source that went away meanwhile is left out, and the subscription
+        is made again."""
+        if p.closed:
+            return
+        connected = p.subscribe_pc is not None and p.subscribe_pc.connectionState == "connected"
+        desired = set(self._desired(p))
+        stale = False
+        for slot, track in rebound:
+            if slot.source is None and track in desired and slot.sending:
+                slot.track.bind(track)
+                if connected:
+                    slot.track.open()
+            else:
+                stale = True
+        if stale:
+            self._request_negotiation(p.id)
 
     @staticmethod
-    def _track_infos(p: _Participant) -> list[TrackInfo]:
-        return [
-            TrackInfo(mid=slot.transceiver.mid, publisher_id=slot.source.publisher_id, kind=slot.kind)  # type: ignore[arg-type]
-            for slot in p.slots
-            if slot.source is not None
-        ]
+    def _track_infos(
+        p: _Participant, rebound: Sequence[tuple[_Slot, PublishedTrack]] = ()
+    ) -> list[TrackInfo]:
+        """The subscriber's mid map: bound slots, and the slots about to be
+        bound (``rebound``) with their new publisher."""
+        coming = {id(slot): track for slot, track in rebound}
+        infos = []
+        for slot in p.slots:
+            source = coming.get(id(slot), slot.source)
+            if source is not None:
+                infos.append(TrackInfo(mid=slot.transceiver.mid, publisher_id=source.publisher_id, kind=slot.kind))  # type: ignore[arg-type]
+        return infos
 
-    def _apply_subscription(self, p: _Participant) -> tuple[bool, bool]:
+    def _apply_subscription(self, p: _Participant) -> tuple[bool, list[tuple[_Slot, PublishedTrack]]]:
         """Make the subscribe transceivers match what ``p`` should receive.
 
         A track that arrives while another of the same kind and codec leaves
@@ -564,14 +627,17 @@ class Relay:
         starts from the publisher's cached keyframe or the next one.  Only
         what cannot be paired that way changes the SDP.
 
-        Returns (whether the SDP needs a new offer, whether a transceiver
-        changed publisher without one)."""
+        A transceiver that changes publisher this way is unbound from the old
+        one at once but bound to the new one only after the subscriber has
+        been sent the new map (:meth:`_start_rebound`).
+
+        Returns (whether the SDP needs a new offer, the transceivers that
+        change publisher without one, with their new source)."""
         desired = self._desired(p)
         wanted = set(desired)
         bound = {slot.source for slot in p.slots if slot.source is not None}
         arriving = [t for t in desired if t not in bound]
-        connected = p.subscribe_pc is not None and p.subscribe_pc.connectionState == "connected"
-        rebound = False
+        rebound: list[tuple[_Slot, PublishedTrack]] = []
         for slot in p.slots:
             if not arriving:
                 break
@@ -583,12 +649,13 @@ class Relay:
             if track is None:
                 continue
             arriving.remove(track)
-            slot.track.bind(track)
-            if connected:
-                slot.track.open()
-            rebound = True
+            slot.track.unbind()  # the old sender stops now, the new one after the map is sent
+            rebound.append((slot, track))
+        pending = {id(slot) for slot, _ in rebound}
         changed = False
         for slot in p.slots:
+            if id(slot) in pending:
+                continue
             if slot.source is not None and slot.source not in wanted:
                 slot.track.unbind()
             if slot.source is None and slot.transceiver.direction != "inactive":

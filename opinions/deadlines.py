@@ -1,6 +1,12 @@
 """Working days: Monday to Friday, minus public holidays, plus make-up
 workdays (调休, a Saturday or Sunday worked in exchange).  Pure, no I/O; the
-lists come from ``configs/scoring.yaml`` (``calendar``).
+lists come from China's official calendar (:mod:`opinions.official`) with the
+local days of ``configs/scoring.yaml`` (``calendar``) over them.
+
+``years`` are the years whose official holidays the lists hold: outside
+them every weekday counts as a working day, so deadlines across a holiday
+come out too early.  :meth:`WorkCalendar.missing_years` names the current
+or next year when it is not covered, for a warning.
 
 A deadline of *n* working days from a moment is the end (23:59:59.999999,
 local time) of the *n*-th working day after that moment's local date: an
@@ -15,12 +21,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from hub.zone import TIME_ZONE
+
 
 @dataclass(frozen=True)
 class WorkCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # 调休: weekend days that are worked
-    timezone: str = "Asia/Shanghai"
+    timezone: str = TIME_ZONE
+    years: frozenset[int] = frozenset()  # years whose official holidays are known
 
     def __post_init__(self) -> None:
         both = self.holidays & self.workdays
@@ -29,8 +38,18 @@ class WorkCalendar:
         ZoneInfo(self.timezone)
 
     @classmethod
-    def of(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = (), timezone: str = "Asia/Shanghai") -> "WorkCalendar":
-        return cls(frozenset(holidays), frozenset(workdays), timezone)
+    def of(
+        cls,
+        holidays: Iterable[date] = (),
+        workdays: Iterable[date] = (),
+        timezone: str = TIME_ZONE,
+        years: Iterable[int] = (),
+    ) -> "WorkCalendar":
+        return cls(frozenset(holidays), frozenset(workdays), timezone, frozenset(years))
+
+    def missing_years(self, today: date) -> list[int]:
+        """The current and next year, those of them whose holidays are not known."""
+        return [year for year in (today.year, today.year + 1) if year not in self.years]
 
     @property
     def zone(self) -> ZoneInfo:

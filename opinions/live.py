@@ -4,6 +4,12 @@ signaling server's dispatchers, the console's event stream).
 
 Pure data and one interface, no I/O: the control plane (``api/``) calls an
 :class:`OpinionEvents` after the commit, and never learns who listens.
+
+Who hears of an opinion live is who may read it over REST
+(:func:`store.opinions.can_view_opinion`): staff by their reading scope
+(:func:`reader_scope`); an opinion of a station reaches the scopes that
+hold it (:func:`reader_scopes`), so a listener can be addressed by its
+scope (a Socket.IO room per scope) without enumerating listeners.
 """
 
 from __future__ import annotations
@@ -11,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Optional, Protocol
+
+from hub.matrix import Matrix
+from hub.scope import Actor, Role
 
 NewsKind = Literal["captured", "updated"]
 
@@ -67,6 +76,29 @@ class OpinionNews:
             "departmentName": self.department_name, "departmentNameEn": self.department_name_en,
             "version": self.version,
         }
+
+
+#: The reading scope of an administrator: every station.
+EVERY_STATION = "*"
+
+
+def reader_scope(actor: Actor) -> Optional[str]:
+    """The scope a staff member reads opinions in: a dispatcher's station
+    (its subtree), :data:`EVERY_STATION` for an administrator; ``None`` for
+    roles that read by other rules (operators, deputies)."""
+    if actor.role is Role.ADMINISTRATOR:
+        return EVERY_STATION
+    if actor.role is Role.DISPATCHER:
+        return actor.station
+    return None
+
+
+def reader_scopes(matrix: Matrix, station: str) -> list[str]:
+    """The staff scopes that read an opinion of ``station``: the station,
+    every station above it, and :data:`EVERY_STATION`."""
+    if station not in matrix:
+        return [EVERY_STATION]
+    return [station, *(a.code for a in matrix.ancestors(station)), EVERY_STATION]
 
 
 class OpinionEvents(Protocol):

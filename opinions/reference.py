@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-ZONE = ZoneInfo("Asia/Shanghai")
+from hub.zone import ZONE
+
 PATTERN = re.compile(r"^\s*MQ(\d{4})-(\d{1,12})\s*$", re.IGNORECASE)
 
 

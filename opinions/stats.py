@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Iterable, Optional, Sequence
-from zoneinfo import ZoneInfo
+from typing import Any, Iterable, Optional, Sequence
+
+from hub.zone import ZONE
 
 #: The zone whose calendar decides whole months, quarters and years.
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = ZONE
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Summary:
     def satisfaction(self) -> Optional[float]:
         return (self.satisfied + self.basic) / self.rated if self.rated else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "assigned": self.assigned,

@@ -30,7 +30,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
-from hub.errors import InvalidPayload, OpinionTransitionRefused
+from hub.errors import InvalidPayload, OpinionTransitionRefused, Reason
 
 
 class Status(str, Enum):
@@ -198,7 +198,7 @@ class Step:
 
 def allowed_actions(state: OpinionState, role: Optional[str] = None) -> list[Action]:
     """The actions possible now (for ``role``, if given), in table order."""
-    out = []
+    out: list[Action] = []
     for action in Action:
         if action is A.SUBMIT:
             continue
@@ -213,27 +213,27 @@ def allowed_actions(state: OpinionState, role: Optional[str] = None) -> list[Act
     return out
 
 
-def refusal(state: OpinionState, action: Action, payload: Optional[Mapping[str, Any]] = None) -> Optional[str]:
+def refusal(state: OpinionState, action: Action, payload: Optional[Mapping[str, Any]] = None) -> Optional[Reason]:
     """Why ``action`` cannot happen in ``state`` (``None``: it can)."""
     action = Action(action)
     payload = payload or {}
     if action is A.SUBMIT:
-        return "an opinion is submitted once, when it is captured"
+        return Reason("opinion_submitted_once")
     if action in (A.FLAG, A.UNFLAG):
         if state.status is S.REJECTED:
-            return "a rejected opinion carries no flags"
+            return Reason("rejected_no_flags")
         flag = payload.get("flag")
         if flag in FLAGS:
             if action is A.FLAG and flag in state.flags:
-                return f"the opinion already has the flag {flag}"
+                return Reason("flag_present", {"flag": flag})
             if action is A.UNFLAG and flag not in state.flags:
-                return f"the opinion does not have the flag {flag}"
+                return Reason("flag_absent", {"flag": flag})
         return None
     if (state.status, action) not in TRANSITIONS:
         if state.status in FINAL:
-            return f"the opinion is {state.status.value}; nothing more can happen to it"
-        possible = ", ".join(a.value for (st, a) in TRANSITIONS if st is state.status) or "none"
-        return f"cannot {action.value} an opinion that is {state.status.value} (possible: {possible})"
+            return Reason("opinion_final", {"status": state.status.value})
+        possible = [a.value for (st, a) in TRANSITIONS if st is state.status]
+        return Reason("opinion_cannot", {"action": action.value, "status": state.status.value, "possible": possible})
     return None
 
 
@@ -256,15 +256,15 @@ def apply(
     try:
         action = Action(action)
     except ValueError:
-        raise InvalidPayload(f"unknown action {action!r}; one of {', '.join(ACTIONS)}") from None
+        raise InvalidPayload("opinion_action_unknown", action=str(action), choices=ACTIONS, field="action") from None
     state = current if isinstance(current, OpinionState) else replay(current)
     who = ActorRef.of(actor)
     payload = dict(payload or {})
     if who.role not in ACTION_ROLES[action]:
-        raise OpinionTransitionRefused(f"a {who.role} may not {action.value} an opinion")
+        raise OpinionTransitionRefused("role_may_not_act", role=who.role, action=action.value)
     reason = refusal(state, action, payload)
     if reason is not None:
-        raise OpinionTransitionRefused(reason)
+        raise OpinionTransitionRefused.because(reason)
     _check_payload(state, action, payload, note, now)
     new = _effect(state, action, payload, now)
     event = Event(action, state.status, new.status, who, now, note.strip(), _public(payload))
@@ -275,7 +275,7 @@ def submit(actor: Any, now: datetime, note: str = "") -> Step:
     """The first event of a timeline: the opinion as captured."""
     who = ActorRef.of(actor)
     if who.role not in ACTION_ROLES[A.SUBMIT]:
-        raise OpinionTransitionRefused(f"a {who.role} may not submit an opinion")
+        raise OpinionTransitionRefused("role_may_not_act", role=who.role, action="submit")
     state = OpinionState(submitted_at=now)
     return Step(state, Event(A.SUBMIT, None, S.SUBMITTED, who, now, note))
 
@@ -309,37 +309,37 @@ def _deadline(value: Any) -> Optional[datetime]:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidPayload("deadline: must be a date-time with a time zone", field="deadline")
+        raise InvalidPayload("deadline_needs_timezone", field="deadline")
     return value
 
 
 def _check_payload(state: OpinionState, action: Action, payload: dict[str, Any], note: str, now: datetime) -> None:
     if action in NEEDS_REASON and not note.strip():
-        raise InvalidPayload(f"{action.value} needs a reason (note)", field="note")
+        raise InvalidPayload("note_required", action=action.value, field="note")
     if action is A.ASSIGN:
         if payload.get("level") not in LEVELS:
-            raise InvalidPayload(f"level: one of {', '.join(LEVELS)}", field="level")
+            raise InvalidPayload("level_choice", choices=LEVELS, field="level")
         if not isinstance(payload.get("department"), str) or not payload["department"].strip():
-            raise InvalidPayload("department: required", field="department")
+            raise InvalidPayload("department_required", field="department")
     if action in (A.ASSIGN, A.START, A.EXTEND):
         deadline = _deadline(payload.get("deadline"))
         if action is A.EXTEND and deadline is None:
-            raise InvalidPayload("deadline: an extension needs the new deadline", field="deadline")
+            raise InvalidPayload("extension_needs_deadline", field="deadline")
         if deadline is not None and deadline <= now:
-            raise InvalidPayload("deadline: must lie in the future", field="deadline")
+            raise InvalidPayload("deadline_in_past", field="deadline")
         if action is A.EXTEND and state.deadline is not None and deadline is not None and deadline <= state.deadline:
-            raise OpinionTransitionRefused("an extension must move the deadline later")
+            raise OpinionTransitionRefused("extension_not_later")
         if action is A.START and deadline is None and state.deadline is None:
-            raise InvalidPayload("deadline: required (the assignment set none)", field="deadline")
+            raise InvalidPayload("deadline_required", field="deadline")
     if action is A.ANSWER:
         if payload.get("grade") not in GRADES:
-            raise InvalidPayload(f"grade: one of {', '.join(GRADES)}", field="grade")
+            raise InvalidPayload("grade_choice", choices=GRADES, field="grade")
         if not isinstance(payload.get("answer"), str) or not payload["answer"].strip():
-            raise InvalidPayload("answer: the department's answer is required", field="answer")
+            raise InvalidPayload("answer_required", field="answer")
     if action is A.RATE and payload.get("rating") not in RATINGS:
-        raise InvalidPayload(f"rating: one of {', '.join(RATINGS)}", field="rating")
+        raise InvalidPayload("rating_choice", choices=RATINGS, field="rating")
     if action in (A.FLAG, A.UNFLAG) and payload.get("flag") not in FLAGS:
-        raise InvalidPayload(f"flag: one of {', '.join(FLAGS)}", field="flag")
+        raise InvalidPayload("flag_choice", choices=FLAGS, field="flag")
 
 
 def _effect(state: OpinionState, action: Action, payload: dict[str, Any], at: datetime) -> OpinionState:

@@ -18,6 +18,7 @@ one when they share a station and an occurrence of each overlaps the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Hashable, Iterable, Optional
 
 from hub.errors import ScheduleConflict, ScheduleInvalid
@@ -46,7 +47,7 @@ class Conflict:
     occurrence: Occurrence
     proposed: Occurrence
 
-    def error(self, tz=None) -> ScheduleConflict:
+    def error(self, tz: Optional[tzinfo] = None) -> ScheduleConflict:
         start = self.occurrence.start.astimezone(tz) if tz else self.occurrence.start
         return ScheduleConflict(
             station=self.station,
@@ -112,15 +113,14 @@ def find_conflicts(proposed: Booking, existing: Iterable[Booking]) -> list[Confl
     return conflicts
 
 
-def require_no_conflict(proposed: Booking, existing: Iterable[Booking], tz=None) -> None:
+def require_no_conflict(proposed: Booking, existing: Iterable[Booking], tz: Optional[tzinfo] = None) -> None:
     """Raise :class:`ScheduleConflict` for the earliest conflict, and
     :class:`ScheduleInvalid` if the proposed session overlaps itself."""
     clash = self_overlaps(proposed.occurrences)
     if clash:
         first, second = clash[0]
         raise ScheduleInvalid(
-            f"occurrences of the session overlap each other: {first.start.isoformat()} "
-            f"and {second.start.isoformat()}"
+            "occurrences_overlap", first=first.start.isoformat(), second=second.start.isoformat()
         )
     conflicts = find_conflicts(proposed, existing)
     if conflicts:

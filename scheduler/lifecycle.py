@@ -60,13 +60,13 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
 }
 
 _REFUSALS: dict[tuple[State, Action], str] = {
-    (State.LIVE, Action.CANCEL): "the session is live: end it instead of cancelling it",
-    (State.SCHEDULED, Action.END): "the session has not started: cancel it instead",
-    (State.LOBBY, Action.END): "the session has not started: cancel it instead",
-    (State.ENDED, Action.CANCEL): "the session has already ended",
-    (State.ENDED, Action.END): "the session has already ended",
-    (State.CANCELLED, Action.CANCEL): "the session is already cancelled",
-    (State.CANCELLED, Action.END): "the session is cancelled",
+    (State.LIVE, Action.CANCEL): "live_end_not_cancel",
+    (State.SCHEDULED, Action.END): "not_started_cancel",
+    (State.LOBBY, Action.END): "not_started_cancel",
+    (State.ENDED, Action.CANCEL): "already_ended",
+    (State.ENDED, Action.END): "already_ended",
+    (State.CANCELLED, Action.CANCEL): "already_cancelled",
+    (State.CANCELLED, Action.END): "session_cancelled",
 }
 
 
@@ -84,21 +84,21 @@ class Timing:
         for name in ("start", "end"):
             value = getattr(self, name)
             if value.tzinfo is None:
-                raise ScheduleInvalid(f"{name} must be a date-time with a time zone")
+                raise ScheduleInvalid("needs_timezone", name=name)
         if self.end <= self.start:
-            raise ScheduleInvalid("the end must be after the start")
+            raise ScheduleInvalid("end_before_start")
 
 
 def _lobby_opens(timing: Timing, lobby_minutes: float) -> datetime:
     if lobby_minutes < 0:
-        raise ScheduleInvalid("lobby minutes cannot be negative")
+        raise ScheduleInvalid("lobby_negative")
     return timing.start - timedelta(minutes=lobby_minutes)
 
 
 def state_at(timing: Timing, now: datetime, lobby_minutes: float = DEFAULT_LOBBY_MINUTES) -> State:
     """The state ``timing`` is in at ``now``."""
     if now.tzinfo is None:
-        raise ScheduleInvalid("now must be a date-time with a time zone")
+        raise ScheduleInvalid("needs_timezone", name="now")
     lobby_opens = _lobby_opens(timing, lobby_minutes)
     if timing.cancelled:
         return State.CANCELLED
@@ -132,10 +132,10 @@ def check_transition(state: State, action: Action | str) -> State:
     try:
         action = Action(action)
     except ValueError:
-        raise TransitionRefused(f"unknown action {action!r}") from None
+        raise TransitionRefused("unknown_action", action=action) from None
     target = TRANSITIONS.get((State(state), action))
     if target is None:
-        raise TransitionRefused(_REFUSALS.get((State(state), action), f"cannot {action} when {state}"))
+        raise TransitionRefused(_REFUSALS.get((State(state), action), "cannot_in_state"), action=action.value, state=State(state).value)
     return target
 
 

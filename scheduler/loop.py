@@ -46,7 +46,7 @@ class LifecycleLoop:
         self.on_change = on_change
         self.tick_seconds = tick_seconds
         self.clock = clock
-        self._task: Optional[asyncio.Task] = None
+        self._task: Optional[asyncio.Task[None]] = None
 
     def _refresh(self) -> list[SessionInfo]:
         with Session(self.engine) as db:

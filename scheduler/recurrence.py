@@ -44,8 +44,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulestr
 
 from hub.errors import OccurrenceNotFound, RecurrenceInvalid, ScheduleInvalid
+from hub.zone import TIME_ZONE
 
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ = TIME_ZONE
 MAX_OCCURRENCES = 1000
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _KNOWN_PARTS = {
@@ -97,13 +98,13 @@ class Series:
         for name in ("start", "end"):
             _require_aware(getattr(self, name), name)
         if self.end <= self.start:
-            raise ScheduleInvalid("the end must be after the start")
+            raise ScheduleInvalid("end_before_start")
         for m in self.moved:
             _require_aware(m.original_start, "moved original start")
             _require_aware(m.start, "moved start")
             _require_aware(m.end, "moved end")
             if m.end <= m.start:
-                raise ScheduleInvalid("a moved occurrence must end after it starts")
+                raise ScheduleInvalid("moved_end_before_start")
         for key in self.cancelled:
             if isinstance(key, datetime):
                 _require_aware(key, "cancelled occurrence")
@@ -144,22 +145,22 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleInvalid(f"unknown time zone {name!r}") from None
+        raise ScheduleInvalid("unknown_timezone", zone=name) from None
 
 
 def _require_aware(value: datetime, name: str) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ScheduleInvalid(f"{name} must be a date-time with a time zone")
+        raise ScheduleInvalid("needs_timezone", name=name)
 
 
 def normalize_rrule(text: str) -> str:
     """The rule text in canonical form (upper case, no ``RRULE:`` prefix, no
     spaces), checked part by part.  Raises :class:`RecurrenceInvalid`."""
     if not isinstance(text, str) or not text.strip():
-        raise RecurrenceInvalid("the rule is empty")
+        raise RecurrenceInvalid("rrule_empty")
     body = text.strip()
     if "\n" in body or "\r" in body:
-        raise RecurrenceInvalid("one RRULE line only: DTSTART, RDATE and EXDATE are separate fields")
+        raise RecurrenceInvalid("rrule_one_line")
     if body.upper().startswith("RRULE:"):
         body = body[len("RRULE:"):]
     parts: dict[str, str] = {}
@@ -168,24 +169,24 @@ def normalize_rrule(text: str) -> str:
             continue
         name, sep, value = item.partition("=")
         if not sep or not value:
-            raise RecurrenceInvalid(f"{item!r} is not NAME=VALUE")
+            raise RecurrenceInvalid("rrule_part_syntax", item=item)
         if name not in _KNOWN_PARTS:
-            raise RecurrenceInvalid(f"{name} is not a part of an RRULE")
+            raise RecurrenceInvalid("rrule_part_unknown", name=name)
         if name in parts:
-            raise RecurrenceInvalid(f"{name} is given twice")
+            raise RecurrenceInvalid("rrule_part_twice", name=name)
         parts[name] = value
     freq = parts.get("FREQ")
     if freq is None:
-        raise RecurrenceInvalid("FREQ is required")
+        raise RecurrenceInvalid("rrule_freq_required")
     if freq not in FREQUENCIES:
-        raise RecurrenceInvalid(f"FREQ={freq}: a linked session repeats {', '.join(FREQUENCIES)}")
+        raise RecurrenceInvalid("rrule_freq", freq=freq, choices=FREQUENCIES)
     if "COUNT" in parts and "UNTIL" in parts:
-        raise RecurrenceInvalid("COUNT and UNTIL cannot both be given")
+        raise RecurrenceInvalid("rrule_count_and_until")
     if "COUNT" in parts:
         if not parts["COUNT"].isdigit() or not 1 <= int(parts["COUNT"]) <= MAX_OCCURRENCES:
-            raise RecurrenceInvalid(f"COUNT must be a whole number from 1 to {MAX_OCCURRENCES}")
+            raise RecurrenceInvalid("rrule_count", maximum=MAX_OCCURRENCES)
     if "INTERVAL" in parts and (not parts["INTERVAL"].isdigit() or int(parts["INTERVAL"]) < 1):
-        raise RecurrenceInvalid("INTERVAL must be a whole number of at least 1")
+        raise RecurrenceInvalid("rrule_interval")
     return ";".join(f"{k}={v}" for k, v in parts.items())
 
 
@@ -206,11 +207,11 @@ def parse_rrule(text: str, start: datetime, tz: str = DEFAULT_TZ) -> rrule:
     try:
         rule = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=local_start)
     except (ValueError, TypeError, KeyError) as exc:
-        raise RecurrenceInvalid(str(exc) or "not an RRULE") from None
+        raise RecurrenceInvalid("rrule_invalid", detail=str(exc)) from None
     if not isinstance(rule, rrule):  # pragma: no cover - forceset is off
-        raise RecurrenceInvalid("not a single RRULE")
+        raise RecurrenceInvalid("rrule_not_single")
     if next(iter(rule), None) is None:
-        raise RecurrenceInvalid("the rule yields no occurrence after the start")
+        raise RecurrenceInvalid("rrule_no_occurrence")
     return rule
 
 
@@ -226,7 +227,7 @@ def _local_until(value: str, tzinfo: ZoneInfo) -> str:
         datetime.strptime(value, "%Y%m%dT%H%M%S")
         return value
     except ValueError:
-        raise RecurrenceInvalid(f"UNTIL={value} is not a date (YYYYMMDD) or date-time (YYYYMMDDTHHMMSS[Z])") from None
+        raise RecurrenceInvalid("rrule_until", value=value) from None
 
 
 # --- expansion -----------------------------------------------------------------
@@ -248,7 +249,7 @@ def _original_starts(
     else:
         rule = parse_rrule(series.rrule, series.start, series.tz)
         if upper is None and not _bounded_text(series.rrule):
-            raise RecurrenceInvalid("the series has no end: give a window to expand it in")
+            raise RecurrenceInvalid("series_unbounded")
         if lower is not None or upper is not None:
             # Naive bounds with a day of slack for offsets; filtered exactly below.
             lo = (lower.astimezone(tzinfo).replace(tzinfo=None) - timedelta(days=1)) if lower else datetime.min
@@ -267,9 +268,7 @@ def _original_starts(
             break
         count += 1
         if count > MAX_OCCURRENCES:
-            raise RecurrenceInvalid(
-                f"more than {MAX_OCCURRENCES} occurrences: narrow the window or bound the rule"
-            )
+            raise RecurrenceInvalid("too_many_occurrences", maximum=MAX_OCCURRENCES)
         yield start
 
 
@@ -321,7 +320,7 @@ def expand(
             out.append(occurrence)
     out.sort(key=lambda o: (o.start, o.key))
     if len(out) > MAX_OCCURRENCES:
-        raise RecurrenceInvalid(f"more than {MAX_OCCURRENCES} occurrences: narrow the window")
+        raise RecurrenceInvalid("too_many_occurrences", maximum=MAX_OCCURRENCES)
     return out
 
 
@@ -335,9 +334,9 @@ def find_occurrence(series: Series, key: datetime) -> Occurrence:
     occurrence, or it is cancelled."""
     _require_aware(key, "occurrence")
     if not _is_occurrence(series, key):
-        raise OccurrenceNotFound(f"no occurrence starts at {key.isoformat()}")
+        raise OccurrenceNotFound("no_occurrence_at", start=key.isoformat())
     if _is_cancelled(series, key):
-        raise OccurrenceNotFound(f"the occurrence of {key.isoformat()} is cancelled")
+        raise OccurrenceNotFound("occurrence_cancelled", start=key.isoformat())
     for m in series.moved:
         if m.original_start == key:
             return Occurrence(key, m.start, m.end, moved=True)

@@ -38,4 +38,9 @@ fi
 if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/package.json web/vite.config.ts -newer web/dist/index.html 2>/dev/null | head -1)" ]; then
   (cd web && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run build --silent)
 fi
+if [ "${1:-}" = "--test" ]; then
+  # ESLint with typescript-eslint (tests/test_static_checks.py) in its own folder: it needs the
+  # TypeScript 5 compiler API, the build uses TypeScript 7.
+  (cd web/lint && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
+fi
 echo "setup: ready"

@@ -27,14 +27,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+from hub.errors import RuleError
+
 LAYOUTS = ("single", "1+N", "2x2", "3x3", "4x4")
 DEFAULT_THUMBNAILS = 8
 MIN_POLL_SECONDS = 3.0
 
 
-class ControlError(ValueError):
+class ControlError(RuleError):
     """A control action that does not apply (e.g. approving a hand that is
-    not raised); the reason is the message."""
+    not raised): a reason of ``hub/reasons.py`` and its parameters."""
 
 
 @dataclass
@@ -120,7 +122,7 @@ class LiveControl:
 
     def _require_member(self, participant_id: str) -> None:
         if participant_id not in self.members:
-            raise ControlError(f"{participant_id} is not in the session")
+            raise ControlError("not_member", participant=participant_id)
 
     # --- controls ---------------------------------------------------------
 
@@ -141,11 +143,11 @@ class LiveControl:
     def start_polling(self, order: Iterable[str], interval: float, now: float) -> None:
         order = [pid for pid in dict.fromkeys(order)]
         if len(order) < 2:
-            raise ControlError("polling needs at least two participants")
+            raise ControlError("polling_needs_two")
         for pid in order:
             self._require_member(pid)
         if interval < MIN_POLL_SECONDS:
-            raise ControlError(f"the polling interval is at least {MIN_POLL_SECONDS:g} seconds")
+            raise ControlError("polling_interval", seconds=f"{MIN_POLL_SECONDS:g}")
         self.polling = Polling(order=order, interval=interval, next_at=now + interval)
 
     def stop_polling(self) -> None:
@@ -153,14 +155,14 @@ class LiveControl:
 
     def pause_polling(self, paused: bool, now: float) -> None:
         if self.polling is None:
-            raise ControlError("polling is not running")
+            raise ControlError("polling_not_running")
         self.polling.paused = paused
         if not paused:
             self.polling.next_at = now + self.polling.interval
 
     def skip_polling(self, now: float) -> None:
         if self.polling is None:
-            raise ControlError("polling is not running")
+            raise ControlError("polling_not_running")
         self._advance(now)
 
     def tick(self, now: float) -> bool:
@@ -178,7 +180,7 @@ class LiveControl:
 
     def set_layout(self, layout: str) -> None:
         if layout not in LAYOUTS:
-            raise ControlError(f"layout {layout!r} is not one of {', '.join(LAYOUTS)}")
+            raise ControlError("layout_unknown", layout=layout, choices=LAYOUTS)
         self.layout = layout
 
     def set_voice_activated(self, on: bool) -> None:
@@ -209,7 +211,7 @@ class LiveControl:
     def raise_hand(self, participant_id: str, now: float) -> None:
         self._require_member(participant_id)
         if participant_id == self.floor:
-            raise ControlError("the floor is already yours")
+            raise ControlError("floor_already_yours")
         if not any(h.participant_id == participant_id for h in self.hands):
             self.hands.append(Hand(participant_id, now))
 
@@ -218,12 +220,12 @@ class LiveControl:
 
     def approve_hand(self, participant_id: str) -> None:
         if not any(h.participant_id == participant_id for h in self.hands):
-            raise ControlError(f"{participant_id} has not asked to speak")
+            raise ControlError("no_hand", participant=participant_id)
         self.roll_call(participant_id)
 
     def decline_hand(self, participant_id: str) -> None:
         if not any(h.participant_id == participant_id for h in self.hands):
-            raise ControlError(f"{participant_id} has not asked to speak")
+            raise ControlError("no_hand", participant=participant_id)
         self.lower_hand(participant_id)
 
     def lock(self, locked: bool) -> None:

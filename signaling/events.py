@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from hub.errors import InvalidPayload
+from signaling.control import LAYOUTS, MIN_POLL_SECONDS
 
 MAX_SDP = 64 * 1024
 
@@ -71,13 +73,47 @@ CONTROL_ACTIONS = (
 )
 
 
+#: What each action needs besides ``action`` (the reason when it is missing).
+CONTROL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mute": (("participantId", "participant_required"), ("on", "on_required")),
+    "approveHand": (("participantId", "participant_required"),),
+    "declineHand": (("participantId", "participant_required"),),
+    "remove": (("participantId", "participant_required"),),
+    "pausePolling": (("on", "on_required"),),
+    "voiceActivated": (("on", "on_required"),),
+    "muteAll": (("on", "on_required"),),
+    "allowOthers": (("on", "on_required"),),
+    "lock": (("on", "on_required"),),
+    "layout": (("layout", "layout_required"),),
+    "startPolling": (("order", "order_required"), ("interval", "interval_required")),
+}
+
+
 class Control(Event):
-    action: Literal[CONTROL_ACTIONS]  # type: ignore[valid-type]
-    participantId: Optional[str] = Field(default=None, max_length=64)
-    on: Optional[bool] = None
-    layout: Optional[str] = Field(default=None, max_length=8)
-    order: Optional[list[str]] = Field(default=None, max_length=64)
-    interval: Optional[float] = Field(default=None, ge=0, le=3600)
+    """A dispatcher's control action: one schema for the socket event
+    ``control`` and for ``POST /api/sessions/{id}/live/control``."""
+
+    action: Literal[CONTROL_ACTIONS] = Field(  # type: ignore[valid-type]
+        description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, layout, "
+        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end")
+    participantId: Optional[str] = Field(
+        default=None, max_length=64,
+        description="rollCall, broadcast (null takes the floor back / ends the broadcast); required by mute, "
+        "approveHand, declineHand, remove")
+    on: Optional[bool] = Field(
+        default=None, description="required by pausePolling, voiceActivated, mute, muteAll, allowOthers, lock")
+    layout: Optional[Literal[LAYOUTS]] = Field(default=None, description="required by layout")  # type: ignore[valid-type]
+    order: Optional[list[str]] = Field(
+        default=None, max_length=64, description="startPolling: participant ids (at least two present)")
+    interval: Optional[float] = Field(
+        default=None, ge=MIN_POLL_SECONDS, le=3600, description="startPolling: seconds per participant")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "Control":
+        for name, reason in CONTROL_NEEDS.get(self.action, ()):
+            if getattr(self, name) is None:
+                raise PydanticCustomError(reason, "{field} is required", {"field": name})
+        return self
 
 
 class Hand(Event):
@@ -89,11 +125,10 @@ def parse(model: type[Event], data: Any) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InvalidPayload("payload must be a JSON object")
+        raise InvalidPayload("payload_not_object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or "payload"
-        reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
-        raise InvalidPayload(f"{field}: {reason}") from None
+        raise InvalidPayload.of_validation(first, field) from None

@@ -34,6 +34,9 @@ class Participant:
     publishing: list[str] = field(default_factory=list)
     connection: str = "new"
     joined_at: float = field(default_factory=time.time)  # Unix seconds
+    #: A dispatcher's reading scope (``opinions.live.reader_scope``): which
+    #: opinions it hears of live.
+    reading_scope: Optional[str] = None
 
     @property
     def display_name(self) -> str:

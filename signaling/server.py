@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Optional, Protocol
 import socketio
 
 from hub import tokens
+from hub.config import SignalingLimits
 from hub.errors import (
     ControlRefused,
     Forbidden,
@@ -24,18 +25,21 @@ from hub.errors import (
     MediaError,
     NotInvited,
     NotJoined,
+    RateLimited,
     SessionClosed,
     SessionLocked,
     SessionNotFound,
     StationNotFound,
 )
 from hub.matrix import Matrix
+from hub.proxies import Network, client_address
 from hub.tasks import cancel_and_wait
 from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
-from opinions.live import OpinionNews
+from opinions.live import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.control import ControlError, LiveControl
+from signaling.limits import AddressCounter, TokenBucket
 from signaling.live import Participant, Presence, new_participant_id
 from signaling.monitor import MONITOR_INTERVAL, assess
 from signaling.speaker import ActiveSpeaker
@@ -46,12 +50,26 @@ AUDIO_LEVELS_INTERVAL = 0.25
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]
 
+#: Events metered by the ICE bucket; ``leave`` and ``subscribeAnswer`` (the
+#: answer to the hub's own offer) are never metered, every other event is
+#: metered by the events bucket (``signaling.limits``).
+ICE_EVENTS = ("publishIce", "subscribeIce")
+UNMETERED_EVENTS = ("leave", "subscribeAnswer")
 
-def dispatchers_room(session_number: int) -> str:
-    """The Socket.IO room of a live session's dispatchers, by the session's
-    number: any hub process can emit to it without knowing the live room,
-    and python-socketio's Redis manager carries it to wherever they are."""
-    return f"dispatchers:{session_number}"
+
+def identity_room(identity: str, session_number: Optional[int] = None) -> str:
+    """The Socket.IO room of every socket joined as ``identity`` (in one
+    session, or in any): revoking an account or an invitation reaches its
+    sockets through it, in whichever hub process they are."""
+    return f"who:{identity}" if session_number is None else f"who:{session_number}:{identity}"
+
+
+def dispatchers_room(session_number: int, scope: str) -> str:
+    """The Socket.IO room of a live session's dispatchers of one reading
+    scope (:func:`opinions.live.reader_scope`), by the session's number: any
+    hub process can emit to it without knowing the live room, and
+    python-socketio's Redis manager carries it to wherever they are."""
+    return f"dispatchers:{session_number}@{scope}"
 
 
 class SessionDirectory(Protocol):
@@ -62,6 +80,8 @@ class SessionDirectory(Protocol):
     async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]: ...
 
     async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]: ...
+
+    async def dispatcher_scope(self, account_id: int) -> Optional[str]: ...
 
     async def record_attendance(self, session: SessionInfo, day_start: Any, stays: list) -> int: ...
 
@@ -83,6 +103,8 @@ class SignalingServer:
         secret: bytes,
         ice_servers: list[dict[str, Any]],
         max_thumbnails: int = 8,
+        limits: SignalingLimits = SignalingLimits(),
+        trusted_proxies: Optional[list[Network]] = None,
     ) -> None:
         self.sio = sio
         self.media = media
@@ -104,6 +126,13 @@ class SignalingServer:
         # One lock per room: joins, leaves and subscription changes of a room
         # happen one at a time, so every participant sees a consistent order.
         self._room_locks: dict[str, asyncio.Lock] = {}
+        # What each connection may hold and send (signaling.limits).
+        self.limits = limits
+        self.trusted_proxies = trusted_proxies or []
+        self._per_address = AddressCounter(limits.connections_per_address)
+        self._addresses: dict[str, str] = {}  # sid -> client address
+        self._buckets: dict[str, dict[str, TokenBucket]] = {}  # sid -> "events"/"ice" -> bucket
+        self._join_deadlines: dict[str, asyncio.TimerHandle] = {}
 
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -128,6 +157,9 @@ class SignalingServer:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._levels_task)
+        for deadline in self._join_deadlines.values():
+            deadline.cancel()
+        self._join_deadlines.clear()
         for room in list(self.presence.rooms.values()):
             for participant in room:
                 await self._remove(participant, "left", notify_self=False)
@@ -144,6 +176,7 @@ class SignalingServer:
             if isinstance(data, dict) and data.get("lang") in ("zh-CN", "en"):
                 lang = data["lang"]
             try:
+                self._meter(sid, name)
                 payload = events.parse(model, data)
                 if name != "join" and participant is None:
                     raise NotJoined()
@@ -159,10 +192,52 @@ class SignalingServer:
 
         return on_event
 
+    def _meter(self, sid: str, name: str) -> None:
+        """Take a token of the sid's bucket for this event, or refuse it
+        (:class:`RateLimited`: not applied, not relayed)."""
+        if name in UNMETERED_EVENTS:
+            return
+        kind = "ice" if name in ICE_EVENTS else "events"
+        buckets = self._buckets.setdefault(sid, {})
+        bucket = buckets.get(kind)
+        if bucket is None:
+            lim = self.limits
+            bucket = buckets[kind] = (
+                TokenBucket(lim.ice_rate, lim.ice_burst) if kind == "ice" else TokenBucket(lim.event_rate, lim.event_burst)
+            )
+        if not bucket.take(time.monotonic()):
+            raise RateLimited()
+
     async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
+        """Count the connection against its address's cap, and close it if it
+        has not joined within ``join_timeout``."""
+        request = environ.get("aiohttp.request")
+        remote = getattr(request, "remote", None) or environ.get("REMOTE_ADDR", "")
+        forwarded = request.headers.get("X-Forwarded-For") if request is not None else None
+        address = client_address(remote, forwarded, self.trusted_proxies)
+        if not self._per_address.open(address):
+            logger.warning("refused a connection from %s: %d open already", address, self.limits.connections_per_address)
+            raise socketio.exceptions.ConnectionRefusedError("too_many_connections")
+        self._addresses[sid] = address
+        self._join_deadlines[sid] = asyncio.get_running_loop().call_later(
+            self.limits.join_timeout, lambda: asyncio.ensure_future(self._join_deadline(sid))
+        )
         return True
 
+    async def _join_deadline(self, sid: str) -> None:
+        self._join_deadlines.pop(sid, None)
+        if sid in self._addresses and self.presence.by_sid(sid) is None:
+            logger.info("closing %s: no join within %s s", sid, self.limits.join_timeout)
+            await self.sio.disconnect(sid)
+
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        address = self._addresses.pop(sid, None)
+        if address is not None:
+            self._per_address.close(address)
+        deadline = self._join_deadlines.pop(sid, None)
+        if deadline is not None:
+            deadline.cancel()
+        self._buckets.pop(sid, None)
         participant = self.presence.by_sid(sid)
         if participant is not None:
             await self._remove(participant, "disconnected", notify_self=False)
@@ -184,18 +259,20 @@ class SignalingServer:
             raise SessionClosed()
         station = None
         name: Optional[str] = None
+        scope: Optional[str] = None  # a dispatcher's reading scope
         kind, _, value = grant.subject.partition(":")
         if kind == "station":
             station = self.matrix.get(value)
             if station is None or value not in session.stations:
-                raise StationNotFound(value)
+                raise StationNotFound("station_code", station=value)
         elif kind == "deputy" and value.isdigit() and grant.role == "deputy":
             name = await self.sessions.deputy_name(session, int(value))
             if name is None:
                 raise NotInvited()
         elif kind == "account" and value.isdigit() and grant.role == "dispatcher":
             name = await self.sessions.dispatcher_name(session, int(value))
-            if name is None:
+            scope = await self.sessions.dispatcher_scope(int(value))
+            if name is None or scope is None:
                 raise Forbidden()
         else:
             raise NotInvited()
@@ -225,6 +302,7 @@ class SignalingServer:
                 station=station,
                 name=name,
                 lang=payload.lang,
+                reading_scope=scope,
             )
             others = [p.to_public() for p in room]
             await self.media.join(session.id, participant.id, self)
@@ -233,8 +311,10 @@ class SignalingServer:
             control = self._controls.setdefault(session.id, LiveControl(max_thumbnails=self.max_thumbnails))
             control.joined(participant.id)
             await self.sio.enter_room(sid, session.id)
-            if participant.role == "dispatcher":
-                await self.sio.enter_room(sid, dispatchers_room(session.number))
+            await self.sio.enter_room(sid, identity_room(participant.identity))
+            await self.sio.enter_room(sid, identity_room(participant.identity, session.number))
+            if participant.role == "dispatcher" and scope is not None:
+                await self.sio.enter_room(sid, dispatchers_room(session.number, scope))
             await self.sio.emit(
                 "participantJoined", {"participant": participant.to_public()},
                 room=session.id, skip_sid=sid,
@@ -259,7 +339,7 @@ class SignalingServer:
         except HubError:
             raise
         except Exception as exc:
-            raise MediaError(str(exc)) from exc
+            raise MediaError("media_refused", detail=str(exc)) from exc
         return {"sdp": answer.sdp, "type": answer.type}
 
     async def subscribe_answer(self, sid: str, participant: Participant, payload: events.Answer) -> dict:
@@ -270,7 +350,7 @@ class SignalingServer:
         except HubError:
             raise
         except Exception as exc:
-            raise MediaError(str(exc)) from exc
+            raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
     async def ice(self, transport: str, sid: str, participant: Participant, payload: events.Ice) -> dict:
@@ -284,7 +364,7 @@ class SignalingServer:
         except HubError:
             raise
         except Exception as exc:
-            raise MediaError(str(exc)) from exc
+            raise MediaError("media_refused", detail=str(exc)) from exc
         return {}
 
     async def media_state(self, sid: str, participant: Participant, payload: events.MediaState) -> dict:
@@ -298,11 +378,13 @@ class SignalingServer:
         return {}
 
     async def control(self, sid: str, participant: Participant, payload: events.Control) -> dict:
-        """A dispatcher's control action over the socket."""
+        """A dispatcher's control action over the socket.  The account is
+        checked again on every action (still active, still over the session)."""
         if participant.role != "dispatcher":
             raise Forbidden()
         kind, _, value = participant.identity.partition(":")
         account_id = int(value) if kind == "account" and value.isdigit() else None
+        await self._recheck(participant)
         return await self.apply_control(participant.room_id, payload, participant.display_name, account_id)
 
     async def control_by_key(
@@ -312,7 +394,7 @@ class SignalingServer:
         dispatcher's scope).  ``session_key`` is the session's public key."""
         parsed = events.parse(events.Control, payload)
         if session_key not in self._controls:
-            raise ControlRefused("the session has nobody in it")
+            raise ControlRefused("nobody_in_session")
         return await self.apply_control(session_key, parsed, by, account_id)
 
     def live_state(self, session_key: str) -> dict:
@@ -327,7 +409,7 @@ class SignalingServer:
             "participants": [p.to_public() for p in room],
         }
 
-    async def apply_control(
+    async def apply_control(  # noqa: C901  (a table of actions after issue 11, move 3)
         self, room_id: str, payload: events.Control, by: str, account_id: Optional[int]
     ) -> dict:
         """Apply one control action to a room's :class:`LiveControl`, enforce
@@ -340,11 +422,8 @@ class SignalingServer:
             action = payload.action
             if action in ("rollCall", "broadcast", "mute", "approveHand", "declineHand", "remove") and target is not None:
                 if self.presence.by_id(target) is None or self.presence.by_id(target).room_id != room_id:
-                    raise ControlError(f"{target} is not in the session")
-            if action in ("mute", "approveHand", "declineHand", "remove") and target is None:
-                raise ControlError("participantId is required")
-            if action in ("pausePolling", "voiceActivated", "mute", "muteAll", "allowOthers", "lock") and payload.on is None:
-                raise ControlError("on is required")
+                    raise ControlError("not_member", participant=target)
+            # what each action needs is checked by the schema (events.Control)
             if action == "rollCall":
                 control.roll_call(target)
             elif action == "broadcast":
@@ -374,7 +453,7 @@ class SignalingServer:
             elif action == "lock":
                 control.lock(bool(payload.on))
         except ControlError as exc:
-            raise ControlRefused(str(exc)) from None
+            raise ControlRefused.because(exc) from None
         if payload.action == "end":
             session = self._sessions[room_id]
             entry = {"action": "end", "by": by, "participantId": None, "on": None, "layout": None}
@@ -401,11 +480,12 @@ class SignalingServer:
         return {"control": control.to_public(now)}
 
     async def raise_hand(self, sid: str, participant: Participant, payload: events.Hand) -> dict:
+        await self._recheck(participant)
         control = self._controls[participant.room_id]
         try:
             control.raise_hand(participant.id, time.monotonic())
         except ControlError as exc:
-            raise ControlRefused(str(exc)) from None
+            raise ControlRefused.because(exc) from None
         await self._emit_control(participant.room_id)
         return {}
 
@@ -413,6 +493,54 @@ class SignalingServer:
         self._controls[participant.room_id].lower_hand(participant.id)
         await self._emit_control(participant.room_id)
         return {}
+
+    async def _recheck(self, participant: Participant) -> None:
+        """Refuse an action of a dispatcher whose account was deactivated or
+        moved out of the session's scope, or of a deputy whose invitation was
+        revoked, and end its connection."""
+        kind, _, value = participant.identity.partition(":")
+        session = self._sessions.get(participant.room_id)
+        if session is None or not value.isdigit() or kind not in ("account", "deputy"):
+            return
+        if kind == "account":
+            name = await self.sessions.dispatcher_name(session, int(value))
+        else:
+            name = await self.sessions.deputy_name(session, int(value))
+        if name is None:
+            # Out of the room now; the socket closes once the refusal is acknowledged.
+            await self._end(participant, "revoked", close_after=0.5)
+            raise Forbidden()
+
+    async def end_identity(self, identity: str, session_number: Optional[int] = None) -> int:
+        """An account was deactivated or an invitation revoked: every live
+        connection joined as ``identity`` (``account:7``, ``deputy:3``; in
+        session ``session_number`` only, or in any) is told ``kicked``
+        (``revoked``) and closed at once.  Sockets held by other hub processes
+        hear ``kicked`` through the shared manager and are refused their next
+        action (:meth:`_recheck`).  Returns how many were closed here."""
+        await self.sio.emit("kicked", {"reason": "revoked"}, room=identity_room(identity, session_number))
+        ended = 0
+        for room in list(self.presence.rooms.values()):
+            for participant in list(room):
+                session = self._sessions.get(participant.room_id)
+                if participant.identity != identity:
+                    continue
+                if session_number is not None and (session is None or session.number != session_number):
+                    continue
+                await self._end(participant, "revoked", notify=False)
+                ended += 1
+        return ended
+
+    async def _end(self, participant: Participant, reason: str, notify: bool = True, close_after: float = 0) -> None:
+        if notify:
+            await self.sio.emit("kicked", {"reason": reason}, to=participant.sid)
+        await self._remove(participant, reason, notify_self=False)
+        if close_after:
+            asyncio.get_running_loop().call_later(
+                close_after, lambda s=participant.sid: asyncio.ensure_future(self.sio.disconnect(s))
+            )
+        else:
+            await self.sio.disconnect(participant.sid)
 
     async def _log_action(
         self, room_id: str, account_id: Optional[int], entry: dict, before: dict, after: dict
@@ -435,12 +563,13 @@ class SignalingServer:
     async def opinion_changed(self, news: OpinionNews) -> None:
         """An opinion taken in a live session was stored (``opinionCaptured``)
         or took a handling step (``opinionUpdated``): every dispatcher in
-        that session's room hears of it at once."""
+        that session's room who may read it (as over REST and the console's
+        event stream) hears of it at once; the others do not."""
         if news.session_number is None:
             return
         event = "opinionCaptured" if news.kind == "captured" else "opinionUpdated"
-        await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action},
-                            room=dispatchers_room(news.session_number))
+        rooms = [dispatchers_room(news.session_number, scope) for scope in reader_scopes(self.matrix, news.station)]
+        await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action}, to=rooms)
 
     # --- scheduler events -------------------------------------------------
 
@@ -463,20 +592,18 @@ class SignalingServer:
         session's stays of the day are kept, to be counted again with the
         later ones (records are idempotent: a deputy gets its record once
         its stays of the day reach the minimum)."""
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timezone
 
-        from duty.scoring import Attendance
+        from duty.scoring import Attendance, attendance_day
 
-        shanghai = timezone(timedelta(hours=8))
-        today = datetime.now(shanghai).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = attendance_day(datetime.now(timezone.utc))
         stays = self._stays.pop(session.id, [])
         if keep:
             stays = [s for s in stays if s[2] >= today.timestamp()]
             self._stays[session.id] = list(stays)
         if not stays:
             return
-        first = datetime.fromtimestamp(min(joined for _, joined, _ in stays), shanghai)
-        day_start = first.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        day_start = attendance_day(datetime.fromtimestamp(min(joined for _, joined, _ in stays), timezone.utc))
         records = [
             Attendance(deputy, datetime.fromtimestamp(joined, timezone.utc), (left - joined) / 60)
             for deputy, joined, left in stays
@@ -584,8 +711,11 @@ class SignalingServer:
                 return await self._remove(participant, reason, notify_self, locked=True)
         self.presence.remove(participant)
         session = self._sessions.get(participant.room_id)
-        if participant.role == "dispatcher" and session is not None:
-            await self.sio.leave_room(participant.sid, dispatchers_room(session.number))
+        await self.sio.leave_room(participant.sid, identity_room(participant.identity))
+        if session is not None:
+            await self.sio.leave_room(participant.sid, identity_room(participant.identity, session.number))
+        if participant.role == "dispatcher" and session is not None and participant.reading_scope is not None:
+            await self.sio.leave_room(participant.sid, dispatchers_room(session.number, participant.reading_scope))
         if participant.role == "deputy":
             deputy_id = int(participant.identity.partition(":")[2])
             self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))

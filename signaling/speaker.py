@@ -48,7 +48,7 @@ class ActiveSpeaker:
             return self.current
         self._quiet_since = None
 
-        if loudest != self.current and speaking[loudest] + self.margin <= speaking[self.current]:
+        if loudest is not None and loudest != self.current and speaking[loudest] + self.margin <= speaking[self.current]:
             if self._challenger != loudest:
                 self._challenger, self._since = loudest, now
             elif now - self._since >= self.hold:

@@ -4,10 +4,15 @@
 * A login returns a random bearer token; only its SHA-256 is stored, with an
   expiry (:data:`TOKEN_TTL`).  :func:`resolve_token` turns a token back into
   the account and its :class:`~hub.scope.Actor`; :func:`logout` revokes it.
-* Logins are rate-limited by user name and by remote address: after
-  ``limit`` failures within ``window`` the next try is refused until the
-  oldest of them leaves the window (:func:`throttle`, a pure rule).  Every
-  try is recorded in ``login_attempt``.
+* Logins are rate-limited per (user name, remote address) with a growing
+  back-off, and per remote address (any name): :func:`throttle` is the pure
+  rule.  Throttling a pair, not a name, means a stranger hammering a name
+  from its own address cannot lock the account's owner out: the owner, from
+  another address, still logs in.
+* A try is recorded in ``login_attempt`` *before* the password is verified
+  (as a failure, turned into a success afterwards), under one lock, so
+  parallel tries each see the ones before them: with a limit of 5, twelve
+  parallel wrong passwords get five verifications, not nine.
 * Creating and changing accounts is an administrator's action and is audited.
 """
 
@@ -19,9 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from hub.errors import (
+    RuleError,
     InvalidPayload,
     LoginFailed,
     LoginRequired,
@@ -40,12 +47,22 @@ TOKEN_TTL = timedelta(hours=12)
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
+    """``limit`` failures within ``window`` are free.  Without ``backoff``
+    the next try waits until the oldest of them leaves the window; with it,
+    the next try waits ``backoff`` after the latest failure, doubled for each
+    failure beyond the limit and capped at ``window``."""
+
     limit: int = 5
     window: timedelta = timedelta(minutes=15)
+    backoff: Optional[timedelta] = None
 
 
-USER_POLICY = ThrottlePolicy(limit=5, window=timedelta(minutes=15))
+#: One user name from one address: 5 free tries, then 30 s, 1 min, 2 min, ...
+PAIR_POLICY = ThrottlePolicy(limit=5, window=timedelta(minutes=15), backoff=timedelta(seconds=30))
+#: One address, whatever the name (guessing many names): 20 per 15 minutes.
 REMOTE_POLICY = ThrottlePolicy(limit=20, window=timedelta(minutes=15))
+#: Serializes the bookkeeping step of a login on PostgreSQL (SQLite has one writer).
+_LOGIN_LOCK = 0x4C48_4C4F  # "LHLO"
 
 
 def throttle(failures: Sequence[datetime], now: datetime, policy: ThrottlePolicy) -> Optional[float]:
@@ -54,8 +71,14 @@ def throttle(failures: Sequence[datetime], now: datetime, policy: ThrottlePolicy
     recent = sorted(t for t in failures if now - policy.window < t <= now)
     if len(recent) < policy.limit:
         return None
-    # The try is allowed again once enough old failures leave the window.
-    release = recent[len(recent) - policy.limit] + policy.window
+    if policy.backoff is not None:
+        wait = min(policy.backoff * 2 ** (len(recent) - policy.limit), policy.window)
+        release = recent[-1] + wait
+    else:
+        # The try is allowed again once enough old failures leave the window.
+        release = recent[len(recent) - policy.limit] + policy.window
+    if release <= now:
+        return None
     return max((release - now).total_seconds(), 1.0)
 
 
@@ -101,15 +124,15 @@ def create_account(
     if actor is not None:
         require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
     if station is not None and (station not in matrix or db.get(Station, station) is None):
-        raise StationNotFound(station)
+        raise StationNotFound("station_code", station=station)
     try:
         Actor(role=role, station=station)
     except ValueError as exc:
-        raise InvalidPayload(str(exc)) from None
+        raise InvalidPayload.because(exc) if isinstance(exc, RuleError) else InvalidPayload() from None
     if not username.strip():
-        raise InvalidPayload("a user name is required")
+        raise InvalidPayload("username_required")
     if db.exec(select(Account).where(Account.username == username.strip())).first() is not None:
-        raise UsernameTaken(username.strip())
+        raise UsernameTaken("username", username=username.strip())
     account = Account(
         username=username.strip(),
         display_name=display_name,
@@ -131,14 +154,53 @@ def _hash(password: str) -> str:
     try:
         return passwords.hash_password(password)
     except ValueError as exc:
-        raise InvalidPayload(str(exc)) from None
+        raise InvalidPayload.because(exc) if isinstance(exc, RuleError) else InvalidPayload() from None
 
 
-def _failures(db: Session, column, value: str, since: datetime) -> list[datetime]:
-    rows = db.exec(
-        select(LoginAttempt.at).where(column == value, LoginAttempt.success == False, LoginAttempt.at > since)  # noqa: E712
-    ).all()
-    return list(rows)
+def _failures(db: Session, since: datetime, exclude: int, username: Optional[str], remote: str) -> list[datetime]:
+    """Failed (or still unverified) tries since ``since``: of the pair when
+    ``username`` is given (only those after the pair's last success), else of
+    the address (a success with one account does not clear guesses at others)."""
+    query = select(LoginAttempt.at, LoginAttempt.success).where(
+        LoginAttempt.remote == remote, LoginAttempt.at > since, LoginAttempt.id != exclude
+    )
+    if username is None:
+        return [at for at, success in db.exec(query).all() if not success]
+    rows = sorted(db.exec(query.where(LoginAttempt.username == username)).all())
+    last_success = max((at for at, success in rows if success), default=None)
+    return [at for at, success in rows if not success and (last_success is None or at > last_success)]
+
+
+def _lock_logins(db: Session) -> None:
+    """Hold the login lock until the transaction ends.  PostgreSQL: an
+    advisory lock.  SQLite: the caller's first statement is a write, which
+    takes the database's one write lock."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+
+
+def _reserve_attempt(db: Session, username: str, remote: str, now: datetime) -> LoginAttempt:
+    """Record the try as a failure, then check the limits counting every try
+    recorded before it (verified or still in flight).  Raises
+    :class:`LoginThrottled` (the try is then not recorded)."""
+    try:
+        _lock_logins(db)
+        attempt = LoginAttempt(username=username, remote=remote, at=now, success=False)
+        db.add(attempt)
+        db.flush()
+        assert attempt.id is not None
+        waits = [throttle(_failures(db, now - PAIR_POLICY.window, attempt.id, username, remote), now, PAIR_POLICY)]
+        if remote:
+            waits.append(throttle(_failures(db, now - REMOTE_POLICY.window, attempt.id, None, remote), now, REMOTE_POLICY))
+        wait = max((w for w in waits if w is not None), default=None)
+        if wait is not None:
+            db.rollback()
+            raise LoginThrottled(seconds=int(wait + 0.999))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return attempt
 
 
 def authenticate(
@@ -152,15 +214,7 @@ def authenticate(
     """Check the password and open a login session: ``(account, token)``.
     Raises :class:`LoginThrottled` (nothing checked) or :class:`LoginFailed`."""
     username = username.strip()
-    for column, value, policy in (
-        (LoginAttempt.username, username, USER_POLICY),
-        (LoginAttempt.remote, remote, REMOTE_POLICY),
-    ):
-        if column is LoginAttempt.remote and not remote:
-            continue
-        wait = throttle(_failures(db, column, value, now - policy.window), now, policy)
-        if wait is not None:
-            raise LoginThrottled(seconds=int(wait + 0.999))
+    attempt = _reserve_attempt(db, username[:64], remote[:64], now)
 
     account = db.exec(select(Account).where(Account.username == username)).first()
     if account is None:
@@ -168,11 +222,11 @@ def authenticate(
         ok = False
     else:
         ok = passwords.verify_password(account.password_hash, password) and account.active
-    db.add(LoginAttempt(username=username[:64], remote=remote[:64], at=now, success=ok))
     if not ok:
-        db.commit()
-        raise LoginFailed()
+        raise LoginFailed()  # the try stays recorded as a failure
     assert account is not None
+    attempt.success = True
+    db.add(attempt)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.HASHER.hash(password)
         db.add(account)
@@ -203,13 +257,28 @@ def logout(db: Session, token: str, now: datetime) -> None:
         db.commit()
 
 
-def purge_login_data(db: Session, now: datetime, keep: timedelta = timedelta(days=30)) -> None:
-    """Drop login attempts and expired tokens older than ``keep``."""
-    from sqlalchemy import delete
+#: Login tries are kept this long (for the audit of an attack); throttling
+#: needs only the last 15 minutes.
+ATTEMPTS_KEPT = timedelta(days=30)
+#: Tokens are dropped this long after they expired (or were revoked): a
+#: request with one is refused either way; the row only says it existed.
+TOKENS_KEPT = timedelta(days=1)
 
-    db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - keep))
-    db.exec(delete(LoginToken).where(LoginToken.expires_at < now - keep))
+
+def purge_login_data(
+    db: Session, now: datetime, attempts_kept: timedelta = ATTEMPTS_KEPT, tokens_kept: timedelta = TOKENS_KEPT
+) -> tuple[int, int]:
+    """Drop login tries older than ``attempts_kept`` and tokens expired or
+    revoked more than ``tokens_kept`` ago: ``(tries, tokens)`` dropped.  The
+    hub runs it every hour (``hub.app``)."""
+    from sqlalchemy import delete, or_
+
+    tries = db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - attempts_kept))
+    tokens = db.exec(delete(LoginToken).where(or_(
+        LoginToken.expires_at < now - tokens_kept, LoginToken.revoked_at < now - tokens_kept,
+    )))
     db.commit()
+    return tries.rowcount, tokens.rowcount
 
 
 # --- added for the REST API (api/) ----------------------------------------------
@@ -237,7 +306,7 @@ def deactivate_account(
         if account is None:
             raise NotFound(what="account", id=account_id)
         if actor.account_id is not None and actor.account_id == account.id:
-            raise Forbidden("an administrator cannot deactivate its own account")
+            raise Forbidden("admin_self_deactivate")
         before = account_snapshot(account)
         account.active = False
         db.add(account)

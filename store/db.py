@@ -1,8 +1,9 @@
 """Engines, migrations and the station sync.
 
 * :func:`make_engine` opens the configured URL: ``sqlite:///…/var/hub.db``
-  by default (the folder is created; foreign keys on, WAL journal, full
-  sync so a commit is on disk), or PostgreSQL (``postgresql+psycopg://…``).
+  by default (the folder is created, the file made readable by the hub's
+  user only; foreign keys on, WAL journal, full sync so a commit is on
+  disk), or PostgreSQL (``postgresql+psycopg://…``).
   A plain ``postgresql://`` URL is taken to mean the psycopg 3 driver.
 * :func:`upgrade` brings a database, empty or older, to the newest schema
   with alembic, in code: what ``liaison-hub`` runs before it serves.
@@ -43,7 +44,16 @@ def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            from hub.files import private_file
+
+            database = Path(parsed.database)
+            if not database.parent.exists():
+                database.parent.mkdir(parents=True, mode=0o700)
+            private_file(database)  # 0600: password hashes, residents' contacts
+            for journal in ("-wal", "-shm", "-journal"):  # SQLite makes new ones with the file's mode
+                companion = database.with_name(database.name + journal)
+                if companion.exists():
+                    private_file(companion)
         engine = sa.create_engine(url, **kwargs)
 
         @sa.event.listens_for(engine, "connect")

@@ -40,12 +40,12 @@ def create_deputy(
 ) -> Deputy:
     try:
         if station not in matrix or db.get(Station, station) is None:
-            raise StationNotFound(station)
+            raise StationNotFound("station_code", station=station)
         require(actor, Do.MANAGE_DEPUTIES, StationTarget(station), matrix)
         if level not in DEPUTY_LEVELS:
-            raise InvalidPayload(f"level must be one of {', '.join(DEPUTY_LEVELS)}")
+            raise InvalidPayload("deputy_level", choices=DEPUTY_LEVELS, field="level")
         if not name.strip():
-            raise InvalidPayload("a name is required")
+            raise InvalidPayload("name_required", field="name")
         deputy = Deputy(name=name.strip(), level=level, station_code=station, deputy_group=group)
         if now is not None:
             deputy.created_at = now
@@ -96,7 +96,7 @@ def list_deputies(
     scope = station or actor.station
     if scope is not None:
         if scope not in matrix:
-            raise StationNotFound(scope)
+            raise StationNotFound("station_code", station=scope)
         require(actor, Do.MANAGE_DEPUTIES, StationTarget(scope), matrix)
     else:
         require(actor, Do.MANAGE_DEPUTIES, StationTarget(matrix.roots[0].code), matrix)

@@ -1,6 +1,11 @@
 """The live core's view of stored sessions: looks a session up by its public
 key (code such as ``demo``, or number) and answers who may join it.
 
+A session's state comes from the same derivation REST reports
+(``SessionRepo.session_state``, a pure function of the clock and the stored
+plan), not from the ``status`` column the scheduler refreshes every tick: a
+session REST shows in its lobby is joinable at once, not a tick later.
+
 Blocking database work runs in a worker thread: the event loop that calls
 this also forwards live media.
 """
@@ -35,10 +40,18 @@ def _find(db: Session, key: str) -> Optional[LinkedSession]:
     return db.exec(select(LinkedSession).where(LinkedSession.code == key)).first()
 
 
-def session_info(db: Session, key: str) -> Optional[SessionInfo]:
+def session_info(
+    db: Session, key: str, repo: Optional[Any] = None, now: Optional[datetime] = None
+) -> Optional[SessionInfo]:
+    """The session behind ``key``.  With ``repo`` (a ``SessionRepo``), its
+    status is the state at ``now`` as REST computes it; without, the stored
+    status (as of the scheduler's last tick)."""
     row = _find(db, key)
     if row is None:
         return None
+    status = row.status
+    if repo is not None:
+        status = repo.session_state(db, row.id, now or datetime.now(timezone.utc)).value
     stations = frozenset(
         db.exec(select(SessionStation.station_code).where(SessionStation.session_id == row.id)).all()
     )
@@ -49,7 +62,7 @@ def session_info(db: Session, key: str) -> Optional[SessionInfo]:
         title=row.title,
         title_en=row.title_en,
         stations=stations,
-        status=row.status,
+        status=status,
         standing=row.standing,
     )
 
@@ -86,6 +99,18 @@ def dispatcher_may_control(db: Session, matrix: Matrix, session_number: int, acc
     return account.display_name or account.username
 
 
+def dispatcher_scope(db: Session, account_id: int) -> Optional[str]:
+    """The reading scope of an active staff account
+    (:func:`opinions.live.reader_scope`): which opinions its live console
+    hears of."""
+    from opinions.live import reader_scope
+
+    account = db.get(Account, account_id)
+    if account is None or not account.active:
+        return None
+    return reader_scope(actor_of(account))
+
+
 def audit_live_action(
     db: Session, session_number: int, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
 ) -> None:
@@ -117,11 +142,14 @@ def join_actor(db: Session, matrix: Matrix, session_key: str, subject: str) -> O
     """The actor a valid join token stands for, for the few API calls a live
     page makes (capturing an opinion): a station's operator, an invited
     deputy, or a dispatcher's account; ``None`` when the token no longer
-    admits anyone."""
+    admits anyone (the session was cancelled, the station left it, the
+    invitation was revoked, the account deactivated)."""
     from hub.scope import Actor, Role
 
     info = session_info(db, session_key)
-    if info is None:
+    if info is None or info.status == lifecycle.State.CANCELLED.value:
+        # A cancelled session's links admit nobody, here as at ``join``; an
+        # ended one still takes the opinions a page kept while offline.
         return None
     kind, _, value = subject.partition(":")
     if kind == "station" and value in info.stations:
@@ -187,13 +215,17 @@ class SessionDirectory:
         return asyncio.to_thread(call)
 
     async def get(self, key: str) -> Optional[SessionInfo]:
-        return await self._run(session_info, key)
+        """The session with its state now, as REST reports it (with a repo)."""
+        return await self._run(session_info, key, self.repo, datetime.now(timezone.utc))
 
     async def deputy_name(self, session: SessionInfo, deputy_id: int) -> Optional[str]:
         return await self._run(deputy_may_join, session.number, deputy_id, datetime.now(timezone.utc))
 
     async def dispatcher_name(self, session: SessionInfo, account_id: int) -> Optional[str]:
         return await self._run(dispatcher_may_control, self.matrix, session.number, account_id)
+
+    async def dispatcher_scope(self, account_id: int) -> Optional[str]:
+        return await self._run(dispatcher_scope, account_id)
 
     async def audit(
         self, session: SessionInfo, account_id: Optional[int], action: str, before: Optional[dict], after: Optional[dict]
@@ -208,7 +240,7 @@ class SessionDirectory:
         from store.duty import record_attendance
 
         return await self._run(
-            record_attendance, None, self.matrix, self.scoring, session.number, day_start, list(stays),
+            record_attendance, self.matrix, self.scoring, session.number, day_start, list(stays),
             datetime.now(timezone.utc),
         )
 

@@ -4,15 +4,16 @@ per deputy, deputy group, town/street and the city.
 
 Records are unique by key (:func:`duty.scoring.record_key`): adding the same
 fact again is a no-op (``INSERT … ON CONFLICT DO NOTHING``).  Automatic
-records are approved when made; manual ones wait for review.  Ledgers count
+records are approved when made; manual ones (attendance staff enter
+included) wait for review, which a dispatcher never gives its own.  Ledgers count
 approved records; street residents' representatives (``street_rep``) have a
 ledger of their own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Iterable, Optional, Sequence
 
 import sqlalchemy as sa
@@ -20,9 +21,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from duty import scoring
-from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, StationNotFound
+from hub.errors import DutyReviewRefused, Forbidden, InvalidPayload, NotFound, OccurrenceNotFound, RuleError, StationNotFound
 from hub.matrix import Matrix
-from hub.scope import Actor, Role
+from hub.scope import Actor, Do, Role, SessionTarget, require
+from scheduler.lifecycle import DEFAULT_LOBBY_MINUTES, State
+from scheduler.recurrence import Occurrence, Series, expand, find_occurrence
 from store.audit import record
 from store.models import Deputy
 from store.opinion_models import DutyRecord
@@ -33,9 +36,9 @@ def _staff_over(actor: Actor, matrix: Matrix, station: str) -> None:
     if actor.role is Role.ADMINISTRATOR:
         return
     if actor.role is not Role.DISPATCHER:
-        raise Forbidden("duty records are kept by administrators and dispatchers")
+        raise Forbidden("duty_staff_only")
     if not matrix.is_within(station, actor.station or ""):
-        raise Forbidden(f"{station} lies outside {actor.station}'s subtree")
+        raise Forbidden("outside_subtree", station=station, scope=actor.station)
 
 
 def _person_kind(deputy: Deputy) -> str:
@@ -72,23 +75,92 @@ def add_entries(
 
 
 def record_attendance(
-    db: Session, actor: Optional[Actor], matrix: Matrix, rules: scoring.ScoringRules, session_id: int,
-    occurrence_start: datetime, stays: Sequence[scoring.Attendance], now: datetime,
+    db: Session, matrix: Matrix, rules: scoring.ScoringRules, session_id: int, day_start: datetime,
+    stays: Sequence[scoring.Attendance], now: datetime,
 ) -> int:
-    """Records for the deputies present in a live session occurrence; the
-    live layer (or staff) calls it when the occurrence ends.  Idempotent."""
+    """Approved records for the deputies the live layer saw in a session on
+    the day starting ``day_start`` (:func:`duty.scoring.attendance_day`);
+    called when an occurrence ends (a standing session: when its room
+    empties).  Idempotent."""
     try:
-        if actor is not None and actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-            raise Forbidden("attendance is recorded by the hub or by staff")
-        entries = scoring.session_records(rules, session_id, occurrence_start, stays)
-        added = add_entries(db, matrix, entries, actor)
+        entries = scoring.session_records(rules, session_id, day_start, stays)
+        added = add_entries(db, matrix, entries, None)
         if added:
-            record(db, actor, "duty.attendance", "session", session_id, None,
-                   {"occurrence": occurrence_start.isoformat(), "records": added}, now)
+            record(db, None, "duty.attendance", "session", session_id, None,
+                   {"occurrence": day_start.isoformat(), "records": added}, now)
         db.commit()
         return added
     except BaseException:
         db.rollback()
+        raise
+
+
+def enter_attendance(
+    db: Session, actor: Actor, matrix: Matrix, rules: scoring.ScoringRules, session_id: int,
+    occurrence_start: datetime, stays: Sequence[scoring.Attendance], now: datetime,
+    lobby_minutes: float = DEFAULT_LOBBY_MINUTES,
+) -> int:
+    """Attendance staff enter by hand (a deputy the live layer missed: it
+    sat at a station's screen, its phone failed).  Such records are manual
+    and wait for review, as other manual records; they share their key with
+    the live layer's (one per deputy, session and day), so neither doubles
+    the other.
+
+    The caller controls the session (:data:`~hub.scope.Do.CONTROL`) and
+    keeps every deputy named (:func:`_staff_over`); ``occurrence_start``
+    names a real occurrence of the session (by its start or original start)
+    that is over, and each stay lies within it.  Returns how many records
+    are new."""
+    from store.sessions import SessionRepo
+
+    try:
+        repo = SessionRepo(matrix, lobby_minutes=lobby_minutes)
+        view = repo.load(db, session_id)
+        _staff_over_session(actor, matrix, view.target)
+        if view.row.standing:
+            raise InvalidPayload("attendance_standing_session", field="occurrenceStart")
+        occurrence = _occurrence(view.series, occurrence_start)
+        state = repo._state_of(view, occurrence, now)
+        if state is not State.ENDED:
+            raise InvalidPayload("attendance_occurrence_not_over", state=state.value, field="occurrenceStart")
+        deputies = {d.id: d for d in db.exec(
+            select(Deputy).where(col(Deputy.id).in_({s.deputy_id for s in stays}))).all()}
+        for stay in stays:
+            deputy = deputies.get(stay.deputy_id)
+            if deputy is None:
+                raise NotFound(what="deputy", id=stay.deputy_id)
+            _staff_over(actor, matrix, deputy.station_code)
+        try:
+            scoring.check_stays(stays, occurrence.start - timedelta(minutes=lobby_minutes), occurrence.end)
+            entries = scoring.session_records(rules, session_id, scoring.attendance_day(occurrence.start), stays)
+        except ValueError as exc:
+            raise InvalidPayload(str(exc), field="stays") from None
+        entries = [replace(e, manual=True, note=f"occurrence {occurrence.start.isoformat()}") for e in entries]
+        added = add_entries(db, matrix, entries, actor, status="pending")
+        if added:
+            record(db, actor, "duty.attendance", "session", session_id, None,
+                   {"occurrence": occurrence.start.isoformat(), "records": added, "status": "pending"}, now)
+        db.commit()
+        return added
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def _staff_over_session(actor: Actor, matrix: Matrix, target: SessionTarget) -> None:
+    if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
+        raise Forbidden("attendance_by_staff")
+    require(actor, Do.CONTROL, target, matrix)
+
+
+def _occurrence(series: Series, start: datetime) -> Occurrence:
+    """The occurrence that starts (or originally started) at ``start``."""
+    try:
+        return find_occurrence(series, start)
+    except OccurrenceNotFound:
+        for occurrence in expand(series, start, start + timedelta(seconds=1)):
+            if occurrence.start == start:
+                return occurrence
         raise
 
 
@@ -105,8 +177,8 @@ def add_manual(
         _staff_over(actor, matrix, deputy.station_code)
         try:
             entry = scoring.manual_record(rules, kind, deputy_id, occasion, occurred_at, points, note)
-        except ValueError as exc:
-            raise InvalidPayload(str(exc), field="kind") from None
+        except RuleError as exc:
+            raise InvalidPayload.because(exc, field="kind") from None
         if add_entries(db, matrix, [entry], actor, status="pending"):
             row = db.exec(select(DutyRecord).where(DutyRecord.key == entry.key)).one()
             record(db, actor, "duty.create", "duty_record", row.id, None, snapshot(row), now)
@@ -121,18 +193,21 @@ def review(
     db: Session, actor: Actor, matrix: Matrix, record_id: int, approve: bool, reason: str, now: datetime
 ) -> DutyRecord:
     """Approve or reject a record; rejecting needs a reason.  A reviewed
-    record may be reviewed again (a correction), never by its own creator's
-    deputy account."""
+    record may be reviewed again (a correction).  A dispatcher never
+    approves a record it entered itself: another account in scope does."""
     try:
         row = db.get(DutyRecord, record_id)
         if row is None:
             raise NotFound(what="duty record", id=record_id)
         _staff_over(actor, matrix, row.station_code)
         if not approve and not reason.strip():
-            raise InvalidPayload("a rejection needs a reason", field="reason")
+            raise InvalidPayload("rejection_needs_reason", field="reason")
+        if approve and actor.role is Role.DISPATCHER and row.created_by is not None \
+                and row.created_by == actor.account_id:
+            raise Forbidden("duty_own_record")
         target = "approved" if approve else "rejected"
         if row.status == target:
-            raise DutyReviewRefused(f"the record is already {target}")
+            raise DutyReviewRefused("duty_already", review=target)
         before = snapshot(row)
         row.status, row.review_reason = target, reason.strip()[:500]
         row.reviewed_by, row.reviewed_at = actor.account_id, now
@@ -215,6 +290,6 @@ def ledger(
     db: Session, actor: Actor, matrix: Matrix, f: DutyFilter, by: str = "deputy", person_kind: str = "deputy"
 ) -> list[scoring.LedgerRow]:
     if f.scope is not None and f.scope not in matrix:
-        raise StationNotFound(f.scope)
+        raise StationNotFound("station_code", station=f.scope)
     names = {s.code: s.name for s in matrix.stations()}
     return scoring.ledger(ledger_records(db, actor, matrix, f), by, person_kind, names)

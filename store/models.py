@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from hub.zone import TIME_ZONE
+
 # Stable constraint names, so migrations can name what they change.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +82,9 @@ class Station(SQLModel, table=True):
     parent_code: Optional[str] = Field(default=None, foreign_key="station.code", max_length=64)
     position: int = 0
     active: bool = True
+    #: The generation of the station's calendar feed key (``store.feeds``):
+    #: rotating the key counts it up and older links stop working.
+    feed_generation: int = 0
 
 
 class Account(SQLModel, table=True):
@@ -165,7 +170,7 @@ class LinkedSession(SQLModel, table=True):
     chair_code: str = Field(foreign_key="station.code", max_length=64)
     start_at: datetime = Field(sa_type=UTCDateTime, index=True)
     end_at: datetime = Field(sa_type=UTCDateTime)
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    timezone: str = Field(default=TIME_ZONE, max_length=64)
     rrule: Optional[str] = Field(default=None, max_length=500)
     status: str = Field(default="scheduled", max_length=16)
     #: A public short name used in join links instead of the id (``demo``).

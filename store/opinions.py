@@ -38,10 +38,12 @@ from hub.errors import (
     StationNotFound,
 )
 from hub.matrix import Matrix
-from hub.scope import Actor, Role
+from hub.scope import Actor, Do, Role, SessionTarget, require
 from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.deadlines import WorkCalendar
+from opinions.official import work_calendar
+from store.photos import inspect_photo
 from opinions.reference import parse as parse_reference
 from store.audit import record
 from store.models import Deputy, LinkedSession, Station
@@ -49,7 +51,6 @@ from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, Opinio
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_PHOTOS = 6
-PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
 #: How far back a page may date an opinion it kept while offline.
 OFFLINE_WINDOW = timedelta(days=30)
 
@@ -80,7 +81,7 @@ class OpinionRules:
             request_types=tuple(c.code for c in config.categories.request_types),
             request_type_names={c.code: c.name for c in config.categories.request_types},
             departments=config.departments,
-            calendar=WorkCalendar.of(cal.holidays, cal.workdays, cal.timezone),
+            calendar=work_calendar(cal.holidays, cal.workdays, cal.timezone, cal.years),
             scoring=scoring_rules(config.scoring),
             category_names_en={c.code: c.name_en for c in config.categories.categories},
         )
@@ -115,7 +116,7 @@ def scope_clause(matrix: Matrix, scope: Optional[str], station_col: Any, town_co
         return sa.true()
     station = matrix.get(scope)
     if station is None:
-        raise StationNotFound(scope)
+        raise StationNotFound("station_code", station=scope)
     if station.level == "town":
         return town_col == scope
     if station.level == "room":
@@ -127,18 +128,18 @@ def reading_scope(actor: Actor, matrix: Matrix, scope: Optional[str]) -> Optiona
     """The scope an actor reads statistics and lists for: ``scope`` if it lies
     in the actor's own; the actor's own by default (None: all, administrators)."""
     if actor.role is Role.DEPUTY:
-        raise Forbidden("deputies see the opinions they raised, not statistics")
+        raise Forbidden("deputy_no_statistics")
     if scope is not None and scope not in matrix:
-        raise StationNotFound(scope)
+        raise StationNotFound("station_code", station=scope)
     if actor.role is Role.ADMINISTRATOR:
         return scope
     assert actor.station is not None
     if scope is None:
         return actor.station
     if actor.role is Role.OPERATOR and scope != actor.station:
-        raise Forbidden(f"an operator sees only its own station {actor.station}")
+        raise Forbidden("operator_sees_own", station=actor.station)
     if not matrix.is_within(scope, actor.station):
-        raise Forbidden(f"{scope} lies outside {actor.station}'s subtree")
+        raise Forbidden("outside_subtree", station=scope, scope=actor.station)
     return scope
 
 
@@ -218,17 +219,78 @@ def flags_of(row: Opinion) -> frozenset[str]:
     return frozenset(f for f in wf.FLAGS if getattr(row, f"flag_{f}"))
 
 
-def _capture_scope(db: Session, actor: Actor, matrix: Matrix, capture: Capture) -> None:
-    if actor.role is Role.ADMINISTRATOR:
-        return
+def _capture_scope(
+    db: Session, actor: Actor, matrix: Matrix, capture: Capture, now: datetime, token_session: Optional[str]
+) -> None:
+    """Whether ``actor`` may capture ``capture``: where (``station``), in
+    which session (``session_id``) and crediting whom (``deputy_id``).
+
+    * The session: the caller sees it (:data:`hub.scope.Do.VIEW`), the
+      station takes part in it (or is the invited deputy's own), and a join
+      link's caller names the link's own session.
+    * The station: an operator its own, a dispatcher its subtree, a deputy
+      its own station or one of the session it is invited to.
+    * The deputy credited: an active one; a deputy itself; staff one of
+      their scope (an operator's station and the rooms below it) or one
+      invited to the session."""
+    stations, invited = _capture_session(db, actor, matrix, capture, now, token_session)
     if actor.role is Role.DEPUTY:
-        if actor.deputy_id is None or capture.deputy_id != actor.deputy_id:
-            raise Forbidden("a deputy captures the opinions it raises itself")
-        return
-    if actor.role is Role.OPERATOR and capture.station != actor.station:
-        raise Forbidden(f"an operator captures opinions at its own station {actor.station}")
-    if not matrix.is_within(capture.station, actor.station or ""):
-        raise Forbidden(f"{capture.station} lies outside {actor.station}'s subtree")
+        if capture.station != actor.station and capture.station not in stations:
+            raise Forbidden("deputy_captures_at_own_station")
+    elif actor.role is Role.OPERATOR and capture.station != actor.station:
+        raise Forbidden("operator_captures_own", station=actor.station)
+    elif actor.role is Role.DISPATCHER and not matrix.is_within(capture.station, actor.station or ""):
+        raise Forbidden("outside_subtree", station=capture.station, scope=actor.station)
+    if capture.deputy_id is not None:
+        _check_credit(db, actor, matrix, capture.deputy_id, invited)
+
+
+def _capture_session(
+    db: Session, actor: Actor, matrix: Matrix, capture: Capture, now: datetime, token_session: Optional[str]
+) -> tuple[frozenset[str], frozenset[int]]:
+    """The stations of the capture's session and the deputies invited to
+    it, once the caller may capture in it (both empty without a session)."""
+    if capture.session_id is None:
+        return frozenset(), frozenset()
+    from store.directory import session_info
+
+    if token_session is not None:
+        info = session_info(db, token_session)
+        if info is None or info.number != capture.session_id:
+            raise Forbidden("join_link_other_session")
+    target = _require_session_view(db, actor, matrix, capture.session_id, now)
+    # An invited deputy takes part by itself (on its phone): its own station counts.
+    own = actor.role is Role.DEPUTY and capture.station == actor.station
+    if capture.station not in target.stations and not own:
+        raise Forbidden("station_not_in_session", station=capture.station, session=capture.session_id)
+    return target.stations, target.invited_deputies
+
+
+def _require_session_view(db: Session, actor: Actor, matrix: Matrix, session_id: int, now: datetime) -> SessionTarget:
+    """:data:`~hub.scope.Do.VIEW` on the session (:class:`SessionNotFound`
+    when there is none); returns it as scope rules see it."""
+    from store.sessions import SessionRepo
+
+    repo = SessionRepo(matrix)
+    view = repo.load(db, session_id)
+    target = SessionTarget(chair=view.row.chair_code, stations=view.stations,
+                           invited_deputies=repo.invited_deputies(db, session_id, now))
+    require(actor, Do.VIEW, target, matrix)
+    return target
+
+
+def _check_credit(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, invited: frozenset[int]) -> None:
+    deputy = db.get(Deputy, deputy_id)
+    if deputy is None:
+        raise NotFound(what="deputy", id=deputy_id)
+    if actor.role is Role.DEPUTY:
+        if actor.deputy_id is None or deputy_id != actor.deputy_id:
+            raise Forbidden("deputy_captures_own")
+    elif actor.role is not Role.ADMINISTRATOR and deputy_id not in invited \
+            and not matrix.is_within(deputy.station_code, actor.station or ""):
+        raise Forbidden("deputy_outside_scope", deputy=deputy_id, scope=actor.station)
+    if not deputy.active:
+        raise InvalidPayload("deputy_deactivated", deputy=deputy_id, field="deputyId")
 
 
 def _session_offset(
@@ -238,7 +300,7 @@ def _session_offset(
     from store.sessions import SessionRepo
 
     if db.get(LinkedSession, session_id) is None:
-        raise SessionNotFound(str(session_id))
+        raise SessionNotFound("session_number", id=session_id)
     repo = SessionRepo(matrix)
     for occurrence, _state in repo.occurrences(db, session_id, at - timedelta(days=1), at + timedelta(seconds=1), at):
         if occurrence.start <= at <= occurrence.end + timedelta(hours=2):
@@ -247,18 +309,21 @@ def _session_offset(
 
 
 def create_opinion(
-    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, now: datetime
+    db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, now: datetime,
+    token_session: Optional[str] = None,
 ) -> OpinionView:
     """Store a captured opinion (durably: committed before this returns).  The
     same ``client_key`` again returns the stored opinion (``replayed``); with
-    different content it is refused (:class:`IdempotencyConflict`)."""
+    different content it is refused (:class:`IdempotencyConflict`).
+    ``token_session``: the session key of the join link the caller came with
+    (see :func:`_capture_scope`)."""
     key = (capture.client_key or str(uuid.uuid4())).strip().lower()
     fingerprint = capture.fingerprint()
     existing = db.exec(select(Opinion).where(Opinion.client_key == key)).first()
     if existing is not None:
         return _replay(db, actor, matrix, existing, fingerprint)
     try:
-        view = _create(db, actor, matrix, rules, capture, key, fingerprint, now)
+        view = _create(db, actor, matrix, rules, capture, key, fingerprint, now, token_session)
     except sa.exc.IntegrityError:
         db.rollback()
         existing = db.exec(select(Opinion).where(Opinion.client_key == key)).first()
@@ -273,7 +338,7 @@ def create_opinion(
 
 def _replay(db: Session, actor: Actor, matrix: Matrix, row: Opinion, fingerprint: str) -> OpinionView:
     if row.fingerprint != fingerprint:
-        raise IdempotencyConflict(row.client_key)
+        raise IdempotencyConflict("client_key", key=row.client_key)
     _require_view(actor, matrix, row)
     view = load(db, row)
     view.replayed = True
@@ -282,30 +347,28 @@ def _replay(db: Session, actor: Actor, matrix: Matrix, row: Opinion, fingerprint
 
 def _create(
     db: Session, actor: Actor, matrix: Matrix, rules: OpinionRules, capture: Capture, key: str,
-    fingerprint: str, now: datetime,
+    fingerprint: str, now: datetime, token_session: Optional[str] = None,
 ) -> OpinionView:
     if capture.station not in matrix or db.get(Station, capture.station) is None:
-        raise StationNotFound(capture.station)
-    _capture_scope(db, actor, matrix, capture)
+        raise StationNotFound("station_code", station=capture.station)
+    _capture_scope(db, actor, matrix, capture, now, token_session)
     if capture.category not in rules.categories:
-        raise InvalidPayload(f"category: {capture.category!r} is not a configured category", field="category")
+        raise InvalidPayload("category_unknown", category=capture.category, field="category")
     if capture.request_type not in rules.request_types:
-        raise InvalidPayload(f"requestType: {capture.request_type!r} is not a configured request type",
-                             field="requestType")
+        raise InvalidPayload("request_type_unknown", request_type=capture.request_type, field="requestType")
     if not capture.summary.strip():
-        raise InvalidPayload("summary: required", field="summary")
+        raise InvalidPayload("summary_required", field="summary")
     deputy = None
     if capture.deputy_id is not None:
-        deputy = db.get(Deputy, capture.deputy_id)
-        if deputy is None:
-            raise NotFound(what="deputy", id=capture.deputy_id)
+        deputy = db.get(Deputy, capture.deputy_id)  # found, active and in scope (_capture_scope)
+        assert deputy is not None
         if capture.resident_name.strip():
-            raise InvalidPayload("raised by a deputy or by a resident, not both", field="residentName")
+            raise InvalidPayload("raiser_both", field="residentName")
     elif not capture.resident_name.strip():
-        raise InvalidPayload("who raised it: a deputyId, or a resident's name", field="residentName")
+        raise InvalidPayload("raiser_missing", field="residentName")
     captured_at = capture.captured_at or now
     if captured_at > now + timedelta(minutes=5) or captured_at < now - OFFLINE_WINDOW:
-        raise InvalidPayload("capturedAt: must lie within the last 30 days", field="capturedAt")
+        raise InvalidPayload("captured_at_window", days=OFFLINE_WINDOW.days, field="capturedAt")
     occurrence_start, offset = (None, None)
     if capture.session_id is not None:
         occurrence_start, offset = _session_offset(db, matrix, capture.session_id, captured_at)
@@ -393,28 +456,32 @@ def session_opinions(
     :data:`SESSION_LOBBY_SLACK` for its lobby) or, when none runs (a standing
     session, the time after an occurrence), since midnight (Asia/Shanghai).
 
+    The caller must see the session (:data:`~hub.scope.Do.VIEW`).
     ``token_session``: the session key of the join token the caller came
     with; such a caller must be a dispatcher (or administrator) account that
     may control this very session (as for joining its live console)."""
-    from zoneinfo import ZoneInfo
+    from hub.zone import ZONE
 
     from store.directory import dispatcher_may_control, session_info
 
     if db.get(LinkedSession, session_number) is None:
-        raise SessionNotFound(str(session_number))
+        raise SessionNotFound("session_number", id=session_number)
+    if actor.role is not Role.ADMINISTRATOR and token_session is None:
+        # Not even its existence and timing to a caller that may not see it.
+        _require_session_view(db, actor, matrix, session_number, now)
     if token_session is not None:
         if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER) or actor.account_id is None:
-            raise Forbidden("only a dispatcher's console link lists the session's opinions")
+            raise Forbidden("console_link_only")
         info = session_info(db, token_session)
         if info is None or info.number != session_number:
-            raise Forbidden("this join link is for another session")
+            raise Forbidden("join_link_other_session")
         if dispatcher_may_control(db, matrix, session_number, actor.account_id) is None:
-            raise Forbidden("the account may no longer control this session")
+            raise Forbidden("may_no_longer_control")
     occurrence_start, _ = _session_offset(db, matrix, session_number, now)
     if occurrence_start is not None:
         since = occurrence_start - SESSION_LOBBY_SLACK
     else:
-        zone = ZoneInfo("Asia/Shanghai")
+        zone = ZONE
         since = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = db.exec(
         select(Opinion)
@@ -484,14 +551,14 @@ def act(
             raise NotFound(what="opinion", id=opinion_id)
         _act_scope(actor, matrix, row)
         if version is not None and version != row.version:
-            raise StaleVersion(f"version {version} is not the current {row.version}")
+            raise StaleVersion("version_not_current", version=version, current=row.version)
         payload = dict(payload or {})
         before = _snapshot(row)
         state = state_of(row)
         try:
             kind = wf.Action(action)
         except ValueError:
-            raise InvalidPayload(f"action: one of {', '.join(wf.ACTIONS[1:])}", field="action") from None
+            raise InvalidPayload("opinion_action_choice", choices=wf.ACTIONS[1:], field="action") from None
         if kind is wf.Action.ASSIGN:
             _check_department(matrix, rules, row, payload)
         if kind in (wf.Action.ASSIGN, wf.Action.START) and payload.get("deadline") is None:
@@ -523,16 +590,14 @@ def _check_department(matrix: Matrix, rules: OpinionRules, row: Opinion, payload
     code = payload.get("department")
     department = rules.departments.get(code) if isinstance(code, str) else None
     if department is None:
-        raise InvalidPayload(f"department: {code!r} is not a configured department", field="department")
+        raise InvalidPayload("department_unknown", department=code, field="department")
     level = payload.get("level") or department.level
     payload["level"] = level
     if department.level != level:
-        raise InvalidPayload(f"department: {code} handles {department.level}-level matters, not {level}",
-                             field="department")
+        raise InvalidPayload("department_level", department=code, has=department.level, level=level, field="department")
     if level == "town" and department.station != row.town_code:
         raise InvalidPayload(
-            f"department: {code} serves {department.station}; the opinion's town is {row.town_code or 'none'}",
-            field="department",
+            "department_town", department=code, station=department.station, town=row.town_code or "—", field="department",
         )
 
 
@@ -587,15 +652,10 @@ def put_photo(
             raise NotFound(what="opinion", id=opinion_id)
         _require_view(actor, matrix, row)
         if not 0 <= position < MAX_PHOTOS:
-            raise InvalidPayload(f"position: 0 to {MAX_PHOTOS - 1}", field="position")
-        content_type = content_type.split(";")[0].strip().lower()
-        magic = PHOTO_TYPES.get(content_type)
-        if magic is None:
-            raise InvalidPayload(f"photo: one of {', '.join(PHOTO_TYPES)}", field="Content-Type")
+            raise InvalidPayload("photo_position", maximum=MAX_PHOTOS - 1, field="position")
         if len(data) > MAX_PHOTO_BYTES:
-            raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // 1024} KiB")
-        if not data.startswith(magic):
-            raise InvalidPayload(f"photo: the bytes are not {content_type}", field="(body)")
+            raise PayloadTooLarge("photo_too_large", kib=MAX_PHOTO_BYTES // 1024)
+        content_type = inspect_photo(data, content_type).content_type
         digest = hashlib.sha256(data).hexdigest()
         photo = db.exec(
             select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)
@@ -680,10 +740,10 @@ def search(
         conditions.append(col(Opinion.received_at) < f.end)
     wanted = parse_reference(f.text) if f.text else None
     if wanted is not None:  # a reference number (MQ2026-000017): that opinion
-        from zoneinfo import ZoneInfo
+        from hub.zone import ZONE
 
         year, opinion_id = wanted
-        zone = ZoneInfo("Asia/Shanghai")
+        zone = ZONE
         conditions.append(Opinion.id == opinion_id)
         conditions.append(col(Opinion.received_at) >= datetime(year, 1, 1, tzinfo=zone))
         conditions.append(col(Opinion.received_at) < datetime(year + 1, 1, 1, tzinfo=zone))
@@ -694,7 +754,7 @@ def search(
                                  col(Opinion.resident_name).ilike(pattern, escape="\\")))
     if f.flag is not None:
         if f.flag not in wf.FLAGS:
-            raise InvalidPayload(f"flag: one of {', '.join(wf.FLAGS)}", field="flag")
+            raise InvalidPayload("flag_choice", choices=wf.FLAGS, field="flag")
         conditions.append(getattr(Opinion, f"flag_{f.flag}") == True)  # noqa: E712
     overdue = sa.and_(col(Opinion.status).in_([s.value for s in wf.HANDLING]), col(Opinion.deadline) < now)
     if f.overdue is True:
@@ -825,7 +885,7 @@ def notices(
     """In-app notices of the opinions within the actor's scope, newest first
     (staff: a dispatcher sees those of its subtree)."""
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("department notices are read by staff")
+        raise Forbidden("notices_staff")
     scope = None if actor.role is Role.ADMINISTRATOR else actor.station
     query = (
         select(DepartmentNotice)
@@ -841,7 +901,7 @@ def notices(
 
 def mark_notice_read(db: Session, actor: Actor, matrix: Matrix, notice_id: int, now: datetime) -> DepartmentNotice:
     if actor.role not in (Role.ADMINISTRATOR, Role.DISPATCHER):
-        raise Forbidden("department notices are read by staff")
+        raise Forbidden("notices_staff")
     row = db.get(DepartmentNotice, notice_id)
     if row is None:
         raise NotFound(what="notice", id=notice_id)

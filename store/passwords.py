@@ -11,6 +11,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from hub.errors import RuleError
+
 HASHER = PasswordHasher()
 MIN_LENGTH = 8
 
@@ -24,7 +26,7 @@ def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
-        raise ValueError(f"a password has at least {MIN_LENGTH} characters")
+        raise RuleError("password_too_short", minimum=MIN_LENGTH)
     return HASHER.hash(password)
 
 

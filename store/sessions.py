@@ -182,7 +182,7 @@ class SessionRepo:
     def load(self, db: Session, session_id: int) -> SessionView:
         row = db.get(LinkedSession, session_id)
         if row is None:
-            raise SessionNotFound(str(session_id))
+            raise SessionNotFound("session_number", id=session_id)
         stations = frozenset(
             db.exec(select(SessionStation.station_code).where(SessionStation.session_id == session_id)).all()
         )
@@ -277,24 +277,24 @@ class SessionRepo:
 
     def _stations_for(self, db: Session, plan: SessionPlan) -> frozenset[str]:
         if plan.chair not in self.matrix:
-            raise StationNotFound(plan.chair)
+            raise StationNotFound("station_code", station=plan.chair)
         stations = expand_picks(self.matrix, plan.stations) | {plan.chair}
         active = set(
             db.exec(select(Station.code).where(col(Station.code).in_(stations), Station.active == True)).all()  # noqa: E712
         )
         missing = sorted(stations - active)
         if missing:
-            raise StationNotFound(", ".join(missing))
+            raise StationNotFound("station_code", station=sorted(missing))
         if len(stations) < MIN_STATIONS:
-            raise ScheduleInvalid(f"a linked session joins at least {MIN_STATIONS} stations")
+            raise ScheduleInvalid("too_few_stations", minimum=MIN_STATIONS)
         return frozenset(stations)
 
     @staticmethod
     def _check_text(plan: SessionPlan) -> None:
         if not plan.title.strip():
-            raise ScheduleInvalid("a title is required")
+            raise ScheduleInvalid("title_required")
         if len(plan.title) > 200 or len(plan.title_en) > 200:
-            raise ScheduleInvalid("a title has at most 200 characters")
+            raise ScheduleInvalid("title_too_long", maximum=200)
 
     def _bookings(
         self, db: Session, stations: frozenset[str], window_start: datetime, window_end: datetime
@@ -360,13 +360,13 @@ class SessionRepo:
         )
         if result.rowcount != 1:
             db.rollback()
-            raise StaleVersion(f"expected version {expected}")
+            raise StaleVersion("expected_version", expected=expected)
         row.version = expected + 1
         row.updated_at = now
 
     def _require_not_past(self, start: datetime, now: datetime) -> None:
         if start < now:
-            raise ScheduleInvalid("the start lies in the past")
+            raise ScheduleInvalid("start_in_past")
 
     # --- dispatcher actions -----------------------------------------------------------
 
@@ -416,7 +416,7 @@ class SessionRepo:
             row = view.row
             require(actor, Do.SCHEDULE, view.target, self.matrix)
             if row.status in (State.CANCELLED.value, State.ENDED.value):
-                raise TransitionRefused(f"the session is {row.status}")
+                raise TransitionRefused("session_is", state=row.status)
             self._check_text(plan)
             stations = self._stations_for(db, plan)
             require(actor, Do.SCHEDULE, SessionTarget(plan.chair, stations), self.matrix)
@@ -427,7 +427,7 @@ class SessionRepo:
             if timing_changed and not view.series.recurring:
                 state = self._session_state(view, now)
                 if state not in (State.SCHEDULED, State.LOBBY):
-                    raise TransitionRefused(f"the session is {state}: its time can no longer change")
+                    raise TransitionRefused("session_time_fixed", state=state)
             if plan.start != row.start_at:
                 self._require_not_past(plan.start, now)
             base = Series(plan.start, plan.end, rrule, plan.timezone)
@@ -527,9 +527,7 @@ class SessionRepo:
             row = view.row
             require(actor, Do.SCHEDULE, view.target, self.matrix)
             if what in ("cancel", "move") and not view.series.recurring:
-                raise TransitionRefused(
-                    "a one-off session is cancelled or edited as a whole, not by occurrence"
-                )
+                raise TransitionRefused("one_off_as_whole")
             occurrence = find_occurrence(view.series, key)
             state = self._state_of(view, occurrence, now)
             exception = self._exception(db, session_id, occurrence.key)
@@ -548,7 +546,7 @@ class SessionRepo:
             else:
                 assert moved_to is not None
                 if state is not State.SCHEDULED:
-                    raise TransitionRefused(f"the occurrence is {state}: it can no longer move")
+                    raise TransitionRefused("occurrence_fixed", state=state)
                 start, end = moved_to
                 self._require_not_past(start, now)
                 series = view.series.with_exceptions(moved=[Moved(occurrence.key, start, end)])
@@ -588,7 +586,7 @@ class SessionRepo:
             require(actor, Do.INVITE, InviteTarget(view.target, deputy.station_code), self.matrix)
             state = self._session_state(view, now)
             if state in lifecycle.FINAL:
-                raise TransitionRefused(f"the session is {state}")
+                raise TransitionRefused("session_is", state=state)
             if expires_at is None:
                 # A standing session has no last occurrence to expire with.
                 end = last_end(view.series) if view.series.bounded and not view.row.standing else None
@@ -660,7 +658,7 @@ class SessionRepo:
             raise TokenExpired()
         row = db.get(LinkedSession, invitation.session_id)
         if row is None or row.status == State.CANCELLED.value:
-            raise TokenInvalid("the session was cancelled")
+            raise TokenInvalid("session_cancelled")
         return invitation, row
 
     def invited_deputies(self, db: Session, session_id: int, now: datetime) -> frozenset[int]:
@@ -723,8 +721,7 @@ def check_plan(
         if clash:
             first, second = clash[0]
             raise ScheduleInvalid(
-                f"occurrences of the session overlap each other: {first.start.isoformat()} "
-                f"and {second.start.isoformat()}"
+                "occurrences_overlap", first=first.start.isoformat(), second=second.start.isoformat()
             )
         proposed = Booking(session_id, plan.title, stations, mine)
         return find_conflicts(proposed, repo._bookings(db, stations, window_start, window_end))

@@ -28,5 +28,16 @@ async def browser():
     async with async_playwright() as p:
         DEVICES.update(p.devices)
         browser = await p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        # Playwright's wait_for_function evaluates its predicate with eval,
+        # which the hub's Content-Security-Policy forbids: contexts bypass the
+        # policy unless a test asks for it (tests/test_e2e_csp.py does, and
+        # checks the pages under it).
+        new_context = browser.new_context
+
+        async def new_context_bypassing_csp(**options):
+            options.setdefault("bypass_csp", True)
+            return await new_context(**options)
+
+        browser.new_context = new_context_bypassing_csp  # type: ignore[method-assign]
         yield browser
         await browser.close()

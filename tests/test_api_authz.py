@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from test_api_support import at, cheap_passwords, hub, iso, session_body  # noqa: F401
+from test_api_support import at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
 WHO = ["admin", "hn", "jx", "op-xucun", None]
 _day = itertools.count(2)

@@ -20,8 +20,8 @@ from test_api_support import (  # noqa: F401
     PASSWORD,
     ThreadedHub,
     at,
+    api_hub,
     cheap_passwords,
-    hub,
     iso,
     session_body,
     sync_login,
@@ -30,7 +30,9 @@ from test_api_support import (  # noqa: F401
 
 async def test_errors_in_chinese_and_english(hub):
     status, body = await hub.call("GET", "/sessions/999", "hn")
-    assert status == 404 and body == {"error": {"code": "session_not_found", "message": "会话不存在: 999"}}
+    assert status == 404 and body == {
+        "error": {"code": "session_not_found", "message": "会话不存在：编号 999", "reason": "session_number"}
+    }
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="en-US,en;q=0.9")
     assert body["error"]["message"] == "The session does not exist: 999"
     status, body = await hub.call("GET", "/sessions/999", "hn", lang="fr-FR, en;q=0.5")
@@ -41,6 +43,47 @@ async def test_errors_in_chinese_and_english(hub):
     assert status == 401 and body["error"] == {"code": "login_required", "message": "Your login has expired; log in again"}
 
 
+LATIN_SENTENCE = re.compile(r"[A-Za-z]{2,}[\s,;:'’]+[A-Za-z]{2,}")
+
+
+def assert_wholly_chinese(message: str) -> None:
+    assert re.search(r"[\u4e00-\u9fff]", message), message
+    assert not LATIN_SENTENCE.search(message), message
+
+
+async def test_a_refusal_with_a_reason_is_wholly_in_the_language_asked_for(hub):
+    # issue 8: "会话安排有误: a linked session joins at least 2 stations"
+    alone = session_body(stations=["haining"], chair="haining")
+    status, body = await hub.call("POST", "/sessions/check", "hn", json=alone)
+    assert status == 400 and body["error"]["code"] == "schedule_invalid" and body["error"]["reason"] == "too_few_stations"
+    assert body["error"]["message"] == "会话安排有误：联动会话至少需要 2 个联络站"
+    status, body = await hub.call("POST", "/sessions/check", "hn", json=alone, lang="en")
+    assert body["error"]["message"] == "The session plan is not valid: a linked session joins at least 2 stations"
+    # a pydantic refusal, a rule of the store, a scope refusal, a state refusal: each in both languages
+    no_title = session_body()
+    del no_title["title"]
+    cases = [
+        ("POST", "/sessions", {"json": no_title}, "field_missing", "title: required"),
+        ("POST", "/sessions", {"json": session_body(colour="red")}, "field_unknown", "colour: unknown field"),
+        ("POST", "/sessions", {"json": session_body(start="2025-03-07T14:00:00")}, "field_datetime", "start"),
+        ("GET", "/sessions", {"params": {"colour": "red"}}, "query_unknown", "query colour: unknown parameter"),
+        ("POST", "/sessions", {"json": session_body(rrule="FREQ=HOURLY")}, "rrule_freq", "a linked session repeats"),
+        ("POST", "/sessions", {"json": session_body(title="  ")}, "title_required", "a title is required"),
+        ("POST", "/opinions", {"json": {"station": "xucun", "category": "traffic", "requestType": "suggestion",
+                                        "summary": "路灯坏了"}}, None, None),
+        ("GET", "/stations/nowhere/calendar-link", {}, "station_code", "nowhere"),
+    ]
+    for method, path, kwargs, reason, english in cases:
+        status, zh = await hub.call(method, path, "hn", **kwargs)
+        assert status >= 400, (path, zh)
+        assert_wholly_chinese(zh["error"]["message"])
+        status, en = await hub.call(method, path, "hn", lang="en", **kwargs)
+        assert not re.search(r"[\u4e00-\u9fff]", en["error"]["message"]), en
+        assert en["error"].get("reason") == zh["error"].get("reason")
+        if reason is not None:
+            assert zh["error"]["reason"] == reason and english in en["error"]["message"], en
+
+
 async def test_malformed_requests_are_400_naming_the_field(hub):
     status, body = await hub.call("POST", "/sessions", "hn", data=b"{not json", lang="en")
     assert status == 400 and body["error"]["code"] == "invalid_payload" and "not valid JSON" in body["error"]["message"]
@@ -49,7 +92,7 @@ async def test_malformed_requests_are_400_naming_the_field(hub):
     status, body = await hub.call("POST", "/sessions", "hn", json=no_title, lang="en")
     assert status == 400 and body["error"]["code"] == "invalid_payload" and "title" in body["error"]["message"]
     status, body = await hub.call("POST", "/sessions", "hn", json=session_body(colour="red"))
-    assert status == 400 and "colour" in body["error"]["message"] and "unknown field" in body["error"]["message"]
+    assert status == 400 and "colour" in body["error"]["message"] and "不支持字段" in body["error"]["message"]
     status, body = await hub.call("POST", "/sessions", "hn", json=session_body(start="2025-03-07T14:00:00"))
     assert status == 400 and "start" in body["error"]["message"]
     status, body = await hub.call("POST", "/sessions", "hn", json=[1, 2])
@@ -194,3 +237,96 @@ def test_schemathesis_finds_no_server_error(tmp_path):
                 except Unsatisfiable:
                     pass  # no invalid request of this kind exists (e.g. no parameters at all)
         assert not errors, "\n".join(errors[:10])
+
+
+async def test_a_body_that_trickles_in_gets_408_and_the_connection_closes(hub):
+    """Regression: a login body announced as 100000 bytes and sent a byte at a
+    time kept its connection open for as long as the sender liked."""
+    import asyncio
+    import time
+    from urllib.parse import urlsplit
+
+    hub.services.body_timeout = 1.0
+    try:
+        for path, kind in (("/api/auth/login", "application/json"), ("/api/opinions/1/photos/0", "image/png")):
+            where = urlsplit(hub.url)
+            reader, writer = await asyncio.open_connection(where.hostname, where.port)
+            writer.write((f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                          f"Content-Length: 100000\r\n\r\n").encode() if "login" in path else
+                         (f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                          f"Authorization: Bearer {await hub.login('hn')}\r\nContent-Length: 100000\r\n\r\n").encode())
+            started = time.monotonic()
+
+            async def trickle():
+                try:
+                    while True:
+                        writer.write(b"{")
+                        await writer.drain()
+                        await asyncio.sleep(0.2)
+                except OSError:  # the hub hung up
+                    pass
+
+            sender = asyncio.create_task(trickle())
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                assert head.startswith(b"HTTP/1.1 408"), head
+                assert b"request_timeout" in await asyncio.wait_for(reader.read(1000), 5)
+                # the hub drops the connection: reads end within aiohttp's lingering time
+                while await asyncio.wait_for(reader.read(1000), 15):
+                    pass
+                assert 0.9 < time.monotonic() - started < 15
+            finally:
+                sender.cancel()
+                writer.close()
+    finally:
+        hub.services.body_timeout = 60.0
+
+
+async def test_the_hourly_purge_drops_spent_login_tokens(hub):
+    """The job the hub runs every hour (hub.app.PURGE_SECONDS)."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, func, select
+
+    from hub.app import PURGE_SECONDS, purge_login_records
+    from store.models import LoginAttempt, LoginToken
+
+    def rows():
+        with Session(hub.engine) as db:
+            return (db.exec(select(func.count()).select_from(LoginAttempt)).one(),
+                    db.exec(select(func.count()).select_from(LoginToken)).one())
+
+    assert PURGE_SECONDS <= 3600
+    status, _ = await hub.call("POST", "/auth/login", json={"username": "hn", "password": "wrong-password"})
+    assert status == 401
+    await hub.login("jx")
+    before = rows()
+    assert before[0] >= 2 and before[1] >= 1
+    assert await purge_login_records(hub.services) == (0, 0)
+    hub.clock.now += hub.services.login_ttl + timedelta(days=2)  # every token expired, every try old
+    assert await purge_login_records(hub.services) == before
+    assert rows() == (0, 0)
+
+
+async def test_twelve_parallel_wrong_passwords_over_http_get_five_401s(hub, monkeypatch):
+    """The reviewer's reproducer: 12 parallel wrong passwords for one user
+    gave nine 401s and three 429s through a limit of 5."""
+    import asyncio
+    import time
+
+    from store import passwords
+
+    verify = passwords.verify_password
+
+    def slow_verify(stored: str, password: str) -> bool:
+        time.sleep(0.2)  # as long as a real argon2 verification
+        return verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify_password", slow_verify)
+
+    async def attempt(i: int) -> int:
+        async with hub.http.post(f"{hub.url}/auth/login", json={"username": "jx", "password": f"wrong-{i:04d}"}) as r:
+            return r.status
+
+    statuses = await asyncio.gather(*(attempt(i) for i in range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from hub import tokens
 from store.sessions import SessionRepo
 
-from test_api_support import SECRET, SH, at, cheap_passwords, hub, iso, session_body  # noqa: F401
+from test_api_support import SECRET, SH, at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -105,3 +105,24 @@ async def test_station_and_session_calendars(hub):
     assert (await hub.call("GET", f"/sessions/{sid}/calendar.ics"))[0] == 401
     status, body = await hub.call("GET", f"/sessions/{sid}/calendar.ics", "op-xucun")
     assert status == 200 and b"RRULE:FREQ=WEEKLY;UNTIL=20250328T155959Z" in body
+
+
+async def test_a_calendar_key_is_rotated_and_the_old_one_stops_working(hub):
+    old = (await hub.ok("GET", "/stations/xucun/calendar-link", "op-xucun"))["url"].split("key=")[1]
+    assert (await hub.call("GET", "/stations/xucun/calendar.ics", params={"key": old}))[0] == 200
+    assert (await hub.call("POST", "/stations/changan/calendar-link", "op-xucun"))[0] == 403
+    rotated = await hub.ok("POST", "/stations/xucun/calendar-link", "op-xucun")
+    new = rotated["url"].split("key=")[1]
+    assert new != old and new in rotated["sessionUrlTemplate"]
+    assert (await hub.ok("GET", "/stations/xucun/calendar-link", "hn"))["url"] == rotated["url"]
+    assert (await hub.call("GET", "/stations/xucun/calendar.ics", params={"key": new}))[0] == 200
+    status, body = await hub.call("GET", "/stations/xucun/calendar.ics", params={"key": old})
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    sid = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]
+    assert (await hub.call("GET", f"/sessions/{sid}/calendar.ics", params={"station": "xucun", "key": old}))[0] == 403
+    assert (await hub.call("GET", f"/sessions/{sid}/calendar.ics", params={"station": "xucun", "key": new}))[0] == 200
+    # another station's key is untouched
+    other = (await hub.ok("GET", "/stations/changan/calendar-link", "hn"))["url"].split("key=")[1]
+    assert (await hub.call("GET", "/stations/changan/calendar.ics", params={"key": other}))[0] == 200
+    audit = await hub.ok("GET", "/audit", "admin", params={"targetType": "station"})
+    assert [e["action"] for e in audit["items"]] == ["station.calendar_key_rotate"]

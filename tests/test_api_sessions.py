@@ -4,7 +4,6 @@ sessions and station join links."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -12,7 +11,7 @@ from sqlmodel import Session, func, select
 from hub import tokens
 from store.models import LinkedSession
 
-from test_api_support import NOW, SECRET, at, cheap_passwords, hub, iso, session_body, start_hub  # noqa: F401
+from test_api_support import NOW, SECRET, at, cheap_passwords, api_hub, iso, session_body, start_hub  # noqa: F401
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

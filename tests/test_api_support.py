@@ -212,8 +212,8 @@ class ThreadedHub:
         self.loop.close()
 
 
-@pytest.fixture
-async def hub(tmp_path):
+@pytest.fixture(name="hub")
+async def api_hub(tmp_path):
     hub, stop = await start_hub("sqlite", tmp_path)
     yield hub
     await stop()

@@ -84,3 +84,17 @@ def test_ledgers_roll_up_and_keep_street_representatives_apart():
     assert reps[0].points == 1 and reps[0].deputies == {9}
     with pytest.raises(ValueError):
         scoring.ledger(records, "province")
+
+
+def test_attendance_is_counted_per_china_time_day_and_entered_stays_lie_in_their_occurrence():
+    from datetime import timezone as tz
+
+    from duty.scoring import attendance_day, check_stays
+    late = datetime(2025, 3, 6, 17, 30, tzinfo=tz.utc)  # 01:30 on the 7th in China
+    assert attendance_day(late) == datetime(2025, 3, 6, 16, 0, tzinfo=tz.utc)
+    assert attendance_day(late - timedelta(hours=2)) == datetime(2025, 3, 5, 16, 0, tzinfo=tz.utc)
+    opens, ends = datetime(2025, 3, 7, 5, 45, tzinfo=tz.utc), datetime(2025, 3, 7, 8, 0, tzinfo=tz.utc)
+    check_stays([Attendance(1, opens, 135), Attendance(2, ends, 0)], opens, ends)
+    for stay in (Attendance(1, opens - timedelta(seconds=1), 10), Attendance(1, opens, 136)):
+        with pytest.raises(ValueError):
+            check_stays([stay], opens, ends)

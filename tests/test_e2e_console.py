@@ -111,6 +111,12 @@ async def test_dispatcher_schedules_and_operator_joins_when_the_lobby_opens(sche
     await disp.get_by_test_id("new-session").click()
     form = disp.get_by_test_id("session-form")
     await expect(form).to_be_visible()
+    # issue 8: the new form opened with "会话安排有误: a linked session joins at least 2 stations";
+    # nothing is typed yet, so nothing is wrong (the old check answered well within 1.5 s)
+    await disp.wait_for_timeout(1500)
+    await expect(disp.get_by_test_id("check-error")).to_have_count(0)
+    await expect(disp.get_by_test_id("form-error")).to_be_hidden()
+    await expect(disp.get_by_test_id("conflicts")).not_to_have_attribute("data-state", "invalid")
     await disp.get_by_test_id("form-title").fill("许村、长安联动")
     await disp.get_by_test_id("form-agenda").fill("民情恳谈：村道改造与停车")
     await expect(disp.get_by_test_id("form-chair")).to_have_value("haining")

@@ -145,7 +145,7 @@ async def test_closed_station_disappears_from_the_others(hub, browser):
     await a.page.wait_for_function(
         f"!Object.keys(window.hubClient.participants).includes('{b_id}')", timeout=10_000)
     assert time.monotonic() - started < 10
-    assert hub.health()["rooms"] == {"demo": 1}
+    assert hub.health()["rooms"] == 1 and hub.health()["participants"] >= 1
 
 
 async def test_h264_constrained_baseline_is_forwarded_as_it_is(hub, browser):

@@ -24,6 +24,7 @@ import re
 import urllib.parse
 import urllib.request
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,16 @@ async def test_capture_assign_timeline_and_reports(hub, browser):
     await page.get_by_test_id("tab-duty").click()
     await expect(page.locator("[data-testid=manual-kind] option")).to_have_count(4)
     await expect(page.locator("[data-testid=manual-kind] option[value=station_reception]")).to_contain_text("进站接待选民")
+    # a record the dispatcher entered itself waits for another account's approval: its button is off (issue 8)
+    disp = token_of(hub, "haining-disp")
+    host = api(hub, "/deputies", disp, {"name": "陆卫东", "level": "haining", "station": "xucun"})
+    api(hub, "/duty/records", disp, {"deputyId": host["id"], "kind": "station_reception", "occasion": "reception:e2e",
+                                     "occurredAt": datetime.now(timezone.utc).isoformat()})
+    await page.evaluate("window.consoleApp.reload()")
+    pending = page.get_by_test_id("duty-pending")
+    await expect(pending).to_have_count(1)
+    await expect(pending.get_by_test_id("duty-approve")).to_be_disabled()
+    await expect(pending.get_by_test_id("duty-reject")).to_be_enabled()
 
     if SCREENSHOTS:  # the same screens on a phone
         phone = await browser.new_context(locale="zh-CN", **PHONE, storage_state=await ctx.storage_state())

@@ -12,7 +12,6 @@ import statistics
 import time
 
 import aiortc
-import pytest
 from aiortc import RTCPeerConnection, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder

@@ -440,6 +440,72 @@ async def test_swapped_publisher_takes_over_the_transceiver_without_an_offer(rel
     assert stats["sub"].frames_forwarded > 0
 
 
+async def test_the_new_map_is_sent_before_the_new_senders_first_frame(relay, cleanup):
+    """At a floor switch the subscriber hears ``subscriber_tracks`` (the mid
+    now carries b) before any frame of b is forwarded on that mid, however
+    long the map takes to go out; a's frames stop at once."""
+    events = Events()
+    for name in ("a", "b"):
+        await relay.join("room", name, events)
+    a_video = EncodedVideoTrack(keyframe_size=4100, delta_size=900)
+    b_video = EncodedVideoTrack(keyframe_size=4200, delta_size=700)
+    cleanup.append(await publish(relay, "a", a_video))
+    cleanup.append(await publish(relay, "b", b_video))
+    sub = await join_subscriber(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["a"])
+    await wait_for(lambda: count(sub.by_publisher("a", "video")) > 5, 10)
+    await wait_for(lambda: relay._participants["b"].publishing_reported == ["video"], 10)
+    (mid,) = [t.mid for t in sub.tracks]
+    received = sub.received[mid]
+    slot = relay._participants["sub"].slots[0]
+    seen_at_emit: dict[str, object] = {}
+
+    async def slow_map(participant_id, tracks):
+        # What the relay forwards while the map is still on its way.
+        seen_at_emit["source"] = slot.track.source
+        seen_at_emit["queued"] = len(slot.track._queue)
+        before_wait = len(received.packets)
+        await asyncio.sleep(0.4)  # a slow socket
+        seen_at_emit["during"] = [d for _, d in received.packets[before_wait:]]
+        sub.handle_tracks(tracks)
+        seen_at_emit["mapped_at"] = len(received.packets)
+
+    events.subscriber_tracks = slow_map  # type: ignore[method-assign]
+    await relay.subscribe("sub", ["b"])
+    await wait_for(lambda: sub.track_updates, 5)
+    assert [(t.mid, t.publisher_id) for t in sub.tracks] == [(mid, "b")]
+    assert seen_at_emit["source"] is None and seen_at_emit["queued"] == 0  # a stopped, b not started
+    assert not any(len(d) in (700, 4200) for d in seen_at_emit["during"])  # no frame of b before the map
+    await wait_for(lambda: any(len(d) in (700, 4200) for _, d in received.packets[seen_at_emit["mapped_at"]:]), 5)
+    after = received.packets[seen_at_emit["mapped_at"]:]
+    assert len(after[0][1]) == 4200  # b starts at its keyframe, right after the map
+
+
+async def test_publish_offers_are_checked_before_aiortc_reads_them(relay):
+    """Garbage, an offer without media and one with more media sections than
+    allowed are refused (``media_error``), never answered."""
+    from media.relay import check_offer
+
+    await relay.join("room", "p", Events())
+    for sdp in ("garbage", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"):
+        with pytest.raises(MediaError):
+            await relay.publish("p", SessionDescription(sdp=sdp, type="offer"))
+    pc = client_pc()
+    for _ in range(6):
+        pc.addTransceiver("video", direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    six = pc.localDescription.sdp
+    await pc.close()
+    with pytest.raises(MediaError, match="6 media sections"):
+        await relay.publish("p", SessionDescription(sdp=six, type="offer"))
+    assert relay._participants["p"].publish_pc is None  # aiortc never saw it
+    check_offer(six, max_media_lines=6)  # a configured higher cap lets it through
+    many = "v=0\r\n" + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" * 180
+    with pytest.raises(MediaError, match="180 media sections"):
+        check_offer(many)
+
+
 async def test_swap_needs_same_codec_and_extra_pictures_are_offered(relay, cleanup):
     """Only a like-for-like swap skips the offer: adding a picture without
     one leaving (or with no sending transceiver of that kind) renegotiates."""

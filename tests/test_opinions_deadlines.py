@@ -1,4 +1,5 @@
-"""opinions/deadlines.py: working days with holidays and make-up workdays (调休)."""
+"""opinions/deadlines.py and opinions/official.py: working days with China's
+official holidays and make-up workdays (调休), and local days over them."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -7,13 +8,14 @@ import pytest
 
 from hub.config import load_config
 from opinions.deadlines import WorkCalendar
+from opinions.official import official_years, work_calendar
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
 def shipped() -> WorkCalendar:
     cal = load_config(environ={}).scoring.calendar
-    return WorkCalendar.of(cal.holidays, cal.workdays, cal.timezone)
+    return work_calendar(cal.holidays, cal.workdays, cal.timezone, cal.years)
 
 
 def test_plain_weeks():
@@ -58,3 +60,33 @@ def test_overdue_counts_working_days():
 def test_a_day_cannot_be_both():
     with pytest.raises(ValueError, match="both"):
         WorkCalendar.of([date(2025, 1, 26)], [date(2025, 1, 26)])
+
+
+def test_national_day_2026_deadline_from_the_official_calendar():
+    """Regression: the calendar had 2025 only, so a 2026 deadline counted
+    National Day as working days."""
+    cal = shipped()
+    # Assigned Wednesday 30 Sep 2026, 5 working days: 1-7 Oct are holidays,
+    # Thu 8, Fri 9, Sat 10 (调休), Mon 12, Tue 13.
+    due = cal.deadline(datetime(2026, 9, 30, 10, 0, tzinfo=SH), 5)
+    assert due.date() == date(2026, 10, 13)
+    assert cal.is_working_day(date(2026, 10, 10)) and not cal.is_working_day(date(2026, 10, 1))
+    assert {2025, 2026} <= cal.years
+
+
+def test_local_days_win_over_the_official_ones():
+    cal = work_calendar(holidays=[date(2026, 10, 10), date(2026, 11, 2)], workdays=[date(2026, 10, 7)])
+    assert not cal.is_working_day(date(2026, 10, 10))  # officially worked (调休), locally off
+    assert cal.is_working_day(date(2026, 10, 7))  # officially off, locally worked
+    assert not cal.is_working_day(date(2026, 11, 2))  # a local holiday on a Monday
+    assert not cal.is_working_day(date(2026, 10, 6))  # the rest of National Day stays
+
+
+def test_the_years_without_official_holidays_are_named():
+    last = max(official_years())
+    cal = work_calendar()
+    assert cal.missing_years(date(last, 6, 1)) == [last + 1]
+    assert cal.missing_years(date(last - 1, 6, 1)) == []
+    assert cal.missing_years(date(last + 1, 1, 5)) == [last + 1, last + 2]
+    # an administrator lists next year's days from the State Council's notice
+    assert work_calendar(years=[last + 1]).missing_years(date(last, 12, 1)) == []

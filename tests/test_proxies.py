@@ -10,7 +10,7 @@ import pytest
 
 from hub.config import ConfigError, load_config
 from hub.proxies import client_address, parse_networks
-from test_api_support import PASSWORD, cheap_passwords, hub  # noqa: F401
+from test_api_support import PASSWORD, cheap_passwords, api_hub  # noqa: F401
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

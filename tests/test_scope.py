@@ -121,7 +121,7 @@ def test_matrix_cell(actor, action, target, allowed):
         assert decision.reason
         with pytest.raises(Forbidden) as info:
             require(actor, action, target, MATRIX)
-        assert info.value.detail == decision.reason
+        assert info.value.reason == decision.reason and info.value.detail == decision.text()
 
 
 def test_every_role_and_action_appears_in_the_matrix():
@@ -131,7 +131,8 @@ def test_every_role_and_action_appears_in_the_matrix():
 
 def test_refusal_names_the_stations_outside_the_scope():
     decision = can(HAINING, S, WITH_JIAXING, MATRIX)
-    assert "jiaxing" in decision.reason and "haining" in decision.reason
+    assert "jiaxing" in decision.text() and "haining" in decision.text()
+    assert decision.text("zh-CN") == "联络站 jiaxing 不在 haining 的管辖范围内"
 
 
 def test_unknown_stations_are_errors_not_refusals():

@@ -216,16 +216,128 @@ def test_only_administrators_create_accounts_and_that_is_audited(db, people):
 
 
 def test_logins_are_rate_limited(db, people):
-    for _ in range(accounts.USER_POLICY.limit):
+    for _ in range(accounts.PAIR_POLICY.limit):
         with pytest.raises(LoginFailed):
             accounts.authenticate(db, "hn", "wrong-password", NOW)
     with pytest.raises(LoginThrottled) as info:
-        accounts.authenticate(db, "hn", "long-password", NOW + timedelta(minutes=1))
-    assert 0 < info.value.params["seconds"] <= 15 * 60
-    account, _ = accounts.authenticate(db, "hn", "long-password", NOW + accounts.USER_POLICY.window)
+        accounts.authenticate(db, "hn", "long-password", NOW + timedelta(seconds=10))
+    assert info.value.params["seconds"] == 20  # 30 s after the fifth failure
+    account, _ = accounts.authenticate(db, "hn", "long-password", NOW + accounts.PAIR_POLICY.backoff)
     assert account.username == "hn"
     with pytest.raises(LoginFailed):
         accounts.authenticate(db, "nobody", "whatever-password", NOW)
+
+
+def test_a_stranger_cannot_lock_an_account_out(db, people):
+    """Throttling is per (name, address) with a growing back-off: the
+    attacker's address waits longer and longer, the owner's does not."""
+    t = NOW
+    verified = 0
+    for _ in range(40):
+        try:
+            accounts.authenticate(db, "admin", "guess-password", t, remote="10.0.0.66")
+        except LoginFailed:
+            verified += 1
+        except LoginThrottled:
+            pass
+        t += timedelta(seconds=10)
+    # 5 free tries, then one after 30 s, 60 s, 120 s within the 400 s of hammering.
+    assert verified == 5 + 3
+    account, _ = accounts.authenticate(db, "admin", "admin-password", t, remote="10.0.0.1")
+    assert account.username == "admin"
+    with pytest.raises(LoginThrottled):
+        accounts.authenticate(db, "admin", "admin-password", t, remote="10.0.0.66")
+
+
+def test_one_address_guessing_many_names_is_throttled(db, people):
+    for i in range(accounts.REMOTE_POLICY.limit):
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, f"nobody{i}", "whatever-password", NOW, remote="10.0.0.66")
+    with pytest.raises(LoginThrottled):
+        accounts.authenticate(db, "hn", "long-password", NOW, remote="10.0.0.66")
+    accounts.authenticate(db, "hn", "long-password", NOW, remote="10.0.0.67")
+
+
+def test_a_success_clears_the_pairs_count_but_not_the_addresss(db, people):
+    for _ in range(4):
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, "hn", "wrong-password", NOW, remote="10.0.0.66")
+    accounts.authenticate(db, "hn", "long-password", NOW, remote="10.0.0.66")
+    for _ in range(4):  # 4 more: free again after the success
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, "hn", "wrong-password", NOW, remote="10.0.0.66")
+    for i in range(11):  # 19 failures from the address
+        with pytest.raises(LoginFailed):
+            accounts.authenticate(db, f"nobody{i}", "whatever-password", NOW, remote="10.0.0.66")
+    accounts.authenticate(db, "jx", "long-password", NOW, remote="10.0.0.66")  # a success with another account
+    with pytest.raises(LoginFailed):  # the 20th
+        accounts.authenticate(db, "nobody", "whatever-password", NOW, remote="10.0.0.66")
+    with pytest.raises(LoginThrottled):  # the success did not reset the address's count
+        accounts.authenticate(db, "nobody2", "whatever-password", NOW, remote="10.0.0.66")
+
+
+def test_parallel_wrong_passwords_get_no_more_verifications_than_the_limit(engine, db, people, monkeypatch):
+    """Regression: the failure count was read before the (slow) verification
+    and the try recorded after it: 9 of 12 parallel tries were verified
+    through a limit of 5.  The try is now recorded first, under a lock."""
+    import threading
+
+    verify = passwords.verify_password
+    verified = []
+
+    def slow_verify(stored: str, password: str) -> bool:
+        verified.append(password)
+        threading.Event().wait(0.2)  # as long as a real argon2 verification, or longer
+        return verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify_password", slow_verify)
+    start = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def attempt(i: int) -> None:
+        with Session(engine) as session:
+            start.wait()
+            try:
+                accounts.authenticate(session, "hn", f"wrong-password-{i}", NOW, remote="10.0.0.66")
+            except LoginFailed:
+                outcomes.append("failed")
+            except LoginThrottled:
+                outcomes.append("throttled")
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["failed"] * 5 + ["throttled"] * 7
+    assert len(verified) == accounts.PAIR_POLICY.limit
+    rows = db.exec(select(accounts.LoginAttempt).where(accounts.LoginAttempt.username == "hn")).all()
+    assert len(rows) == 5 and not any(r.success for r in rows)
+
+
+def test_old_login_tries_and_spent_tokens_are_purged(db, people):
+    """Regression: purge_login_data was never called and kept revoked tokens
+    until long after they expired; the hub now runs it every hour."""
+    from store.models import LoginAttempt, LoginToken
+
+    account = db.exec(select(accounts.Account).where(accounts.Account.username == "hn")).one()
+    day = timedelta(days=1)
+    db.add(LoginAttempt(username="hn", remote="10.0.0.1", at=NOW - 31 * day, success=False))
+    db.add(LoginAttempt(username="hn", remote="10.0.0.1", at=NOW - 29 * day, success=True))
+    for name, created, expires, revoked in [
+        ("expired-long-ago", NOW - 3 * day, NOW - 2 * day, None),
+        ("revoked-long-ago", NOW - 3 * day, NOW + 9 * day, NOW - 2 * day),
+        ("expired-just-now", NOW - day, NOW - timedelta(hours=1), None),
+        ("current", NOW, NOW + accounts.TOKEN_TTL, None),
+    ]:
+        db.add(LoginToken(account_id=account.id, token_hash=accounts.token_hash(name), created_at=created,
+                          expires_at=expires, revoked_at=revoked))
+    db.commit()
+    assert accounts.purge_login_data(db, NOW) == (1, 2)
+    assert [a.at for a in db.exec(select(LoginAttempt)).all()] == [NOW - 29 * day]
+    left = {t.token_hash for t in db.exec(select(LoginToken)).all()}
+    assert left == {accounts.token_hash("expired-just-now"), accounts.token_hash("current")}
+    assert accounts.purge_login_data(db, NOW) == (0, 0)
 
 
 def test_throttle_rule():
@@ -234,6 +346,18 @@ def test_throttle_rule():
     assert accounts.throttle(t[:2], NOW + timedelta(minutes=3), policy) is None
     assert accounts.throttle(t, NOW + timedelta(minutes=3), policy) == 7 * 60
     assert accounts.throttle(t, NOW + timedelta(minutes=10), policy) is None
+
+
+def test_throttle_backoff_doubles_and_is_capped_by_the_window():
+    policy = accounts.ThrottlePolicy(limit=2, window=timedelta(minutes=10), backoff=timedelta(seconds=30))
+    t = [NOW, NOW + timedelta(seconds=1)]
+    assert accounts.throttle(t[:1], NOW + timedelta(seconds=1), policy) is None
+    assert accounts.throttle(t, NOW + timedelta(seconds=1), policy) == 30
+    assert accounts.throttle(t, NOW + timedelta(seconds=31), policy) is None
+    t.append(NOW + timedelta(seconds=31))
+    assert accounts.throttle(t, NOW + timedelta(seconds=31), policy) == 60
+    many = [NOW + timedelta(seconds=i) for i in range(12)]
+    assert accounts.throttle(many, NOW + timedelta(seconds=11), policy) == 600
 
 
 def test_an_old_hash_is_upgraded_on_login(db, people):

@@ -247,8 +247,8 @@ def test_duty_manual_review_attendance_and_ledger(db, people):
     assert duty.review(db, HN, MATRIX, record.id, True, "", NOW).status == "approved"
     start = NOW - timedelta(hours=1)
     stays = [Attendance(deputy.id, start, 50), Attendance(rep.id, start, 45), Attendance(rep.id, start, 1)]
-    assert duty.record_attendance(db, HN, MATRIX, RULES.scoring, 1, start, stays, NOW) == 2
-    assert duty.record_attendance(db, HN, MATRIX, RULES.scoring, 1, start, stays, NOW) == 0
+    assert duty.record_attendance(db, MATRIX, RULES.scoring, 1, start, stays, NOW) == 2
+    assert duty.record_attendance(db, MATRIX, RULES.scoring, 1, start, stays, NOW) == 0
     f = duty.DutyFilter(scope="xucun", start=NOW - timedelta(days=1), end=NOW + timedelta(days=1))
     rows = duty.ledger(db, HN, MATRIX, f, "deputy")
     mine = next(r for r in rows if r.key == str(deputy.id))
@@ -257,3 +257,55 @@ def test_duty_manual_review_attendance_and_ledger(db, people):
     assert rep.id in reps[0].deputies and all(r.person_kind == "street_rep" for r in reps)
     town = duty.ledger(db, HN, MATRIX, f, "town")
     assert [r.name for r in town] == ["许村镇人大代表联络站"] or town[0].key == "xucun"
+
+
+def test_a_deputy_captures_as_itself_at_its_station_or_at_one_of_its_session(db, people):
+    """issue 8 (item 3, review MEDIUM-1): a deputy's invitation link filed
+    opinions at a station of neither its own nor its session's."""
+    from hub.errors import SessionNotFound
+    from store.sessions import SessionPlan, SessionRepo
+    deputy, rep = people
+    repo = SessionRepo(MATRIX)
+    day = NOW + timedelta(days=30 + random.randrange(300))  # a slot no other run of this test booked
+
+    def session(*stations):
+        return repo.create(db, ADMIN, SessionPlan(title="联动", chair=stations[0], stations=stations, start=day,
+                                                  end=day + timedelta(hours=1)), NOW).id
+
+    invited, other = session("changan", "dingqiao"), session("xiashi", "yuanhua")
+    repo.invite(db, ADMIN, invited, deputy.id, NOW)
+    me = Actor(role="deputy", deputy_id=deputy.id, station=deputy.station_code, name=deputy.name)
+
+    def raise_(station, session_id=None, deputy_id=deputy.id, token_session=None):
+        c = capture(station=station, deputy_id=deputy_id, resident_name="", resident_contact="", session_id=session_id)
+        return opinions.create_opinion(db, me, MATRIX, RULES, c, NOW, token_session)
+
+    assert raise_(deputy.station_code).opinion.deputy_id == deputy.id  # at its own station
+    assert raise_("changan", invited, token_session=str(invited)).opinion.station_code == "changan"  # in its session
+    # on its phone in its session: at its own station, which need not be one of the session's
+    assert raise_(deputy.station_code, invited, token_session=str(invited)).opinion.session_id == invited
+    for refused in (
+        lambda: raise_("changan"),  # not its station, and no session named
+        lambda: raise_("xiashi", invited),  # not a station of its session
+        lambda: raise_("xiashi", other),  # a session it is not invited to
+        lambda: raise_("changan", invited, token_session=str(other)),  # its link is for another session
+        lambda: raise_(deputy.station_code, deputy_id=rep.id),  # crediting someone else
+    ):
+        with pytest.raises(Forbidden):
+            refused()
+    with pytest.raises(SessionNotFound):
+        raise_(deputy.station_code, 999999)
+
+
+def test_the_live_push_addresses_exactly_the_staff_who_may_read_an_opinion():
+    """opinions.live.reader_scopes (the Socket.IO rooms an opinion's news
+    goes to) agrees with can_view_opinion (REST and the event stream) for
+    every staff scope and station of the matrix."""
+    from opinions.live import EVERY_STATION, reader_scope, reader_scopes
+    staff = [ADMIN] + [Actor(role="dispatcher", station=s.code, name=s.code) for s in MATRIX.stations()]
+    for station in MATRIX.stations():
+        scopes = set(reader_scopes(MATRIX, station.code))
+        for actor in staff:
+            assert (reader_scope(actor) in scopes) == opinions.can_view_opinion(actor, MATRIX, station.code, None), (
+                actor, station.code)
+    assert reader_scopes(MATRIX, "nowhere") == [EVERY_STATION] and reader_scope(OP_XUCUN) is None

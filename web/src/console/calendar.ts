@@ -1,10 +1,10 @@
 /** Week view (time grid; an agenda list on phones) and month overview. */
-import { getLang } from "../i18n";
-import { h } from "../ui/dom";
-import type { Stations } from "./stations";
-import { ct, ctList } from "./strings";
-import { DAY_MS, addDays, dateValue, dayLabel, hm, instant, monthName, wall, weekStart } from "./time";
-import type { Session, SessionState } from "./types";
+import { getLang, tList } from "../common/i18n";
+import { h } from "../common/dom";
+import type { Stations } from "../common/stations";
+import { ct } from "./strings";
+import { DAY_MS, addDays, dateValue, dayLabel, hm, instant, monthName, wall, weekStart } from "../common/time";
+import type { Session, SessionState } from "../common/types";
 
 export interface CalEvent {
   session: Session;
@@ -59,7 +59,7 @@ export function weekView(anchor: Date, events: CalEvent[], stations: Stations, o
     const w = wall(day);
     head.append(
       h("div", { class: `cal-day-head${dv === today ? " is-today" : ""}` },
-        h("span", { class: "cal-dow" }, ctList("weekdays")[w.dow]),
+        h("span", { class: "cal-dow" }, tList("weekdays")[w.dow]),
         h("span", { class: "cal-dnum" }, String(w.d)),
       ),
     );
@@ -114,7 +114,7 @@ export function monthView(anchor: Date, events: CalEvent[], stations: Stations, 
   const start = monthGridStart(anchor);
   const today = dateValue(new Date());
   const grid = h("div", { class: "cal-month", "data-testid": "calendar-month" });
-  for (const name of ctList("weekdays")) grid.append(h("div", { class: "cal-month-dow" }, name));
+  for (const name of tList("weekdays")) grid.append(h("div", { class: "cal-month-dow" }, name));
   for (let i = 0; i < 42; i++) {
     const day = addDays(start, i);
     const w = wall(day);

@@ -1,24 +1,17 @@
 /** The dispatcher's console: calendar (week / month), the list of linked
  * sessions, and the create / edit sheet with its invitations tab. */
-import { h } from "../ui/dom";
-import { ApiError, get, qs } from "./api";
+import { h } from "../common/dom";
+import { ApiError, get, qs } from "../common/api";
 import { type CalEvent, monthGridStart, monthView, periodLabel, weekView } from "./calendar";
 import { SessionForm } from "./form";
 import { InvitationsPanel } from "./invitations";
 import { OccurrencesPanel } from "./occurrences";
 import { describeRrule } from "./rrule";
-import type { Stations } from "./stations";
+import { stateBadge } from "./shell";
+import type { Stations } from "../common/stations";
 import { ct } from "./strings";
-import { DAY_MS, addDays, rangeLabel, wall, instant, weekStart } from "./time";
-import type { Account, Items, Occurrence, Session } from "./types";
-
-export function stateBadge(state: string, standing = false): HTMLElement {
-  return h(
-    "span",
-    { class: `c-badge state-${state}`, "data-testid": "state-badge", "data-state": state },
-    standing ? `${ct("standing")} · ${ct(`state_${state}` as "state_live")}` : ct(`state_${state}` as "state_live"),
-  );
-}
+import { DAY_MS, addDays, rangeLabel, wall, instant, weekStart } from "../common/time";
+import type { Account, Items, Occurrence, Session } from "../common/types";
 
 type SheetTab = "details" | "invitations" | "occurrences";
 

@@ -1,15 +1,16 @@
 /** Create / edit a linked session. Every change is checked against the schedule
  * (POST /api/sessions/check, debounced) so conflicts show before saving. */
-import { h } from "../ui/dom";
+import { h } from "../common/dom";
+import { tList } from "../common/i18n";
 import { nodes } from "./shell";
-import { ApiError, api, post } from "./api";
+import { ApiError, api, post } from "../common/api";
 import { buildRrule, monthlyOptionLabel, nthOfDate, parseRrule, type Recurrence } from "./rrule";
-import { flash } from "./shell";
-import type { Stations } from "./stations";
-import { ct, ctList } from "./strings";
-import { dateValue, isoOf, timeValue, whenLabel } from "./time";
+import { flash } from "../common/flash";
+import type { Stations } from "../common/stations";
+import { ct } from "./strings";
+import { TIME_ZONE, dateValue, isoOf, timeValue, whenLabel } from "../common/time";
 import { TreePicker } from "./tree";
-import type { Account, CheckOut, Conflict, Session, SessionIn } from "./types";
+import type { Account, CheckOut, Conflict, Session, SessionIn } from "../common/types";
 
 interface FormState {
   title: string;
@@ -69,7 +70,9 @@ export class SessionForm {
       ev.preventDefault();
       void this.save();
     });
-    if (!this.readOnly) this.scheduleCheck(0);
+    // An existing session is checked at once; a new one only after the first
+    // input, so that the form never opens with an error (issue 8).
+    if (!this.readOnly && session) this.scheduleCheck(0);
   }
 
   destroy(): void {
@@ -123,7 +126,7 @@ export class SessionForm {
     recur.append(h("option", { value: "none" }, ct("recurNone")), h("option", { value: "weekly" }, ct("recurWeekly")), monthlyOpt);
     recur.value = s.rec.freq;
     const weekdays = h("div", { class: "c-weekdays", "data-testid": "form-weekdays" });
-    const dayNames = ctList("weekdays");
+    const dayNames = tList("weekdays");
     const dayBoxes: HTMLInputElement[] = [];
     dayNames.forEach((name, i) => {
       const box = h("input", { type: "checkbox", "data-testid": "form-weekday", "data-day": i, disabled: ro });
@@ -226,12 +229,14 @@ export class SessionForm {
     ));
   }
 
-  /** The request body, or a message saying what is missing. */
+  /** The request body, or a message saying what is missing ("" when the
+   * check has nothing to say yet: no time, or no station picked besides the chair). */
   private body(forCheck: boolean): SessionIn | string {
     const s = this.state;
     const start = isoOf(s.date, s.startTime);
     const end = isoOf(s.date, s.endTime);
     if (!start || !end) return "";
+    if (forCheck && ![...s.picked].some((c) => c !== s.chair)) return "";
     if (end <= start) return ct("endBeforeStart");
     if (!forCheck && !s.title.trim()) return ct("required");
     return {
@@ -242,7 +247,7 @@ export class SessionForm {
       start,
       end,
       rrule: buildRrule(s.rec, s.date),
-      timezone: "Asia/Shanghai",
+      timezone: TIME_ZONE,
     };
   }
 
@@ -258,7 +263,7 @@ export class SessionForm {
     if (typeof body === "string") {
       this.conflicts = [];
       this.checkError = body;
-      this.renderConflicts("invalid");
+      this.renderConflicts(body ? "invalid" : "idle");
       return;
     }
     this.conflictsBox.dataset.state = "checking";
@@ -276,12 +281,14 @@ export class SessionForm {
     }
   }
 
-  private renderConflicts(state: "ok" | "conflict" | "invalid"): void {
+  private renderConflicts(state: "idle" | "ok" | "conflict" | "invalid"): void {
     const box = this.conflictsBox;
     box.replaceChildren();
     box.dataset.state = state;
     box.dataset.count = String(this.conflicts.length);
-    if (state === "invalid") {
+    if (state === "idle") {
+      // nothing to check yet
+    } else if (state === "invalid") {
       if (this.checkError) box.append(h("div", { class: "notice", "data-tone": "warn", "data-testid": "check-error" }, this.checkError));
     } else if (state === "ok") {
       box.append(h("div", { class: "c-ok" }, "✓ ", ct("noConflicts")));

@@ -1,11 +1,12 @@
 /** A session's deputy invitations: pick a deputy, create, show link + QR, revoke. */
-import { h } from "../ui/dom";
-import { ApiError, api, get, post } from "./api";
-import { flash, nodes } from "./shell";
-import type { Stations } from "./stations";
+import { h } from "../common/dom";
+import { ApiError, api, get, post } from "../common/api";
+import { flash } from "../common/flash";
+import { nodes } from "./shell";
+import type { Stations } from "../common/stations";
 import { ct, type ConsoleKey } from "./strings";
-import { whenLabel } from "./time";
-import type { Account, Deputy, Invitation, InvitationLink, Items, Session } from "./types";
+import { whenLabel } from "../common/time";
+import type { Account, Deputy, Invitation, InvitationLink, Items, Session } from "../common/types";
 
 const LEVELS = ["provincial", "jiaxing", "haining", "town", "street_rep"];
 

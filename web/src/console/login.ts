@@ -1,9 +1,9 @@
 /** The sign-in screen: POST /api/auth/login, the API's message on failure
  * (wrong password, throttled: "登录失败次数过多，请 900 秒后再试"). */
-import { h } from "../ui/dom";
-import { ApiError, post } from "./api";
+import { h } from "../common/dom";
+import { ApiError, post } from "../common/api";
 import { ct } from "./strings";
-import type { Account } from "./types";
+import type { Account } from "../common/types";
 
 export function loginScreen(onLoggedIn: (account: Account) => void, initialError = ""): HTMLElement {
   const user = h("input", {

@@ -4,19 +4,19 @@
  * dispatcher's calendar and session editor or the operator's upcoming sessions.
  * Query: ?lang=en|zh-CN (one visit).
  */
-import "../styles.css";
+import "../common/styles.css";
 import "./console.css";
-import { onLangChange } from "../i18n";
-import { h } from "../ui/dom";
-import { ApiError, get, post } from "./api";
+import { onLangChange } from "../common/i18n";
+import { h } from "../common/dom";
+import { ApiError, get, post } from "../common/api";
 import { DispatcherView } from "./dispatcher";
 import { loginScreen } from "./login";
 import { OperatorView } from "./operator";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
-import { Stations } from "./stations";
+import { Stations } from "../common/stations";
 import { ct } from "./strings";
-import type { Account } from "./types";
+import type { Account } from "../common/types";
 
 interface View {
   el: HTMLElement;

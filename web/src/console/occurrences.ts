@@ -2,12 +2,12 @@
  * can be moved (改期), cancelled (取消本场) or, while live, ended (提前结束)
  * without touching the rest of the series. The hub checks conflicts for a
  * moved occurrence and answers with a clear error, shown on its row. */
-import { h } from "../ui/dom";
-import { ApiError, get, post, qs } from "./api";
-import { stateBadge } from "./dispatcher";
+import { h } from "../common/dom";
+import { ApiError, get, post, qs } from "../common/api";
+import { stateBadge } from "./shell";
 import { ct } from "./strings";
-import { DAY_MS, dateValue, isoOf, rangeLabel, timeValue, whenLabel } from "./time";
-import type { Items, Occurrence, Session } from "./types";
+import { DAY_MS, dateValue, isoOf, rangeLabel, timeValue, whenLabel } from "../common/time";
+import type { Items, Occurrence, Session } from "../common/types";
 
 /** How far ahead the tab lists occurrences. */
 export const OCCURRENCE_DAYS = 120;

@@ -1,15 +1,15 @@
 /** The station operator's console: the station's upcoming sessions (GET
  * /api/me/sessions, refreshed every 10 s), a join button once the lobby is open,
  * a notice when a session opens or is about to start, and the ICS subscription. */
-import { h } from "../ui/dom";
-import { ApiError, get } from "./api";
-import { stateBadge } from "./dispatcher";
+import { h } from "../common/dom";
+import { ApiError, get } from "../common/api";
+import { stateBadge } from "./shell";
 import { describeRrule } from "./rrule";
-import { flash } from "./shell";
-import type { Stations } from "./stations";
+import { flash } from "../common/flash";
+import type { Stations } from "../common/stations";
 import { ct } from "./strings";
-import { clockNow, hm, minutesUntil, rangeLabel } from "./time";
-import type { Account, CalendarLink, Items, JoinLink, Session } from "./types";
+import { clockNow, hm, minutesUntil, rangeLabel } from "../common/time";
+import type { Account, CalendarLink, Items, JoinLink, Session } from "../common/types";
 
 const REFRESH_MS = 10_000;
 const SOON_MINUTES = 15;

@@ -1,7 +1,7 @@
 /** The form's recurrence choices ↔ RFC 5545 RRULE (repeats in Asia/Shanghai). */
-import { getLang } from "../i18n";
+import { getLang, tList } from "../common/i18n";
 import { ct, ctList } from "./strings";
-import { parseDateValue, wall, instant } from "./time";
+import { parseDateValue, wall, instant } from "../common/time";
 
 export const BYDAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
@@ -85,7 +85,7 @@ export function describeRrule(rule: string | null): string {
   const parts = new Map(rule.replace(/^RRULE:/i, "").split(";").map((kv) => kv.split("=") as [string, string]));
   const freq = parts.get("FREQ");
   const byday = (parts.get("BYDAY") ?? "").split(",").filter(Boolean);
-  const short = ctList("weekdays");
+  const short = tList("weekdays");
   const sep = getLang() === "en" ? ", " : "、";
   if (freq === "WEEKLY") {
     const days = byday.map((d) => BYDAY.indexOf(d)).filter((i) => i >= 0).map((i) => short[i]);

@@ -1,10 +1,10 @@
 /** The console's frame: the station page's red top bar (emblem, title, language
  * toggle) plus the signed-in account and sign-out. */
-import { getLang, toggleLang } from "../i18n";
-import { h, icon } from "../ui/dom";
-import { icons } from "../ui/icons";
+import { getLang, toggleLang } from "../common/i18n";
+import { h, icon } from "../common/dom";
+import { icons } from "../common/icons";
 import { ct } from "./strings";
-import type { Account } from "./types";
+import type { Account } from "../common/types";
 
 export function topbar(account: Account | null, stationName: string | null, onLogout?: () => void, nav?: HTMLElement | null): HTMLElement {
   const lang = h(
@@ -57,19 +57,16 @@ export function topbar(account: Account | null, stationName: string | null, onLo
   );
 }
 
-/** A transient message at the bottom of the screen. */
-export function flash(message: string, tone: "ok" | "error" = "ok"): void {
-  let box = document.querySelector<HTMLElement>(".c-flashes");
-  if (!box) {
-    box = h("div", { class: "c-flashes" });
-    document.body.append(box);
-  }
-  const el = h("div", { class: `c-flash tone-${tone}`, role: "status", "data-testid": "flash", "data-tone": tone }, message);
-  box.append(el);
-  window.setTimeout(() => el.remove(), 4000);
-}
-
 /** Children for append(): drops null / false. */
 export function nodes(...xs: (Node | string | null | undefined | false)[]): (Node | string)[] {
   return xs.filter((x): x is Node | string => x != null && x !== false);
+}
+
+/** A session's (or occurrence's) state as a coloured badge. */
+export function stateBadge(state: string, standing = false): HTMLElement {
+  return h(
+    "span",
+    { class: `c-badge state-${state}`, "data-testid": "state-badge", "data-state": state },
+    standing ? `${ct("standing")} · ${ct(`state_${state}` as "state_live")}` : ct(`state_${state}` as "state_live"),
+  );
 }

@@ -1,6 +1,6 @@
 /** The console's strings, zh-CN first and English; the language choice is the
  * station page's (../i18n: localStorage liaisonHub.lang, ?lang=). */
-import { getLang } from "../i18n";
+import { getLang } from "../common/i18n";
 
 const zh = {
   consoleTitle: "调度台",
@@ -15,8 +15,6 @@ const zh = {
   login: "登录",
   loggingIn: "正在登录…",
   logout: "退出",
-  offline: "无法连接到联络平台服务器",
-  httpError: "服务器错误（{status}）",
   loading: "正在加载…",
   retry: "重试",
   role_administrator: "管理员",
@@ -44,7 +42,6 @@ const zh = {
   chairLabel: "主会场",
   repeats: "重复",
   more: "另有 {n} 项",
-  weekdays: "一,二,三,四,五,六,日",
   weekdayLong: "星期一,星期二,星期三,星期四,星期五,星期六,星期日",
   weekOf: "{y}年{m}月{d}日 – {m2}月{d2}日",
   monthOf: "{y}年{m}月",
@@ -177,8 +174,6 @@ const en: Record<ConsoleKey, string> = {
   login: "Sign in",
   loggingIn: "Signing in…",
   logout: "Sign out",
-  offline: "Cannot reach the liaison hub server",
-  httpError: "Server error ({status})",
   loading: "Loading…",
   retry: "Retry",
   role_administrator: "Administrator",
@@ -206,7 +201,6 @@ const en: Record<ConsoleKey, string> = {
   chairLabel: "Chair",
   repeats: "Repeats",
   more: "{n} more",
-  weekdays: "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
   weekdayLong: "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday",
   weekOf: "{d} {mn} – {d2} {mn2} {y}",
   monthOf: "{mn} {y}",
@@ -320,7 +314,8 @@ const en: Record<ConsoleKey, string> = {
   now: "now",
 };
 
-const dicts = { "zh-CN": zh, en };
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts = { "zh-CN": zh, en };
 
 export function ct(key: ConsoleKey, vars?: Record<string, string | number>): string {
   let s = dicts[getLang()][key] ?? zh[key];

@@ -1,9 +1,9 @@
 /** The matrix tree picker: a checkbox per station (data-code); a node with
  * children has a button that takes its subtree ("全部12个镇（街道）"). */
-import { h } from "../ui/dom";
+import { h } from "../common/dom";
 import { ct } from "./strings";
-import type { Stations } from "./stations";
-import type { StationNode } from "./types";
+import type { Stations } from "../common/stations";
+import type { StationNode } from "../common/types";
 
 export class TreePicker {
   readonly el = h("div", { class: "c-tree", "data-testid": "station-tree", role: "group" });

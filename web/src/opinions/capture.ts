@@ -1,6 +1,6 @@
 /** The opinion capture form 采集民情, with the offline queue (./queue).
  *
- *   import { mountCapturePanel } from "./opinions/capture";
+ *   import { mountCapturePanel } from "../opinions/capture";
  *   const panel = mountCapturePanel(el, { sessionId: 12, stationCode: "xucun" });
  *   …
  *   panel.destroy();
@@ -11,9 +11,9 @@
  * bearer token given as `token`.
  */
 import "./opinions.css";
-import { onLangChange } from "../i18n";
-import { h } from "../ui/dom";
-import { setApiToken } from "../console/api";
+import { onLangChange } from "../common/i18n";
+import { h } from "../common/dom";
+import { setApiToken } from "../common/api";
 import { type Refs, loadRefs } from "./data";
 import { ot, isEn } from "./strings";
 import { discard, enqueue, entries, flush, newClientKey, onQueue, pendingCount, setQueueAuth, startQueue } from "./queue";
@@ -43,7 +43,7 @@ const MAX_EDGE = 1600;
 /** A photo, shrunk to at most 1600 px on its longer edge, as a JPEG data: URL. */
 export async function resizePhoto(file: Blob, maxEdge = MAX_EDGE, quality = 0.82): Promise<string> {
   let source: CanvasImageSource & { width: number; height: number };
-  let close = () => {};
+  let close: () => void;
   if (typeof createImageBitmap === "function") {
     const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
     source = bmp;
@@ -309,7 +309,7 @@ export function mountCapturePanel(el: HTMLElement, opts: CaptureOptions = {}): C
     busy = true;
     renderForm();
     void (async () => {
-      let dropped = false;
+      let dropped: boolean;
       try {
         dropped = (await enqueue(body, state.photos.slice())).photosDropped;
       } catch {

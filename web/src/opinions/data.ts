@@ -1,8 +1,8 @@
 /** Reference data for the opinion pages (options, stations, deputies, the
  * account), kept in localStorage so that the capture form still opens offline. */
-import { get } from "../console/api";
-import { Stations } from "../console/stations";
-import type { Account, Items, StationNode } from "../console/types";
+import { get } from "../common/api";
+import { Stations } from "../common/stations";
+import type { Account, Items, StationNode } from "../common/types";
 import type { Deputy, OpinionOptions } from "./types";
 
 const CACHE = "liaisonHub.opinionRefs.v1";

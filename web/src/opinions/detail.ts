@@ -1,12 +1,12 @@
 /** One opinion: what was raised, its photos and @-notices, the whole timeline,
  * and the handling steps allowed now (from the server's allowedActions). */
-import { h } from "../ui/dom";
-import { ApiError, get, post } from "../console/api";
-import { flash } from "../console/shell";
+import { h } from "../common/dom";
+import { ApiError, get, post } from "../common/api";
+import { flash } from "../common/flash";
 import type { Refs } from "./data";
 import { ot } from "./strings";
 import type { Flag, Grade, OpinionAction, OpinionDetail, OpinionEvent, OpinionLevel, OpinionOptions, Rating } from "./types";
-import type { Stations } from "../console/stations";
+import type { Stations } from "../common/stations";
 import {
   actionName, categoryName, departmentName, field, levelName, openSheet, overdueBadge, requestTypeName, roleName, select,
   statusBadge, statusName, when,

@@ -1,10 +1,10 @@
 /** Duty records 履职台账: the ledger per deputy / group / town / city for a
  * period (and its Excel), the records pending review (approve / reject with a
  * reason), and a form to add a manual record (station reception duty…). */
-import { h } from "../ui/dom";
-import { type ApiError, get, post, qs } from "../console/api";
-import { flash } from "../console/shell";
-import { dateValue } from "../console/time";
+import { h } from "../common/dom";
+import { type ApiError, get, post, qs } from "../common/api";
+import { flash } from "../common/flash";
+import { dateValue } from "../common/time";
 import type { Refs } from "./data";
 import { type PeriodState, apiWindow, defaultPeriod, periodPicker } from "./period";
 import { isEn, ot, otMaybe } from "./strings";
@@ -112,7 +112,9 @@ export class DutyView {
     if (this.reviewError) card.append(h("div", { class: "op-msg", "data-tone": "error" }, this.reviewError));
     if (!this.pending.length) card.append(h("p", { class: "op-muted" }, ot("reviewEmpty")));
     for (const r of this.pending) {
-      const approve = h("button", { type: "button", class: "op-btn op-btn-sm op-btn-primary", "data-testid": "duty-approve" }, ot("approve"));
+      // A dispatcher never approves what it entered itself: another account in scope does.
+      const own = this.refs.account.role === "dispatcher" && r.createdBy === this.refs.account.id;
+      const approve = h("button", { type: "button", class: "op-btn op-btn-sm op-btn-primary", "data-testid": "duty-approve", disabled: own, title: own ? ot("approveOwn") : undefined }, ot("approve"));
       const reject = h("button", { type: "button", class: "op-btn op-btn-sm op-btn-danger", "data-testid": "duty-reject" }, ot("reject"));
       const row = h(
         "div",

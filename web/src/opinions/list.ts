@@ -1,8 +1,8 @@
 /** The 民情数据库: every opinion in the caller's scope, newest first, with
  * filters (category, station, level, state, request type, dates, overdue) and
  * text search; overdue ones are highlighted. A row opens the detail sheet. */
-import { h } from "../ui/dom";
-import { type ApiError, get, qs } from "../console/api";
+import { h } from "../common/dom";
+import { type ApiError, get, qs } from "../common/api";
 import type { Refs } from "./data";
 import { ot, isEn } from "./strings";
 import type { Opinion, OpinionList } from "./types";

@@ -1,7 +1,7 @@
 /** Department @-notices 部门通知: what assignments told each department's
  * liaison, read / unread, with the webhook's delivery state (staff only). */
-import { h } from "../ui/dom";
-import { type ApiError, get, post, qs } from "../console/api";
+import { h } from "../common/dom";
+import { type ApiError, get, post, qs } from "../common/api";
 import type { Refs } from "./data";
 import { ot, isEn } from "./strings";
 import type { Notice } from "./types";

@@ -2,9 +2,9 @@
  * notices, reports and duty records, and the capture form in a sheet.
  * Routed by the address's fragment: #opinions[/list|/notices|/reports|/duty][?id=N]. */
 import "./opinions.css";
-import { h } from "../ui/dom";
-import type { ApiError } from "../console/api";
-import type { Account } from "../console/types";
+import { h } from "../common/dom";
+import type { ApiError } from "../common/api";
+import type { Account } from "../common/types";
 import { type CapturePanel, mountCapturePanel } from "./capture";
 import { type Refs, loadRefs } from "./data";
 import { OpinionDetailSheet } from "./detail";
@@ -210,7 +210,12 @@ export class OpinionsView {
         view = this.list ??= new OpinionListView(refs, (id) => this.openDetail(id));
     }
     view.render();
-    this.body.replaceChildren(view.el);
+    // The working-day calendar lacks a year's official holidays: deadlines across them are too early.
+    const missing = refs.options.calendarMissingYears ?? [];
+    const calendarWarning = missing.length
+      ? h("div", { class: "op-msg", "data-tone": "warn", role: "status", "data-testid": "calendar-warning" }, ot("calendarMissing", { years: missing.join(", ") }))
+      : "";
+    this.body.replaceChildren(calendarWarning, view.el);
     this.detail?.render();
     // a tab opened again shows fresh figures
     if (this.tab === "reports") void this.reports?.load();

@@ -1,6 +1,6 @@
 /** Periods (Shanghai calendar) and the period + scope picker of the reports and ledgers. */
-import { h } from "../ui/dom";
-import { dateValue, instant, wall } from "../console/time";
+import { h } from "../common/dom";
+import { dateValue, instant, wall } from "../common/time";
 import type { Refs } from "./data";
 import { ot } from "./strings";
 import { field, select } from "./util";

@@ -15,8 +15,8 @@
  * its photos; photos left without an entry (a tab closed in between) are
  * swept at the next start.
  */
-import { getLang } from "../i18n";
-import { ApiError, apiHeaders, readResponse } from "../console/api";
+import { getLang } from "../common/i18n";
+import { ApiError, apiHeaders, readResponse } from "../common/api";
 import { deletePhotos, photo, putPhotos, sweepPhotos } from "./photostore";
 import type { OpinionDetail, OpinionIn } from "./types";
 

@@ -2,8 +2,8 @@
  * rate, share resolved at town level, average time to answer, satisfaction),
  * categories ranked by volume against the previous period (SVG), and the
  * 民情热点专报 Excel download — for a period and a scope. */
-import { h } from "../ui/dom";
-import { type ApiError, get, qs } from "../console/api";
+import { h } from "../common/dom";
+import { type ApiError, get, qs } from "../common/api";
 import { rankingChart } from "./chart";
 import type { Refs } from "./data";
 import { type PeriodState, apiWindow, defaultPeriod, periodPicker } from "./period";

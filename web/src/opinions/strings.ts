@@ -1,6 +1,6 @@
 /** Strings of the opinions 民情 and duty 履职 pages and the capture panel,
  * zh-CN first and English; the language choice is the shared one (../i18n). */
-import { getLang } from "../i18n";
+import { getLang } from "../common/i18n";
 
 const zh = {
   navSessions: "联动会话",
@@ -128,6 +128,7 @@ const zh = {
   department: "承办单位",
   deadline: "办理期限",
   deadlineDefault: "默认：{n} 个工作日",
+  calendarMissing: "工作日历缺少 {years} 年的法定节假日安排，跨越这些节假日的办理期限会偏早。请管理员升级节假日数据或在 configs/scoring.yaml 中补充。",
   newDeadline: "新的期限",
   grade: "答复等级",
   answer: "答复内容",
@@ -209,6 +210,7 @@ const zh = {
   review: "待审核记录",
   reviewEmpty: "没有待审核的记录。",
   approve: "通过",
+  approveOwn: "本人录入的记录由其他调度员或管理员审核",
   reject: "驳回",
   rejectReason: "驳回理由",
   approved: "已通过",
@@ -352,6 +354,7 @@ const en: Record<Key, string> = {
   department: "Department",
   deadline: "Deadline",
   deadlineDefault: "default: {n} working days",
+  calendarMissing: "The working-day calendar lacks the official holidays of {years}: deadlines across them come out too early. An administrator should upgrade the holiday data or list the days in configs/scoring.yaml.",
   newDeadline: "New deadline",
   grade: "Grade",
   answer: "Answer",
@@ -430,6 +433,7 @@ const en: Record<Key, string> = {
   review: "Records pending review",
   reviewEmpty: "Nothing to review.",
   approve: "Approve",
+  approveOwn: "A record you entered is approved by another dispatcher or an administrator",
   reject: "Reject",
   rejectReason: "Reason for rejecting",
   approved: "Approved",
@@ -452,6 +456,9 @@ const en: Record<Key, string> = {
 };
 
 export type OpKey = Key;
+
+/** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
+export const dicts = { "zh-CN": zh, en };
 
 /** Translate `key`, replacing `{name}` placeholders with `vars`. */
 export function ot(key: Key, vars?: Record<string, string | number>): string {

@@ -17,6 +17,8 @@ export interface Department {
 }
 export interface OpinionOptions {
   categories: CodeName[]; requestTypes: CodeName[]; departments: Department[]; handlingDays: Record<string, number>;
+  /** The current or next year when the working-day calendar lacks its official holidays. */
+  calendarMissingYears?: number[];
 }
 
 export interface OpinionIn {
@@ -64,6 +66,8 @@ export interface DutyRecord {
   id: number; key: string; deputyId: number; personKind: "deputy" | "street_rep"; station: string; town: string | null;
   group: string; kind: string; kindName: string; occasion: string; occurredAt: string; points: number; minutes: number | null;
   manual: boolean; status: "pending" | "approved" | "rejected"; note: string; reviewReason: string;
+  /** the account that entered it (null: the hub); a dispatcher does not approve its own */
+  createdBy: number | null;
 }
 export interface LedgerRow {
   key: string; name: string; personKind: string; people: number; records: number; points: number; pending: number;

@@ -1,6 +1,6 @@
 /** Small shared pieces of the opinion pages: labels, badges, the side sheet, times. */
-import { h } from "../ui/dom";
-import { dateValue, timeValue } from "../console/time";
+import { h } from "../common/dom";
+import { dateValue, timeValue } from "../common/time";
 import { ot, otMaybe, isEn } from "./strings";
 import type { Department, Opinion, OpinionOptions } from "./types";
 

@@ -1,0 +1,734 @@
+/**
+ * HubClient: the station's side of a live session. Owns the socket, the two peer
+ * connections and the local media, and drives the sequence of docs/protocol.md
+ * ("A client's sequence"). The UI only listens to its events and calls its methods;
+ * tests reach the same object as `window.hubClient`.
+ */
+import { Emitter } from "../common/emitter";
+import { getLang, t } from "../common/i18n";
+import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
+import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
+import type {
+  AudioLevels,
+  ControlAction,
+  ControlLogEntry,
+  LiveOpinion,
+  OpinionNews,
+  ControlPayload,
+  ControlState,
+  HubError,
+  Monitor,
+  JoinResult,
+  Kicked,
+  Participant,
+  SessionInfo,
+  SubscribeOffer,
+  SubscribeTracks,
+} from "./protocol";
+import { HubRequestError, Signaling } from "./signaling";
+
+export type ClientState = "prejoin" | "joining" | "live" | "left" | "reconnecting" | "error";
+export type SocketState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
+
+export interface FatalInfo {
+  kind: "join" | "kicked" | "token" | "ended";
+  error?: HubError;
+  kickReason?: string;
+  /** `sessionEnded` status: ended | cancelled. */
+  endStatus?: string;
+}
+
+/** This participant's request to speak: none, waiting in the queue, has the floor, just declined. */
+export type HandStatus = "none" | "waiting" | "floor" | "declined";
+
+/** The ack of a control action, as the hub sent it. */
+export type ControlAck = { ok: true; control: ControlState } | { ok: false; error: HubError };
+
+/**
+ * `hubClient.control`: call it to send a dispatcher action (`control("rollCall",
+ * {participantId})` → the ack); its own properties mirror the last control state
+ * (`hubClient.control.stage`, `.hands`, …; a plain copy is `hubClient.controlState`).
+ */
+export type ControlFn = ((action: ControlAction, fields?: Omit<ControlPayload, "action">) => Promise<ControlAck>) &
+  Partial<ControlState>;
+
+interface ClientEvents {
+  state: (s: ClientState) => void;
+  participants: () => void;
+  self: () => void;
+  session: () => void;
+  remote: () => void;
+  levels: () => void;
+  connection: () => void;
+  local: () => void;
+  toast: (e: HubError) => void;
+  control: () => void;
+  monitor: () => void;
+  controlLog: (e: ControlLogEntry) => void;
+  /** an opinion of this session was captured or took a handling step (dispatchers) */
+  opinion: (e: OpinionNews, kind: "captured" | "updated") => void;
+  /** the opinions taken in this sitting before the dispatcher joined were read (`opinions` holds them) */
+  opinions: () => void;
+  hand: () => void;
+}
+
+export interface LogEntry {
+  t: number;
+  dir: "in" | "out" | "sys";
+  event: string;
+  detail?: unknown;
+}
+
+export class HubClient extends Emitter<ClientEvents> {
+  state: ClientState = "prejoin";
+  self: Participant | null = null;
+  session: SessionInfo | null = null;
+  /** Other participants by id (a plain object so tests can serialize it). */
+  participants: Record<string, Participant> = {};
+  /** Remote tracks by participant id. */
+  remote = new Map<string, RemoteMedia>();
+  levels: Record<string, number> = {};
+  speaking: string | null = null;
+  socketState: SocketState = "idle";
+  reconnectAttempt = 0;
+  fatal: FatalInfo | null = null;
+  errors: HubError[] = [];
+  log: LogEntry[] = [];
+  /** The last control state (layout, stage, floor, hands, heard, …); null before joining. */
+  controlState: ControlState | null = null;
+  /** performance.now() when controlState arrived (hands' waiting times tick from it). */
+  controlAt = 0;
+  readonly control: ControlFn;
+  /** Dispatchers only: the last `monitor` figures and the live control log. */
+  monitor: Monitor | null = null;
+  controlLog: ControlLogEntry[] = [];
+  /**
+   * Dispatchers only: the opinions of this sitting, newest taken first: those taken before
+   * the console joined (read on every join, `GET /api/sessions/{number}/opinions`) and
+   * those heard of live since.
+   */
+  opinions: LiveOpinion[] = [];
+  hand: HandStatus = "none";
+  private handLowering = false;
+  private handTimer = 0;
+  private controlGen = -1;
+  readonly media = new LocalMedia();
+  readonly token: string | null;
+  readonly sessionId: string | null;
+
+  private signaling: Signaling | null = null;
+  private publish: PublishPeer | null = null;
+  private subscribe: SubscribePeer | null = null;
+  private iceServers: RTCIceServer[] = [];
+  private wantJoined = false;
+  private joinInFlight = false;
+  private generation = 0;
+  private pendingOffers: (SubscribeOffer | SubscribeTracks)[] = [];
+  private lastToast = { key: "", at: 0 };
+
+  constructor(opts: { token: string | null; sessionId: string | null }) {
+    super();
+    this.token = opts.token;
+    this.sessionId = opts.sessionId;
+    this.control = Object.assign(
+      (action: ControlAction, fields: Omit<ControlPayload, "action"> = {}) => this.sendControl(action, fields),
+      {},
+    ) as ControlFn;
+  }
+
+  get publishPc(): RTCPeerConnection | null {
+    return this.publish?.pc ?? null;
+  }
+  get subscribePc(): RTCPeerConnection | null {
+    return this.subscribe?.pc ?? null;
+  }
+  get publishNegotiations(): number {
+    return this.publish?.negotiations ?? 0;
+  }
+  get subscribeNegotiations(): number {
+    return this.subscribe?.negotiations ?? 0;
+  }
+  get camera(): boolean {
+    return this.media.live("video");
+  }
+  get mic(): boolean {
+    return this.media.live("audio");
+  }
+
+  /* ------------------------------------------------------------ public API */
+
+  /** Open camera/mic for the pre-join preview (or for joining). */
+  async prepareMedia(): Promise<AcquireResult> {
+    const res = await this.media.acquire({ audio: true, video: this.media.cameraOn });
+    this.emit("local");
+    return res;
+  }
+
+  /** Connect and join (what the Join button does). Resolves once live or failed. */
+  async join(): Promise<void> {
+    if (this.state === "joining" || this.state === "live" || this.state === "reconnecting") return;
+    if (!this.token) {
+      this.fatal = { kind: "token" };
+      this.setState("error");
+      return;
+    }
+    this.fatal = null;
+    this.setState("joining");
+    // Rejoin after leave/kick: reopen what the operator had switched on.
+    if (!this.media.audioTrack || (this.media.cameraOn && !this.media.videoTrack)) {
+      const res = await this.media.acquire({ audio: this.media.micOn || !this.media.audioTrack, video: this.media.cameraOn });
+      void res;
+      this.emit("local");
+    }
+    this.wantJoined = true;
+    const sig = this.ensureSignaling();
+    const done = new Promise<void>((resolve) => {
+      const off = this.on("state", (s) => {
+        if (s === "live" || s === "error" || s === "left") {
+          off();
+          resolve();
+        }
+      });
+    });
+    if (sig.connected) void this.doJoin();
+    else {
+      this.setSocketState("connecting");
+      sig.connect();
+    }
+    return done;
+  }
+
+  /** Leave the session: `leave`, close both connections, release camera and mic. */
+  async leave(): Promise<void> {
+    if (this.state === "left" || this.state === "prejoin") return;
+    this.wantJoined = false;
+    this.generation++;
+    const sig = this.signaling;
+    if (sig?.connected && this.self) {
+      this.logEvent("out", "leave");
+      await sig.request("leave", {}, 3000).catch(() => undefined);
+    }
+    this.closePeers();
+    sig?.close();
+    this.setSocketState("closed");
+    this.media.stopAll();
+    this.emit("local");
+    this.participants = {};
+    this.remote = new Map();
+    this.levels = {};
+    this.speaking = null;
+    this.resetControl();
+    this.emit("participants");
+    this.emit("remote");
+    this.setState("left");
+  }
+
+  async setCamera(on: boolean): Promise<void> {
+    await this.setKind("video", on);
+  }
+
+  async setMic(on: boolean): Promise<void> {
+    await this.setKind("audio", on);
+  }
+
+  /** Switch device (pre-join preview or live: the sender's track is replaced in place). */
+  async selectDevice(kind: MediaKind, deviceId: string): Promise<void> {
+    try {
+      const track = await this.media.selectDevice(kind, deviceId);
+      if (track && this.publish) await this.publish.replaceTrack(kind, track);
+    } catch (err) {
+      console.warn("[hub] device switch failed", err);
+      this.toast({ code: "media_error", message: t("mediaReasonOther") });
+    }
+    this.emit("local");
+  }
+
+  get isDispatcher(): boolean {
+    return this.self?.role === "dispatcher";
+  }
+
+  /** 申请发言: ask for the floor. Resolves with the hub's ack. */
+  async raiseHand(): Promise<{ ok: boolean; error?: HubError }> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "raiseHand" } };
+    this.logEvent("out", "raiseHand");
+    try {
+      await sig.request("raiseHand", {});
+      if (this.hand !== "floor") this.setHand("waiting");
+      return { ok: true };
+    } catch (e) {
+      this.reportRequestError(e);
+      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected") } };
+    }
+  }
+
+  /** Withdraw the request to speak. */
+  async lowerHand(): Promise<{ ok: boolean; error?: HubError }> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live") return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "lowerHand" } };
+    this.logEvent("out", "lowerHand");
+    this.handLowering = true;
+    if (this.hand === "waiting" || this.hand === "declined") this.setHand("none");
+    try {
+      await sig.request("lowerHand", {});
+      return { ok: true };
+    } catch (e) {
+      this.reportRequestError(e);
+      return { ok: false, error: e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected") } };
+    } finally {
+      this.handLowering = false;
+    }
+  }
+
+  /** A dispatcher's control action; resolves with the ack (never rejects). */
+  private async sendControl(action: ControlAction, fields: Omit<ControlPayload, "action">): Promise<ControlAck> {
+    const sig = this.signaling;
+    if (!sig || this.state !== "live") {
+      return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "control" } };
+    }
+    const payload: ControlPayload = { action, ...fields };
+    this.logEvent("out", "control", payload);
+    try {
+      const res = await sig.request("control", payload);
+      return { ok: true, control: res.control };
+    } catch (e) {
+      const err = e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected"), event: "control" };
+      this.toast(err);
+      return { ok: false, error: err };
+    }
+  }
+
+  /** Seconds a hand has been waiting, ticking from the last control state. */
+  handWaiting(participantId: string): number | null {
+    const h = this.controlState?.hands.find((x) => x.participantId === participantId);
+    if (!h) return null;
+    return h.waitingSeconds + (performance.now() - this.controlAt) / 1000;
+  }
+
+  private setControl(state: ControlState): void {
+    this.controlState = state;
+    this.controlAt = performance.now();
+    const fn = this.control as unknown as Record<string, unknown>;
+    for (const k of Object.keys(fn)) delete fn[k];
+    Object.assign(fn, state);
+    this.updateHand();
+    this.emit("control");
+  }
+
+  private updateHand(): void {
+    const me = this.self?.id;
+    const cs = this.controlState;
+    if (!me || !cs) return;
+    if (cs.floor === me) this.setHand("floor");
+    else if (cs.hands.some((h) => h.participantId === me)) {
+      if (!this.handLowering) this.setHand("waiting");
+    } else if (this.hand === "waiting" && !this.handLowering) this.setHand("declined");
+    else if (this.hand === "floor") this.setHand("none");
+  }
+
+  private setHand(h: HandStatus): void {
+    if (this.hand === h) return;
+    this.hand = h;
+    window.clearTimeout(this.handTimer);
+    if (h === "declined") {
+      this.handTimer = window.setTimeout(() => this.hand === "declined" && this.setHand("none"), 6000);
+    }
+    this.emit("hand");
+  }
+
+  /** Per remote participant: inbound RTP counters summed over its transceivers. */
+  async remoteStats(): Promise<Record<string, RemoteStats>> {
+    return this.subscribe ? this.subscribe.stats() : {};
+  }
+
+  /* ------------------------------------------------------------ internals */
+
+  private async setKind(kind: MediaKind, on: boolean): Promise<void> {
+    if (on && !this.media.track(kind)) {
+      // Never acquired (or released before joining): open it, add it, renegotiate.
+      this.media.setEnabled(kind, true);
+      const res = await this.media.acquire({ audio: kind === "audio", video: kind === "video" });
+      const err = res.errors[kind];
+      if (err) {
+        this.media.setEnabled(kind, false);
+        this.toast({ code: "media_error", message: err, event: kind === "video" ? "camera" : "mic" });
+        this.emit("local");
+        return;
+      }
+      const track = this.media.track(kind);
+      if (track && this.publish) {
+        this.publish.addTrack(track, this.media.stream);
+        this.sendMediaState();
+        this.emit("local");
+        await this.publish.negotiate().catch((e) => this.reportRequestError(e));
+        return;
+      }
+    } else if (!on && this.state === "prejoin" && kind === "video") {
+      // Before joining, switching the camera off releases it (the camera light goes off).
+      this.media.setEnabled(kind, false);
+      this.media.release(kind);
+    } else {
+      this.media.setEnabled(kind, on);
+    }
+    this.sendMediaState();
+    this.emit("local");
+  }
+
+  private sendMediaState(): void {
+    if (this.state !== "live" || !this.signaling) return;
+    const payload = { camera: this.media.live("video"), mic: this.media.live("audio") };
+    this.logEvent("out", "mediaState", payload);
+    this.signaling.request("mediaState", payload).catch((e) => this.reportRequestError(e));
+    if (this.self) {
+      this.self = { ...this.self, media: payload };
+      this.emit("self");
+    }
+  }
+
+  private resetControl(): void {
+    this.controlState = null;
+    const fn = this.control as unknown as Record<string, unknown>;
+    for (const k of Object.keys(fn)) delete fn[k];
+    this.monitor = null;
+    this.hand = "none";
+    window.clearTimeout(this.handTimer);
+    this.emit("control");
+    this.emit("hand");
+  }
+
+  /** The hub closed this connection for good (kicked, removed, session ended). */
+  private terminate(sig: Signaling, fatal: FatalInfo): void {
+    this.wantJoined = false;
+    this.generation++;
+    this.closePeers();
+    sig.close();
+    this.setSocketState("closed");
+    this.media.stopAll();
+    this.participants = {};
+    this.remote = new Map();
+    this.resetControl();
+    this.emit("participants");
+    this.emit("remote");
+    this.emit("local");
+    this.fatal = fatal;
+    this.setState("error");
+  }
+
+  private ensureSignaling(): Signaling {
+    if (this.signaling) return this.signaling;
+    const sig = new Signaling();
+    this.signaling = sig;
+
+    sig.onLifecycle("connect", () => {
+      this.logEvent("sys", "connect");
+      this.reconnectAttempt = 0;
+      this.setSocketState("connected");
+      if (this.wantJoined) void this.doJoin();
+    });
+    sig.onLifecycle("disconnect", (reason) => {
+      this.logEvent("sys", "disconnect", reason);
+      if (!this.wantJoined) {
+        this.setSocketState("closed");
+        return;
+      }
+      this.generation++;
+      this.joinInFlight = false;
+      this.closePeers();
+      this.remote = new Map();
+      this.emit("remote");
+      this.setSocketState("reconnecting");
+      if (this.state === "live" || this.state === "joining") {
+        this.setState(this.state === "live" ? "reconnecting" : "joining");
+      }
+      // A server-side disconnect is not retried by Socket.IO by itself.
+      if (reason === "io server disconnect") {
+        window.setTimeout(() => {
+          if (this.wantJoined && !sig.connected) sig.connect();
+        }, 1000);
+      }
+    });
+    sig.onLifecycle("reconnectAttempt", (n) => {
+      this.reconnectAttempt = n;
+      this.setSocketState("reconnecting");
+    });
+    sig.onLifecycle("connectError", (err) => {
+      this.logEvent("sys", "connect_error", err.message);
+      if (this.socketState !== "reconnecting") this.setSocketState("reconnecting");
+      else this.emit("connection");
+    });
+
+    sig.on("subscribeOffer", (offer) => {
+      this.logEvent("in", "subscribeOffer", offer.tracks);
+      if (this.subscribe) this.applyOffer(this.subscribe, offer);
+      else if (this.joinInFlight) this.pendingOffers.push(offer);
+    });
+    sig.on("subscribeTracks", (update) => {
+      this.logEvent("in", "subscribeTracks", update.tracks);
+      if (this.subscribe) this.applyOffer(this.subscribe, update);
+      else if (this.joinInFlight) this.pendingOffers.push(update);
+    });
+    sig.on("participantJoined", ({ participant }) => {
+      this.logEvent("in", "participantJoined", participant.id);
+      this.upsert(participant);
+    });
+    sig.on("participantUpdated", ({ participant }) => {
+      this.logEvent("in", "participantUpdated", participant.id);
+      this.upsert(participant);
+    });
+    sig.on("participantLeft", ({ participantId, reason }) => {
+      this.logEvent("in", "participantLeft", { participantId, reason });
+      if (this.participants[participantId]) {
+        delete this.participants[participantId];
+        this.emit("participants");
+      }
+      if (this.remote.delete(participantId)) this.emit("remote");
+      delete this.levels[participantId];
+      if (this.speaking === participantId) this.speaking = null;
+    });
+    sig.on("audioLevels", (l: AudioLevels) => {
+      this.levels = l.levels ?? {};
+      this.speaking = l.speaking ?? null;
+      this.emit("levels");
+    });
+    sig.on("kicked", (k: Kicked) => {
+      this.logEvent("in", "kicked", k);
+      this.terminate(sig, { kind: "kicked", kickReason: k.reason });
+    });
+    sig.on("sessionEnded", (e) => {
+      this.logEvent("in", "sessionEnded", e);
+      this.terminate(sig, { kind: "ended", endStatus: e.status });
+    });
+    sig.on("control", (cs: ControlState) => {
+      this.logEvent("in", "control", { stage: cs.stage, floor: cs.floor, heard: cs.heard });
+      this.controlGen = this.generation;
+      this.setControl(cs);
+    });
+    sig.on("monitor", (m: Monitor) => {
+      this.monitor = m;
+      this.emit("monitor");
+    });
+    sig.on("controlLog", (e: ControlLogEntry) => {
+      this.logEvent("in", "controlLog", e);
+      this.controlLog.push(e);
+      if (this.controlLog.length > 200) this.controlLog.shift();
+      this.emit("controlLog", e);
+    });
+    const onOpinion = (kind: "captured" | "updated") => (e: OpinionNews) => {
+      this.logEvent("in", kind === "captured" ? "opinionCaptured" : "opinionUpdated", { id: e.opinion.id, action: e.action });
+      this.opinions = mergeOpinions(this.opinions, [e.opinion]);
+      this.emit("opinion", e, kind);
+    };
+    sig.on("opinionCaptured", onOpinion("captured"));
+    sig.on("opinionUpdated", onOpinion("updated"));
+    sig.on("error", (e: HubError) => {
+      this.logEvent("in", "error", e);
+      this.toast(e);
+    });
+    return sig;
+  }
+
+  private upsert(p: Participant): void {
+    if (this.self && p.id === this.self.id) {
+      this.self = p;
+      this.emit("self");
+      return;
+    }
+    this.participants[p.id] = p;
+    this.emit("participants");
+  }
+
+  /** `join` and build both connections; used for the first join and after every reconnect. */
+  private async doJoin(): Promise<void> {
+    const sig = this.signaling;
+    if (!sig || !this.token || this.joinInFlight) return;
+    const gen = ++this.generation;
+    this.joinInFlight = true;
+    this.pendingOffers = [];
+    this.logEvent("out", "join");
+    let res: JoinResult;
+    try {
+      res = await sig.request("join", { token: this.token, lang: getLang() });
+    } catch (err) {
+      if (gen !== this.generation) return;
+      this.joinInFlight = false;
+      const e = err instanceof HubRequestError ? err.hubError : { code: "internal_error", message: t("errUnexpected") };
+      if (e.code === "timeout" && this.wantJoined) {
+        // No answer: drop the connection and let Socket.IO reconnect and retry.
+        sig.socket.disconnect();
+        window.setTimeout(() => this.wantJoined && sig.connect(), 1000);
+        return;
+      }
+      this.wantJoined = false;
+      sig.close();
+      this.setSocketState("closed");
+      this.fatal = { kind: "join", error: e };
+      this.errors.push(e);
+      this.setState("error");
+      return;
+    }
+    if (gen !== this.generation) return;
+
+    this.self = res.self;
+    this.session = res.session;
+    // A `control` event that arrived after the join request (it carries `heard`) is newer.
+    if (this.controlGen !== gen && res.control) this.setControl(res.control);
+    else this.updateHand();
+    this.iceServers = res.iceServers ?? [];
+    this.participants = {};
+    for (const p of res.participants ?? []) if (p.id !== res.self.id) this.participants[p.id] = p;
+    this.levels = {};
+    this.speaking = null;
+    this.remote = new Map();
+
+    this.closePeers();
+    const sub = new SubscribePeer(
+      this.iceServers,
+      (answer) => {
+        this.logEvent("out", "subscribeAnswer");
+        return sig.request("subscribeAnswer", answer);
+      },
+      (c) => sig.request("subscribeIce", c).catch((e) => this.reportRequestError(e)),
+    );
+    sub.onRemoteChange = (remote) => {
+      this.remote = remote;
+      this.emit("remote");
+    };
+    sub.pc.onconnectionstatechange = () => this.emit("connection");
+    this.subscribe = sub;
+
+    const pub = new PublishPeer(
+      this.iceServers,
+      (offer) => {
+        this.logEvent("out", "publishOffer");
+        return sig.request("publishOffer", offer);
+      },
+      (c) => sig.request("publishIce", c).catch((e) => this.reportRequestError(e)),
+    );
+    pub.pc.onconnectionstatechange = () => this.emit("connection");
+    this.publish = pub;
+    for (const kind of ["audio", "video"] as MediaKind[]) {
+      const tr = this.media.track(kind);
+      if (tr && tr.readyState === "live") pub.addTrack(tr, this.media.stream);
+    }
+
+    this.joinInFlight = false;
+    for (const o of this.pendingOffers.splice(0)) this.applyOffer(sub, o);
+
+    this.emit("session");
+    this.emit("self");
+    this.emit("participants");
+    this.emit("remote");
+    this.emit("connection");
+    this.setState("live");
+    this.sendMediaState();
+    if (res.self.role === "dispatcher" && res.session.number != null) void this.loadOpinions(gen, res.session.number);
+
+    // A receive-only station (no camera, no microphone) has nothing to offer yet; it
+    // publishes as soon as it switches a device on.
+    if (pub.pc.getTransceivers().length > 0) {
+      await pub.negotiate().catch((e) => this.reportRequestError(e));
+    }
+  }
+
+  /**
+   * The opinions taken in this sitting so far (a dispatcher joining or rejoining mid-way
+   * heard nothing of them), merged with what the socket told meanwhile: of two copies of
+   * an opinion the higher `version` wins.
+   */
+  private async loadOpinions(gen: number, number: number): Promise<void> {
+    let items: LiveOpinion[];
+    try {
+      const res = await fetch(`/api/sessions/${number}/opinions`, {
+        headers: {
+          Accept: "application/json",
+          "Accept-Language": getLang() === "en" ? "en" : "zh-CN",
+          Authorization: `Bearer ${this.token}`,
+        },
+        cache: "no-store",
+      });
+      const data = await res.json();
+      if (!res.ok) {
+        this.toast({ code: data?.error?.code ?? "internal_error", message: data?.error?.message ?? t("errHttp", { status: res.status }) });
+        return;
+      }
+      items = (data as { items: LiveOpinion[] }).items;
+    } catch (err) {
+      console.error("[hub] reading the session's opinions failed", err);
+      return;
+    }
+    if (gen !== this.generation) return; // a newer join reads its own
+    this.logEvent("in", "sessionOpinions", { count: items.length });
+    this.opinions = mergeOpinions(this.opinions, items);
+    this.emit("opinions");
+  }
+
+  /** Apply, in order, an offer or a mid-map update (`subscribeTracks`). */
+  private applyOffer(sub: SubscribePeer, offer: SubscribeOffer | SubscribeTracks): void {
+    const done = "sdp" in offer ? sub.handleOffer(offer) : sub.handleTracks(offer.tracks);
+    done.catch((e) => this.reportRequestError(e));
+  }
+
+  private closePeers(): void {
+    this.publish?.close();
+    this.subscribe?.close();
+    this.publish = null;
+    this.subscribe = null;
+    this.emit("connection");
+  }
+
+  private reportRequestError(err: unknown): void {
+    if (err instanceof HubRequestError) {
+      if (err.hubError.code === "timeout" && !this.signaling?.connected) return;
+      this.toast(err.hubError);
+    } else {
+      console.error("[hub]", err);
+      this.toast({ code: "media_error", message: t("errUnexpected") });
+    }
+  }
+
+  /** Show a hub error once (the hub reports a failure both by ack and by `error` event). */
+  private toast(e: HubError): void {
+    const key = `${e.code}|${e.event ?? ""}|${e.message}`;
+    const now = Date.now();
+    if (key === this.lastToast.key && now - this.lastToast.at < 2000) return;
+    this.lastToast = { key, at: now };
+    this.errors.push(e);
+    if (this.errors.length > 100) this.errors.shift();
+    this.emit("toast", e);
+  }
+
+  private setState(s: ClientState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.logEvent("sys", "state", s);
+    this.emit("state", s);
+  }
+
+  private setSocketState(s: SocketState): void {
+    this.socketState = s;
+    this.emit("connection");
+  }
+
+  private logEvent(dir: LogEntry["dir"], event: string, detail?: unknown): void {
+    this.log.push({ t: Date.now(), dir, event, detail });
+    if (this.log.length > 300) this.log.shift();
+  }
+}
+
+/** At most this many opinions are kept for the live console (the hub sends at most 500). */
+const MAX_OPINIONS = 500;
+
+/**
+ * `list` with `incoming` merged in by id, newest taken first: of two copies of one
+ * opinion the one with the higher `version` (the later handling step) is kept.
+ */
+export function mergeOpinions(list: LiveOpinion[], incoming: LiveOpinion[]): LiveOpinion[] {
+  const byId = new Map(list.map((o) => [o.id, o]));
+  for (const o of incoming) {
+    const have = byId.get(o.id);
+    if (!have || (o.version ?? 0) >= (have.version ?? 0)) byId.set(o.id, o);
+  }
+  return [...byId.values()]
+    .sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt) || b.id - a.id)
+    .slice(0, MAX_OPINIONS);
+}

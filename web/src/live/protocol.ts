@@ -1,0 +1,319 @@
+/**
+ * Typed payloads of the hub's Socket.IO signaling protocol.
+ * Mirrors docs/protocol.md one to one; field names are camelCase as on the wire.
+ */
+
+import type { Lang } from "../common/i18n";
+
+export type { Lang };
+
+export type ErrorCode =
+  | "invalid_payload"
+  | "token_invalid"
+  | "token_expired"
+  | "session_not_found"
+  | "session_closed"
+  | "station_not_found"
+  | "not_joined"
+  | "forbidden"
+  | "control_refused"
+  | "session_locked"
+  | "media_error"
+  | "internal_error";
+
+/** The error object of `error` events and of failed acknowledgements. */
+export interface HubError {
+  code: ErrorCode | string;
+  message: string;
+  event?: string;
+}
+
+export type StationLevel = "general" | "branch" | "town" | "room" | string;
+
+export interface Station {
+  code: string;
+  name: string;
+  nameEn?: string;
+  level: StationLevel;
+}
+
+export type PeerConnectionStateName =
+  | "new"
+  | "connecting"
+  | "connected"
+  | "disconnected"
+  | "failed"
+  | "closed";
+
+export interface Participant {
+  /** New for every join. */
+  id: string;
+  /** Stays the same across rejoins (the token's `sub`). */
+  identity: string;
+  role: string;
+  station: Station | null;
+  displayName: string;
+  /** What the participant says it has switched on. */
+  media: { camera: boolean; mic: boolean };
+  /** What the relay actually receives. */
+  publishing: Array<"audio" | "video">;
+  /** The relay's view of the participant's publish connection. */
+  connection: PeerConnectionStateName | string;
+}
+
+export interface SessionInfo {
+  id: string;
+  /** the session's number in the REST API */
+  number?: number;
+  title: string;
+  titleEn?: string;
+}
+
+/* ---------- client → server ---------- */
+
+export interface JoinRequest {
+  token: string;
+  lang: Lang;
+}
+
+export interface SdpPayload {
+  sdp: string;
+  type: "offer" | "answer";
+}
+
+export interface IcePayload {
+  candidate: string | null;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export interface MediaStatePayload {
+  camera: boolean;
+  mic: boolean;
+}
+
+/* ---------- results (acknowledgements) ---------- */
+
+export type Ack<T extends object = Record<string, never>> =
+  | ({ ok: true } & T)
+  | { ok: false; error: HubError };
+
+export interface JoinResult {
+  self: Participant;
+  session: SessionInfo;
+  participants: Participant[];
+  control?: ControlState;
+  iceServers: RTCIceServer[];
+}
+
+export interface PublishAnswer {
+  sdp: string;
+  type: "answer";
+}
+
+/* ---------- server → client ---------- */
+
+export interface TrackMapping {
+  mid: string;
+  participantId: string;
+  kind: "audio" | "video";
+}
+
+export interface SubscribeOffer {
+  sdp: string;
+  type: "offer";
+  tracks: TrackMapping[];
+}
+
+/** `subscribeTracks`: transceivers now carry other publishers, same SDP (no answer). */
+export interface SubscribeTracks {
+  tracks: TrackMapping[];
+}
+
+export type LeftReason = "left" | "disconnected" | "replaced" | "removed" | string;
+
+export interface ParticipantEvent {
+  participant: Participant;
+}
+
+export interface ParticipantLeft {
+  participantId: string;
+  reason: LeftReason;
+}
+
+export interface AudioLevels {
+  /** RFC 6464 −dBov: 0 loudest, 127 silence. */
+  levels: Record<string, number>;
+  speaking: string | null;
+}
+
+export interface Kicked {
+  reason: "replaced" | string;
+}
+
+/* ---------- live control (MCU style) ---------- */
+
+export type Layout = "single" | "1+N" | "2x2" | "3x3" | "4x4";
+export const LAYOUTS: Layout[] = ["single", "1+N", "2x2", "3x3", "4x4"];
+
+export interface PollingState {
+  order: string[];
+  interval: number;
+  current: string | null;
+  paused: boolean;
+}
+
+export interface HandState {
+  participantId: string;
+  waitingSeconds: number;
+}
+
+/** The session's control state (`control` event, `join` result, `control` ack). */
+export interface ControlState {
+  layout: Layout | string;
+  stage: string | null;
+  floor: string | null;
+  broadcast: string | null;
+  voiceActivated: boolean;
+  speaker: string | null;
+  othersMaySpeak: boolean;
+  muteAll: boolean;
+  muted: string[];
+  polling: PollingState | null;
+  hands: HandState[];
+  locked: boolean;
+  /** Whose audio the relay forwards (absent from a `control` ack). */
+  heard?: string[];
+}
+
+export type ControlAction =
+  | "rollCall"
+  | "broadcast"
+  | "startPolling"
+  | "pausePolling"
+  | "skipPolling"
+  | "stopPolling"
+  | "layout"
+  | "voiceActivated"
+  | "mute"
+  | "muteAll"
+  | "allowOthers"
+  | "approveHand"
+  | "declineHand"
+  | "remove"
+  | "lock"
+  | "end";
+
+export interface ControlPayload {
+  action: ControlAction;
+  participantId?: string | null;
+  on?: boolean;
+  layout?: Layout | string;
+  order?: string[];
+  interval?: number;
+}
+
+export type MonitorWarning = "offline" | "packet_loss" | "high_rtt" | "low_bitrate" | "no_video" | string;
+
+export interface MonitorTile {
+  participantId: string;
+  displayName: string;
+  online: boolean;
+  camera: boolean;
+  mic: boolean;
+  bitrate: { audio: number; video: number };
+  packetLoss: number | null;
+  roundTripTime: number | null;
+  resolution: [number, number] | null;
+  warnings: MonitorWarning[];
+}
+
+export interface Monitor {
+  at: number;
+  participants: MonitorTile[];
+}
+
+export interface ControlLogEntry {
+  action: ControlAction | string;
+  by: string;
+  participantId: string | null;
+  on: boolean | null;
+  layout: string | null;
+  at: number;
+}
+
+export interface SessionEnded {
+  sessionId: string;
+  status: "ended" | "cancelled" | string;
+}
+
+/** The summary of an opinion in `opinionCaptured` / `opinionUpdated` (dispatchers only). */
+export interface LiveOpinion {
+  id: number;
+  /** the reference number 民情编号, e.g. MQ2026-000017 */
+  reference: string;
+  status: string;
+  station: string;
+  stationName: string;
+  stationNameEn: string;
+  raisedBy: "deputy" | "resident";
+  raiserName: string;
+  deputyId: number | null;
+  category: string;
+  categoryName: string;
+  /** the category's English name (configs/categories.yaml `name_en`) */
+  categoryNameEn: string;
+  requestType: string;
+  summary: string;
+  /** the linked session's number (`session.number` of the join result) */
+  sessionId: number | null;
+  /** seconds into the session's occurrence when it was taken */
+  sessionOffset: number | null;
+  capturedAt: string;
+  level: string | null;
+  department: string | null;
+  departmentName: string | null;
+  departmentNameEn: string | null;
+  /** grows with every handling step: of two copies of one opinion, the higher is newer */
+  version: number;
+}
+
+export interface OpinionNews {
+  opinion: LiveOpinion;
+  /** the handling step: `submit` for a capture, `accept`, `assign`, … */
+  action: string;
+}
+
+/** Events the hub sends (Socket.IO listen map). */
+export interface ServerToClientEvents {
+  subscribeOffer: (p: SubscribeOffer) => void;
+  subscribeTracks: (p: SubscribeTracks) => void;
+  participantJoined: (p: ParticipantEvent) => void;
+  participantUpdated: (p: ParticipantEvent) => void;
+  participantLeft: (p: ParticipantLeft) => void;
+  audioLevels: (p: AudioLevels) => void;
+  kicked: (p: Kicked) => void;
+  control: (p: ControlState) => void;
+  monitor: (p: Monitor) => void;
+  controlLog: (p: ControlLogEntry) => void;
+  opinionCaptured: (p: OpinionNews) => void;
+  opinionUpdated: (p: OpinionNews) => void;
+  sessionEnded: (p: SessionEnded) => void;
+  error: (p: HubError) => void;
+}
+
+/** Events the client sends, with the result type of their acknowledgement. */
+export interface ClientRequests {
+  join: { payload: JoinRequest; result: JoinResult };
+  publishOffer: { payload: SdpPayload; result: PublishAnswer };
+  publishIce: { payload: IcePayload; result: Record<string, never> };
+  subscribeAnswer: { payload: SdpPayload; result: Record<string, never> };
+  subscribeIce: { payload: IcePayload; result: Record<string, never> };
+  mediaState: { payload: MediaStatePayload; result: Record<string, never> };
+  leave: { payload: Record<string, never>; result: Record<string, never> };
+  raiseHand: { payload: Record<string, never>; result: Record<string, never> };
+  lowerHand: { payload: Record<string, never>; result: Record<string, never> };
+  control: { payload: ControlPayload; result: { control: ControlState } };
+}
+
+export type ClientEventName = keyof ClientRequests;
