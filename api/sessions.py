@@ -46,6 +46,7 @@ def plan_of(body: s.SessionIn) -> SessionPlan:
         agenda=body.agenda,
         title_en=body.title_en,
         timezone=body.timezone,
+        record=body.record,
     )
 
 

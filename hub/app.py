@@ -22,6 +22,7 @@ from hub.tasks import cancel_and_wait
 from hub.config import PROJECT_DIR, Config
 from media.interface import MediaPlane
 from scheduler.loop import LifecycleLoop
+from signaling.recording import RecordingDesk
 from signaling.server import SignalingServer
 from store import db as store_db
 from store.directory import SessionDirectory, ensure_demo_session
@@ -81,6 +82,15 @@ async def purge_login_records(services: ApiServices) -> tuple[int, int]:
     if tries or tokens:
         logger.info("purged %d old login tries and %d spent login tokens", tries, tokens)
     return tries, tokens
+
+
+#: How often recordings past their retention period are deleted.
+RETENTION_SECONDS = 3600.0
+
+
+async def _prune_recordings(signaling: SignalingServer) -> None:
+    if signaling.recordings is not None:
+        await asyncio.get_running_loop().run_in_executor(None, signaling.recordings.prune)
 
 
 def make_engine(config: Config) -> Engine:
@@ -181,6 +191,10 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         limits=config.settings.signaling.limits,
         trusted_proxies=parse_networks(config.settings.trusted_proxies),
     )
+    recording = config.settings.recording
+    signaling.recordings = RecordingDesk(
+        media, config.recordings_dir, recording.budget_mb * 1_000_000, recording.retention_days, signaling
+    )
     scheduler = LifecycleLoop(
         engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds
     )
@@ -195,6 +209,8 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
 
     async def on_shutdown(app: web.Application) -> None:
         await scheduler.stop()
+        if signaling.recordings is not None:
+            await signaling.recordings.close()
         await signaling.stop()
         await media.close()
 
@@ -249,6 +265,9 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_shutdown.append(lambda app: webhooks.stop())
     purge = Periodic("login purge", lambda: purge_login_records(api_services), PURGE_SECONDS)
     app.on_startup.append(lambda app: purge.start())
+    retention = Periodic("recordings retention", lambda: _prune_recordings(signaling), RETENTION_SECONDS)
+    app.on_startup.append(lambda app: retention.start())
+    app.on_shutdown.append(lambda app: retention.stop())
     app.on_shutdown.append(lambda app: purge.stop())
 
     from hub import routes

@@ -188,6 +188,9 @@ REASONS: dict[str, dict[str, str]] = {
     "duty_needs_occasion": {"zh-CN": "手工记录须写明事由", "en": "a manual record names its occasion"},
     # live control and media
     "not_member": {"zh-CN": "{participant} 不在会话中", "en": "{participant} is not in the session"},
+    "recording_budget_used": {"zh-CN": "录制存储空间已用完，无法开始录制", "en": "the recordings' disk budget is used up: recording cannot start"},
+    "recording_cannot_start": {"zh-CN": "无法开始录制（存储不可写）", "en": "recording cannot start (the storage cannot be written)"},
+    "recording_unavailable": {"zh-CN": "此服务未配置录制", "en": "this hub does not record"},
     "participant_required": {"zh-CN": "须指定参会方（participantId）", "en": "participantId is required"},
     "on_required": {"zh-CN": "须给出开关值（on）", "en": "on is required"},
     "order_required": {"zh-CN": "须给出轮询顺序（order）", "en": "order is required"},

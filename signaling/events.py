@@ -70,6 +70,7 @@ CONTROL_ACTIONS = (
     "remove",          # participantId
     "lock",            # on
     "end",             # end the session for all (the live occurrence ends now)
+    "record",          # on: start recording the session, off: stop (issue 12)
 )
 
 
@@ -84,6 +85,7 @@ CONTROL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "muteAll": (("on", "on_required"),),
     "allowOthers": (("on", "on_required"),),
     "lock": (("on", "on_required"),),
+    "record": (("on", "on_required"),),
     "layout": (("layout", "layout_required"),),
     "startPolling": (("order", "order_required"), ("interval", "interval_required")),
 }
@@ -95,13 +97,13 @@ class Control(Event):
 
     action: Literal[CONTROL_ACTIONS] = Field(  # type: ignore[valid-type]
         description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, layout, "
-        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end")
+        "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end, record")
     participantId: Optional[str] = Field(
         default=None, max_length=64,
         description="rollCall, broadcast (null takes the floor back / ends the broadcast); required by mute, "
         "approveHand, declineHand, remove")
     on: Optional[bool] = Field(
-        default=None, description="required by pausePolling, voiceActivated, mute, muteAll, allowOthers, lock")
+        default=None, description="required by pausePolling, voiceActivated, mute, muteAll, allowOthers, lock, record")
     layout: Optional[Literal[LAYOUTS]] = Field(default=None, description="required by layout")  # type: ignore[valid-type]
     order: Optional[list[str]] = Field(
         default=None, max_length=64, description="startPolling: participant ids (at least two present)")

@@ -64,6 +64,7 @@ def session_info(
         stations=stations,
         status=status,
         standing=row.standing,
+        record=row.record,
     )
 
 

@@ -178,6 +178,9 @@ class LinkedSession(SQLModel, table=True):
     #: A standing session (常设会话) is always open and books no stations: it
     #: never conflicts with scheduled sessions (the embedded ``demo`` session).
     standing: bool = False
+    #: Recorded from its start (录制): the room starts recording on its
+    #: first join (issue 12).
+    record: bool = False
     created_by: Optional[int] = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

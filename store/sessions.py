@@ -90,6 +90,7 @@ class SessionPlan:
     agenda: str = ""
     title_en: str = ""
     timezone: str = DEFAULT_TZ
+    record: bool = False  # recorded from its start (issue 12)
 
 
 @dataclass
@@ -127,6 +128,7 @@ def snapshot(row: LinkedSession, stations: Iterable[str]) -> dict:
         "end": _iso(row.end_at),
         "timezone": row.timezone,
         "rrule": row.rrule,
+        "record": row.record,
         "status": row.status,
         "version": row.version,
     }
@@ -390,6 +392,7 @@ class SessionRepo:
                 end_at=plan.end,
                 timezone=plan.timezone,
                 rrule=rrule,
+                record=plan.record,
                 created_by=actor.account_id,
                 created_at=now,
                 updated_at=now,
@@ -451,6 +454,7 @@ class SessionRepo:
             row.end_at = plan.end
             row.rrule = rrule
             row.timezone = plan.timezone
+            row.record = plan.record
             db.add(row)
             for code in view.stations - stations:
                 link = db.get(SessionStation, (session_id, code))
