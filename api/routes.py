@@ -26,7 +26,7 @@ from hub.errors import (
     TransitionRefused,
 )
 
-from api import auth, calendar, directory, invitations, live, openapi, schemas as s, sessions
+from api import auth, calendar, directory, invitations, live, openapi, recordings, schemas as s, sessions
 from api.framework import Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -78,6 +78,19 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/deputies/{id}/deactivate", directory.deactivate_deputy, "Deactivate a deputy",
               "deputies", path_model=s.IdPath, response=s.DeputyOut, errors=(Forbidden, NotFound),
               roles="administrator; dispatcher (its subtree)"),
+    # --- recordings (issue 12)
+    Operation("GET", "/recordings", recordings.list_recordings, "Recordings of live sessions, newest first",
+              "recordings", query=recordings.RecordingQuery, response=recordings.RecordingList,
+              description="Each caller sees the recordings of the sessions it may see."),
+    Operation("GET", "/recordings/{id}", recordings.get_recording, "A recording with its timeline", "recordings",
+              path_model=recordings.RecordingPath, response=recordings.TimelineOut, errors=(NotFound,)),
+    Operation("GET", "/recordings/{id}/timeline.json", recordings.timeline_download,
+              "Download a recording's timeline (JSON)", "recordings", path_model=recordings.RecordingPath,
+              content="application/json", errors=(NotFound,)),
+    Operation("GET", "/recordings/{id}/files/{name}", recordings.media_file,
+              "One participant's recorded media (WebM or Matroska; HTTP ranges)", "recordings",
+              path_model=recordings.RecordingFilePath, query=recordings.MediaQuery, content="video/webm",
+              errors=(NotFound,)),
     # --- sessions
     Operation("GET", "/sessions", sessions.list_sessions, "Sessions with an occurrence in a window",
               "sessions", query=s.SessionListQuery, response=s.SessionList, errors=(StationNotFound,),

@@ -237,6 +237,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         live=signaling,
         opinion_rules=opinion_rules,
         opinion_events=signaling,  # dispatchers of the opinion's live session hear of it at once
+        recordings_dir=config.recordings_dir,
     )
     if config.settings.redis_url:
         # Several hub processes: the consoles' event streams hear of every
