@@ -44,6 +44,7 @@ class RecordingQuery(s.Input):
     from_: Optional[s.Instant] = Field(default=None, alias="from", description="started at or after")
     to: Optional[s.Instant] = Field(default=None, description="started before")
     q: Optional[str] = Field(default=None, max_length=100, description="words of the title")
+    session: Optional[s.Id] = Field(default=None, description="only recordings of this session (its number)")
 
 
 class MediaQuery(s.Input):
@@ -144,6 +145,8 @@ async def list_recordings(call: Call) -> RecordingList:
     items = []
     for d in described:
         if int(d["sessionNumber"]) not in allowed:
+            continue
+        if q.session is not None and int(d["sessionNumber"]) != q.session:
             continue
         if q.station and q.station not in (d.get("stations") or []):
             continue

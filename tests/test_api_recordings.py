@@ -47,6 +47,7 @@ async def test_recordings_are_listed_and_served_to_those_who_see_their_session(h
         "codecs": ["video/VP8", "audio/opus"], "startedAt": 1_741_327_201.0, "endedAt": None, "bytes": 10240}
     assert (await hub.ok("GET", "/recordings", "jx", params={"station": "xucun"}))["items"][0]["id"] == mine
     assert [r["id"] for r in (await hub.ok("GET", "/recordings", "jx", params={"q": "嘉兴"}))["items"]] == [other]
+    assert [r["id"] for r in (await hub.ok("GET", "/recordings", "jx", params={"session": ours}))["items"]] == [mine]
     assert [r["id"] for r in (await hub.ok("GET", "/recordings", "jx", params={
         "from": "2025-03-08T00:00:00+08:00"}))["items"]] == [other]
 

@@ -4,12 +4,14 @@ import { describe, expect, test } from "vitest";
 import { dicts as common, setLang, t, tList } from "../src/common/i18n";
 import { dicts as console } from "../src/console/strings";
 import { dicts as opinions } from "../src/opinions/strings";
+import { dicts as recordings } from "../src/recordings/strings";
 
 type Table = Record<string, string>;
 const tables: [string, { "zh-CN": Table; en: Table }][] = [
   ["common/i18n.ts", common],
   ["console/strings.ts", console],
   ["opinions/strings.ts", opinions],
+  ["recordings/strings.ts", recordings],
 ];
 
 const placeholders = (s: string): string[] => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();

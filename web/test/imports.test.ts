@@ -10,7 +10,8 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "src");
 /** Who may import whom: the pages on top, common/ at the bottom. */
 const FLOORS: Record<string, string[]> = {
   station: ["live", "opinions", "common"],
-  console: ["opinions", "common"],
+  console: ["opinions", "recordings", "common"],
+  recordings: ["common"],
   live: ["common"],
   opinions: ["common"],
   common: [],

@@ -12,6 +12,7 @@ import { ApiError, get, post } from "../common/api";
 import { DispatcherView } from "./dispatcher";
 import { loginScreen } from "./login";
 import { OperatorView } from "./operator";
+import { RecordingsView } from "../recordings/view";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
@@ -28,6 +29,7 @@ const root = document.getElementById("console")!;
 let account: Account | null = null;
 let stations: Stations | null = null;
 let view: View | null = null;
+let section = sectionOfHash();
 let screen: "loading" | "login" | "error" | "app" = "loading";
 let errorMessage = "";
 
@@ -65,10 +67,13 @@ async function enter(a: Account): Promise<void> {
     return;
   }
   view?.destroy();
+  section = sectionOfHash();
   view =
-    sectionOfHash() === "opinions" && canSeeOpinions(a)
+    section === "opinions" && canSeeOpinions(a)
       ? new OpinionsView(a)
-      : a.role === "operator" || a.role === "deputy"
+      : section === "recordings" && canSeeOpinions(a)
+        ? new RecordingsView()
+        : a.role === "operator" || a.role === "deputy"
         ? new OperatorView(a, stations)
         : new DispatcherView(a, stations);
   screen = "app";
@@ -106,9 +111,9 @@ async function boot(): Promise<void> {
   }
 }
 
-// the 民情 section and the sessions section share the page: #opinions… switches
+// the sessions, 民情 and 录像 sections share the page: #opinions…, #recordings… switch
 window.addEventListener("hashchange", () => {
-  if (screen !== "app" || !account || (view instanceof OpinionsView) === (sectionOfHash() === "opinions")) return;
+  if (screen !== "app" || !account || section === sectionOfHash()) return;
   void enter(account);
 });
 

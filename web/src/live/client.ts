@@ -5,7 +5,7 @@
  * tests reach the same object as `window.hubClient`.
  */
 import { Emitter } from "../common/emitter";
-import { getLang, t } from "../common/i18n";
+import { getLang, t, tMaybe } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
 import { PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {
@@ -24,6 +24,7 @@ import type {
   SessionInfo,
   SubscribeOffer,
   SubscribeTracks,
+  RecordingStopped,
 } from "./protocol";
 import { HubRequestError, Signaling } from "./signaling";
 
@@ -506,6 +507,10 @@ export class HubClient extends Emitter<ClientEvents> {
     sig.on("monitor", (m: Monitor) => {
       this.monitor = m;
       this.emit("monitor");
+    });
+    sig.on("recordingStopped", (e: RecordingStopped) => {
+      this.logEvent("in", "recordingStopped", e);
+      this.emit("toast", { code: "recording_stopped", message: t("recordingStopped", { reason: tMaybe(`recordingStopped_${e.reason}`, e.reason) }) });
     });
     sig.on("controlLog", (e: ControlLogEntry) => {
       this.logEvent("in", "controlLog", e);

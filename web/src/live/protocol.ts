@@ -182,8 +182,23 @@ export interface ControlState {
   polling: PollingState | null;
   hands: HandState[];
   locked: boolean;
+  /** The recording while one runs (every page shows 录制中), else null. */
+  recording?: RecordingState | null;
   /** Whose audio the relay forwards (absent from a `control` ack). */
   heard?: string[];
+}
+
+export interface RecordingState {
+  id: string;
+  /** Unix seconds */
+  startedAt: number;
+}
+
+/** `recordingStopped` (dispatchers): a recording stopped by itself. */
+export interface RecordingStopped {
+  /** `disk` (a write error, a full disk), `budget` (the disk budget), `cannot_start` (a scheduled one) */
+  reason: string;
+  id: string | null;
 }
 
 export type ControlAction =
@@ -202,7 +217,8 @@ export type ControlAction =
   | "declineHand"
   | "remove"
   | "lock"
-  | "end";
+  | "end"
+  | "record";
 
 export interface ControlPayload {
   action: ControlAction;
@@ -296,6 +312,7 @@ export interface ServerToClientEvents {
   control: (p: ControlState) => void;
   monitor: (p: Monitor) => void;
   controlLog: (p: ControlLogEntry) => void;
+  recordingStopped: (p: RecordingStopped) => void;
   opinionCaptured: (p: OpinionNews) => void;
   opinionUpdated: (p: OpinionNews) => void;
   sessionEnded: (p: SessionEnded) => void;
