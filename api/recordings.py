@@ -12,7 +12,9 @@ seeks without downloading everything.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -22,6 +24,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from hub.errors import NotFound, SessionNotFound
+from recordings import export as export_job
 from hub.scope import Do, can
 from recordings import library
 
@@ -186,3 +189,60 @@ async def media_file(call: Call) -> web.StreamResponse:
     if call.query is not None and call.query.download:
         headers["Content-Disposition"] = f'attachment; filename="{call.path.id}-{path.name}"'
     return web.FileResponse(path, headers=headers)
+
+
+# --- the MP4 export job -------------------------------------------------------------------------
+
+class ExportOut(s.Model):
+    state: str = Field(description="none, running, done, failed")
+    progress: float = Field(description="0 to 1")
+    url: Optional[str] = Field(default=None, description="the MP4, when done")
+    cpu_seconds: Optional[float] = Field(default=None, description="CPU the job took, when done")
+
+
+#: Export processes started by this hub process, by recording id.
+_JOBS: dict[str, asyncio.subprocess.Process] = {}
+
+
+def _export_out(call: Call, directory: Path) -> ExportOut:
+    status = export_job.read_status(directory) or {"state": "none", "progress": 0.0}
+    job = _JOBS.get(call.path.id)
+    state = status.get("state", "none")
+    if state == "running" and (job is None or job.returncode is not None):
+        state = "failed"  # the job died (or this hub restarted) before it finished
+    done = state == "done" and (directory / export_job.OUTPUT).is_file()
+    return ExportOut(
+        state=state, progress=float(status.get("progress") or 0.0),
+        url=f"{call.services.mount_path}/recordings/{call.path.id}/export.mp4" if done else None,
+        cpu_seconds=status.get("cpuSeconds"),
+    )
+
+
+async def export_status(call: Call) -> ExportOut:
+    root, _ = await _one(call)
+    return _export_out(call, root / call.path.id)
+
+
+async def start_export(call: Call) -> ExportOut:
+    """Start the export job (in its own process, at a lower priority), unless it runs."""
+    root, described = await _one(call)
+    directory = root / call.path.id
+    job = _JOBS.get(call.path.id)
+    if job is None or job.returncode is not None:
+        export_job.write_status(directory, state="running", progress=0.0)
+        _JOBS[call.path.id] = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "recordings.export", str(directory),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+    return _export_out(call, directory)
+
+
+async def export_file(call: Call) -> web.StreamResponse:
+    root, described = await _one(call)
+    path = root / call.path.id / export_job.OUTPUT
+    if not path.is_file():
+        raise NotFound()
+    return web.FileResponse(path, headers={
+        "Content-Type": "video/mp4",
+        "Content-Disposition": f'attachment; filename="session-{described["sessionNumber"]}-{call.path.id}.mp4"',
+    })

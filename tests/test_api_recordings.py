@@ -7,6 +7,8 @@ import json
 
 from recordings import library
 
+from test_recordings_export import make_recording as make_playable
+
 from test_api_support import at, api_hub, cheap_passwords, iso, session_body  # noqa: F401
 
 
@@ -77,3 +79,27 @@ async def test_recordings_are_listed_and_served_to_those_who_see_their_session(h
         assert r.status == 404
     async with hub.http.get(f"{hub.url}/recordings") as r:
         assert r.status == 401
+
+
+async def test_the_export_job_runs_in_the_background_and_its_mp4_downloads(hub, tmp_path):
+    import asyncio
+    root = tmp_path / "recordings"
+    hub.services.recordings_dir = root
+    number = (await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body()))["id"]
+    rec_id = make_playable(root, number).name
+    assert (await hub.ok("GET", f"/recordings/{rec_id}/export", "hn"))["state"] == "none"
+    started = await hub.ok("POST", f"/recordings/{rec_id}/export", "hn")
+    assert started["state"] == "running" and started["url"] is None
+    again = await hub.ok("POST", f"/recordings/{rec_id}/export", "hn")  # running: not a second job
+    assert again["state"] in ("running", "done")
+    for _ in range(600):
+        status = await hub.ok("GET", f"/recordings/{rec_id}/export", "hn")
+        if status["state"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert status["state"] == "done" and status["progress"] == 1.0 and status["cpuSeconds"] > 0, status
+    assert status["url"] == f"/api/recordings/{rec_id}/export.mp4"
+    token = await hub.login("hn")
+    async with hub.http.get(f"{hub.url}/recordings/{rec_id}/export.mp4", headers={"Authorization": f"Bearer {token}"}) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "video/mp4" and len(await r.read()) > 1000
+    assert (await hub.call("GET", f"/recordings/{rec_id}/export", "op-xucun"))[0] == 200  # xucun is in it

@@ -4,7 +4,7 @@
  * (the browser mixes their audio), the timeline bar carries the opinions, stage changes and
  * hands as markers (click: jump there; hover: what it was), with speed and jump by marker. */
 import "./recordings.css";
-import { ApiError, get, qs } from "../common/api";
+import { ApiError, get, post, qs } from "../common/api";
 import { h, setText } from "../common/dom";
 import { dateValue, hm } from "../common/time";
 import { getLang } from "../common/i18n";
@@ -113,6 +113,12 @@ export class RecordingsView {
   }
 }
 
+interface ExportState {
+  state: "none" | "running" | "done" | "failed";
+  progress: number;
+  url: string | null;
+}
+
 interface Track {
   file: RecordedFile;
   video: HTMLVideoElement;
@@ -144,6 +150,9 @@ class Player {
   private readonly next = h("button", { type: "button", class: "btn", "data-testid": "player-next" });
   private readonly downloads = h("div", { class: "rec-downloads", "data-testid": "player-downloads" });
   private readonly heading = h("h2", { class: "rec-h" });
+  private readonly exportBox = h("div", { class: "rec-export", "data-testid": "player-export" });
+  private exportState: ExportState = { state: "none", progress: 0, url: null };
+  private exportTimer = 0;
   private readonly sub = h("p", { class: "c-muted" });
 
   constructor(readonly id: string, start: number) {
@@ -166,8 +175,10 @@ class Player {
         h("label", {}, rt("speed"), " ", this.speedSel)),
       h("div", { class: "rec-bar" }, this.range, this.marksEl),
       this.downloads,
+      this.exportBox,
     );
     void this.load();
+    void this.pollExport();
   }
 
   private async load(): Promise<void> {
@@ -227,11 +238,55 @@ class Player {
       ...this.tracks.map((tr) => h("a", { href: `/api/recordings/${rec.id}/files/${tr.file.name}?download=true`, download: "", "data-testid": "download-track" },
         rt("downloadTrack", { name: this.nameOf(tr.file.participantId ?? "") }))),
     );
+    this.paintExport();
     this.paintTime();
+  }
+
+  /** The MP4 export job: a button, then a progress bar, then the download. */
+  private paintExport(): void {
+    const e = this.exportState;
+    if (e.state === "running") {
+      const bar = h("progress", { max: 1, value: e.progress, "data-testid": "export-progress" });
+      this.exportBox.replaceChildren(bar, h("span", {}, rt("exportRunning", { p: Math.round(e.progress * 100) })));
+      return;
+    }
+    const start = h("button", { type: "button", class: "btn", "data-testid": "export-start" }, rt("exportStart"));
+    start.addEventListener("click", () => void this.startExport());
+    this.exportBox.replaceChildren(
+      start,
+      e.state === "done" && e.url ? h("a", { href: e.url, download: "", "data-testid": "export-download" }, rt("exportDone")) : "",
+      e.state === "failed" ? h("span", { class: "c-error" }, rt("exportFailed")) : "",
+    );
+  }
+
+  private async startExport(): Promise<void> {
+    try {
+      this.exportState = await post<ExportState>(`/recordings/${this.id}/export`);
+    } catch {
+      this.exportState = { state: "failed", progress: 0, url: null };
+    }
+    this.paintExport();
+    this.scheduleExportPoll();
+  }
+
+  private async pollExport(): Promise<void> {
+    try {
+      this.exportState = await get<ExportState>(`/recordings/${this.id}/export`);
+    } catch {
+      return;
+    }
+    this.paintExport();
+    this.scheduleExportPoll();
+  }
+
+  private scheduleExportPoll(): void {
+    window.clearTimeout(this.exportTimer);
+    if (this.exportState.state === "running") this.exportTimer = window.setTimeout(() => void this.pollExport(), 1000);
   }
 
   destroy(): void {
     window.clearInterval(this.timer);
+    window.clearTimeout(this.exportTimer);
     for (const tr of this.tracks) {
       tr.video.pause();
       tr.video.removeAttribute("src");
