@@ -267,6 +267,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     purge = Periodic("login purge", lambda: purge_login_records(api_services), PURGE_SECONDS)
     app.on_startup.append(lambda app: purge.start())
     retention = Periodic("recordings retention", lambda: _prune_recordings(signaling), RETENTION_SECONDS)
+    app.on_startup.append(lambda app: _prune_recordings(signaling))  # at once: close what a crash left open
     app.on_startup.append(lambda app: retention.start())
     app.on_shutdown.append(lambda app: retention.stop())
     app.on_shutdown.append(lambda app: purge.stop())

@@ -131,6 +131,29 @@ def used_bytes(root: Path) -> int:
     return total
 
 
+def close_interrupted(root: Path, running: frozenset[str] = frozenset()) -> list[str]:
+    """Recordings left open by a hub that died (``endedAt`` null, not
+    ``running``) get the time of their last file write or timeline entry
+    as their end and ``stoppedReason`` ``interrupted``; returns their ids."""
+    closed = []
+    for rec_id in list_ids(root):
+        if rec_id in running:
+            continue
+        directory = root / rec_id
+        try:
+            meta = json.loads((directory / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if meta.get("endedAt") is not None:
+            continue
+        last = max([p.stat().st_mtime for p in directory.iterdir() if p.is_file() and p.name != META]
+                   + [float(meta.get("startedAt") or 0)])
+        meta.update(endedAt=last, stoppedReason="interrupted")
+        write_meta(directory, meta)
+        closed.append(rec_id)
+    return closed
+
+
 def prune(root: Path, retention_days: int, now: float, keep: frozenset[str] = frozenset()) -> list[str]:
     """Delete the recordings that started more than ``retention_days`` ago
     (none when it is 0), except ``keep`` (recordings running); returns their ids."""

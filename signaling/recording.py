@@ -76,8 +76,11 @@ class RecordingDesk:
         return None if live is None else {"id": live.rec_id, "startedAt": live.started_at}
 
     def prune(self) -> list[str]:
-        """Delete recordings past the retention period (not running ones)."""
+        """Delete recordings past the retention period (not running ones),
+        and close those a hub that died left open (``interrupted``)."""
         keep = frozenset(live.rec_id for live in self._live.values())
+        for rec_id in library.close_interrupted(self.root, keep):
+            logger.warning("recording %s was left open (the hub stopped while recording): closed as interrupted", rec_id)
         removed = library.prune(self.root, self.retention_days, self.clock(), keep)
         for rec_id in removed:
             logger.info("recording %s deleted (older than %d days)", rec_id, self.retention_days)

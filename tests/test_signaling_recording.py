@@ -179,13 +179,20 @@ def test_only_what_changed_in_the_control_state_goes_on_the_timeline():
 
 def test_retention_deletes_old_recordings_only(tmp_path):
     old_id, old = library.new_recording(tmp_path, 7, 1_000_000.0)
-    library.write_meta(old, {"startedAt": 1_000_000.0})
+    library.write_meta(old, {"startedAt": 1_000_000.0, "endedAt": 1_000_060.0})
     new_id, new = library.new_recording(tmp_path, 7, 1_000_000.0 + 10 * 86400)
-    library.write_meta(new, {"startedAt": 1_000_000.0 + 10 * 86400})
+    library.write_meta(new, {"startedAt": 1_000_000.0 + 10 * 86400, "endedAt": 1_000_060.0 + 10 * 86400})
     now = 1_000_000.0 + 12 * 86400
     assert library.prune(tmp_path, 30, now) == []
     assert library.prune(tmp_path, 11, now, keep=frozenset()) == [old_id]
     assert library.list_ids(tmp_path) == [new_id]
     assert library.prune(tmp_path, 0, now * 10) == []
+    open_id, opened = library.new_recording(tmp_path, 8, now - 60)
+    library.write_meta(opened, {"startedAt": now - 60, "endedAt": None})
+    (opened / "p-1.webm").write_bytes(b"x")
+    assert library.close_interrupted(tmp_path, running=frozenset([open_id])) == []
+    assert library.close_interrupted(tmp_path) == [open_id]  # a hub that died while recording
+    meta = json.loads((opened / library.META).read_text())
+    assert meta["stoppedReason"] == "interrupted" and meta["endedAt"] >= now - 60
     assert library.recording_path(tmp_path, "../etc") is None
     assert library.media_path(tmp_path, new_id, "../recording.json") is None
