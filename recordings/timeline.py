@@ -26,7 +26,7 @@ from typing import Any, Optional
 #: Entry types, in the words of the control state where they come from.
 ENTRY_TYPES = (
     "recording", "state", "join", "leave", "stage", "floor", "broadcast", "polling", "layout",
-    "muted", "muteAll", "hands", "voiceActivated", "othersMaySpeak", "locked", "opinion",
+    "muted", "muteAll", "hands", "voiceActivated", "othersMaySpeak", "locked", "opinion", "media",
 )
 
 #: Control state keys followed, and how each becomes an entry.

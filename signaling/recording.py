@@ -195,6 +195,14 @@ class RecordingDesk:
             now = self.clock()
             self._write(live, entry(now - live.started_at, now, "join", **_who(participant)))
 
+    def media_state(self, room_id: str, participant_id: str, camera: bool, mic: bool) -> None:
+        """A station switched its own camera or microphone."""
+        live = self._live.get(room_id)
+        if live is not None:
+            now = self.clock()
+            self._write(live, entry(now - live.started_at, now, "media", participantId=participant_id,
+                                    camera=camera, mic=mic))
+
     def left(self, room_id: str, participant_id: str, reason: str) -> None:
         live = self._live.get(room_id)
         if live is not None:

@@ -373,6 +373,8 @@ class SignalingServer:
 
     async def media_state(self, sid: str, participant: Participant, payload: events.MediaState) -> dict:
         participant.camera, participant.mic = payload.camera, payload.mic
+        if self.recordings is not None:
+            self.recordings.media_state(participant.room_id, participant.id, payload.camera, payload.mic)
         await self._updated(participant)
         return {}
 

@@ -53,6 +53,7 @@ async def test_a_dispatcher_records_and_every_page_shows_it(hub):
     assert (await console.call("control", {"action": "rollCall", "participantId": b.me["id"]}))["ok"]
     c = await hub.joined("yanguan")
     await asyncio.sleep(0.2)
+    assert (await a.call("mediaState", {"camera": True, "mic": False}))["ok"]
     await c.call("leave", {})
     assert (await console.call("control", {"action": "record", "on": False}))["control"]["recording"] is None
     await a.wait_for("control", lambda d: d.get("recording") is None)
@@ -72,6 +73,8 @@ async def test_a_dispatcher_records_and_every_page_shows_it(hub):
     assert floor_at(entries, floor["t"]) == b.me["id"]
     assert [e["participantId"] for e in entries if e["type"] == "join"] == [c.me["id"]]
     assert [e["participantId"] for e in entries if e["type"] == "leave"] == [c.me["id"]]
+    assert [(e["participantId"], e["camera"], e["mic"]) for e in entries if e["type"] == "media"] == [
+        (a.me["id"], True, False)]
     assert entries[-1]["on"] is False and entries[-1]["reason"] == "stopped"
     logs = [e["action"] for e in console.events("controlLog")]
     assert "record" in logs
