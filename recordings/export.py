@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, cast
 
 import av
 from av.filter import Graph
@@ -88,6 +88,7 @@ def _audio_frames(path: Path, offset: float) -> Iterator[Any]:
         streams = [s for s in container.streams if s.type == "audio"]
         if not streams:
             return
+        frame: Any
         for frame in container.decode(streams[0]):
             start = int(round(((frame.time or 0.0) + offset) * _RATE))
             for out in resampler.resample(frame):
@@ -134,72 +135,84 @@ def export(directory: Path, progress: Callable[[float], None] = lambda p: None) 
     meta = json.loads((directory / library.META).read_text(encoding="utf-8"))
     entries = library.read_jsonl(directory / library.TIMELINE)
     started = float(meta["startedAt"])
-    files = [f for f in library.read_jsonl(directory / library.MEDIA) if f.get("event") == "open"]
-    ends = [e["t"] for e in entries] + [0.0]
-    length = float(meta["endedAt"] - started) if meta.get("endedAt") else max(ends)
+    files = [f for f in library.read_jsonl(directory / library.MEDIA)
+             if f.get("event") == "open" and (directory / f["path"]).is_file()]
+    length = float(meta["endedAt"] - started) if meta.get("endedAt") else max([e["t"] for e in entries] + [0.0])
     videos: dict[str, list[_Video]] = {}
     for f in files:
-        path = directory / f["path"]
-        if path.is_file():
-            videos.setdefault(f["participant"], []).append(_Video(path, float(f["started_at"]) - started))
+        videos.setdefault(f["participant"], []).append(_Video(directory / f["path"], float(f["started_at"]) - started))
+    end = int(length * _RATE)
+    sources = [_contiguous(_audio_frames(directory / f["path"], float(f["started_at"]) - started), end)
+               for f in files if "audio" in (f.get("kinds") or [])]
     temporary = directory / (OUTPUT + ".part")
-    out = av.open(str(temporary), "w", format="mp4")
+    composer = _Composer(temporary, len(sources))
     try:
-        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-        vstream = out.add_stream(codec, rate=FPS)
-        vstream.width, vstream.height, vstream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        if codec == "libx264":
-            vstream.codec_context.options = {"preset": "veryfast", "crf": "26"}
-        astream = out.add_stream("aac", rate=_RATE)
-        astream.codec_context.layout = "stereo"
-        # Sound: every file's audio, each from its place, mixed.
-        end = int(length * _RATE)
-        sources = [_contiguous(_audio_frames(directory / f["path"], float(f["started_at"]) - started), end)
-                   for f in files if (directory / f["path"]).is_file() and "audio" in (f.get("kinds") or [])]
-        mixer = _Mixer(len(sources)) if sources else None
-        to_aac = av.AudioResampler(format="fltp", layout="stereo", rate=_RATE)
-        black = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
-        for plane, value in zip(black.planes, (16, 128, 128)):
-            plane.update(bytes([value]) * plane.buffer_size)
         total = int(length * FPS)
-        audio_done = 0
         for n in range(total):
             t = n / FPS
-            stage = floor_at(entries, t)
             picture = None
-            for v in videos.get(stage or "", []):
+            for v in videos.get(floor_at(entries, t) or "", []):
                 candidate = v.at(t)
                 if candidate is not None and candidate.time is not None and candidate.time + v.offset <= t:
                     picture = candidate
-            frame = picture.reformat(WIDTH, HEIGHT, "yuv420p") if picture is not None else black
-            frame.pts = n
-            frame.time_base = fractions.Fraction(1, FPS)
-            for packet in vstream.encode(frame):
-                out.mux(packet)
-            # Sound up to this picture's time.
-            if mixer is not None:
-                want = int((n + 1) / FPS * _RATE)
-                while audio_done < want and not mixer.finished:
-                    for mixed in mixer.step(sources):
-                        for f in to_aac.resample(mixed):
-                            f.pts = None
-                            for packet in astream.encode(f):
-                                out.mux(packet)
-                        audio_done = max(audio_done, mixed.pts + mixed.samples)
+            composer.picture(n, picture)
+            composer.sound_until(int((n + 1) / FPS * _RATE), sources)
             if n % FPS == 0:
                 progress(n / max(1, total))
-        for packet in vstream.encode(None):
-            out.mux(packet)
-        for packet in astream.encode(None):
-            out.mux(packet)
+        composer.finish()
     finally:
-        out.close()
+        composer.close()
         for vs in videos.values():
             for v in vs:
                 v.close()
     os.replace(temporary, directory / OUTPUT)
     progress(1.0)
     return directory / OUTPUT
+
+
+class _Composer:
+    """The MP4 being written: pictures as given, sound mixed from the sources."""
+
+    def __init__(self, path: Path, sources: int) -> None:
+        self.out = av.open(str(path), "w", format="mp4")
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        self.video: Any = cast(Any, self.out.add_stream(codec, rate=FPS))
+        self.video.width, self.video.height, self.video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        if codec == "libx264":
+            self.video.codec_context.options = {"preset": "veryfast", "crf": "26"}
+        self.audio: Any = cast(Any, self.out.add_stream("aac", rate=_RATE))
+        self.audio.codec_context.layout = "stereo"
+        self.mixer = _Mixer(sources) if sources else None
+        self.to_aac = av.AudioResampler(format="fltp", layout="stereo", rate=_RATE)
+        self.black = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        for plane, value in zip(self.black.planes, (16, 128, 128)):
+            plane.update(bytes([value]) * plane.buffer_size)
+        self.audio_done = 0
+
+    def picture(self, n: int, picture: Optional[Any]) -> None:
+        frame = picture.reformat(WIDTH, HEIGHT, "yuv420p") if picture is not None else self.black
+        frame.pts = n
+        frame.time_base = fractions.Fraction(1, FPS)
+        for packet in self.video.encode(frame):
+            self.out.mux(packet)
+
+    def sound_until(self, sample: int, sources: list[Iterator[Any]]) -> None:
+        mixer = self.mixer
+        while mixer is not None and self.audio_done < sample and not mixer.finished:
+            for mixed in mixer.step(sources):
+                for frame in self.to_aac.resample(mixed):
+                    frame.pts = None
+                    for packet in self.audio.encode(frame):
+                        self.out.mux(packet)
+                self.audio_done = max(self.audio_done, mixed.pts + mixed.samples)
+
+    def finish(self) -> None:
+        for stream in (self.video, self.audio):
+            for packet in stream.encode(None):
+                self.out.mux(packet)
+
+    def close(self) -> None:
+        self.out.close()
 
 
 class _Mixer:
