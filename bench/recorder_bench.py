@@ -81,7 +81,7 @@ async def run(stations: int, seconds: float) -> dict:
                            arrival, b"\0\0\0", 1)
                 for tap in audio.taps:
                     tap(a)
-        while recorder._pending > 2000:  # let the writer drain (never drop)
+        while recorder.pending > 2000:  # let the writer drain (never drop)
             await asyncio.sleep(0.001)
     files = await recorder.stop()
     cpu = time.process_time() - cpu0

@@ -129,7 +129,10 @@ class RoomRecorder:
         self.started_at = time.time()
         self._loop = asyncio.get_event_loop()
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-        self._pending = 0  # packets queued, bounded by QUEUE_PACKETS
+        # Packets queued (bounded by QUEUE_PACKETS): each count is written by
+        # one thread only (the loop's taps, the writer), so none is ever lost.
+        self._queued = 0
+        self._taken = 0
         self._taps: list[tuple[PublishedTrack, Callable[[Packet], None]]] = []
         self._stopping = False
         self._files: dict[str, _ParticipantFile] = {}  # writer thread only
@@ -144,6 +147,11 @@ class RoomRecorder:
     def active(self) -> bool:
         return not self._stopping
 
+    @property
+    def pending(self) -> int:
+        """Packets waiting for the writer thread."""
+        return self._queued - self._taken
+
     def attach(self, track: PublishedTrack) -> None:
         """Record ``track`` from now on (from its cached keyframe for video)."""
         if self._stopping or any(t is track for t, _ in self._taps):
@@ -156,10 +164,10 @@ class RoomRecorder:
         self._queue.put(("track", track.publisher_id, id(track), state))
 
         def tap(packet: Packet) -> None:
-            if self._pending >= QUEUE_PACKETS:
+            if self._queued - self._taken >= QUEUE_PACKETS:
                 self.packets_dropped += 1
                 return
-            self._pending += 1
+            self._queued += 1
             self._queue.put((id(track), packet))
 
         for packet in list(track.gop):
@@ -211,7 +219,7 @@ class RoomRecorder:
                 break
             packet = isinstance(item[0], int)
             if packet:
-                self._pending -= 1
+                self._taken += 1
             if failed is not None:
                 continue  # drained and dropped until stopped
             try:
