@@ -93,6 +93,7 @@ def session(view: SessionView, state: str, next_occurrence: Optional[s.Occurrenc
         end=local(row.end_at, tz),
         timezone=tz,
         rrule=row.rrule,
+        record=row.record,
         status=row.status,  # type: ignore[arg-type]
         state=state,  # type: ignore[arg-type]
         version=row.version,

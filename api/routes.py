@@ -32,7 +32,7 @@ from core.errors import (
     UsernameTaken,
 )
 
-from api import auth, calendar, directory, invitations, joininfo, live, openapi, schemas as s, sessions, setup
+from api import auth, calendar, directory, invitations, joininfo, live, openapi, recordings, schemas as s, sessions, setup
 from api.framework import Call, Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -101,6 +101,28 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/deputies/{id}/deactivate", directory.deactivate_deputy, "Deactivate a deputy",
               "deputies", path_model=s.IdPath, response=s.DeputyOut, errors=(Forbidden, NotFound),
               roles="administrator; dispatcher (its subtree)"),
+    # --- recordings (issue 12)
+    Operation("GET", "/recordings", recordings.list_recordings, "Recordings of live sessions, newest first",
+              "recordings", query=recordings.RecordingQuery, response=recordings.RecordingList,
+              description="Each caller sees the recordings of the sessions it may see."),
+    Operation("GET", "/recordings/{id}", recordings.get_recording, "A recording with its timeline", "recordings",
+              path_model=recordings.RecordingPath, response=recordings.TimelineOut, errors=(NotFound,)),
+    Operation("GET", "/recordings/{id}/timeline.json", recordings.timeline_download,
+              "Download a recording's timeline (JSON)", "recordings", path_model=recordings.RecordingPath,
+              content="application/json", errors=(NotFound,)),
+    Operation("GET", "/recordings/{id}/export", recordings.export_status, "The MP4 export job's state",
+              "recordings", path_model=recordings.RecordingPath, response=recordings.ExportOut, errors=(NotFound,)),
+    Operation("POST", "/recordings/{id}/export", recordings.start_export,
+              "Start composing the recording's stage into one MP4 (a background job)", "recordings",
+              path_model=recordings.RecordingPath, response=recordings.ExportOut, errors=(NotFound,),
+              description="Runs in its own process at a lower priority, after the session; poll GET for "
+              "the progress. Started again while it runs, it changes nothing."),
+    Operation("GET", "/recordings/{id}/export.mp4", recordings.export_file, "Download the exported MP4",
+              "recordings", path_model=recordings.RecordingPath, content="video/mp4", errors=(NotFound,)),
+    Operation("GET", "/recordings/{id}/files/{name}", recordings.media_file,
+              "One participant's recorded media (WebM or Matroska; HTTP ranges)", "recordings",
+              path_model=recordings.RecordingFilePath, query=recordings.MediaQuery, content="video/webm",
+              errors=(NotFound,)),
     # --- sessions
     Operation("GET", "/sessions", sessions.list_sessions, "Sessions with an occurrence in a window",
               "sessions", query=s.SessionListQuery, response=s.SessionList, errors=(StationNotFound,),

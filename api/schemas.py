@@ -254,6 +254,7 @@ class SessionIn(Input):
         default=None, description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU (repeats in Asia/Shanghai)"
     )
     timezone: Annotated[Text, Field(min_length=1, max_length=64)] = TIME_ZONE
+    record: bool = Field(default=False, description="recorded from its start: the room records from its first join")
 
 
 class SessionUpdateIn(SessionIn):
@@ -310,6 +311,7 @@ class SessionOut(Model):
     end: datetime
     timezone: str
     rrule: Optional[str]
+    record: bool = Field(description="recorded from its start")
     status: Status = Field(description="stored status")
     state: Status = Field(description="the state now, by the clock")
     version: int

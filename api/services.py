@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -101,6 +102,8 @@ class ApiServices:
     opinion_stream: OpinionStream = field(default_factory=OpinionStream)
     #: ``api.stream_bus.RedisOpinionBus`` when ``redis_url`` is set; ``None``: this process alone.
     opinion_bus: Optional[Any] = None
+    #: Where the live sessions' recordings are (``recordings.library``); ``None``: none.
+    recordings_dir: Optional[Path] = None
 
     @property
     def lobby_minutes(self) -> float:

@@ -47,6 +47,7 @@ def plan_of(body: s.SessionIn) -> SessionPlan:
         agenda=body.agenda,
         title_en=body.title_en,
         timezone=body.timezone,
+        record=body.record,
     )
 
 

@@ -442,6 +442,7 @@ class FloorBench:
 
         var_dir = self.tmp / f"var-{label}"
         var_dir.mkdir()
+        self.hub_var_dir = var_dir
         secret = tokens.load_or_create_secret(var_dir / "secret.key")
         self.secret = secret
         self.tokens = {code: tokens.sign(secret, "demo", f"station:{code}", "station", ttl_seconds=3600)
@@ -734,16 +735,24 @@ class FloorBench:
 
     # -- 2. relay CPU, thumbnails vs all-to-all ---------------------------------------------
 
-    def relay_cpu(self, max_thumbnails: int) -> None:
+    def relay_cpu(self, max_thumbnails: int, record: Optional[bool] = None) -> None:
+        """``record`` None: the 14 stations alone; False/True: with a
+        dispatcher who receives too (subscribes to nothing more) and, for
+        True, records the session (issue 12) through the whole window."""
         p = self.p
         label = "thumbnails-8" if max_thumbnails == 8 else f"all-to-all-{max_thumbnails}"
-        self.say(f"scenario 2: 14 publishing stations, max_thumbnails {max_thumbnails}")
-        self.start_hub(label, extra_env={"LIAISON_HUB_SIGNALING__MAX_THUMBNAILS": str(max_thumbnails)})
+        if record is not None:
+            label = "record-on" if record else "record-off"
+        self.say(f"scenario 2: 14 publishing stations, max_thumbnails {max_thumbnails}"
+                 + ("" if record is None else f", recording {'on' if record else 'off'}"))
+        self.start_hub(label, extra_env={"LIAISON_HUB_SIGNALING__MAX_THUMBNAILS": str(max_thumbnails)},
+                       admin=record is not None)
         names = [f"cpu-{i:02d}" for i in range(14)]
         placement = {n: ("A" if i % 2 == 0 else "B") for i, n in enumerate(names)}
         sources = {n: 301 + i for i, n in enumerate(names)}
         joined = self.start_stations(
-            [(placement[n], n, self.tokens[CODES[i]], True, sources[n]) for i, n in enumerate(names)])
+            [(placement[n], n, self.tokens[CODES[i]], True, sources[n]) for i, n in enumerate(names)]
+            + ([("D", "dispatcher", self.dispatcher_token, False, 299)] if record is not None else []))
         arrival = sorted(names, key=lambda n: joined[n]["others"])
         per = min(13, 1 + max_thumbnails)
         # The first to arrive is the default stage: it shows only thumbnails.
@@ -753,6 +762,13 @@ class FloorBench:
         if short:
             self.say(f"  not every picture arrived in 30 s: {short}")
             self.results["notes"].append({"scenario": label, "short_at_start": short})
+        recording = None
+        if record:
+            r = self.workers["D"].call("control", name="dispatcher", payload={"action": "record", "on": True},
+                                       timeout=20)
+            if not r["ok"]:
+                raise RuntimeError(f"recording did not start: {r}")
+            recording = r
         time.sleep(p["warmup"])
         self.check_hub()
         others_before = self.wait_quiet("the window")
@@ -803,6 +819,12 @@ class FloorBench:
             "others_cores_before": round(others_before, 2),
             "hub_rss_mb": round(self.hub.rss() / 2**20, 1),
         }
+        if record is not None:
+            res["recording"] = record
+            rec_dir = self.hub_var_dir / "recordings"
+            res["recorded_bytes"] = sum(f.stat().st_size for f in rec_dir.rglob("*") if f.is_file()) \
+                if rec_dir.exists() else 0
+            res["record_reply"] = recording
         self.results.setdefault("relay_cpu", []).append(res)
         self.say(f"  {label}: {receiving}/{expected_streams} streams (hub: {res['hub_forwarded_tracks']} forwarded "
                  f"tracks, {res['hub_frames_forwarded_per_s']} frames/s), hub {hub_cores:.3f} cores, "
@@ -910,7 +932,8 @@ class FloorBench:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 switches, 5 s CPU windows")
-    parser.add_argument("--only", choices=["floor", "cpu"], help="run one part")
+    parser.add_argument("--only", choices=["floor", "cpu", "record"],
+                        help="run one part (record: 14 stations and a dispatcher, without and with recording)")
     parser.add_argument("--full-receive", action="store_true",
                         help="receive through aiortc's jitter buffer (FrameSink) instead of LightFrames (heavier)")
     args = parser.parse_args(argv)
@@ -929,11 +952,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     status = 0
     try:
         bench.setup()
-        if args.only != "cpu":
-            bench.floor_switch()
-        if args.only != "floor":
-            bench.relay_cpu(8)
-            bench.relay_cpu(13)
+        if args.only == "record":
+            bench.relay_cpu(8, record=False)
+            bench.relay_cpu(8, record=True)
+        else:
+            if args.only != "cpu":
+                bench.floor_switch()
+            if args.only != "floor":
+                bench.relay_cpu(8)
+                bench.relay_cpu(13)
     except (Exception, KeyboardInterrupt, BenchTimeout) as exc:
         status = 1
         bench.say(f"ABORTED: {type(exc).__name__}: {exc}")

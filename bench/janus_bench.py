@@ -81,7 +81,7 @@ class SideBySide:
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         var_dir = self.tmp / "var"
         var_dir.mkdir()
-        from hub import tokens
+        from core import tokens
 
         secret = tokens.load_or_create_secret(var_dir / "secret.key")
         self.tokens = {c: tokens.sign(secret, "demo", f"station:{c}", "station", ttl_seconds=3600) for c in CODES}

@@ -25,6 +25,7 @@ from core.turn import TurnService
 from hub.keys import CONFIG_KEY, ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, TURN_KEY
 from media.interface import MediaPlane
 from hub.scheduler_loop import LifecycleLoop
+from signaling.recording import RecordingDesk
 from signaling.server import SignalingServer
 from store import db as store_db
 from store.live_sessions import SessionDirectory, ensure_demo_session
@@ -78,6 +79,15 @@ async def purge_login_records(services: ApiServices) -> tuple[int, int]:
     if tries or tokens:
         logger.info("purged %d old login tries and %d spent login tokens", tries, tokens)
     return tries, tokens
+
+
+#: How often recordings past their retention period are deleted.
+RETENTION_SECONDS = 3600.0
+
+
+async def _prune_recordings(signaling: SignalingServer) -> None:
+    if signaling.recordings is not None:
+        await asyncio.get_running_loop().run_in_executor(None, signaling.recordings.prune)
 
 
 def make_engine(config: Config) -> Engine:
@@ -200,6 +210,10 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         limits=config.settings.signaling.limits,
         trusted_proxies=parse_networks(config.settings.trusted_proxies),
     )
+    recording = config.settings.recording
+    signaling.recordings = RecordingDesk(
+        media, config.recordings_dir, recording.budget_mb * 1_000_000, recording.retention_days, signaling
+    )
     scheduler = LifecycleLoop(
         engine, repo, signaling.session_changed, tick_seconds=config.settings.scheduler.tick_seconds
     )
@@ -215,6 +229,8 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
 
     async def on_shutdown(app: web.Application) -> None:
         await scheduler.stop()
+        if signaling.recordings is not None:
+            await signaling.recordings.close()
         await signaling.stop()
         await media.close()
 
@@ -241,6 +257,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         live=signaling,
         opinion_rules=opinion_rules,
         opinion_events=signaling,  # dispatchers of the opinion's live session hear of it at once
+        recordings_dir=config.recordings_dir,
     )
     if config.settings.redis_url:
         # Several hub processes: the consoles' event streams hear of every
@@ -272,6 +289,10 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     app.on_shutdown.append(lambda app: webhooks.stop())
     purge = Periodic("login purge", lambda: purge_login_records(api_services), PURGE_SECONDS)
     app.on_startup.append(lambda app: purge.start())
+    retention = Periodic("recordings retention", lambda: _prune_recordings(signaling), RETENTION_SECONDS)
+    app.on_startup.append(lambda app: _prune_recordings(signaling))  # at once: close what a crash left open
+    app.on_startup.append(lambda app: retention.start())
+    app.on_shutdown.append(lambda app: retention.stop())
     app.on_shutdown.append(lambda app: purge.stop())
 
     from hub import routes

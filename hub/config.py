@@ -160,6 +160,25 @@ class SchedulerSettings(_Strict):
     webhook_seconds: float = Field(default=30, gt=0, le=3600)
 
 
+class RecordingSettings(_Strict):
+    """Where live sessions are recorded (issue 12) and how much they may keep."""
+
+    # Relative to the project directory; empty: recordings under var_dir.
+    directory: str = ""
+    # Disk budget of all recordings together, in megabytes: a recording that
+    # reaches it stops (with an alert to the dispatchers); none starts beyond it.
+    budget_mb: int = Field(default=20_000, ge=10, le=100_000_000)
+    # Recordings older than this many days are deleted (0: kept for ever).
+    retention_days: int = Field(default=365, ge=0, le=36_500)
+
+    @field_validator("directory")
+    @classmethod
+    def _directory(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
 class DemoSession(_Strict):
     enabled: bool = True
     id: str = Field(default="demo", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -185,6 +204,7 @@ class HubSettings(_Strict):
     signaling: SignalingSettings = SignalingSettings()
     metrics: MetricsSettings = MetricsSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    recording: RecordingSettings = RecordingSettings()
     demo_session: DemoSession = DemoSession()
 
     @field_validator("base_url")
@@ -399,6 +419,15 @@ class Config:
     @property
     def var_dir(self) -> Path:
         path = Path(self.settings.var_dir)
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where recordings go: ``recording.directory``, else ``var/recordings``."""
+        value = self.settings.recording.directory
+        if not value:
+            return self.var_dir / "recordings"
+        path = Path(value)
         return path if path.is_absolute() else PROJECT_DIR / path
 
     @property

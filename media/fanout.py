@@ -472,6 +472,9 @@ class PublishedTrack:
         self.on_live = on_live
         self.subscribers: set[ForwardedTrack] = set()
         self._fanout: tuple[ForwardedTrack, ...] = ()
+        #: Called with every packet forwarded (a recorder: media.recorder);
+        #: each must return at once, never block.
+        self.taps: list[Callable[[Packet], None]] = []
         self.live = False
         self.active = True  # negotiated as received on the publish transport
         self.forwarding = True
@@ -600,6 +603,8 @@ class PublishedTrack:
             return
         for subscriber in self._fanout:
             subscriber.forward(p)
+        for tap in self.taps:
+            tap(p)
 
     # -- lifecycle -------------------------------------------------------------
 

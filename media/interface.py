@@ -80,6 +80,29 @@ class ParticipantStats:
     frame_height: Optional[int] = None
 
 
+@dataclass
+class RecordedFile:
+    """One participant's media file of a recording: audio and video muxed
+    together (WebM or Matroska), as listed in the recording's ``media.jsonl``."""
+
+    path: str  # file name, relative to the recording's directory
+    participant_id: str
+    kinds: list[str]
+    codecs: list[str]  # MIME types, in the order of ``kinds``
+    started_at: float  # Unix time of presentation time 0
+    ended_at: Optional[float] = None
+    frames: dict[str, int] = field(default_factory=dict)  # kind -> frames written
+
+
+class RecordingEvents(Protocol):
+    """Implemented by the control plane for one recording."""
+
+    async def recording_stopped(self, room_id: str, reason: str) -> None:
+        """The recording of ``room_id`` stopped by itself: ``"disk"`` (a write
+        error, e.g. a full disk) or ``"budget"`` (its byte budget is used).
+        Its files are closed and playable; the room goes on."""
+
+
 class MediaEvents(Protocol):
     """Implemented by the control plane; called by the media plane."""
 
@@ -145,6 +168,22 @@ class MediaPlane(Protocol):
 
     async def leave(self, participant_id: str) -> None:
         """Close the participant's transports; its tracks end at every subscriber."""
+
+    async def start_recording(
+        self, room_id: str, directory: str, events: RecordingEvents, max_bytes: Optional[int] = None
+    ) -> None:
+        """Record every track published in ``room_id`` from now on, also by
+        participants who publish later, into ``directory`` (created): one
+        file per participant, encoded media as received (no decoding),
+        audio and video together, and ``media.jsonl`` listing the files.
+        ``max_bytes`` bounds the bytes written.  A write error or the budget
+        stops the recording (:meth:`RecordingEvents.recording_stopped`);
+        forwarding is never affected.  Recording a room already recorded
+        is an error."""
+
+    async def stop_recording(self, room_id: str) -> list[RecordedFile]:
+        """Stop recording ``room_id`` and close its files; returns them
+        (an empty list if it was not recorded)."""
 
     async def stats(self, room_id: Optional[str] = None) -> list[ParticipantStats]:
         """Relay-side statistics of every participant (of one room)."""

@@ -51,11 +51,14 @@ from .interface import (
     MediaError,
     MediaEvents,
     ParticipantStats,
+    RecordedFile,
+    RecordingEvents,
     SessionDescription,
     TrackInfo,
     Transport,
 )
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
+from .recorder import RoomRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +233,7 @@ class Relay:
         self._queue_frames = {"video": video_queue_frames, "audio": audio_queue_frames}
         self._participants: dict[str, _Participant] = {}
         self._tasks: set[asyncio.Future] = set()
+        self._recordings: dict[str, RoomRecorder] = {}
 
     # ------------------------------------------------------------------
     # MediaPlane
@@ -353,6 +357,9 @@ class Relay:
         if p is None:
             return
         p.closed = True
+        recorder = self._recordings.get(p.room_id)
+        if recorder is not None:
+            recorder.participant_left(participant_id)
         affected: set[str] = set()
         for track in p.published.values():
             for forwarded in await track.stop():
@@ -369,6 +376,29 @@ class Relay:
                 await pc.close()
         for sub_id in affected:
             self._request_negotiation(sub_id)
+
+    async def start_recording(
+        self, room_id: str, directory: str, events: RecordingEvents, max_bytes: Optional[int] = None
+    ) -> None:
+        if room_id in self._recordings:
+            raise MediaError(f"room {room_id} is already being recorded")
+        recorder: RoomRecorder
+
+        def stopped(reason: str) -> None:
+            if self._recordings.get(room_id) is recorder:
+                del self._recordings[room_id]
+            self._spawn(events.recording_stopped(room_id, reason))
+
+        recorder = RoomRecorder(room_id, directory, max_bytes, on_stopped=stopped)
+        self._recordings[room_id] = recorder
+        for p in self._participants.values():
+            if p.room_id == room_id:
+                for track in p.published.values():
+                    recorder.attach(track)
+
+    async def stop_recording(self, room_id: str) -> list[RecordedFile]:
+        recorder = self._recordings.pop(room_id, None)
+        return await recorder.stop() if recorder is not None else []
 
     async def stats(self, room_id: Optional[str] = None) -> list[ParticipantStats]:
         now = time.monotonic()
@@ -440,6 +470,8 @@ class Relay:
             p.closed = True
         for participant_id in list(self._participants):
             await self.leave(participant_id)
+        for room_id in list(self._recordings):
+            await self.stop_recording(room_id)
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -491,6 +523,9 @@ class Relay:
                 passthrough.take_rtp(transceiver.receiver, track)
                 p.published[mid] = track
                 track.start()
+                recorder = self._recordings.get(p.room_id)
+                if recorder is not None:
+                    recorder.attach(track)
             elif receiving and track is not None and not track.active:
                 track.active = True  # offered again on its next frame
             elif not receiving and track is not None and track.active:

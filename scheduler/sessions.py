@@ -25,6 +25,7 @@ class SessionInfo:
     stations: frozenset[str]
     status: str = "live"
     standing: bool = False
+    record: bool = False  # recorded from its start (issue 12)
 
     @property
     def joinable(self) -> bool:

@@ -88,6 +88,9 @@ class LiveControl:
     muted: set[str] = field(default_factory=set)
     hands: list[Hand] = field(default_factory=list)
     locked: bool = False
+    # The room's recording ({"id", "startedAt"}) while it runs: every page
+    # shows 录制中 (signaling.recording keeps it).
+    recording: Optional[dict[str, Any]] = None
     # Order of arrival: the default stage and thumbnail order.
     members: list[str] = field(default_factory=list)
     # Who sends video now (the server keeps it current): the default stage
@@ -334,6 +337,7 @@ class LiveControl:
                 for h in self.hands
             ],
             "locked": self.locked,
+            "recording": self.recording,
             "heard": [p for p in self.members if self.audio_allowed(p)],
             "content": self.content,
             "contentOnStage": self.content_on_stage,

@@ -97,6 +97,7 @@ CONTROL_ACTIONS = (
     "call",            # station: ring an absent station's open page (呼叫)
     "contentStage",    # on: the shared content on the stage for everyone (双流)
     "stopContent",     # stop whoever shares content
+    "record",          # on: start recording the session, off: stop (issue 12)
 )
 
 
@@ -111,6 +112,7 @@ CONTROL_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "muteAll": (("on", "on_required"),),
     "allowOthers": (("on", "on_required"),),
     "lock": (("on", "on_required"),),
+    "record": (("on", "on_required"),),
     "layout": (("layout", "layout_required"),),
     "startPolling": (("order", "order_required"), ("interval", "interval_required")),
     "call": (("station", "station_required"),),
@@ -125,13 +127,13 @@ class Control(Event):
     action: Literal[CONTROL_ACTIONS] = Field(  # type: ignore[valid-type]
         description="rollCall, broadcast, startPolling, stopPolling, pausePolling, skipPolling, layout, "
         "voiceActivated, mute, muteAll, allowOthers, approveHand, declineHand, remove, lock, end, call, contentStage, "
-        "stopContent")
+        "stopContent, record")
     participantId: Optional[str] = Field(
         default=None, max_length=64,
         description="rollCall, broadcast (null takes the floor back / ends the broadcast); required by mute, "
         "approveHand, declineHand, remove")
     on: Optional[bool] = Field(
-        default=None, description="required by pausePolling, voiceActivated, mute, muteAll, allowOthers, lock")
+        default=None, description="required by pausePolling, voiceActivated, mute, muteAll, allowOthers, lock, record")
     layout: Optional[Literal[LAYOUTS]] = Field(default=None, description="required by layout")  # type: ignore[valid-type]
     order: Optional[list[str]] = Field(
         default=None, max_length=64, description="startPolling: participant ids (at least two present)")

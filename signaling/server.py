@@ -48,6 +48,7 @@ from signaling.limits import AddressCounter, TokenBucket
 from duty.attendance import attendance_of, stays_of_the_day
 from signaling.presence import Participant, Presence, new_participant_id
 from signaling.monitor import AUDIO_LEVELS_INTERVAL, LiveTicker
+from signaling.recording import RecordingDesk
 
 logger = logging.getLogger("signaling")
 
@@ -151,6 +152,8 @@ class SignalingServer:
         self._addresses: dict[str, str] = {}  # sid -> client address
         self._buckets: dict[str, dict[str, TokenBucket]] = {}  # sid -> "events"/"ice" -> bucket
         self._join_deadlines: dict[str, asyncio.TimerHandle] = {}
+        #: Recording (issue 12), set by hub.app; None: this hub does not record.
+        self.recordings: Optional[RecordingDesk] = None
 
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -358,6 +361,7 @@ class SignalingServer:
                 "participantJoined", {"participant": participant.to_public()},
                 room=session.id, skip_sid=sid,
             )
+            await self._recording_joined(session, participant)
             await self._apply(session.id)
         logger.info("%s joined %s as %s", grant.subject, session.id, participant.id)
         return {
@@ -597,6 +601,8 @@ class SignalingServer:
 
     async def media_state(self, sid: str, participant: Participant, payload: events.MediaState) -> dict:
         participant.camera, participant.mic = payload.camera, payload.mic
+        if self.recordings is not None:
+            self.recordings.media_state(participant.room_id, participant.id, payload.camera, payload.mic)
         await self._updated(participant)
         return {}
 
@@ -654,6 +660,8 @@ class SignalingServer:
                 if member is None or member.room_id != room_id:
                     raise ControlError("not_member", participant=target)
             stopped = control.content if payload.action == "stopContent" else None
+            if payload.action == "record":
+                await self._record(room_id, bool(payload.on), by)
             apply_action(control, payload, now)
             if stopped is not None:
                 sharer = self.presence.by_id(stopped)
@@ -765,6 +773,48 @@ class SignalingServer:
             if p.role == "dispatcher":
                 await self.sio.emit("controlLog", entry, to=p.sid)
 
+    # --- recording (signaling.recording.RecordingNotices) -----------------
+
+    async def _record(self, room_id: str, on: bool, by: str) -> None:
+        """The ``record`` action: start or stop recording the room."""
+        if self.recordings is None:
+            raise ControlError("recording_unavailable")
+        control = self._controls[room_id]
+        if on:
+            room = self.presence.rooms.get(room_id) or ()
+            await self.recordings.start(
+                room_id, self._sessions[room_id], by, control.to_public(time.monotonic()),
+                [p.to_public() for p in room],
+            )
+        else:
+            await self.recordings.stop(room_id, "stopped", by)
+        control.recording = self.recordings.public(room_id)
+
+    async def _recording_joined(self, session: SessionInfo, participant: Participant) -> None:
+        """A join goes on the timeline; the first join of a session
+        scheduled to record starts its recording."""
+        if self.recordings is None:
+            return
+        self.recordings.joined(session.id, participant.to_public())
+        control = self._controls[session.id]
+        room = self.presence.rooms.get(session.id) or ()
+        await self.recordings.scheduled(
+            session.id, session, session.record, control.to_public(time.monotonic()), [p.to_public() for p in room]
+        )
+        control.recording = self.recordings.public(session.id)
+
+    async def recording_changed(self, room_id: str) -> None:
+        control = self._controls.get(room_id)
+        if control is not None and self.recordings is not None:
+            control.recording = self.recordings.public(room_id)
+            await self._emit_control(room_id)
+
+    async def recording_alert(self, room_id: str, alert: dict[str, Any]) -> None:
+        """A recording stopped by itself: every dispatcher of the room hears why."""
+        for p in self.presence.rooms.get(room_id) or ():
+            if p.role == "dispatcher":
+                await self.sio.emit("recordingStopped", alert, to=p.sid)
+
     # --- opinion events (opinions.news.OpinionEvents) ---------------------
 
     async def opinion_changed(self, news: OpinionNews) -> None:
@@ -774,6 +824,8 @@ class SignalingServer:
         event stream) hears of it at once; the others do not."""
         if news.session_number is None:
             return
+        if self.recordings is not None:
+            self.recordings.opinion(news)
         event = "opinionCaptured" if news.kind == "captured" else "opinionUpdated"
         rooms = [dispatchers_room(news.session_number, scope) for scope in reader_scopes(self.matrix, news.station)]
         await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action}, to=rooms)
@@ -900,7 +952,10 @@ class SignalingServer:
         room = self.presence.rooms.get(room_id)
         if control is None or room is None:
             return
-        await self.sio.emit("control", control.to_public(time.monotonic()), room=room_id)
+        state = control.to_public(time.monotonic())
+        if self.recordings is not None:
+            self.recordings.control(room_id, state)
+        await self.sio.emit("control", state, room=room_id)
 
     async def _remove(
         self, participant: Participant, reason: str, notify_self: bool, locked: bool = False
@@ -924,10 +979,14 @@ class SignalingServer:
         self._forwarding_audio.pop(participant.id, None)
         self._views.pop(participant.id, None)
         control = self._controls.get(participant.room_id)
+        if self.recordings is not None:
+            self.recordings.left(participant.room_id, participant.id, reason)
         if control is not None:
             control.left(participant.id)
             if participant.room_id not in self.presence.rooms:
                 del self._controls[participant.room_id]
+                if self.recordings is not None:
+                    await self.recordings.room_closed(participant.room_id)
                 session = self._sessions.pop(participant.room_id, None)
                 if session is not None and session.standing:
                     # A standing session never ends: its day is counted when it empties.

@@ -69,6 +69,7 @@ def session_info(
         stations=stations,
         status=status,
         standing=row.standing,
+        record=row.record,
     )
 
 

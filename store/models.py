@@ -109,7 +109,7 @@ class Account(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     #: A department account's department (``configs/departments.yaml`` code):
-    #: its scope (``hub/scope.py``, issue 13).
+    #: its scope (``core/scope.py``, issue 13).
     department_code: Optional[str] = Field(default=None, max_length=64)
 
 
@@ -185,6 +185,9 @@ class LinkedSession(SQLModel, table=True):
     #: A standing session (常设会议) is always open and books no stations: it
     #: never conflicts with scheduled sessions (the embedded ``demo`` session).
     standing: bool = False
+    #: Recorded from its start (录制): the room starts recording on its
+    #: first join (issue 12).
+    record: bool = False
     created_by: Optional[int] = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -85,6 +85,7 @@ class SessionPlan:
     agenda: str = ""
     title_en: str = ""
     timezone: str = DEFAULT_TZ
+    record: bool = False  # recorded from its start (issue 12)
 
 
 @dataclass
@@ -118,6 +119,7 @@ def snapshot(row: LinkedSession, stations: Iterable[str]) -> dict:
         "end": iso(row.end_at),
         "timezone": row.timezone,
         "rrule": row.rrule,
+        "record": row.record,
         "status": row.status,
         "version": row.version,
     }
@@ -381,6 +383,7 @@ class SessionRepo:
                 end_at=plan.end,
                 timezone=plan.timezone,
                 rrule=rrule,
+                record=plan.record,
                 created_by=actor.account_id,
                 created_at=now,
                 updated_at=now,
@@ -438,6 +441,7 @@ class SessionRepo:
             row.end_at = plan.end
             row.rrule = rrule
             row.timezone = plan.timezone
+            row.record = plan.record
             db.add(row)
             for code in view.stations - stations:
                 link = db.get(SessionStation, (session_id, code))
@@ -516,7 +520,7 @@ class SessionRepo:
                 if st in (State.LOBBY, State.LIVE)
             ]
             if not current:
-                raise TransitionRefused("session_is", state=self._session_state(view, now))
+                raise TransitionRefused("session_is", state=self.view_state(view, now))
             occurrence, _ = current[0]
             new_end = occurrence.end + timedelta(minutes=minutes)
             self._lock(db)

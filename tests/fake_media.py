@@ -57,6 +57,16 @@ class FakeMedia:
         self.subscriptions.pop(participant_id, None)
         getattr(self, "audio_subscriptions", {}).pop(participant_id, None)
 
+    async def start_recording(self, room_id, directory, events, max_bytes=None):
+        self.calls.append(("start_recording", room_id, directory, max_bytes))
+        self.recordings = getattr(self, "recordings", {})
+        self.recordings[room_id] = events
+
+    async def stop_recording(self, room_id):
+        self.calls.append(("stop_recording", room_id))
+        getattr(self, "recordings", {}).pop(room_id, None)
+        return []
+
     async def stats(self, room_id=None):
         return [
             ParticipantStats(participant_id=pid, room_id=rid, publishing={"audio": "audio/opus"},

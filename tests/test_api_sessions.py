@@ -23,7 +23,7 @@ async def test_session_crud_flow(backend, tmp_path):
         assert created["version"] == 1 and created["state"] == "scheduled" and created["status"] == "scheduled"
         assert created["start"] == "2025-03-07T14:00:00+08:00" and created["chair"] == "haining"
         assert "xucun-rongxing" in created["stations"] and "jiaxing" not in created["stations"]
-        assert created["code"] is None and created["standing"] is False
+        assert created["code"] is None and created["standing"] is False and created["record"] is False
         assert created["nextOccurrence"]["start"] == "2025-03-07T14:00:00+08:00"
 
         got = await hub.ok("GET", f"/sessions/{sid}", "hn")
@@ -35,9 +35,10 @@ async def test_session_crud_flow(backend, tmp_path):
 
         updated = await hub.ok(
             "PUT", f"/sessions/{sid}", "hn",
-            json=session_body(title="改期", start=iso(at(3, 8, 9)), end=iso(at(3, 8, 11)), version=1),
+            json=session_body(title="改期", start=iso(at(3, 8, 9)), end=iso(at(3, 8, 11)), version=1, record=True),
         )
         assert updated["version"] == 2 and updated["title"] == "改期" and updated["start"] == "2025-03-08T09:00:00+08:00"
+        assert updated["record"] is True  # recorded from its start (issue 12)
         assert updated["stations"] == ["changan", "haining", "xucun"]
 
         status, body = await hub.call("PUT", f"/sessions/{sid}", "hn", json=session_body(title="又改", version=1))

@@ -178,8 +178,9 @@ def test_the_default_stage_is_the_first_to_send_video_and_heard_is_public():
 
 
 def test_every_action_of_the_schema_has_its_row_in_the_table():
-    """Only remove, end and call change no control state (the server removes, ends or rings)."""
-    assert set(events.CONTROL_ACTIONS) - set(ACTIONS) == {"remove", "end", "call"}
+    """Only remove, end, call and record change no control state of their own
+    (the server removes, ends, rings or records)."""
+    assert set(events.CONTROL_ACTIONS) - set(ACTIONS) == {"remove", "end", "call", "record"}
     assert set(ACTIONS) <= set(events.CONTROL_ACTIONS)
 
 

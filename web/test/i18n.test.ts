@@ -7,6 +7,7 @@ import { dicts as opinions } from "../src/opinions/strings";
 import { dicts as deputy } from "../src/deputy/strings";
 import { dicts as department } from "../src/department/strings";
 import { dicts as resident } from "../src/resident/strings";
+import { dicts as recordings } from "../src/recordings/strings";
 
 type Table = Record<string, string>;
 const tables: [string, { "zh-CN": Table; en: Table }][] = [
@@ -16,6 +17,7 @@ const tables: [string, { "zh-CN": Table; en: Table }][] = [
   ["deputy/strings.ts", deputy],
   ["department/strings.ts", department],
   ["resident/strings.ts", resident],
+  ["recordings/strings.ts", recordings],
 ];
 
 const placeholders = (s: string): string[] => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();

@@ -10,10 +10,11 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), "..", "src");
 /** Who may import whom: the pages on top, common/ at the bottom. */
 const FLOORS: Record<string, string[]> = {
   station: ["live", "opinions", "common"],
-  console: ["opinions", "common"],
+  console: ["opinions", "recordings", "common"],
   deputy: ["opinions", "common"],
   department: ["opinions", "common"],
   resident: ["opinions", "common"],
+  recordings: ["common"],
   live: ["common"],
   opinions: ["common"],
   common: [],

@@ -46,6 +46,8 @@ export interface Session {
   end: string;
   timezone: string;
   rrule: string | null;
+  /** recorded from its start (issue 12) */
+  record?: boolean;
   status: SessionState;
   state: SessionState;
   version: number;
@@ -80,6 +82,8 @@ export interface SessionIn {
   end: string;
   rrule: string | null;
   timezone: string;
+  /** recorded from its start (issue 12) */
+  record?: boolean;
 }
 
 export interface Deputy {

@@ -21,6 +21,7 @@ interface FormState {
   startTime: string;
   endTime: string;
   rec: Recurrence;
+  record: boolean;
 }
 
 export function defaultStart(): Date {
@@ -63,6 +64,7 @@ export class SessionForm {
       startTime: timeValue(start),
       endTime: timeValue(end),
       rec: parseRrule(session?.rrule ?? null),
+      record: session?.record ?? false,
     };
     this.readOnly = !!session && (session.status === "cancelled" || session.status === "ended" || session.standing);
     this.build();
@@ -210,6 +212,7 @@ export class SessionForm {
       ro ? h("div", { class: "notice", "data-tone": "warn" }, ct("readOnly")) : null,
       h("label", { class: "c-field" }, h("span", {}, ct("title")), title),
       h("label", { class: "c-field" }, h("span", {}, ct("agenda")), agenda),
+      this.recordField(ro),
       h("div", { class: "c-grid-3" },
         h("label", { class: "c-field" }, h("span", {}, ct("date")), date),
         h("label", { class: "c-field" }, h("span", {}, ct("startTime")), start),
@@ -227,6 +230,16 @@ export class SessionForm {
       this.errorBox,
       actions,
     ));
+  }
+
+  /** 录制: the session records from its start (its room's first join). */
+  private recordField(ro: boolean): HTMLElement {
+    const box = h("input", { type: "checkbox", "data-testid": "form-record", disabled: ro }) as HTMLInputElement;
+    box.checked = this.state.record;
+    box.addEventListener("change", () => {
+      this.state.record = box.checked;
+    });
+    return h("label", { class: "c-field c-check" }, box, " ", ct("recordFromStart"));
   }
 
   /** The request body, or a message saying what is missing ("" when the
@@ -248,6 +261,7 @@ export class SessionForm {
       end,
       rrule: buildRrule(s.rec, s.date),
       timezone: TIME_ZONE,
+      record: s.record,
     };
   }
 

@@ -13,6 +13,7 @@ import { DispatcherView } from "./dispatcher";
 import { loginScreen } from "./login";
 import { type SetupState, setupNotice, setupScreen, setupState, setupTokenOfHash } from "./setup";
 import { OperatorView } from "./operator";
+import { RecordingsView } from "../recordings/view";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
@@ -29,6 +30,7 @@ const root = document.getElementById("console")!;
 let account: Account | null = null;
 let stations: Stations | null = null;
 let view: View | null = null;
+let section = sectionOfHash();
 let screen: "loading" | "login" | "error" | "app" = "loading";
 let errorMessage = "";
 let setup: SetupState = { needed: false };
@@ -74,10 +76,13 @@ async function enter(a: Account): Promise<void> {
     return;
   }
   view?.destroy();
+  section = sectionOfHash();
   view =
-    sectionOfHash() === "opinions" && canSeeOpinions(a)
+    section === "opinions" && canSeeOpinions(a)
       ? new OpinionsView(a)
-      : a.role === "operator" || a.role === "deputy"
+      : section === "recordings" && canSeeOpinions(a)
+        ? new RecordingsView()
+        : a.role === "operator" || a.role === "deputy"
         ? new OperatorView(a, stations)
         : new DispatcherView(a, stations);
   screen = "app";
@@ -116,10 +121,10 @@ async function boot(): Promise<void> {
   }
 }
 
-// the 民情 section and the sessions section share the page: #opinions… switches
+// the sessions, 民情 and 录像 sections share the page: #opinions…, #recordings… switch
 window.addEventListener("hashchange", () => {
   if (screen === "login" && setup.needed) return paint(); // the one-time link was followed
-  if (screen !== "app" || !account || (view instanceof OpinionsView) === (sectionOfHash() === "opinions")) return;
+  if (screen !== "app" || !account || section === sectionOfHash()) return;
   void enter(account);
 });
 

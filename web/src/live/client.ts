@@ -5,7 +5,7 @@
  * tests reach the same object as `window.hubClient`.
  */
 import { Emitter } from "../common/emitter";
-import { getLang, t } from "../common/i18n";
+import { getLang, t, tMaybe } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
 import { CONTENT_MAX_FRAMERATE, PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
 import type {
@@ -25,6 +25,7 @@ import type {
   SessionInfo,
   SubscribeOffer,
   SubscribeTracks,
+  RecordingStopped,
 } from "./protocol";
 import { HubRequestError, Signaling } from "./signaling";
 
@@ -674,6 +675,10 @@ export class HubClient extends Emitter<ClientEvents> {
     sig.on("monitor", (m: Monitor) => {
       this.monitor = m;
       this.emit("monitor");
+    });
+    sig.on("recordingStopped", (e: RecordingStopped) => {
+      this.logEvent("in", "recordingStopped", e);
+      this.emit("toast", { code: "recording_stopped", message: t("recordingStopped", { reason: tMaybe(`recordingStopped_${e.reason}`, e.reason) }) });
     });
     sig.on("controlLog", (e: ControlLogEntry) => {
       this.logEvent("in", "controlLog", e);

@@ -207,12 +207,27 @@ export interface ControlState {
   polling: PollingState | null;
   hands: HandState[];
   locked: boolean;
+  /** The recording while one runs (every page shows 录制中), else null. */
+  recording?: RecordingState | null;
   /** Whose audio the relay forwards (absent from a `control` ack). */
   heard?: string[];
   /** 双流: who shares a screen or document (one at a time) */
   content?: string | null;
   /** the dispatcher put the shared content on the stage for everyone */
   contentOnStage?: boolean;
+}
+
+export interface RecordingState {
+  id: string;
+  /** Unix seconds */
+  startedAt: number;
+}
+
+/** `recordingStopped` (dispatchers): a recording stopped by itself. */
+export interface RecordingStopped {
+  /** `disk` (a write error, a full disk), `budget` (the disk budget), `cannot_start` (a scheduled one) */
+  reason: string;
+  id: string | null;
 }
 
 export type ControlAction =
@@ -234,7 +249,8 @@ export type ControlAction =
   | "end"
   | "call"
   | "contentStage"
-  | "stopContent";
+  | "stopContent"
+  | "record";
 
 export interface ControlPayload {
   action: ControlAction;
@@ -332,6 +348,7 @@ export interface ServerToClientEvents {
   control: (p: ControlState) => void;
   monitor: (p: Monitor) => void;
   controlLog: (p: ControlLogEntry) => void;
+  recordingStopped: (p: RecordingStopped) => void;
   opinionCaptured: (p: OpinionNews) => void;
   opinionUpdated: (p: OpinionNews) => void;
   sessionEnded: (p: SessionEnded) => void;

@@ -87,7 +87,11 @@ export class OpinionDetailSheet {
     row(ot("requestType"), requestTypeName(this.options, o.requestType, o.requestTypeName));
     row(ot("capturedAt"), when(o.capturedAt));
     row(ot("receivedAt"), when(o.receivedAt));
-    if (o.sessionId) row("", ot("sessionAt", { id: o.sessionId, t: o.sessionOffset != null ? offsetLabel(o.sessionOffset) : "—" }));
+    if (o.sessionId) {
+      const watch = h("button", { type: "button", class: "op-btn", "data-testid": "watch-speech" }, ot("watchSpeech"));
+      watch.addEventListener("click", () => void watchSpeech(o.sessionId!, o.capturedAt));
+      row("", h("span", {}, ot("sessionAt", { id: o.sessionId, t: o.sessionOffset != null ? offsetLabel(o.sessionOffset) : "—" }), " ", watch));
+    }
     if (o.level) row(ot("level"), levelName(o.level));
     if (o.department) row(ot("department"), departmentName(this.options, o.department));
     if (o.deadline) row(ot("deadline"), when(o.deadline));
@@ -270,5 +274,22 @@ export class OpinionDetailSheet {
     this.form = { action, el: box };
     this.render();
     box.querySelector<HTMLElement>("select, input, textarea")?.focus();
+  }
+}
+
+/** 观看发言: the console's player at the moment the opinion was raised (a few seconds
+ * before), in the recording of its session that holds that moment. */
+async function watchSpeech(sessionId: number, capturedAt: string): Promise<void> {
+  const at = new Date(capturedAt).getTime() / 1000;
+  try {
+    const list = await get<{ items: { id: string; startedAt: number; endedAt: number | null }[] }>(`/recordings?session=${sessionId}`);
+    const rec = list.items.find((r) => r.startedAt <= at && (r.endedAt == null || at <= r.endedAt));
+    if (!rec) {
+      flash(ot("noRecording"));
+      return;
+    }
+    location.hash = `#recordings/${rec.id}@${Math.max(0, at - rec.startedAt - 3).toFixed(1)}`;
+  } catch (e) {
+    flash((e as ApiError).message);
   }
 }

@@ -16,7 +16,7 @@ import { ot } from "./strings";
 import { openSheet } from "./util";
 
 export type Tab = "list" | "notices" | "reports" | "duty";
-export type Section = "sessions" | "opinions";
+export type Section = "sessions" | "opinions" | "recordings";
 
 /** Who gets the 民情 section: administrators, dispatchers and station operators. */
 export function canSeeOpinions(a: Account | null): boolean {
@@ -25,22 +25,22 @@ export function canSeeOpinions(a: Account | null): boolean {
 
 /** The section the address names. */
 export function sectionOfHash(hash = location.hash): Section {
-  return hash.startsWith("#opinions") ? "opinions" : "sessions";
+  return hash.startsWith("#opinions") ? "opinions" : hash.startsWith("#recordings") ? "recordings" : "sessions";
 }
 
 /** The top bar's section switch (联动会议 | 民情). */
 export function sectionNav(current: Section): HTMLElement {
   const nav = h("nav", { class: "op-nav", "aria-label": ot("navOpinions") });
-  for (const s of ["sessions", "opinions"] as Section[]) {
+  for (const s of ["sessions", "opinions", "recordings"] as Section[]) {
     const a = h(
       "a",
-      { class: "op-nav-link", href: s === "opinions" ? "#opinions" : "#", "aria-current": s === current ? "page" : null, "data-testid": `nav-${s}` },
-      s === "opinions" ? ot("navOpinions") : ot("navSessions"),
+      { class: "op-nav-link", href: s === "sessions" ? "#" : `#${s}`, "aria-current": s === current ? "page" : null, "data-testid": `nav-${s}` },
+      s === "opinions" ? ot("navOpinions") : s === "recordings" ? ot("navRecordings") : ot("navSessions"),
     );
     a.addEventListener("click", (e) => {
       e.preventDefault();
       if (s === current) return;
-      if (s === "opinions") location.hash = "#opinions";
+      if (s !== "sessions") location.hash = `#${s}`;
       else history.pushState(null, "", location.pathname + location.search);
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     });

@@ -5,6 +5,9 @@ import { getLang } from "../common/i18n";
 const zh = {
   navSessions: "联动会议",
   navOpinions: "民情",
+  navRecordings: "录像",
+  watchSpeech: "观看发言",
+  noRecording: "该会议的这一时刻没有录像",
   // tabs
   tabList: "民情数据库",
   tabNotices: "部门通知",
@@ -253,6 +256,9 @@ type Key = keyof typeof zh;
 const en: Record<Key, string> = {
   navSessions: "Sessions",
   navOpinions: "Opinions",
+  navRecordings: "Recordings",
+  watchSpeech: "Watch the moment",
+  noRecording: "No recording holds this moment of the session",
   tabList: "Opinion database",
   tabNotices: "Department notices",
   tabReports: "Reports",

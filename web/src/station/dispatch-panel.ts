@@ -335,6 +335,7 @@ export class ConsolePanel {
   private readonly allow = btn("cp-allow-others");
   private readonly voice = btn("cp-voice");
   private readonly lock = btn("cp-lock");
+  private readonly record = btn("cp-record");
   private readonly takeBack = btn("cp-take-back");
   private readonly endBroadcast = btn("cp-end-broadcast");
   /** Ends the session for all; a first click arms it, a second within 5 s confirms. */
@@ -414,6 +415,7 @@ export class ConsolePanel {
     this.allow.addEventListener("click", () => this.act("allowOthers", { on: !cs()?.othersMaySpeak }));
     this.voice.addEventListener("click", () => this.act("voiceActivated", { on: !cs()?.voiceActivated }));
     this.lock.addEventListener("click", () => this.act("lock", { on: !cs()?.locked }));
+    this.record.addEventListener("click", () => this.act("record", { on: !cs()?.recording }));
     this.takeBack.addEventListener("click", () => this.act("rollCall", { participantId: null }));
     this.endBroadcast.addEventListener("click", () => this.act("broadcast", { participantId: null }));
     this.endSession.addEventListener("click", () => {
@@ -485,7 +487,7 @@ export class ConsolePanel {
         "section",
         { class: "cp-sec cp-global", "data-testid": "cp-global" },
         this.globalTitle,
-        h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.takeBack, this.endBroadcast, this.endSession),
+        h("div", { class: "cp-btns" }, this.muteAll, this.allow, this.voice, this.lock, this.record, this.takeBack, this.endBroadcast, this.endSession),
         h("div", { class: "cp-line" }, this.layoutTitle, h("div", { class: "cp-segs", "data-testid": "layout-select" }, ...this.layoutBtns.values())),
         h("div", { class: "cp-line cp-extend" }, this.extendBtn, this.extendMinutes, this.extendStatus),
         this.contentLine,
@@ -593,6 +595,7 @@ export class ConsolePanel {
     label(this.allow, t("allowOthers"), !!cs?.othersMaySpeak);
     label(this.voice, t("voiceActivated"), !!cs?.voiceActivated);
     label(this.lock, cs?.locked ? t("unlock") : t("lock"), !!cs?.locked);
+    label(this.record, cs?.recording ? t("recordStop") : t("recordStart"), !!cs?.recording);
     label(this.takeBack, t("takeBackFloor"));
     this.takeBack.hidden = !cs?.floor;
     label(this.endBroadcast, t("endBroadcast"));

@@ -48,6 +48,7 @@ export class LiveView {
   private readonly chipPolling = h("span", { class: "chip chip-polling", "data-testid": "polling-chip" });
   private readonly chipBroadcast = h("span", { class: "chip chip-broadcast", "data-testid": "broadcast-chip" });
   private readonly lockBadge = h("span", { class: "chip chip-lock", "data-testid": "lock-badge" });
+  private readonly recBadge = h("span", { class: "chip chip-rec", "data-testid": "recording-badge" });
   private readonly notices = h("div", { class: "notices" });
   private readonly mutedNotice = h("div", { class: "notice-bar tone-muted", "data-testid": "dispatcher-muted", role: "status" });
   private readonly floorNotice = h("div", { class: "notice-bar tone-floor", "data-testid": "floor-notice", role: "status" });
@@ -92,7 +93,7 @@ export class LiveView {
       if (c.hand === "waiting") void c.lowerHand();
       else if (c.hand !== "floor") void c.raiseHand();
     });
-    this.ctlbar.append(this.chipLayout, this.chipPolling, this.chipBroadcast, this.lockBadge);
+    this.ctlbar.append(this.recBadge, this.chipLayout, this.chipPolling, this.chipBroadcast, this.lockBadge);
     this.notices.append(this.mutedNotice, this.floorNotice, this.handNotice);
     this.main.append(
       h("div", { class: "banners" }, this.banner, this.audioBanner),
@@ -241,6 +242,9 @@ export class LiveView {
     this.lockBadge.replaceChildren(icon(icons.lock, "icon"), h("span", {}, t("locked")));
     this.lockBadge.title = t("lockedTitle");
     this.lockBadge.hidden = !cs?.locked;
+    this.recBadge.replaceChildren(h("span", { class: "rec-dot", "aria-hidden": "true" }), h("span", {}, t("recording")));
+    this.recBadge.title = t("recordingTitle");
+    this.recBadge.hidden = !cs?.recording;
     this.ctlbar.hidden = !cs;
 
     // own state: muted by the dispatcher, the floor, the request to speak
