@@ -3,6 +3,7 @@ process, for end-to-end tests.  See shared/notes/chromium-webrtc-tests.md."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -122,3 +123,24 @@ def autojoin(link: str) -> str:
     """The join link with the page's ``autojoin`` option (before the fragment)."""
     base, _, fragment = link.partition("#")
     return f"{base}?autojoin=1#{fragment}"
+
+
+def bypass_csp_by_default(browser: Any) -> None:
+    """Playwright's ``wait_for_function`` evaluates its predicate with eval,
+    which the hub's Content-Security-Policy forbids: the browser's contexts
+    (and ``new_page``'s own) bypass the policy unless a test asks for it
+    (``tests/test_e2e_csp.py`` does, and checks the pages under it)."""
+    new_context = browser.new_context
+
+    async def new_context_bypassing_csp(**options: Any) -> Any:
+        options.setdefault("bypass_csp", True)
+        return await new_context(**options)
+
+    async def new_page_bypassing_csp(**options: Any) -> Any:
+        context = await new_context_bypassing_csp(**options)
+        page = await context.new_page()
+        page.on("close", lambda _: asyncio.ensure_future(context.close()))
+        return page
+
+    browser.new_context = new_context_bypassing_csp
+    browser.new_page = new_page_bypassing_csp

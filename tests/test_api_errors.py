@@ -272,8 +272,11 @@ async def test_a_body_that_trickles_in_gets_408_and_the_connection_closes(hub):
                 assert head.startswith(b"HTTP/1.1 408"), head
                 assert b"request_timeout" in await asyncio.wait_for(reader.read(1000), 5)
                 # the hub drops the connection: reads end within aiohttp's lingering time
-                while await asyncio.wait_for(reader.read(1000), 15):
-                    pass
+                try:
+                    while await asyncio.wait_for(reader.read(1000), 15):
+                        pass
+                except ConnectionResetError:
+                    pass  # closed with the trickled bytes unread: the kernel says so with a reset
                 assert 0.9 < time.monotonic() - started < 15
             finally:
                 sender.cancel()
