@@ -4,6 +4,7 @@ process, for end-to-end tests.  See shared/notes/chromium-webrtc-tests.md."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -144,3 +145,29 @@ def bypass_csp_by_default(browser: Any) -> None:
 
     browser.new_context = new_context_bypassing_csp
     browser.new_page = new_page_bypassing_csp
+
+
+def api_json(hub: "HubProcess", path: str, token: Optional[str] = None, body: Optional[dict] = None) -> Any:
+    """One REST call to a test hub (``/api`` + ``path``): POST with ``body``,
+    GET without; the decoded JSON reply (an HTTP error raises)."""
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(hub.url + "/api" + path, data=data, headers=headers, method="POST" if data else "GET")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (30, 120, 60)) -> bytes:
+    """A small real PNG (photos are proven by Pillow, ``store/photos.py``)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()

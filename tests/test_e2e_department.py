@@ -11,15 +11,12 @@ return's reason in the timelines (REST).
 
 from __future__ import annotations
 
-import io
-import json
-import urllib.request
 import uuid
 
 import pytest
 from playwright.async_api import expect
 
-from tests.browser import HubProcess
+from tests.browser import HubProcess, api_json as api, png_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -40,25 +37,6 @@ async def hub(tmp_path):
     print("---- hub log ----\n" + hub.log()[-8000:])
 
 
-def api(hub: HubProcess, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(hub.url + "/api" + path, data=data, headers=headers, method="POST" if data else "GET")
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())
-
-
-def png() -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (30, 120, 60)).save(out, "PNG")
-    return out.getvalue()
 
 
 async def test_department_returns_one_and_answers_another(hub, browser):
@@ -107,7 +85,7 @@ async def test_department_returns_one_and_answers_another(hub, browser):
     await expect(page.get_by_test_id("step-note")).to_have_value("已更换灯具")
     await page.get_by_test_id("step-grade").select_option("A")
     await page.get_by_test_id("step-file").set_input_files(files=[{"name": "lamp.png", "mimeType": "image/png",
-                                                                   "buffer": png()}])
+                                                                   "buffer": png_bytes((64, 48), (30, 120, 60))}])
     await expect(page.get_by_test_id("step-photos")).to_have_attribute("data-count", "1")
     await page.get_by_test_id("step-confirm").click()
     await expect(page.get_by_test_id("item-detail")).to_have_attribute("data-status", "answered")

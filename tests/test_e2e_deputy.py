@@ -15,7 +15,6 @@ Set DEPUTY_SCREENSHOTS=/some/dir to keep screenshots.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import urllib.parse
@@ -27,7 +26,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser import HubProcess
+from tests.browser import HubProcess, api_json as api
 
 pytestmark = pytest.mark.browser
 
@@ -47,18 +46,6 @@ async def hub(tmp_path):
     hub.stop()
     print("---- hub log ----\n" + hub.log()[-8000:])
 
-
-def api(hub: HubProcess, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(hub.url + "/api" + path, data=data, headers=headers, method="POST" if data else "GET")
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())
 
 
 async def shot(page: Page, name: str) -> None:

@@ -12,15 +12,13 @@ refused.
 
 from __future__ import annotations
 
-import io
-import json
 import urllib.parse
 import urllib.request
 
 import pytest
 from playwright.async_api import expect
 
-from tests.browser import HubProcess
+from tests.browser import HubProcess, api_json as api, png_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -38,25 +36,6 @@ async def hub(tmp_path):
     print("---- hub log ----\n" + hub.log()[-8000:])
 
 
-def api(hub: HubProcess, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(hub.url + "/api" + path, data=data, headers=headers, method="POST" if data else "GET")
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())
-
-
-def png() -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (80, 60), (200, 100, 0)).save(out, "PNG")
-    return out.getvalue()
 
 
 async def test_resident_sends_a_matter_and_follows_it(hub, browser):
@@ -70,7 +49,7 @@ async def test_resident_sends_a_matter_and_follows_it(hub, browser):
     await page.get_by_test_id("res-request-type").select_option("complaint")
     await page.get_by_test_id("res-summary").fill("广场舞音响太响")
     await page.get_by_test_id("res-details").fill("每晚九点后仍在放")
-    await page.get_by_test_id("res-file").set_input_files(files=[{"name": "a.png", "mimeType": "image/png", "buffer": png()}])
+    await page.get_by_test_id("res-file").set_input_files(files=[{"name": "a.png", "mimeType": "image/png", "buffer": png_bytes((80, 60), (200, 100, 0))}])
     await expect(page.get_by_test_id("res-photos")).to_have_attribute("data-count", "1")
     await page.get_by_test_id("res-name").fill("王小明")
     await page.get_by_test_id("res-phone").fill("12345")
