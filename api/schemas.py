@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from core.zone import TIME_ZONE
+from opinions.news import LiveOpinionOut, OpinionLevel, OpinionStatus  # noqa: F401  (the one summary shape)
 from store.models import DEPUTY_LEVELS, ROLES, SESSION_STATUSES, STATION_LEVELS
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -406,9 +407,6 @@ class AuditList(Model):
 
 from uuid import UUID  # noqa: E402
 
-OpinionStatus = Literal["submitted", "accepted", "rejected", "assigned", "returned", "in_progress",
-                        "answered", "fed_back", "rated", "reopened", "closed"]
-OpinionLevel = Literal["town", "county", "city"]
 OpinionAction = Literal["accept", "reject", "assign", "return", "start", "extend", "answer", "feed_back",
                         "rate", "close", "flag", "unflag"]
 OpinionGrade = Literal["A", "B", "C", "D"]
@@ -526,34 +524,6 @@ class OpinionDetail(OpinionOut):
 class OpinionList(Model):
     items: list[OpinionOut]
     total: int
-
-
-class LiveOpinionOut(Model):
-    """An opinion's summary as the live console shows it: the ``opinion``
-    object of the socket events ``opinionCaptured``/``opinionUpdated``."""
-
-    id: int
-    status: OpinionStatus
-    station: str
-    station_name: str
-    station_name_en: str
-    raised_by: Literal["deputy", "resident"]
-    raiser_name: str = Field(description="the deputy's name or the resident's")
-    deputy_id: Optional[int]
-    category: str
-    category_name: str
-    category_name_en: str = Field(description="the category's English name (configs/categories.yaml name_en)")
-    request_type: str
-    summary: str
-    session_id: Optional[int] = Field(description="the linked session's number")
-    session_offset: Optional[int] = Field(description="seconds into the session's occurrence when taken")
-    captured_at: datetime
-    level: Optional[OpinionLevel]
-    department: Optional[str]
-    department_name: Optional[str]
-    department_name_en: Optional[str] = Field(description="the department's English name")
-    version: int = Field(description="grows with every handling step: of two copies, the higher is newer")
-    reference: str = Field(description="the reference number 民情编号, e.g. MQ2026-000017")
 
 
 class SessionOpinionsOut(Model):

@@ -18,10 +18,46 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Optional, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
 from core.matrix import Matrix
 from core.scope import Actor, Role
 
 NewsKind = Literal["captured", "updated"]
+OpinionStatus = Literal["submitted", "accepted", "rejected", "assigned", "returned", "in_progress",
+                        "answered", "fed_back", "rated", "reopened", "closed"]
+OpinionLevel = Literal["town", "county", "city"]
+
+
+class LiveOpinionOut(BaseModel):
+    """An opinion's summary as the live console shows it: the ``opinion``
+    object of the socket events ``opinionCaptured``/``opinionUpdated``."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: int
+    status: OpinionStatus
+    station: str
+    station_name: str
+    station_name_en: str
+    raised_by: Literal["deputy", "resident"]
+    raiser_name: str = Field(description="the deputy's name or the resident's")
+    deputy_id: Optional[int]
+    category: str
+    category_name: str
+    category_name_en: str = Field(description="the category's English name (configs/categories.yaml name_en)")
+    request_type: str
+    summary: str
+    session_id: Optional[int] = Field(description="the linked session's number")
+    session_offset: Optional[int] = Field(description="seconds into the session's occurrence when taken")
+    captured_at: datetime
+    level: Optional[OpinionLevel]
+    department: Optional[str]
+    department_name: Optional[str]
+    department_name_en: Optional[str] = Field(description="the department's English name")
+    version: int = Field(description="grows with every handling step: of two copies, the higher is newer")
+    reference: str = Field(description="the reference number 民情编号, e.g. MQ2026-000017")
 
 
 @dataclass(frozen=True)
@@ -62,20 +98,24 @@ class OpinionNews:
     station_name_en: str = ""
     department_name_en: Optional[str] = None
 
-    def to_public(self) -> dict[str, Any]:
-        """The ``opinion`` object of the socket events and the event stream
-        (camelCase, as ``docs/protocol.md`` describes it)."""
-        return {
-            "id": self.id, "reference": self.reference, "status": self.status, "station": self.station, "stationName": self.station_name,
-            "stationNameEn": self.station_name_en or self.station_name,
-            "raisedBy": self.raised_by, "raiserName": self.raiser_name, "deputyId": self.deputy_id,
-            "category": self.category, "categoryName": self.category_name,
-            "categoryNameEn": self.category_name_en or self.category_name, "requestType": self.request_type,
-            "summary": self.summary, "sessionId": self.session_number, "sessionOffset": self.session_offset,
-            "capturedAt": self.captured_at.isoformat(), "level": self.level, "department": self.department,
-            "departmentName": self.department_name, "departmentNameEn": self.department_name_en,
-            "version": self.version,
-        }
+    def out(self) -> "LiveOpinionOut":
+        """The one summary shape of an opinion's news: the REST
+        ``LiveOpinionOut`` and, dumped by alias (:meth:`public`), the
+        ``opinion`` object of the socket events and the event stream."""
+        return LiveOpinionOut(
+            id=self.id, reference=self.reference, status=self.status, station=self.station,  # type: ignore[arg-type]
+            station_name=self.station_name, station_name_en=self.station_name_en or self.station_name,
+            raised_by=self.raised_by, raiser_name=self.raiser_name, deputy_id=self.deputy_id,  # type: ignore[arg-type]
+            category=self.category, category_name=self.category_name,
+            category_name_en=self.category_name_en or self.category_name, request_type=self.request_type,
+            summary=self.summary, session_id=self.session_number, session_offset=self.session_offset,
+            captured_at=self.captured_at, level=self.level, department=self.department,  # type: ignore[arg-type]
+            department_name=self.department_name, department_name_en=self.department_name_en, version=self.version,
+        )
+
+    def public(self) -> dict[str, Any]:
+        """:meth:`out` as JSON, camelCase (as ``docs/protocol.md`` describes it)."""
+        return self.out().model_dump(by_alias=True, mode="json")
 
 
 #: The reading scope of an administrator: every station.
