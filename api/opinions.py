@@ -122,7 +122,7 @@ async def session_opinions(call: Call) -> s.SessionOpinionsOut:
     return s.SessionOpinionsOut(
         session_id=found.session_number, since=local(found.since),
         occurrence_start=maybe_local(found.occurrence_start),
-        items=[store.news_of(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit", matrix, rules).out()
+        items=[store.news_of(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit", matrix, rules).opinion
                for r in found.opinions],
     )
 

@@ -20,26 +20,21 @@ reconnection of its stream (``ready``), so nothing stays missing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import logging
-from datetime import datetime
 from typing import Any, Optional
 
 import redis.asyncio as aioredis
 
 from core.tasks import cancel_and_wait
 from opinions.bus import OpinionBus
-from opinions.news import OpinionNews
+from opinions.news import LiveOpinionOut, OpinionNews
 
 logger = logging.getLogger("hub.api")
 
 #: Back-off bounds of the listener's reconnection, seconds.
 RECONNECT_MIN, RECONNECT_MAX = 0.5, 10.0
-
-_DATETIME_FIELDS = {f.name for f in dataclasses.fields(OpinionNews) if "datetime" in str(f.type)}
-
 
 def channel_for(database_url: str) -> str:
     """The channel of one deployment: the processes that share a database
@@ -49,21 +44,14 @@ def channel_for(database_url: str) -> str:
 
 
 def encode(news: OpinionNews) -> str:
-    data = dataclasses.asdict(news)
-    for name in _DATETIME_FIELDS:
-        if data.get(name) is not None:
-            data[name] = data[name].isoformat()
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps({"kind": news.kind, "action": news.action, "town": news.town,
+                       "opinion": news.opinion.model_dump(mode="json")}, ensure_ascii=False)
 
 
 def decode(text: str) -> OpinionNews:
     data: dict[str, Any] = json.loads(text)
-    known = {f.name for f in dataclasses.fields(OpinionNews)}
-    data = {k: v for k, v in data.items() if k in known}  # a newer process may send more
-    for name in _DATETIME_FIELDS:
-        if data.get(name) is not None:
-            data[name] = datetime.fromisoformat(data[name])
-    return OpinionNews(**data)
+    return OpinionNews(kind=data["kind"], action=data["action"], town=data.get("town"),
+                       opinion=LiveOpinionOut.model_validate(data["opinion"]))
 
 
 class RedisOpinionBus(OpinionBus):

@@ -62,60 +62,43 @@ class LiveOpinionOut(BaseModel):
 
 @dataclass(frozen=True)
 class OpinionNews:
-    """A summary of one opinion after a committed change.  ``kind`` is
+    """The news of one opinion after a committed change: ``kind`` is
     ``captured`` for a new opinion, ``updated`` after a handling step
-    (``action``: ``assign``, ``accept``, …).  ``session_number`` is the
-    linked session it was taken in (``None``: outside a session);
-    ``session_offset`` the seconds into that session's occurrence."""
+    (``action``: ``submit`` for a capture, ``assign``, ``accept``, …), and
+    ``opinion`` the opinion's summary after it, in the one summary shape
+    (:class:`LiveOpinionOut`; its ``session_id`` is the linked session's
+    number, ``None`` outside a session).  ``town`` is kept for the record."""
 
     kind: NewsKind
-    id: int
     action: str
-    status: str
-    station: str
-    station_name: str
-    town: Optional[str]
-    raised_by: str
-    raiser_name: str
-    deputy_id: Optional[int]
-    category: str
-    category_name: str
-    request_type: str
-    summary: str
-    session_number: Optional[int]
-    session_offset: Optional[int]
-    captured_at: datetime
-    level: Optional[str] = None
-    department: Optional[str] = None
-    department_name: Optional[str] = None
-    #: The opinion's version after this change (it grows with every step):
-    #: of two copies of one opinion, the higher version is the newer.
-    version: int = 1
-    #: The reference number, MQ2026-000017 (:mod:`opinions.reference`).
-    reference: str = ""
-    #: English names, for a page in English (falling back to the Chinese).
-    category_name_en: str = ""
-    station_name_en: str = ""
-    department_name_en: Optional[str] = None
+    opinion: LiveOpinionOut
+    town: Optional[str] = None
 
-    def out(self) -> "LiveOpinionOut":
-        """The one summary shape of an opinion's news: the REST
-        ``LiveOpinionOut`` and, dumped by alias (:meth:`public`), the
-        ``opinion`` object of the socket events and the event stream."""
-        return LiveOpinionOut(
-            id=self.id, reference=self.reference, status=self.status, station=self.station,  # type: ignore[arg-type]
-            station_name=self.station_name, station_name_en=self.station_name_en or self.station_name,
-            raised_by=self.raised_by, raiser_name=self.raiser_name, deputy_id=self.deputy_id,  # type: ignore[arg-type]
-            category=self.category, category_name=self.category_name,
-            category_name_en=self.category_name_en or self.category_name, request_type=self.request_type,
-            summary=self.summary, session_id=self.session_number, session_offset=self.session_offset,
-            captured_at=self.captured_at, level=self.level, department=self.department,  # type: ignore[arg-type]
-            department_name=self.department_name, department_name_en=self.department_name_en, version=self.version,
-        )
+    # The fields the listeners route by, named as the domain names them.
+    @property
+    def id(self) -> int:
+        return self.opinion.id
+
+    @property
+    def station(self) -> str:
+        return self.opinion.station
+
+    @property
+    def deputy_id(self) -> Optional[int]:
+        return self.opinion.deputy_id
+
+    @property
+    def session_number(self) -> Optional[int]:
+        return self.opinion.session_id
+
+    @property
+    def version(self) -> int:
+        return self.opinion.version
 
     def public(self) -> dict[str, Any]:
-        """:meth:`out` as JSON, camelCase (as ``docs/protocol.md`` describes it)."""
-        return self.out().model_dump(by_alias=True, mode="json")
+        """The summary as JSON, camelCase: the ``opinion`` object of the
+        socket events and the event stream (``docs/protocol.md``)."""
+        return self.opinion.model_dump(by_alias=True, mode="json")
 
 
 #: The reading scope of an administrator: every station.

@@ -506,14 +506,15 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
 def _sample_news():
     from datetime import datetime, timezone
 
-    from opinions.news import OpinionNews
+    from opinions.news import LiveOpinionOut, OpinionNews
 
-    return OpinionNews(
-        kind="captured", id=7, action="submit", status="submitted", station="xucun", station_name="许村",
-        town="xucun", raised_by="resident", raiser_name="李先生", deputy_id=None, category="11",
-        category_name="噪声扰民", request_type="complaint", summary="夜间工地噪声", session_number=3,
-        session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc),
-    )
+    return OpinionNews(kind="captured", action="submit", town="xucun", opinion=LiveOpinionOut(
+        id=7, status="submitted", station="xucun", station_name="许村", station_name_en="Xucun",
+        raised_by="resident", raiser_name="李先生", deputy_id=None, category="11", category_name="噪声扰民",
+        category_name_en="Noise nuisance", request_type="complaint", summary="夜间工地噪声", session_id=3,
+        session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc), level=None,
+        department=None, department_name=None, department_name_en=None, version=1, reference="MQ2026-000007",
+    ))
 
 
 async def test_the_console_is_told_when_the_calendar_lacks_a_year(hub, caplog):

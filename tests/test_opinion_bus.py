@@ -13,12 +13,16 @@ from opinions.news import LiveOpinionOut, OpinionNews
 
 def news(version: int = 1) -> OpinionNews:
     return OpinionNews(
-        kind="captured" if version == 1 else "updated", id=7, action="submit" if version == 1 else "accept",
-        status="submitted" if version == 1 else "accepted", station="xucun", station_name="许村",
-        town="xucun", raised_by="resident", raiser_name="张三", deputy_id=None, category="roads",
-        category_name="道路", request_type="suggestion", summary="路灯坏了", session_number=4,
-        session_offset=12, captured_at=datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))),
-        version=version, reference="MQ2026-000007",
+        kind="captured" if version == 1 else "updated", action="submit" if version == 1 else "accept", town="xucun",
+        opinion=LiveOpinionOut(
+            id=7, status="submitted" if version == 1 else "accepted", station="xucun", station_name="许村",
+            station_name_en="Xucun", raised_by="resident", raiser_name="张三", deputy_id=None, category="roads",
+            category_name="道路", category_name_en="Roads", request_type="suggestion", summary="路灯坏了",
+            session_id=4, session_offset=12,
+            captured_at=datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))), level=None,
+            department=None, department_name=None, department_name_en=None, version=version,
+            reference="MQ2026-000007",
+        ),
     )
 
 
@@ -49,7 +53,7 @@ async def test_every_listener_hears_each_news_once_in_order_despite_a_broken_one
 
 def test_the_socket_payload_is_the_rest_model_dumped_by_alias():
     public = news().public()
-    assert LiveOpinionOut.model_validate(public) == news().out()
+    assert LiveOpinionOut.model_validate(public) == news().opinion
     assert public["capturedAt"] == "2026-03-01T10:00:00+08:00"
-    assert public["sessionId"] == 4 and public["stationNameEn"] == "许村"  # falls back to the Chinese name
+    assert public["sessionId"] == 4 and public["stationNameEn"] == "Xucun" and public["version"] == 1
     assert set(public) == {f.alias for f in LiveOpinionOut.model_fields.values()}
