@@ -90,7 +90,7 @@ async def test_random_and_mutated_packets_are_dropped_and_counted(relay):
     try:
         await relay.subscribe("sub", ["pub"])
         await wait_for(lambda: sub.by_publisher("pub", "video") is not None
-                       and len(sub.by_publisher("pub", "video").packets) > 5, 10)
+                       and len(sub.by_publisher("pub", "video").packets) > 5, 30)
         transport = relay._participants["pub"].publish_pc.getTransceivers()[0].receiver.transport
         real: list[bytes] = []
         original = RTCDtlsTransport._handle_rtp_data
@@ -102,7 +102,7 @@ async def test_random_and_mutated_packets_are_dropped_and_counted(relay):
 
         RTCDtlsTransport._handle_rtp_data = capture
         try:
-            await wait_for(lambda: len(real) >= 200, 10)
+            await wait_for(lambda: len(real) >= 200, 30)
         finally:
             RTCDtlsTransport._handle_rtp_data = original
 
@@ -123,10 +123,10 @@ async def test_random_and_mutated_packets_are_dropped_and_counted(relay):
         assert dropped.get("rtp_failed", 0) == 0 and dropped.get("rtcp_failed", 0) == 0
 
         # The publisher's real stream still reaches the subscriber.
-        await wait_for(lambda: sub.by_publisher("pub", "video") is not None, 10)
+        await wait_for(lambda: sub.by_publisher("pub", "video") is not None, 30)
         received = sub.by_publisher("pub", "video")
         count = len(received.packets)
-        await wait_for(lambda: len(received.packets) > count + 20, 10)
+        await wait_for(lambda: len(received.packets) > count + 20, 30)
         assert relay._participants["pub"].publish_state == "connected"
     finally:
         await sub.close()

@@ -99,7 +99,7 @@ class Row {
   private readonly name = h("button", { type: "button", class: "cp-name", "data-testid": "cp-name", "aria-expanded": "false" });
   private readonly marks = h("span", { class: "cp-marks" });
   private readonly media = h("span", { class: "cp-media" });
-  private readonly net = h("span", { class: "cp-net", "data-testid": "cp-net" });
+  private readonly net = h("span", { class: "cp-net", role: "img", "data-testid": "cp-net" });
   private readonly details = h("div", { class: "cp-details" });
   private readonly figures = h("div", { class: "cp-figures", "data-testid": "cp-figures" });
   private readonly warnings = h("div", { class: "cp-warnings", "data-testid": "cp-warnings" });
