@@ -63,8 +63,9 @@ async def my_notifications(call: Call) -> NotificationList:
 
     def work(db: Session):
         rows = _opinions(db, call)
-        facts = [reminders.OpinionFacts(r.id or 0, r.status, r.deadline, r.updated_at, r.summary) for r in rows]
-        found = reminders.for_opinions(actor.role.value, facts, calendar, now)
+        facts = [reminders.OpinionFacts(r.id or 0, r.status, r.deadline, r.updated_at, r.summary,
+                                        r.town_code or r.station_code) for r in rows]
+        found = reminders.for_opinions(actor.role.value, facts, calendar, now, call.services.matrix, actor.station)
         if actor.role in (Role.DEPUTY, Role.OPERATOR):
             station = actor.station if actor.role is Role.OPERATOR else None
             sessions = _visible_in_window(repo, db, actor, now, now + timedelta(days=1), station, None, now, True)
