@@ -39,7 +39,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assigned": ("有新交办的民情事项", "An item was assigned to you"),
     "returned": ("民情事项被退回", "An item was returned"),
     "answered": ("您的民情已答复，请评价", "Your item was answered: please rate it"),
-    "lobby_open": ("会议候场已开放", "The meeting's lobby is open"),
+    "lobby_open": ("会议候会已开放", "The meeting's lobby is open"),
     "session_soon": ("会议将在15分钟内开始", "A meeting starts within 15 minutes"),
 }
 

@@ -49,7 +49,7 @@ async def test_a_reminder_is_posted_once_when_it_becomes_due(hub, receiver):
     assert [(m.username, m.kind) for m in sent] == [("op-xucun", "lobby_open")]
     lobby = got[1:]
     assert [(m["username"], m["kind"], m["session_id"]) for m in lobby] == [("op-xucun", "lobby_open", session["id"])]
-    assert lobby[0]["text_zh"] == "会议候场已开放" and lobby[0]["text_en"] == "The meeting's lobby is open"
+    assert lobby[0]["text_zh"] == "会议候会已开放" and lobby[0]["text_en"] == "The meeting's lobby is open"
     before = len(got)
     assert await announcer.tick() == [] and len(got) == before  # once only
 
