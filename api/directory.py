@@ -107,7 +107,7 @@ async def audit(call: Call) -> s.AuditList:
     scope = audit_scope(call.require_actor(), call.services.matrix)
     rows = await call.services.db(
         lambda db: audit_store.entries_in_scope(
-            db, scope, q.limit, q.before_id, q.action, q.target_type, q.target_id
+            db, scope, q.limit, q.before_id, q.action, q.target_type, q.target_id, q.actor, q.from_, q.to
         )
     )
     return s.AuditList(items=[convert.audit(r) for r in rows])

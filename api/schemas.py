@@ -120,6 +120,10 @@ class AuditQuery(Input):
     action: Optional[Annotated[Text, Field(max_length=64)]] = None
     target_type: Optional[Annotated[Text, Field(max_length=32)]] = Field(default=None, alias="targetType")
     target_id: Optional[Annotated[Text, Field(max_length=64)]] = Field(default=None, alias="targetId")
+    actor: Optional[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
+        default=None, description="the acting account's user name")
+    from_: Optional[Instant] = Field(default=None, alias="from", description="entries at or after")
+    to: Optional[Instant] = Field(default=None, description="entries before")
 
 
 class FeedQuery(Input):
