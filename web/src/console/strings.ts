@@ -172,6 +172,23 @@ const zh = {
   // generic
   startsIn: "{min} 分钟后开始",
   now: "现在",
+  // administration: the audit log (审计日志)
+  navAudit: "审计日志",
+  auditHeading: "审计日志",
+  auditActor: "操作人（用户名）",
+  auditAction: "操作",
+  auditTargetType: "对象类型",
+  auditTargetId: "对象编号",
+  auditFrom: "起始日期",
+  auditTo: "截止日期",
+  auditSearch: "查询",
+  auditMore: "更早的记录",
+  auditEmpty: "没有符合条件的记录",
+  auditAt: "时间",
+  auditWho: "操作人",
+  auditWhat: "操作",
+  auditObject: "对象",
+  auditAny: "全部",
 };
 
 export type ConsoleKey = keyof typeof zh;
@@ -342,6 +359,22 @@ const en: Record<ConsoleKey, string> = {
   popupBlocked: "The browser blocked a new window; opening the session here…",
   startsIn: "starts in {min} min",
   now: "now",
+  navAudit: "Audit log",
+  auditHeading: "Audit log",
+  auditActor: "Actor (user name)",
+  auditAction: "Action",
+  auditTargetType: "Object type",
+  auditTargetId: "Object id",
+  auditFrom: "From",
+  auditTo: "To",
+  auditSearch: "Search",
+  auditMore: "Older entries",
+  auditEmpty: "No entries match",
+  auditAt: "Time",
+  auditWho: "Actor",
+  auditWhat: "Action",
+  auditObject: "Object",
+  auditAny: "Any",
 };
 
 /** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
