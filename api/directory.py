@@ -61,6 +61,14 @@ async def deactivate_account(call: Call) -> s.AccountOut:
     return convert.account(row)
 
 
+async def reset_password(call: Call) -> s.AccountOut:
+    body: s.PasswordResetIn = call.body
+    actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    row = await call.services.db(lambda db: accounts.reset_password(db, actor, matrix, account_id, body.password, now))
+    await end_live_connections(call, f"account:{account_id}")
+    return convert.account(row)
+
+
 # --- deputies --------------------------------------------------------------------------
 
 

@@ -91,6 +91,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/accounts/{id}/deactivate", directory.deactivate_account, "Deactivate an account",
               "accounts", path_model=s.IdPath, response=s.AccountOut, errors=(Forbidden, NotFound),
               roles="administrator"),
+    Operation("POST", "/accounts/{id}/password", directory.reset_password, "Reset an account's password",
+              "accounts", path_model=s.IdPath, body=s.PasswordResetIn, response=s.AccountOut,
+              errors=(Forbidden, NotFound), roles="administrator",
+              description="Sets a new password; the account's open logins end (audited as account.password_reset)."),
     # --- deputies
     Operation("GET", "/deputies", directory.list_deputies, "List deputies in scope", "deputies",
               query=s.DeputyQuery, response=s.DeputyList, errors=(Forbidden, StationNotFound),

@@ -157,6 +157,11 @@ class AccountOut(Model):
     active: bool
     created_at: datetime
     department: Optional[str] = Field(default=None, description="a department account's department")
+    last_login_at: Optional[datetime] = Field(default=None, description="when it last signed in (none yet: null)")
+
+
+class PasswordResetIn(Input):
+    password: Annotated[Text, Field(min_length=8, max_length=1024)]
 
 
 class LoginOut(Model):
