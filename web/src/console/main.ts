@@ -15,6 +15,7 @@ import { type SetupState, setupNotice, setupScreen, setupState, setupTokenOfHash
 import { OperatorView } from "./operator";
 import { RecordingsView } from "../recordings/view";
 import { AuditView } from "./audit";
+import { AccountsView } from "./accounts";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
@@ -67,17 +68,19 @@ function paint(): void {
 
 /** The section the address names: the opinions page's three, or the administration's. */
 function currentSection(): string {
-  return location.hash.startsWith("#audit") ? "audit" : sectionOfHash();
+  return location.hash.startsWith("#audit") ? "audit" : location.hash.startsWith("#accounts") ? "accounts" : sectionOfHash();
 }
 
 function canAudit(a: Account | null): boolean {
   return !!a && (a.role === "administrator" || a.role === "dispatcher");
 }
 
-/** The administration's links after the sections' (审计日志: administrators, dispatchers). */
+/** The administration's links after the sections' (审计日志: administrators, dispatchers;
+ * 账号: administrators). */
 function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
   if (!canAudit(a)) return nav;
-  const here = currentSection() === "audit";
+  const current = currentSection();
+  const here = current === "audit" || current === "accounts";
   if (here) {
     nav.querySelectorAll("[aria-current]").forEach((el) => el.removeAttribute("aria-current"));
     // the sections' switch takes "no hash" for the sessions it believes shown: leave #audit for them
@@ -86,13 +89,16 @@ function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     });
   }
-  const link = h("a", { class: "op-nav-link", href: "#audit", "aria-current": here ? "page" : null, "data-testid": "nav-audit" }, ct("navAudit"));
-  link.addEventListener("click", (e) => {
-    e.preventDefault();
-    if (here) return;
-    location.hash = "#audit";
-  });
-  nav.append(link);
+  const links: ["audit" | "accounts", string][] = [["audit", ct("navAudit")]];
+  if (a?.role === "administrator") links.push(["accounts", ct("navAccounts")]);
+  for (const [name, label] of links) {
+    const link = h("a", { class: "op-nav-link", href: `#${name}`, "aria-current": current === name ? "page" : null, "data-testid": `nav-${name}` }, label);
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      if (current !== name) location.hash = `#${name}`;
+    });
+    nav.append(link);
+  }
   return nav;
 }
 
@@ -112,6 +118,8 @@ async function enter(a: Account): Promise<void> {
   view =
     section === "audit" && canAudit(a)
       ? new AuditView()
+      : section === "accounts" && a.role === "administrator"
+      ? new AccountsView(stations)
       : section === "opinions" && canSeeOpinions(a)
       ? new OpinionsView(a)
       : section === "recordings" && canSeeOpinions(a)
