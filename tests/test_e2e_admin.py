@@ -65,3 +65,44 @@ async def test_the_administrator_filters_the_audit_log(hub, browser):
     await page.get_by_test_id("nav-sessions").click()
     await expect(page.get_by_test_id("audit")).to_have_count(0)
     await ctx.close()
+
+
+async def test_the_administrator_manages_accounts(hub, browser):
+    ctx = await browser.new_context(locale="zh-CN", bypass_csp=False, viewport={"width": 1366, "height": 900})
+    page = await ctx.new_page()
+    page.on("console", lambda m: m.type == "error" and print(f"[console] {m.text}"))
+    page.on("dialog", lambda d: d.accept())
+    await page.goto(hub.url + "/console")
+    await page.get_by_test_id("login-username").fill(ADMIN[0])
+    await page.get_by_test_id("login-password").fill(ADMIN[1])
+    await page.get_by_test_id("login-submit").click()
+    await page.get_by_test_id("nav-accounts").click()
+    await expect(page.locator("[data-testid=acc-row][data-username=admin] [data-testid=acc-last-login]")).not_to_have_text("从未登录")
+
+    # create an operator of 许村: a short password is refused in Chinese, and what was typed stays
+    await page.get_by_test_id("acc-username").fill("xucun-op")
+    await page.get_by_test_id("acc-display-name").fill("许村联络站")
+    await page.get_by_test_id("acc-password").fill("short")
+    await page.get_by_test_id("acc-role").select_option("operator")
+    await page.get_by_test_id("acc-station").select_option("xucun")
+    await page.get_by_test_id("acc-create").click()
+    await expect(page.get_by_test_id("acc-status")).to_have_attribute("data-state", "error")
+    await expect(page.get_by_test_id("acc-username")).to_have_value("xucun-op")
+    await page.get_by_test_id("acc-password").fill("Xucun-operator-1")
+    await page.get_by_test_id("acc-create").click()
+    row = page.locator("[data-testid=acc-row][data-username=xucun-op]")
+    await expect(row).to_contain_text("许村")
+    await expect(row.get_by_test_id("acc-last-login")).to_have_text("从未登录")
+
+    # reset its password: the new one signs in, the old one no longer
+    await row.get_by_test_id("acc-reset").click()
+    await row.get_by_test_id("acc-new-password").fill("Xucun-operator-2")
+    await row.get_by_test_id("acc-reset-confirm").click()
+    await expect(page.get_by_test_id("acc-status")).to_contain_text("已重置 xucun-op 的密码")
+    api(hub, "/auth/login", body={"username": "xucun-op", "password": "Xucun-operator-2"})
+
+    # deactivate it
+    await row.get_by_test_id("acc-deactivate").click()
+    await expect(row).to_have_attribute("data-active", "false")
+    await expect(row.get_by_test_id("acc-state")).to_have_text("已停用")
+    await ctx.close()
