@@ -61,6 +61,20 @@ async def deactivate_account(call: Call) -> s.AccountOut:
     return convert.account(row)
 
 
+async def change_role(call: Call) -> s.AccountOut:
+    body: s.AccountRoleIn = call.body
+    actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    if body.department is not None:
+        from api.opinions import rules_of
+
+        if rules_of(call.services).departments.get(body.department) is None:
+            raise InvalidPayload("department_unknown_account", department=body.department, field="department")
+    row = await call.services.db(lambda db: accounts.change_role(
+        db, actor, matrix, account_id, body.role, body.station, body.department, now))
+    await end_live_connections(call, f"account:{account_id}")  # they hold the old role
+    return convert.account(row)
+
+
 async def reset_password(call: Call) -> s.AccountOut:
     body: s.PasswordResetIn = call.body
     actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id

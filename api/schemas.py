@@ -160,6 +160,13 @@ class AccountOut(Model):
     last_login_at: Optional[datetime] = Field(default=None, description="when it last signed in (none yet: null)")
 
 
+class AccountRoleIn(Input):
+    role: Role
+    station: Optional[StationCode] = None
+    department: Optional[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]] = Field(
+        default=None, description="role department: its department (configs/departments.yaml)")
+
+
 class PasswordResetIn(Input):
     password: Annotated[Text, Field(min_length=8, max_length=1024)]
 
