@@ -74,7 +74,9 @@ export class AccountsView {
         reset.addEventListener("click", () => this.askPassword(a, actions));
         const off = h("button", { class: "c-btn c-btn-sm c-btn-danger", type: "button", "data-testid": "acc-deactivate" }, ct("accDeactivate"));
         off.addEventListener("click", () => void this.deactivate(a));
-        if (a.active) actions.append(reset, off);
+        const roleBtn = h("button", { class: "c-btn c-btn-sm", type: "button", "data-testid": "acc-change-role" }, ct("accChangeRole"));
+        roleBtn.addEventListener("click", () => this.askRole(a, actions));
+        if (a.active) actions.append(...(a.role === "deputy" ? [] : [roleBtn]), reset, off);
         return h(
           "tr",
           { "data-testid": "acc-row", "data-username": a.username, "data-active": String(a.active) },
@@ -106,6 +108,42 @@ export class AccountsView {
     cancel.addEventListener("click", () => this.drawRows());
     cell.replaceChildren(input, ok, cancel);
     input.focus();
+  }
+
+  private askRole(a: AccountRow, cell: HTMLElement): void {
+    const role = h("select", { class: "c-input", "data-testid": "acc-edit-role" }, ...ROLES.map((r) => h("option", { value: r }, ct(`role_${r}` as "role_dispatcher"))));
+    role.value = a.role;
+    const station = this.stationSelect("acc-edit-station");
+    if (a.station) station.value = a.station;
+    const department = h("input", { class: "c-input", "data-testid": "acc-edit-department", maxlength: 64, placeholder: ct("accDepartment"), value: a.department ?? "" });
+    const show = (): void => {
+      station.hidden = scopeOf(role.value) !== "station";
+      department.hidden = scopeOf(role.value) !== "department";
+    };
+    role.addEventListener("change", show);
+    show();
+    const ok = h("button", { class: "btn-primary c-btn-sm", type: "button", "data-testid": "acc-role-confirm" }, ct("accConfirm"));
+    const cancel = h("button", { class: "c-btn c-btn-sm", type: "button" }, ct("accCancel"));
+    ok.addEventListener("click", async () => {
+      const { role: r, station: st, department: dep } = accountBody({ username: a.username, displayName: "", password: "", role: role.value, station: station.value, department: department.value });
+      try {
+        await post(`/accounts/${a.id}/role`, { role: r, ...(st ? { station: st } : {}), ...(dep ? { department: dep } : {}) });
+        this.say(ct("accRoleDone", { name: a.username }));
+        await this.load();
+      } catch (e) {
+        this.say((e as ApiError).message, true); // the choice stays for a correction
+      }
+    });
+    cancel.addEventListener("click", () => this.drawRows());
+    cell.replaceChildren(role, station, department, ok, cancel);
+  }
+
+  private stationSelect(testid: string): HTMLSelectElement {
+    return h(
+      "select",
+      { class: "c-input", "data-testid": testid },
+      ...this.stations.flat().map(({ node, depth }) => h("option", { value: node.code }, `${"\u3000".repeat(depth)}${this.stations.name(node.code)}`)),
+    );
   }
 
   private async deactivate(a: AccountRow): Promise<void> {

@@ -212,6 +212,8 @@ const zh = {
   accCreated: "已创建账号 {name}。",
   accConfirm: "确定",
   accCancel: "取消",
+  accChangeRole: "更改角色",
+  accRoleDone: "已更改 {name} 的角色和范围。",
 };
 
 export type ConsoleKey = keyof typeof zh;
@@ -421,6 +423,8 @@ const en: Record<ConsoleKey, string> = {
   accCreated: "Account {name} created.",
   accConfirm: "OK",
   accCancel: "Cancel",
+  accChangeRole: "Change role",
+  accRoleDone: "{name}'s role and scope were changed.",
 };
 
 /** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
