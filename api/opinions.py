@@ -122,21 +122,19 @@ async def session_opinions(call: Call) -> s.SessionOpinionsOut:
     return s.SessionOpinionsOut(
         session_id=found.session_number, since=local(found.since),
         occurrence_start=maybe_local(found.occurrence_start),
-        items=[s.LiveOpinionOut(**store.news_of(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit",
-                                              matrix, rules).to_public()) for r in found.opinions],
+        items=[store.news_of(r, found.deputy_names.get(r.deputy_id or 0), "captured", "submit", matrix, rules).opinion
+               for r in found.opinions],
     )
 
 
 async def tell(services: ApiServices, news: OpinionNews) -> None:
-    """Hand committed news to the console's stream and to the signaling
-    server.  Never fails the request: the change is stored already."""
-    for sink in (services.opinion_bus or services.opinion_stream, services.opinion_events):
-        if sink is None:
-            continue
-        try:
-            await sink.opinion_changed(news)
-        except Exception:
-            logger.exception("telling opinion %s (%s) failed", news.id, news.kind)
+    """Hand committed news to the one bus (:mod:`opinions.bus`), which tells
+    the console's stream and the signaling server.  Never fails the request:
+    the change is stored already."""
+    try:
+        await services.opinion_events.opinion_changed(news)
+    except Exception:
+        logger.exception("telling opinion %s (%s) failed", news.id, news.kind)
 
 
 async def opinion_events(call: Call) -> web.StreamResponse:

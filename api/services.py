@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.stream import OpinionStream
+from opinions.bus import OpinionBus
 from core.matrix import Matrix
 from store import feeds
 from store.opinions import OpinionRules
@@ -64,15 +65,15 @@ class ApiServices:
         The signaling server, for the live console endpoints
         (:class:`api.live.LivePort`); ``None`` when the API runs alone.
     ``opinion_events``
-        Told of every committed capture and handling step
-        (:class:`opinions.news.OpinionEvents`): the signaling server, which
-        pushes them to the dispatchers of the opinion's live session.
+        The one bus told of every committed capture and handling step
+        (:class:`opinions.bus.OpinionBus`; with several hub processes its
+        Redis flavour, :class:`api.stream_bus.RedisOpinionBus`).  It fans the
+        news out to ``opinion_stream`` and, wired by ``hub/app.py``, to the
+        signaling server, which pushes it to the dispatchers of the
+        opinion's live session.
     ``opinion_stream``
-        The console's own live feed (``GET /api/opinion-events``), also told.
-    ``opinion_bus``
-        With several hub processes: told instead of ``opinion_stream``; it
-        carries the news through Redis to the stream of every process
-        (:class:`api.stream_bus.RedisOpinionBus`).
+        The console's own live feed (``GET /api/opinion-events``), a listener
+        of ``opinion_events``.
     """
 
     engine: Engine
@@ -97,13 +98,14 @@ class ApiServices:
     mount_path: str = "/api"
     #: The signaling server (``api.live.LivePort``): live state and controls.
     live: Optional[Any] = None
-    #: ``opinions.news.OpinionEvents``: the signaling server; ``None`` alone.
-    opinion_events: Optional[Any] = None
+    #: The one fan-out of opinion news (``RedisOpinionBus`` when ``redis_url`` is set).
+    opinion_events: OpinionBus = field(default_factory=OpinionBus)
     opinion_stream: OpinionStream = field(default_factory=OpinionStream)
-    #: ``api.stream_bus.RedisOpinionBus`` when ``redis_url`` is set; ``None``: this process alone.
-    opinion_bus: Optional[Any] = None
     #: Where the live sessions' recordings are (``recordings.library``); ``None``: none.
     recordings_dir: Optional[Path] = None
+
+    def __post_init__(self) -> None:
+        self.opinion_events.listen(self.opinion_stream)
 
     @property
     def lobby_minutes(self) -> float:

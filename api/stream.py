@@ -1,6 +1,6 @@
 """The console's live 民情 feed: ``GET /api/opinion-events`` as Server-Sent
-Events, fed in-process by :class:`OpinionStream` (an
-:class:`opinions.news.OpinionEvents`).
+Events, fed by :class:`OpinionStream`, a listener of the one opinion bus
+(:class:`opinions.bus.OpinionBus`).
 
 Why Server-Sent Events: one long-lived plain HTTP response per open console,
 carried by every proxy of a closed network without a WebSocket upgrade; the
@@ -78,7 +78,7 @@ class OpinionStream:
         return len(self._subscribers)
 
     async def opinion_changed(self, news: OpinionNews) -> None:
-        message = frame("opinion", {"kind": news.kind, "action": news.action, "opinion": news.to_public()})
+        message = frame("opinion", {"kind": news.kind, "action": news.action, "opinion": news.public()})
         for subscriber in list(self._subscribers):
             if can_view_opinion(subscriber.actor, subscriber.matrix, news.station, news.deputy_id):
                 subscriber.offer(message)

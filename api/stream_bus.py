@@ -1,17 +1,16 @@
-"""Opinion news between hub processes: Redis publish/subscribe in front of
-each process's :class:`api.stream.OpinionStream`.
+"""Opinion news between hub processes: the Redis flavour of
+:class:`opinions.bus.OpinionBus`.
 
-With one hub process (the embedded default) the REST handlers hand news
-straight to the local stream.  With several processes on one database (the
-production set-up, ``redis_url`` set), a console's event stream may be held
-by another process than the one that stored the change, so news goes
-through Redis instead: :meth:`RedisOpinionBus.opinion_changed` publishes it
-on the deployment's channel, and every process, this one included, delivers
-what it hears to its own subscribers.  Going through Redis even for the
-local subscribers keeps one order and never delivers twice.
-
-The live console's Socket.IO events need none of this: python-socketio's
-Redis manager carries them already.
+With one hub process (the embedded default) the in-memory bus delivers news
+at once.  With several processes on one database (the production set-up,
+``redis_url`` set), a console's event stream or live console may be held by
+another process than the one that stored the change, so
+:meth:`RedisOpinionBus.publish` sends the news on the deployment's channel,
+and every process, this one included, delivers what it hears to its own
+listeners (the base class's fan-out).  Going through Redis even for the
+local listeners keeps one order and never delivers twice.  (The signaling
+server therefore emits the news it hears to its own clients only, not
+through python-socketio's Redis manager again.)
 
 If Redis is unreachable, news is delivered locally (and logged), the
 listener reconnects with a back-off, and every console reloads its list on
@@ -21,25 +20,21 @@ reconnection of its stream (``ready``), so nothing stays missing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import logging
-from datetime import datetime
 from typing import Any, Optional
 
 import redis.asyncio as aioredis
 
 from core.tasks import cancel_and_wait
-from opinions.news import OpinionEvents, OpinionNews
+from opinions.bus import OpinionBus
+from opinions.news import LiveOpinionOut, OpinionNews
 
 logger = logging.getLogger("hub.api")
 
 #: Back-off bounds of the listener's reconnection, seconds.
 RECONNECT_MIN, RECONNECT_MAX = 0.5, 10.0
-
-_DATETIME_FIELDS = {f.name for f in dataclasses.fields(OpinionNews) if "datetime" in str(f.type)}
-
 
 def channel_for(database_url: str) -> str:
     """The channel of one deployment: the processes that share a database
@@ -49,35 +44,27 @@ def channel_for(database_url: str) -> str:
 
 
 def encode(news: OpinionNews) -> str:
-    data = dataclasses.asdict(news)
-    for name in _DATETIME_FIELDS:
-        if data.get(name) is not None:
-            data[name] = data[name].isoformat()
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps({"kind": news.kind, "action": news.action, "town": news.town,
+                       "opinion": news.opinion.model_dump(mode="json")}, ensure_ascii=False)
 
 
 def decode(text: str) -> OpinionNews:
     data: dict[str, Any] = json.loads(text)
-    known = {f.name for f in dataclasses.fields(OpinionNews)}
-    data = {k: v for k, v in data.items() if k in known}  # a newer process may send more
-    for name in _DATETIME_FIELDS:
-        if data.get(name) is not None:
-            data[name] = datetime.fromisoformat(data[name])
-    return OpinionNews(**data)
+    return OpinionNews(kind=data["kind"], action=data["action"], town=data.get("town"),
+                       opinion=LiveOpinionOut.model_validate(data["opinion"]))
 
 
-class RedisOpinionBus:
-    """An :class:`~opinions.news.OpinionEvents` that publishes to Redis, and
-    a listener that delivers the channel's news to ``local``."""
+class RedisOpinionBus(OpinionBus):
+    """An :class:`~opinions.bus.OpinionBus` that publishes to Redis, and a
+    listener that delivers the channel's news to this process's listeners."""
 
-    def __init__(self, redis_url: str, channel: str, local: OpinionEvents) -> None:
+    def __init__(self, redis_url: str, channel: str) -> None:
+        super().__init__()
         self.redis_url = redis_url
         self.channel = channel
-        self.local = local
         self._client: Optional[aioredis.Redis] = None
         self._task: Optional[asyncio.Task] = None
         self._subscribed = asyncio.Event()
-        self.delivered = 0  # news delivered to the local stream (tests, diagnostics)
 
     async def start(self) -> None:
         self._client = aioredis.from_url(self.redis_url)
@@ -93,17 +80,13 @@ class RedisOpinionBus:
             await self._client.aclose()
             self._client = None
 
-    async def opinion_changed(self, news: OpinionNews) -> None:
+    async def publish(self, news: OpinionNews) -> None:
         try:
             assert self._client is not None, "RedisOpinionBus.start() was not called"
             await self._client.publish(self.channel, encode(news))
         except Exception:
             logger.exception("opinion news: Redis unreachable, delivered in this process only")
-            await self._deliver(news)
-
-    async def _deliver(self, news: OpinionNews) -> None:
-        self.delivered += 1
-        await self.local.opinion_changed(news)
+            await self.deliver(news)
 
     async def _listen(self) -> None:
         delay = RECONNECT_MIN
@@ -123,7 +106,7 @@ class RedisOpinionBus:
                     except Exception:
                         logger.exception("opinion news: a message that cannot be read was dropped")
                         continue
-                    await self._deliver(news)
+                    await self.deliver(news)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -24,6 +24,7 @@ from hub.config import PROJECT_DIR, Config
 from core.turn import TurnService
 from hub.keys import CONFIG_KEY, ENGINE_KEY, SCHEDULER_KEY, SIGNALING_KEY, TURN_KEY
 from media.interface import MediaPlane
+from opinions.bus import OpinionBus
 from hub.scheduler_loop import LifecycleLoop
 from signaling.recording import RecordingDesk
 from signaling.server import SignalingServer
@@ -165,6 +166,16 @@ def make_socketio(config: Config) -> socketio.AsyncServer:
     )
 
 
+def opinion_bus(config: Config) -> OpinionBus:
+    """The one bus of opinion news (``opinions.bus``): in memory for one hub
+    process, through Redis when several share a database (``redis_url``)."""
+    if not config.settings.redis_url:
+        return OpinionBus()
+    from api.stream_bus import RedisOpinionBus, channel_for
+
+    return RedisOpinionBus(config.settings.redis_url, channel_for(config.database_url))
+
+
 def join_url(config: Config, session_id: str, station_code: str, secret: bytes) -> str:
     return tokens.join_link(
         config.base_url, secret, session_id, f"station:{station_code}", "station",
@@ -270,28 +281,21 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
         trusted_proxies=parse_networks(config.settings.trusted_proxies),
         live=signaling,
         opinion_rules=opinion_rules,
-        opinion_events=signaling,  # dispatchers of the opinion's live session hear of it at once
+        opinion_events=opinion_bus(config),
         recordings_dir=config.recordings_dir,
     )
-    if config.settings.redis_url:
-        # Several hub processes: the consoles' event streams hear of every
-        # process's opinion news through Redis.
-        from api.stream_bus import RedisOpinionBus, channel_for
+    # The one fan-out of opinion news: the console's event stream listens
+    # (ApiServices), and so do the dispatchers of the opinion's live session.
+    api_services.opinion_events.listen(signaling)
 
-        bus = RedisOpinionBus(
-            config.settings.redis_url, channel_for(config.database_url),
-            api_services.opinion_stream,
-        )
-        api_services.opinion_bus = bus
+    async def start_bus(app: web.Application) -> None:
+        await api_services.opinion_events.start()
 
-        async def start_bus(app: web.Application) -> None:
-            await bus.start()
+    async def stop_bus(app: web.Application) -> None:
+        await api_services.opinion_events.stop()
 
-        async def stop_bus(app: web.Application) -> None:
-            await bus.stop()
-
-        app.on_startup.append(start_bus)
-        app.on_shutdown.append(stop_bus)
+    app.on_startup.append(start_bus)
+    app.on_shutdown.append(stop_bus)
     app.add_subapp("/api", create_api(api_services))
     from api.invite_links import redirect_handler
 

@@ -18,64 +18,87 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Optional, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
 from core.matrix import Matrix
 from core.scope import Actor, Role
 
 NewsKind = Literal["captured", "updated"]
+OpinionStatus = Literal["submitted", "accepted", "rejected", "assigned", "returned", "in_progress",
+                        "answered", "fed_back", "rated", "reopened", "closed"]
+OpinionLevel = Literal["town", "county", "city"]
+
+
+class LiveOpinionOut(BaseModel):
+    """An opinion's summary as the live console shows it: the ``opinion``
+    object of the socket events ``opinionCaptured``/``opinionUpdated``."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: int
+    status: OpinionStatus
+    station: str
+    station_name: str
+    station_name_en: str
+    raised_by: Literal["deputy", "resident"]
+    raiser_name: str = Field(description="the deputy's name or the resident's")
+    deputy_id: Optional[int]
+    category: str
+    category_name: str
+    category_name_en: str = Field(description="the category's English name (configs/categories.yaml name_en)")
+    request_type: str
+    summary: str
+    session_id: Optional[int] = Field(description="the linked session's number")
+    session_offset: Optional[int] = Field(description="seconds into the session's occurrence when taken")
+    captured_at: datetime
+    level: Optional[OpinionLevel]
+    department: Optional[str]
+    department_name: Optional[str]
+    department_name_en: Optional[str] = Field(description="the department's English name")
+    version: int = Field(description="grows with every handling step: of two copies, the higher is newer")
+    reference: str = Field(description="the reference number 民情编号, e.g. MQ2026-000017")
 
 
 @dataclass(frozen=True)
 class OpinionNews:
-    """A summary of one opinion after a committed change.  ``kind`` is
+    """The news of one opinion after a committed change: ``kind`` is
     ``captured`` for a new opinion, ``updated`` after a handling step
-    (``action``: ``assign``, ``accept``, …).  ``session_number`` is the
-    linked session it was taken in (``None``: outside a session);
-    ``session_offset`` the seconds into that session's occurrence."""
+    (``action``: ``submit`` for a capture, ``assign``, ``accept``, …), and
+    ``opinion`` the opinion's summary after it, in the one summary shape
+    (:class:`LiveOpinionOut`; its ``session_id`` is the linked session's
+    number, ``None`` outside a session).  ``town`` is kept for the record."""
 
     kind: NewsKind
-    id: int
     action: str
-    status: str
-    station: str
-    station_name: str
-    town: Optional[str]
-    raised_by: str
-    raiser_name: str
-    deputy_id: Optional[int]
-    category: str
-    category_name: str
-    request_type: str
-    summary: str
-    session_number: Optional[int]
-    session_offset: Optional[int]
-    captured_at: datetime
-    level: Optional[str] = None
-    department: Optional[str] = None
-    department_name: Optional[str] = None
-    #: The opinion's version after this change (it grows with every step):
-    #: of two copies of one opinion, the higher version is the newer.
-    version: int = 1
-    #: The reference number, MQ2026-000017 (:mod:`opinions.reference`).
-    reference: str = ""
-    #: English names, for a page in English (falling back to the Chinese).
-    category_name_en: str = ""
-    station_name_en: str = ""
-    department_name_en: Optional[str] = None
+    opinion: LiveOpinionOut
+    town: Optional[str] = None
 
-    def to_public(self) -> dict[str, Any]:
-        """The ``opinion`` object of the socket events and the event stream
-        (camelCase, as ``docs/protocol.md`` describes it)."""
-        return {
-            "id": self.id, "reference": self.reference, "status": self.status, "station": self.station, "stationName": self.station_name,
-            "stationNameEn": self.station_name_en or self.station_name,
-            "raisedBy": self.raised_by, "raiserName": self.raiser_name, "deputyId": self.deputy_id,
-            "category": self.category, "categoryName": self.category_name,
-            "categoryNameEn": self.category_name_en or self.category_name, "requestType": self.request_type,
-            "summary": self.summary, "sessionId": self.session_number, "sessionOffset": self.session_offset,
-            "capturedAt": self.captured_at.isoformat(), "level": self.level, "department": self.department,
-            "departmentName": self.department_name, "departmentNameEn": self.department_name_en,
-            "version": self.version,
-        }
+    # The fields the listeners route by, named as the domain names them.
+    @property
+    def id(self) -> int:
+        return self.opinion.id
+
+    @property
+    def station(self) -> str:
+        return self.opinion.station
+
+    @property
+    def deputy_id(self) -> Optional[int]:
+        return self.opinion.deputy_id
+
+    @property
+    def session_number(self) -> Optional[int]:
+        return self.opinion.session_id
+
+    @property
+    def version(self) -> int:
+        return self.opinion.version
+
+    def public(self) -> dict[str, Any]:
+        """The summary as JSON, camelCase: the ``opinion`` object of the
+        socket events and the event stream (``docs/protocol.md``)."""
+        return self.opinion.model_dump(by_alias=True, mode="json")
 
 
 #: The reading scope of an administrator: every station.

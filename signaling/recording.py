@@ -216,11 +216,11 @@ class RecordingDesk:
             return
         for live in self._live.values():
             if live.session.number == news.session_number:
-                at = news.captured_at.timestamp()
+                at = news.opinion.captured_at.timestamp()
                 self._write(live, entry(
-                    at - live.started_at, at, "opinion", opinionId=news.id, reference=news.reference,
-                    summary=news.summary, station=news.station, stationName=news.station_name,
-                    raiser=news.raiser_name, category=news.category_name,
+                    at - live.started_at, at, "opinion", opinionId=news.id, reference=news.opinion.reference,
+                    summary=news.opinion.summary, station=news.station, stationName=news.opinion.station_name,
+                    raiser=news.opinion.raiser_name, category=news.opinion.category_name,
                 ))
 
     # -- media plane (media.interface.RecordingEvents) ---------------------------

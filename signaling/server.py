@@ -828,7 +828,9 @@ class SignalingServer:
             self.recordings.opinion(news)
         event = "opinionCaptured" if news.kind == "captured" else "opinionUpdated"
         rooms = [dispatchers_room(news.session_number, scope) for scope in reader_scopes(self.matrix, news.station)]
-        await self.sio.emit(event, {"opinion": news.to_public(), "action": news.action}, to=rooms)
+        # Every hub process hears the news from the opinion bus
+        # (``opinions.bus``): each tells its own clients only.
+        await self.sio.emit(event, {"opinion": news.public(), "action": news.action}, to=rooms, ignore_queue=True)
 
     # --- scheduler events -------------------------------------------------
 

@@ -43,7 +43,7 @@ from core.matrix import Matrix
 from core.scope import Actor, Do, OpinionTarget, Role, SessionTarget, require
 from core.zone import ZONE
 from opinions import workflow as wf
-from opinions.news import NewsKind, OpinionNews
+from opinions.news import LiveOpinionOut, NewsKind, OpinionNews
 from opinions.reference import reference
 from opinions.deadlines import WorkCalendar
 from opinions.official import work_calendar
@@ -637,16 +637,16 @@ def news_of(row: Opinion, deputy_name: Optional[str], kind: NewsKind, action: st
     assert row.id is not None
     station = matrix.get(row.station_code)
     department = rules.departments.get(row.department) if row.department else None
-    return OpinionNews(
-        kind=kind, id=row.id, reference=reference(row.id, row.received_at), action=action, status=row.status, station=row.station_code,
-        station_name=station.name if station else row.station_code, town=row.town_code, raised_by=row.raised_by,
-        raiser_name=(deputy_name or "") if row.deputy_id is not None else row.resident_name,
-        deputy_id=row.deputy_id, category=row.category,
-        category_name=rules.category_names.get(row.category, row.category), request_type=row.request_type,
-        summary=row.summary, session_number=row.session_id, session_offset=row.session_offset,
-        captured_at=row.captured_at.astimezone(ZONE), level=row.level, department=row.department,
-        department_name=department.name if department else None, version=row.version,
-        category_name_en=rules.category_names_en.get(row.category, row.category),
-        station_name_en=station.name_en if station else row.station_code,
-        department_name_en=(department.name_en or department.name) if department else None,
-    )
+    station_name = station.name if station else row.station_code
+    category_name = rules.category_names.get(row.category, row.category)
+    return OpinionNews(kind=kind, action=action, town=row.town_code, opinion=LiveOpinionOut(
+        id=row.id, reference=reference(row.id, row.received_at), status=row.status, station=row.station_code,
+        station_name=station_name, station_name_en=(station.name_en if station else "") or station_name,
+        raised_by=row.raised_by, raiser_name=(deputy_name or "") if row.deputy_id is not None else row.resident_name,
+        deputy_id=row.deputy_id, category=row.category, category_name=category_name,
+        category_name_en=rules.category_names_en.get(row.category, row.category) or category_name,
+        request_type=row.request_type, summary=row.summary, session_id=row.session_id,
+        session_offset=row.session_offset, captured_at=row.captured_at.astimezone(ZONE), level=row.level,
+        department=row.department, department_name=department.name if department else None,
+        department_name_en=(department.name_en or department.name) if department else None, version=row.version,
+    ))

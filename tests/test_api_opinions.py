@@ -453,12 +453,20 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
     from test_api_support import parent_app
 
     channel = channel_for(f"test-{_uuid.uuid4()}")
-    other_stream = OpinionStream()
-    other_services = dataclasses.replace(hub.services, opinion_stream=other_stream)
-    here = RedisOpinionBus("redis://127.0.0.1:6379/0", channel, hub.services.opinion_stream)
-    there = RedisOpinionBus("redis://127.0.0.1:6379/0", channel, other_stream)
-    hub.services.opinion_bus = here
-    other_services.opinion_bus = there
+    # each process has its own Redis bus, its stream listening to it (ApiServices wires that)
+    here = RedisOpinionBus("redis://127.0.0.1:6379/0", channel)
+    there = RedisOpinionBus("redis://127.0.0.1:6379/0", channel)
+    first_bus = hub.services.opinion_events
+    hub.services.opinion_events = here
+    here.listen(hub.services.opinion_stream)
+    other_services = dataclasses.replace(hub.services, opinion_events=there, opinion_stream=OpinionStream())
+    pushed: list[tuple[str, int]] = []  # the other process's live console push, on the same bus
+
+    class Console:
+        async def opinion_changed(self, news) -> None:
+            pushed.append((news.kind, news.id))
+
+    there.listen(Console())
     for bus in (here, there):
         await bus.start()
         await bus.wait_subscribed()
@@ -484,8 +492,9 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
                 (event, data), = await read_events(response, 1)
                 assert (data["kind"], data["action"]) == ("updated", "accept")
         assert here.delivered == 2 and there.delivered == 2
+        assert pushed == [("captured", stored["id"]), ("updated", stored["id"])]
     finally:
-        hub.services.opinion_bus = None
+        hub.services.opinion_events = first_bus
         await runner.cleanup()
         for bus in (here, there):
             await bus.stop()
@@ -497,14 +506,15 @@ async def test_opinion_news_reaches_the_console_streams_of_every_hub_process(hub
 def _sample_news():
     from datetime import datetime, timezone
 
-    from opinions.news import OpinionNews
+    from opinions.news import LiveOpinionOut, OpinionNews
 
-    return OpinionNews(
-        kind="captured", id=7, action="submit", status="submitted", station="xucun", station_name="许村",
-        town="xucun", raised_by="resident", raiser_name="李先生", deputy_id=None, category="11",
-        category_name="噪声扰民", request_type="complaint", summary="夜间工地噪声", session_number=3,
-        session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc),
-    )
+    return OpinionNews(kind="captured", action="submit", town="xucun", opinion=LiveOpinionOut(
+        id=7, status="submitted", station="xucun", station_name="许村", station_name_en="Xucun",
+        raised_by="resident", raiser_name="李先生", deputy_id=None, category="11", category_name="噪声扰民",
+        category_name_en="Noise nuisance", request_type="complaint", summary="夜间工地噪声", session_id=3,
+        session_offset=125, captured_at=datetime(2026, 11, 27, 14, 3, tzinfo=timezone.utc), level=None,
+        department=None, department_name=None, department_name_en=None, version=1, reference="MQ2026-000007",
+    ))
 
 
 async def test_the_console_is_told_when_the_calendar_lacks_a_year(hub, caplog):

@@ -427,3 +427,36 @@ async def test_a_live_opinion_reaches_the_console_at_once_and_its_assignment_the
     await expect(backfilled).not_to_contain_text("噪声扰民")
     for page in (late, station, notices):
         await page.context.close()
+
+
+async def test_the_list_merges_pushed_news_without_reading_the_list_again(hub, browser):
+    """Issue 11 (move 4): a capture or handling step pushed on the page's event
+    stream updates the 民情 list by re-reading that one opinion (GET
+    /api/opinions/{id}) and merging it by version; the list itself (GET
+    /api/opinions?…) is never requested again for it."""
+    ctx = await browser.new_context(locale="zh-CN", **DESKTOP)
+    page = await ctx.new_page()
+    page.on("console", lambda m: m.type == "error" and print(f"[list] {m.text}"))
+    await login_to_opinions(page, hub, "haining-disp")
+    await expect(page.get_by_test_id("opinions-live")).to_have_attribute("data-state", "open")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(urllib.parse.urlsplit(r.url).path + "?" + urllib.parse.urlsplit(r.url).query))
+
+    token = token_of(hub, "haining-disp")
+    summary = f"路灯不亮 {uuid.uuid4().hex[:6]}"
+    stored = api(hub, "/opinions", token, {
+        "clientKey": str(uuid.uuid4()), "station": "xucun", "category": "13", "requestType": "suggestion",
+        "summary": summary, "residentName": "王大伯", "residentContact": "138-0000-0000"})
+    row = page.get_by_test_id("opinion-row").filter(has_text=summary)
+    await expect(row).to_have_count(1, timeout=5_000)
+    await expect(row).to_have_attribute("data-status", "submitted")
+    await expect(page.get_by_test_id("opinion-total")).to_contain_text("1")
+
+    api(hub, f"/opinions/{stored['id']}/actions", token, {"action": "accept"})
+    await expect(row).to_have_attribute("data-status", "accepted", timeout=5_000)
+
+    listed = [u for u in requests if re.match(r"^/api/opinions\?", u)]
+    one = [u for u in requests if u.startswith(f"/api/opinions/{stored['id']}?")]
+    assert listed == [], requests  # the list was never read again
+    assert len(one) == 2, requests  # the one opinion, once per news
+    await ctx.close()

@@ -92,8 +92,8 @@ def test_the_store_returns_the_news_with_the_commit_and_a_replay_none(db, people
     first = opinions.create_opinion(db, HN, MATRIX, RULES, c, NOW)
     news = first.news
     assert news is not None and news.kind == "captured" and news.action == "submit"
-    assert (news.id, news.version, news.raiser_name) == (first.opinion.id, first.opinion.version, deputy.name)
-    assert news.category_name == RULES.category_names["03"] and news.captured_at.utcoffset() == timedelta(hours=8)
+    assert (news.id, news.version, news.opinion.raiser_name) == (first.opinion.id, first.opinion.version, deputy.name)
+    assert news.opinion.category_name == RULES.category_names["03"] and news.opinion.captured_at.utcoffset() == timedelta(hours=8)
     assert opinions.create_opinion(db, HN, MATRIX, RULES, c, NOW + timedelta(minutes=3)).news is None  # told once
     accepted = opinions.act(db, HN, MATRIX, RULES, first.opinion.id, "accept", {}, NOW)
     assert accepted.news is not None and (accepted.news.kind, accepted.news.action) == ("updated", "accept")

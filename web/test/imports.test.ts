@@ -15,7 +15,7 @@ const FLOORS: Record<string, string[]> = {
   department: ["opinions", "common"],
   resident: ["opinions", "common"],
   recordings: ["common"],
-  live: ["common"],
+  live: ["opinions", "common"], // the live console merges opinion news as the 民情 page does
   opinions: ["common"],
   common: [],
   apidocs: [],

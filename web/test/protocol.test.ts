@@ -3,7 +3,7 @@
  * console's merge of opinion news by version. */
 import { expect, test } from "vitest";
 import { ApiError, readResponse } from "../src/common/api";
-import { mergeOpinions } from "../src/live/client";
+import { mergeOpinions } from "../src/opinions/merge";
 import type { LiveOpinion } from "../src/live/protocol";
 import { HubRequestError, Signaling } from "../src/live/signaling";
 

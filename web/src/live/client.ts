@@ -27,6 +27,7 @@ import type {
   SubscribeTracks,
   RecordingStopped,
 } from "./protocol";
+import { mergeOpinions } from "../opinions/merge";
 import { HubRequestError, Signaling } from "./signaling";
 
 export type ClientState = "prejoin" | "joining" | "live" | "left" | "reconnecting" | "error";
@@ -1112,20 +1113,3 @@ export class HubClient extends Emitter<ClientEvents> {
   }
 }
 
-/** At most this many opinions are kept for the live console (the hub sends at most 500). */
-const MAX_OPINIONS = 500;
-
-/**
- * `list` with `incoming` merged in by id, newest taken first: of two copies of one
- * opinion the one with the higher `version` (the later handling step) is kept.
- */
-export function mergeOpinions(list: LiveOpinion[], incoming: LiveOpinion[]): LiveOpinion[] {
-  const byId = new Map(list.map((o) => [o.id, o]));
-  for (const o of incoming) {
-    const have = byId.get(o.id);
-    if (!have || (o.version ?? 0) >= (have.version ?? 0)) byId.set(o.id, o);
-  }
-  return [...byId.values()]
-    .sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt) || b.id - a.id)
-    .slice(0, MAX_OPINIONS);
-}

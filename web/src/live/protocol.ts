@@ -2,8 +2,8 @@
  * Typed payloads of the hub's Socket.IO signaling protocol.
  * Mirrors docs/protocol.md one to one; field names are camelCase as on the wire.
  */
-
 import type { Lang } from "../common/i18n";
+import type { LiveOpinion } from "../opinions/types";
 
 export type { Lang };
 
@@ -299,36 +299,8 @@ export interface SessionEnded {
   status: "ended" | "cancelled" | string;
 }
 
-/** The summary of an opinion in `opinionCaptured` / `opinionUpdated` (dispatchers only). */
-export interface LiveOpinion {
-  id: number;
-  /** the reference number 民情编号, e.g. MQ2026-000017 */
-  reference: string;
-  status: string;
-  station: string;
-  stationName: string;
-  stationNameEn: string;
-  raisedBy: "deputy" | "resident";
-  raiserName: string;
-  deputyId: number | null;
-  category: string;
-  categoryName: string;
-  /** the category's English name (configs/categories.yaml `name_en`) */
-  categoryNameEn: string;
-  requestType: string;
-  summary: string;
-  /** the linked session's number (`session.number` of the join result) */
-  sessionId: number | null;
-  /** seconds into the session's occurrence when it was taken */
-  sessionOffset: number | null;
-  capturedAt: string;
-  level: string | null;
-  department: string | null;
-  departmentName: string | null;
-  departmentNameEn: string | null;
-  /** grows with every handling step: of two copies of one opinion, the higher is newer */
-  version: number;
-}
+/** The summary of an opinion in `opinionCaptured` / `opinionUpdated`: one type, declared with the opinions. */
+export type { LiveOpinion } from "../opinions/types";
 
 export interface OpinionNews {
   opinion: LiveOpinion;

@@ -8,7 +8,8 @@ import { h } from "../common/dom";
 import { type ApiError, get, post, qs } from "../common/api";
 import type { Refs } from "./data";
 import { ot, isEn } from "./strings";
-import type { Opinion, OpinionList } from "./types";
+import { isNewer, mergeOpinions } from "./merge";
+import type { LiveOpinion, Opinion, OpinionList } from "./types";
 import { categoryName, departmentName, downloadLink, field, levelName, overdueBadge, requestTypeName, select, statusBadge, statusName, when } from "./util";
 
 type SortKey = "reference" | "station" | "category" | "status" | "receivedAt" | "deadline";
@@ -85,6 +86,32 @@ export class OpinionListView {
     }
     this.loaded = true;
     this.renderResults();
+  }
+
+  /** Pushed news of one opinion (the page's event stream), merged by version without
+   * re-reading the list: a row as new or newer stays; an older row, or a new capture
+   * while no filter or search narrows the list, is replaced by (or joined with) that one
+   * opinion re-read alone (GET /api/opinions/{id}, the richer row with its allowed
+   * actions). A filtered list hears of new captures at its next load. */
+  async news(o: LiveOpinion): Promise<void> {
+    if (!this.loaded || !isNewer(this.items, o)) return;
+    const known = this.items.some((r) => r.id === o.id);
+    if (!known && !this.unfiltered()) return;
+    const gen = this.gen;
+    let fresh: Opinion;
+    try {
+      fresh = await get<Opinion>(`/opinions/${o.id}`);
+    } catch {
+      return; // gone from the caller's sight, or offline: the next load tells
+    }
+    if (gen !== this.gen || !isNewer(this.items, fresh)) return;
+    if (!this.items.some((r) => r.id === fresh.id)) this.total += 1;
+    this.items = mergeOpinions(this.items, [fresh], Number.POSITIVE_INFINITY);
+    this.renderResults();
+  }
+
+  private unfiltered(): boolean {
+    return (Object.keys(EMPTY) as (keyof ListFilters)[]).every((k) => this.filters[k] === EMPTY[k]);
   }
 
   private set<K extends keyof ListFilters>(k: K, v: ListFilters[K]): void {

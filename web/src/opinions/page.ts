@@ -13,6 +13,7 @@ import { OpinionListView } from "./list";
 import { NoticesView } from "./notices";
 import { ReportsView } from "./reports";
 import { ot } from "./strings";
+import type { OpinionStreamEvent } from "./types";
 import { openSheet } from "./util";
 
 export type Tab = "list" | "notices" | "reports" | "duty";
@@ -78,9 +79,11 @@ export class OpinionsView {
   }
 
   /** Follow the hub's news of opinions: every capture or handling step in the
-   * caller's scope reloads the list and the notices (debounced), and so does
-   * every reconnection (a `ready` after the first), so nothing missed while
-   * disconnected stays missing. EventSource reconnects by itself. */
+   * caller's scope is merged into the list by version (OpinionListView.news: at
+   * most that one opinion is re-read, never the list), and an assignment, which
+   * sends a department a notice, reloads the notices. Every reconnection (a
+   * `ready` after the first) reloads both, so nothing missed while disconnected
+   * stays missing. EventSource reconnects by itself. */
   private listen(): void {
     if (typeof EventSource === "undefined") return;
     const es = new EventSource("/api/opinion-events");
@@ -95,7 +98,11 @@ export class OpinionsView {
       if (!first) this.reloadSoon();
       first = false;
     });
-    es.addEventListener("opinion", () => this.reloadSoon());
+    es.addEventListener("opinion", (ev) => {
+      const news = JSON.parse((ev as MessageEvent<string>).data) as OpinionStreamEvent;
+      void this.list?.news(news.opinion);
+      if (news.action === "assign") void this.notices?.load();
+    });
     es.addEventListener("end", () => {
       es.close();
       state("closed");

@@ -37,6 +37,46 @@ export interface Opinion {
   overdueWorkingDays: number; extensions: number; returns: number; reopenings: number; grade: Grade | null;
   rating: Rating | null; resolved: boolean; flags: Flag[]; version: number; allowedActions: OpinionAction[];
 }
+/** The summary of an opinion (opinions/news.py LiveOpinionOut): the `opinion` of the socket events
+ * `opinionCaptured` / `opinionUpdated`, of the console's event stream (GET /api/opinion-events) and the
+ * items of GET /api/sessions/{id}/opinions. */
+export interface LiveOpinion {
+  id: number;
+  /** the reference number 民情编号, e.g. MQ2026-000017 */
+  reference: string;
+  status: string;
+  station: string;
+  stationName: string;
+  stationNameEn: string;
+  raisedBy: "deputy" | "resident";
+  raiserName: string;
+  deputyId: number | null;
+  category: string;
+  categoryName: string;
+  /** the category's English name (configs/categories.yaml `name_en`) */
+  categoryNameEn: string;
+  requestType: string;
+  summary: string;
+  /** the linked session's number (`session.number` of the join result) */
+  sessionId: number | null;
+  /** seconds into the session's occurrence when it was taken */
+  sessionOffset: number | null;
+  capturedAt: string;
+  level: string | null;
+  department: string | null;
+  departmentName: string | null;
+  departmentNameEn: string | null;
+  /** grows with every handling step: of two copies of one opinion, the higher is newer */
+  version: number;
+}
+
+/** An `opinion` event of the console's stream (GET /api/opinion-events, docs/api.md). */
+export interface OpinionStreamEvent {
+  kind: "captured" | "updated";
+  /** the handling step: `submit` for a capture, `accept`, `assign`, … */
+  action: string;
+  opinion: LiveOpinion;
+}
 export interface OpinionEvent {
   seq: number; action: string; fromStatus: string | null; toStatus: string; actorId: number | null; actorName: string;
   actorRole: string; at: string; note: string; payload: Record<string, unknown> | null;
