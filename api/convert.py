@@ -38,6 +38,7 @@ def account(row: Account) -> s.AccountOut:
         active=row.active,
         created_at=local(row.created_at),
         department=row.department_code,
+        last_login_at=local(row.last_login_at) if row.last_login_at else None,
     )
 
 

@@ -61,6 +61,28 @@ async def deactivate_account(call: Call) -> s.AccountOut:
     return convert.account(row)
 
 
+async def change_role(call: Call) -> s.AccountOut:
+    body: s.AccountRoleIn = call.body
+    actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    if body.department is not None:
+        from api.opinions import rules_of
+
+        if rules_of(call.services).departments.get(body.department) is None:
+            raise InvalidPayload("department_unknown_account", department=body.department, field="department")
+    row = await call.services.db(lambda db: accounts.change_role(
+        db, actor, matrix, account_id, body.role, body.station, body.department, now))
+    await end_live_connections(call, f"account:{account_id}")  # they hold the old role
+    return convert.account(row)
+
+
+async def reset_password(call: Call) -> s.AccountOut:
+    body: s.PasswordResetIn = call.body
+    actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    row = await call.services.db(lambda db: accounts.reset_password(db, actor, matrix, account_id, body.password, now))
+    await end_live_connections(call, f"account:{account_id}")
+    return convert.account(row)
+
+
 # --- deputies --------------------------------------------------------------------------
 
 
@@ -107,7 +129,7 @@ async def audit(call: Call) -> s.AuditList:
     scope = audit_scope(call.require_actor(), call.services.matrix)
     rows = await call.services.db(
         lambda db: audit_store.entries_in_scope(
-            db, scope, q.limit, q.before_id, q.action, q.target_type, q.target_id
+            db, scope, q.limit, q.before_id, q.action, q.target_type, q.target_id, q.actor, q.from_, q.to
         )
     )
     return s.AuditList(items=[convert.audit(r) for r in rows])

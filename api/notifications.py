@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from core.scope import Role
+from core.matrix import Matrix
+from core.scope import Actor, Role
 from opinions import reminders
 from opinions import workflow as wf
 from opinions.reference import reference
@@ -21,6 +22,7 @@ from store.scope import scope_clause
 from api import schemas as s
 from api.convert import local
 from api.framework import Call
+from api.services import ApiServices
 from api.opinions import rules_of
 from api.sessions import _visible_in_window
 
@@ -40,8 +42,7 @@ class NotificationList(s.Model):
     items: list[NotificationOut]
 
 
-def _opinions(db: Session, call: Call) -> list[Opinion]:
-    actor, matrix, now = call.require_actor(), call.services.matrix, call.now
+def _opinions(db: Session, actor: Actor, matrix: Matrix, now: datetime) -> list[Opinion]:
     query = select(Opinion)
     if actor.role is Role.DEPARTMENT:
         query = query.where(Opinion.department == (actor.department or ""), col(Opinion.status).in_(HELD))
@@ -58,13 +59,16 @@ def _opinions(db: Session, call: Call) -> list[Opinion]:
     return list(db.exec(query.order_by(col(Opinion.id)).limit(200)).all())
 
 
-async def my_notifications(call: Call) -> NotificationList:
-    actor, repo, now, calendar = call.require_actor(), call.services.repo, call.now, rules_of(call.services).calendar
+async def reminders_for(services: ApiServices, actor: Actor) -> list[NotificationOut]:
+    """The reminders of ``actor`` now: what the bell shows and what
+    :mod:`hub.outbound` sends out."""
+    repo, now, calendar = services.repo, services.now(), rules_of(services).calendar
 
     def work(db: Session):
-        rows = _opinions(db, call)
-        facts = [reminders.OpinionFacts(r.id or 0, r.status, r.deadline, r.updated_at, r.summary) for r in rows]
-        found = reminders.for_opinions(actor.role.value, facts, calendar, now)
+        rows = _opinions(db, actor, services.matrix, now)
+        facts = [reminders.OpinionFacts(r.id or 0, r.status, r.deadline, r.updated_at, r.summary,
+                                        r.town_code or r.station_code) for r in rows]
+        found = reminders.for_opinions(actor.role.value, facts, calendar, now, services.matrix, actor.station)
         if actor.role in (Role.DEPUTY, Role.OPERATOR):
             station = actor.station if actor.role is Role.OPERATOR else None
             sessions = _visible_in_window(repo, db, actor, now, now + timedelta(days=1), station, None, now, True)
@@ -73,9 +77,12 @@ async def my_notifications(call: Call) -> NotificationList:
                  for x in sessions if x.next_occurrence is not None and not x.standing], now)
         return found, {r.id: r.received_at for r in rows}
 
-    found, received = await call.services.db(work)
-    return NotificationList(items=[
-        NotificationOut(kind=r.kind, at=local(r.at), title=r.title, opinion_id=r.opinion_id,
-                        reference=reference(r.opinion_id, received[r.opinion_id]) if r.opinion_id else None,
-                        session_id=r.session_id)
-        for r in reminders.ordered(found)])
+    found, received = await services.db(work)
+    return [NotificationOut(kind=r.kind, at=local(r.at), title=r.title, opinion_id=r.opinion_id,
+                            reference=reference(r.opinion_id, received[r.opinion_id]) if r.opinion_id else None,
+                            session_id=r.session_id)
+            for r in reminders.ordered(found)]
+
+
+async def my_notifications(call: Call) -> NotificationList:
+    return NotificationList(items=await reminders_for(call.services, call.require_actor()))

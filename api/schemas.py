@@ -71,6 +71,10 @@ class AuditQuery(Input):
     action: Optional[Annotated[Text, Field(max_length=64)]] = None
     target_type: Optional[Annotated[Text, Field(max_length=32)]] = Field(default=None, alias="targetType")
     target_id: Optional[Annotated[Text, Field(max_length=64)]] = Field(default=None, alias="targetId")
+    actor: Optional[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
+        default=None, description="the acting account's user name")
+    from_: Optional[Instant] = Field(default=None, alias="from", description="entries at or after")
+    to: Optional[Instant] = Field(default=None, description="entries before")
 
 
 class FeedQuery(Input):
@@ -104,6 +108,18 @@ class AccountOut(Model):
     active: bool
     created_at: datetime
     department: Optional[str] = Field(default=None, description="a department account's department")
+    last_login_at: Optional[datetime] = Field(default=None, description="when it last signed in (none yet: null)")
+
+
+class AccountRoleIn(Input):
+    role: Role
+    station: Optional[StationCode] = None
+    department: Optional[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]] = Field(
+        default=None, description="role department: its department (configs/departments.yaml)")
+
+
+class PasswordResetIn(Input):
+    password: Annotated[Text, Field(min_length=8, max_length=1024)]
 
 
 class LoginOut(Model):

@@ -75,6 +75,8 @@ REASONS: dict[str, dict[str, str]] = {
     "setup_done": {"zh-CN": "管理员已经创建，该链接不再有效，请登录", "en": "the administrator exists: the link no longer works, log in"},
     "admin_manages_accounts": {"zh-CN": "只有管理员可以管理账号", "en": "only an administrator manages accounts"},
     "admin_self_deactivate": {"zh-CN": "管理员不能停用自己的账号", "en": "an administrator cannot deactivate its own account"},
+    "admin_self_role": {"zh-CN": "管理员不能更改自己的角色", "en": "an administrator cannot change its own role"},
+    "account_deputy_role": {"zh-CN": "代表账号绑定代表本人，不能更改角色", "en": "a deputy's account belongs to the deputy: its role cannot change"},
     "audit_log_staff": {"zh-CN": "只有管理员和调度员可以查看审计日志", "en": "only administrators and dispatchers read the audit log"},
     "role_needs_station": {"zh-CN": "{role}须指定联络站", "en": "a {role} needs a station"},
     "username_required": {"zh-CN": "请填写用户名", "en": "a user name is required"},

@@ -197,6 +197,20 @@ def warn_of_calendar_gaps(rules: OpinionRules, now: Optional[datetime] = None) -
     return missing
 
 
+def _announce(app: web.Application, config: Config, services: ApiServices) -> None:
+    """Reminders out through the configured adapter (hub/outbound.py); none
+    configured: the pages' bell only, nothing runs."""
+    from hub.outbound import Announcer, make_outbound
+
+    outbound = make_outbound(config.settings.notifications.outbound)
+    if outbound is None:
+        return
+    announcer = Announcer(services, outbound)
+    loop = Periodic("outbound reminders", announcer.tick, config.settings.notifications.every_seconds)
+    app.on_startup.append(lambda app: loop.start())
+    app.on_shutdown.append(lambda app: loop.stop())
+
+
 def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Application:
     """The whole hub.  The database is prepared before the app is returned,
     so a hub that answers is a hub whose schema is current."""
@@ -291,6 +305,7 @@ def create_app(config: Config, media: Optional[MediaPlane] = None) -> web.Applic
     )
     app.on_startup.append(lambda app: webhooks.start())
     app.on_shutdown.append(lambda app: webhooks.stop())
+    _announce(app, config, api_services)
     purge = Periodic("login purge", lambda: purge_login_records(api_services), PURGE_SECONDS)
     app.on_startup.append(lambda app: purge.start())
     retention = Periodic("recordings retention", lambda: _prune_recordings(signaling), RETENTION_SECONDS)

@@ -160,6 +160,32 @@ class SchedulerSettings(_Strict):
     webhook_seconds: float = Field(default=30, gt=0, le=3600)
 
 
+class OutboundSettings(_Strict):
+    """Where reminders go out besides the pages (issue 13, :mod:`hub.outbound`):
+    an SMS gateway or an office platform taking JSON over HTTP.  No url: the
+    notification centre of the pages only."""
+
+    kind: Literal["http"] = "http"
+    url: str = ""
+    # Sent as ``Authorization: Bearer <token>`` when set; keep it out of the
+    # file: LIAISON_HUB_NOTIFICATIONS__OUTBOUND__TOKEN.
+    token: str = ""
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class NotificationSettings(_Strict):
+    outbound: OutboundSettings = OutboundSettings()
+    # How often due reminders are looked for and sent out.
+    every_seconds: float = Field(default=60, gt=0, le=3600)
+
+
 class RecordingSettings(_Strict):
     """Where live sessions are recorded (issue 12) and how much they may keep."""
 
@@ -205,6 +231,7 @@ class HubSettings(_Strict):
     metrics: MetricsSettings = MetricsSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     recording: RecordingSettings = RecordingSettings()
+    notifications: NotificationSettings = NotificationSettings()
     demo_session: DemoSession = DemoSession()
 
     @field_validator("base_url")

@@ -6,8 +6,10 @@ missed or doubled after a restart:
 * ``assigned``: an opinion waits for its department to accept it (department);
 * ``deadline_soon``: a held opinion is due today or on the next working day
   (department);
-* ``overdue``: a held opinion is past its deadline (department; escalated to
-  the dispatchers whose scope holds it);
+* ``overdue``: a held opinion is past its deadline (department); escalated
+  (:func:`escalated_to`) to the dispatcher of its town at once, and to the
+  dispatcher of the branch above it once it is :data:`ESCALATE_AFTER`
+  working days late (and to any dispatcher above that, who sees the branch);
 * ``returned``: a department returned an opinion (dispatchers);
 * ``answered``: an answer was fed back, waiting for the deputy's rating (deputy);
 * ``session_soon`` / ``lobby_open``: a session of the caller starts within
@@ -20,9 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
+from core.matrix import LEVELS, Matrix
 from opinions.deadlines import WorkCalendar
 
 SOON = timedelta(minutes=15)
+#: Working days late after which an overdue item reaches the branch's dispatcher
+#: too (the first working day late, only its town's).
+ESCALATE_AFTER = 2
 KINDS = ("overdue", "deadline_soon", "assigned", "returned", "answered", "lobby_open", "session_soon")
 
 
@@ -33,6 +39,7 @@ class OpinionFacts:
     deadline: Optional[datetime]
     updated_at: datetime
     summary: str = ""
+    town: Optional[str] = None  # the town station the opinion belongs to
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,49 @@ class Reminder:
     session_id: Optional[int] = None
 
 
-def for_opinions(role: str, rows: Iterable[OpinionFacts], calendar: WorkCalendar, now: datetime) -> list[Reminder]:
+def escalated_to(town: Optional[str], days_late: int, matrix: Matrix) -> frozenset[str]:
+    """The stations whose dispatchers hear of an item ``days_late`` working
+    days overdue: its town at once, the branch above the town from
+    :data:`ESCALATE_AFTER` days on.  A dispatcher hears of it when its own
+    station is one of these or lies above one (a Jiaxing dispatcher sees what
+    reached Haining).  No known town: the item goes to the branch at once."""
+    if days_late <= 0:
+        return frozenset()
+    station = matrix.get(town) if town else None
+    if station is None:
+        return frozenset(s.code for s in matrix.stations() if s.level == "branch")
+    reached = {station.code}
+    if days_late >= ESCALATE_AFTER:
+        reached.update(a.code for a in matrix.ancestors(station.code) if a.level == "branch")
+    return frozenset(reached)
+
+
+def reaches(dispatcher_station: str, town: Optional[str], days_late: int, matrix: Matrix) -> bool:
+    """Whether a dispatcher scoped to ``dispatcher_station`` hears of the item:
+    its station was reached, or it lies above the branch and a reached branch
+    is below it."""
+    mine = matrix.get(dispatcher_station)
+    if mine is None:
+        return False
+    reached = escalated_to(town, days_late, matrix)
+    if mine.code in reached:
+        return True
+    return LEVELS.index(mine.level) < LEVELS.index("branch") and any(
+        matrix.is_within(code, mine.code) for code in reached if (s := matrix.get(code)) and s.level == "branch")
+
+
+def for_opinions(role: str, rows: Iterable[OpinionFacts], calendar: WorkCalendar, now: datetime,
+                 matrix: Optional[Matrix] = None, station: Optional[str] = None) -> list[Reminder]:
+    """``station`` (with ``matrix``): a dispatcher's scope, for escalation."""
     out: list[Reminder] = []
     today = calendar.local_date(now)
     for o in rows:
         held = o.status in ("assigned", "in_progress")
-        if held and o.deadline is not None and now > o.deadline and role in ("department", "dispatcher", "administrator"):
-            out.append(Reminder("overdue", o.deadline, o.summary, opinion_id=o.id))
+        late = held and o.deadline is not None and now > o.deadline
+        if late and o.deadline is not None and role in ("department", "dispatcher", "administrator"):
+            if role != "dispatcher" or matrix is None or station is None \
+                    or reaches(station, o.town, calendar.working_days_overdue(o.deadline, now), matrix):
+                out.append(Reminder("overdue", o.deadline, o.summary, opinion_id=o.id))
         elif held and o.deadline is not None and role == "department" \
                 and calendar.working_days_between(today, calendar.local_date(o.deadline)) <= 1:
             out.append(Reminder("deadline_soon", o.deadline, o.summary, opinion_id=o.id))

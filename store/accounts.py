@@ -230,6 +230,8 @@ def authenticate(
     assert account is not None
     attempt.success = True
     db.add(attempt)
+    account.last_login_at = now
+    db.add(account)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.HASHER.hash(password)
         db.add(account)
@@ -294,6 +296,65 @@ def list_accounts(db: Session, actor: Actor, matrix: Matrix, include_inactive: b
     if not include_inactive:
         query = query.where(Account.active == True)  # noqa: E712
     return list(db.exec(query.order_by(Account.username)).all())
+
+
+def change_role(
+    db: Session, actor: Actor, matrix: Matrix, account_id: int, role: Role | str,
+    station: Optional[str] = None, department: Optional[str] = None, now: Optional[datetime] = None,
+) -> Account:
+    """An administrator gives an account another role and scope (a station,
+    a department: checked as at creation); audited.  Not its own (it could
+    lock everybody out), not a deputy's (bound to the deputy)."""
+    from core.errors import Forbidden, NotFound
+
+    role = Role(role)
+    with transaction(db):
+        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFound(what="account", id=account_id)
+        if actor.account_id is not None and actor.account_id == account.id:
+            raise Forbidden("admin_self_role")
+        if account.role == Role.DEPUTY.value or role is Role.DEPUTY:
+            raise Forbidden("account_deputy_role")
+        if station is not None and (station not in matrix or db.get(Station, station) is None):
+            raise StationNotFound("station_code", station=station)
+        try:
+            Actor(role=role, station=station, department=department)
+        except ValueError as exc:
+            raise InvalidPayload.because(exc) if isinstance(exc, RuleError) else InvalidPayload() from None
+        before = account_snapshot(account)
+        account.role = role.value
+        account.station_code = station
+        account.department_code = department if role is Role.DEPARTMENT else None
+        db.add(account)
+        record(db, actor, "account.role", "account", account.id, before, account_snapshot(account), now)
+    db.refresh(account)
+    return account
+
+
+def reset_password(
+    db: Session, actor: Actor, matrix: Matrix, account_id: int, password: str, now: Optional[datetime] = None
+) -> Account:
+    """An administrator sets a new password for an account (forgotten, or
+    handed over): its open logins end; audited without any hash."""
+    from core.errors import NotFound
+
+    with transaction(db):
+        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFound(what="account", id=account_id)
+        account.password_hash = _hash(password)
+        db.add(account)
+        for token in db.exec(
+            select(LoginToken).where(LoginToken.account_id == account.id, LoginToken.revoked_at == None)  # noqa: E711
+        ).all():
+            token.revoked_at = now or token.created_at
+            db.add(token)
+        record(db, actor, "account.password_reset", "account", account.id, None, account_snapshot(account), now)
+    db.refresh(account)
+    return account
 
 
 def deactivate_account(

@@ -64,8 +64,12 @@ def entries_in_scope(
     action: Optional[str] = None,
     target_type: Optional[str] = None,
     target_id: Optional[str] = None,
+    actor_name: Optional[str] = None,
+    since: Optional[datetime] = None,
+    until: Optional[datetime] = None,
 ) -> list[AuditEntry]:
-    """Newest first.  ``stations`` ``None`` is everything (an administrator);
+    """Newest first, made by ``actor_name`` (a user name) in [``since``,
+    ``until``) when given.  ``stations`` ``None`` is everything (an administrator);
     otherwise the entries about a session, deputy or account of one of
     ``stations``, or made by an account of one of them."""
     import sqlalchemy as sa
@@ -107,4 +111,10 @@ def entries_in_scope(
         query = query.where(AuditEntry.target_type == target_type)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
+    if actor_name is not None:
+        query = query.where(AuditEntry.actor_name == actor_name)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEntry.at) < until)
     return list(db.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)).all())

@@ -111,6 +111,8 @@ class Account(SQLModel, table=True):
     #: A department account's department (``configs/departments.yaml`` code):
     #: its scope (``core/scope.py``, issue 13).
     department_code: Optional[str] = Field(default=None, max_length=64)
+    #: When it last signed in (``store.accounts.authenticate``; migration 0010).
+    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginToken(SQLModel, table=True):

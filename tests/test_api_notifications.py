@@ -24,6 +24,30 @@ def test_a_session_starting_within_15_minutes():
     assert [(r.kind, r.session_id) for r in reminders.for_sessions(rows, now)] == [("session_soon", 1), ("lobby_open", 3)]
 
 
+def test_an_overdue_item_climbs_from_the_town_to_the_branch():
+    from hub.config import load_config
+    from opinions.deadlines import WorkCalendar
+
+    matrix = load_config(environ={}).matrix
+    calendar = WorkCalendar.of()  # no holidays: 3-5 March 2025 are working days
+    deadline = datetime(2025, 3, 3, 23, 59, 59, tzinfo=SH)  # Monday
+    row = reminders.OpinionFacts(7, "in_progress", deadline, deadline, "噪声", "xucun")
+
+    def heard(station: str, now: datetime) -> bool:
+        return bool(reminders.for_opinions("dispatcher", [row], calendar, now, matrix, station))
+
+    tuesday, wednesday = datetime(2025, 3, 4, 9, tzinfo=SH), datetime(2025, 3, 5, 9, tzinfo=SH)
+    assert reminders.escalated_to("xucun", 0, matrix) == frozenset()
+    assert reminders.escalated_to("xucun", 1, matrix) == {"xucun"}
+    assert reminders.escalated_to("xucun", 2, matrix) == {"xucun", "haining"}
+    assert (heard("xucun", tuesday), heard("haining", tuesday)) == (True, False)
+    assert (heard("xucun", wednesday), heard("haining", wednesday)) == (True, True)
+    assert heard("jiaxing", wednesday) and not heard("jiaxing", tuesday)  # above the branch: as the branch
+    assert not heard("xucun-rongxing", wednesday)  # a room's dispatcher is below the town
+    other = next(s.code for s in matrix.stations() if s.level == "town" and s.code != "xucun")
+    assert not heard(other, wednesday)  # another town never
+
+
 async def _assigned(hub, **assign) -> int:
     oid = (await hub.ok("POST", "/opinions", "hn", expect=201, json={
         "clientKey": str(uuid.uuid4()), "station": "xucun", "category": "11", "requestType": "complaint",
@@ -46,7 +70,13 @@ async def test_each_role_gets_its_reminders(hub):
     items = (await hub.ok("GET", "/me/notifications", "xucun-dept"))["items"]
     assert [(n["kind"], n["opinionId"]) for n in items][:1] == [("overdue", soon)]
     assert items[0]["reference"].startswith("MQ2025-")
-    # escalated to the dispatcher of its scope, not to another's; a return reaches it too
+    # escalated to the dispatcher of its town first (opinions/reminders.py), the branch's from the
+    # second working day late on; a return reaches it too
+    await hub.ok("POST", "/accounts", "admin", expect=201, json={
+        "username": "xucun-disp", "password": PASSWORD, "role": "dispatcher", "station": "xucun"})
+    assert ("overdue", soon) in [(n["kind"], n["opinionId"]) for n in (await hub.ok("GET", "/me/notifications", "xucun-disp"))["items"]]
+    assert ("overdue", soon) not in [(n["kind"], n["opinionId"]) for n in (await hub.ok("GET", "/me/notifications", "hn"))["items"]]
+    hub.clock.now = at(3, 5, 9)  # Wednesday: two working days late
     assert ("overdue", soon) in [(n["kind"], n["opinionId"]) for n in (await hub.ok("GET", "/me/notifications", "hn"))["items"]]
     await hub.ok("POST", f"/opinions/{later}/actions", "xucun-dept", json={"action": "return", "note": "不属本单位"})
     hn = [(n["kind"], n["opinionId"]) for n in (await hub.ok("GET", "/me/notifications", "hn"))["items"]]

@@ -274,6 +274,16 @@ const zh = {
   net_q_poor: "网络差",
   net_q_unknown: "暂无网络数据",
   leftSession: "已离开",
+  bellLabel: "提醒",
+  bellEmpty: "暂无提醒",
+  bellCount: "{n} 条提醒",
+  remind_overdue: "民情事项已超期",
+  remind_deadline_soon: "民情事项即将到期",
+  remind_assigned: "有新交办的民情事项",
+  remind_returned: "民情事项被退回",
+  remind_answered: "您的民情已答复，请评价",
+  remind_lobby_open: "会议候会已开放",
+  remind_session_soon: "会议将在15分钟内开始",
 };
 
 export type MessageKey = keyof typeof zh;
@@ -547,6 +557,16 @@ const en: Record<MessageKey, string> = {
   net_q_poor: "Poor network",
   net_q_unknown: "No network figures yet",
   leftSession: "Left",
+  bellLabel: "Reminders",
+  bellEmpty: "No reminders",
+  bellCount: "{n} reminders",
+  remind_overdue: "An item is overdue",
+  remind_deadline_soon: "An item is due soon",
+  remind_assigned: "An item was assigned to you",
+  remind_returned: "An item was returned",
+  remind_answered: "Your item was answered: please rate it",
+  remind_lobby_open: "The meeting's lobby is open",
+  remind_session_soon: "A meeting starts within 15 minutes",
 };
 
 /** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */

@@ -14,6 +14,8 @@ import { loginScreen } from "./login";
 import { type SetupState, setupNotice, setupScreen, setupState, setupTokenOfHash } from "./setup";
 import { OperatorView } from "./operator";
 import { RecordingsView } from "../recordings/view";
+import { AuditView } from "./audit";
+import { AccountsView } from "./accounts";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
@@ -30,7 +32,7 @@ const root = document.getElementById("console")!;
 let account: Account | null = null;
 let stations: Stations | null = null;
 let view: View | null = null;
-let section = sectionOfHash();
+let section: string = currentSection();
 let screen: "loading" | "login" | "error" | "app" = "loading";
 let errorMessage = "";
 let setup: SetupState = { needed: false };
@@ -40,7 +42,7 @@ function paint(): void {
   document.body.dataset.screen = screen;
   document.body.dataset.role = account?.role ?? "";
   const stationName = account?.station && stations ? stations.name(account.station) : null;
-  const nav = screen === "app" && canSeeOpinions(account) ? sectionNav(sectionOfHash()) : null;
+  const nav = screen === "app" && canSeeOpinions(account) ? withAdminNav(sectionNav(sectionOfHash()), account) : null;
   const bar = topbar(screen === "app" ? account : null, stationName, screen === "app" ? () => void logout() : undefined, nav);
   let main: HTMLElement;
   if (screen === "login" && setup.needed && setupTokenOfHash()) {
@@ -64,6 +66,42 @@ function paint(): void {
   root.replaceChildren(h("div", { class: "c-app" }, bar, h("main", { class: "c-main" }, main)));
 }
 
+/** The section the address names: the opinions page's three, or the administration's. */
+function currentSection(): string {
+  return location.hash.startsWith("#audit") ? "audit" : location.hash.startsWith("#accounts") ? "accounts" : sectionOfHash();
+}
+
+function canAudit(a: Account | null): boolean {
+  return !!a && (a.role === "administrator" || a.role === "dispatcher");
+}
+
+/** The administration's links after the sections' (审计日志: administrators, dispatchers;
+ * 账号: administrators). */
+function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
+  if (!canAudit(a)) return nav;
+  const current = currentSection();
+  const here = current === "audit" || current === "accounts";
+  if (here) {
+    nav.querySelectorAll("[aria-current]").forEach((el) => el.removeAttribute("aria-current"));
+    // the sections' switch takes "no hash" for the sessions it believes shown: leave #audit for them
+    nav.querySelector("[data-testid=nav-sessions]")?.addEventListener("click", () => {
+      history.pushState(null, "", location.pathname + location.search);
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    });
+  }
+  const links: ["audit" | "accounts", string][] = [["audit", ct("navAudit")]];
+  if (a?.role === "administrator") links.push(["accounts", ct("navAccounts")]);
+  for (const [name, label] of links) {
+    const link = h("a", { class: "op-nav-link", href: `#${name}`, "aria-current": current === name ? "page" : null, "data-testid": `nav-${name}` }, label);
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      if (current !== name) location.hash = `#${name}`;
+    });
+    nav.append(link);
+  }
+  return nav;
+}
+
 async function enter(a: Account): Promise<void> {
   account = a;
   errorMessage = "";
@@ -76,9 +114,13 @@ async function enter(a: Account): Promise<void> {
     return;
   }
   view?.destroy();
-  section = sectionOfHash();
+  section = currentSection();
   view =
-    section === "opinions" && canSeeOpinions(a)
+    section === "audit" && canAudit(a)
+      ? new AuditView()
+      : section === "accounts" && a.role === "administrator"
+      ? new AccountsView(stations)
+      : section === "opinions" && canSeeOpinions(a)
       ? new OpinionsView(a)
       : section === "recordings" && canSeeOpinions(a)
         ? new RecordingsView()
@@ -124,7 +166,7 @@ async function boot(): Promise<void> {
 // the sessions, 民情 and 录像 sections share the page: #opinions…, #recordings… switch
 window.addEventListener("hashchange", () => {
   if (screen === "login" && setup.needed) return paint(); // the one-time link was followed
-  if (screen !== "app" || !account || section === sectionOfHash()) return;
+  if (screen !== "app" || !account || section === currentSection()) return;
   void enter(account);
 });
 

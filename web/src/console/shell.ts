@@ -2,6 +2,7 @@
  * toggle) plus the signed-in account and sign-out. */
 import { getLang, toggleLang } from "../common/i18n";
 import { h, icon } from "../common/dom";
+import { notificationBell } from "../common/bell";
 import { icons } from "../common/icons";
 import { ct } from "./strings";
 import type { Account } from "../common/types";
@@ -32,6 +33,7 @@ export function topbar(account: Account | null, stationName: string | null, onLo
       ),
     );
   }
+  if (account) right.append(notificationBell());
   right.append(lang);
   if (account && onLogout) {
     right.append(

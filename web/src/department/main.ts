@@ -11,6 +11,7 @@
  * Every form keeps what was typed when the hub refuses it and shows the hub's
  * reason in the page's language.
  */
+import { notificationBell } from "../common/bell";
 import "../common/styles.css";
 import "../common/phone.css";
 import { getLang, onLangChange, toggleLang } from "../common/i18n";
@@ -69,7 +70,7 @@ function topbar(): HTMLElement {
   lang.addEventListener("click", () => toggleLang());
   const out = screen === "home" ? h("button", { class: "lang-toggle", type: "button", "data-testid": "logout" }, pt("logout")) : null;
   out?.addEventListener("click", () => void logout());
-  return h("header", { class: "dp-top" }, h("div", { class: "dp-title" }, pt("appTitle")), h("div", { class: "dp-top-right" }, lang, out));
+  return h("header", { class: "dp-top" }, h("div", { class: "dp-title" }, pt("appTitle")), h("div", { class: "dp-top-right" }, out ? notificationBell() : null, lang, out));
 }
 
 function loginForm(): HTMLElement {
