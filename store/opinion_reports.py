@@ -23,7 +23,7 @@ from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.reference import parse as parse_reference
 from store.opinion_models import Opinion
-from store.opinions import OpinionRules
+from opinions.rules import OpinionRules
 from store.scope import reading_scope, scope_clause
 
 
