@@ -123,6 +123,7 @@ def _visible_in_window(
         scope = {st.code for st in matrix.subtree(actor.station)}
         stations = scope if stations is None else stations & scope
     elif actor.role is Role.OPERATOR:
+        assert actor.station is not None  # an operator has its station
         stations = {actor.station} if stations is None or actor.station in stations else set()
     elif actor.role is Role.DEPUTY:
         if actor.deputy_id is None:

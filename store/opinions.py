@@ -293,6 +293,7 @@ def _create(
     db.add(_event_row(row.id, 1, step.event))
     record(db, actor, "opinion.create", "opinion", row.id, None, _snapshot(row), now)
     if deputy is not None:
+        assert row.id is not None and deputy.id is not None  # flushed, stored
         add_entries(db, matrix, [opinion_raised(rules.scoring, row.id, deputy.id, now)], actor)
     db.commit()
     db.refresh(row)
@@ -315,12 +316,12 @@ def _event_row(opinion_id: Optional[int], seq: int, event: wf.Event) -> OpinionE
 
 
 def load(db: Session, row: Opinion) -> OpinionView:
-    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(OpinionEvent.seq)).all())
+    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(col(OpinionEvent.seq))).all())
     photos = list(db.exec(
-        select(OpinionPhoto).where(OpinionPhoto.opinion_id == row.id).order_by(OpinionPhoto.position)
+        select(OpinionPhoto).where(OpinionPhoto.opinion_id == row.id).order_by(col(OpinionPhoto.position))
     ).all())
     notices = list(db.exec(
-        select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(DepartmentNotice.id)
+        select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(col(DepartmentNotice.id))
     ).all())
     names = deputy_names(db, {row.deputy_id} if row.deputy_id is not None else set())
     return OpinionView(row, events, photos, notices, deputy_name=names.get(row.deputy_id or 0))
@@ -476,6 +477,7 @@ def act(
         if kind is wf.Action.ASSIGN:
             _notify(db, rules, row, step.event, now)
         if step.state.resolved and not was_resolved and row.deputy_id is not None:
+            assert row.id is not None  # a stored opinion
             add_entries(db, matrix, [opinion_resolved(rules.scoring, row.id, row.deputy_id, now)], actor)
         record(db, actor, f"opinion.{kind.value}", "opinion", row.id, before, _snapshot(row), now)
     db.refresh(row)
@@ -521,6 +523,7 @@ def _notify(db: Session, rules: OpinionRules, row: Opinion, event: wf.Event, now
     department = rules.departments.get(row.department)
     if department is None:  # pragma: no cover - checked before
         return
+    assert row.id is not None  # a stored opinion
     due = event.payload.get("deadline", "")
     message = (
         f"@{department.liaison.name} {department.name}：民情 #{row.id}《{row.summary}》已交办贵单位"

@@ -83,8 +83,8 @@ def session_ids(
     query = select(LinkedSession.id).where(
         sa.or_(
             col(LinkedSession.rrule).is_not(None),
-            LinkedSession.standing == True,  # noqa: E712
-            sa.and_(LinkedSession.start_at < window_end, LinkedSession.end_at > window_start),
+            col(LinkedSession.standing) == True,  # noqa: E712
+            sa.and_(col(LinkedSession.start_at) < window_end, col(LinkedSession.end_at) > window_start),
         )
     )
     if stations is not None:
@@ -97,4 +97,5 @@ def session_ids(
         query = query.where(
             col(LinkedSession.id).in_(select(Invitation.session_id).where(Invitation.deputy_id == invited_deputy))
         )
-    return list(db.exec(query.order_by(LinkedSession.start_at, LinkedSession.id)).all())
+    rows = db.exec(query.order_by(col(LinkedSession.start_at), col(LinkedSession.id))).all()
+    return [i for i in rows if i is not None]  # stored rows: never None

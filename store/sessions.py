@@ -208,13 +208,13 @@ class SessionRepo:
         follows must see every booking committed before this one's."""
         dialect = db.get_bind().dialect.name
         if dialect == "postgresql":
-            db.exec(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEDULE_LOCK))
+            db.connection().execute(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEDULE_LOCK))
         elif dialect == "sqlite":
             # A write opens the transaction and takes SQLite's one write lock
             # now (the driver begins a transaction only at the first write):
             # without it two worker threads both read "no conflict" and both
             # book the station.  It changes no row.
-            db.exec(sa.text("UPDATE station SET code = code WHERE code = ''"))
+            db.connection().execute(sa.text("UPDATE station SET code = code WHERE code = ''"))
 
     def _stations_for(self, db: Session, plan: SessionPlan) -> frozenset[str]:
         if plan.chair not in self.matrix:
@@ -240,7 +240,7 @@ class SessionRepo:
     def _bookings(
         self, db: Session, stations: frozenset[str], window_start: datetime, window_end: datetime
     ) -> list[Booking]:
-        ids = db.exec(
+        found = db.exec(
             select(LinkedSession.id)
             .join(SessionStation, col(SessionStation.session_id) == col(LinkedSession.id))
             .where(
@@ -249,11 +249,12 @@ class SessionRepo:
                 LinkedSession.standing == False,  # noqa: E712  standing sessions book nothing
                 sa.or_(
                     col(LinkedSession.rrule).is_not(None),
-                    sa.and_(LinkedSession.start_at < window_end, LinkedSession.end_at > window_start),
+                    sa.and_(col(LinkedSession.start_at) < window_end, col(LinkedSession.end_at) > window_start),
                 ),
             )
             .distinct()
         ).all()
+        ids = [i for i in found if i is not None]  # stored rows: never None
         if not ids:
             return []
         rows = {r.id: r for r in db.exec(select(LinkedSession).where(col(LinkedSession.id).in_(ids))).all()}
@@ -338,6 +339,7 @@ class SessionRepo:
             )
             db.add(row)
             db.flush()
+            assert row.id is not None  # flushed
             for code in sorted(stations):
                 db.add(SessionStation(session_id=row.id, station_code=code))
             record(db, actor, "session.create", "session", row.id, None, snapshot(row, stations), now)
