@@ -36,8 +36,9 @@ def module_name(root: Path, path: Path) -> str:
     return ".".join(parts)
 
 
-def imported(tree: ast.AST, me: str, is_package: bool, top_level_only: bool) -> set[str]:
-    """The modules a file imports (absolute names; relative imports resolved)."""
+def imported(tree: ast.AST, me: str, is_package: bool, top_level_only: bool, modules: set[str]) -> set[str]:
+    """The modules a file imports (absolute names; relative imports resolved).  ``from pkg import
+    mod`` of submodules only is an import of those submodules, not of the package's ``__init__``."""
     nodes = tree.body if top_level_only else list(ast.walk(tree))  # type: ignore[attr-defined]
     if top_level_only:  # also the bodies of module-level if/try blocks
         stack, nodes = list(nodes), []
@@ -59,8 +60,10 @@ def imported(tree: ast.AST, me: str, is_package: bool, top_level_only: bool) -> 
                 package = me.split(".") if is_package else me.split(".")[:-1]
                 package = package[: len(package) - (node.level - 1)]
                 base = ".".join(package + ([base] if base else []))
-            out.add(base)
-            out |= {f"{base}.{a.name}" for a in node.names}
+            names = {f"{base}.{a.name}" for a in node.names}
+            out |= names
+            if not names <= modules:
+                out.add(base)
     return out
 
 
@@ -74,7 +77,7 @@ def graphs(root: Path, top_level_only: bool) -> tuple[dict[str, set[str]], dict[
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         me = name.split(".")[0]
-        targets = {t for t in imported(tree, name, path.name == "__init__.py", top_level_only) if t}
+        targets = {t for t in imported(tree, name, path.name == "__init__.py", top_level_only, set(modules)) if t}
         heads = {t.split(".")[0] for t in targets if t.split(".")[0] in PACKAGES} - {me}
         in_migrations = path.relative_to(root).parts[:2] == MIGRATIONS
         (from_migrations if in_migrations else folders)[me] |= heads
