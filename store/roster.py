@@ -219,6 +219,18 @@ def reactivate_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int,
 # --- the import -------------------------------------------------------------------------------
 
 
+def _update_from(db: Session, actor: Actor, row: rules.GoodRow, now: Optional[datetime]) -> None:
+    existing = db.get(Deputy, row.existing)
+    assert existing is not None and existing.id is not None
+    before = snapshot(existing, levels_of(db, [existing])[existing.id])
+    old_phone = existing.phone
+    existing.name, existing.station_code, existing.deputy_group = row.name, row.station, row.group
+    existing.phone = row.phone
+    set_levels(db, existing, row.levels)
+    _follow_account(db, existing, old_phone)
+    record(db, actor, "deputy.update", "deputy", existing.id, before, snapshot(existing, list(row.levels)), now)
+
+
 def context(db: Session, actor: Actor, matrix: Matrix) -> rules.RosterContext:
     """What an import is validated against: the stations, the importer's
     scope, every deputy (a phone number is unique over the whole roster) and
@@ -242,31 +254,27 @@ def apply_import(db: Session, actor: Actor, matrix: Matrix, result: rules.Valida
     counts = {"created": 0, "updated": 0, "unchanged": 0, "bad": len(result.bad)}
     with transaction(db):
         scope_codes(actor, matrix)
+        created: list[tuple[Deputy, rules.GoodRow]] = []
         for row in result.good:
             if row.unchanged:
                 counts["unchanged"] += 1
-                continue
-            if row.existing is None:
+            elif row.existing is None:
                 deputy = Deputy(name=row.name, level=row.level, station_code=row.station, deputy_group=row.group,
                                 phone=row.phone)
                 if now is not None:
                     deputy.created_at = now
                 db.add(deputy)
-                db.flush()
-                set_levels(db, deputy, row.levels)
-                record(db, actor, "deputy.create", "deputy", deputy.id, None, snapshot(deputy, list(row.levels)), now)
-                counts["created"] += 1
-                continue
-            existing = db.get(Deputy, row.existing)
-            assert existing is not None
-            before = snapshot(existing, levels_of(db, [existing])[row.existing])
-            old_phone = existing.phone
-            existing.name, existing.station_code, existing.deputy_group = row.name, row.station, row.group
-            existing.phone = row.phone
-            set_levels(db, existing, row.levels)
-            _follow_account(db, existing, old_phone)
-            record(db, actor, "deputy.update", "deputy", existing.id, before, snapshot(existing, list(row.levels)), now)
-            counts["updated"] += 1
+                created.append((deputy, row))
+            else:
+                _update_from(db, actor, row, now)
+                counts["updated"] += 1
+        db.flush()  # the new deputies' ids, in one go
+        for deputy, row in created:
+            assert deputy.id is not None
+            for level in row.levels:
+                db.add(DeputyLevelRow(deputy_id=deputy.id, level=level))
+            record(db, actor, "deputy.create", "deputy", deputy.id, None, snapshot(deputy, list(row.levels)), now)
+        counts["created"] = len(created)
         record(db, actor, "deputy.import", "roster", "import", None,
                {"file": file_name[:200], "rows": len(result.good) + len(result.bad), **counts}, now)
     return counts
