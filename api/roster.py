@@ -14,6 +14,7 @@ deputy; the rest are new deputies.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
@@ -178,8 +179,10 @@ async def export_roster(call: Call) -> web.Response:
 
     rows, levels = await call.services.db(work)
     names = {st.code: st.name for st in matrix.stations()}
+    counted = Counter(names.values())
+    cell = {code: name if counted[name] == 1 else code for code, name in names.items()}  # a name imports back only if unique
     data = roster_workbook([
-        [d.name, d.phone or "", levels_text(levels.get(d.id or 0, [d.level])), names.get(d.station_code, d.station_code),
+        [d.name, d.phone or "", levels_text(levels.get(d.id or 0, [d.level])), cell.get(d.station_code, d.station_code),
          d.deputy_group, "在任" if d.active else "已停用"] for d in rows
     ], names)
     return _attachment(data, f"deputies-{local(now):%Y%m%d-%H%M}.xlsx")
