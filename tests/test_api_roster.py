@@ -279,3 +279,35 @@ def test_the_command_line_creates_a_department_account(tmp_path, capsys, monkeyp
     with Session(store_db.make_engine(load_config().database_url)) as db:
         rows = db.exec(select(Account)).all()
         assert [(a.username, a.role, a.department_code) for a in rows] == [("xiashi", "department", "xiashi-office")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_gives_every_deputy_its_level_and_goes_back(backend, tmp_path):
+    import sqlalchemy as sa
+
+    from databases import new_database
+    from store import db as store_db
+
+    url, drop = new_database(backend, tmp_path)
+    try:
+        store_db.upgrade(url, "0010")
+        engine = store_db.make_engine(url)
+        with engine.begin() as c:
+            c.execute(sa.text("INSERT INTO station (code, name, name_en, level, example, position, active, "
+                              "feed_generation) VALUES ('xucun', '许村', 'Xucun', 'town', false, 0, true, 0)"))
+            c.execute(sa.text("INSERT INTO deputy (name, level, station_code, deputy_group, active, created_at) "
+                              "VALUES ('甲', 'town', 'xucun', '', true, :t), ('乙', 'street_rep', 'xucun', '', true, :t)"),
+                      {"t": NOW})
+        store_db.upgrade(engine)
+        with engine.connect() as c:
+            rows = c.execute(sa.text("SELECT d.name, l.level FROM deputy_level l JOIN deputy d ON d.id = l.deputy_id "
+                                     "ORDER BY d.name")).all()
+            assert [tuple(r) for r in rows] == [("乙", "street_rep"), ("甲", "town")]
+        with pytest.raises(sa.exc.IntegrityError):  # each level is checked
+            with engine.begin() as c:
+                c.execute(sa.text("INSERT INTO deputy_level (deputy_id, level) VALUES (1, 'county')"))
+        store_db.downgrade(engine, "0010")
+        assert "deputy_level" not in sa.inspect(engine).get_table_names()
+        engine.dispose()
+    finally:
+        drop()
