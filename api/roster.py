@@ -18,12 +18,13 @@ from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
+import sqlalchemy as sa
 from aiohttp import web
 from pydantic import Field
 from sqlmodel import Session
 
 from core import roster as rules
-from core.errors import InvalidPayload
+from core.errors import InvalidPayload, UsernameTaken
 from core.reasons import LANGUAGES, render
 from store import roster as store
 from store.models import Deputy
@@ -97,7 +98,15 @@ async def update_deputy(call: Call) -> s.DeputyOut:
     actor, matrix, now, deputy_id = call.require_actor(), call.services.matrix, call.now, call.path.id
     change = store.DeputyChange(name=body.name, levels=list(body.levels) if body.levels is not None else None,
                                 station=body.station, group=body.group, phone=body.phone)
-    row, levels = await call.services.db(lambda db: store.update_deputy(db, actor, matrix, deputy_id, change, now))
+
+    def work(db: Session) -> tuple[Deputy, list[str]]:
+        try:
+            return store.update_deputy(db, actor, matrix, deputy_id, change, now)
+        except sa.exc.IntegrityError:  # another request took the number between the check and the write
+            db.rollback()
+            raise UsernameTaken("phone_taken", phone=rules.mask(rules.clean_phone(body.phone or "") or "")) from None
+
+    row, levels = await call.services.db(work)
     return convert.deputy(row, levels)
 
 
@@ -275,7 +284,11 @@ async def import_roster(call: Call) -> ImportReport:
         result = rules.validate(rows, store.context(db, actor, matrix))
         if q.confirm != "good_rows" or not result.good:
             return result, None
-        return result, store.apply_import(db, actor, matrix, result, file_name, now)
+        try:
+            return result, store.apply_import(db, actor, matrix, result, file_name, now)
+        except sa.exc.IntegrityError:  # a number taken by another request meanwhile: nothing was written
+            db.rollback()
+            raise UsernameTaken("phone_taken", phone="…") from None
 
     result, counts = await call.services.db(work)
     return report(result, file_name, call.lang, counts)

@@ -137,7 +137,7 @@ OPERATIONS: tuple[Operation, ...] = (
               description="The header row in Chinese, an example row, and a sheet naming the stations and levels."),
     Operation("POST", "/deputies/import", roster.import_roster, "Import the roster from Excel (dry run, then confirm)",
               "deputies", query=roster.ImportQuery, response=roster.ImportReport,
-              errors=(Forbidden, InvalidPayload, PayloadTooLarge),
+              errors=(Forbidden, InvalidPayload, PayloadTooLarge, UsernameTaken),
               roles="administrator; dispatcher (rows of its subtree)",
               description="Body: the .xlsx (at most 5 MiB, 5,000 rows). The first sheet; its header row 姓名, "
               "手机号码, 代表层级 (names joined by 、), 所属联络站 (name or code), 代表小组. Without confirm: a dry "
