@@ -198,9 +198,10 @@ async def export_roster(call: Call) -> web.Response:
 
 
 async def roster_template(call: Call) -> web.Response:
-    call.require_actor()
+    actor = call.require_actor()
     names = {st.code: st.name for st in call.services.matrix.stations()}
-    example = ["张三", "13800000000", "海宁市人大代表、镇人大代表", next(iter(names.values()), ""), "第一代表小组"]
+    own = names.get(actor.station or "") or next(iter(names.values()), "")  # a station the caller may import to
+    example = ["张三", "13800000000", "海宁市人大代表、镇人大代表", own, "第一代表小组"]
     return _attachment(roster_workbook([example], names), "deputies-template.xlsx")
 
 

@@ -145,6 +145,7 @@ async def test_the_template_has_the_chinese_header_and_a_file_that_is_not_a_rost
     status, data = await hub.call("GET", "/deputies/template.xlsx", "hn")
     wb = load_workbook(io.BytesIO(data))
     assert [c.value for c in wb.active[1]] == HEADER
+    assert [c.value for c in wb.active[2]][3] == "海宁市人大代表联络分站"  # the example row: a station of the caller's
     assert "许村镇人大代表联络站" in [r[0].value for r in wb["填写说明"].iter_rows()]
     status, body = await upload(hub, "hn", b"not a workbook")
     assert status == 400 and body["error"]["reason"] == "roster_file_unreadable"
