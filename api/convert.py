@@ -42,16 +42,18 @@ def account(row: Account) -> s.AccountOut:
     )
 
 
-def deputy(row: Deputy) -> s.DeputyOut:
+def deputy(row: Deputy, levels: Optional[list[str]] = None) -> s.DeputyOut:
     assert row.id is not None
     return s.DeputyOut(
         id=row.id,
         name=row.name,
         level=row.level,  # type: ignore[arg-type]
+        levels=levels or [row.level],  # type: ignore[arg-type]
         station=row.station_code,
         group=row.deputy_group,
         active=row.active,
         created_at=local(row.created_at),
+        phone=row.phone,
     )
 
 

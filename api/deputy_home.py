@@ -38,6 +38,7 @@ class DeputyHomeOut(s.Model):
     deputy_id: int
     name: str
     level: str
+    levels: list[str] = Field(default_factory=list, description="every level the deputy holds, highest first")
     station: str
     group: str
     phone: Optional[str]
@@ -73,11 +74,17 @@ async def set_up(call: Call) -> web.Response:
 
 async def my_home(call: Call) -> DeputyHomeOut:
     actor, now = call.require_actor(), call.now
-    found = await call.services.db(lambda db: deputy_home.home(db, actor, now))
+    from store.roster import levels_of
+
+    def work(db: Session) -> tuple[deputy_home.DeputyHome, list[str]]:
+        home = deputy_home.home(db, actor, now)
+        return home, levels_of(db, [home.deputy])[home.deputy.id or 0]
+
+    found, levels = await call.services.db(work)
     d = found.deputy
     assert d.id is not None
     return DeputyHomeOut(
-        deputy_id=d.id, name=d.name, level=d.level, station=d.station_code, group=d.deputy_group, phone=d.phone,
+        deputy_id=d.id, name=d.name, level=d.level, levels=levels, station=d.station_code, group=d.deputy_group, phone=d.phone,
         points_year=found.points_year, points_total=found.points_total, pending_records=found.pending_records,
         opinions=found.opinions_by_status, open_items=found.open_items, awaiting_rating=found.awaiting_rating,
     )

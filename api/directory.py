@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from core.errors import Forbidden, InvalidPayload, UsernameTaken
 from core.scope import Actor, Do, Role, StationTarget, require
-from store import accounts, audit as audit_store, deputies
+from core import roster
+from store import accounts, audit as audit_store, deputies, roster as roster_store
 
 from api import convert, schemas as s
 from api.framework import Call
@@ -61,6 +62,12 @@ async def deactivate_account(call: Call) -> s.AccountOut:
     return convert.account(row)
 
 
+async def reactivate_account(call: Call) -> s.AccountOut:
+    actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
+    row = await call.services.db(lambda db: accounts.reactivate_account(db, actor, matrix, account_id, now))
+    return convert.account(row)
+
+
 async def change_role(call: Call) -> s.AccountOut:
     body: s.AccountRoleIn = call.body
     actor, matrix, now, account_id = call.require_actor(), call.services.matrix, call.now, call.path.id
@@ -86,29 +93,26 @@ async def reset_password(call: Call) -> s.AccountOut:
 # --- deputies --------------------------------------------------------------------------
 
 
-async def list_deputies(call: Call) -> s.DeputyList:
-    q: s.DeputyQuery = call.query
-    actor, matrix = call.require_actor(), call.services.matrix
-    rows = await call.services.db(
-        lambda db: deputies.list_deputies(db, actor, matrix, q.station, q.include_inactive)
-    )
-    return s.DeputyList(items=[convert.deputy(r) for r in rows])
-
-
 async def create_deputy(call: Call) -> s.DeputyOut:
     body: s.DeputyIn = call.body
     actor, matrix, now = call.require_actor(), call.services.matrix, call.now
     row = await call.services.db(
-        lambda db: deputies.create_deputy(db, actor, matrix, body.name, body.level, body.station, body.group, now)
+        lambda db: deputies.create_deputy(db, actor, matrix, body.name, body.level, body.station, body.group, now,
+                                          levels=list(body.levels or []), phone=body.phone)
     )
-    return convert.deputy(row)
+    return convert.deputy(row, roster.ordered_levels([*(body.levels or []), *([body.level] if body.level else [])]))
 
 
 async def deactivate_deputy(call: Call) -> s.DeputyOut:
     actor, matrix, now, deputy_id = call.require_actor(), call.services.matrix, call.now, call.path.id
-    row = await call.services.db(lambda db: deputies.deactivate_deputy(db, actor, matrix, deputy_id, now))
+
+    def work(db: Session):
+        row = deputies.deactivate_deputy(db, actor, matrix, deputy_id, now)
+        return row, roster_store.levels_of(db, [row])[deputy_id]
+
+    row, levels = await call.services.db(work)
     await end_live_connections(call, f"deputy:{deputy_id}")
-    return convert.deputy(row)
+    return convert.deputy(row, levels)
 
 
 # --- audit -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from core.errors import (
     LoginThrottled,
     NotFound,
     OccurrenceNotFound,
+    PayloadTooLarge,
     RecurrenceInvalid,
     ScheduleConflict,
     ScheduleInvalid,
@@ -32,7 +33,7 @@ from core.errors import (
     UsernameTaken,
 )
 
-from api import auth, calendar, directory, invitations, joininfo, live, openapi, recordings, schemas as s, sessions, setup
+from api import auth, calendar, directory, invitations, joininfo, live, openapi, recordings, roster, schemas as s, sessions, setup
 from api.framework import Call, Operation
 
 _SCHEDULING = (Forbidden, StationNotFound, ScheduleInvalid, RecurrenceInvalid, ScheduleConflict)
@@ -91,6 +92,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/accounts/{id}/deactivate", directory.deactivate_account, "Deactivate an account",
               "accounts", path_model=s.IdPath, response=s.AccountOut, errors=(Forbidden, NotFound),
               roles="administrator"),
+    Operation("POST", "/accounts/{id}/reactivate", directory.reactivate_account, "Reactivate an account",
+              "accounts", path_model=s.IdPath, response=s.AccountOut, errors=(Forbidden, NotFound),
+              roles="administrator", description="It logs in again with its password (audited as account.reactivate)."),
     Operation("POST", "/accounts/{id}/role", directory.change_role, "Change an account's role and scope",
               "accounts", path_model=s.IdPath, body=s.AccountRoleIn, response=s.AccountOut,
               errors=(Forbidden, NotFound, StationNotFound), roles="administrator",
@@ -100,12 +104,48 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(Forbidden, NotFound), roles="administrator",
               description="Sets a new password; the account's open logins end (audited as account.password_reset)."),
     # --- deputies
-    Operation("GET", "/deputies", directory.list_deputies, "List deputies in scope", "deputies",
+    Operation("GET", "/deputies", roster.list_deputies, "The deputy roster in scope, filtered", "deputies",
               query=s.DeputyQuery, response=s.DeputyList, errors=(Forbidden, StationNotFound),
-              roles="administrator; dispatcher (its subtree)"),
+              roles="administrator; dispatcher (its subtree)",
+              description="Serving deputies by default (active=false: the deactivated; includeInactive or "
+              "active omitted with includeInactive=true: both), by station and name; each with every level."),
     Operation("POST", "/deputies", directory.create_deputy, "Create a deputy", "deputies", body=s.DeputyIn,
-              response=s.DeputyOut, status=201, errors=(Forbidden, StationNotFound),
+              response=s.DeputyOut, status=201, errors=(Forbidden, StationNotFound, InvalidPayload, UsernameTaken),
+              roles="administrator; dispatcher (its subtree)",
+              description="level and/or levels (the primary level is the highest); phone unique on the roster "
+              "(409 username_taken)."),
+    Operation("PATCH", "/deputies/{id}", roster.update_deputy, "Edit a deputy (name, levels, group, station, phone)",
+              "deputies", path_model=s.IdPath, body=s.DeputyPatch, response=s.DeputyOut,
+              errors=(Forbidden, NotFound, StationNotFound, InvalidPayload, UsernameTaken),
+              roles="administrator; dispatcher (the deputy's station and the new one in its subtree)",
+              description="Fields left out stay; phone \"\" clears the number. Refused: nothing changes. The "
+              "deputy's account follows (name, station; its user name when it was the old number). Audited "
+              "as deputy.update."),
+    Operation("POST", "/deputies/{id}/reactivate", roster.reactivate_deputy, "Reactivate a deputy", "deputies",
+              path_model=s.IdPath, response=s.DeputyOut, errors=(Forbidden, NotFound),
+              roles="administrator; dispatcher (its subtree)", description="Audited as deputy.reactivate."),
+    Operation("GET", "/deputies/groups", roster.deputy_groups, "The deputy groups (代表小组) in use in scope",
+              "deputies", response=roster.GroupList, errors=(Forbidden,),
               roles="administrator; dispatcher (its subtree)"),
+    Operation("GET", "/deputies.xlsx", roster.export_roster, "The filtered roster (Excel)", "deputies",
+              query=s.DeputyQuery, content=roster.XLSX, errors=(Forbidden, StationNotFound),
+              roles="administrator; dispatcher (its subtree)",
+              description="GET /deputies's filters; columns 姓名, 手机号码, 代表层级, 所属联络站, 代表小组, 状态 "
+              "(string cells, the header frozen). It imports back as it is (状态 is not imported)."),
+    Operation("GET", "/deputies/template.xlsx", roster.roster_template, "The roster import template (Excel)",
+              "deputies", content=roster.XLSX, roles="administrator; dispatcher",
+              description="The header row in Chinese, an example row, and a sheet naming the stations and levels."),
+    Operation("POST", "/deputies/import", roster.import_roster, "Import the roster from Excel (dry run, then confirm)",
+              "deputies", query=roster.ImportQuery, response=roster.ImportReport,
+              errors=(Forbidden, InvalidPayload, PayloadTooLarge, UsernameTaken),
+              roles="administrator; dispatcher (rows of its subtree)",
+              description="Body: the .xlsx (at most 5 MiB, 5,000 rows). The first sheet; its header row 姓名, "
+              "手机号码, 代表层级 (names joined by 、), 所属联络站 (name or code), 代表小组. Without confirm: a dry "
+              "run that writes nothing and names every bad row (its number in the sheet) with each reason in "
+              "zh-CN and en, and counts the good rows. confirm=good_rows: the good rows are written in one "
+              "transaction, the bad rows skipped; audited (deputy.import with the counts and fileName). A row "
+              "whose phone number is on the roster updates that deputy; a row without a number updates the one "
+              "deputy of that name at that station without a number; the rest are created."),
     Operation("POST", "/deputies/{id}/deactivate", directory.deactivate_deputy, "Deactivate a deputy",
               "deputies", path_model=s.IdPath, response=s.DeputyOut, errors=(Forbidden, NotFound),
               roles="administrator; dispatcher (its subtree)"),

@@ -63,6 +63,12 @@ class JoinLinkQuery(Input):
 class DeputyQuery(Input):
     station: Optional[StationCode] = Field(default=None, description="only this station's subtree")
     include_inactive: bool = Field(default=False, alias="includeInactive")
+    active: Optional[bool] = Field(default=None, description="true: serving only, false: deactivated only "
+                                   "(overrides includeInactive)")
+    level: Optional[DeputyLevel] = Field(default=None, description="holding this level (among others)")
+    group: Optional[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(default=None, description="代表小组")
+    q: Optional[Annotated[Text, Field(min_length=1, max_length=100)]] = Field(
+        default=None, description="part of the name or the phone number")
 
 
 class AuditQuery(Input):
@@ -168,21 +174,38 @@ class AccountList(Model):
     items: list[AccountOut]
 
 
+Phone = Annotated[Text, Field(max_length=30)]
+
+
 class DeputyIn(Input):
     name: Annotated[Text, Field(min_length=1, max_length=100)]
-    level: DeputyLevel
+    level: Optional[DeputyLevel] = Field(default=None, description="a level (give level or levels)")
+    levels: Optional[list[DeputyLevel]] = Field(default=None, max_length=5, description="every level the person holds")
     station: StationCode
     group: Annotated[Text, Field(max_length=200)] = Field(default="", description="deputy group 代表小组")
+    phone: Optional[Phone] = Field(default=None, description="the mobile number it logs in with (unique)")
+
+
+class DeputyPatch(Input):
+    """What changes; a field left out stays.  ``phone: ""`` clears the number."""
+
+    name: Optional[Annotated[Text, Field(min_length=1, max_length=100)]] = None
+    levels: Optional[list[DeputyLevel]] = Field(default=None, min_length=1, max_length=5)
+    station: Optional[StationCode] = None
+    group: Optional[Annotated[Text, Field(max_length=200)]] = Field(default=None, description="代表小组")
+    phone: Optional[Phone] = None
 
 
 class DeputyOut(Model):
     id: int
     name: str
-    level: DeputyLevel
+    level: DeputyLevel = Field(description="the primary level: the highest of levels")
+    levels: list[DeputyLevel] = Field(default_factory=list, description="every level, highest first")
     station: str
     group: str
     active: bool
     created_at: datetime
+    phone: Optional[str] = Field(default=None, description="the mobile number (staff in scope)")
 
 
 class DeputyList(Model):

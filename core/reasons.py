@@ -230,6 +230,10 @@ REASONS: dict[str, dict[str, str]] = {
     "deputy_only": {"zh-CN": "这是代表的页面，请用代表账号登录", "en": "this page is for deputies; log in with a deputy's account"},
 }
 
+from core.roster_words import ROSTER_REASONS  # noqa: E402  (the deputy roster's, issue 13)
+
+REASONS.update(ROSTER_REASONS)
+
 # --- terms: words inside a reason, by parameter name ---------------------------------------
 
 TERMS: dict[str, dict[str, dict[str, str]]] = {

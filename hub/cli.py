@@ -4,7 +4,7 @@
     liaison-hub tls [--name NAME]... [--ip ADDRESS]... [--dir DIR]
     liaison-hub link SESSION STATION
     liaison-hub db upgrade
-    liaison-hub account create USERNAME --role ROLE [--station CODE] [--password-stdin]
+    liaison-hub account create USERNAME --role ROLE [--station CODE | --department CODE] [--password-stdin]
     liaison-hub calendar link STATION | calendar rotate STATION
 """
 
@@ -54,8 +54,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     account_commands = account.add_subparsers(dest="account_command", required=True)
     create = account_commands.add_parser("create", help="create an account (the first administrator, say)")
     create.add_argument("username")
-    create.add_argument("--role", required=True, choices=["administrator", "dispatcher", "operator"])
+    create.add_argument("--role", required=True, choices=["administrator", "dispatcher", "operator", "department"])
     create.add_argument("--station", help="the station a dispatcher or operator is scoped to")
+    create.add_argument("--department", help="a department account's department (a code of configs/departments.yaml)")
     create.add_argument("--name", default="", help="display name")
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -251,6 +252,11 @@ def _account(config: Config, args: argparse.Namespace) -> int:
     from core.errors import HubError
     from store.accounts import create_account
 
+    if args.department is not None and config.departments.get(args.department) is None:
+        known = ", ".join(d.code for d in config.departments.departments) or "none"
+        print(f"liaison-hub: no department {args.department!r} in configs/departments.yaml (known: {known})",
+              file=sys.stderr)
+        return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -265,7 +271,7 @@ def _account(config: Config, args: argparse.Namespace) -> int:
         with Session(_database(config)) as db:
             account = create_account(
                 db, None, config.matrix, args.username, password, args.role,
-                station=args.station, display_name=args.name,
+                station=args.station, display_name=args.name, department=args.department,
             )
     except HubError as exc:
         print(f"liaison-hub: {exc.message('en')}", file=sys.stderr)
@@ -273,7 +279,8 @@ def _account(config: Config, args: argparse.Namespace) -> int:
     except Exception as exc:  # a duplicate user name, say
         print(f"liaison-hub: cannot create the account: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 2
-    print(f"created {account.role} {account.username}" + (f" for {account.station_code}" if account.station_code else ""))
+    scope = account.station_code or account.department_code
+    print(f"created {account.role} {account.username}" + (f" for {scope}" if scope else ""))
     return 0
 
 

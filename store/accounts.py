@@ -383,3 +383,24 @@ def deactivate_account(
         record(db, actor, "account.deactivate", "account", account.id, before, account_snapshot(account), now)
     db.refresh(account)
     return account
+
+
+def reactivate_account(
+    db: Session, actor: Actor, matrix: Matrix, account_id: int, now: Optional[datetime] = None
+) -> Account:
+    """An administrator enables a deactivated account again: it logs in
+    again with its password (the logins revoked at deactivation stay
+    revoked); audited as ``account.reactivate``."""
+    from core.errors import NotFound
+
+    with transaction(db):
+        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFound(what="account", id=account_id)
+        before = account_snapshot(account)
+        account.active = True
+        db.add(account)
+        record(db, actor, "account.reactivate", "account", account.id, before, account_snapshot(account), now)
+    db.refresh(account)
+    return account

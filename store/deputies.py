@@ -15,7 +15,9 @@ from core.matrix import Matrix
 from core.scope import Actor, Do, StationTarget, require
 from store.audit import record
 from store.models import DEPUTY_LEVELS, Deputy, Station
+from store.roster import _phone_free, set_levels, snapshot
 from store.tx import transaction
+from core.roster import clean_phone
 
 
 def deputy_snapshot(deputy: Deputy) -> dict:
@@ -34,25 +36,39 @@ def create_deputy(
     actor: Actor,
     matrix: Matrix,
     name: str,
-    level: str,
+    level: Optional[str],
     station: str,
     group: str = "",
     now: Optional[datetime] = None,
+    levels: Optional[list[str]] = None,
+    phone: Optional[str] = None,
 ) -> Deputy:
+    """A new deputy at ``station`` with ``level`` and any further ``levels``
+    (the primary level is the highest, ``core/roster.py``) and optionally
+    its mobile number (unique on the roster)."""
     with transaction(db):
         if station not in matrix or db.get(Station, station) is None:
             raise StationNotFound("station_code", station=station)
         require(actor, Do.MANAGE_DEPUTIES, StationTarget(station), matrix)
-        if level not in DEPUTY_LEVELS:
+        wanted = {*(levels or []), *([level] if level else [])}
+        if not wanted or not wanted <= set(DEPUTY_LEVELS):
             raise InvalidPayload("deputy_level", choices=DEPUTY_LEVELS, field="level")
         if not name.strip():
             raise InvalidPayload("name_required", field="name")
-        deputy = Deputy(name=name.strip(), level=level, station_code=station, deputy_group=group)
+        number = None
+        if phone is not None and phone.strip():
+            number = clean_phone(phone)
+            if number is None:
+                raise InvalidPayload("phone_invalid", field="phone")
+            _phone_free(db, number, None)
+        deputy = Deputy(name=name.strip(), level=level or "town", station_code=station, deputy_group=group.strip(),
+                        phone=number)
         if now is not None:
             deputy.created_at = now
         db.add(deputy)
         db.flush()
-        record(db, actor, "deputy.create", "deputy", deputy.id, None, deputy_snapshot(deputy), now)
+        ordered = set_levels(db, deputy, wanted)
+        record(db, actor, "deputy.create", "deputy", deputy.id, None, snapshot(deputy, ordered), now)
     db.refresh(deputy)
     return deputy
 

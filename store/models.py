@@ -161,6 +161,20 @@ class Deputy(SQLModel, table=True):
     phone: Optional[str] = Field(default=None, max_length=20, index=True, unique=True)
 
 
+class DeputyLevelRow(SQLModel, table=True):
+    """One of a person's levels (issue 13: a Haining and a town deputy, a
+    deputy and a street residents' representative).  ``Deputy.level`` stays
+    the primary one, the highest of the set (``core/roster.py``); a table,
+    not a JSON column, so the CHECK holds for each level and a filter by
+    level is the same SQL on PostgreSQL and SQLite (migration 0011)."""
+
+    __tablename__ = "deputy_level"
+    __table_args__ = (sa.CheckConstraint(_in("level", DEPUTY_LEVELS), name="level"),)
+
+    deputy_id: int = Field(foreign_key="deputy.id", primary_key=True, ondelete="CASCADE")
+    level: str = Field(primary_key=True, max_length=16)
+
+
 class LinkedSession(SQLModel, table=True):
     """A linked session (联动会议), one-off or a series.  ``start_at``/``end_at``
     are the first occurrence's; ``timezone`` is the zone the rule repeats in;

@@ -112,6 +112,9 @@ async def test_capture_at_any_time_follow_rate_and_reopen(hub):
     assert fed["status"] == "fed_back"
     home = await hub.ok("GET", "/me/deputy", PHONE)
     assert home["awaitingRating"] == 1 and home["openItems"] == 2 and home["opinions"] == {"fed_back": 1, "submitted": 1}
+    assert home["levels"] == ["haining"]
+    await hub.ok("PATCH", f"/deputies/{me}", "admin", json={"levels": ["town", "haining"]})  # the roster (issue 13)
+    assert (await hub.ok("GET", "/me/deputy", PHONE))["levels"] == ["haining", "town"]
     detail = await hub.ok("GET", f"/opinions/{oid}", PHONE)
     assert detail["allowedActions"] == ["rate"]
     answer = next(e for e in detail["timeline"] if e["action"] == "answer")

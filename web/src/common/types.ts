@@ -90,6 +90,8 @@ export interface Deputy {
   id: number;
   name: string;
   level: string;
+  /** every level, highest first (issue 13: a person may hold several) */
+  levels?: string[];
   station: string;
   group: string;
   active: boolean;

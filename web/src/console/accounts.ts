@@ -1,7 +1,7 @@
 /** The console's accounts page (账号管理, issue 13), #accounts, administrators only: every
  * account with its role, scope, state and last login; create one (role and scope: a station
  * for dispatchers and operators, a department for department accounts); reset a password;
- * deactivate. Over GET/POST /api/accounts, POST /api/accounts/{id}/password and
+ * deactivate, and reactivate (POST /api/accounts/{id}/reactivate: it signs in again). Over GET/POST /api/accounts, POST /api/accounts/{id}/password and
  * /deactivate; refusals show the hub's reason in the page's language, and what was typed stays. */
 import { ApiError, get, post } from "../common/api";
 import { h, setText } from "../common/dom";
@@ -9,6 +9,7 @@ import type { Account, Role } from "../common/types";
 import type { Stations } from "../common/stations";
 import { dateValue, timeValue } from "../common/time";
 import { ct } from "./strings";
+import { rt } from "./roster-strings";
 
 interface AccountRow extends Account {
   lastLoginAt?: string | null;
@@ -76,7 +77,10 @@ export class AccountsView {
         off.addEventListener("click", () => void this.deactivate(a));
         const roleBtn = h("button", { class: "c-btn c-btn-sm", type: "button", "data-testid": "acc-change-role" }, ct("accChangeRole"));
         roleBtn.addEventListener("click", () => this.askRole(a, actions));
+        const on = h("button", { class: "c-btn c-btn-sm", type: "button", "data-testid": "acc-reactivate" }, rt("accReactivate"));
+        on.addEventListener("click", () => void this.reactivate(a));
         if (a.active) actions.append(...(a.role === "deputy" ? [] : [roleBtn]), reset, off);
+        else actions.append(on);
         return h(
           "tr",
           { "data-testid": "acc-row", "data-username": a.username, "data-active": String(a.active) },
@@ -150,6 +154,16 @@ export class AccountsView {
     if (!window.confirm(ct("accDeactivateConfirm", { name: a.username }))) return;
     try {
       await post(`/accounts/${a.id}/deactivate`);
+      await this.load();
+    } catch (e) {
+      this.say((e as ApiError).message, true);
+    }
+  }
+
+  private async reactivate(a: AccountRow): Promise<void> {
+    try {
+      await post(`/accounts/${a.id}/reactivate`);
+      this.say(rt("accReactivated", { name: a.username }));
       await this.load();
     } catch (e) {
       this.say((e as ApiError).message, true);

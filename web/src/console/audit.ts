@@ -17,7 +17,7 @@ export interface AuditEntry {
   targetId: string;
 }
 
-export const TARGET_TYPES = ["session", "opinion", "account", "deputy", "station", "duty_record"];
+export const TARGET_TYPES = ["session", "opinion", "account", "deputy", "station", "duty_record", "roster"];
 const PAGE = 100;
 
 /** The query of the filters as typed: blank fields are left out; a date is a whole Shanghai day

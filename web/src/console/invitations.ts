@@ -46,7 +46,7 @@ export class InvitationsPanel {
     const closed = this.session.state === "ended" || this.session.state === "cancelled";
     const pick = h("select", { class: "c-input", "data-testid": "invite-deputy" }, h("option", { value: "" }, ct("pickDeputy")));
     for (const d of this.deputies) {
-      pick.append(h("option", { value: d.id }, `${d.name} · ${this.stations.short(d.station)} · ${ct(`level_${d.level}` as ConsoleKey)}`));
+      pick.append(h("option", { value: d.id }, `${d.name} · ${this.stations.short(d.station)} · ${(d.levels?.length ? d.levels : [d.level]).map((l) => ct(`level_${l}` as ConsoleKey)).join("、")}`));
     }
     const invite = h("button", { type: "button", class: "btn-primary c-btn-sm", "data-testid": "invite-create", disabled: closed }, ct("invite"));
     invite.addEventListener("click", async () => {

@@ -17,11 +17,17 @@ import { OperatorView } from "./operator";
 import { RecordingsView } from "../recordings/view";
 import { AuditView } from "./audit";
 import { AccountsView } from "./accounts";
+import { RosterView } from "./roster";
+import { MatrixView } from "./matrix";
+import { rt } from "./roster-strings";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
 import { ct } from "./strings";
 import type { Account } from "../common/types";
+
+/** The administration's sections (#audit, #roster, #stations, #accounts). */
+const ADMIN_SECTIONS = ["audit", "roster", "stations", "accounts"] as const;
 
 interface View {
   el: HTMLElement;
@@ -69,19 +75,20 @@ function paint(): void {
 
 /** The section the address names: the opinions page's three, or the administration's. */
 function currentSection(): string {
-  return location.hash.startsWith("#audit") ? "audit" : location.hash.startsWith("#accounts") ? "accounts" : sectionOfHash();
+  for (const name of ADMIN_SECTIONS) if (location.hash.startsWith(`#${name}`)) return name;
+  return sectionOfHash();
 }
 
 function canAudit(a: Account | null): boolean {
   return !!a && (a.role === "administrator" || a.role === "dispatcher");
 }
 
-/** The administration's links after the sections' (审计日志: administrators, dispatchers;
- * 账号: administrators). */
+/** The administration's links after the sections' (审计日志, 代表名册, 联络站: administrators and
+ * dispatchers; 账号: administrators). */
 function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
   if (!canAudit(a)) return nav;
   const current = currentSection();
-  const here = current === "audit" || current === "accounts";
+  const here = (ADMIN_SECTIONS as readonly string[]).includes(current);
   if (here) {
     nav.querySelectorAll("[aria-current]").forEach((el) => el.removeAttribute("aria-current"));
     // the sections' switch takes "no hash" for the sessions it believes shown: leave #audit for them
@@ -90,7 +97,7 @@ function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     });
   }
-  const links: ["audit" | "accounts", string][] = [["audit", ct("navAudit")]];
+  const links: [(typeof ADMIN_SECTIONS)[number], string][] = [["audit", ct("navAudit")], ["roster", rt("navRoster")], ["stations", rt("navMatrix")]];
   if (a?.role === "administrator") links.push(["accounts", ct("navAccounts")]);
   for (const [name, label] of links) {
     const link = h("a", { class: "op-nav-link", href: `#${name}`, "aria-current": current === name ? "page" : null, "data-testid": `nav-${name}` }, label);
@@ -119,6 +126,10 @@ async function enter(a: Account): Promise<void> {
   view =
     section === "audit" && canAudit(a)
       ? new AuditView()
+      : section === "roster" && canAudit(a)
+      ? new RosterView(a, stations)
+      : section === "stations" && canAudit(a)
+      ? new MatrixView(a, stations)
       : section === "accounts" && a.role === "administrator"
       ? new AccountsView(stations)
       : section === "opinions" && canSeeOpinions(a)
