@@ -436,3 +436,52 @@ OPERATIONS += (
               "of its scope (the escalation); a deputy's answers waiting for its rating; a deputy's or operator's "
               "session starting within 15 minutes or whose lobby is open."),
 )
+
+
+# --- station reception duty 进站接待 and 签到 by QR code (issue 13; appended) ---------------------
+
+from api import reception as reception_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/stations/{code}/reception", reception_api.reception_day,
+              "A station's reception day: the roster, sign-ins, residents received", "reception",
+              path_model=reception_api.ReceptionPath, query=reception_api.ReceptionQuery,
+              response=reception_api.ReceptionDay, errors=(Forbidden, StationNotFound),
+              roles="the station's operator; dispatchers above it; administrators",
+              description="Each deputy on the day's roster (China time) or come without it (rostered false: 临时), "
+                          "when it signed in, its reception duty record, and the opinions it raised that day at "
+                          "this station (the residents it received)."),
+    Operation("PUT", "/stations/{code}/reception", reception_api.set_roster, "Set a station's reception roster of a day",
+              "reception", path_model=reception_api.ReceptionPath, body=reception_api.RosterIn,
+              response=reception_api.ReceptionDay, errors=(Forbidden, StationNotFound, NotFound, InvalidPayload),
+              roles="the station's operator (deputies of its town); dispatchers above it (also deputies of their "
+                    "subtree); administrators",
+              description="The roster becomes deputyIds. A deputy who signed in stays (its record is reviewed, "
+                          "never withdrawn here); past days do not change (400 reception_day_past). Audited as "
+                          "reception.roster."),
+    Operation("GET", "/stations/{code}/reception-code", reception_api.reception_code,
+              "The station's sign-in QR code of the day", "reception", path_model=reception_api.ReceptionPath,
+              response=reception_api.SigninCode, errors=(Forbidden, StationNotFound),
+              roles="the station's operator; dispatchers above it; administrators",
+              description="An HMAC of the station and the China-time date with the hub's key: it changes at "
+                          "midnight Asia/Shanghai and needs no row. The QR code carries "
+                          "{base}/deputy#signin={code}."),
+    Operation("GET", "/sessions/{id}/signin-code", reception_api.session_code,
+              "A live session's sign-in QR code for one station's screen", "reception", path_model=s.IdPath,
+              query=reception_api.SessionCodeQuery, response=reception_api.SigninCode,
+              errors=(Forbidden, SessionNotFound, SessionClosed, StationNotFound), join_token=True,
+              roles="the station's operator or its live page's join link; a dispatcher who sees the session; "
+                    "administrators",
+              description="An HMAC of the occurrence (session and start) and the station. Made while the occurrence "
+                          "is in its lobby or live; it signs in while live and 5 minutes after the end."),
+    Operation("POST", "/me/signin", reception_api.sign_in, "Sign in with a scanned code (reception or session)",
+              "reception", body=reception_api.SignInIn, response=reception_api.SignInOut,
+              errors=(Forbidden, InvalidPayload, SessionClosed, SessionNotFound), roles="deputy",
+              description="A station's code of the day: one reception record per deputy, station and day (approved "
+                          "when on the roster; a deputy not on it signs in only at a station of its own town, "
+                          "marked 临时 and pending review). A session's code: the attendance record of the occurrence "
+                          "with the live layer's key (one per deputy, session and day: never doubled), refused to a "
+                          "deputy neither of the session's stations nor invited. Again: already true, nothing new."),
+    Operation("GET", "/me/receptions", reception_api.my_receptions, "My reception days (from a week ago)",
+              "reception", response=reception_api.MyReceptions, errors=(Forbidden,), roles="deputy"),
+)

@@ -228,6 +228,14 @@ REASONS: dict[str, dict[str, str]] = {
     "deputy_account_exists": {"zh-CN": "账号已经设置过，请用手机号登录", "en": "the account is set up already; log in with your phone number"},
     "deputy_setup_needs_link": {"zh-CN": "请从邀请链接打开，首次设置账号", "en": "open the invitation link to set up the account"},
     "deputy_only": {"zh-CN": "这是代表的页面，请用代表账号登录", "en": "this page is for deputies; log in with a deputy's account"},
+    # station reception duty and sign-in by QR (store/reception.py, issue 13)
+    "reception_staff_only": {"zh-CN": "只有联络站操作员、调度员和管理员可以管理进站接待", "en": "only the station's operator, dispatchers and administrators manage reception duty"},
+    "reception_day_past": {"zh-CN": "不能修改已过去日期的排班", "en": "the roster of a past day cannot change"},
+    "reception_not_your_town": {"zh-CN": "您不在 {station} 今天的排班中，且该站不在您所在的镇（街道），不能签到", "en": "you are not on {station}'s roster today and it is not a station of your town: no sign-in"},
+    "signin_code_invalid": {"zh-CN": "签到码无效，请重新扫描联络站屏幕上的二维码", "en": "the sign-in code is not valid; scan the code on the station's screen again"},
+    "signin_code_other_day": {"zh-CN": "这是其他日期的签到码，请扫描今天的二维码", "en": "this sign-in code is of another day; scan today's code"},
+    "signin_session_not_live": {"zh-CN": "会议{state}，签到码仅在会议进行时有效", "en": "the session is {state}: its sign-in code works only while it is live"},
+    "signin_deputy_not_in_session": {"zh-CN": "您所在的联络站 {station} 不在此会议的参会联络站中，也没有受邀，不能签到", "en": "your station {station} is not one of the session's stations and you are not invited: no sign-in"},
 }
 
 # --- terms: words inside a reason, by parameter name ---------------------------------------
