@@ -63,10 +63,17 @@ class ShiftOut(s.Model):
                                             "that day at this station")
 
 
+class Candidate(s.Model):
+    id: int
+    name: str
+    station: str
+
+
 class ReceptionDay(s.Model):
     station: str
     day: date
     shifts: list[ShiftOut]
+    candidates: list[Candidate] = Field(description="the deputies of the station's town, for the roster form")
 
 
 class SigninCode(s.Model):
@@ -113,7 +120,8 @@ def _kind_names(call: Call) -> dict[str, str]:
     return {k: r.name for k, r in rules_of(call.services).scoring.rules.items()}
 
 
-def _day_out(call: Call, station: str, day: date, views: list[store.ShiftView]) -> ReceptionDay:
+def _day_out(call: Call, station: str, day: date, found: tuple[list[store.ShiftView], list]) -> ReceptionDay:
+    views, deputies = found
     names = _kind_names(call)
     shifts = []
     for v in views:
@@ -123,23 +131,26 @@ def _day_out(call: Call, station: str, day: date, views: list[store.ShiftView]) 
             signed_in_at=maybe_local(v.shift.signed_in_at), record=record_out(v.record, names) if v.record else None,
             opinions=[ReceivedOpinion(id=o.id or 0, reference=reference(o.id or 0, o.received_at), summary=o.summary,
                                       resident_name=o.resident_name, status=o.status) for o in v.opinions]))
-    return ReceptionDay(station=station, day=day, shifts=shifts)
+    return ReceptionDay(station=station, day=day, shifts=shifts,
+                        candidates=[Candidate(id=d.id, name=d.name, station=d.station_code) for d in deputies])
 
 
 async def reception_day(call: Call) -> ReceptionDay:
     """``GET /stations/{code}/reception``: the day's roster and sign-ins."""
     actor, matrix, station = call.require_actor(), call.services.matrix, call.path.code
     day = call.query.day or codes.china_day(call.now)
-    views = await call.services.db(lambda db: store.day_of(db, actor, matrix, station, day))
-    return _day_out(call, station, day, views)
+    found = await call.services.db(lambda db: (store.day_of(db, actor, matrix, station, day),
+                                               store.candidates(db, matrix, station)))
+    return _day_out(call, station, day, found)
 
 
 async def set_roster(call: Call) -> ReceptionDay:
     """``PUT /stations/{code}/reception``: the day's roster becomes the list."""
     actor, matrix, station, now, body = call.require_actor(), call.services.matrix, call.path.code, call.now, call.body
-    views = await call.services.db(lambda db: store.set_roster(db, actor, matrix, station, body.day, body.deputy_ids,
-                                                               now))
-    return _day_out(call, station, body.day, views)
+    found = await call.services.db(lambda db: (store.set_roster(db, actor, matrix, station, body.day,
+                                                                body.deputy_ids, now),
+                                               store.candidates(db, matrix, station)))
+    return _day_out(call, station, body.day, found)
 
 
 def _qr(url: str) -> str:

@@ -106,6 +106,15 @@ def _views(db: Session, station: str, day: date) -> list[ShiftView]:
     return out
 
 
+def candidates(db: Session, matrix: Matrix, station: str) -> list[Deputy]:
+    """The deputies the roster form offers: the active deputies of the
+    station's town (its own deputies only, above the towns)."""
+    town = town_of(matrix, station)
+    codes = [s.code for s in matrix.subtree(town)] if town else [station]
+    return list(db.exec(select(Deputy).where(col(Deputy.station_code).in_(codes), col(Deputy.active))
+                        .order_by(col(Deputy.station_code), col(Deputy.name), col(Deputy.id))).all())
+
+
 def _deputy_allowed(actor: Actor, matrix: Matrix, station: str, deputy: Deputy) -> None:
     """Staff roster deputies of the station's town, or (dispatchers,
     administrators) any deputy of their own subtree."""

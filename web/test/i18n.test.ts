@@ -8,6 +8,7 @@ import { dicts as deputy } from "../src/deputy/strings";
 import { dicts as department } from "../src/department/strings";
 import { dicts as resident } from "../src/resident/strings";
 import { dicts as recordings } from "../src/recordings/strings";
+import { dicts as reception } from "../src/console/reception-strings";
 
 type Table = Record<string, string>;
 const tables: [string, { "zh-CN": Table; en: Table }][] = [
@@ -18,6 +19,7 @@ const tables: [string, { "zh-CN": Table; en: Table }][] = [
   ["department/strings.ts", department],
   ["resident/strings.ts", resident],
   ["recordings/strings.ts", recordings],
+  ["console/reception-strings.ts", reception],
 ];
 
 const placeholders = (s: string): string[] => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();

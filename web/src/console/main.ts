@@ -16,6 +16,8 @@ import { OperatorView } from "./operator";
 import { RecordingsView } from "../recordings/view";
 import { AuditView } from "./audit";
 import { AccountsView } from "./accounts";
+import { ReceptionView } from "./reception";
+import { rt } from "./reception-strings";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
@@ -68,6 +70,7 @@ function paint(): void {
 
 /** The section the address names: the opinions page's three, or the administration's. */
 function currentSection(): string {
+  if (location.hash.startsWith("#reception")) return "reception";
   return location.hash.startsWith("#audit") ? "audit" : location.hash.startsWith("#accounts") ? "accounts" : sectionOfHash();
 }
 
@@ -78,9 +81,8 @@ function canAudit(a: Account | null): boolean {
 /** The administration's links after the sections' (审计日志: administrators, dispatchers;
  * 账号: administrators). */
 function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
-  if (!canAudit(a)) return nav;
   const current = currentSection();
-  const here = current === "audit" || current === "accounts";
+  const here = current === "audit" || current === "accounts" || current === "reception";
   if (here) {
     nav.querySelectorAll("[aria-current]").forEach((el) => el.removeAttribute("aria-current"));
     // the sections' switch takes "no hash" for the sessions it believes shown: leave #audit for them
@@ -89,7 +91,9 @@ function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     });
   }
-  const links: ["audit" | "accounts", string][] = [["audit", ct("navAudit")]];
+  const links: ["reception" | "audit" | "accounts", string][] = [];
+  if (canSeeOpinions(a)) links.push(["reception", rt("navReception")]); // 进站接待 (issue 13)
+  if (canAudit(a)) links.push(["audit", ct("navAudit")]);
   if (a?.role === "administrator") links.push(["accounts", ct("navAccounts")]);
   for (const [name, label] of links) {
     const link = h("a", { class: "op-nav-link", href: `#${name}`, "aria-current": current === name ? "page" : null, "data-testid": `nav-${name}` }, label);
@@ -118,6 +122,8 @@ async function enter(a: Account): Promise<void> {
   view =
     section === "audit" && canAudit(a)
       ? new AuditView()
+      : section === "reception" && canSeeOpinions(a)
+      ? new ReceptionView(a, stations)
       : section === "accounts" && a.role === "administrator"
       ? new AccountsView(stations)
       : section === "opinions" && canSeeOpinions(a)
