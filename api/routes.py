@@ -485,3 +485,29 @@ OPERATIONS += (
     Operation("GET", "/me/receptions", reception_api.my_receptions, "My reception days (from a week ago)",
               "reception", response=reception_api.MyReceptions, errors=(Forbidden,), roles="deputy"),
 )
+
+
+# --- departments' extension requests, approved by a dispatcher (issue 13; appended) --------------
+
+from api import extensions as extensions_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("POST", "/opinions/{id}/extension-requests", extensions_api.request_extension,
+              "A department asks for more time (延期申请)", "opinions", path_model=s.IdPath,
+              body=extensions_api.ExtensionIn, response=extensions_api.ExtensionOut, status=201,
+              errors=(Forbidden, NotFound, InvalidPayload, OpinionTransitionRefused), roles="department (its own items)",
+              description="For an item in progress: a later deadline and the reason. One pending request per item "
+                          "(409 extension_pending). The deadline does not move until a dispatcher approves; a "
+                          "department's own extend step is refused (409 extension_by_request)."),
+    Operation("GET", "/extension-requests", extensions_api.list_requests, "Extension requests, newest first",
+              "opinions", query=extensions_api.ExtensionQuery, response=extensions_api.ExtensionList,
+              errors=(Forbidden,), roles="dispatcher (its subtree); administrator; department (its own)"),
+    Operation("POST", "/extension-requests/{id}/decision", extensions_api.decide,
+              "Approve or refuse an extension request", "opinions", path_model=s.IdPath,
+              body=extensions_api.DecisionIn, response=extensions_api.ExtensionOut,
+              errors=(Forbidden, NotFound, InvalidPayload, OpinionTransitionRefused),
+              roles="dispatcher (the item's town or above); administrator",
+              description="Approving moves the deadline by the approver's extend step (in the item's timeline, "
+                          "with the department's reason), in one transaction with the decision; refusing needs a "
+                          "reason and leaves the deadline. The department hears of it in its notifications."),
+)

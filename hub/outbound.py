@@ -41,6 +41,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "answered": ("您的民情已答复，请评价", "Your item was answered: please rate it"),
     "lobby_open": ("会议候会已开放", "The meeting's lobby is open"),
     "session_soon": ("会议将在15分钟内开始", "A meeting starts within 15 minutes"),
+    "extension_requested": ("承办单位申请延期，待审批", "A department asks for more time: to approve"),
+    "extension_approved": ("延期申请已批准", "Your extension request was approved"),
+    "extension_refused": ("延期申请未获批准", "Your extension request was refused"),
 }
 
 
