@@ -300,3 +300,14 @@ class ExtensionRequest(SQLModel, table=True):
     decided_by: Optional[int] = Field(default=None, foreign_key="account.id")
     decided_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     decision_reason: str = Field(default="", sa_type=sa.Text)
+
+
+class OutboundSent(SQLModel, table=True):
+    """A reminder handed to the outbound adapter (``hub/outbound.py``), by its
+    stable key, while it stays due: a restarted hub (or a second process)
+    does not send it again (migration 0013)."""
+
+    __tablename__ = "outbound_sent"
+
+    key: str = Field(primary_key=True, max_length=255)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
