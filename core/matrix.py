@@ -99,6 +99,7 @@ def _coordinates(fields: dict[str, Any]) -> tuple[Optional[float], Optional[floa
             raise MatrixError("lat and lon go together: give both or neither", key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not -limit <= value <= limit:
             raise MatrixError(f"{key} must be a number of degrees between -{limit} and {limit}", key)
+    assert isinstance(lat, (int, float)) and isinstance(lon, (int, float))
     return float(lat), float(lon)
 
 

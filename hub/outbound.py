@@ -19,6 +19,7 @@ gateway may deduplicate on ``key`` too, which is stable across restarts).
 from __future__ import annotations
 
 import logging
+from functools import partial
 from dataclasses import asdict, dataclass
 from typing import Optional, Protocol
 
@@ -130,14 +131,13 @@ class Announcer:
                 due.add(message.key)
                 if message.key in sent:
                     continue
-                now = self.services.now()
-                if not await self.services.db(lambda db, key=message.key: store.claim(db, key, now)):
+                if not await self.services.db(partial(store.claim, key=message.key, now=self.services.now())):
                     continue  # another process sent it meanwhile
                 try:
                     await self.outbound.send(message)
                 except Exception as exc:
                     logger.warning("sending %s failed: %s", message.key, exc)
-                    await self.services.db(lambda db, key=message.key: store.release(db, key))
+                    await self.services.db(partial(store.release, key=message.key))
                     continue
                 delivered.append(message)
         # a reminder that went away and comes back (a reopened item) goes out again

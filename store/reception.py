@@ -156,13 +156,13 @@ def set_roster(
                     shift.rostered = False
                     db.add(shift)
         for deputy_id in wanted:
-            shift = shifts.get(deputy_id)
-            if shift is None:
+            kept = shifts.get(deputy_id)
+            if kept is None:
                 db.add(ReceptionShift(station_code=station, day=day, deputy_id=deputy_id, rostered=True,
                                       created_by=actor.account_id, created_at=now))
-            elif not shift.rostered:
-                shift.rostered = True
-                db.add(shift)
+            elif not kept.rostered:
+                kept.rostered = True
+                db.add(kept)
         if before != sorted(wanted):
             record(db, actor, "reception.roster", "station", station, {"day": day.isoformat(), "deputies": before},
                    {"day": day.isoformat(), "deputies": sorted(wanted)}, now)

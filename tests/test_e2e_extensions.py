@@ -7,7 +7,7 @@ the console's opinion sheet; the department sees the new deadline."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
