@@ -7,7 +7,8 @@ deputy's phone opens the code's link (read from the overlay's data-url, not
 from pixels), logs in, and is signed in: 签到成功, and the reception record
 in 我的履职; a second scan says 已签到 and records nothing new.  Then, with
 the session live, the operator's console shows the session's sign-in code
-and the deputy signs in to the session from the phone.
+and so does the station's live page; the deputy signs in to the session
+from the phone.
 
 Set RECEPTION_SCREENSHOTS=/some/dir to keep screenshots.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser import HubProcess, api_json as api
+from tests.browser import HubProcess, api_json as api, autojoin
 
 pytestmark = pytest.mark.browser
 
@@ -136,6 +137,16 @@ async def test_deputy_signs_in_at_the_station_and_at_a_live_session(hub, browser
     session_url = await station.get_by_test_id("signin-qr").get_attribute("data-url")
     assert session_url and f"#signin=s.{session['id']}." in session_url and ".xucun." in session_url
     await shot(station, "station-session-qr")
+    # the station's live page shows the same code (its join link's token asks for it)
+    await station.get_by_test_id("signin-qr-close").click()
+    op = api(hub, "/auth/login", body={"username": OPERATOR[0], "password": OPERATOR[1]})["token"]
+    link = api(hub, f"/sessions/{session['id']}/join-link?station=xucun", op)["url"]
+    live_page = await station_ctx.new_page()
+    await live_page.goto(autojoin(link))
+    await live_page.get_by_test_id("station-signin-code").click(timeout=30_000)
+    await live_page.wait_for_selector("[data-testid=signin-qr][data-url]")
+    assert await live_page.get_by_test_id("signin-qr").get_attribute("data-url") == session_url
+    await shot(live_page, "station-live-page-qr")
     await phone.goto(session_url)
     result = phone.get_by_test_id("signin-result")
     await expect(result).to_have_attribute("data-kind", "session")

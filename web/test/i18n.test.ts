@@ -10,6 +10,7 @@ import { dicts as resident } from "../src/resident/strings";
 import { dicts as recordings } from "../src/recordings/strings";
 import { dicts as reception } from "../src/console/reception-strings";
 import { dicts as extensions } from "../src/common/extensions";
+import { dicts as signinQr } from "../src/common/signin-qr";
 
 type Table = Record<string, string>;
 const tables: [string, { "zh-CN": Table; en: Table }][] = [
@@ -22,6 +23,7 @@ const tables: [string, { "zh-CN": Table; en: Table }][] = [
   ["recordings/strings.ts", recordings],
   ["console/reception-strings.ts", reception],
   ["common/extensions.ts", extensions],
+  ["common/signin-qr.ts", signinQr],
 ];
 
 const placeholders = (s: string): string[] => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();

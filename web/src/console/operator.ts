@@ -8,8 +8,7 @@ import { describeRrule } from "./rrule";
 import { flash } from "../common/flash";
 import type { Stations } from "../common/stations";
 import { ct } from "./strings";
-import { rt } from "./reception-strings";
-import { showSigninQr } from "./signin-qr";
+import { qt, showSigninQr } from "../common/signin-qr";
 import { clockNow, hm, minutesUntil, rangeLabel } from "../common/time";
 import type { Account, CalendarLink, Items, JoinLink, Session } from "../common/types";
 
@@ -190,10 +189,10 @@ export class OperatorView {
   /** The session's sign-in QR code for this station's screen (签到, issue 13): deputies sitting in front
    * of it scan it with their phones while the session is live. */
   private signinButton(s: Session): HTMLButtonElement {
-    const btn = h("button", { type: "button", class: "c-btn c-btn-sm", "data-testid": "session-signin-code", "data-session-id": s.id }, rt("sessionCode"));
+    const btn = h("button", { type: "button", class: "c-btn c-btn-sm", "data-testid": "session-signin-code", "data-session-id": s.id }, qt("sessionCode"));
     const station = this.account.station ?? "";
     btn.addEventListener("click", () =>
-      showSigninQr(rt("qrTitleSession", { title: s.title, station: this.stations.short(station) }), `/sessions/${s.id}/signin-code?station=${encodeURIComponent(station)}`));
+      showSigninQr(qt("qrTitleSession", { title: s.title, station: this.stations.short(station) }), `/sessions/${s.id}/signin-code?station=${encodeURIComponent(station)}`));
     return btn;
   }
 

@@ -9,7 +9,7 @@ import { dateValue, hm } from "../common/time";
 import type { Stations } from "../common/stations";
 import type { Account } from "../common/types";
 import { rt } from "./reception-strings";
-import { showSigninQr } from "./signin-qr";
+import { showSigninQr } from "../common/signin-qr";
 
 interface Shift {
   deputyId: number;
