@@ -350,12 +350,13 @@ from core.errors import UsernameTaken  # noqa: E402
 
 OPERATIONS += (
     Operation("POST", "/deputy/setup", deputy_home.set_up, "Set up a deputy's account from its invitation link",
-              "deputies", body=deputy_home.DeputySetupIn, response=s.LoginOut, status=201,
+              "deputies", body=deputy_home.DeputySetupIn, response=deputy_home.DeputySetupOut, status=201,
               errors=(Forbidden, InvalidPayload, UsernameTaken, LoginRequired), join_token=True,
               roles="a deputy's invitation link (its join token), once",
               description="The mobile number becomes the user name (the roster's number when the roster has one: "
               "403 phone_not_on_roster otherwise); a second set-up is 403 deputy_account_exists. Logs the deputy "
-              "in like POST /auth/login; afterwards it logs in with its phone number."),
+              "in like POST /auth/login; afterwards it logs in with its phone number. With bindDevice instead of "
+              "a password the phone is bound: the reply's deviceToken logs in (POST /auth/device)."),
     Operation("GET", "/me/deputy", deputy_home.my_home, "The logged-in deputy's home: points, open items",
               "deputies", response=deputy_home.DeputyHomeOut, errors=(Forbidden,), roles="deputy"),
     Operation("GET", "/me/sessions/{id}/deputy-link", deputy_home.my_join_link,
@@ -510,4 +511,29 @@ OPERATIONS += (
               description="Approving moves the deadline by the approver's extend step (in the item's timeline, "
                           "with the department's reason), in one transaction with the decision; refusing needs a "
                           "reason and leaves the deadline. The department hears of it in its notifications."),
+)
+
+
+# --- deputies' phones bound instead of a password (issue 13; appended) ---------------------------
+
+from api import devices as devices_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("POST", "/auth/device", devices_api.device_login, "Log in with a bound phone's device token", "auth",
+              auth="none", body=devices_api.DeviceLoginIn, response=s.LoginOut, errors=(LoginRequired,),
+              description="As POST /auth/login (a bearer token, also the HttpOnly cookie). An unknown or revoked "
+                          "device token is 401 device_not_bound."),
+    Operation("GET", "/devices", devices_api.list_devices, "Bound phones", "auth", query=devices_api.DeviceQuery,
+              response=devices_api.DeviceList, errors=(Forbidden,),
+              roles="deputy (its own); administrator (all, or one account's)"),
+    Operation("POST", "/devices", devices_api.bind_device, "Bind the phone in use (instead of a password)", "auth",
+              body=devices_api.DeviceIn, response=devices_api.DeviceBound, status=201, errors=(Forbidden,),
+              roles="deputy",
+              description="The reply's token (shown once) is kept by the phone and logs in with POST /auth/device. "
+                          "POST /deputy/setup with bindDevice does the same at set-up, without a password."),
+    Operation("POST", "/devices/{id}/revoke", devices_api.revoke_device, "Revoke a bound phone", "auth",
+              path_model=s.IdPath, response=devices_api.DeviceOut, errors=(Forbidden, NotFound),
+              roles="deputy (its own); administrator",
+              description="The device token stops working and the account's open logins end. Audited as "
+                          "device.revoke."),
 )

@@ -228,6 +228,10 @@ REASONS: dict[str, dict[str, str]] = {
     "deputy_account_exists": {"zh-CN": "账号已经设置过，请用手机号登录", "en": "the account is set up already; log in with your phone number"},
     "deputy_setup_needs_link": {"zh-CN": "请从邀请链接打开，首次设置账号", "en": "open the invitation link to set up the account"},
     "deputy_only": {"zh-CN": "这是代表的页面，请用代表账号登录", "en": "this page is for deputies; log in with a deputy's account"},
+    # deputies' phones bound instead of a password (store/devices.py, issue 13)
+    "password_or_device": {"zh-CN": "请设置密码，或选择绑定本机", "en": "set a password, or bind this phone"},
+    "device_deputies_only": {"zh-CN": "只有代表本人可以绑定手机", "en": "only a deputy binds its phone"},
+    "device_not_bound": {"zh-CN": "本机的绑定已解除或无效，请用手机号和密码登录", "en": "this phone is no longer bound: log in with your phone number and password"},
     # departments' extension requests (opinions/extensions.py, store/extensions.py, issue 13)
     "extension_by_request": {"zh-CN": "承办单位延期须提交延期申请，由调度员批准后生效", "en": "a department asks for an extension; a dispatcher's approval moves the deadline"},
     "extension_not_in_progress": {"zh-CN": "民情{status}，只有办理中的事项可以延期", "en": "the opinion is {status}: only an item in progress can be extended"},
@@ -289,7 +293,7 @@ TERMS["what"] = {  # the kind of record that is missing (NotFound)
     w: {"zh-CN": zh, "en": w} for w, zh in {
         "deputy": "代表", "opinion": "民情", "invitation": "邀请", "account": "账号", "duty record": "履职记录",
         "photo": "照片", "notice": "部门通知", "path": "地址", "session": "会议", "station": "联络站",
-        "extension request": "延期申请",
+        "extension request": "延期申请", "device": "绑定的手机",
     }.items()
 }
 #: An opinion's actions (a parameter ``action`` of the opinion reasons), in the

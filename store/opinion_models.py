@@ -311,3 +311,20 @@ class OutboundSent(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DeviceBinding(SQLModel, table=True):
+    """A deputy's phone bound instead of a password (issue 13): a long-lived
+    device token kept in the phone's storage, of which only the SHA-256 is
+    stored; revocable by the deputy and administrators (``store/devices.py``;
+    migration 0013)."""
+
+    __tablename__ = "device_binding"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
