@@ -1,8 +1,8 @@
 """The department's page (承办单位, issue 13): the opinions assigned to the
 logged-in department, overdue first, with their deadlines in working days.
 Its steps go through ``POST /opinions/{id}/actions`` (``start`` to accept,
-``return`` with the reason, ``extend`` with a new deadline and the reason,
-``answer``) and its attachments through ``PUT /opinions/{id}/photos/{n}``;
+``return`` with the reason, ``answer``; more time through ``POST
+/opinions/{id}/extension-requests``, approved by a dispatcher) and its attachments through ``PUT /opinions/{id}/photos/{n}``;
 rules in :mod:`store.departments`."""
 
 from __future__ import annotations

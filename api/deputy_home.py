@@ -18,11 +18,11 @@ from pydantic import Field
 from sqlmodel import Session
 
 from core import tokens
-from core.errors import Forbidden, SessionClosed
+from core.errors import Forbidden, InvalidPayload, SessionClosed
 from core.proxies import client_address
 from core.scope import Role
 from scheduler.lifecycle import JOINABLE
-from store import accounts, deputy_home
+from store import accounts, deputy_home, devices
 
 from api import convert, schemas as s
 from api.framework import COOKIE, Call
@@ -31,7 +31,16 @@ from api.sessions import join_id
 
 class DeputySetupIn(s.Input):
     phone: str = Field(min_length=1, max_length=32, description="the deputy's mobile number: its user name from now on")
-    password: str = Field(min_length=1, max_length=256)
+    password: Optional[str] = Field(default=None, min_length=1, max_length=256,
+                                    description="required unless bindDevice")
+    bind_device: bool = Field(default=False, alias="bindDevice",
+                              description="bind this phone instead of a password: the reply's deviceToken, kept by "
+                                          "the phone, logs in (POST /auth/device)")
+    device_label: str = Field(default="", alias="deviceLabel", max_length=100)
+
+
+class DeputySetupOut(s.LoginOut):
+    device_token: Optional[str] = Field(default=None, description="bindDevice: the phone's device token (shown once)")
 
 
 class DeputyHomeOut(s.Model):
@@ -60,12 +69,20 @@ async def set_up(call: Call) -> web.Response:
     services, now = call.services, call.now
     remote = client_address(call.request.remote, call.request.headers.get("X-Forwarded-For"), services.trusted_proxies)
 
-    def work(db: Session):
-        made = deputy_home.set_up_account(db, actor, body.phone, body.password, now)
-        return accounts.authenticate(db, made.username, body.password, now, remote=remote, ttl=services.login_ttl)
+    if body.password is None and not body.bind_device:
+        raise InvalidPayload("password_or_device", field="password")
+    password = None if body.bind_device else body.password
 
-    account, token = await services.db(work)
-    out = s.LoginOut(token=token, expires_at=convert.local(now + services.login_ttl), account=convert.account(account))
+    def work(db: Session):
+        made, device_token = deputy_home.set_up_account(db, actor, body.phone, password, now, body.device_label)
+        if device_token is not None:
+            return (*devices.log_in(db, device_token, now, services.login_ttl), device_token)
+        assert password is not None
+        return (*accounts.authenticate(db, made.username, password, now, remote=remote, ttl=services.login_ttl), None)
+
+    account, token, device_token = await services.db(work)
+    out = DeputySetupOut(token=token, expires_at=convert.local(now + services.login_ttl),
+                         account=convert.account(account), device_token=device_token)
     response = web.json_response(out.model_dump(mode="json", by_alias=True), status=201)
     response.set_cookie(COOKIE, token, max_age=int(services.login_ttl.total_seconds()), httponly=True,
                         samesite="Strict", secure=services.secure_cookie, path="/")

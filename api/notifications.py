@@ -30,7 +30,8 @@ HELD = [wf.Status.ASSIGNED.value, wf.Status.IN_PROGRESS.value]
 
 
 class NotificationOut(s.Model):
-    kind: str = Field(description="overdue, deadline_soon, assigned, returned, answered, lobby_open, session_soon")
+    kind: str = Field(description="overdue, deadline_soon, assigned, returned, extension_requested, "
+                                  "extension_refused, extension_approved, answered, lobby_open, session_soon")
     at: datetime
     title: str
     opinion_id: Optional[int]
@@ -59,6 +60,24 @@ def _opinions(db: Session, actor: Actor, matrix: Matrix, now: datetime) -> list[
     return list(db.exec(query.order_by(col(Opinion.id)).limit(200)).all())
 
 
+def _extensions(db: Session, actor: Actor, matrix: Matrix, now: datetime) -> list[reminders.Reminder]:
+    """Extension requests: pending ones for those who decide, recent decisions for the department."""
+    from store import extensions
+
+    if actor.role in (Role.DISPATCHER, Role.ADMINISTRATOR):
+        f = extensions.RequestFilter(status="pending", limit=200)
+    elif actor.role is Role.DEPARTMENT:
+        f = extensions.RequestFilter(decided_since=now - reminders.DECISION_NEWS, limit=200)
+    else:
+        return []
+    rows = extensions.list_requests(db, actor, matrix, f)
+    summaries = {o.id: o.summary for o in db.exec(select(Opinion).where(
+        col(Opinion.id).in_({r.opinion_id for r in rows}))).all()} if rows else {}
+    return reminders.for_extensions(actor.role.value, [
+        reminders.ExtensionFacts(r.opinion_id, r.status, r.requested_at, r.decided_at, summaries.get(r.opinion_id, ""))
+        for r in rows], now)
+
+
 async def reminders_for(services: ApiServices, actor: Actor) -> list[NotificationOut]:
     """The reminders of ``actor`` now: what the bell shows and what
     :mod:`hub.outbound` sends out."""
@@ -75,7 +94,13 @@ async def reminders_for(services: ApiServices, actor: Actor) -> list[Notificatio
             found += reminders.for_sessions(
                 [reminders.SessionFacts(x.id, x.title, x.next_occurrence.start, x.next_occurrence.state)
                  for x in sessions if x.next_occurrence is not None and not x.standing], now)
-        return found, {r.id: r.received_at for r in rows}
+        found += _extensions(db, actor, services.matrix, now)
+        received = {r.id: r.received_at for r in rows}
+        for r in found:
+            if r.opinion_id is not None and r.opinion_id not in received:
+                row = db.get(Opinion, r.opinion_id)
+                received[r.opinion_id] = row.received_at if row else now
+        return found, received
 
     found, received = await services.db(work)
     return [NotificationOut(kind=r.kind, at=local(r.at), title=r.title, opinion_id=r.opinion_id,

@@ -29,6 +29,9 @@ class PublicStation(s.Model):
     name_en: str
     level: str
     town: str = Field(description="the town/street station it belongs to (itself for a town)")
+    lat: Optional[float] = Field(default=None, description="where it is (WGS-84 degrees; configs/matrix.yaml), "
+                                 "for the page's nearest station")
+    lon: Optional[float] = None
 
 
 class CodeName(s.Model):
@@ -108,7 +111,8 @@ async def public_options(call: Call) -> PublicOptions:
         if st.level in ("town", "room"):
             town = st.code if st.level == "town" else next(
                 (a.code for a in matrix.ancestors(st.code) if a.level == "town"), st.code)
-            stations.append(PublicStation(code=st.code, name=st.name, name_en=st.name_en, level=st.level, town=town))
+            stations.append(PublicStation(code=st.code, name=st.name, name_en=st.name_en, level=st.level, town=town,
+                                          lat=st.lat, lon=st.lon))
     return PublicOptions(
         stations=stations,
         categories=[CodeName(code=c, name=rules.category_names[c], name_en=rules.category_names_en.get(c, c))

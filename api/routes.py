@@ -390,12 +390,13 @@ from core.errors import UsernameTaken  # noqa: E402
 
 OPERATIONS += (
     Operation("POST", "/deputy/setup", deputy_home.set_up, "Set up a deputy's account from its invitation link",
-              "deputies", body=deputy_home.DeputySetupIn, response=s.LoginOut, status=201,
+              "deputies", body=deputy_home.DeputySetupIn, response=deputy_home.DeputySetupOut, status=201,
               errors=(Forbidden, InvalidPayload, UsernameTaken, LoginRequired), join_token=True,
               roles="a deputy's invitation link (its join token), once",
               description="The mobile number becomes the user name (the roster's number when the roster has one: "
               "403 phone_not_on_roster otherwise); a second set-up is 403 deputy_account_exists. Logs the deputy "
-              "in like POST /auth/login; afterwards it logs in with its phone number."),
+              "in like POST /auth/login; afterwards it logs in with its phone number. With bindDevice instead of "
+              "a password the phone is bound: the reply's deviceToken logs in (POST /auth/device)."),
     Operation("GET", "/me/deputy", deputy_home.my_home, "The logged-in deputy's home: points, open items",
               "deputies", response=deputy_home.DeputyHomeOut, errors=(Forbidden,), roles="deputy"),
     Operation("GET", "/me/sessions/{id}/deputy-link", deputy_home.my_join_link,
@@ -475,4 +476,104 @@ OPERATIONS += (
               "or on the next working day, items waiting to be accepted; a dispatcher's returned and overdue items "
               "of its scope (the escalation); a deputy's answers waiting for its rating; a deputy's or operator's "
               "session starting within 15 minutes or whose lobby is open."),
+)
+
+
+# --- station reception duty 进站接待 and 签到 by QR code (issue 13; appended) ---------------------
+
+from api import reception as reception_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("GET", "/stations/{code}/reception", reception_api.reception_day,
+              "A station's reception day: the roster, sign-ins, residents received", "reception",
+              path_model=reception_api.ReceptionPath, query=reception_api.ReceptionQuery,
+              response=reception_api.ReceptionDay, errors=(Forbidden, StationNotFound),
+              roles="the station's operator; dispatchers above it; administrators",
+              description="Each deputy on the day's roster (China time) or come without it (rostered false: 临时), "
+                          "when it signed in, its reception duty record, and the opinions it raised that day at "
+                          "this station (the residents it received)."),
+    Operation("PUT", "/stations/{code}/reception", reception_api.set_roster, "Set a station's reception roster of a day",
+              "reception", path_model=reception_api.ReceptionPath, body=reception_api.RosterIn,
+              response=reception_api.ReceptionDay, errors=(Forbidden, StationNotFound, NotFound, InvalidPayload),
+              roles="the station's operator (deputies of its town); dispatchers above it (also deputies of their "
+                    "subtree); administrators",
+              description="The roster becomes deputyIds. A deputy who signed in stays (its record is reviewed, "
+                          "never withdrawn here); past days do not change (400 reception_day_past). Audited as "
+                          "reception.roster."),
+    Operation("GET", "/stations/{code}/reception-code", reception_api.reception_code,
+              "The station's sign-in QR code of the day", "reception", path_model=reception_api.ReceptionPath,
+              response=reception_api.SigninCode, errors=(Forbidden, StationNotFound),
+              roles="the station's operator; dispatchers above it; administrators",
+              description="An HMAC of the station and the China-time date with the hub's key: it changes at "
+                          "midnight Asia/Shanghai and needs no row. The QR code carries "
+                          "{base}/deputy#signin={code}."),
+    Operation("GET", "/sessions/{id}/signin-code", reception_api.session_code,
+              "A live session's sign-in QR code for one station's screen", "reception", path_model=s.IdPath,
+              query=reception_api.SessionCodeQuery, response=reception_api.SigninCode,
+              errors=(Forbidden, SessionNotFound, SessionClosed, StationNotFound), join_token=True,
+              roles="the station's operator or its live page's join link; a dispatcher who sees the session; "
+                    "administrators",
+              description="An HMAC of the occurrence (session and start) and the station. Made while the occurrence "
+                          "is in its lobby or live; it signs in while live and 5 minutes after the end."),
+    Operation("POST", "/me/signin", reception_api.sign_in, "Sign in with a scanned code (reception or session)",
+              "reception", body=reception_api.SignInIn, response=reception_api.SignInOut,
+              errors=(Forbidden, InvalidPayload, SessionClosed, SessionNotFound), roles="deputy",
+              description="A station's code of the day: one reception record per deputy, station and day (approved "
+                          "when on the roster; a deputy not on it signs in only at a station of its own town, "
+                          "marked 临时 and pending review). A session's code: the attendance record of the occurrence "
+                          "with the live layer's key (one per deputy, session and day: never doubled), refused to a "
+                          "deputy neither of the session's stations nor invited. Again: already true, nothing new."),
+    Operation("GET", "/me/receptions", reception_api.my_receptions, "My reception days (from a week ago)",
+              "reception", response=reception_api.MyReceptions, errors=(Forbidden,), roles="deputy"),
+)
+
+
+# --- departments' extension requests, approved by a dispatcher (issue 13; appended) --------------
+
+from api import extensions as extensions_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("POST", "/opinions/{id}/extension-requests", extensions_api.request_extension,
+              "A department asks for more time (延期申请)", "opinions", path_model=s.IdPath,
+              body=extensions_api.ExtensionIn, response=extensions_api.ExtensionOut, status=201,
+              errors=(Forbidden, NotFound, InvalidPayload, OpinionTransitionRefused), roles="department (its own items)",
+              description="For an item in progress: a later deadline and the reason. One pending request per item "
+                          "(409 extension_pending). The deadline does not move until a dispatcher approves; a "
+                          "department's own extend step is refused (409 extension_by_request)."),
+    Operation("GET", "/extension-requests", extensions_api.list_requests, "Extension requests, newest first",
+              "opinions", query=extensions_api.ExtensionQuery, response=extensions_api.ExtensionList,
+              errors=(Forbidden,), roles="dispatcher (its subtree); administrator; department (its own)"),
+    Operation("POST", "/extension-requests/{id}/decision", extensions_api.decide,
+              "Approve or refuse an extension request", "opinions", path_model=s.IdPath,
+              body=extensions_api.DecisionIn, response=extensions_api.ExtensionOut,
+              errors=(Forbidden, NotFound, InvalidPayload, OpinionTransitionRefused),
+              roles="dispatcher (the item's town or above); administrator",
+              description="Approving moves the deadline by the approver's extend step (in the item's timeline, "
+                          "with the department's reason), in one transaction with the decision; refusing needs a "
+                          "reason and leaves the deadline. The department hears of it in its notifications."),
+)
+
+
+# --- deputies' phones bound instead of a password (issue 13; appended) ---------------------------
+
+from api import devices as devices_api  # noqa: E402
+
+OPERATIONS += (
+    Operation("POST", "/auth/device", devices_api.device_login, "Log in with a bound phone's device token", "auth",
+              auth="none", body=devices_api.DeviceLoginIn, response=s.LoginOut, errors=(LoginRequired,),
+              description="As POST /auth/login (a bearer token, also the HttpOnly cookie). An unknown or revoked "
+                          "device token is 401 device_not_bound."),
+    Operation("GET", "/devices", devices_api.list_devices, "Bound phones", "auth", query=devices_api.DeviceQuery,
+              response=devices_api.DeviceList, errors=(Forbidden,),
+              roles="deputy (its own); administrator (all, or one account's)"),
+    Operation("POST", "/devices", devices_api.bind_device, "Bind the phone in use (instead of a password)", "auth",
+              body=devices_api.DeviceIn, response=devices_api.DeviceBound, status=201, errors=(Forbidden,),
+              roles="deputy",
+              description="The reply's token (shown once) is kept by the phone and logs in with POST /auth/device. "
+                          "POST /deputy/setup with bindDevice does the same at set-up, without a password."),
+    Operation("POST", "/devices/{id}/revoke", devices_api.revoke_device, "Revoke a bound phone", "auth",
+              path_model=s.IdPath, response=devices_api.DeviceOut, errors=(Forbidden, NotFound),
+              roles="deputy (its own); administrator",
+              description="The device token stops working and the account's open logins end. Audited as "
+                          "device.revoke."),
 )

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Optional
 LEVELS = ("general", "branch", "town", "room")
 TOWN_KINDS = ("street", "town")
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_FIELDS = {"code", "name", "name_en", "level", "kind", "example"}
+_FIELDS = {"code", "name", "name_en", "level", "kind", "example", "lat", "lon"}
 
 
 class MatrixError(ValueError):
@@ -36,6 +36,9 @@ class Station:
     kind: Optional[str] = None
     example: bool = False
     children: tuple["Station", ...] = field(default=(), repr=False)
+    #: Where it is (WGS-84 degrees), both or neither: the residents' page's nearest station.
+    lat: Optional[float] = None
+    lon: Optional[float] = None
 
     @classmethod
     def from_config(cls, fields: dict[str, Any], children: list["Station"]) -> "Station":
@@ -64,6 +67,7 @@ class Station:
         example = fields.get("example", False)
         if not isinstance(example, bool):
             raise MatrixError("example must be true or false", "example")
+        lat, lon = _coordinates(fields)
         for child in children:
             if LEVELS.index(child.level) <= LEVELS.index(level):
                 raise MatrixError(
@@ -71,7 +75,7 @@ class Station:
                     f"{code!r} ({level}): children must be of a lower level",
                     "children",
                 )
-        return cls(code, fields["name"], fields["name_en"], level, kind, example, tuple(children))
+        return cls(code, fields["name"], fields["name_en"], level, kind, example, tuple(children), lat, lon)
 
     def walk(self) -> Iterator["Station"]:
         yield self
@@ -83,6 +87,20 @@ class Station:
 
     def to_public(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "nameEn": self.name_en, "level": self.level}
+
+
+def _coordinates(fields: dict[str, Any]) -> tuple[Optional[float], Optional[float]]:
+    """``lat``/``lon``: both or neither, numbers in range (degrees)."""
+    lat, lon = fields.get("lat"), fields.get("lon")
+    if lat is None and lon is None:
+        return None, None
+    for key, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
+        if value is None:
+            raise MatrixError("lat and lon go together: give both or neither", key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -limit <= value <= limit:
+            raise MatrixError(f"{key} must be a number of degrees between -{limit} and {limit}", key)
+    assert isinstance(lat, (int, float)) and isinstance(lon, (int, float))
+    return float(lat), float(lon)
 
 
 class Matrix:

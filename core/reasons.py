@@ -228,6 +228,26 @@ REASONS: dict[str, dict[str, str]] = {
     "deputy_account_exists": {"zh-CN": "账号已经设置过，请用手机号登录", "en": "the account is set up already; log in with your phone number"},
     "deputy_setup_needs_link": {"zh-CN": "请从邀请链接打开，首次设置账号", "en": "open the invitation link to set up the account"},
     "deputy_only": {"zh-CN": "这是代表的页面，请用代表账号登录", "en": "this page is for deputies; log in with a deputy's account"},
+    # deputies' phones bound instead of a password (store/devices.py, issue 13)
+    "password_or_device": {"zh-CN": "请设置密码，或选择绑定本机", "en": "set a password, or bind this phone"},
+    "device_deputies_only": {"zh-CN": "只有代表本人可以绑定手机", "en": "only a deputy binds its phone"},
+    "device_not_bound": {"zh-CN": "本机的绑定已解除或无效，请用手机号和密码登录", "en": "this phone is no longer bound: log in with your phone number and password"},
+    # departments' extension requests (opinions/extensions.py, store/extensions.py, issue 13)
+    "extension_by_request": {"zh-CN": "承办单位延期须提交延期申请，由调度员批准后生效", "en": "a department asks for an extension; a dispatcher's approval moves the deadline"},
+    "extension_not_in_progress": {"zh-CN": "民情{status}，只有办理中的事项可以延期", "en": "the opinion is {status}: only an item in progress can be extended"},
+    "extension_pending": {"zh-CN": "已有一项延期申请待批准", "en": "an extension request is already waiting for approval"},
+    "extension_decided": {"zh-CN": "该延期申请已经处理过", "en": "this extension request was decided already"},
+    "refusal_needs_reason": {"zh-CN": "不批准须填写理由", "en": "a refusal needs a reason"},
+    "extension_department_only": {"zh-CN": "只有承办该事项的单位可以申请延期", "en": "only the department holding the item asks for an extension"},
+    "extension_deciders": {"zh-CN": "只有该事项所在镇（街道）及上级的调度员或管理员可以审批延期", "en": "only dispatchers of the item's town or above, or administrators, decide extensions"},
+    # station reception duty and sign-in by QR (store/reception.py, issue 13)
+    "reception_staff_only": {"zh-CN": "只有联络站操作员、调度员和管理员可以管理进站接待", "en": "only the station's operator, dispatchers and administrators manage reception duty"},
+    "reception_day_past": {"zh-CN": "不能修改已过去日期的排班", "en": "the roster of a past day cannot change"},
+    "reception_not_your_town": {"zh-CN": "您不在 {station} 今天的排班中，且该站不在您所在的镇（街道），不能签到", "en": "you are not on {station}'s roster today and it is not a station of your town: no sign-in"},
+    "signin_code_invalid": {"zh-CN": "签到码无效，请重新扫描联络站屏幕上的二维码", "en": "the sign-in code is not valid; scan the code on the station's screen again"},
+    "signin_code_other_day": {"zh-CN": "这是其他日期的签到码，请扫描今天的二维码", "en": "this sign-in code is of another day; scan today's code"},
+    "signin_session_not_live": {"zh-CN": "会议{state}，签到码仅在会议进行时有效", "en": "the session is {state}: its sign-in code works only while it is live"},
+    "signin_deputy_not_in_session": {"zh-CN": "您所在的联络站 {station} 不在此会议的参会联络站中，也没有受邀，不能签到", "en": "your station {station} is not one of the session's stations and you are not invited: no sign-in"},
 }
 
 from core.roster_words import ROSTER_REASONS  # noqa: E402  (the deputy roster's, issue 13)
@@ -277,6 +297,7 @@ TERMS["what"] = {  # the kind of record that is missing (NotFound)
     w: {"zh-CN": zh, "en": w} for w, zh in {
         "deputy": "代表", "opinion": "民情", "invitation": "邀请", "account": "账号", "duty record": "履职记录",
         "photo": "照片", "notice": "部门通知", "path": "地址", "session": "会议", "station": "联络站",
+        "extension request": "延期申请", "device": "绑定的手机",
     }.items()
 }
 #: An opinion's actions (a parameter ``action`` of the opinion reasons), in the

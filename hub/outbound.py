@@ -9,15 +9,17 @@ handed before to the :class:`Outbound` adapter.  With no adapter configured
 (``notifications.outbound.url`` empty) nothing runs: the bell of the pages
 is the only channel.
 
-What was sent is remembered in memory, per account, kind and item, while
-it stays due: a
-restart sends the reminders still due once more (an SMS gateway that must
-never repeat deduplicates on ``key``, which is stable across restarts).
+What was sent is remembered in the database (``store/outbound.py``, table
+``outbound_sent``), per account, kind and item, while it stays due: each key
+is claimed before the message goes out and released if the delivery fails,
+so a restarted hub, or a second hub process, sends nothing twice (an SMS
+gateway may deduplicate on ``key`` too, which is stable across restarts).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from dataclasses import asdict, dataclass
 from typing import Optional, Protocol
 
@@ -27,6 +29,7 @@ from sqlmodel import Session, col, select
 from api.notifications import NotificationOut, reminders_for
 from api.services import ApiServices
 from hub.settings import OutboundSettings
+from store import outbound as store
 from store.accounts import actor_of
 from store.models import Account
 
@@ -41,6 +44,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "answered": ("您的民情已答复，请评价", "Your item was answered: please rate it"),
     "lobby_open": ("会议候会已开放", "The meeting's lobby is open"),
     "session_soon": ("会议将在15分钟内开始", "A meeting starts within 15 minutes"),
+    "extension_requested": ("承办单位申请延期，待审批", "A department asks for more time: to approve"),
+    "extension_approved": ("延期申请已批准", "Your extension request was approved"),
+    "extension_refused": ("延期申请未获批准", "Your extension request was refused"),
 }
 
 
@@ -105,7 +111,6 @@ class Announcer:
 
     def __init__(self, services: ApiServices, outbound: Outbound) -> None:
         self.services, self.outbound = services, outbound
-        self.sent: set[str] = set()
 
     @staticmethod
     def _accounts(db: Session) -> list[Account]:
@@ -115,6 +120,7 @@ class Announcer:
         """One round: the messages delivered."""
         delivered: list[OutboundMessage] = []
         due: set[str] = set()
+        sent = await self.services.db(store.sent_keys)
         for account in await self.services.db(self._accounts):
             try:
                 actor = actor_of(account)
@@ -123,14 +129,17 @@ class Announcer:
             for item in await reminders_for(self.services, actor):
                 message = message_of(account, item)
                 due.add(message.key)
-                if message.key in self.sent:
+                if message.key in sent:
                     continue
+                if not await self.services.db(partial(store.claim, key=message.key, now=self.services.now())):
+                    continue  # another process sent it meanwhile
                 try:
                     await self.outbound.send(message)
                 except Exception as exc:
                     logger.warning("sending %s failed: %s", message.key, exc)
+                    await self.services.db(partial(store.release, key=message.key))
                     continue
-                self.sent.add(message.key)
                 delivered.append(message)
-        self.sent &= due  # a reminder that went away and comes back (a reopened item) goes out again
+        # a reminder that went away and comes back (a reopened item) goes out again
+        await self.services.db(lambda db: store.forget_except(db, due))
         return delivered

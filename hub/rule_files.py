@@ -184,7 +184,8 @@ class ScoringFile(Strict):
                 raise ValueError(f"rule name {kind!r}: lowercase letters, digits and _")
             if kind in AUTOMATIC_DUTY_KINDS and rule.manual:
                 raise ValueError(f"{kind} is recorded automatically: it cannot be manual")
-        missing = [k for k in AUTOMATIC_DUTY_KINDS if k not in rules]
+        # station_reception: the station's QR sign-in records it (duty/reception.py)
+        missing = [k for k in (*AUTOMATIC_DUTY_KINDS, "station_reception") if k not in rules]
         if missing:
             raise ValueError(f"missing rules: {', '.join(missing)}")
         return rules

@@ -13,7 +13,11 @@ missed or doubled after a restart:
 * ``returned``: a department returned an opinion (dispatchers);
 * ``answered``: an answer was fed back, waiting for the deputy's rating (deputy);
 * ``session_soon`` / ``lobby_open``: a session of the caller starts within
-  :data:`SOON` / its lobby is open (deputies, operators).
+  :data:`SOON` / its lobby is open (deputies, operators);
+* ``extension_requested``: a department asks for more time (dispatchers of
+  the item's town and above, administrators: to approve or refuse);
+* ``extension_approved`` / ``extension_refused``: the decision, for
+  :data:`DECISION_NEWS` (the department).
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ SOON = timedelta(minutes=15)
 #: Working days late after which an overdue item reaches the branch's dispatcher
 #: too (the first working day late, only its town's).
 ESCALATE_AFTER = 2
-KINDS = ("overdue", "deadline_soon", "assigned", "returned", "answered", "lobby_open", "session_soon")
+KINDS = ("overdue", "deadline_soon", "assigned", "returned", "extension_requested", "extension_refused",
+         "extension_approved", "answered", "lobby_open", "session_soon")
+#: How long a department hears of a decision on its extension request.
+DECISION_NEWS = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,28 @@ def for_opinions(role: str, rows: Iterable[OpinionFacts], calendar: WorkCalendar
             out.append(Reminder("returned", o.updated_at, o.summary, opinion_id=o.id))
         if o.status == "fed_back" and role == "deputy":
             out.append(Reminder("answered", o.updated_at, o.summary, opinion_id=o.id))
+    return out
+
+
+@dataclass(frozen=True)
+class ExtensionFacts:
+    opinion_id: int
+    status: str  # pending, approved, refused
+    requested_at: datetime
+    decided_at: Optional[datetime]
+    summary: str = ""
+
+
+def for_extensions(role: str, rows: Iterable[ExtensionFacts], now: datetime) -> list[Reminder]:
+    """Pending requests for those who decide (the caller passes those of its
+    scope); recent decisions for the department that asked."""
+    out: list[Reminder] = []
+    for e in rows:
+        if e.status == "pending" and role in ("dispatcher", "administrator"):
+            out.append(Reminder("extension_requested", e.requested_at, e.summary, opinion_id=e.opinion_id))
+        elif e.status in ("approved", "refused") and role == "department" and e.decided_at is not None \
+                and now - e.decided_at <= DECISION_NEWS:
+            out.append(Reminder(f"extension_{e.status}", e.decided_at, e.summary, opinion_id=e.opinion_id))
     return out
 
 

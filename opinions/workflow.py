@@ -113,9 +113,10 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 STAFF = frozenset({"administrator", "dispatcher"})
 #: The department an opinion is assigned to takes its own steps with a
 #: department account (issue 13): accept it (start), return it (退回, with
-#: the reason), ask for more time (extend, with the reason), answer.  Staff
-#: may still record them on its behalf.
-DEPARTMENT_STEPS = frozenset({"return", "start", "extend", "answer"})
+#: the reason), answer.  Its request for more time is approved by a
+#: dispatcher (:mod:`opinions.extensions`), whose ``extend`` moves the deadline.
+#: Staff may still record the steps on its behalf.
+DEPARTMENT_STEPS = frozenset({"return", "start", "answer"})
 #: Who may take each action.
 ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.SUBMIT: frozenset({"administrator", "dispatcher", "operator", "deputy"}),
@@ -124,7 +125,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     A.ASSIGN: STAFF,
     A.RETURN: STAFF | {"department"},
     A.START: STAFF | {"department"},
-    A.EXTEND: STAFF | {"department"},
+    A.EXTEND: STAFF,  # a department asks (opinions/extensions.py); the approver's step moves the deadline
     A.ANSWER: STAFF | {"department"},
     A.FEED_BACK: STAFF | {"operator"},
     A.RATE: STAFF | {"operator", "deputy"},
@@ -264,6 +265,8 @@ def apply(
     state = current if isinstance(current, OpinionState) else replay(current)
     who = ActorRef.of(actor)
     payload = dict(payload or {})
+    if action is A.EXTEND and who.role == "department":
+        raise OpinionTransitionRefused("extension_by_request")
     if who.role not in ACTION_ROLES[action]:
         raise OpinionTransitionRefused("role_may_not_act", role=who.role, action=action.value)
     reason = refusal(state, action, payload)

@@ -5,8 +5,8 @@ A department account (role ``department``, scope = its department code)
 sees only the opinions assigned to it (:func:`store.opinions.can_view_opinion`)
 and takes its own steps through the one workflow
 (:data:`opinions.workflow.DEPARTMENT_STEPS`: accept = ``start``, 退回 =
-``return`` with the reason, ask for more time = ``extend`` with the reason,
-``answer``), through the same ``POST /opinions/{id}/actions`` as staff, so
+``return`` with the reason, ``answer``; more time is a request a dispatcher
+approves, :mod:`store.extensions`), through the same ``POST /opinions/{id}/actions`` as staff, so
 the step lands in the timeline, the audit and the live news that the
 deputy's phone and the dispatcher's console read.  The workflow refuses
 the steps that are staff's (accept into the system, assign, feed back,

@@ -26,8 +26,10 @@ Every write follows the house order: checks → write + audit → commit.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -73,10 +75,13 @@ def _deputy_of(db: Session, actor: Actor) -> Deputy:
 
 
 def set_up_account(
-    db: Session, actor: Actor, phone: str, password: str, now: datetime
-) -> Account:
+    db: Session, actor: Actor, phone: str, password: Optional[str], now: datetime, device_label: str = "",
+) -> tuple[Account, Optional[str]]:
     """The deputy's account, made once from its invitation link (``actor``
-    is the link's deputy).  Audited as ``account.create`` by the deputy."""
+    is the link's deputy).  Audited as ``account.create`` by the deputy.
+    Without a password the phone is bound instead (``store/devices.py``):
+    the account gets an unusable password and the second value is the
+    device token the phone keeps; with one, it is ``None``."""
     try:
         deputy = _deputy_of(db, actor)
         number = normalize_phone(phone)
@@ -90,7 +95,8 @@ def set_up_account(
         if other is not None:
             raise UsernameTaken("phone_taken", phone=mask_phone(number))
         try:
-            digest = passwords.hash_password(password)
+            # bound phone: a password nobody knows (an administrator may set one later)
+            digest = passwords.hash_password(password if password is not None else secrets.token_urlsafe(32))
         except RuleError as exc:
             raise InvalidPayload.because(exc, field="password") from None
         account = Account(
@@ -102,14 +108,20 @@ def set_up_account(
             deputy.phone = number
             db.add(deputy)
         db.flush()
+        device_token = None
+        if password is None:
+            from store.devices import new_binding
+
+            _row, device_token = new_binding(db, account, device_label, now)
         record(db, actor, "account.create", "account", account.id, None,
-               {"username": mask_phone(number), "role": "deputy", "deputy": deputy.id, "via": "invitation"}, now)
+               {"username": mask_phone(number), "role": "deputy", "deputy": deputy.id, "via": "invitation",
+                "device": password is None}, now)
         db.commit()
     except BaseException:
         db.rollback()
         raise
     db.refresh(account)
-    return account
+    return account, device_token
 
 
 @dataclass

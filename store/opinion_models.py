@@ -11,7 +11,7 @@ Migration ``0003_opinions`` creates all of this.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -245,3 +245,86 @@ class ResidentLookup(SQLModel, table=True):
     remote: str = Field(default="", max_length=64)
     at: datetime = Field(sa_type=UTCDateTime)
     found: bool = False
+
+
+# --- station reception duty 进站接待 and extension approval (issue 13; migration 0012) ----------
+
+EXTENSION_STATUSES = ("pending", "approved", "refused")
+
+
+class ReceptionShift(SQLModel, table=True):
+    """A deputy's reception duty at a station on a China-time day: on the
+    roster (``rostered``, set by staff) or come without (临时, made by the
+    sign-in); ``signed_in_at`` once the deputy scanned the station's code of
+    the day, with the duty record that made (``duty/reception.py``)."""
+
+    __tablename__ = "reception_shift"
+    __table_args__ = (
+        sa.UniqueConstraint("station_code", "day", "deputy_id", name="uq_reception_shift_key"),
+        sa.Index("ix_reception_shift_station_day", "station_code", "day"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    station_code: str = Field(foreign_key="station.code", max_length=64)
+    day: date = Field(sa_type=sa.Date)
+    deputy_id: int = Field(foreign_key="deputy.id", index=True)
+    rostered: bool = True
+    signed_in_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    duty_record_id: Optional[int] = Field(default=None, foreign_key="duty_record.id")
+    created_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A department's request for more time on an opinion it holds: the
+    town's dispatcher (or one above) approves or refuses it with a reason;
+    the opinion's deadline changes only on approval (``opinions/extensions.py``)."""
+
+    __tablename__ = "extension_request"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", EXTENSION_STATUSES), name="status"),
+        sa.Index("ix_extension_request_status", "status", "town_code"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    opinion_id: int = Field(foreign_key="opinion.id", index=True, ondelete="CASCADE")
+    department_code: str = Field(max_length=64)
+    station_code: str = Field(max_length=64)
+    town_code: Optional[str] = Field(default=None, max_length=64)
+    current_deadline: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    requested_deadline: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="pending", max_length=16)
+    requested_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    decided_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    decided_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str = Field(default="", sa_type=sa.Text)
+
+
+class OutboundSent(SQLModel, table=True):
+    """A reminder handed to the outbound adapter (``hub/outbound.py``), by its
+    stable key, while it stays due: a restarted hub (or a second process)
+    does not send it again (migration 0013)."""
+
+    __tablename__ = "outbound_sent"
+
+    key: str = Field(primary_key=True, max_length=255)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DeviceBinding(SQLModel, table=True):
+    """A deputy's phone bound instead of a password (issue 13): a long-lived
+    device token kept in the phone's storage, of which only the SHA-256 is
+    stored; revocable by the deputy and administrators (``store/devices.py``;
+    migration 0013)."""
+
+    __tablename__ = "device_binding"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

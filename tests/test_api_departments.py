@@ -78,14 +78,20 @@ async def test_list_overdue_first_accept_return_extend_answer(hub):
     # accept (start), ask for more time with the reason, answer
     started = await hub.ok("POST", f"/opinions/{raised}/actions", "xucun-dept", json={"action": "start"})
     assert started["status"] == "in_progress" and started["timeline"][-1]["actorRole"] == "department"
+    # more time is a request the town's dispatcher approves (tests/test_api_extensions.py)
     status, err = await hub.call("POST", f"/opinions/{raised}/actions", "xucun-dept",
-                                 json={"action": "extend", "deadline": "2025-03-14T23:59:59+08:00"})
+                                 json={"action": "extend", "deadline": "2025-03-14T23:59:59+08:00", "note": "需协调"})
+    assert status == 409 and err["error"]["reason"] == "extension_by_request"
+    status, err = await hub.call("POST", f"/opinions/{raised}/extension-requests", "xucun-dept",
+                                 json={"deadline": "2025-03-14T23:59:59+08:00"})
     assert status == 400 and err["error"]["reason"] == "note_required" and "理由" in err["error"]["message"]
-    status, err = await hub.call("POST", f"/opinions/{raised}/actions", "xucun-dept",
-                                 json={"action": "extend", "deadline": "2025-03-05T23:59:59+08:00", "note": "需协调"})
+    status, err = await hub.call("POST", f"/opinions/{raised}/extension-requests", "xucun-dept",
+                                 json={"deadline": "2025-03-05T23:59:59+08:00", "note": "需协调"})
     assert status == 409 and err["error"]["reason"] == "extension_not_later"
-    extended = await hub.ok("POST", f"/opinions/{raised}/actions", "xucun-dept",
-                            json={"action": "extend", "deadline": "2025-03-14T23:59:59+08:00", "note": "需协调供电所"})
+    asked = await hub.ok("POST", f"/opinions/{raised}/extension-requests", "xucun-dept", expect=201,
+                         json={"deadline": "2025-03-14T23:59:59+08:00", "note": "需协调供电所"})
+    await hub.ok("POST", f"/extension-requests/{asked['id']}/decision", "hn", json={"approve": True})
+    extended = await hub.ok("GET", f"/opinions/{raised}", "xucun-dept")
     assert extended["extensions"] == 1 and extended["deadline"].startswith("2025-03-14")
     token = await hub.login("xucun-dept")
     async with hub.http.put(f"{hub.url}/opinions/{raised}/photos/0", data=_png(),

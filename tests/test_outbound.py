@@ -59,3 +59,74 @@ def test_no_url_means_in_app_only():
     assert isinstance(make_outbound(OutboundSettings(url="https://sms.example/send")), HttpOutbound)
     with pytest.raises(ConfigError, match="notifications.outbound.url"):
         load_config(environ={"LIAISON_HUB_NOTIFICATIONS__OUTBOUND__URL": "sms.example/send"})
+
+
+async def test_a_restart_sends_nothing_twice(hub, receiver):
+    """The sent keys live in the database: a new announcer (a restarted hub)
+    sends nothing already sent; a failed delivery is tried again after the
+    restart; a reminder no longer due is forgotten and goes out again when it
+    comes back."""
+    url, got, status = receiver
+    await hub.ok("POST", "/sessions", "hn", expect=201, json=session_body())
+    hub.clock.now = at(3, 7, 13, 50)  # the lobby opens
+    first = Announcer(hub.services, HttpOutbound(url, "s3cret-token-for-tests"))
+    assert [m.kind for m in await first.tick()] == ["lobby_open"] and len(got) == 1
+    restarted = Announcer(hub.services, HttpOutbound(url, "s3cret-token-for-tests"))
+    assert await restarted.tick() == [] and len(got) == 1  # not again
+    # a delivery that fails before the restart is sent after it
+    await hub.ok("POST", "/sessions", "hn", expect=201,
+                 json=session_body(title="第二场", start=at(3, 8, 14).isoformat(), end=at(3, 8, 16).isoformat()))
+    hub.clock.now = at(3, 8, 13, 50)
+    status[0] = 500
+    assert await restarted.tick() == [] and len(got) == 2  # tried, refused by the gateway
+    from sqlmodel import Session
+
+    from store import outbound as sent_store
+
+    with Session(hub.engine) as db:
+        assert sent_store.sent_keys(db) == set()  # released; the first session's key forgotten (no longer due)
+    status[0] = 200
+    again = Announcer(hub.services, HttpOutbound(url, "s3cret-token-for-tests"))
+    assert [m.title for m in await again.tick()] == ["第二场"] and len(got) == 3
+    assert await again.tick() == [] and len(got) == 3
+    with Session(hub.engine) as db:
+        assert len(sent_store.sent_keys(db)) == 1
+    hub.clock.now = at(3, 9, 9)  # over: nothing due, the key is forgotten
+    assert await again.tick() == []
+    with Session(hub.engine) as db:
+        assert sent_store.sent_keys(db) == set()
+
+
+async def test_a_real_hub_restart_sends_nothing_twice(tmp_path, receiver):
+    """``liaison-hub serve`` posting to a local receiver: a session's lobby
+    opens, the operator's reminder goes out once; the hub stops and starts
+    again on the same database, and several rounds later it is still once."""
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+
+    from tests.browser import HubProcess, api_json
+
+    url, got, _ = receiver
+    hub = HubProcess(tmp_path / "var", env={"LIAISON_HUB_NOTIFICATIONS__OUTBOUND__URL": url,
+                                            "LIAISON_HUB_NOTIFICATIONS__OUTBOUND__TOKEN": "s3cret-token-for-tests",
+                                            "LIAISON_HUB_NOTIFICATIONS__EVERY_SECONDS": "0.5"})
+    hub.create_account("hn", "Haining-dispatch-1", "dispatcher", "haining")
+    hub.create_account("op-xucun", "Xucun-operator-1", "operator", "xucun")
+    hub.start()
+    try:
+        token = api_json(hub, "/auth/login", body={"username": "hn", "password": "Haining-dispatch-1"})["token"]
+        start = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(microsecond=0)
+        api_json(hub, "/sessions", token, {"title": "重启测试", "chair": "haining", "stations": ["haining", "xucun"],
+                                           "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()})
+        for _ in range(100):  # up to 20 s on a loaded machine
+            if got:
+                break
+            await asyncio.sleep(0.2)
+        lobby = [m for m in got if m["kind"] == "lobby_open" and m["username"] == "op-xucun"]
+        assert len(lobby) == 1, got
+        hub.stop()
+        hub.start()
+        await asyncio.sleep(3)  # six rounds or so
+        assert [m for m in got if m["kind"] == "lobby_open" and m["username"] == "op-xucun"] == lobby
+    finally:
+        hub.stop()

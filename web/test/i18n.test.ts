@@ -9,6 +9,9 @@ import { dicts as department } from "../src/department/strings";
 import { dicts as resident } from "../src/resident/strings";
 import { dicts as recordings } from "../src/recordings/strings";
 import { dicts as roster } from "../src/console/roster-strings";
+import { dicts as reception } from "../src/console/reception-strings";
+import { dicts as extensions } from "../src/common/extensions";
+import { dicts as signinQr } from "../src/common/signin-qr";
 
 type Table = Record<string, string>;
 const tables: [string, { "zh-CN": Table; en: Table }][] = [
@@ -20,6 +23,9 @@ const tables: [string, { "zh-CN": Table; en: Table }][] = [
   ["resident/strings.ts", resident],
   ["recordings/strings.ts", recordings],
   ["console/roster-strings.ts", roster],
+  ["console/reception-strings.ts", reception],
+  ["common/extensions.ts", extensions],
+  ["common/signin-qr.ts", signinQr],
 ];
 
 const placeholders = (s: string): string[] => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();

@@ -284,6 +284,9 @@ const zh = {
   remind_answered: "您的民情已答复，请评价",
   remind_lobby_open: "会议候会已开放",
   remind_session_soon: "会议将在15分钟内开始",
+  remind_extension_requested: "承办单位申请延期，待审批",
+  remind_extension_approved: "延期申请已批准",
+  remind_extension_refused: "延期申请未获批准",
 };
 
 export type MessageKey = keyof typeof zh;
@@ -567,6 +570,9 @@ const en: Record<MessageKey, string> = {
   remind_answered: "Your item was answered: please rate it",
   remind_lobby_open: "The meeting's lobby is open",
   remind_session_soon: "A meeting starts within 15 minutes",
+  remind_extension_requested: "A department asks for more time: to approve",
+  remind_extension_approved: "Your extension request was approved",
+  remind_extension_refused: "Your extension request was refused",
 };
 
 /** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */

@@ -20,6 +20,8 @@ import { AccountsView } from "./accounts";
 import { RosterView } from "./roster";
 import { MatrixView } from "./matrix";
 import { rt } from "./roster-strings";
+import { ReceptionView } from "./reception";
+import { rt as rct } from "./reception-strings";
 import { OpinionsView, canSeeOpinions, sectionNav, sectionOfHash } from "../opinions/page";
 import { topbar } from "./shell";
 import { Stations } from "../common/stations";
@@ -27,7 +29,7 @@ import { ct } from "./strings";
 import type { Account } from "../common/types";
 
 /** The administration's sections (#audit, #roster, #stations, #accounts). */
-const ADMIN_SECTIONS = ["audit", "roster", "stations", "accounts"] as const;
+const ADMIN_SECTIONS = ["reception", "audit", "roster", "stations", "accounts"] as const;
 
 interface View {
   el: HTMLElement;
@@ -86,7 +88,6 @@ function canAudit(a: Account | null): boolean {
 /** The administration's links after the sections' (审计日志, 代表名册, 联络站: administrators and
  * dispatchers; 账号: administrators). */
 function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
-  if (!canAudit(a)) return nav;
   const current = currentSection();
   const here = (ADMIN_SECTIONS as readonly string[]).includes(current);
   if (here) {
@@ -97,7 +98,9 @@ function withAdminNav(nav: HTMLElement, a: Account | null): HTMLElement {
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     });
   }
-  const links: [(typeof ADMIN_SECTIONS)[number], string][] = [["audit", ct("navAudit")], ["roster", rt("navRoster")], ["stations", rt("navMatrix")]];
+  const links: [(typeof ADMIN_SECTIONS)[number], string][] = [];
+  if (canSeeOpinions(a)) links.push(["reception", rct("navReception")]); // 进站接待 (issue 13)
+  if (canAudit(a)) links.push(["audit", ct("navAudit")], ["roster", rt("navRoster")], ["stations", rt("navMatrix")]);
   if (a?.role === "administrator") links.push(["accounts", ct("navAccounts")]);
   for (const [name, label] of links) {
     const link = h("a", { class: "op-nav-link", href: `#${name}`, "aria-current": current === name ? "page" : null, "data-testid": `nav-${name}` }, label);
@@ -130,6 +133,8 @@ async function enter(a: Account): Promise<void> {
       ? new RosterView(a, stations)
       : section === "stations" && canAudit(a)
       ? new MatrixView(a, stations)
+      : section === "reception" && canSeeOpinions(a)
+      ? new ReceptionView(a, stations)
       : section === "accounts" && a.role === "administrator"
       ? new AccountsView(stations)
       : section === "opinions" && canSeeOpinions(a)

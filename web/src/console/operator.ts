@@ -8,6 +8,7 @@ import { describeRrule } from "./rrule";
 import { flash } from "../common/flash";
 import type { Stations } from "../common/stations";
 import { ct } from "./strings";
+import { qt, showSigninQr } from "../common/signin-qr";
 import { clockNow, hm, minutesUntil, rangeLabel } from "../common/time";
 import type { Account, CalendarLink, Items, JoinLink, Session } from "../common/types";
 
@@ -181,8 +182,18 @@ export class OperatorView {
         h("div", { class: "c-row-where c-muted" }, `${ct("chairLabel")}：${this.stations.short(s.chair)} · ${ct("nStations", { n: s.stations.length })}`),
         s.agenda ? h("div", { class: "c-row-agenda" }, s.agenda) : null,
       ),
-      h("div", { class: "c-row-side" }, this.joinButton(s, "btn-primary c-join"), hint),
+      h("div", { class: "c-row-side" }, this.joinButton(s, "btn-primary c-join"), open && !s.standing ? this.signinButton(s) : null, hint),
     );
+  }
+
+  /** The session's sign-in QR code for this station's screen (签到, issue 13): deputies sitting in front
+   * of it scan it with their phones while the session is live. */
+  private signinButton(s: Session): HTMLButtonElement {
+    const btn = h("button", { type: "button", class: "c-btn c-btn-sm", "data-testid": "session-signin-code", "data-session-id": s.id }, qt("sessionCode"));
+    const station = this.account.station ?? "";
+    btn.addEventListener("click", () =>
+      showSigninQr(qt("qrTitleSession", { title: s.title, station: this.stations.short(station) }), `/sessions/${s.id}/signin-code?station=${encodeURIComponent(station)}`));
+    return btn;
   }
 
   private joinButton(s: Session, cls: string): HTMLButtonElement {

@@ -4,13 +4,15 @@
  * A department account logs in (POST /api/auth/login) and sees the opinions
  * assigned to it, overdue first, each with its deadline in working days
  * (GET /api/department/items). On one it accepts (start), returns it (退回,
- * with the reason), asks for more time (extend: a later deadline and the
- * reason) or answers (grade and text, photos attached with
+ * with the reason) or answers (grade and text, photos attached with
  * PUT /api/opinions/{id}/photos/{n}), all through POST /api/opinions/{id}/actions:
- * the step lands in the timeline the dispatcher and the deputy read.
+ * the step lands in the timeline the dispatcher and the deputy read. More time
+ * is a request (../common/extensions) the town's dispatcher approves; only then
+ * the deadline moves.
  * Every form keeps what was typed when the hub refuses it and shows the hub's
  * reason in the page's language.
  */
+import { departmentExtensions } from "../common/extensions";
 import "../common/styles.css";
 import "../common/phone.css";
 import { onLangChange } from "../common/i18n";
@@ -158,8 +160,9 @@ async function openItem(id: number): Promise<void> {
     h("h2", { class: "dp-item-title" }, o.summary),
     o.details ? h("p", {}, o.details) : null,
     h("p", { class: "dp-muted" }, `${pt("raisedBy")}: ${raiser} · ${o.stationName} · ${pt("received")} ${fmt(o.receivedAt)}`),
-    o.deadline ? h("p", { class: o.overdue ? "dp-attention" : "dp-muted" }, `${pt("deadline")} ${fmt(o.deadline)}`) : null,
+    o.deadline ? h("p", { class: o.overdue ? "dp-attention" : "dp-muted", "data-testid": "item-deadline", "data-deadline": o.deadline }, `${pt("deadline")} ${fmt(o.deadline)}`) : null,
     actionsBox(o),
+    await departmentExtensions(o.id, o.status === "in_progress", () => void openItem(o.id)).catch(() => null),
     h("h3", { class: "dp-label" }, pt("timeline")),
     timeline,
   ];
@@ -168,12 +171,12 @@ async function openItem(id: number): Promise<void> {
 
 /** The department's steps on `o`: the buttons the hub allows, each opening its little form. */
 function actionsBox(o: OpinionDetail): HTMLElement | null {
-  const allowed = o.allowedActions.filter((a) => a === "start" || a === "return" || a === "extend" || a === "answer");
+  const allowed = o.allowedActions.filter((a) => a === "start" || a === "return" || a === "answer");
   if (!allowed.length) return null;
   const box = h("section", { class: "dp-rate", "data-testid": "dept-actions" });
   const row = h("div", { class: "dp-rate-row" });
   const form = h("div", { class: "dp-step" });
-  const label = { start: pt("accept"), return: pt("returnIt"), extend: pt("extend"), answer: pt("answer") } as const;
+  const label = { start: pt("accept"), return: pt("returnIt"), answer: pt("answer") } as const;
   for (const a of allowed) {
     const b = h("button", { type: "button", class: a === "return" ? "op-btn dp-bad" : "op-btn", "data-testid": `dept-${a}` }, label[a as keyof typeof label]);
     b.addEventListener("click", () => (a === "start" ? void step(o, { action: "start" }, alertBox("x")) : form.replaceChildren(stepForm(o, a))));
@@ -187,15 +190,11 @@ function stepForm(o: OpinionDetail, action: string): HTMLElement {
   const error = alertBox("step-error");
   const note = h("textarea", { class: "c-input", rows: 3, maxlength: 2000, "data-testid": "step-note" });
   const fields: HTMLElement[] = [];
-  const date = h("input", { class: "c-input", type: "date", "data-testid": "step-deadline" });
   const grade = h("select", { class: "c-input", "data-testid": "step-grade" }, h("option", { value: "" }, "—"));
   const photos: string[] = [];
   const file = h("input", { type: "file", accept: "image/*", multiple: true, "data-testid": "step-file" });
   const count = h("span", { class: "dp-muted", "data-testid": "step-photos", "data-count": "0" });
   if (action === "return") fields.push(h("label", { class: "dp-field" }, h("span", {}, pt("returnReason")), note));
-  if (action === "extend") {
-    fields.push(h("label", { class: "dp-field" }, h("span", {}, pt("extendTo")), date), h("label", { class: "dp-field" }, h("span", {}, pt("extendReason")), note));
-  }
   if (action === "answer") {
     for (const g of ["A", "B", "C", "D"]) grade.append(h("option", { value: g }, ptMaybe(`grade_${g}`, g)));
     file.addEventListener("change", () => {
@@ -211,11 +210,9 @@ function stepForm(o: OpinionDetail, action: string): HTMLElement {
   const ok = h("button", { type: "button", class: "btn-primary dp-block", "data-testid": "step-confirm" }, pt("confirm"));
   ok.addEventListener("click", () => {
     const text = note.value.trim();
-    if ((action === "return" || action === "extend") && !text) return localError(error, pt("needReason"));
-    if (action === "extend" && !date.value) return localError(error, pt("needDate"));
+    if (action === "return" && !text) return localError(error, pt("needReason"));
     if (action === "answer" && (!grade.value || !text)) return localError(error, pt("needAnswer"));
     const body: Record<string, unknown> = { action, note: action === "answer" ? "" : text, version: o.version };
-    if (action === "extend") body.deadline = `${date.value}T23:59:59+08:00`;
     if (action === "answer") Object.assign(body, { grade: grade.value, answer: text });
     ok.disabled = true;
     void (async () => {

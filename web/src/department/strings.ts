@@ -33,9 +33,6 @@ const zh = {
   accept: "接收办理",
   returnIt: "退回",
   returnReason: "退回理由（必填）",
-  extend: "申请延期",
-  extendTo: "延期至",
-  extendReason: "延期理由（必填）",
   answer: "答复",
   grade_A: "A 已解决",
   grade_B: "B 正在解决",
@@ -45,7 +42,6 @@ const zh = {
   attachments: "附件照片",
   confirm: "确定",
   needReason: "请填写理由",
-  needDate: "请选择新的期限",
   needAnswer: "请选择答复类别并填写答复内容",
 };
 
@@ -81,9 +77,6 @@ const en: Record<Key, string> = {
   accept: "Accept",
   returnIt: "Return",
   returnReason: "Why it is returned (required)",
-  extend: "Ask for more time",
-  extendTo: "New deadline",
-  extendReason: "Why more time is needed (required)",
   answer: "Answer",
   grade_A: "A Solved",
   grade_B: "B Being solved",
@@ -93,7 +86,6 @@ const en: Record<Key, string> = {
   attachments: "Attached photos",
   confirm: "Confirm",
   needReason: "Give the reason",
-  needDate: "Choose the new deadline",
   needAnswer: "Choose the grade and write the answer",
 };
 

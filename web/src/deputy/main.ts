@@ -48,6 +48,62 @@ let capture: CapturePanel | null = null;
 const captureHost = h("div", { class: "dp-capture" });
 const content = h("div", { class: "dp-content" });
 
+/** A scanned sign-in code (进站接待 or a session's 签到): /deputy#signin=<code>, kept across
+ * the login (sessionStorage) and posted once the deputy is in. */
+const SIGNIN_KEY = "liaisonHub.signin";
+function takeSigninCode(): string | null {
+  const m = /(?:^#|&)signin=([^&]+)/.exec(window.location.hash);
+  if (m) {
+    const code = decodeURIComponent(m[1]);
+    try {
+      sessionStorage.setItem(SIGNIN_KEY, code);
+    } catch {
+      /* private mode: kept in memory only */
+    }
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    return code;
+  }
+  try {
+    return sessionStorage.getItem(SIGNIN_KEY);
+  } catch {
+    return null;
+  }
+}
+let signinCode: string | null = takeSigninCode();
+const signinBox = h("div", { class: "dp-signin", "data-testid": "signin-box" });
+
+interface SignInOut {
+  kind: "reception" | "session"; already: boolean; station: string; stationName: string; day: string | null;
+  rostered: boolean; sessionId: number | null; title: string; record: DutyRecord;
+}
+
+async function signIn(code: string): Promise<void> {
+  signinCode = null;
+  try {
+    sessionStorage.removeItem(SIGNIN_KEY);
+  } catch {
+    /* nothing kept */
+  }
+  signinBox.replaceChildren(h("p", { class: "dp-muted" }, dt("signinBusy")));
+  const dismiss = h("button", { type: "button", class: "op-btn op-btn-sm", "data-testid": "signin-dismiss" }, dt("signinDismiss"));
+  dismiss.addEventListener("click", () => signinBox.replaceChildren());
+  try {
+    const out = await post<SignInOut>("/me/signin", { code });
+    const r = out.record;
+    const headline = out.already
+      ? out.kind === "session" ? dt("signinAlreadySession", { title: out.title }) : dt("signinAlready", { station: out.stationName, time: fmt(r.occurredAt) })
+      : out.kind === "session" ? dt("signinSession", { title: out.title }) : dt("signinReception", { station: out.stationName, day: out.day ?? "" });
+    signinBox.replaceChildren(h("div", { class: "notice", "data-tone": "ok", role: "status", "data-testid": "signin-result", "data-already": String(out.already), "data-kind": out.kind },
+      h("strong", {}, headline),
+      !out.rostered && out.kind === "reception" ? h("p", { "data-testid": "signin-walkin" }, dt("signinWalkIn")) : null,
+      h("p", {}, dt("signinRecord", { kind: r.kindName, points: r.points, status: dtMaybe(`status_${r.status}`, r.status) })), dismiss));
+  } catch (e) {
+    signinBox.replaceChildren(h("div", { class: "notice", "data-tone": "error", role: "alert", "data-testid": "signin-error", "data-code": (e as ApiError).code ?? "" },
+      (e as ApiError).message, dismiss));
+  }
+  if (screen === "home" && tab !== "capture") void loadTab();
+}
+
 function setupToken(): string | null {
   const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
   return m ? decodeURIComponent(m[1]) : null;
@@ -67,6 +123,7 @@ function loginForm(): HTMLElement {
   const button = h("button", { class: "btn-primary dp-block", type: "submit", "data-testid": "login-submit" }, dt("login"));
   const form = h("form", { class: "dp-card", novalidate: true },
     h("h1", { class: "dp-heading" }, dt("loginHeading")), h("p", { class: "dp-muted" }, dt("loginHint")),
+    signinCode ? h("p", { class: "notice", "data-testid": "signin-pending" }, dt("signinAfterLogin")) : null,
     h("label", { class: "dp-field" }, h("span", {}, dt("phone")), phone),
     h("label", { class: "dp-field" }, h("span", {}, dt("password")), pass), error, button);
   form.addEventListener("submit", (ev) => {
@@ -150,7 +207,7 @@ function paint(): void {
       b.addEventListener("click", () => switchTab(t));
       nav.append(b);
     }
-    main = h("div", { class: "dp-home" }, nav, captureHost, content);
+    main = h("div", { class: "dp-home" }, signinBox, nav, captureHost, content);
     captureHost.hidden = tab !== "capture";
     content.hidden = tab === "capture";
   } else {
@@ -184,6 +241,7 @@ async function enter(a: Account): Promise<void> {
   if (!capture) capture = mountCapturePanel(captureHost, { stationRoot: townOf(a.station), residentToo: true });
   paint();
   if (tab !== "capture") void loadTab();
+  if (signinCode) void signIn(signinCode);
 }
 
 /** The deputy's town (the town or street station at or above its own): where it may capture. */
@@ -350,6 +408,12 @@ async function boot(): Promise<void> {
     paint();
   }
 }
+
+window.addEventListener("hashchange", () => {
+  const code = takeSigninCode();
+  if (code && screen === "home") void signIn(code);
+  else if (code) signinCode = code;
+});
 
 onLangChange(() => {
   paint();

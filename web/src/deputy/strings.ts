@@ -65,6 +65,16 @@ const zh = {
   state_live: "进行中",
   state_ended: "已结束",
   state_cancelled: "已取消",
+  // sign-in by QR (进站接待, a session's 签到)
+  signinAfterLogin: "登录后将自动完成签到。",
+  signinBusy: "正在签到…",
+  signinReception: "签到成功：{station} 进站接待（{day}）",
+  signinSession: "会议签到成功：{title}",
+  signinAlready: "已签到：{station}（{time}），无需重复签到",
+  signinAlreadySession: "已签到：{title}，无需重复签到",
+  signinWalkIn: "您不在今天的排班中，已按临时接待记录，待联络站审核。",
+  signinRecord: "履职记录：{kind} {points} 分（{status}）",
+  signinDismiss: "知道了",
 };
 
 type Key = keyof typeof zh;
@@ -126,6 +136,15 @@ const en: Record<Key, string> = {
   state_live: "Live",
   state_ended: "Ended",
   state_cancelled: "Cancelled",
+  signinAfterLogin: "After you log in, the sign-in completes by itself.",
+  signinBusy: "Signing in…",
+  signinReception: "Signed in: reception duty at {station} ({day})",
+  signinSession: "Signed in to the session: {title}",
+  signinAlready: "Already signed in: {station} ({time}); nothing more to do",
+  signinAlreadySession: "Already signed in: {title}; nothing more to do",
+  signinWalkIn: "You are not on today's roster: recorded as a walk-in, pending the station's review.",
+  signinRecord: "Duty record: {kind} {points} points ({status})",
+  signinDismiss: "OK",
 };
 
 /** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */

@@ -1,5 +1,6 @@
 /** One opinion: what was raised, its photos and @-notices, the whole timeline,
  * and the handling steps allowed now (from the server's allowedActions). */
+import { staffExtensions } from "../common/extensions";
 import { h } from "../common/dom";
 import { ApiError, get, post } from "../common/api";
 import { flash } from "../common/flash";
@@ -139,7 +140,22 @@ export class OpinionDetailSheet {
     const tl = h("ol", { class: "op-timeline", "data-testid": "timeline" });
     for (const e of o.timeline) tl.append(this.event(e));
     const timeline = h("section", { class: "op-card" }, h("h3", { class: "op-card-title" }, ot("timeline")), tl);
-    this.body.replaceChildren(head, actions, notices ?? "", timeline);
+    this.body.replaceChildren(head, actions, this.extensions, notices ?? "", timeline);
+    void this.loadExtensions();
+  }
+
+  /** The item's extension requests (延期申请, ../common/extensions): approve or refuse a pending one. */
+  private readonly extensions = h("div", { "data-testid": "extensions-host" });
+  private async loadExtensions(): Promise<void> {
+    try {
+      const card = await staffExtensions(this.id, () => {
+        void this.load();
+        this.onChanged();
+      });
+      this.extensions.replaceChildren(...(card ? [card] : []));
+    } catch {
+      this.extensions.replaceChildren(); // an operator does not decide: nothing to show
+    }
   }
 
   private event(e: OpinionEvent): HTMLElement {

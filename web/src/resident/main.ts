@@ -8,6 +8,7 @@
  * A refused form shows the hub's reason in the page's language and keeps what
  * was typed.
  */
+import { canLocate, nearest } from "./geo";
 import "../common/styles.css";
 import "../common/phone.css";
 import { getLang, onLangChange } from "../common/i18n";
@@ -20,7 +21,7 @@ import { otMaybe } from "../opinions/strings";
 import { frame, shortTime, topBar } from "../common/phone-shell";
 import { rt } from "./strings";
 
-interface PublicStation { code: string; name: string; nameEn: string; level: "town" | "room"; town: string }
+interface PublicStation { code: string; name: string; nameEn: string; level: "town" | "room"; town: string; lat: number | null; lon: number | null }
 interface CodeName { code: string; name: string; nameEn: string }
 interface Options { stations: PublicStation[]; categories: CodeName[]; requestTypes: CodeName[] }
 interface Sent { id: number; reference: string; uploadKey: string | null; maskedName: string; maskedPhone: string }
@@ -76,6 +77,32 @@ function select(key: keyof typeof form, items: [string, string][], placeholder: 
 }
 
 let problem: HTMLElement | null = null;
+/** The outcome of "按位置选择" (shown under the station pickers until the next choice). */
+let locateNote: { text: string; ok: boolean } | null = null;
+
+/** "按位置选择": the browser's position (secure contexts only), the nearest station by
+ * haversine (./geo), computed on the phone; any failure falls back to the list. */
+function locateButton(stations: PublicStation[]): HTMLElement | null {
+  if (!canLocate(window)) return null;
+  const b = h("button", { type: "button", class: "op-btn", "data-testid": "res-locate" }, rt("locate"));
+  b.addEventListener("click", () => {
+    b.disabled = true;
+    b.textContent = rt("locating");
+    const fail = (): void => {
+      locateNote = { text: rt("locateFailed"), ok: false };
+      paint();
+    };
+    navigator.geolocation.getCurrentPosition((pos) => {
+      const found = nearest(stations, pos.coords.latitude, pos.coords.longitude);
+      if (!found) return fail();
+      form.town = found.item.town;
+      form.station = found.item.code;
+      locateNote = { text: rt("located", { name: nameOf(found.item), km: found.km < 10 ? found.km.toFixed(1) : Math.round(found.km) }), ok: true };
+      paint();
+    }, fail, { enableHighAccuracy: false, timeout: 15_000, maximumAge: 300_000 });
+  });
+  return b;
+}
 
 function sendView(): HTMLElement {
   if (!options) return h("p", { class: "dp-muted" }, rt("loading"));
@@ -94,6 +121,7 @@ function sendView(): HTMLElement {
   const inTown = options.stations.filter((s) => s.town === form.town);
   const townSel = select("town", towns.map((s) => [s.code, nameOf(s)]), rt("chooseTown"), "res-town", () => {
     form.station = form.town;
+    locateNote = null;
     paint();
   });
   const stationSel = select("station", inTown.map((s) => [s.code, nameOf(s)]), rt("choose"), "res-station");
@@ -114,6 +142,8 @@ function sendView(): HTMLElement {
   const button = h("button", { type: "submit", class: "btn-primary dp-block", "data-testid": "res-send" }, rt("send"));
   const el = h("form", { class: "dp-card", novalidate: true, "data-testid": "res-form" },
     h("p", { class: "dp-muted" }, rt("intro")),
+    locateButton(options.stations),
+    locateNote ? h("p", { class: "notice", "data-tone": locateNote.ok ? "ok" : "error", role: "status", "data-testid": "res-located" }, locateNote.text) : null,
     field(rt("town"), townSel), form.town ? field(rt("station"), stationSel) : null,
     field(rt("category"), category), field(rt("requestType"), requestType),
     field(rt("summary"), input("summary", { maxlength: 200, "data-testid": "res-summary" })),

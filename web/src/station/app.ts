@@ -75,6 +75,7 @@ export function mountApp(root: HTMLElement, client: HubClient, opts: { autojoin:
     show();
   });
   client.on("connection", () => header.renderBadge());
+  client.on("self", () => header.render()); // the 签到 code button: a station's page once joined
   client.on("session", () => {
     header.render();
     prejoin?.render();

@@ -4,6 +4,7 @@ import { getLang, t, toggleLang } from "../common/i18n";
 import { h, icon, setAttr, setText } from "../common/dom";
 import { icons } from "../common/icons";
 import { sessionTitle } from "./names";
+import { qt, showSigninQr } from "../common/signin-qr";
 
 function pcLabel(pc: RTCPeerConnection | null): string {
   if (!pc) return t("pcNone");
@@ -19,6 +20,8 @@ export class Header {
   private readonly badgeMain = h("span", { class: "conn-main" });
   private readonly badgeDetail = h("span", { class: "conn-detail" });
   private readonly lang = h("button", { class: "lang-toggle", type: "button", "data-testid": "lang-toggle" });
+  /** The session's 签到 QR code for the deputies in front of this screen (a station's page only). */
+  private readonly signin = h("button", { class: "lang-toggle", type: "button", "data-testid": "station-signin-code", hidden: true });
 
   constructor(private readonly client: HubClient) {
     this.badge.append(h("span", { class: "conn-dot" }), this.badgeMain, this.badgeDetail);
@@ -35,8 +38,15 @@ export class Header {
         h("div", { class: "brand-text" }, this.title, this.subtitle),
       ),
       h("div", { class: "topbar-center" }, this.session),
-      h("div", { class: "topbar-right" }, this.badge, this.lang),
+      h("div", { class: "topbar-right" }, this.badge, this.signin, this.lang),
     );
+    this.signin.addEventListener("click", () => {
+      const c = this.client;
+      const station = c.self?.station?.code;
+      if (!station || c.session?.number == null) return;
+      showSigninQr(qt("qrTitleSession", { title: sessionTitle(c.session, c.sessionId), station: c.self?.station?.name ?? station }),
+        `/sessions/${c.session.number}/signin-code?station=${encodeURIComponent(station)}`, c.token);
+    });
     this.render();
   }
 
@@ -51,6 +61,8 @@ export class Header {
     this.lang.setAttribute("aria-label", t("langToggleLabel"));
     this.lang.title = t("langToggleLabel");
     setAttr(this.lang, "data-lang", getLang());
+    setText(this.signin, qt("sessionCode"));
+    this.signin.hidden = !(c.self?.role === "station" && c.self.station && c.session?.number != null);
     this.renderBadge();
   }
 
