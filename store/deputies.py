@@ -1,7 +1,9 @@
 """Deputies: the four levels of congress deputies (provincial, Jiaxing,
 Haining, town) and the street residents' representatives (``street_rep``,
 not congress deputies, managed alongside: "4+1").  Each belongs to a station
-and a deputy group.  Managing them is scoped like scheduling and audited."""
+and a deputy group and may hold several levels.  Managing them is scoped like
+scheduling and audited; the roster's list, edits and import are
+``store/roster.py``."""
 
 from __future__ import annotations
 
@@ -11,24 +13,13 @@ from typing import Optional
 from sqlmodel import Session
 
 from core.errors import InvalidPayload, NotFound, StationNotFound
+from core.roster import clean_phone
 from core.matrix import Matrix
 from core.scope import Actor, Do, StationTarget, require
 from store.audit import record
 from store.models import DEPUTY_LEVELS, Deputy, Station
-from store.roster import _phone_free, set_levels, snapshot
+from store.roster import levels_of, phone_free, set_levels, snapshot
 from store.tx import transaction
-from core.roster import clean_phone
-
-
-def deputy_snapshot(deputy: Deputy) -> dict:
-    return {
-        "id": deputy.id,
-        "name": deputy.name,
-        "level": deputy.level,
-        "station": deputy.station_code,
-        "group": deputy.deputy_group,
-        "active": deputy.active,
-    }
 
 
 def create_deputy(
@@ -60,7 +51,7 @@ def create_deputy(
             number = clean_phone(phone)
             if number is None:
                 raise InvalidPayload("phone_invalid", field="phone")
-            _phone_free(db, number, None)
+            phone_free(db, number, None)
         deputy = Deputy(name=name.strip(), level=level or "town", station_code=station, deputy_group=group.strip(),
                         phone=number)
         if now is not None:
@@ -79,39 +70,10 @@ def deactivate_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int,
         if deputy is None:
             raise NotFound(what="deputy", id=deputy_id)
         require(actor, Do.MANAGE_DEPUTIES, StationTarget(deputy.station_code), matrix)
-        before = deputy_snapshot(deputy)
+        levels = levels_of(db, [deputy])[deputy_id]
+        before = snapshot(deputy, levels)
         deputy.active = False
         db.add(deputy)
-        record(db, actor, "deputy.deactivate", "deputy", deputy.id, before, deputy_snapshot(deputy), now)
+        record(db, actor, "deputy.deactivate", "deputy", deputy.id, before, snapshot(deputy, levels), now)
     db.refresh(deputy)
     return deputy
-
-
-# --- added for the REST API (api/) ----------------------------------------------
-
-
-def list_deputies(
-    db: Session,
-    actor: Actor,
-    matrix: Matrix,
-    station: Optional[str] = None,
-    include_inactive: bool = False,
-) -> list[Deputy]:
-    """The deputies an actor manages: everyone for an administrator, the
-    stations of its subtree for a dispatcher (``station`` narrows to one
-    station's subtree, which must lie in scope)."""
-    from sqlmodel import col, select
-
-    scope = station or actor.station
-    if scope is not None:
-        if scope not in matrix:
-            raise StationNotFound("station_code", station=scope)
-        require(actor, Do.MANAGE_DEPUTIES, StationTarget(scope), matrix)
-    else:
-        require(actor, Do.MANAGE_DEPUTIES, StationTarget(matrix.roots[0].code), matrix)
-    query = select(Deputy)
-    if scope is not None:
-        query = query.where(col(Deputy.station_code).in_([s.code for s in matrix.subtree(scope)]))
-    if not include_inactive:
-        query = query.where(Deputy.active == True)  # noqa: E712
-    return list(db.exec(query.order_by(col(Deputy.station_code), col(Deputy.name), col(Deputy.id))).all())

@@ -133,7 +133,8 @@ def _get(db: Session, actor: Actor, matrix: Matrix, deputy_id: int) -> Deputy:
     return deputy
 
 
-def _phone_free(db: Session, phone: str, deputy_id: Optional[int]) -> None:
+def phone_free(db: Session, phone: str, deputy_id: Optional[int]) -> None:
+    """``UsernameTaken`` if another deputy has the number or another account logs in with it."""
     other = db.exec(select(Deputy).where(Deputy.phone == phone, Deputy.id != deputy_id)).first()
     account = db.exec(select(Account).where(Account.username == phone)).first()
     if other is not None or (account is not None and (deputy_id is None or account.deputy_id != deputy_id)):
@@ -189,7 +190,7 @@ def update_deputy(db: Session, actor: Actor, matrix: Matrix, deputy_id: int, cha
                 phone = rules.clean_phone(change.phone)
                 if phone is None:
                     raise InvalidPayload("phone_invalid", field="phone")
-                _phone_free(db, phone, deputy.id)
+                phone_free(db, phone, deputy.id)
                 deputy.phone = phone
             else:
                 deputy.phone = None
