@@ -31,7 +31,7 @@ PREFIX = "dv_"
 
 def new_binding(db: Session, account: Account, label: str, now: datetime) -> tuple[DeviceBinding, str]:
     """A binding for ``account`` in the caller's transaction: the row and the token (shown once)."""
-    if account.role != Role.DEPUTY.value:
+    if account.role != Role.DEPUTY.value or account.id is None:
         raise Forbidden("device_deputies_only")
     token = PREFIX + secrets.token_urlsafe(32)
     row = DeviceBinding(account_id=account.id, token_hash=token_hash(token), label=label.strip()[:100],
@@ -60,7 +60,7 @@ def log_in(db: Session, token: str, now: datetime, ttl: timedelta) -> tuple[Acco
         raise LoginRequired("device_not_bound")
     row = db.exec(select(DeviceBinding).where(DeviceBinding.token_hash == token_hash(token))).first()
     account = db.get(Account, row.account_id) if row is not None else None
-    if row is None or row.revoked_at is not None or account is None or not account.active:
+    if row is None or row.revoked_at is not None or account is None or account.id is None or not account.active:
         raise LoginRequired("device_not_bound")
     row.last_used_at = account.last_login_at = now
     login = secrets.token_urlsafe(32)
