@@ -79,3 +79,10 @@ async def bind_device(call: Call) -> DeviceBound:
 async def revoke_device(call: Call) -> DeviceOut:
     actor, now, device_id = call.require_actor(), call.now, call.path.id
     return _out(await call.services.db(lambda db: store.revoke(db, actor, device_id, now)))
+
+
+async def device_forget(call: Call) -> web.Response:
+    """``POST /auth/device/forget``: the phone ends its own binding (with its logout)."""
+    now, token = call.now, call.body.token
+    await call.services.db(lambda db: store.forget(db, token, now))
+    return web.Response(status=204)

@@ -563,6 +563,10 @@ OPERATIONS += (
               auth="none", body=devices_api.DeviceLoginIn, response=s.LoginOut, errors=(LoginRequired,),
               description="As POST /auth/login (a bearer token, also the HttpOnly cookie). An unknown or revoked "
                           "device token is 401 device_not_bound."),
+    Operation("POST", "/auth/device/forget", devices_api.device_forget, "A bound phone ends its own binding",
+              "auth", auth="none", body=devices_api.DeviceLoginIn, status=204,
+              description="With its logout: whoever holds the device token may end it. Unknown or ended: 204 all "
+                          "the same."),
     Operation("GET", "/devices", devices_api.list_devices, "Bound phones", "auth", query=devices_api.DeviceQuery,
               response=devices_api.DeviceList, errors=(Forbidden,),
               roles="deputy (its own); administrator (all, or one account's)"),

@@ -107,4 +107,19 @@ def revoke(db: Session, actor: Actor, device_id: int, now: datetime) -> DeviceBi
     return row
 
 
-__all__ = ["PREFIX", "bind", "devices", "log_in", "new_binding", "revoke"]
+def forget(db: Session, token: str, now: datetime) -> bool:
+    """The phone holding ``token`` ends its own binding (its logout): whoever
+    holds the token may end it.  False when it was not (or no longer) bound."""
+    if not token.startswith(PREFIX) or len(token) > 100:
+        return False
+    with transaction(db):
+        row = db.exec(select(DeviceBinding).where(DeviceBinding.token_hash == token_hash(token))).first()
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = now
+        db.add(row)
+        record(db, None, "device.revoke", "account", row.account_id, None, {"device": row.id, "by": "the phone"}, now)
+    return True
+
+
+__all__ = ["PREFIX", "forget", "bind", "devices", "log_in", "new_binding", "revoke"]

@@ -39,8 +39,13 @@ async def test_bind_log_in_and_revoke(hub):
     hub.tokens[PHONE] = out["token"]
     # a second phone, bound from a logged-in one
     second = await hub.ok("POST", "/devices", PHONE, expect=201, json={"label": "旧手机"})
+    # a phone ends its own binding with its logout (holding the token is the authority)
+    third = await hub.ok("POST", "/devices", PHONE, expect=201, json={"label": "借用手机"})
+    async with hub.http.post(f"{hub.url}/auth/device/forget", json={"token": third["token"]}) as r:
+        assert r.status == 204
+    assert (await _device_login(hub, third["token"]))[0] == 401
     mine = await hub.ok("GET", "/devices", PHONE)
-    assert sorted(d["label"] for d in mine["items"]) == ["华为手机", "旧手机"]
+    assert sorted(d["label"] for d in mine["items"] if not d["revokedAt"]) == ["华为手机", "旧手机"]
     # scope: staff do not bind; an operator does not list or revoke; anonymous neither
     status, err = await hub.call("POST", "/devices", "hn", json={"label": "x"})
     assert status == 403 and err["error"]["reason"] == "device_deputies_only"
@@ -48,7 +53,7 @@ async def test_bind_log_in_and_revoke(hub):
     assert (await hub.call("POST", f"/devices/{second['device']['id']}/revoke", "op-xucun"))[0] == 403
     assert (await hub.call("GET", "/devices"))[0] == 401
     everyone = await hub.ok("GET", "/devices", "admin")
-    assert len(everyone["items"]) == 2
+    assert len(everyone["items"]) == 3
     # the deputy revokes the old phone: its token stops, the open logins end
     first_id = next(d["id"] for d in mine["items"] if d["label"] == "华为手机")
     revoked = await hub.ok("POST", f"/devices/{second['device']['id']}/revoke", PHONE)
@@ -64,4 +69,4 @@ async def test_bind_log_in_and_revoke(hub):
     status, err = await _device_login(hub, "not-a-device-token")
     assert status == 401
     audit = await hub.ok("GET", "/audit", "admin", params={"action": "device.revoke"})
-    assert len(audit["items"]) == 2
+    assert len(audit["items"]) == 3

@@ -104,6 +104,31 @@ async function signIn(code: string): Promise<void> {
   if (screen === "home" && tab !== "capture") void loadTab();
 }
 
+/** A phone bound instead of a password (POST /api/deputy/setup with bindDevice): its device
+ * token in localStorage logs in (POST /api/auth/device) whenever the login has expired. */
+const DEVICE_KEY = "liaisonHub.deviceToken";
+function keepDevice(token: string): void {
+  try {
+    localStorage.setItem(DEVICE_KEY, token);
+  } catch {
+    /* no storage: a login by password next time */
+  }
+}
+function deviceToken(): string | null {
+  try {
+    return localStorage.getItem(DEVICE_KEY);
+  } catch {
+    return null;
+  }
+}
+function forgetDevice(): void {
+  try {
+    localStorage.removeItem(DEVICE_KEY);
+  } catch {
+    /* nothing kept */
+  }
+}
+
 function setupToken(): string | null {
   const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
   return m ? decodeURIComponent(m[1]) : null;
@@ -155,14 +180,18 @@ function setupForm(token: string): HTMLElement {
   const again = h("input", { class: "c-input", type: "password", autocomplete: "new-password", "data-testid": "setup-password2" });
   const error = alertBox("setup-error");
   const button = h("button", { class: "btn-primary dp-block", type: "submit", "data-testid": "setup-submit" }, dt("setupSubmit"));
+  const bind = h("input", { type: "checkbox", "data-testid": "setup-bind" });
+  const passFields = h("div", {},
+    h("label", { class: "dp-field" }, h("span", {}, dt("password")), pass),
+    h("label", { class: "dp-field" }, h("span", {}, dt("passwordAgain")), again));
+  bind.addEventListener("change", () => (passFields.hidden = bind.checked));
   const form = h("form", { class: "dp-card", novalidate: true },
     h("h1", { class: "dp-heading" }, dt("setupHeading")), h("p", { class: "dp-muted" }, dt("setupHint")),
     h("label", { class: "dp-field" }, h("span", {}, dt("phone")), phone),
-    h("label", { class: "dp-field" }, h("span", {}, dt("password")), pass),
-    h("label", { class: "dp-field" }, h("span", {}, dt("passwordAgain")), again), error, button);
+    h("label", { class: "dp-check" }, bind, ` ${dt("bindDevice")}`), passFields, error, button);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const local = !phone.value.trim() ? dt("needPhone") : !pass.value ? dt("needPassword") : pass.value !== again.value ? dt("passwordsDiffer") : "";
+    const local = !phone.value.trim() ? dt("needPhone") : bind.checked ? "" : !pass.value ? dt("needPassword") : pass.value !== again.value ? dt("passwordsDiffer") : "";
     if (local) {
       error.textContent = local;
       error.dataset.code = "local";
@@ -172,8 +201,10 @@ function setupForm(token: string): HTMLElement {
     button.disabled = true;
     button.textContent = dt("setupBusy");
     setApiToken(token);
-    void post<{ account: Account }>("/deputy/setup", { phone: phone.value.trim(), password: pass.value })
+    const body = bind.checked ? { phone: phone.value.trim(), bindDevice: true, deviceLabel: navigator.platform || "" } : { phone: phone.value.trim(), password: pass.value };
+    void post<{ account: Account; deviceToken: string | null }>("/deputy/setup", body)
       .then((out) => {
+        if (out.deviceToken) keepDevice(out.deviceToken);
         setApiToken(null); // the login cookie from now on
         history.replaceState(null, "", window.location.pathname + window.location.search);
         return enter(out.account);
@@ -252,6 +283,14 @@ function townOf(code: string | null): string | null {
 }
 
 async function logout(): Promise<void> {
+  const device = deviceToken();
+  try {
+    // a bound phone: logging out unbinds it (else the next visit would log in by itself)
+    if (device) await post("/auth/device/forget", { token: device });
+  } catch {
+    /* forgotten locally either way */
+  }
+  forgetDevice();
   await signOut();
   capture?.destroy();
   capture = null;
@@ -399,6 +438,15 @@ async function boot(): Promise<void> {
   try {
     await enter(await whoAmI());
   } catch (e) {
+    const device = deviceToken();
+    if (signedOut(e) && device && !setupToken()) {
+      try {
+        await enter((await post<{ account: Account }>("/auth/device", { token: device })).account);
+        return;
+      } catch {
+        forgetDevice(); // revoked: the password login from now on
+      }
+    }
     if (signedOut(e)) {
       screen = setupToken() ? "setup" : "login";
     } else {

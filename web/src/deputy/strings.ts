@@ -75,6 +75,7 @@ const zh = {
   signinWalkIn: "您不在今天的排班中，已按临时接待记录，待联络站审核。",
   signinRecord: "履职记录：{kind} {points} 分（{status}）",
   signinDismiss: "知道了",
+  bindDevice: "绑定本机，以后免密码登录（解除：退出登录）",
 };
 
 type Key = keyof typeof zh;
@@ -145,6 +146,7 @@ const en: Record<Key, string> = {
   signinWalkIn: "You are not on today's roster: recorded as a walk-in, pending the station's review.",
   signinRecord: "Duty record: {kind} {points} points ({status})",
   signinDismiss: "OK",
+  bindDevice: "Bind this phone: no password needed (log out to unbind)",
 };
 
 /** Both languages' tables (web/test/i18n.test.ts checks they hold the same keys). */
