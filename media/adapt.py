@@ -61,7 +61,7 @@ class SubscriberAdaptation:
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
         self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
-        self.reported: Optional[list[VideoLayer]] = None
+        self.reported: list[VideoLayer] = []
         self.send_rate = 0.0
         self._sent_mark: Optional[tuple[float, int]] = None
 

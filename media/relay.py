@@ -55,6 +55,9 @@ from .interface import (
     SessionDescription,
     Transport,
 )
+from .adapt import SubscriberAdaptation
+from .estimate import EstimatorConfig
+from .select import SelectorConfig
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
 from .participant import IceServers, _ice_servers, _Participant, _Rate
 from .recorder import RoomRecorder
@@ -83,6 +86,8 @@ class Relay(SubscribeSide):
         subscriber (:mod:`media.adapt`); ``None``: only when the subscription
         or limits change, and on :meth:`adapt` (tests).
     :param clock: monotonic seconds, for the adaptation (tests pass a fake one).
+    :param estimator, selector: the adaptation's tunables (:mod:`media.estimate`,
+        :mod:`media.select`).
     """
 
     def __init__(
@@ -96,10 +101,13 @@ class Relay(SubscribeSide):
         max_media_lines: int = DEFAULT_MAX_MEDIA_LINES,
         adapt_interval: Optional[float] = adapt.INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        estimator: EstimatorConfig = EstimatorConfig(),
+        selector: SelectorConfig = SelectorConfig(),
     ) -> None:
         passthrough.install()
         self._adapt_interval = adapt_interval
         self._clock = clock
+        self._adaptation_config = (estimator, selector)
         self._adapt_task: Optional[asyncio.Task] = None
         self._max_media_lines = max_media_lines
         if loopback_candidates:
@@ -120,7 +128,8 @@ class Relay(SubscribeSide):
     async def join(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
         if participant_id in self._participants:
             raise MediaError(f"participant {participant_id} already joined")
-        self._participants[participant_id] = _Participant(participant_id, room_id, events)
+        self._participants[participant_id] = _Participant(
+            participant_id, room_id, events, adaptation=SubscriberAdaptation(*self._adaptation_config))
         if self._adapt_task is None and self._adapt_interval:
             self._adapt_task = asyncio.ensure_future(self._adapt_loop(self._adapt_interval))
 
@@ -314,7 +323,7 @@ class Relay(SubscribeSide):
             s.audio_level = p.audio_level
             s.voice = p.voice
             for t in p.published.values():
-                if t.kind == "video" and t.live and t.frame_size:
+                if t.kind == "video" and t.live and t.frame_size and t.mid not in p.alt_mids:
                     s.frame_width, s.frame_height = t.frame_size
             for kind, rate in p.rates.items():
                 s.inbound_bitrate[kind] = rate.sample(now)
