@@ -41,7 +41,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription as ParsedSdp
 from aiortc.sdp import candidate_from_sdp
 
-from . import adapt, icegatherer, passthrough
+from . import icegatherer, passthrough
 from .fanout import PublishedTrack
 from .interface import (
     IceCandidate,
@@ -83,8 +83,11 @@ class Relay(SubscribeSide):
     :param max_media_lines: media sections accepted in one publish offer
         (:func:`check_offer`).
     :param adapt_interval: seconds between two adaptation steps of every
-        subscriber (:mod:`media.adapt`); ``None``: only when the subscription
-        or limits change, and on :meth:`adapt` (tests).
+        subscriber (:mod:`media.adapt`, e.g. :data:`media.adapt.INTERVAL`):
+        what each subscriber is sent follows its network.  ``None`` (the
+        default): the layers follow only the subscription and the limits
+        (stage big, thumbnails small), set when they change, and on
+        :meth:`adapt`.
     :param clock: monotonic seconds, for the adaptation (tests pass a fake one).
     :param estimator, selector: the adaptation's tunables (:mod:`media.estimate`,
         :mod:`media.select`).
@@ -99,7 +102,7 @@ class Relay(SubscribeSide):
         video_queue_frames: Optional[int] = None,
         audio_queue_frames: Optional[int] = None,
         max_media_lines: int = DEFAULT_MAX_MEDIA_LINES,
-        adapt_interval: Optional[float] = adapt.INTERVAL,
+        adapt_interval: Optional[float] = None,
         clock: Callable[[], float] = time.monotonic,
         estimator: EstimatorConfig = EstimatorConfig(),
         selector: SelectorConfig = SelectorConfig(),
@@ -302,7 +305,8 @@ class Relay(SubscribeSide):
         for p in self._participants.values():
             if p.room_id == room_id:
                 for track in p.published.values():
-                    recorder.attach(track)
+                    if track.mid not in p.alt_mids:  # the small stream is not recorded
+                        recorder.attach(track)
 
     async def stop_recording(self, room_id: str) -> list[RecordedFile]:
         recorder = self._recordings.pop(room_id, None)
@@ -448,7 +452,7 @@ class Relay(SubscribeSide):
                 p.published[mid] = track
                 track.start()
                 recorder = self._recordings.get(p.room_id)
-                if recorder is not None:
+                if recorder is not None and mid not in p.alt_mids:
                     recorder.attach(track)
             elif receiving and track is not None and not track.active:
                 track.active = True  # offered again on its next frame
