@@ -100,9 +100,11 @@ class SubscriberAdaptation:
         return observe
 
     def step(self, now: float, videos: Sequence[SentVideo], audio: Sequence[ForwardedTrack],
-             sent_octets: int) -> Optional[list[VideoLayer]]:
+             sent_octets: int, network: bool = True) -> Optional[list[VideoLayer]]:
         """Choose and apply every video's layer; returns the new list of
-        layers when it changed (for :meth:`MediaEvents.subscriber_layers`)."""
+        layers when it changed (for :meth:`MediaEvents.subscriber_layers`).
+        ``network`` False: the estimate is not acted on (the stage, thumbnails
+        and limits alone decide)."""
         mark = self._sent_mark
         if mark is None or now < mark[0]:
             self._sent_mark = (now, sent_octets)
@@ -112,7 +114,7 @@ class SubscriberAdaptation:
         estimate = self.estimator.update(now, self.send_rate)
         if videos and self._started is None:
             self._started = now
-        if self._started is None or now - self._started < STARTUP:
+        if not network or self._started is None or now - self._started < STARTUP:
             estimate = None  # the selector keeps its position
         audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
         options = [self._option(v) for v in videos]

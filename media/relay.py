@@ -155,6 +155,9 @@ class Relay(SubscribeSide):
             for early in p.early_candidates.pop("publish", []):
                 await self._add_candidate(pc, early)
             changed = self._update_published(p, offer.sdp)
+            # One REMB for the connection, not one per video (big, small, content).
+            passthrough.share_bitrate_estimator(
+                [t.receiver for t in pc.getTransceivers() if t.kind == "video"])
             answer = pc.localDescription
         for sub_id in changed:
             self._request_negotiation(sub_id)

@@ -181,6 +181,11 @@ async def test_stage_big_thumbnail_small_switch_without_renegotiation(cleanup):
     await relay.join("room", "pub", events)
     big, small = TaggedVideoTrack(b"B", 640, 360), TaggedVideoTrack(b"S", 320, 180, 1200, 300)
     cleanup.append(await publish_two(relay, "pub", big, small, EncodedAudioTrack()))
+    # One REMB estimate for the publisher's connection, over both videos: a browser
+    # takes each REMB for its whole connection (two estimates in turn starve both).
+    receivers = [t.receiver for t in relay._participants["pub"].publish_pc.getTransceivers() if t.kind == "video"]
+    estimators = {id(r._RTCRtpReceiver__remote_bitrate_estimator) for r in receivers}
+    assert len(receivers) == 2 and len(estimators) == 1
     sub = await join(relay, events, "room", "sub")
     cleanup.append(sub)
     await relay.subscribe("sub", ["pub"], big=["pub"])
