@@ -798,12 +798,14 @@ def share_bitrate_estimator(receivers: list[RTCRtpReceiver]) -> None:
     fraction of its rate.  Measured with Chromium: 590 kbit/s for one video,
     about 68 + 67 kbit/s for two.  The first receiver's estimator is given to
     the others (aiortc's estimator keeps its SSRCs and lists them all)."""
-    attribute = "_RTCRtpReceiver__remote_bitrate_estimator"
-    estimators = [getattr(r, attribute, None) for r in receivers]
-    shared = next((e for e in estimators if e is not None), None)
-    for receiver, estimator in zip(receivers, estimators):
-        if estimator is not None:
-            setattr(receiver, attribute, shared)
+    # aiortc's estimator, and whatever wraps it for a forwarding receiver
+    # (an attribute of that name, when there is one).
+    for attribute in ("_RTCRtpReceiver__remote_bitrate_estimator", "_liaison_remb"):
+        estimators = [getattr(r, attribute, None) for r in receivers]
+        shared = next((e for e in estimators if e is not None), None)
+        for receiver, estimator in zip(receivers, estimators):
+            if estimator is not None:
+                setattr(receiver, attribute, shared)
 
 
 # --------------------------------------------------------------------------
