@@ -10,7 +10,7 @@ import time
 
 import av
 import pytest
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
 
 from media import adapt, packets
 from media.estimate import DownlinkEstimator
@@ -382,3 +382,62 @@ def test_a_switch_waits_for_the_targets_keyframe_and_the_current_frames_end(wire
     resumed = wire.of(stream)[12:]
     assert resumed and packets.parse_vp8(resumed[0].payload).keyframe  # the cached keyframe
     assert continuous(seqs(wire.of(stream)))
+
+
+# --- real VP8 (aiortc's encoder in the publishing client), decoded at the subscriber ----------
+
+
+class SizedVideoTrack(VideoStreamTrack):
+    """aiortc's dummy camera at a given size: real frames for its VP8 encoder."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__()
+        self.frame = av.VideoFrame(width, height, "yuv420p")
+        for plane, value in zip(self.frame.planes, (90, 100, 160)):
+            plane.update(bytes([value]) * plane.buffer_size)
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        self.frame.pts, self.frame.time_base = pts, time_base
+        return self.frame
+
+
+async def test_real_vp8_switches_size_at_a_keyframe_and_decodes_throughout(cleanup):
+    relay = Relay()
+    cleanup.append(relay)
+    events = LayerEvents()
+    await relay.join("room", "pub", events)
+    cleanup.append(await publish_two(relay, "pub", SizedVideoTrack(640, 360), SizedVideoTrack(320, 180)))
+    sub = await join(relay, events, "room", "sub")
+    cleanup.append(sub)
+    await relay.subscribe("sub", ["pub"], big=["pub"])
+    await wait_for(lambda: sub.by_publisher("pub", "video") is not None
+                   and len(sub.by_publisher("pub", "video").packets) >= 5, 20)
+    rec = sub.by_publisher("pub", "video")
+    decoder = av.CodecContext.create("libvpx", "r")
+    sizes = []
+    starts = []
+    done = 0
+
+    def decode_new():
+        nonlocal done
+        for _, data in rec.packets[done:]:
+            for picture in decoder.decode(av.Packet(data)):  # raises on a frame it cannot decode
+                size = (picture.width, picture.height)
+                if not sizes or sizes[-1][0] != size:
+                    sizes.append([size, 0])
+                    starts.append(data[0] & 1 == 0)  # a VP8 keyframe
+                sizes[-1][1] += 1
+            done += 1
+        return sizes
+
+    await wait_for(lambda: decode_new() and sizes[-1][1] >= 5, 10)
+    assert sizes == [[(640, 360), sizes[0][1]]]
+    offers = len(sub.offers)
+    await relay.subscribe("sub", ["pub"], big=[])  # a thumbnail: the small stream
+    await wait_for(lambda: decode_new()[-1][0] == (320, 180) and sizes[-1][1] >= 5, 10)
+    await relay.subscribe("sub", ["pub"], big=["pub"])
+    await wait_for(lambda: len(decode_new()) == 3 and sizes[-1][1] >= 5, 10)
+    assert [size for size, _ in sizes] == [(640, 360), (320, 180), (640, 360)]
+    assert starts == [True, True, True]  # each stream starts at its keyframe
+    assert len(sub.offers) == offers
