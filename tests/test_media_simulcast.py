@@ -10,6 +10,7 @@ import time
 
 import av
 import pytest
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
 
 from media import adapt, packets
@@ -212,6 +213,18 @@ async def test_stage_big_thumbnail_small_switch_without_renegotiation(cleanup):
     stats = {s.participant_id: s for s in await relay.stats("room")}
     assert stats["sub"].layers == {"pub": "big"}
     assert stats["pub"].frame_height == 360
+    # The subscriber's RTCP about what it is sent reaches its estimator (hook 9):
+    # its receiver reports by themselves, a REMB when its browser sends one.
+    await wait_for(lambda: relay._participants["sub"].adaptation.estimator.loss(time.monotonic()) is not None, 10)
+    receiver = next(t.receiver for t in sub.pc.getTransceivers() if t.mid == rec.mid)
+    media_ssrc = relay._participants["sub"].slots[[s.transceiver.mid for s in relay._participants["sub"].slots]
+                                                 .index(rec.mid)].transceiver.sender._ssrc
+    await receiver._send_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=receiver._RTCRtpReceiver__rtcp_ssrc,
+                                             media_ssrc=0, fci=pack_remb_fci(123_000, [media_ssrc])))
+    await wait_for(lambda: relay._participants["sub"].adaptation.estimator.remb(time.monotonic()) == 123_000, 5)
+    await wait_for(lambda: relay._participants["sub"].adaptation.estimator.rtt is not None, 10)  # after a sender report
+    stats = {s.participant_id: s for s in await relay.stats("room")}
+    assert stats["sub"].downlink_loss == 0.0 and 0 <= stats["sub"].downlink_rtt < 1
 
 
 async def test_audio_only_pauses_video_and_resumes_at_a_keyframe(cleanup):
