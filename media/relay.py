@@ -4,13 +4,20 @@ Per participant there are two ``RTCPeerConnection`` (see ``docs/protocol.md``):
 
 * the **publish** connection: the client offers, the relay answers
   (:meth:`Relay.publish`, again for every renegotiation).  Each received
-  track's packets go to one :class:`~media.fanout.PublishedTrack`.
+  track's packets go to one :class:`~media.published.PublishedTrack`.
 * the **subscribe** connection: the relay offers, the client answers
   (:meth:`Relay.answer`).  Each forwarded track is a ``sendonly``
   transceiver whose packets a :class:`~media.fanout.ForwardedTrack`
   rewrites and sends.
   At most one offer is outstanding per subscriber: changes made while
-  waiting for the answer are folded into one new offer after it.
+  waiting for the answer are folded into one new offer after it
+  (:mod:`media.subscribing`).
+
+A publisher's camera may come twice, big and small (the small one's media
+section marked ``a=content:alt``, :mod:`media.sdp`): the small stream is no
+track of its own; it feeds the camera's transceiver at subscribers that show
+that publisher as a thumbnail, or whose network or limits want less
+(:mod:`media.adapt`), switching at a keyframe without renegotiation.
 
 Nothing is decoded, encoded or even assembled into frames: packets are
 forwarded one by one (:mod:`media.fanout`, :mod:`media.passthrough`), and
