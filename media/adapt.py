@@ -65,6 +65,7 @@ class SubscriberAdaptation:
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
         self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
+        self._chosen_for: dict[str, str] = {}  # subscriber mid -> the publisher it was chosen for
         self.reported: list[VideoLayer] = []
         self.send_rate = 0.0
         self._sent_mark: Optional[tuple[float, int]] = None
@@ -76,7 +77,7 @@ class SubscriberAdaptation:
     def initial_layer(self, publisher_id: str, mid: str) -> str:
         """The layer of a stream just bound, until the next step."""
         choice = self.choices.get(mid)
-        if choice is not None:
+        if choice is not None and self._chosen_for.get(mid) == publisher_id:
             return choice.layer
         if self.limits.audio_only:
             return "paused"
@@ -119,6 +120,7 @@ class SubscriberAdaptation:
         audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
         options = [self._option(v) for v in videos]
         self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)
+        self._chosen_for = {v.mid: v.publisher_id for v in videos}
         layers = []
         for video in videos:
             choice = self.choices[video.mid]
