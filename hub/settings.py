@@ -94,6 +94,9 @@ class TlsSettings(Strict):
 
 class MediaSettings(Strict):
     loopback_candidates: bool = True
+    # Adapt what each subscriber is sent (big, small or paused per video) to
+    # its network, estimated from its RTCP (media/adapt.py, issue 9).
+    adapt: bool = True
 
 
 class SignalingSettings(Strict):
