@@ -725,7 +725,13 @@ def worker_main(name: str, conn: Connection, log_level: str = "WARNING", sink_fr
     SINK_FRAMES = sink_frames
     if sink_frames:
         _install_frame_sink()
-    asyncio.run(_serve(name, conn))
+    if os.environ.get("BENCH_UVLOOP", "1") != "0":  # as the hub (media.uvloop)
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_serve(name, conn))
+    else:
+        asyncio.run(_serve(name, conn))
 
 
 async def _serve(name: str, conn: Connection) -> None:
