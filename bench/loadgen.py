@@ -331,6 +331,10 @@ class Station(Receiver):
         self._tasks: set[asyncio.Task] = set()
         self.answers_sent = 0
         self.window_sent_start = 0
+        # A phone that shows the stage and 3 thumbnails: video m-lines past
+        # the first ``max_video`` are answered inactive (the relay then sends
+        # nothing on them).
+        self.max_video: Optional[int] = None
 
     def _pc(self) -> Any:
         return self.sub_pc
@@ -425,6 +429,10 @@ class Station(Receiver):
                 await self.sub_pc.setRemoteDescription(
                     RTCSessionDescription(sdp=only_loopback_candidates(data["sdp"]), type="offer")
                 )
+                if self.max_video is not None:
+                    video = [t for t in self.sub_pc.getTransceivers() if t.kind == "video"]
+                    for i, transceiver in enumerate(video):
+                        transceiver.direction = "recvonly" if i < self.max_video else "inactive"
                 await self.sub_pc.setLocalDescription(await self.sub_pc.createAnswer())
                 result = await self.sio.call(
                     "subscribeAnswer",

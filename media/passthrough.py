@@ -57,6 +57,19 @@ that opt in (every other connection of the process behaves as above):
    ``ValueError``; a truncated extension raises ``struct.error``) and count
    it (:func:`packet_counters`).
 
+And on the receive path of every connection of the process:
+
+10. **Transport: SRTP handled on arrival.**  aioice's ``StunProtocol.datagram_received``
+    hands RTP and RTCP (first byte 128-191) of a connection whose DTLS
+    transport is connected straight to :func:`_srtp_on_arrival`: decrypted,
+    parsed and handed to its receiver (or RTCP recipients) in the socket's
+    read callback, instead of a STUN parse attempt, aioice's queue, a future
+    and a step of the DTLS transport's receive task per packet.  Anything
+    else (STUN, DTLS, media before the handshake or behind queued datagrams)
+    takes aiortc's path.  ``RTCDtlsTransport._set_state`` switches it on and
+    off.  A forwarding receiver (hook 6) runs without a coroutine, and feeds
+    its REMB estimator once per frame (:class:`FrameRembEstimator`).
+
 A few read-only helpers (:func:`receiver_packet_counts`, :func:`sender_round_trip_time`,
 :func:`negotiated_codec`, :func:`answer_with_single_codec`) also live here
 because they read private aiortc state.
@@ -791,7 +804,7 @@ async def _handle_rtcp_data(self: RTCDtlsTransport, data: bytes) -> None:
 
 
 # --------------------------------------------------------------------------
-# Hook 9 and the receive path's helpers: SRTP handled on arrival
+# Hook 10 and the receive path's helpers: SRTP handled on arrival
 # --------------------------------------------------------------------------
 
 
@@ -901,7 +914,7 @@ _NTP_UNIX_OFFSET_MS = 2_208_988_800_000
 
 
 def _srtp_on_arrival(dtls: RTCDtlsTransport, connection: Any, data: bytes) -> bool:
-    """Hook 9: an SRTP/SRTCP datagram of ``dtls`` decrypted and handled at
+    """Hook 10: an SRTP/SRTCP datagram of ``dtls`` decrypted and handled at
     once, in the socket's read callback, instead of queued for the
     transport's receive task (a queue, a future and a task step per packet).
     ``False``: not now (not connected yet, or datagrams already queued, which
@@ -931,7 +944,7 @@ def _srtp_on_arrival(dtls: RTCDtlsTransport, connection: Any, data: bytes) -> bo
 
 def _datagram_received(self: Any, data: Any, addr: tuple) -> None:
     """aioice ``StunProtocol.datagram_received``: RTP and RTCP (first byte
-    128-191, RFC 7983: never STUN) skip the STUN parser, and go to hook 9
+    128-191, RFC 7983: never STUN) skip the STUN parser, and go to hook 10
     when their connection has a DTLS transport connected."""
     if data and 127 < data[0] < 192:
         connection = self.receiver
@@ -943,7 +956,7 @@ def _datagram_received(self: Any, data: Any, addr: tuple) -> None:
 
 
 def _dtls_set_state(self: RTCDtlsTransport, state: Any) -> None:
-    """RTCDtlsTransport._set_state; hook 9 is on while the state is CONNECTED."""
+    """RTCDtlsTransport._set_state; hook 10 is on while the state is CONNECTED."""
     _original_dtls_set_state(self, state)
     connection = getattr(getattr(self, "transport", None), "_connection", None)
     if connection is None:
@@ -957,12 +970,12 @@ def _dtls_set_state(self: RTCDtlsTransport, state: Any) -> None:
 
 
 _SRTP_ATTRIBUTE = "_liaison_srtp"
-#: Hook 9 on for transports connected from now on (``set_fast_receive``).
+#: Hook 10 on for transports connected from now on (``set_fast_receive``).
 _fast_receive = True
 
 
 def set_fast_receive(enabled: bool) -> None:
-    """Turn hook 9 on or off for DTLS transports that connect from now on
+    """Turn hook 10 on or off for DTLS transports that connect from now on
     (on by default; off: every datagram goes through aiortc's queue)."""
     global _fast_receive
     _fast_receive = enabled

@@ -197,7 +197,7 @@ async def test_packets_cross_a_forwarding_receiver_without_assembly():
 
 
 def test_srtp_on_arrival_hook_points_exist():
-    """Hook 9 (SRTP handled on arrival) reads and replaces these."""
+    """Hook 10 (SRTP handled on arrival) reads and replaces these."""
     from aioice.ice import Connection, StunProtocol
     from aiortc.rate import RateCounter, RemoteBitrateEstimator
     from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -207,7 +207,7 @@ def test_srtp_on_arrival_hook_points_exist():
     assert list(inspect.signature(Connection.data_received).parameters) == ["self", "data", "component"]
     assert list(inspect.signature(RTCDtlsTransport._set_state).parameters) == ["self", "state"]
     # The receive task counts what it gets, decrypts it with _rx_srtp, and
-    # calls the two handlers that hook 9 calls itself.
+    # calls the two handlers that hook 10 calls itself.
     names = RTCDtlsTransport._recv_next.__code__.co_names
     for name in ("_rx_srtp", "unprotect", "unprotect_rtcp", "_handle_rtp_data", "_handle_rtcp_data",
                  "_RTCDtlsTransport__rx_bytes", "_RTCDtlsTransport__rx_packets"):

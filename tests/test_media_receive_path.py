@@ -1,4 +1,4 @@
-"""The forwarding receiver's cheaper parts (media/passthrough.py, hook 9):
+"""The forwarding receiver's cheaper parts (media/passthrough.py, hooks 6 and 10):
 running aiortc coroutines at once, the rate window, and REMB fed per frame."""
 
 import asyncio
