@@ -733,7 +733,7 @@ def worker_main(name: str, conn: Connection, log_level: str = "WARNING", sink_fr
     SINK_FRAMES = sink_frames
     if sink_frames:
         _install_frame_sink()
-    if os.environ.get("BENCH_UVLOOP", "1") != "0":  # as the hub (media.uvloop)
+    if os.environ.get("BENCH_UVLOOP") == "1":  # off by default: see bench/README.md
         import uvloop
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
