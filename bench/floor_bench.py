@@ -47,12 +47,10 @@ import multiprocessing
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.request
 from array import array
 from pathlib import Path
@@ -64,7 +62,8 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
-from bench.common import CODES, OUT_DIR, stop_workers, write_results  # noqa: E402
+from bench.harness import (CODES, OUT_DIR, BenchBase, busy_cores, fmt, percentile,  # noqa: E402
+                           run_bench, stop_workers, summary, write_results)
 from bench.hubproc import METRICS_TOKEN, VENV_BIN, CpuSample, HubProcess, free_port, hub_environment  # noqa: E402
 from bench.loadgen import Station, Worker, WorkerHandle  # noqa: E402
 from bench.relay_bench import SocketWatch, udp_receive_errors  # noqa: E402
@@ -293,11 +292,12 @@ class FloorWorker(Worker):
         return await super().cmd_setup(loop)
 
     async def cmd_start_station(
-        self, name: str, url: str, token: str, publish: bool, source_id: int
+        self, name: str, url: str, token: str, publish: bool, source_id: int, max_video: Optional[int] = None
     ) -> dict:
         if name in self.stations:
             raise RuntimeError(f"station {name} already running")
         station = FloorStation(name, url, token, publish, self.loop_frames, source_id)
+        station.max_video = max_video
         self.stations[name] = station
         return await station.start()
 
@@ -354,36 +354,6 @@ def floor_worker_main(name: str, conn: Any, log_level: str = "WARNING") -> None:
 # ---------------------------------------------------------------------------
 
 
-class BenchTimeout(Exception):
-    pass
-
-
-def percentile(values: list[float], q: float) -> Optional[float]:
-    if not values:
-        return None
-    data = sorted(values)
-    pos = (len(data) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
-
-
-def fmt(value: Optional[float], spec: str = ".1f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def summary(values: list[Optional[float]]) -> dict[str, Any]:
-    got = [v for v in values if v is not None]
-    return {
-        "n": len(values), "missing": len(values) - len(got),
-        "p50": percentile(got, 0.5), "p95": percentile(got, 0.95), "max": max(got) if got else None,
-    }
-
-
-def busy_cores(t: Any) -> float:
-    return t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
-
-
 def hub_metrics(url: str) -> dict[str, float]:
     """The hub-wide media counters of ``GET /metrics`` (liaison_media{name=...})."""
     out: dict[str, float] = {}
@@ -399,17 +369,15 @@ def hub_metrics(url: str) -> dict[str, float]:
     return out
 
 
-class FloorBench:
+class FloorBench(BenchBase):
     def __init__(self, profile: dict[str, Any]) -> None:
+        super().__init__()
         self.p = profile
         self.results: dict[str, Any] = {"profile": profile, "notes": []}
         self.tmp = Path(tempfile.mkdtemp(prefix="floor-bench-"))
         self.hub: Optional[HubProcess] = None
         self.workers: dict[str, WorkerHandle] = {}
         self.t0 = time.monotonic()
-
-    def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", flush=True)
 
     # -- set-up --------------------------------------------------------------------
 
@@ -424,7 +392,7 @@ class FloorBench:
         self.say(f"pre-encoded {len(loop.frames)} VP8 frames 640x480 ({loop.bitrate / 1000:.0f} kbit/s, "
                  f"keyframes at {loop.keyframes})")
         ctx = multiprocessing.get_context("spawn")
-        for name in ("A", "B", "D"):
+        for name in ("A", "B", "C", "D"):
             parent, child = ctx.Pipe()
             process = ctx.Process(target=floor_worker_main, args=(name, child, "WARNING"),
                                   name=f"floor-loadgen-{name}", daemon=True)
@@ -434,7 +402,7 @@ class FloorBench:
         for w in self.workers.values():
             w.call("setup", loop=loop, light=not self.p.get("full_receive"), timeout=60)
         self.say("load generator processes: " + ", ".join(f"{n} pid {w.pid}" for n, w in self.workers.items())
-                 + " (A, B: stations; D: the dispatcher)")
+                 + " (A, B: stations; C: phone viewers; D: the dispatcher)")
 
     def start_hub(self, label: str, extra_env: Optional[dict[str, str]] = None,
                   admin: bool = False) -> None:
@@ -513,28 +481,6 @@ class FloorBench:
         rids = {w: h.send("stop_stations") for w, h in self.workers.items()}
         for w, rid in rids.items():
             self.workers[w].wait(rid, 60)
-
-    def check_hub(self) -> None:
-        if not self.hub.alive():
-            raise RuntimeError(f"the hub exited ({self.hub.popen.returncode}):\n{self.hub.log_tail()}")
-
-    # -- CPU sampling ------------------------------------------------------------------
-
-    def others_load(self, seconds: float = 1.0) -> float:
-        """Cores used by processes that are neither ours (hub, load generators, bench)."""
-        ours = [psutil.Process()] + [psutil.Process(h.pid) for h in self.workers.values()]
-        if self.hub is not None:
-            ours.append(self.hub.process)
-
-        def sample() -> tuple[float, float]:
-            mine = sum(p.cpu_times().user + p.cpu_times().system for p in ours)
-            return busy_cores(psutil.cpu_times()), mine
-
-        b0, m0 = sample()
-        t0 = time.monotonic()
-        time.sleep(seconds)
-        b1, m1 = sample()
-        return ((b1 - b0) - (m1 - m0)) / (time.monotonic() - t0)
 
     def wait_quiet(self, what: str) -> float:
         """Wait (bounded) until other work on the machine uses < 0.5 core."""
@@ -735,14 +681,64 @@ class FloorBench:
 
     # -- 2. relay CPU, thumbnails vs all-to-all ---------------------------------------------
 
-    def relay_cpu(self, max_thumbnails: int, record: Optional[bool] = None) -> None:
+    def deputy_tokens(self, count: int) -> list[str]:
+        """``count`` deputies of the demo session's stations, invited, and
+        their join tokens (phone viewers join as deputies)."""
+        from datetime import datetime, timezone
+
+        from sqlmodel import Session as DB
+
+        from core import tokens
+        from core.scope import Actor, Role
+        from hub.config import load_config
+        from store import db as store_db
+        from store import invitations
+        from store.deputies import create_deputy
+        from store.live_sessions import session_info
+        from store.sessions import SessionRepo
+
+        config = load_config(environ={"LIAISON_HUB_VAR_DIR": str(self.hub_var_dir)})
+        engine = store_db.make_engine(config.database_url)
+        admin = Actor(role=Role.ADMINISTRATOR)
+        out = []
+        with DB(engine) as db:
+            demo = session_info(db, "demo")
+            for i in range(count):
+                deputy = create_deputy(db, admin, config.matrix, f"手机代表{i:02d}", "haining", CODES[i % 14])
+                invitations.invite(db, SessionRepo(config.matrix), admin, demo.number, deputy.id,
+                                   datetime.now(timezone.utc))
+                out.append(tokens.sign(self.secret, "demo", f"deputy:{deputy.id}", "deputy", ttl_seconds=3600))
+        engine.dispose()
+        return out
+
+    def start_viewers(self, count: int) -> list[str]:
+        """``count`` receive-only phone viewers (process C) showing the stage
+        and 3 thumbnails: 4 video streams each (and the audio)."""
+        names = [f"phone-{i:02d}" for i in range(count)]
+        pending = []
+        for i, (name, token) in enumerate(zip(names, self.deputy_tokens(count))):
+            time.sleep(0.1)
+            pending.append((name, self.workers["C"].send("start_station", name=name, url=self.hub.url, token=token,
+                                                         publish=False, source_id=400 + i, max_video=4)))
+        for name, rid in pending:
+            self.workers["C"].wait(rid, 60)
+        short = self.wait_sources({n: ("C", 4) for n in names}, timeout=40)
+        if short:
+            self.say(f"  not every phone picture arrived in 40 s: {short}")
+            self.results["notes"].append({"scenario": "phones", "short_at_start": short})
+        return names
+
+    def relay_cpu(self, max_thumbnails: int, record: Optional[bool] = None, viewers: int = 0) -> None:
         """``record`` None: the 14 stations alone; False/True: with a
         dispatcher who receives too (subscribes to nothing more) and, for
-        True, records the session (issue 12) through the whole window."""
+        True, records the session (issue 12) through the whole window.
+        ``viewers``: that many phone viewers too (:meth:`start_viewers`)."""
         p = self.p
         label = "thumbnails-8" if max_thumbnails == 8 else f"all-to-all-{max_thumbnails}"
         if record is not None:
             label = "record-on" if record else "record-off"
+        if viewers:
+            label = f"1+12+X-{viewers}-phones"
         self.say(f"scenario 2: 14 publishing stations, max_thumbnails {max_thumbnails}"
                  + ("" if record is None else f", recording {'on' if record else 'off'}"))
         self.start_hub(label, extra_env={"LIAISON_HUB_SIGNALING__MAX_THUMBNAILS": str(max_thumbnails)},
@@ -762,6 +758,7 @@ class FloorBench:
         if short:
             self.say(f"  not every picture arrived in 30 s: {short}")
             self.results["notes"].append({"scenario": label, "short_at_start": short})
+        viewer_names = self.start_viewers(viewers) if viewers else []
         recording = None
         if record:
             r = self.workers["D"].call("control", name="dispatcher", payload={"action": "record", "on": True},
@@ -787,8 +784,13 @@ class FloorBench:
         ends = {w: self.workers[w].wait(rid, 30) for w, rid in rids.items()}
         self.check_hub()
         fps, lat, receiving = [], [], 0
+        phone_fps: list[float] = []
         for end in ends.values():
             for name, by_source in end["received"].items():
+                if name in viewer_names:
+                    phone_fps += [d["frames"] / end["duration"] for source, d in by_source.items()
+                                  if source >= 0 and d["frames"]]
+                    continue
                 if name not in names:
                     continue
                 for source, d in by_source.items():
@@ -819,6 +821,14 @@ class FloorBench:
             "others_cores_before": round(others_before, 2),
             "hub_rss_mb": round(self.hub.rss() / 2**20, 1),
         }
+        if viewers:
+            res["phone_viewers"] = viewers
+            res["phone_streams_expected"] = 4 * viewers
+            res["phone_streams_receiving"] = sum(1 for f in phone_fps if f >= 1.0)
+            res["phone_fps_min"] = round(min(phone_fps), 2) if phone_fps else None
+            res["phone_fps_avg"] = round(sum(phone_fps) / len(phone_fps), 2) if phone_fps else None
+            self.say(f"  phones: {res['phone_streams_receiving']}/{4 * viewers} streams, fps min/avg "
+                     f"{res['phone_fps_min']}/{res['phone_fps_avg']}")
         if record is not None:
             res["recording"] = record
             rec_dir = self.hub_var_dir / "recordings"
@@ -932,8 +942,10 @@ class FloorBench:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="12 switches, 5 s CPU windows")
-    parser.add_argument("--only", choices=["floor", "cpu", "record"],
-                        help="run one part (record: 14 stations and a dispatcher, without and with recording)")
+    parser.add_argument("--only", choices=["floor", "cpu", "record", "phones"],
+                        help="run one part (record: 14 stations and a dispatcher, without and with recording; "
+                             "phones: the 1+12+X session, 14 stations and --viewers phone viewers)")
+    parser.add_argument("--viewers", type=int, default=40, help="phone viewers of --only phones (default 40)")
     parser.add_argument("--full-receive", action="store_true",
                         help="receive through aiortc's jitter buffer (FrameSink) instead of LightFrames (heavier)")
     args = parser.parse_args(argv)
@@ -944,15 +956,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     bench.results["profile_name"] = name
     bench.results["started"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise BenchTimeout(f"time limit of {profile['time_limit']} s reached")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(int(profile["time_limit"]))
-    status = 0
-    try:
+    def body() -> None:
         bench.setup()
-        if args.only == "record":
+        if args.only == "phones":
+            bench.relay_cpu(8, viewers=args.viewers)
+        elif args.only == "record":
             bench.relay_cpu(8, record=False)
             bench.relay_cpu(8, record=True)
         else:
@@ -961,24 +969,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             if args.only != "floor":
                 bench.relay_cpu(8)
                 bench.relay_cpu(13)
-    except (Exception, KeyboardInterrupt, BenchTimeout) as exc:
-        status = 1
-        bench.say(f"ABORTED: {type(exc).__name__}: {exc}")
-        bench.results["error"] = f"{type(exc).__name__}: {exc}"
-        bench.results["traceback"] = traceback.format_exc()
-        if bench.hub is not None:
-            print("--- hub log tail ---\n" + bench.hub.log_tail(30))
-    finally:
-        signal.alarm(0)
-        bench.results["elapsed_s"] = round(time.monotonic() - bench.t0, 1)
-        try:
-            bench.report()
-        except Exception:
-            traceback.print_exc()
-        path = bench.write_json()
-        bench.close()
-        print(f"\nresults: {path.relative_to(PROJECT_DIR)} (elapsed {bench.results['elapsed_s']} s)")
-    return status
+
+    return run_bench(bench, profile["time_limit"], body)
 
 
 if __name__ == "__main__":

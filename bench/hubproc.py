@@ -69,7 +69,7 @@ class HubProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:  # a loaded shared machine starts it slowly
         self._log = open(self.log_path, "w")
         self.popen = subprocess.Popen(
             # This checkout's hub (PYTHONPATH below), with the interpreter

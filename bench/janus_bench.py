@@ -38,11 +38,10 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
-from bench.common import CODES, OUT_DIR  # noqa: E402
+from bench.harness import CODES, OUT_DIR, BenchBase, busy_cores, cpu_seconds, fmt, percentile  # noqa: E402
 from bench.hubproc import HubProcess, free_port  # noqa: E402
 from bench.janus import JanusServer  # noqa: E402
 from bench.loadgen import WorkerHandle, worker_main  # noqa: E402
-from bench.relay_bench import fmt, percentile  # noqa: E402
 from bench.source import encode_loop  # noqa: E402
 
 HUB_SOURCE, JANUS_SOURCE, DIRECT_SOURCE = 1, 2, 900
@@ -57,21 +56,13 @@ def host_address() -> str:
     raise RuntimeError("no non-loopback IPv4 address: Janus cannot gather candidates")
 
 
-def cpu_seconds(process: psutil.Process) -> float:
-    t = process.cpu_times()
-    return t.user + t.system
-
-
-class SideBySide:
+class SideBySide(BenchBase):
     def __init__(self, steps: list[int], window: float, warmup: float) -> None:
+        super().__init__()
         self.steps, self.window, self.warmup = steps, window, warmup
         self.tmp = Path(tempfile.mkdtemp(prefix="janus-bench-"))
         self.workers: dict[str, WorkerHandle] = {}
         self.results: dict[str, Any] = {"steps": [], "notes": []}
-        self.t0 = time.monotonic()
-
-    def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", flush=True)
 
     def setup(self) -> None:
         address = host_address()
@@ -126,8 +117,7 @@ class SideBySide:
         return max(0.0, ((busy1 - busy0) - (ours1 - ours0)) / wall)
 
     def machine(self) -> tuple[float, float]:
-        t = psutil.cpu_times()
-        busy = t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
+        busy = busy_cores(psutil.cpu_times())
         ours = [*self.processes.values(), psutil.Process()] + [psutil.Process(w.pid) for w in self.workers.values()]
         return busy, sum(cpu_seconds(p) for p in ours)
 

@@ -331,6 +331,10 @@ class Station(Receiver):
         self._tasks: set[asyncio.Task] = set()
         self.answers_sent = 0
         self.window_sent_start = 0
+        # A phone that shows the stage and 3 thumbnails: video m-lines past
+        # the first ``max_video`` are answered inactive (the relay then sends
+        # nothing on them).
+        self.max_video: Optional[int] = None
 
     def _pc(self) -> Any:
         return self.sub_pc
@@ -425,6 +429,10 @@ class Station(Receiver):
                 await self.sub_pc.setRemoteDescription(
                     RTCSessionDescription(sdp=only_loopback_candidates(data["sdp"]), type="offer")
                 )
+                if self.max_video is not None:
+                    video = [t for t in self.sub_pc.getTransceivers() if t.kind == "video"]
+                    for i, transceiver in enumerate(video):
+                        transceiver.direction = "recvonly" if i < self.max_video else "inactive"
                 await self.sub_pc.setLocalDescription(await self.sub_pc.createAnswer())
                 result = await self.sio.call(
                     "subscribeAnswer",
@@ -725,7 +733,13 @@ def worker_main(name: str, conn: Connection, log_level: str = "WARNING", sink_fr
     SINK_FRAMES = sink_frames
     if sink_frames:
         _install_frame_sink()
-    asyncio.run(_serve(name, conn))
+    if os.environ.get("BENCH_UVLOOP") == "1":  # off by default: see bench/README.md
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_serve(name, conn))
+    else:
+        asyncio.run(_serve(name, conn))
 
 
 async def _serve(name: str, conn: Connection) -> None:

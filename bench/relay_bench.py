@@ -18,11 +18,9 @@ import json
 import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any, Optional
 
@@ -32,7 +30,8 @@ if str(PROJECT_DIR) not in sys.path:
 
 import psutil  # noqa: E402
 
-from bench.common import CODES, OUT_DIR, stop_workers, write_results  # noqa: E402
+from bench.harness import (CODES, OUT_DIR, BenchBase, fmt, percentile, run_bench,  # noqa: E402
+                           stop_workers, write_results)
 from bench.hubproc import CpuSample, HubProcess, free_port  # noqa: E402
 from bench.loadgen import WorkerHandle, worker_main  # noqa: E402
 from bench.source import encode_loop  # noqa: E402
@@ -119,26 +118,9 @@ def udp_receive_errors() -> Optional[int]:
         return None
 
 
-class BenchTimeout(Exception):
-    pass
-
-
-def percentile(values: list[float], q: float) -> Optional[float]:
-    if not values:
-        return None
-    data = sorted(values)
-    pos = (len(data) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
-
-
-def fmt(value: Optional[float], spec: str = ".1f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
-class Bench:
+class Bench(BenchBase):
     def __init__(self, profile: dict[str, Any], log: bool = True) -> None:
+        super().__init__()
         self.p = profile
         self.results: dict[str, Any] = {"profile": profile, "scenarios": [], "notes": []}
         self.tmp = Path(tempfile.mkdtemp(prefix="relay-bench-"))
@@ -147,9 +129,6 @@ class Bench:
         self.tokens: dict[str, str] = {}
         self.t0 = time.monotonic()
         self.retry_budget = float(profile["retry_budget"])
-
-    def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", flush=True)
 
     # -- setup -------------------------------------------------------------------
 
@@ -250,24 +229,6 @@ class Bench:
                     "keyframeRequests": d.get("keyframeRequests"),
                 }
         return out
-
-    def check_hub(self) -> None:
-        if not self.hub.alive():
-            raise RuntimeError(f"the hub exited ({self.hub.popen.returncode}):\n{self.hub.log_tail()}")
-
-    def others_load(self, seconds: float = 1.0) -> float:
-        """Cores used over ``seconds`` by processes that are neither the hub nor the bench."""
-        ours = [self.hub.process, psutil.Process()] + [psutil.Process(h.pid) for h in self.workers.values()]
-        def sample() -> tuple[float, float]:
-            t = psutil.cpu_times()
-            busy = t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
-            mine = sum(p.cpu_times().user + p.cpu_times().system for p in ours)
-            return busy, mine
-        b0, m0 = sample()
-        t0 = time.monotonic()
-        time.sleep(seconds)
-        b1, m1 = sample()
-        return ((b1 - b0) - (m1 - m0)) / (time.monotonic() - t0)
 
     def measure(self, label: str, receivers: dict[str, list[int]], streams: int,
                 joiners: dict[str, float]) -> dict[str, Any]:
@@ -720,44 +681,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     bench.results["profile_name"] = name
     bench.results["started"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise BenchTimeout(f"time limit of {profile['time_limit']} s reached")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(int(profile["time_limit"]))
-    status = 0
-    try:
+    def body() -> None:
         bench.setup()
         if args.only != "all-to-all":
             bench.fanout()
         if args.only != "fanout":
             bench.all_to_all(args.stations)
-    except (Exception, KeyboardInterrupt, BenchTimeout) as exc:
-        status = 1
-        bench.say(f"ABORTED: {type(exc).__name__}: {exc}")
-        bench.results["error"] = f"{type(exc).__name__}: {exc}"
-        bench.results["traceback"] = traceback.format_exc()
-        try:
-            signal.alarm(0)
-            if bench.workers:
-                bench.results["describe_at_error"] = bench.describe()
-                print(json.dumps(bench.results["describe_at_error"], indent=1, default=str)[:6000])
-        except Exception:
-            pass
-        if bench.hub is not None:
-            print("--- hub log tail ---\n" + bench.hub.log_tail(30))
-    finally:
-        signal.alarm(0)
-        bench.results["elapsed_s"] = round(time.monotonic() - bench.t0, 1)
-        try:
-            bench.report()
-        except Exception:
-            traceback.print_exc()
-        path = bench.write_json()
-        bench.close()
-        print(f"\nresults: {path.relative_to(PROJECT_DIR)} (elapsed {bench.results['elapsed_s']} s)")
-    return status
 
+    def on_error() -> None:
+        if bench.workers:
+            bench.results["describe_at_error"] = bench.describe()
+            print(json.dumps(bench.results["describe_at_error"], indent=1, default=str)[:6000])
+
+    return run_bench(bench, profile["time_limit"], body, on_error)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import logging
 import sys
@@ -123,8 +124,19 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     scheme = "https" if ssl_context else "http"
     print(f"liaison-hub listening on {scheme}://{settings.host}:{settings.port}", flush=True)
     print("\n".join(_start_lines(config, app)), flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context, print=None, access_log=None)
+    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context, print=None, access_log=None,
+                loop=_event_loop(settings.media.uvloop))
     return 0
+
+
+def _event_loop(use_uvloop: bool) -> Optional[asyncio.AbstractEventLoop]:
+    """uvloop's event loop if asked for (``media.uvloop``, on by default),
+    else ``None``: aiohttp makes asyncio's own."""
+    if not use_uvloop:
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop()
 
 
 def _tls(config: Config, args: argparse.Namespace) -> int:

@@ -103,6 +103,7 @@ class ForwardedTrack(MediaStreamTrack):
         self._ext_mid = b""
         self._abs_id = 0
         self._level_id = 0
+        self._extensions = _ExtensionBlock(b"", 0, 0)
         self._clock_rate = 90000 if kind == "video" else 48000
         # Rewriting state.
         self._epoch: Optional[tuple[int, int]] = None  # (id(source), source epoch)
@@ -310,6 +311,7 @@ class ForwardedTrack(MediaStreamTrack):
         self._ext_mid = bytes([(params.mid_id << 4) | (len(mid) - 1)]) + mid if params.mid_id and mid else b""
         self._abs_id = params.abs_send_time_id if self.kind == "video" else 0
         self._level_id = params.audio_level_id if self.kind == "audio" else 0
+        self._extensions = _ExtensionBlock(self._ext_mid, self._abs_id, self._level_id)
         if self.source is not None:
             self._clock_rate = self.source.clock_rate
         return True
@@ -414,12 +416,6 @@ class ForwardedTrack(MediaStreamTrack):
             passthrough.count("rtp_replayed")
             return  # already sent (a duplicate)
         timestamp = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
-        # Header extensions: mid, abs-send-time (video), audio level (audio).
-        body = self._ext_mid
-        if self._abs_id:
-            body += bytes([(self._abs_id << 4) | 2]) + (abs_send_time or p.abs_send_time)
-        if self._level_id and p.level is not None:
-            body += bytes([self._level_id << 4, p.level])
         payload: bytes = p.payload
         if vp8 is not None and (self._pid_offset or self._tl0_offset) and (
                 vp8.picture_id is not None or vp8.tl0picidx is not None):
@@ -436,11 +432,11 @@ class ForwardedTrack(MediaStreamTrack):
                 self._out_pid = vp8.picture_id
             if vp8.tl0picidx is not None:
                 self._out_tl0 = vp8.tl0picidx
-        if body:
-            pad = -len(body) % 4
-            header = _RTP_HEADER.pack(0x90, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp, self._ssrc)
-            data = b"".join((header, b"\xbe\xde", ((len(body) + pad) >> 2).to_bytes(2, "big"), body,
-                             b"\x00" * pad, payload))
+        # Header extensions: mid, abs-send-time (video), audio level (audio).
+        extensions = self._extensions.block(abs_send_time or p.abs_send_time, p.level)
+        if extensions:
+            data = b"".join((_RTP_HEADER.pack(0x90, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp,
+                                              self._ssrc), extensions, payload))
         else:
             data = _RTP_HEADER.pack(0x80, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp, self._ssrc) + payload
         self._history[index] = data
@@ -531,6 +527,36 @@ class ForwardedTrack(MediaStreamTrack):
             packet_count=self.packets_sent & 0xFFFFFFFF,
             octet_count=self.octets_sent & 0xFFFFFFFF,
         )
+
+
+class _ExtensionBlock:
+    """A stream's RTP header extension block (RFC 8285 one-byte form: mid,
+    abs-send-time for video, audio level for audio), its fixed parts built
+    once when the stream is negotiated."""
+
+    __slots__ = ("_mid", "_static", "_abs_head", "_abs_tail", "_level_id")
+
+    def __init__(self, mid: bytes, abs_id: int, level_id: int) -> None:
+        self._mid = mid
+        self._static = self._build(mid) if mid else b""  # nothing per packet
+        self._level_id = level_id
+        self._abs_head = self._abs_tail = b""
+        if abs_id:  # mid + abs-send-time: only the 3 time bytes change
+            whole = self._build(mid + bytes([(abs_id << 4) | 2]) + b"\x00\x00\x00")
+            end = 4 + len(mid) + 1
+            self._abs_head, self._abs_tail = whole[:end], whole[end + 3:]
+
+    @staticmethod
+    def _build(body: bytes) -> bytes:
+        pad = -len(body) % 4
+        return b"\xbe\xde" + ((len(body) + pad) >> 2).to_bytes(2, "big") + body + b"\x00" * pad
+
+    def block(self, abs_send_time: bytes, level: Optional[int]) -> bytes:
+        if self._abs_head:
+            return self._abs_head + abs_send_time + self._abs_tail
+        if self._level_id and level is not None:
+            return self._build(self._mid + bytes([self._level_id << 4, level]))
+        return self._static
 
 
 def _abs_send_time_now() -> bytes:

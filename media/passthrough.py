@@ -64,6 +64,18 @@ that opt in (every other connection of the process behaves as above):
    input of a subscriber's downlink estimate (:mod:`media.estimate`).  On the
    forwarding path aiortc itself drops REMB: it hands it to the sender's
    encoder, which a forwarding sender never creates.
+And on the receive path of every connection of the process:
+
+10. **Transport: SRTP handled on arrival.**  aioice's ``StunProtocol.datagram_received``
+    hands RTP and RTCP (first byte 128-191) of a connection whose DTLS
+    transport is connected straight to :func:`_srtp_on_arrival`: decrypted,
+    parsed and handed to its receiver (or RTCP recipients) in the socket's
+    read callback, instead of a STUN parse attempt, aioice's queue, a future
+    and a step of the DTLS transport's receive task per packet.  Anything
+    else (STUN, DTLS, media before the handshake or behind queued datagrams)
+    takes aiortc's path.  ``RTCDtlsTransport._set_state`` switches it on and
+    off.  A forwarding receiver (hook 6) runs without a coroutine, and feeds
+    its REMB estimator once per frame (:class:`FrameRembEstimator`).
 
 A few read-only helpers (:func:`receiver_packet_counts`, :func:`sender_round_trip_time`,
 :func:`negotiated_codec`, :func:`answer_with_single_codec`) also live here
@@ -72,8 +84,12 @@ because they read private aiortc state.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import fractions
+import functools
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol
 
@@ -100,10 +116,12 @@ from aiortc.rtp import (
     RtcpSenderInfo,
     RtcpSrPacket,
     RtpPacket,
+    is_rtcp,
     pack_remb_fci,
     unpack_remb_fci,
 )
 from aiortc.rtcrtpreceiver import StreamStatistics
+from aioice.ice import StunProtocol
 
 from . import h264
 from .packets import SequenceGate
@@ -122,6 +140,8 @@ _original_retransmit = RTCRtpSender._retransmit
 _original_sender_send_rtcp = RTCRtpSender._send_rtcp
 _original_sender_send = RTCRtpSender.send
 _original_sender_handle_rtcp_packet = RTCRtpSender._handle_rtcp_packet
+_original_dtls_set_state = RTCDtlsTransport._set_state
+_original_datagram_received = StunProtocol.datagram_received
 #: The attribute of an RTCRtpReceiver holding its RTP observer.  Kept on the
 #: receiver itself, not in a registry: the observer refers (through the relay's
 #: participant) back to the receiver, and a WeakKeyDictionary entry whose value
@@ -366,7 +386,7 @@ async def _handle_rtp_packet(self: RTCRtpReceiver, packet: RtpPacket, arrival_ti
     for a forwarding receiver (hook 6), :func:`_forward_rtp_packet` instead."""
     sink = getattr(self, _SINK_ATTRIBUTE, None)
     if sink is not None:
-        await _forward_rtp_packet(self, sink, packet, arrival_time_ms)
+        _forward_rtp_packet(self, sink, packet, arrival_time_ms)
         return
     observer = getattr(self, _OBSERVER_ATTRIBUTE, None)
     if observer is not None:
@@ -392,6 +412,7 @@ def observe_rtp(receiver: RTCRtpReceiver, observer: Optional[Callable[[RtpPacket
 _SINK_ATTRIBUTE = "_liaison_rtp_sink"
 _GATE_ATTRIBUTE = "_liaison_rtp_gate"
 _STREAM_ATTRIBUTE = "_liaison_rtp_stream"
+_REMB_ATTRIBUTE = "_liaison_remb"
 
 #: Process-wide counters of what the forwarding path refused (see
 #: :func:`packet_counters`).
@@ -489,6 +510,8 @@ def take_rtp(receiver: RTCRtpReceiver, sink: Optional[RtpSink]) -> None:
     if sink is None:
         return
     setattr(receiver, _GATE_ATTRIBUTE, _ReceiverGate())
+    estimator = getattr(receiver, "_RTCRtpReceiver__remote_bitrate_estimator", None)
+    setattr(receiver, _REMB_ATTRIBUTE, FrameRembEstimator(estimator) if estimator is not None else None)
     _stop_decoder(receiver)
 
 
@@ -504,73 +527,73 @@ async def _receive(self: RTCRtpReceiver, parameters: Any) -> None:
         _stop_decoder(self)
 
 
-async def _forward_rtp_packet(
+def _forward_rtp_packet(
     receiver: RTCRtpReceiver, sink: RtpSink, packet: RtpPacket, arrival_time_ms: int
 ) -> None:
     """aiortc's ``RTCRtpReceiver._handle_rtp_packet`` for a forwarding
-    receiver: the same statistics, RTX unwrapping, NACK and REMB feedback,
-    then the packet goes to ``sink`` instead of the jitter buffer."""
+    receiver, without a coroutine: the same statistics, RTX unwrapping, NACK
+    and REMB feedback (the estimator fed once per frame, see
+    :class:`FrameRembEstimator`), then the packet goes to ``sink`` instead of
+    the jitter buffer."""
     if not receiver._enabled:
         return
-    gate: _ReceiverGate = getattr(receiver, _GATE_ATTRIBUTE)
-    rtx_ssrcs: dict = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
-    extended = gate.check(
-        packet.ssrc, packet.sequence_number,
-        () if not rtx_ssrcs else (*rtx_ssrcs, *rtx_ssrcs.values()),
-    )
+    state = receiver.__dict__
+    gate: _ReceiverGate = state[_GATE_ATTRIBUTE]
+    rtx_ssrcs: dict = state["_RTCRtpReceiver__rtx_ssrc"]
+    ssrc = packet.ssrc
+    extended = gate.check(ssrc, packet.sequence_number, () if not rtx_ssrcs else (*rtx_ssrcs, *rtx_ssrcs.values()))
     if extended is None:
         _count("rtp_rejected")
         return
-    codecs: dict = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+    codecs: dict = state["_RTCRtpReceiver__codecs"]
     codec = codecs.get(packet.payload_type)
     if codec is None:
         _count("rtp_rejected")
         return
-    observer = getattr(receiver, _OBSERVER_ATTRIBUTE, None)
+    observer = state.get(_OBSERVER_ATTRIBUTE)
     if observer is not None:
         observer(packet)
-    estimator = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
-    if estimator is not None and packet.extensions.abs_send_time is not None:
-        remb = estimator.add(
-            abs_send_time=packet.extensions.abs_send_time,
-            arrival_time_ms=arrival_time_ms,
-            payload_size=len(packet.payload) + packet.padding_size,
-            ssrc=packet.ssrc,
-        )
-        rtcp_ssrc = receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-        if rtcp_ssrc is not None and remb is not None:
-            await receiver._send_rtcp(
-                RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
-            )
-    streams: dict = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
-    statistics = streams.get(packet.ssrc)
+    payload = packet.payload
+    estimator: Optional[FrameRembEstimator] = state.get(_REMB_ATTRIBUTE)
+    if estimator is not None:
+        abs_send_time = packet.extensions.abs_send_time
+        if abs_send_time is not None:
+            remb = estimator.add(arrival_time_ms, abs_send_time, len(payload) + packet.padding_size, ssrc,
+                                 packet.marker)
+            rtcp_ssrc = state["_RTCRtpReceiver__rtcp_ssrc"]
+            if rtcp_ssrc is not None and remb is not None:
+                run_now(receiver._send_rtcp(
+                    RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
+                ))
+    streams: dict = state["_RTCRtpReceiver__remote_streams"]
+    statistics = streams.get(ssrc)
     if statistics is None:
-        statistics = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        statistics = streams[ssrc] = StreamStatistics(codec.clockRate)
     statistics.add(packet)
-    if not packet.payload:
+    if not payload:
         return  # padding only (bandwidth probing), on RTX too: nothing to forward
     if is_rtx(codec):
-        original_ssrc = rtx_ssrcs.get(packet.ssrc)
+        original_ssrc = rtx_ssrcs.get(ssrc)
         apt = codec.parameters.get("apt")
-        if original_ssrc is None or len(packet.payload) < 2 or apt not in codecs:
+        if original_ssrc is None or len(payload) < 2 or apt not in codecs:
             _count("rtp_rejected")
             return
         packet = RtpPacket(
             payload_type=apt,
             marker=packet.marker,
-            sequence_number=(packet.payload[0] << 8) | packet.payload[1],
+            sequence_number=(payload[0] << 8) | payload[1],
             timestamp=packet.timestamp,
             ssrc=original_ssrc,
-            payload=packet.payload[2:],
+            payload=payload[2:],
         )
         media_gate = gate.sources.get(original_ssrc)
         extended = media_gate.check(packet.sequence_number) if media_gate is not None else None
         if extended is None:
             _count("rtp_rejected")
             return
-    nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+    nack = state["_RTCRtpReceiver__nack_generator"]
     if nack is not None and nack.add(packet):
-        await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+        run_now(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
     sink.rtp(packet, extended)
 
 
@@ -673,22 +696,62 @@ def send_parameters(transceiver: Any) -> Optional[SendParameters]:
     )
 
 
+class _Route:
+    """Where a sender's packets go: resolved once per connected transport
+    instead of four attribute hops and a property per packet."""
+
+    __slots__ = ("dtls", "protect", "transport", "sendto", "addr")
+
+    def __init__(self, dtls: RTCDtlsTransport, pair: Any) -> None:
+        self.dtls = dtls
+        self.protect = dtls._tx_srtp.protect
+        self.transport = pair.protocol.transport
+        self.addr = pair.remote_addr
+        # The selector loop's datagram transport: its socket is written
+        # directly while the transport has nothing buffered (uvloop's
+        # transport is native code already).
+        sock = getattr(self.transport, "_sock", None)
+        self.sendto = sock.sendto if sock is not None and hasattr(self.transport, "_buffer") else None
+
+
+def _route(sender: RTCRtpSender) -> Optional[_Route]:
+    dtls = sender.transport
+    route: Optional[_Route] = sender.__dict__.get(_ROUTE_ATTRIBUTE)
+    if route is not None and route.dtls is dtls and dtls._state is DtlsState.CONNECTED:
+        return route
+    if dtls._state is not DtlsState.CONNECTED:
+        return None
+    pair = dtls.transport._connection._nominated.get(1)
+    if pair is None:
+        return None
+    route = _Route(dtls, pair)
+    setattr(sender, _ROUTE_ATTRIBUTE, route)
+    return route
+
+
+_ROUTE_ATTRIBUTE = "_liaison_route"
+
+
 def transmit(sender: RTCRtpSender, data: bytes) -> bool:
     """Protect and send one RTP packet on ``sender``'s transport now
     (aiortc's ``_send_rtp`` without its three nested coroutines); False if
     the transport is not connected."""
-    dtls = sender.transport
-    if dtls._state is not DtlsState.CONNECTED:
-        return False
-    pair = dtls.transport._connection._nominated.get(1)
-    if pair is None:
+    route = _route(sender)
+    if route is None:
         return False
     try:
-        protected = dtls._tx_srtp.protect(data)
+        protected = route.protect(data)
     except pylibsrtp.Error:  # an index libsrtp will not protect (far behind its window)
         _count("rtp_unprotectable")
         return False
-    pair.protocol.transport.sendto(protected, pair.remote_addr)
+    sendto = route.sendto
+    if sendto is not None and not route.transport._buffer:
+        try:
+            sendto(protected, route.addr)
+            return True
+        except OSError:
+            pass  # would block, or an error to report: the transport's own sendto handles it
+    route.transport.sendto(protected, route.addr)
     return True
 
 
@@ -704,17 +767,27 @@ def send_backlog(sender: RTCRtpSender) -> int:
 
 async def _handle_rtp_data(self: RTCDtlsTransport, data: bytes, arrival_time_ms: int) -> None:
     """RTCDtlsTransport._handle_rtp_data, counting instead of raising."""
+    _rtp_data(self, data, arrival_time_ms)
+
+
+def _rtp_data(dtls: RTCDtlsTransport, data: bytes, arrival_time_ms: int) -> None:
+    """An RTP packet just decrypted: parse, route, hand to its receiver (a
+    forwarding receiver's path has no coroutine); malformed input counted."""
     try:
-        packet = RtpPacket.parse(data, self._rtp_header_extensions_map)
+        packet = RtpPacket.parse(data, dtls._rtp_header_extensions_map)
     except Exception:
         _count("rtp_malformed")
         return
-    receiver = self._rtp_router.route_rtp(packet)
+    receiver = dtls._rtp_router.route_rtp(packet)
     if receiver is None:
         _count("rtp_rejected")
         return
     try:
-        await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)
+        sink = receiver.__dict__.get(_SINK_ATTRIBUTE)
+        if sink is not None and type(receiver)._handle_rtp_packet is _handle_rtp_packet:
+            _forward_rtp_packet(receiver, sink, packet, arrival_time_ms)
+        else:
+            run_now(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
     except ConnectionError:
         raise
     except Exception:
@@ -806,6 +879,185 @@ def share_bitrate_estimator(receivers: list[RTCRtpReceiver]) -> None:
         for receiver, estimator in zip(receivers, estimators):
             if estimator is not None:
                 setattr(receiver, attribute, shared)
+# Hook 10 and the receive path's helpers: SRTP handled on arrival
+# --------------------------------------------------------------------------
+
+
+def run_now(coroutine: Any) -> None:
+    """Run an aiortc coroutine to its end at once.  aiortc's handlers and
+    RTCP senders never wait in practice (their sends are synchronous
+    underneath); one that does wait is finished by a task."""
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return
+    asyncio.ensure_future(_finish(coroutine, waiting))
+
+
+async def _finish(coroutine: Any, waiting: Any) -> None:
+    while True:
+        try:
+            if waiting is None:
+                await asyncio.sleep(0)  # a bare yield
+            else:
+                await waiting
+        except BaseException as exc:  # the future failed, or this task was cancelled
+            try:
+                waiting = coroutine.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return
+
+
+class WindowRate:
+    """aiortc's ``RateCounter`` (bits per second over the last ``window_ms``)
+    without its Python loop over every elapsed millisecond: the samples of
+    the window in a deque.  Same ``add``/``rate``/``reset`` and results."""
+
+    def __init__(self, window_ms: int = 1000, scale: int = 8000) -> None:
+        self._window = window_ms
+        self._scale = scale
+        self.reset()
+
+    def reset(self) -> None:
+        self._samples: collections.deque[tuple[int, int]] = collections.deque()
+        self._total = 0
+        self._origin_ms: Optional[int] = None
+
+    def _erase_old(self, now_ms: int) -> None:
+        start = now_ms - self._window + 1
+        if self._origin_ms is not None and self._origin_ms < start:
+            self._origin_ms = start
+        samples = self._samples
+        while samples and samples[0][0] < start:
+            self._total -= samples.popleft()[1]
+
+    def add(self, value: int, now_ms: int) -> None:
+        if self._origin_ms is None:
+            self._origin_ms = now_ms
+        else:
+            self._erase_old(now_ms)
+        self._samples.append((now_ms, value))
+        self._total += value
+
+    def rate(self, now_ms: int) -> Optional[int]:
+        if self._origin_ms is None:
+            return None
+        self._erase_old(now_ms)
+        active = now_ms - self._origin_ms + 1
+        if self._samples and active > 1:
+            return round(self._scale * self._total / active)
+        return None
+
+
+class FrameRembEstimator:
+    """A forwarding receiver's REMB: aiortc's ``RemoteBitrateEstimator`` fed
+    once per video frame (on the RTP marker bit, with the frame's bytes)
+    instead of once per packet, and with :class:`WindowRate` as its incoming
+    rate.  Its inter-arrival groups are 5 ms of send time, so a frame sent in
+    one burst was one group already; what it measures (send and arrival
+    deltas between frames, the incoming bit rate) is the same, at a third of
+    the calls."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+        estimator.incoming_bitrate = WindowRate(1000, 8000)
+        self._ssrcs: dict = estimator.ssrcs
+        # Bytes of the frame in progress, per SSRC: one estimator may serve
+        # several videos of a connection (big and small, see
+        # :func:`share_bitrate_estimator`), whose packets interleave.
+        self._sizes: dict[int, int] = {}
+
+    def add(self, arrival_time_ms: int, abs_send_time: int, payload_size: int, ssrc: int,
+            marker: int) -> Optional[tuple[int, list[int]]]:
+        """One packet; a REMB (bitrate, SSRCs) to send, or ``None``."""
+        sizes = self._sizes
+        if not marker:
+            sizes[ssrc] = sizes.get(ssrc, 0) + payload_size
+            self._ssrcs[ssrc] = arrival_time_ms  # listed in the REMB, as aiortc does
+            return None
+        size = sizes.pop(ssrc, 0) + payload_size
+        result: Optional[tuple[int, list[int]]] = self.estimator.add(
+            arrival_time_ms=arrival_time_ms, abs_send_time=abs_send_time, payload_size=size, ssrc=ssrc
+        )
+        return result
+
+
+#: Milliseconds from the NTP epoch (1900) to the Unix epoch: aiortc's
+#: ``clock.current_ms()`` without building two datetimes per packet.
+_NTP_UNIX_OFFSET_MS = 2_208_988_800_000
+
+
+def _srtp_on_arrival(dtls: RTCDtlsTransport, connection: Any, data: bytes) -> bool:
+    """Hook 10: an SRTP/SRTCP datagram of ``dtls`` decrypted and handled at
+    once, in the socket's read callback, instead of queued for the
+    transport's receive task (a queue, a future and a task step per packet).
+    ``False``: not now (not connected yet, or datagrams already queued, which
+    keep their order): aiortc's queue takes it."""
+    srtp = dtls._rx_srtp
+    if srtp is None or dtls._state is not DtlsState.CONNECTED or not connection._queue.empty():
+        return False
+    state = dtls.__dict__
+    state["_RTCDtlsTransport__rx_bytes"] += len(data)
+    state["_RTCDtlsTransport__rx_packets"] += 1
+    try:
+        if is_rtcp(data):
+            run_now(dtls._handle_rtcp_data(srtp.unprotect_rtcp(data)))
+        elif type(dtls)._handle_rtp_data is _handle_rtp_data:
+            _rtp_data(dtls, srtp.unprotect(data), int(time.time() * 1000) + _NTP_UNIX_OFFSET_MS)
+        else:  # somebody wraps the handler (a test): call it
+            run_now(dtls._handle_rtp_data(srtp.unprotect(data), int(time.time() * 1000) + _NTP_UNIX_OFFSET_MS))
+    except pylibsrtp.Error:
+        pass  # not authentic, or replayed: aiortc drops it too
+    except ConnectionError:
+        pass  # the transport is closing; its receive task ends it
+    except Exception:
+        _count("rtp_failed")
+        _log_failure("SRTP datagram made its handler fail")
+    return True
+
+
+def _datagram_received(self: Any, data: Any, addr: tuple) -> None:
+    """aioice ``StunProtocol.datagram_received``: RTP and RTCP (first byte
+    128-191, RFC 7983: never STUN) skip the STUN parser, and go to hook 10
+    when their connection has a DTLS transport connected."""
+    if data and 127 < data[0] < 192:
+        connection = self.receiver
+        handler = getattr(connection, _SRTP_ATTRIBUTE, None)
+        if handler is None or not handler(connection, data):
+            connection.data_received(data, self.local_candidate.component)
+        return
+    _original_datagram_received(self, data, addr)
+
+
+def _dtls_set_state(self: RTCDtlsTransport, state: Any) -> None:
+    """RTCDtlsTransport._set_state; hook 10 is on while the state is CONNECTED."""
+    _original_dtls_set_state(self, state)
+    connection = getattr(getattr(self, "transport", None), "_connection", None)
+    if connection is None:
+        return
+    if state is DtlsState.CONNECTED and _fast_receive:
+        setattr(connection, _SRTP_ATTRIBUTE, functools.partial(_srtp_on_arrival, self))
+    elif getattr(connection, _SRTP_ATTRIBUTE, None) is not None:
+        handler = getattr(connection, _SRTP_ATTRIBUTE)
+        if handler.args[0] is self:
+            setattr(connection, _SRTP_ATTRIBUTE, None)
+
+
+_SRTP_ATTRIBUTE = "_liaison_srtp"
+#: Hook 10 on for transports connected from now on (``set_fast_receive``).
+_fast_receive = True
+
+
+def set_fast_receive(enabled: bool) -> None:
+    """Turn hook 10 on or off for DTLS transports that connect from now on
+    (on by default; off: every datagram goes through aiortc's queue)."""
+    global _fast_receive
+    _fast_receive = enabled
 
 
 # --------------------------------------------------------------------------
@@ -886,6 +1138,8 @@ def install() -> None:
     RTCRtpSender._handle_rtcp_packet = _sender_handle_rtcp_packet  # type: ignore[method-assign]
     RTCDtlsTransport._handle_rtp_data = _handle_rtp_data  # type: ignore[method-assign]
     RTCDtlsTransport._handle_rtcp_data = _handle_rtcp_data  # type: ignore[method-assign]
+    RTCDtlsTransport._set_state = _dtls_set_state  # type: ignore[method-assign]
+    StunProtocol.datagram_received = _datagram_received  # type: ignore[method-assign]
     _install_codec_census()
     _installed = True
 

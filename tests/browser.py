@@ -71,13 +71,15 @@ class HubProcess:
             [sys.executable, "-m", "hub.cli", "serve"], cwd=ROOT, env=self.env,
             stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine the first start (migrations, imports) takes a while.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1):
                     return self
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()  # not left running behind a failed start
                     raise RuntimeError("hub did not start:\n" + self.log())
                 time.sleep(0.1)
 

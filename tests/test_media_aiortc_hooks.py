@@ -238,3 +238,76 @@ async def test_sender_feedback_reaches_the_observer():
     finally:
         await sender_pc.close()
         await receiver_pc.close()
+
+
+def test_srtp_on_arrival_hook_points_exist():
+    """Hook 10 (SRTP handled on arrival) reads and replaces these."""
+    from aioice.ice import Connection, StunProtocol
+    from aiortc.rate import RateCounter, RemoteBitrateEstimator
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+    assert list(inspect.signature(StunProtocol.datagram_received).parameters) == ["self", "data", "addr"]
+    assert "data_received" in StunProtocol.datagram_received.__code__.co_names
+    assert list(inspect.signature(Connection.data_received).parameters) == ["self", "data", "component"]
+    assert list(inspect.signature(RTCDtlsTransport._set_state).parameters) == ["self", "state"]
+    # The receive task counts what it gets, decrypts it with _rx_srtp, and
+    # calls the two handlers that hook 10 calls itself.
+    names = RTCDtlsTransport._recv_next.__code__.co_names
+    for name in ("_rx_srtp", "unprotect", "unprotect_rtcp", "_handle_rtp_data", "_handle_rtcp_data",
+                 "_RTCDtlsTransport__rx_bytes", "_RTCDtlsTransport__rx_packets"):
+        assert name in names, name
+    # The estimator's incoming rate is replaced (same three methods).
+    estimator = RemoteBitrateEstimator()
+    assert isinstance(estimator.incoming_bitrate, RateCounter) and isinstance(estimator.ssrcs, dict)
+    assert list(inspect.signature(RemoteBitrateEstimator.add).parameters) == [
+        "self", "arrival_time_ms", "abs_send_time", "payload_size", "ssrc"]
+    for name in ("add", "rate", "reset"):
+        assert hasattr(RateCounter, name), name
+
+
+def test_install_replaces_transport_hooks():
+    from aioice.ice import StunProtocol
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+    passthrough.install()
+    assert StunProtocol.datagram_received is passthrough._datagram_received
+    assert RTCDtlsTransport._set_state is passthrough._dtls_set_state
+
+
+async def test_srtp_is_handled_on_arrival_not_queued():
+    """Once DTLS is connected, media datagrams never wait in aioice's queue:
+    the receive task gets none, yet every packet reaches the receiver."""
+    passthrough.install()
+    sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
+    sender_pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
+    got = []
+
+    class Sink:
+        def rtp(self, packet, extended):
+            got.append(extended)
+
+        def sender_report(self, ssrc, ntp, rtp_timestamp):
+            pass
+
+    await sender_pc.setLocalDescription(await sender_pc.createOffer())
+    await receiver_pc.setRemoteDescription(sender_pc.localDescription)
+    receiver = receiver_pc.getTransceivers()[0].receiver
+    passthrough.take_rtp(receiver, Sink())
+    await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
+    await sender_pc.setRemoteDescription(receiver_pc.localDescription)
+    try:
+        await wait_for(lambda: len(got) >= 10, timeout=10)
+        connection = receiver.transport.transport._connection
+        queued = []
+        original = connection.data_received
+        connection.data_received = lambda data, component: (queued.append(data), original(data, component))
+        before = len(got)
+        await wait_for(lambda: len(got) >= before + 60, timeout=10)
+        assert [d for d in queued if 127 < d[0] < 192] == []
+        assert got == list(range(got[0], got[0] + len(got)))  # in order, none lost
+        assert receiver.transport._RTCDtlsTransport__rx_packets >= len(got)
+    finally:
+        await sender_pc.close()
+        await receiver_pc.close()
+    # Closed: the hook is off again for that connection.
+    assert getattr(connection, passthrough._SRTP_ATTRIBUTE, None) is None
