@@ -58,6 +58,34 @@ class TrackInfo:
     content: bool = False
 
 
+Layer = Literal["big", "small", "paused"]
+LayerReason = Literal["network", "limits", "none"]
+
+
+@dataclass(frozen=True)
+class ReceiveLimits:
+    """What a subscriber asked to receive at most (``receive`` of
+    ``docs/protocol.md``): no video at all (``audio_only``), pictures no
+    taller than ``max_height`` pixels, at most ``max_videos`` pictures."""
+
+    audio_only: bool = False
+    max_height: Optional[int] = None
+    max_videos: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class VideoLayer:
+    """Which stream of a publisher's camera a subscriber's transceiver
+    (``mid``) carries: the ``big`` one, the ``small`` one, or none
+    (``paused``), and why it is not what was asked for: its downlink
+    (``network``), its own limits (``limits``), or ``none``."""
+
+    publisher_id: str
+    mid: str
+    layer: Layer
+    reason: LayerReason = "none"
+
+
 @dataclass
 class ParticipantStats:
     """What the relay itself measures for one participant."""
@@ -78,6 +106,12 @@ class ParticipantStats:
     round_trip_time: Optional[float] = None  # seconds
     frame_width: Optional[int] = None  # of the published video, from its last keyframe (VP8, H264)
     frame_height: Optional[int] = None
+    # The relay's estimate of this participant's downlink (its subscribe connection), bit/s,
+    # with the loss and round-trip time its receiver reports say.
+    downlink_estimate: Optional[float] = None
+    downlink_loss: Optional[float] = None
+    downlink_rtt: Optional[float] = None
+    layers: dict[str, str] = field(default_factory=dict)  # publisher id -> big | small | paused
 
 
 @dataclass
@@ -129,6 +163,10 @@ class MediaEvents(Protocol):
     async def publishing(self, participant_id: str, kinds: list[str]) -> None:
         """The set of kinds ``participant_id`` currently publishes changed."""
 
+    async def subscriber_layers(self, participant_id: str, layers: list[VideoLayer]) -> None:
+        """Which stream of each camera ``participant_id`` receives changed
+        (big, small, paused, and why): the complete list of its videos."""
+
 
 class MediaPlane(Protocol):
     """Called by the control plane.  One instance serves many rooms."""
@@ -142,10 +180,13 @@ class MediaPlane(Protocol):
         Called again with a new offer to renegotiate (a track added or removed)."""
 
     async def subscribe(
-        self, participant_id: str, publisher_ids: list[str], audio_from: Optional[list[str]] = None
+        self, participant_id: str, publisher_ids: list[str], audio_from: Optional[list[str]] = None,
+        big: Optional[list[str]] = None,
     ) -> None:
         """Set exactly which publishers ``participant_id`` receives: all the
         tracks of ``publisher_ids``, and only the audio of ``audio_from``.
+        ``big`` are the publishers shown large (the stage): their big
+        stream; the others' small stream (thumbnails).
 
         Tracks are added or removed as publishers start or stop sending.  A
         publisher that replaces another of the same kind and codec takes
@@ -153,6 +194,10 @@ class MediaPlane(Protocol):
         renegotiation); any other change leads to
         :meth:`MediaEvents.subscriber_offer`.  Setting the same subscription
         again changes nothing."""
+
+    async def set_receive_limits(self, participant_id: str, limits: ReceiveLimits) -> None:
+        """What ``participant_id`` asked to receive at most (until its
+        ``leave``); the relay pauses or steps down videos to keep to it."""
 
     async def answer(self, participant_id: str, answer: SessionDescription) -> None:
         """Apply the client's answer to the last subscriber offer."""

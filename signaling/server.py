@@ -37,7 +37,7 @@ from core.matrix import Matrix
 from core.proxies import Network, client_address
 from core.tasks import cancel_and_wait
 from core.turn import TurnService
-from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo
+from media.interface import IceCandidate, MediaPlane, SessionDescription, TrackInfo, VideoLayer
 from media.interface import MediaError as MediaRefused
 from opinions.news import OpinionNews, reader_scopes
 from scheduler.sessions import SessionInfo
@@ -49,6 +49,7 @@ from duty.attendance import attendance_of, stays_of_the_day
 from signaling.presence import Participant, Presence, new_participant_id
 from signaling.monitor import AUDIO_LEVELS_INTERVAL, LiveTicker
 from signaling.recording import RecordingDesk
+from signaling.receive import ReceiveDesk, ReceivePreference, big_publishers, layers_public
 
 logger = logging.getLogger("signaling")
 
@@ -154,6 +155,8 @@ class SignalingServer:
         self._join_deadlines: dict[str, asyncio.TimerHandle] = {}
         #: Recording (issue 12), set by hub.app; None: this hub does not record.
         self.recordings: Optional[RecordingDesk] = None
+        #: What each page asked to receive (phone profile, 仅音频, a maximum resolution; issue 9).
+        self.receiving = ReceiveDesk(media)
 
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -174,6 +177,7 @@ class SignalingServer:
             ("lowerHand", events.Hand, self.lower_hand),
             ("watch", events.Watch, self.watch),
             ("share", events.Share, self.share),
+            ("receive", events.Receive, self.receive),
         ):
             sio.on(name, self._wrap(name, model, handler))
 
@@ -458,6 +462,7 @@ class SignalingServer:
         except Exception:
             logger.exception("media leave of %s failed", participant.id)
         await self.media.join(participant.room_id, participant.id, self)
+        await self.receiving.restore(participant.id)
         self._forwarding_audio.pop(participant.id, None)  # the new media forwards all: tell it again
         # A connection is awaited only if there is media to carry: its own, or others'.
         expects_media = bool(participant.publishing) or any(
@@ -541,6 +546,15 @@ class SignalingServer:
                 raise ControlRefused.because(exc) from None
             await self._apply(participant.room_id)
         return {"control": control.to_public(time.monotonic())}
+
+    async def receive(self, sid: str, participant: Participant, payload: events.Receive) -> dict:
+        """What this page wants to receive (``docs/protocol.md``, ``receive``): the relay keeps
+        to it, and a phone's view holds the stage and three thumbnails."""
+        pref = ReceivePreference(payload.profile, payload.audioOnly, payload.maxHeight)
+        async with self._lock(participant.room_id):
+            await self.receiving.set(participant.id, pref)
+            await self._apply(participant.room_id)
+        return {}
 
     async def _call_station(self, room_id: str, station: str, by: str, account_id: Optional[int]) -> dict:
         """呼叫: ring the open pages of a station of the session that is not in it."""
@@ -918,6 +932,12 @@ class SignalingServer:
         await self._updated(participant)
         await self._apply(participant.room_id)
 
+    async def subscriber_layers(self, participant_id: str, layers: list[VideoLayer]) -> None:
+        """Which stream of each camera the participant receives now: to its page (``layers``)."""
+        participant = self.presence.by_id(participant_id)
+        if participant is not None:
+            await self.sio.emit("layers", {"layers": layers_public(layers)}, to=participant.sid)
+
     # --- helpers ---------------------------------------------------------
 
     async def _updated(self, participant: Participant) -> None:
@@ -943,10 +963,10 @@ class SignalingServer:
                 await self.media.set_forwarding(p.id, "audio", allowed)
                 self._forwarding_audio[p.id] = allowed
         for p in members:
-            view = control.view(p.id, with_video, previous=self._views.get(p.id, ()))
+            view = control.view(p.id, with_video, previous=self._views.get(p.id, ()), cap=self.receiving.cap(p.id))
             self._views[p.id] = view.publishers
             others = [o.id for o in members if o.id != p.id]
-            await self.media.subscribe(p.id, view.publishers, audio_from=others)
+            await self.media.subscribe(p.id, view.publishers, audio_from=others, big=big_publishers(control.layout, view))
         await self._emit_control(room_id)
 
     async def _emit_control(self, room_id: str) -> None:
@@ -980,6 +1000,7 @@ class SignalingServer:
             self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))
         self._forwarding_audio.pop(participant.id, None)
         self._views.pop(participant.id, None)
+        self.receiving.forget(participant.id)
         control = self._controls.get(participant.room_id)
         if self.recordings is not None:
             self.recordings.left(participant.room_id, participant.id, reason)
