@@ -10,11 +10,11 @@ concept per module, composed here:
 ``signaling/connections.py``              connect, disconnect, metering, error mapping
 ``signaling/join.py``                     ``join``, ``leave``
 ``signaling/resume.py``                   ``resume``, ``restartMedia``, ``detach``, ``ping``
-``signaling/negotiation.py``              offers, answers, ICE, ``mediaState``; relay events
+``signaling/negotiation.py``              offers, answers, ICE, ``mediaState``; relay events (``layers``)
 ``signaling/actions.py``                  ``control``, ``raiseHand``, ``lowerHand``
 ``signaling/calls.py``                    ``watch`` and the ``call`` action (``ring``)
 ``signaling/sharing.py``                  ``share`` (双流)
-``signaling/receiving.py``                ``receive``; the relay's ``layers`` (大小流)
+``signaling/receiving.py``                ``receive`` (大小流: what a page receives)
 ``signaling/revocation.py``               revoked accounts and invitations
 ``signaling/recording_notices.py``        the ``record`` action and the recording desk
 ``signaling/listeners.py``                the scheduler's and the opinion bus's news
