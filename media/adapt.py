@@ -32,6 +32,10 @@ from .select import Choice, Selector, SelectorConfig, Video
 
 #: Seconds between two adaptation steps of every subscriber.
 INTERVAL = 0.5
+#: Seconds after a subscriber's first video during which its estimate is not
+#: acted on (connection start: keyframes of every publisher at once, the
+#: receiver's estimator still starting).
+STARTUP = 3.0
 #: Bit rates assumed for a stream not measured yet.
 DEFAULT_BIG = 800_000.0
 DEFAULT_SMALL = 150_000.0
@@ -61,9 +65,11 @@ class SubscriberAdaptation:
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
         self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
-        self.reported: Optional[list[VideoLayer]] = None
+        self._chosen_for: dict[str, str] = {}  # subscriber mid -> the publisher it was chosen for
+        self.reported: list[VideoLayer] = []
         self.send_rate = 0.0
         self._sent_mark: Optional[tuple[float, int]] = None
+        self._started: Optional[float] = None
 
     def on_stage(self, publisher_id: str) -> bool:
         return self.big is None or publisher_id in self.big
@@ -71,7 +77,7 @@ class SubscriberAdaptation:
     def initial_layer(self, publisher_id: str, mid: str) -> str:
         """The layer of a stream just bound, until the next step."""
         choice = self.choices.get(mid)
-        if choice is not None:
+        if choice is not None and self._chosen_for.get(mid) == publisher_id:
             return choice.layer
         if self.limits.audio_only:
             return "paused"
@@ -95,9 +101,11 @@ class SubscriberAdaptation:
         return observe
 
     def step(self, now: float, videos: Sequence[SentVideo], audio: Sequence[ForwardedTrack],
-             sent_octets: int) -> Optional[list[VideoLayer]]:
+             sent_octets: int, network: bool = True) -> Optional[list[VideoLayer]]:
         """Choose and apply every video's layer; returns the new list of
-        layers when it changed (for :meth:`MediaEvents.subscriber_layers`)."""
+        layers when it changed (for :meth:`MediaEvents.subscriber_layers`).
+        ``network`` False: the estimate is not acted on (the stage, thumbnails
+        and limits alone decide)."""
         mark = self._sent_mark
         if mark is None or now < mark[0]:
             self._sent_mark = (now, sent_octets)
@@ -105,9 +113,14 @@ class SubscriberAdaptation:
             self.send_rate = 8 * (sent_octets - mark[1]) / (now - mark[0])
             self._sent_mark = (now, sent_octets)
         estimate = self.estimator.update(now, self.send_rate)
+        if videos and self._started is None:
+            self._started = now
+        if not network or self._started is None or now - self._started < STARTUP:
+            estimate = None  # the selector keeps its position
         audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
         options = [self._option(v) for v in videos]
         self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)
+        self._chosen_for = {v.mid: v.publisher_id for v in videos}
         layers = []
         for video in videos:
             choice = self.choices[video.mid]

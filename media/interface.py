@@ -57,7 +57,9 @@ class TrackInfo:
     """One forwarded track in a subscriber's connection: which transceiver
     (``mid``) carries which publisher's audio or video.  ``content`` marks a
     publisher's second video source (a shared screen or document, 双流): the
-    media section its publisher offered with ``a=content:slides`` (RFC 4796)."""
+    media section its publisher offered with ``a=content:slides`` (RFC 4796).
+    A publisher's small stream (``a=content:alt``) is never a track of its
+    own: it feeds the camera's ``mid`` (see :class:`VideoLayer`)."""
 
     mid: str
     publisher_id: str

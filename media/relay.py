@@ -4,13 +4,20 @@ Per participant there are two ``RTCPeerConnection`` (see ``docs/protocol.md``):
 
 * the **publish** connection: the client offers, the relay answers
   (:meth:`Relay.publish`, again for every renegotiation).  Each received
-  track's packets go to one :class:`~media.fanout.PublishedTrack`.
+  track's packets go to one :class:`~media.published.PublishedTrack`.
 * the **subscribe** connection: the relay offers, the client answers
   (:meth:`Relay.answer`).  Each forwarded track is a ``sendonly``
   transceiver whose packets a :class:`~media.fanout.ForwardedTrack`
   rewrites and sends.
   At most one offer is outstanding per subscriber: changes made while
-  waiting for the answer are folded into one new offer after it.
+  waiting for the answer are folded into one new offer after it
+  (:mod:`media.subscribing`).
+
+A publisher's camera may come twice, big and small (the small one's media
+section marked ``a=content:alt``, :mod:`media.sdp`): the small stream is no
+track of its own; it feeds the camera's transceiver at subscribers that show
+that publisher as a thumbnail, or whose network or limits want less
+(:mod:`media.adapt`), switching at a keyframe without renegotiation.
 
 Nothing is decoded, encoded or even assembled into frames: packets are
 forwarded one by one (:mod:`media.fanout`, :mod:`media.passthrough`), and
@@ -41,7 +48,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription as ParsedSdp
 from aiortc.sdp import candidate_from_sdp
 
-from . import adapt, icegatherer, passthrough
+from . import icegatherer, passthrough
 from .fanout import PublishedTrack
 from .interface import (
     IceCandidate,
@@ -55,6 +62,9 @@ from .interface import (
     SessionDescription,
     Transport,
 )
+from .adapt import SubscriberAdaptation
+from .estimate import EstimatorConfig
+from .select import SelectorConfig
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
 from .participant import IceServers, _ice_servers, _Participant, _Rate
 from .recorder import RoomRecorder
@@ -80,9 +90,14 @@ class Relay(SubscribeSide):
     :param max_media_lines: media sections accepted in one publish offer
         (:func:`check_offer`).
     :param adapt_interval: seconds between two adaptation steps of every
-        subscriber (:mod:`media.adapt`); ``None``: only when the subscription
-        or limits change, and on :meth:`adapt` (tests).
+        subscriber (:mod:`media.adapt`, e.g. :data:`media.adapt.INTERVAL`):
+        what each subscriber is sent follows its network.  ``None`` (the
+        default): the layers follow only the subscription and the limits
+        (stage big, thumbnails small), set when they change, and on
+        :meth:`adapt`.
     :param clock: monotonic seconds, for the adaptation (tests pass a fake one).
+    :param estimator, selector: the adaptation's tunables (:mod:`media.estimate`,
+        :mod:`media.select`).
     """
 
     def __init__(
@@ -94,12 +109,15 @@ class Relay(SubscribeSide):
         video_queue_frames: Optional[int] = None,
         audio_queue_frames: Optional[int] = None,
         max_media_lines: int = DEFAULT_MAX_MEDIA_LINES,
-        adapt_interval: Optional[float] = adapt.INTERVAL,
+        adapt_interval: Optional[float] = None,
         clock: Callable[[], float] = time.monotonic,
+        estimator: EstimatorConfig = EstimatorConfig(),
+        selector: SelectorConfig = SelectorConfig(),
     ) -> None:
         passthrough.install()
         self._adapt_interval = adapt_interval
         self._clock = clock
+        self._adaptation_config = (estimator, selector)
         self._adapt_task: Optional[asyncio.Task] = None
         self._max_media_lines = max_media_lines
         if loopback_candidates:
@@ -120,7 +138,8 @@ class Relay(SubscribeSide):
     async def join(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
         if participant_id in self._participants:
             raise MediaError(f"participant {participant_id} already joined")
-        self._participants[participant_id] = _Participant(participant_id, room_id, events)
+        self._participants[participant_id] = _Participant(
+            participant_id, room_id, events, adaptation=SubscriberAdaptation(*self._adaptation_config))
         if self._adapt_task is None and self._adapt_interval:
             self._adapt_task = asyncio.ensure_future(self._adapt_loop(self._adapt_interval))
 
@@ -143,6 +162,9 @@ class Relay(SubscribeSide):
             for early in p.early_candidates.pop("publish", []):
                 await self._add_candidate(pc, early)
             changed = self._update_published(p, offer.sdp)
+            # One REMB for the connection, not one per video (big, small, content).
+            passthrough.share_bitrate_estimator(
+                [t.receiver for t in pc.getTransceivers() if t.kind == "video"])
             answer = pc.localDescription
         for sub_id in changed:
             self._request_negotiation(sub_id)
@@ -293,7 +315,8 @@ class Relay(SubscribeSide):
         for p in self._participants.values():
             if p.room_id == room_id:
                 for track in p.published.values():
-                    recorder.attach(track)
+                    if track.mid not in p.alt_mids:  # the small stream is not recorded
+                        recorder.attach(track)
 
     async def stop_recording(self, room_id: str) -> list[RecordedFile]:
         recorder = self._recordings.pop(room_id, None)
@@ -314,7 +337,7 @@ class Relay(SubscribeSide):
             s.audio_level = p.audio_level
             s.voice = p.voice
             for t in p.published.values():
-                if t.kind == "video" and t.live and t.frame_size:
+                if t.kind == "video" and t.live and t.frame_size and t.mid not in p.alt_mids:
                     s.frame_width, s.frame_height = t.frame_size
             for kind, rate in p.rates.items():
                 s.inbound_bitrate[kind] = rate.sample(now)
@@ -439,7 +462,7 @@ class Relay(SubscribeSide):
                 p.published[mid] = track
                 track.start()
                 recorder = self._recordings.get(p.room_id)
-                if recorder is not None:
+                if recorder is not None and mid not in p.alt_mids:
                     recorder.attach(track)
             elif receiving and track is not None and not track.active:
                 track.active = True  # offered again on its next frame

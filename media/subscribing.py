@@ -29,6 +29,7 @@ class SubscribeSide:
 
     _participants: dict[str, _Participant]
     _clock: Callable[[], float]
+    _adapt_interval: Optional[float]
 
     def _new_pc(self, p: _Participant, transport: Transport) -> RTCPeerConnection:
         raise NotImplementedError
@@ -221,20 +222,22 @@ class SubscribeSide:
             except Exception:  # a bug here must not stop adaptation for good
                 logger.exception("adaptation step failed")
 
-    def _adapt_all(self) -> None:
+    def _adapt_all(self, network: bool = True) -> None:
         now = self._clock()
         for p in self._participants.values():
             for track in p.published.values():
                 track.rate.sample(now, track.octets_received)
         for p in list(self._participants.values()):
-            self._adapt(p, now)
+            self._adapt(p, now, network)
 
     def _spawn_adapt(self, p: _Participant) -> None:
         loop = asyncio.get_event_loop()
         loop.call_soon(self._adapt, p)
 
-    def _adapt(self, p: _Participant, now: Optional[float] = None) -> None:
-        """One adaptation step of subscriber ``p``; reports changed layers."""
+    def _adapt(self, p: _Participant, now: Optional[float] = None, network: Optional[bool] = None) -> None:
+        """One adaptation step of subscriber ``p``; reports changed layers.
+        ``network``: whether its downlink estimate counts (by default when
+        the relay adapts on a timer)."""
         if p.closed:
             return
         now = self._clock() if now is None else now
@@ -253,7 +256,9 @@ class SubscribeSide:
             publisher = self._participants.get(source.publisher_id)
             content = publisher is not None and source.mid in publisher.content_mids
             videos.append(adapt.SentVideo(source.publisher_id, slot.transceiver.mid or "", stream, content))
-        layers = p.adaptation.step(now, videos, audio, sent)
+        if network is None:
+            network = self._adapt_interval is not None
+        layers = p.adaptation.step(now, videos, audio, sent, network)
         report = getattr(p.events, "subscriber_layers", None)
         if layers is not None and report is not None:
             self._spawn(report(p.id, layers))
