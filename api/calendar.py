@@ -29,7 +29,7 @@ from core.matrix import Matrix
 from core.scope import Actor, Do, Role, require
 from core.zone import TIME_ZONE
 from scheduler.recurrence import normalize_rrule
-from store import feeds, sessions as store_sessions
+from store import feeds, session_search
 from store.sessions import SessionView
 
 from api import schemas as s
@@ -187,7 +187,7 @@ async def station_calendar(call: Call) -> web.Response:
 
     def work(db: Session) -> list[SessionView]:
         since = now - timedelta(days=services.calendar_days_back)
-        ids = store_sessions.session_ids(db, since, now + repo.horizon, {code})
+        ids = session_search.session_ids(db, since, now + repo.horizon, {code})
         views = [repo.load(db, i) for i in ids]
         return [v for v in views if not v.row.standing]
 

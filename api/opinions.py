@@ -143,6 +143,7 @@ async def opinion_events(call: Call) -> web.StreamResponse:
     from store import accounts
 
     actor, services, token = call.require_actor(), call.services, call.token
+    assert token is not None  # a login (authenticate keeps its token)
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-store",
         "X-Accel-Buffering": "no",

@@ -19,7 +19,7 @@ from api.stream import OpinionStream
 from opinions.bus import OpinionBus
 from core.matrix import Matrix
 from store import feeds
-from store.opinions import OpinionRules
+from opinions.rules import OpinionRules
 from store.sessions import SessionRepo
 
 T = TypeVar("T")

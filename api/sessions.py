@@ -16,7 +16,7 @@ from core.errors import Forbidden, InvalidPayload, SessionClosed, StationNotFoun
 from core.scope import Actor, Do, JoinTarget, Pick, Role, SessionTarget, can, require
 from scheduler.lifecycle import JOINABLE, State
 from scheduler.recurrence import expand
-from store import sessions as store_sessions
+from store import session_search
 from store import invitations
 from store.live_sessions import public_key
 from store.sessions import SessionPlan, SessionRepo, SessionView
@@ -123,6 +123,7 @@ def _visible_in_window(
         scope = {st.code for st in matrix.subtree(actor.station)}
         stations = scope if stations is None else stations & scope
     elif actor.role is Role.OPERATOR:
+        assert actor.station is not None  # an operator has its station
         stations = {actor.station} if stations is None or actor.station in stations else set()
     elif actor.role is Role.DEPUTY:
         if actor.deputy_id is None:
@@ -131,7 +132,7 @@ def _visible_in_window(
     if stations is not None and not stations:
         return []
     out = []
-    for session_id in store_sessions.session_ids(db, start, end, stations, invited):
+    for session_id in session_search.session_ids(db, start, end, stations, invited):
         view = repo.load(db, session_id)
         if not can(actor, Do.VIEW, target_for(repo, db, actor, view, now), matrix):
             continue
@@ -248,7 +249,7 @@ async def check_session(call: Call) -> s.CheckOut:
     matrix = repo.matrix
 
     def work(db: Session) -> list:
-        return store_sessions.check_plan(repo, db, actor, plan, now, body.session_id)
+        return session_search.check_plan(repo, db, actor, plan, now, body.session_id)
 
     conflicts = await call.services.db(work)
     tz = body.timezone

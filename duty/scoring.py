@@ -15,46 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 from core.errors import RuleError
+from core.scoring import AUTOMATIC_KINDS as AUTOMATIC_KINDS
+from core.scoring import OPINION_RAISED as OPINION_RAISED
+from core.scoring import OPINION_RESOLVED as OPINION_RESOLVED
+from core.scoring import SESSION_JOINED as SESSION_JOINED
+from core.scoring import Rule as Rule
+from core.scoring import ScoringRules as ScoringRules
+from core.scoring import scoring_rules as scoring_rules
 from core.zone import ZONE
 
-SESSION_JOINED = "session_joined"
-OPINION_RAISED = "opinion_raised"
-OPINION_RESOLVED = "opinion_resolved"
-AUTOMATIC_KINDS = (SESSION_JOINED, OPINION_RAISED, OPINION_RESOLVED)
 PERSON_KINDS = ("deputy", "street_rep")  # street residents' representatives are kept apart
 LEDGER_LEVELS = ("deputy", "group", "town", "city")
-
-
-@dataclass(frozen=True)
-class Rule:
-    kind: str
-    points: float
-    name: str
-    name_en: str = ""
-    manual: bool = False
-    min_minutes: float = 0
-
-
-@dataclass(frozen=True)
-class ScoringRules:
-    rules: Mapping[str, Rule]
-
-    def __post_init__(self) -> None:
-        missing = [k for k in AUTOMATIC_KINDS if k not in self.rules]
-        if missing:
-            raise ValueError(f"scoring rules missing: {', '.join(missing)}")
-
-    def rule(self, kind: str) -> Rule:
-        try:
-            return self.rules[kind]
-        except KeyError:
-            raise RuleError("duty_kind_unknown", kind=kind, choices=list(self.rules)) from None
-
-    def manual_kinds(self) -> list[str]:
-        return [k for k, r in self.rules.items() if r.manual]
 
 
 @dataclass(frozen=True)
@@ -245,11 +219,3 @@ def ledger(
     for row in rows.values():
         row.points = round(row.points, 4)
     return sorted(rows.values(), key=lambda row: (-row.points, row.name, row.key))
-
-
-def scoring_rules(scoring_file: Any) -> ScoringRules:
-    """The rules of ``configs/scoring.yaml`` (``hub.config.ScoringFile``, read by the shell)."""
-    return ScoringRules({
-        kind: Rule(kind, r.points, r.name, r.name_en, r.manual, r.min_minutes)
-        for kind, r in scoring_file.rules.items()
-    })

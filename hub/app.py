@@ -30,7 +30,7 @@ from signaling.recording import RecordingDesk
 from signaling.server import SignalingServer
 from store import db as store_db
 from store.live_sessions import SessionDirectory, ensure_demo_session
-from store.opinions import OpinionRules
+from opinions.rules import OpinionRules
 from store.sessions import SessionRepo
 
 if TYPE_CHECKING:

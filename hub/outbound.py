@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from api.notifications import NotificationOut, reminders_for
 from api.services import ApiServices
-from hub.config import OutboundSettings
+from hub.settings import OutboundSettings
 from store.accounts import actor_of
 from store.models import Account
 

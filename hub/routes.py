@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hub.config import MetricsSettings
+from hub.settings import MetricsSettings
 from hub.keys import SIGNALING_KEY, TURN_KEY
 
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.errors import (
     RuleError,
@@ -236,6 +236,7 @@ def authenticate(
         account.password_hash = passwords.HASHER.hash(password)
         db.add(account)
     token = secrets.token_urlsafe(32)
+    assert account.id is not None  # a stored account
     db.add(LoginToken(account_id=account.id, token_hash=token_hash(token), created_at=now, expires_at=now + ttl))
     db.commit()
     db.refresh(account)
@@ -278,9 +279,9 @@ def purge_login_data(
     hub runs it every hour (``hub.app``)."""
     from sqlalchemy import delete, or_
 
-    tries = db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - attempts_kept))
+    tries = db.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - attempts_kept))
     tokens = db.exec(delete(LoginToken).where(or_(
-        LoginToken.expires_at < now - tokens_kept, LoginToken.revoked_at < now - tokens_kept,
+        col(LoginToken.expires_at) < now - tokens_kept, col(LoginToken.revoked_at) < now - tokens_kept,
     )))
     db.commit()
     return tries.rowcount, tokens.rowcount

@@ -83,19 +83,19 @@ def entries_in_scope(
         query = query.where(
             sa.or_(
                 sa.and_(
-                    AuditEntry.target_type == "session",
+                    col(AuditEntry.target_type) == "session",
                     col(AuditEntry.target_id).in_(
                         select(sa.cast(SessionStation.session_id, text)).where(col(SessionStation.station_code).in_(codes))
                     ),
                 ),
                 sa.and_(
-                    AuditEntry.target_type == "deputy",
+                    col(AuditEntry.target_type) == "deputy",
                     col(AuditEntry.target_id).in_(
                         select(sa.cast(Deputy.id, text)).where(col(Deputy.station_code).in_(codes))
                     ),
                 ),
                 sa.and_(
-                    AuditEntry.target_type == "account",
+                    col(AuditEntry.target_type) == "account",
                     col(AuditEntry.target_id).in_(
                         select(sa.cast(Account.id, text)).where(col(Account.station_code).in_(codes))
                     ),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import sqlalchemy as sa
 from alembic import command
@@ -131,7 +131,7 @@ def sync_stations(db: Session, matrix: Matrix) -> SyncReport:
     for root in matrix.roots:
         for station in root.walk():
             parent = matrix.parent(station.code)
-            wanted = {
+            wanted: dict[str, Any] = {
                 "name": station.name,
                 "name_en": station.name_en,
                 "level": station.level,

@@ -98,4 +98,4 @@ def list_deputies(
         query = query.where(col(Deputy.station_code).in_([s.code for s in matrix.subtree(scope)]))
     if not include_inactive:
         query = query.where(Deputy.active == True)  # noqa: E712
-    return list(db.exec(query.order_by(Deputy.station_code, Deputy.name, Deputy.id)).all())
+    return list(db.exec(query.order_by(col(Deputy.station_code), col(Deputy.name), col(Deputy.id))).all())

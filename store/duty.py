@@ -255,9 +255,11 @@ def ledger_records(db: Session, actor: Actor, matrix: Matrix, f: DutyFilter) -> 
     in SQL, as the pure ledger's input (one row per deputy × kind × status)."""
     where = sa.and_(*_where(actor, matrix, f))
     rows = db.exec(
-        select(DutyRecord.deputy_id, Deputy.name, DutyRecord.deputy_group, DutyRecord.town_code,
-               DutyRecord.person_kind, DutyRecord.kind, DutyRecord.status,
-               sa.func.sum(DutyRecord.points), sa.func.count())
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
+            DutyRecord.deputy_id, Deputy.name, DutyRecord.deputy_group, DutyRecord.town_code,
+            DutyRecord.person_kind, DutyRecord.kind, DutyRecord.status,
+            sa.func.sum(DutyRecord.points), sa.func.count(),
+        )
         .join(Deputy, col(Deputy.id) == col(DutyRecord.deputy_id))
         .where(where)
         .group_by(DutyRecord.deputy_id, Deputy.name, DutyRecord.deputy_group, DutyRecord.town_code,

@@ -22,7 +22,8 @@ from scheduler.lifecycle import State
 from scheduler.recurrence import last_end
 from store.audit import record
 from store.models import Deputy, Invitation, LinkedSession
-from store.sessions import SessionRepo, iso
+from store.session_series import iso
+from store.sessions import SessionRepo
 from store.tx import transaction
 
 

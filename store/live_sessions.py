@@ -187,6 +187,7 @@ def ensure_demo_session(db: Session, matrix: Matrix, code: str, title: str, titl
         )
         db.add(row)
         db.flush()
+    assert row.id is not None  # stored or flushed
     have = set(db.exec(select(SessionStation.station_code).where(SessionStation.session_id == row.id)).all())
     for station in matrix.stations():
         if station.code not in have:

@@ -23,7 +23,7 @@ from opinions import stats as pure_stats
 from opinions import workflow as wf
 from opinions.reference import parse as parse_reference
 from store.opinion_models import Opinion
-from store.opinions import OpinionRules
+from opinions.rules import OpinionRules
 from store.scope import reading_scope, scope_clause
 
 
@@ -119,11 +119,11 @@ def summary(db: Session, matrix: Matrix, scope: Optional[str], start: datetime, 
     def count_if(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, one), else_=0)), 0)
 
-    query = select(
+    query = select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
         sa.func.count(),
         sa.func.count(col(Opinion.first_assigned_at)),
         sa.func.count(col(Opinion.resolved_at)),
-        count_if(sa.and_(col(Opinion.resolved_at).is_not(None), Opinion.level == "town")),
+        count_if(sa.and_(col(Opinion.resolved_at).is_not(None), col(Opinion.level) == "town")),
         sa.func.count(col(Opinion.answer_seconds)),
         sa.func.coalesce(sa.func.sum(col(Opinion.answer_seconds)), 0),
         count_if(Opinion.rating == "satisfied"),
@@ -195,7 +195,7 @@ def hot_topic_report(
     previous = pure_stats.Period(start, end).previous()
     notable = db.exec(
         select(Opinion).where(where, sa.or_(col(Opinion.flag_hot), col(Opinion.flag_suggestion),
-                                            Opinion.rating == "unsatisfied", col(Opinion.reopenings) > 0))
+                                            col(Opinion.rating) == "unsatisfied", col(Opinion.reopenings) > 0))
         .order_by(col(Opinion.received_at).desc()).limit(items)
     ).all()
     supervision = db.exec(

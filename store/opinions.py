@@ -1,6 +1,6 @@
 """Opinions 民情: capture (idempotent by the client's key), handling through
 :mod:`opinions.workflow` with one timeline and the audit, photos, and the rules the
-configuration gives them (:class:`OpinionRules`).  Who reads what is :mod:`store.scope`;
+configuration gives them (:class:`opinions.rules.OpinionRules`).  Who reads what is :mod:`store.scope`;
 search, statistics and the hot-topic report are :mod:`store.opinion_reports`; department
 notices and their webhooks are :mod:`store.notices`.
 
@@ -28,13 +28,12 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from duty.scoring import ScoringRules, opinion_raised, opinion_resolved, scoring_rules
+from duty.scoring import opinion_raised, opinion_resolved
 from core.errors import (
     Forbidden,
     IdempotencyConflict,
     InvalidPayload,
     NotFound,
-    PayloadTooLarge,
     SessionNotFound,
     StaleVersion,
     StationNotFound,
@@ -45,9 +44,7 @@ from core.zone import ZONE
 from opinions import workflow as wf
 from opinions.news import LiveOpinionOut, NewsKind, OpinionNews
 from opinions.reference import reference
-from opinions.deadlines import WorkCalendar
-from opinions.official import work_calendar
-from store.photos import inspect_photo
+from opinions.rules import OpinionRules as OpinionRules  # its home; imported from here too
 from store.audit import record
 from store.live_sessions import dispatcher_may_control, session_info
 from store.duty import add_entries
@@ -57,49 +54,14 @@ from store.sessions import SessionRepo
 from store.models import Deputy, LinkedSession, Station
 from store.opinion_models import DepartmentNotice, Opinion, OpinionEvent, OpinionPhoto
 from store.tx import transaction
+# Photos have their module; the REST layer and the residents' page reach them from here too.
+from store.opinion_photos import MAX_PHOTO_BYTES as MAX_PHOTO_BYTES
+from store.opinion_photos import MAX_PHOTOS as MAX_PHOTOS
+from store.opinion_photos import get_photo as get_photo
+from store.opinion_photos import put_photo as put_photo
 
-MAX_PHOTO_BYTES = 2 * 1024 * 1024
-MAX_PHOTOS = 6
 #: How far back a page may date an opinion it kept while offline.
 OFFLINE_WINDOW = timedelta(days=30)
-
-
-# --- rules from the configuration --------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpinionRules:
-    """What capture and handling need from ``configs/``."""
-
-    categories: tuple[str, ...]
-    category_names: dict[str, str]
-    request_types: tuple[str, ...]
-    request_type_names: dict[str, str]
-    departments: Any  # hub.config.DepartmentsFile
-    calendar: WorkCalendar
-    scoring: ScoringRules
-    #: The categories' English names (``name_en`` of ``configs/categories.yaml``).
-    category_names_en: dict[str, str] = field(default_factory=dict)
-    #: The request types' English names (``name_en`` of ``configs/categories.yaml``).
-    request_type_names_en: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, config: Any) -> "OpinionRules":
-        cal = config.scoring.calendar
-        return cls(
-            categories=tuple(c.code for c in config.categories.categories),
-            category_names={c.code: c.name for c in config.categories.categories},
-            request_types=tuple(c.code for c in config.categories.request_types),
-            request_type_names={c.code: c.name for c in config.categories.request_types},
-            departments=config.departments,
-            calendar=work_calendar(cal.holidays, cal.workdays, cal.timezone, cal.years),
-            scoring=scoring_rules(config.scoring),
-            category_names_en={c.code: c.name_en for c in config.categories.categories},
-            request_type_names_en={c.code: c.name_en for c in config.categories.request_types},
-        )
-
-    def handling_days(self, level: str) -> int:
-        return int(getattr(self.departments.handling_days, level))
 
 
 # --- capture ---------------------------------------------------------------------
@@ -331,6 +293,7 @@ def _create(
     db.add(_event_row(row.id, 1, step.event))
     record(db, actor, "opinion.create", "opinion", row.id, None, _snapshot(row), now)
     if deputy is not None:
+        assert row.id is not None and deputy.id is not None  # flushed, stored
         add_entries(db, matrix, [opinion_raised(rules.scoring, row.id, deputy.id, now)], actor)
     db.commit()
     db.refresh(row)
@@ -353,12 +316,12 @@ def _event_row(opinion_id: Optional[int], seq: int, event: wf.Event) -> OpinionE
 
 
 def load(db: Session, row: Opinion) -> OpinionView:
-    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(OpinionEvent.seq)).all())
+    events = list(db.exec(select(OpinionEvent).where(OpinionEvent.opinion_id == row.id).order_by(col(OpinionEvent.seq))).all())
     photos = list(db.exec(
-        select(OpinionPhoto).where(OpinionPhoto.opinion_id == row.id).order_by(OpinionPhoto.position)
+        select(OpinionPhoto).where(OpinionPhoto.opinion_id == row.id).order_by(col(OpinionPhoto.position))
     ).all())
     notices = list(db.exec(
-        select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(DepartmentNotice.id)
+        select(DepartmentNotice).where(DepartmentNotice.opinion_id == row.id).order_by(col(DepartmentNotice.id))
     ).all())
     names = deputy_names(db, {row.deputy_id} if row.deputy_id is not None else set())
     return OpinionView(row, events, photos, notices, deputy_name=names.get(row.deputy_id or 0))
@@ -514,6 +477,7 @@ def act(
         if kind is wf.Action.ASSIGN:
             _notify(db, rules, row, step.event, now)
         if step.state.resolved and not was_resolved and row.deputy_id is not None:
+            assert row.id is not None  # a stored opinion
             add_entries(db, matrix, [opinion_resolved(rules.scoring, row.id, row.deputy_id, now)], actor)
         record(db, actor, f"opinion.{kind.value}", "opinion", row.id, before, _snapshot(row), now)
     db.refresh(row)
@@ -559,6 +523,7 @@ def _notify(db: Session, rules: OpinionRules, row: Opinion, event: wf.Event, now
     department = rules.departments.get(row.department)
     if department is None:  # pragma: no cover - checked before
         return
+    assert row.id is not None  # a stored opinion
     due = event.payload.get("deadline", "")
     message = (
         f"@{department.liaison.name} {department.name}：民情 #{row.id}《{row.summary}》已交办贵单位"
@@ -571,61 +536,6 @@ def _notify(db: Session, rules: OpinionRules, row: Opinion, event: wf.Event, now
         liaison_contact=department.liaison.contact, message=message, created_at=now,
         webhook_url=department.webhook, webhook_status="pending" if department.webhook else "none",
     ))
-
-
-# --- photos --------------------------------------------------------------------------
-
-
-def put_photo(
-    db: Session, actor: Actor, matrix: Matrix, opinion_id: int, position: int, content_type: str,
-    data: bytes, now: datetime,
-) -> OpinionPhoto:
-    """Store the photo at ``position`` (0-5); the same bytes again change
-    nothing, other bytes replace it."""
-    try:
-        row = db.get(Opinion, opinion_id)
-        if row is None:
-            raise NotFound(what="opinion", id=opinion_id)
-        require_view(actor, matrix, row)
-        if not 0 <= position < MAX_PHOTOS:
-            raise InvalidPayload("photo_position", maximum=MAX_PHOTOS - 1, field="position")
-        if len(data) > MAX_PHOTO_BYTES:
-            raise PayloadTooLarge("photo_too_large", kib=MAX_PHOTO_BYTES // 1024)
-        content_type = inspect_photo(data, content_type).content_type
-        digest = hashlib.sha256(data).hexdigest()
-        photo = db.exec(
-            select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)
-        ).first()
-        if photo is not None and photo.sha256 == digest:
-            return photo
-        if photo is None:
-            photo = OpinionPhoto(opinion_id=opinion_id, position=position, content_type=content_type,
-                                 size=len(data), sha256=digest, data=data, created_at=now)
-        else:
-            photo.content_type, photo.size, photo.sha256, photo.data = content_type, len(data), digest, data
-            photo.created_at = now
-        db.add(photo)
-        record(db, actor, "opinion.photo", "opinion", opinion_id, None,
-               {"position": position, "size": len(data), "sha256": digest}, now)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-    db.refresh(photo)
-    return photo
-
-
-def get_photo(db: Session, actor: Actor, matrix: Matrix, opinion_id: int, position: int) -> OpinionPhoto:
-    row = db.get(Opinion, opinion_id)
-    if row is None:
-        raise NotFound(what="opinion", id=opinion_id)
-    require_view(actor, matrix, row)
-    photo = db.exec(
-        select(OpinionPhoto).where(OpinionPhoto.opinion_id == opinion_id, OpinionPhoto.position == position)
-    ).first()
-    if photo is None:
-        raise NotFound(what="photo", id=f"{opinion_id}/{position}")
-    return photo
 
 
 # --- live news ---------------------------------------------------------------------------

@@ -27,8 +27,8 @@ Rules beyond the domain modules
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Optional
+from datetime import datetime, timedelta
+from typing import Optional
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -59,12 +59,12 @@ from scheduler.recurrence import (
 )
 from store.audit import record
 from store.models import (
-    Invitation,
     LinkedSession,
     OccurrenceException,
     SessionStation,
     Station,
 )
+from store.session_series import exception_snapshot, series_of, snapshot, with_exceptions
 from store.tx import transaction
 
 SCHEDULE_LOCK = 0x6C6873  # "lhs": PostgreSQL advisory lock serializing bookings
@@ -100,58 +100,6 @@ class SessionView:
     @property
     def target(self) -> SessionTarget:
         return SessionTarget(chair=self.row.chair_code, stations=self.stations)
-
-
-def iso(value: Optional[datetime]) -> Optional[str]:
-    return value.astimezone(timezone.utc).isoformat() if value is not None else None
-
-
-def snapshot(row: LinkedSession, stations: Iterable[str]) -> dict:
-    """A JSON-ready picture of a session, for the audit log."""
-    return {
-        "id": row.id,
-        "title": row.title,
-        "titleEn": row.title_en,
-        "agenda": row.agenda,
-        "chair": row.chair_code,
-        "stations": sorted(stations),
-        "start": iso(row.start_at),
-        "end": iso(row.end_at),
-        "timezone": row.timezone,
-        "rrule": row.rrule,
-        "record": row.record,
-        "status": row.status,
-        "version": row.version,
-    }
-
-
-def exception_snapshot(row: Optional[OccurrenceException]) -> Optional[dict]:
-    if row is None:
-        return None
-    return {
-        "originalStart": iso(row.original_start),
-        "cancelled": row.cancelled,
-        "movedStart": iso(row.moved_start),
-        "movedEnd": iso(row.moved_end),
-        "endedAt": iso(row.ended_at),
-    }
-
-
-def series_of(row: LinkedSession, exceptions: Iterable[OccurrenceException]) -> Series:
-    """The stored session's timing as a domain :class:`Series`."""
-    base = Series(start=row.start_at, end=row.end_at, rrule=row.rrule, tz=row.timezone)
-    return with_exceptions(base, exceptions)
-
-
-def with_exceptions(base: Series, exceptions: Iterable[OccurrenceException]) -> Series:
-    cancelled = []
-    moved = []
-    for e in exceptions:
-        if e.cancelled:
-            cancelled.append(e.original_start)
-        elif e.moved_start is not None and e.moved_end is not None:
-            moved.append(Moved(e.original_start, e.moved_start, e.moved_end))
-    return base.with_exceptions(cancelled, moved)
 
 
 class SessionRepo:
@@ -260,13 +208,13 @@ class SessionRepo:
         follows must see every booking committed before this one's."""
         dialect = db.get_bind().dialect.name
         if dialect == "postgresql":
-            db.exec(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEDULE_LOCK))
+            db.connection().execute(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEDULE_LOCK))
         elif dialect == "sqlite":
             # A write opens the transaction and takes SQLite's one write lock
             # now (the driver begins a transaction only at the first write):
             # without it two worker threads both read "no conflict" and both
             # book the station.  It changes no row.
-            db.exec(sa.text("UPDATE station SET code = code WHERE code = ''"))
+            db.connection().execute(sa.text("UPDATE station SET code = code WHERE code = ''"))
 
     def _stations_for(self, db: Session, plan: SessionPlan) -> frozenset[str]:
         if plan.chair not in self.matrix:
@@ -292,7 +240,7 @@ class SessionRepo:
     def _bookings(
         self, db: Session, stations: frozenset[str], window_start: datetime, window_end: datetime
     ) -> list[Booking]:
-        ids = db.exec(
+        found = db.exec(
             select(LinkedSession.id)
             .join(SessionStation, col(SessionStation.session_id) == col(LinkedSession.id))
             .where(
@@ -301,11 +249,12 @@ class SessionRepo:
                 LinkedSession.standing == False,  # noqa: E712  standing sessions book nothing
                 sa.or_(
                     col(LinkedSession.rrule).is_not(None),
-                    sa.and_(LinkedSession.start_at < window_end, LinkedSession.end_at > window_start),
+                    sa.and_(col(LinkedSession.start_at) < window_end, col(LinkedSession.end_at) > window_start),
                 ),
             )
             .distinct()
         ).all()
+        ids = [i for i in found if i is not None]  # stored rows: never None
         if not ids:
             return []
         rows = {r.id: r for r in db.exec(select(LinkedSession).where(col(LinkedSession.id).in_(ids))).all()}
@@ -390,6 +339,7 @@ class SessionRepo:
             )
             db.add(row)
             db.flush()
+            assert row.id is not None  # flushed
             for code in sorted(stations):
                 db.add(SessionStation(session_id=row.id, station_code=code))
             record(db, actor, "session.create", "session", row.id, None, snapshot(row, stations), now)
@@ -597,90 +547,3 @@ class SessionRepo:
             )
         db.refresh(row)
         return row
-
-
-# --- added for the REST API (api/) ----------------------------------------------
-
-
-def check_plan(
-    repo: SessionRepo,
-    db: Session,
-    actor: Actor,
-    plan: SessionPlan,
-    now: datetime,
-    session_id: Optional[int] = None,
-) -> list:
-    """A dry run of :meth:`SessionRepo.create` (or of ``update`` for
-    ``session_id``): the same validation and scope checks, raising the same
-    errors, but every conflict is returned (a list of
-    :class:`scheduler.conflicts.Conflict`, earliest first) instead of the
-    first raised.  Nothing is written."""
-    from scheduler.conflicts import find_conflicts, self_overlaps
-
-    try:
-        repo._check_text(plan)
-        stations = repo._stations_for(db, plan)
-        view = None
-        if session_id is not None:
-            view = repo.load(db, session_id)
-            require(actor, Do.SCHEDULE, view.target, repo.matrix)
-        require(actor, Do.SCHEDULE, SessionTarget(plan.chair, stations), repo.matrix)
-        rrule = normalize_rrule(plan.rrule) if plan.rrule else None
-        base = Series(plan.start, plan.end, rrule, plan.timezone)
-        if view is None or plan.start != view.row.start_at:
-            repo._require_not_past(plan.start, now)
-        kept = []
-        for e in view.exceptions if view is not None else ():
-            try:
-                find_occurrence(base, e.original_start)
-                kept.append(e)
-            except OccurrenceNotFound:
-                pass
-        series = with_exceptions(base, kept)
-        window_start = now
-        end = last_end(series) if series.bounded else None
-        window_end = end if end is not None else max(now, series.start) + repo.horizon
-        if window_end <= window_start:
-            return []
-        mine = tuple(expand(series, window_start, window_end))
-        clash = self_overlaps(mine)
-        if clash:
-            first, second = clash[0]
-            raise ScheduleInvalid(
-                "occurrences_overlap", first=first.start.isoformat(), second=second.start.isoformat()
-            )
-        proposed = Booking(session_id, plan.title, stations, mine)
-        return find_conflicts(proposed, repo._bookings(db, stations, window_start, window_end))
-    finally:
-        db.rollback()
-
-
-def session_ids(
-    db: Session,
-    window_start: datetime,
-    window_end: datetime,
-    stations: Optional[Iterable[str]] = None,
-    invited_deputy: Optional[int] = None,
-) -> list[int]:
-    """Ids of the sessions that may have an occurrence in the window (every
-    series and standing session is a candidate; one-off sessions must
-    overlap), optionally only those with one of ``stations`` or to which
-    ``invited_deputy`` is invited.  Callers check scope and expand."""
-    query = select(LinkedSession.id).where(
-        sa.or_(
-            col(LinkedSession.rrule).is_not(None),
-            LinkedSession.standing == True,  # noqa: E712
-            sa.and_(LinkedSession.start_at < window_end, LinkedSession.end_at > window_start),
-        )
-    )
-    if stations is not None:
-        query = query.where(
-            col(LinkedSession.id).in_(
-                select(SessionStation.session_id).where(col(SessionStation.station_code).in_(sorted(set(stations))))
-            )
-        )
-    if invited_deputy is not None:
-        query = query.where(
-            col(LinkedSession.id).in_(select(Invitation.session_id).where(Invitation.deputy_id == invited_deputy))
-        )
-    return list(db.exec(query.order_by(LinkedSession.start_at, LinkedSession.id)).all())

@@ -8,7 +8,8 @@ import "../common/styles.css";
 import "./console.css";
 import { onLangChange } from "../common/i18n";
 import { h } from "../common/dom";
-import { ApiError, get, post } from "../common/api";
+import type { ApiError } from "../common/api";
+import { signOut, signedOut, whoAmI } from "../common/signin";
 import { DispatcherView } from "./dispatcher";
 import { loginScreen } from "./login";
 import { type SetupState, setupNotice, setupScreen, setupState, setupTokenOfHash } from "./setup";
@@ -132,11 +133,7 @@ async function enter(a: Account): Promise<void> {
 }
 
 async function logout(): Promise<void> {
-  try {
-    await post("/auth/logout");
-  } catch {
-    /* the cookie is gone either way */
-  }
+  await signOut();
   view?.destroy();
   view = null;
   account = null;
@@ -148,16 +145,15 @@ async function boot(): Promise<void> {
   screen = "loading";
   paint();
   try {
-    await enter(await get<Account>("/auth/me"));
+    await enter(await whoAmI());
   } catch (e) {
-    const err = e as ApiError;
-    if (err.status === 401 || err.status === 403) {
+    if (signedOut(e)) {
       setup = await setupState();
       screen = "login";
       errorMessage = "";
     } else {
       screen = "error";
-      errorMessage = err.message;
+      errorMessage = (e as ApiError).message;
     }
     paint();
   }

@@ -11,12 +11,13 @@
  * Every form keeps what was typed when the hub refuses it and shows the hub's
  * reason in the page's language.
  */
-import { notificationBell } from "../common/bell";
 import "../common/styles.css";
 import "../common/phone.css";
-import { getLang, onLangChange, toggleLang } from "../common/i18n";
+import { onLangChange } from "../common/i18n";
 import { h } from "../common/dom";
 import { ApiError, apiHeaders, get, post, qs, readResponse } from "../common/api";
+import { alertBox, frame, localError, shortTime as fmt, showError, topBar } from "../common/phone-shell";
+import { signOut, signedOut, whoAmI } from "../common/signin";
 import type { Account } from "../common/types";
 import { dataUrlBlob } from "../common/blob";
 import { resizePhoto } from "../opinions/capture";
@@ -34,29 +35,6 @@ let errorMessage = "";
 let showDone = false;
 const content = h("div", { class: "dp-content" });
 
-function fmt(t: string): string {
-  return new Date(t).toLocaleString(getLang() === "en" ? "en-GB" : "zh-CN", {
-    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-  });
-}
-
-function alertBox(testid: string): HTMLElement {
-  return h("div", { class: "notice", "data-tone": "error", "data-testid": testid, role: "alert", hidden: true });
-}
-
-function showError(el: HTMLElement, e: unknown): void {
-  const err = e as ApiError;
-  el.textContent = err.message;
-  el.dataset.code = err.code ?? "";
-  el.hidden = false;
-}
-
-function localError(el: HTMLElement, text: string): void {
-  el.textContent = text;
-  el.dataset.code = "local";
-  el.hidden = false;
-}
-
 function due(o: Item): string {
   if (o.workingDaysLeft == null) return o.deadline ? "" : pt("noDeadline");
   if (o.workingDaysLeft < 0) return pt("overdueBy", { n: -o.workingDaysLeft });
@@ -66,11 +44,8 @@ function due(o: Item): string {
 // --- screens -----------------------------------------------------------------------------
 
 function topbar(): HTMLElement {
-  const lang = h("button", { class: "lang-toggle", type: "button", "data-testid": "lang-toggle" }, pt("lang"));
-  lang.addEventListener("click", () => toggleLang());
-  const out = screen === "home" ? h("button", { class: "lang-toggle", type: "button", "data-testid": "logout" }, pt("logout")) : null;
-  out?.addEventListener("click", () => void logout());
-  return h("header", { class: "dp-top" }, h("div", { class: "dp-title" }, pt("appTitle")), h("div", { class: "dp-top-right" }, out ? notificationBell() : null, lang, out));
+  const signedIn = screen === "home";
+  return topBar({ title: pt("appTitle"), langLabel: pt("lang"), signOut: signedIn ? { label: pt("logout"), onClick: () => void logout() } : undefined });
 }
 
 function loginForm(): HTMLElement {
@@ -121,7 +96,7 @@ function paint(): void {
     }
     main = h("div", { class: "dp-home" }, nav, content);
   } else main = h("p", { class: "dp-muted dp-pad" }, pt("loading"));
-  root.replaceChildren(h("div", { class: "dp-app" }, topbar(), h("main", { class: "dp-main" }, main)));
+  frame(root, topbar(), main);
 }
 
 async function enter(a: Account): Promise<void> {
@@ -132,11 +107,7 @@ async function enter(a: Account): Promise<void> {
 }
 
 async function logout(): Promise<void> {
-  try {
-    await post("/auth/logout");
-  } catch {
-    /* the cookie is gone either way */
-  }
+  await signOut();
   account = null;
   screen = "login";
   paint();
@@ -278,11 +249,10 @@ async function boot(): Promise<void> {
   screen = "loading";
   paint();
   try {
-    await enter(await get<Account>("/auth/me"));
+    await enter(await whoAmI());
   } catch (e) {
-    const err = e as ApiError;
-    screen = err.status === 401 || err.status === 403 ? "login" : "error";
-    errorMessage = err.message;
+    screen = signedOut(e) ? "login" : "error";
+    errorMessage = (e as ApiError).message;
     paint();
   }
 }

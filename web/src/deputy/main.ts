@@ -13,12 +13,13 @@
  * Every form keeps what was typed when the hub refuses it and shows the
  * hub's reason in the page's language.
  */
-import { notificationBell } from "../common/bell";
 import "../common/styles.css";
 import "../common/phone.css";
-import { getLang, onLangChange, toggleLang } from "../common/i18n";
+import { getLang, onLangChange } from "../common/i18n";
 import { h } from "../common/dom";
 import { ApiError, get, post, qs, setApiToken } from "../common/api";
+import { alertBox, frame, shortTime as fmt, showError, topBar } from "../common/phone-shell";
+import { signOut, signedOut, whoAmI } from "../common/signin";
 import { Stations } from "../common/stations";
 import type { Account, Items, Session } from "../common/types";
 import { mountCapturePanel, type CapturePanel } from "../opinions/capture";
@@ -47,36 +48,16 @@ let capture: CapturePanel | null = null;
 const captureHost = h("div", { class: "dp-capture" });
 const content = h("div", { class: "dp-content" });
 
-function fmt(t: string): string {
-  return new Date(t).toLocaleString(getLang() === "en" ? "en-GB" : "zh-CN", {
-    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-  });
-}
-
 function setupToken(): string | null {
   const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-function alertBox(testid: string): HTMLElement {
-  return h("div", { class: "notice", "data-tone": "error", "data-testid": testid, role: "alert", hidden: true });
-}
-
-function showError(el: HTMLElement, e: unknown): void {
-  const err = e as ApiError;
-  el.textContent = err.message;
-  el.dataset.code = err.code ?? "";
-  el.hidden = false;
-}
-
 // --- screens -----------------------------------------------------------------------------
 
 function topbar(): HTMLElement {
-  const lang = h("button", { class: "lang-toggle", type: "button", "data-testid": "lang-toggle" }, dt("lang"));
-  lang.addEventListener("click", () => toggleLang());
-  const out = account && screen === "home" ? h("button", { class: "lang-toggle", type: "button", "data-testid": "logout" }, dt("logout")) : null;
-  out?.addEventListener("click", () => void logout());
-  return h("header", { class: "dp-top" }, h("div", { class: "dp-title" }, dt("appTitle")), h("div", { class: "dp-top-right" }, out ? notificationBell() : null, lang, out));
+  const signedIn = account && screen === "home";
+  return topBar({ title: dt("appTitle"), langLabel: dt("lang"), signOut: signedIn ? { label: dt("logout"), onClick: () => void logout() } : undefined });
 }
 
 function loginForm(): HTMLElement {
@@ -175,7 +156,7 @@ function paint(): void {
   } else {
     main = h("p", { class: "dp-muted dp-pad" }, dt("loading"));
   }
-  root.replaceChildren(h("div", { class: "dp-app" }, topbar(), h("main", { class: "dp-main" }, main)));
+  frame(root, topbar(), main);
 }
 
 function switchTab(t: Tab): void {
@@ -213,11 +194,7 @@ function townOf(code: string | null): string | null {
 }
 
 async function logout(): Promise<void> {
-  try {
-    await post("/auth/logout");
-  } catch {
-    /* the cookie is gone either way */
-  }
+  await signOut();
   capture?.destroy();
   capture = null;
   account = null;
@@ -362,14 +339,13 @@ async function boot(): Promise<void> {
   screen = "loading";
   paint();
   try {
-    await enter(await get<Account>("/auth/me"));
+    await enter(await whoAmI());
   } catch (e) {
-    const err = e as ApiError;
-    if (err.status === 401 || err.status === 403) {
+    if (signedOut(e)) {
       screen = setupToken() ? "setup" : "login";
     } else {
       screen = "error";
-      errorMessage = err.message;
+      errorMessage = (e as ApiError).message;
     }
     paint();
   }

@@ -10,13 +10,14 @@
  */
 import "../common/styles.css";
 import "../common/phone.css";
-import { getLang, onLangChange, toggleLang } from "../common/i18n";
+import { getLang, onLangChange } from "../common/i18n";
 import { h } from "../common/dom";
 import { ApiError, apiHeaders, get, post, qs, readResponse } from "../common/api";
 import { dataUrlBlob } from "../common/blob";
 import { resizePhoto } from "../opinions/capture";
 import { newClientKey } from "../opinions/queue";
 import { otMaybe } from "../opinions/strings";
+import { frame, shortTime, topBar } from "../common/phone-shell";
 import { rt } from "./strings";
 
 interface PublicStation { code: string; name: string; nameEn: string; level: "town" | "room"; town: string }
@@ -42,9 +43,7 @@ let lookupResult: Progress | null = null;
 const en = (): boolean => getLang() === "en";
 const nameOf = (x: { name: string; nameEn: string }): string => (en() ? x.nameEn || x.name : x.name);
 
-function fmt(t: string): string {
-  return new Date(t).toLocaleString(en() ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-}
+const fmt = (t: string): string => shortTime(t, true);
 
 function errorBox(testid: string, e?: unknown, text?: string): HTMLElement {
   const el = h("div", { class: "notice", "data-tone": "error", "data-testid": testid, role: "alert" }, text ?? (e as ApiError)?.message ?? "");
@@ -191,8 +190,6 @@ function lookupView(): HTMLElement {
 
 function paint(): void {
   document.title = rt("appTitle");
-  const lang = h("button", { class: "lang-toggle", type: "button", "data-testid": "lang-toggle" }, rt("lang"));
-  lang.addEventListener("click", () => toggleLang());
   const nav = h("nav", { class: "dp-tabs dp-tabs-2", role: "tablist" });
   for (const t of ["send", "lookup"] as const) {
     const b = h("button", { type: "button", class: "dp-tab", role: "tab", "aria-selected": String(t === tab), "data-testid": `tab-${t}` }, t === "send" ? rt("tabSend") : rt("tabLookup"));
@@ -202,9 +199,7 @@ function paint(): void {
     });
     nav.append(b);
   }
-  root.replaceChildren(h("div", { class: "dp-app" },
-    h("header", { class: "dp-top" }, h("div", { class: "dp-title" }, rt("appTitle")), h("div", { class: "dp-top-right" }, lang)),
-    h("main", { class: "dp-main" }, h("div", { class: "dp-home" }, nav, tab === "send" ? sendView() : lookupView()))));
+  frame(root, topBar({ title: rt("appTitle"), langLabel: rt("lang") }), h("div", { class: "dp-home" }, nav, tab === "send" ? sendView() : lookupView()));
 }
 
 onLangChange(() => paint());
