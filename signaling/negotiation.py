@@ -11,10 +11,11 @@ import logging
 from typing import Any
 
 from core.errors import MediaError
-from media.interface import IceCandidate, MediaEvents, SessionDescription, TrackInfo
+from media.interface import IceCandidate, MediaEvents, SessionDescription, TrackInfo, VideoLayer
 from media.interface import MediaError as MediaRefused
 from signaling import events
 from signaling.presence import Participant
+from signaling.receive import layers_public
 from signaling.rooms import LiveRooms
 
 logger = logging.getLogger("signaling")
@@ -113,6 +114,12 @@ class Negotiation(LiveRooms):
         participant.publishing = sorted(kinds)
         await self._updated(participant)
         await self._apply(participant.room_id)
+
+    async def subscriber_layers(self, participant_id: str, layers: list[VideoLayer]) -> None:
+        """Which stream of each camera the participant receives now (大小流): to its page (``layers``)."""
+        participant = self.presence.by_id(participant_id)
+        if participant is not None:
+            await self.sio.emit("layers", {"layers": layers_public(layers)}, to=participant.sid)
 
 
 def _track_list(tracks: list[TrackInfo]) -> list[dict[str, Any]]:

@@ -105,6 +105,7 @@ class Reconnection(LiveRooms):
         except Exception:
             logger.exception("media leave of %s failed", participant.id)
         await self.media.join(participant.room_id, participant.id, self._media_events())
+        await self.receiving.restore(participant.id)  # the new media knows nothing of its receive limits
         self._forwarding_audio.pop(participant.id, None)  # the new media forwards all: tell it again
         # A connection is awaited only if there is media to carry: its own, or others'.
         expects_media = bool(participant.publishing) or any(

@@ -30,6 +30,7 @@ from signaling.control import LiveControl
 from signaling.limits import AddressCounter, SignalingLimits, TokenBucket
 from signaling.monitor import LiveTicker
 from signaling.presence import Participant, Presence
+from signaling.receive import ReceiveDesk, big_publishers
 from signaling.recording import RecordingDesk
 
 logger = logging.getLogger("signaling")
@@ -123,6 +124,8 @@ class LiveRooms(ABC):
         self._join_deadlines: dict[str, asyncio.TimerHandle] = {}
         #: Recording (issue 12), set by hub.app; None: this hub does not record.
         self.recordings: Optional[RecordingDesk] = None
+        #: What each page asked to receive (phone profile, 仅音频, a maximum height; issue 9).
+        self.receiving = ReceiveDesk(media)
 
     def _lock(self, room_id: str) -> asyncio.Lock:
         lock = self._room_locks.get(room_id)
@@ -167,10 +170,11 @@ class LiveRooms(ABC):
                 await self.media.set_forwarding(p.id, "audio", allowed)
                 self._forwarding_audio[p.id] = allowed
         for p in members:
-            view = control.view(p.id, with_video, previous=self._views.get(p.id, ()))
+            view = control.view(p.id, with_video, previous=self._views.get(p.id, ()), cap=self.receiving.cap(p.id))
             self._views[p.id] = view.publishers
             others = [o.id for o in members if o.id != p.id]
-            await self.media.subscribe(p.id, view.publishers, audio_from=others)
+            # the pictures shown large come big, the thumbnails small (大小流)
+            await self.media.subscribe(p.id, view.publishers, audio_from=others, big=big_publishers(control.layout, view))
         await self._emit_control(room_id)
 
     async def _emit_control(self, room_id: str) -> None:
@@ -204,6 +208,7 @@ class LiveRooms(ABC):
             self._stays.setdefault(participant.room_id, []).append((deputy_id, participant.joined_at, time.time()))
         self._forwarding_audio.pop(participant.id, None)
         self._views.pop(participant.id, None)
+        self.receiving.forget(participant.id)
         control = self._controls.get(participant.room_id)
         if self.recordings is not None:
             self.recordings.left(participant.room_id, participant.id, reason)

@@ -10,17 +10,18 @@ concept per module, composed here:
 ``signaling/connections.py``              connect, disconnect, metering, error mapping
 ``signaling/join.py``                     ``join``, ``leave``
 ``signaling/resume.py``                   ``resume``, ``restartMedia``, ``detach``, ``ping``
-``signaling/negotiation.py``              offers, answers, ICE, ``mediaState``; relay events
+``signaling/negotiation.py``              offers, answers, ICE, ``mediaState``; relay events (``layers``)
 ``signaling/actions.py``                  ``control``, ``raiseHand``, ``lowerHand``
 ``signaling/calls.py``                    ``watch`` and the ``call`` action (``ring``)
 ``signaling/sharing.py``                  ``share`` (双流)
+``signaling/receiving.py``                ``receive`` (大小流: what a page receives)
 ``signaling/revocation.py``               revoked accounts and invitations
 ``signaling/recording_notices.py``        the ``record`` action and the recording desk
 ``signaling/listeners.py``                the scheduler's and the opinion bus's news
 ========================================  ==========================================
 
 The pure rules they apply are ``signaling/control.py``, ``speaker.py``,
-``monitor.py``, ``presence.py``, ``limits.py`` and ``events.py``.
+``monitor.py``, ``presence.py``, ``limits.py``, ``receive.py`` and ``events.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from signaling.recording_notices import Recording
 from signaling.resume import Reconnection
 from signaling.revocation import Revocation
 from signaling.rooms import SessionDirectory, dispatchers_room, identity_room
+from signaling.receiving import Receiving
 from signaling.sharing import Sharing
 
 __all__ = ["SignalingServer", "SessionDirectory", "dispatchers_room", "identity_room", "ring_room"]
@@ -58,7 +60,8 @@ logger = logging.getLogger("signaling")
 
 
 class SignalingServer(
-    Connections, Joining, Reconnection, Negotiation, Actions, Calls, Sharing, Revocation, Recording, Listeners
+    Connections, Joining, Reconnection, Negotiation, Actions, Calls, Sharing, Receiving, Revocation, Recording,
+    Listeners,
 ):
     def __init__(
         self,
@@ -104,6 +107,8 @@ class SignalingServer(
             # signaling/calls.py, signaling/sharing.py
             Route("watch", events.Watch, self.watch),
             Route("share", events.Share, self.share),
+            # signaling/receiving.py
+            Route("receive", events.Receive, self.receive),
         ]
 
     # --- life cycle ------------------------------------------------------

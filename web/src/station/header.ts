@@ -5,6 +5,7 @@ import { h, icon, setAttr, setText } from "../common/dom";
 import { icons } from "../common/icons";
 import { sessionTitle } from "./names";
 import { qt, showSigninQr } from "../common/signin-qr";
+import { SignalPanel } from "./signal";
 
 function pcLabel(pc: RTCPeerConnection | null): string {
   if (!pc) return t("pcNone");
@@ -22,8 +23,11 @@ export class Header {
   private readonly lang = h("button", { class: "lang-toggle", type: "button", "data-testid": "lang-toggle" });
   /** The session's 签到 QR code for the deputies in front of this screen (a station's page only). */
   private readonly signin = h("button", { class: "lang-toggle", type: "button", "data-testid": "station-signin-code", hidden: true });
+  /** Signal bars (this page's own connection) and the 画质 setting behind them. */
+  private readonly signal: SignalPanel;
 
   constructor(private readonly client: HubClient) {
+    this.signal = new SignalPanel(client);
     this.badge.append(h("span", { class: "conn-dot" }), this.badgeMain, this.badgeDetail);
     this.lang.prepend(icon(icons.globe));
     this.lang.append(h("span", { class: "lang-label" }));
@@ -38,7 +42,7 @@ export class Header {
         h("div", { class: "brand-text" }, this.title, this.subtitle),
       ),
       h("div", { class: "topbar-center" }, this.session),
-      h("div", { class: "topbar-right" }, this.badge, this.signin, this.lang),
+      h("div", { class: "topbar-right" }, this.signal.el, this.badge, this.signin, this.lang),
     );
     this.signin.addEventListener("click", () => {
       const c = this.client;
@@ -63,6 +67,7 @@ export class Header {
     setAttr(this.lang, "data-lang", getLang());
     setText(this.signin, qt("sessionCode"));
     this.signin.hidden = !(c.self?.role === "station" && c.self.station && c.session?.number != null);
+    this.signal.render();
     this.renderBadge();
   }
 
