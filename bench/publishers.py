@@ -454,7 +454,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="[publishers] %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aioice").setLevel(logging.ERROR)
+    logging.getLogger("aioice").setLevel(logging.INFO if os.environ.get("PUBLISHERS_DEBUG") else logging.ERROR)
     return asyncio.run(run(args))
 
 
