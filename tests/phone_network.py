@@ -104,6 +104,7 @@ class PhoneSession:
     the phone namespace (use as ``async with``; everything is removed after)."""
 
     PHONE_CODE = "yanguan"
+    PER_PROCESS = 2
     PUBLISHER_CODES = ["jiaxing", "haining", "xiashi", "haizhou", "haichang", "maqiao", "xucun", "changan",
                        "zhouwangmiao", "xieqiao", "dingqiao", "yuanhua", "huangwan", "xucun-rongxing"]
 
@@ -111,7 +112,8 @@ class PhoneSession:
         self.tmp, self.stations, self.small = tmp, stations, small
         self.network = Network()
         self.hub: Optional[NetnsHub] = None
-        self.publishers: Optional[asyncio.subprocess.Process] = None
+        self.publishers: list[asyncio.subprocess.Process] = []
+        self._logs: list[Any] = []
         self.publisher_ids: dict[str, str] = {}
         self.publisher_info: dict[str, Any] = {}
         self._playwright: Any = None
@@ -143,21 +145,30 @@ class PhoneSession:
         var.mkdir(parents=True, exist_ok=True)
         secret = tokens.load_or_create_secret(var / "secret.key")
         self.hub = NetnsHub(self.network.hub, Network.HUB_ADDRESS, var).start(timeout=120)  # a loaded machine
-        args = ["ip", "netns", "exec", self.network.hub, sys.executable, "-m", "bench.publishers",
-                "--url", self.hub.url, "--host", Network.HUB_ADDRESS]
-        for code in self.PUBLISHER_CODES[: self.stations]:
-            args += ["--token", f"{code}={tokens.sign(secret, 'demo', f'station:{code}', 'station', ttl_seconds=3600)}"]
-        if not self.small:
-            args.append("--big-only")
-        self.publisher_log = open(self.tmp / "publishers.log", "wb")
-        self.publishers = await asyncio.create_subprocess_exec(
-            *args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.publisher_log)
-        ready = await self._publisher_line(180)
-        if "ready" not in ready:
-            raise RuntimeError(f"publishers did not start: {ready}\n{self.publisher_log_text()}")
-        self.publisher_ids = ready["ready"]
-        self.publisher_info = ready
+        # Two stations a process at most: each process needs little CPU, but one
+        # holding all eight fell behind its Socket.IO pings (3 s + 5 s) on a
+        # machine shared by 20 runnable processes.  The first (the stage, it
+        # speaks) joins alone and first.
+        codes = self.PUBLISHER_CODES[: self.stations]
+        groups = [[0]] + [list(range(i, min(i + self.PER_PROCESS, len(codes))))
+                          for i in range(1, len(codes), self.PER_PROCESS)]
+        for n, group in enumerate(groups):
+            args = ["ip", "netns", "exec", self.network.hub, sys.executable, "-m", "bench.publishers",
+                    "--url", self.hub.url, "--host", Network.HUB_ADDRESS, "--first-source", str(group[0] + 1)]
+            for i in group:
+                token = tokens.sign(secret, "demo", f"station:{codes[i]}", "station", ttl_seconds=3600)
+                args += ["--token", f"{codes[i]}={token}"]
+            if not self.small:
+                args.append("--big-only")
+            log = open(self.tmp / f"publishers-{n}.log", "wb")
+            self._logs.append(log)
+            self.publishers.append(await asyncio.create_subprocess_exec(
+                *args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log))
+            if n == 0:
+                await self._ready(self.publishers[0])
+        for process in self.publishers[1:]:
+            await self._ready(process)
 
         self._pw_context = async_playwright()
         self._playwright = await self._pw_context.__aenter__()
@@ -167,22 +178,31 @@ class PhoneSession:
             args=[*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={self.hub.url}"])
         bypass_csp_by_default(self.browser)
 
-    async def _publisher_line(self, timeout: float) -> dict:
-        assert self.publishers is not None and self.publishers.stdout is not None
-        line = await asyncio.wait_for(self.publishers.stdout.readline(), timeout)
+    async def _ready(self, process: asyncio.subprocess.Process) -> None:
+        ready = await self._publisher_line(process, 240)
+        if "ready" not in ready:
+            raise RuntimeError(f"publishers did not start: {ready}\n{self.publisher_log_text()}")
+        self.publisher_ids.update(ready["ready"])
+        self.publisher_info = {k: v for k, v in ready.items() if k != "ready"}
+
+    async def _publisher_line(self, process: asyncio.subprocess.Process, timeout: float) -> dict:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout)
         if not line:
-            raise RuntimeError(f"the publisher process ended\n{self.publisher_log_text()}")
+            raise RuntimeError(f"a publisher process ended\n{self.publisher_log_text()}")
         return json.loads(line)
 
     async def publisher_figures(self) -> dict:
-        assert self.publishers is not None and self.publishers.stdin is not None
-        self.publishers.stdin.write(b"\n")
-        await self.publishers.stdin.drain()
-        return await self._publisher_line(20)
+        figures: dict = {}
+        for process in self.publishers:
+            assert process.stdin is not None
+            process.stdin.write(b"\n")
+            await process.stdin.drain()
+            figures.update(await self._publisher_line(process, 20))
+        return figures
 
     def publisher_log_text(self) -> str:
-        path = self.tmp / "publishers.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return "".join(path.read_text(errors="replace")[-2000:] for path in sorted(self.tmp.glob("publishers-*.log")))
 
     def shape(self, rate_kbit: Optional[int], loss_percent: float = 0) -> None:
         shape_downlink(self.network, rate_kbit, loss_percent)
@@ -227,19 +247,21 @@ class PhoneSession:
             if self._pw_context is not None:
                 await self._pw_context.__aexit__(None, None, None)
         finally:
-            if self.publishers is not None and self.publishers.returncode is None:
+            for process in self.publishers:
+                if process.returncode is not None:
+                    continue
                 try:
-                    assert self.publishers.stdin is not None
-                    self.publishers.stdin.close()
-                    await asyncio.wait_for(self.publishers.wait(), 15)
+                    assert process.stdin is not None
+                    process.stdin.close()
+                    await asyncio.wait_for(process.wait(), 15)
                 except (asyncio.TimeoutError, OSError, BrokenPipeError):
-                    self.publishers.kill()
-                    await self.publishers.wait()
+                    process.kill()
+                    await process.wait()
             if self.hub is not None:
                 self.hub.stop()
             self.network.remove()  # kills whatever is left in the namespaces
-            if getattr(self, "publisher_log", None) is not None:
-                self.publisher_log.close()
+            for log in self._logs:
+                log.close()
 
     def hub_log(self) -> str:
         return self.hub.log()[-20000:] if self.hub is not None else ""
