@@ -1,7 +1,7 @@
 """The hub's errors, in one tree.
 
 Domain and signaling code raise these; exactly one place per transport turns
-them into a reply (``signaling/server.py`` for socket events, the REST layer
+them into a reply (``signaling/connections.py`` for socket events, the REST layer
 for HTTP).  Each error has a stable ``code``, an HTTP ``status`` and a message
 in every language the UI speaks.
 """

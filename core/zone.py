@@ -3,7 +3,7 @@
 Haining keeps Beijing time (UTC+8 all year, no daylight saving). Everything that turns an
 instant into a wall-clock date or time uses this zone: the series of linked sessions
 (``scheduler/recurrence.py``), working-day deadlines and statistics periods (``opinions/``),
-duty days (attendance in ``signaling/server.py``), the REST API's local times and calendar
+duty days (attendance in ``signaling/rooms.py``), the REST API's local times and calendar
 files (``api/``), and the stored defaults (``store/``). ``configs/scoring.yaml``
 ``calendar.timezone`` defaults to it. The web pages keep the same zone in
 ``web/src/common/time.ts`` (``TIME_ZONE``).

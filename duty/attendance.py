@@ -1,7 +1,7 @@
 """Attendance from what the live layer saw: the stays of deputies in a session's room become
 :class:`duty.scoring.Attendance` records on the China-time day they began.
 
-Pure: the live layer (``signaling/server.py``) only collects the stays, ``(deputy id, joined,
+Pure: the live layer (``signaling/rooms.py``) only collects the stays, ``(deputy id, joined,
 left)`` in epoch seconds, and hands the records to the store; the day boundary is
 :func:`duty.scoring.attendance_day` (the configured time zone, ``core/zone.py``).
 """

@@ -1,96 +1,68 @@
-"""Forwarding by packet: one sink per published track, one rewriting stream per subscriber.
+"""Forwarding by packet: one rewriting stream per subscriber and video or audio.
 
-:class:`PublishedTrack` receives every RTP packet of one publisher's track
-from aiortc's receiver (:func:`media.passthrough.take_rtp`: no jitter
-buffer, no frame assembly, no decoder thread).  It reads what it needs from
-each packet once (keyframe start, VP8 picture ID and temporal layer, audio
-level) into a :class:`Packet` and hands it to the :class:`ForwardedTrack`
-of every subscriber.
+A :class:`ForwardedTrack` is one subscriber's outgoing stream, fed by a
+:class:`~media.published.PublishedTrack`.  It rewrites SSRC, sequence
+number, timestamp, payload type and header extensions (and the VP8 picture
+ID after a switch), so that what the subscriber receives is one continuous
+stream whoever publishes into it: a floor move or a replaced publisher
+re-binds it (:meth:`ForwardedTrack.bind`) without the browser seeing a new
+stream.  Each packet is serialized, protected once and sent at once
+(:func:`media.passthrough.transmit`); no queue, no task per subscriber.  It
+keeps the last packets it sent to answer the subscriber's NACKs (RTX when
+negotiated) and describes itself in sender reports mapped to the publisher's
+clock (lip sync).  The ``MediaStreamTrack`` side only gives aiortc's sender a
+track for the SDP; its ``recv()`` never yields.
 
-A :class:`ForwardedTrack` is one subscriber's outgoing stream.  It rewrites
-SSRC, sequence number, timestamp, payload type and header extensions (and
-the VP8 picture ID after a switch), so that what the subscriber receives is
-one continuous stream whoever publishes into it: a floor move or a
-replaced publisher re-binds it (:meth:`ForwardedTrack.bind`) without the
-browser seeing a new stream.  Each packet is serialized, protected once and
-sent at once (:func:`media.passthrough.transmit`); no queue, no task per
-subscriber.  It keeps the last packets it sent to answer the subscriber's
-NACKs (RTX when negotiated) and describes itself in sender reports mapped
-to the publisher's clock (lip sync).  The ``MediaStreamTrack`` side only
-gives aiortc's sender a track for the SDP; its ``recv()`` never yields.
+**Big and small streams.**  A video stream is bound to a publisher's camera
+(:attr:`ForwardedTrack.source`, the big stream) and may be fed instead from
+the publisher's small stream (:attr:`ForwardedTrack.alternate`) or from
+nothing (paused): :meth:`ForwardedTrack.set_layer`.  A switch between two
+streams asks the target for a keyframe, keeps sending the current stream
+until that keyframe arrives and the current frame is complete, then goes on
+from the keyframe (a new timeline continuing the old one), so the picture
+never freezes or tears.  A paused stream sends nothing; resuming starts at a
+keyframe.
 
-A subscriber that does not keep up (the socket refuses packets) is dropped
+A subscriber that does not keep up (the socket refuses packets) drops video
 to the next keyframe, which it asks for (compare Galène's
-``rtpconn/rtpwriter.go``); keyframe requests are merged per publisher
-(:mod:`media.keyframes`).
+``rtpconn/rtpwriter.go``); audio is never dropped by the relay.  Keyframe
+requests are merged per publisher (:mod:`media.keyframes`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import random
 import struct
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtp import RtcpSenderInfo, RtpPacket
+from aiortc.rtp import RtcpSenderInfo
 
 from . import packets as rtp
 from . import passthrough
-from .keyframes import KeyframeRequester
+from .published import (  # noqa: F401  (re-exported: the fan-out's vocabulary)
+    GOP_CACHE_FRAMES,
+    GOP_CACHE_PACKETS,
+    RECENT_PACKETS,
+    Packet,
+    PublishedTrack,
+    RateMeter,
+    codec_key,
+)
 
-#: A publisher's packets since its last keyframe are kept for this many
-#: frames (30 fps: half a second): a subscriber that opens within it starts
-#: at once from that keyframe instead of asking the publisher for one (which
-#: a browser answers no sooner than 300 ms after its previous keyframe).
-GOP_CACHE_FRAMES = 15
-#: ... and at most this many packets (a large keyframe at a high rate).
-GOP_CACHE_PACKETS = 600
-#: A publisher's last packets, kept to complete a keyframe whose first packet
-#: arrives late (retransmitted after a loss).
-RECENT_PACKETS = 128
 #: Packets kept per subscriber stream to answer its NACKs (a power of two;
 #: about 2.5 s of an 850 kbit/s video stream).
 HISTORY_PACKETS = 256
 #: A subscriber whose socket has this many bytes waiting is dropped to the
 #: next keyframe.
 MAX_BACKLOG_BYTES = 256 * 1024
+#: A switch to another stream waits for the current frame to end, at most
+#: this long after the current stream's last packet (it may have stopped).
+SWITCH_WAIT = 0.1
 
 _RTP_HEADER = struct.Struct("!BBHII")
-
-
-def codec_key(mime_type: str, parameters: dict) -> tuple:
-    """Identity of a codec for forwarding: MIME type plus the parameters that
-    must match between publisher and subscriber (H264 profile, packetization)."""
-    mime = mime_type.lower()
-    if mime == "video/h264":
-        profile = str(parameters.get("profile-level-id", "42e01f")).lower()
-        return (mime, profile, str(parameters.get("packetization-mode", "0")))
-    return (mime,)
-
-
-class Packet:
-    """One publisher packet, read once and shared by every subscriber."""
-
-    __slots__ = ("seq", "timestamp", "marker", "payload", "frame_start", "key_start",
-                 "vp8", "level", "arrival", "abs_send_time", "epoch")
-
-    def __init__(self, seq: int, timestamp: int, marker: int, payload: bytes, frame_start: bool,
-                 key_start: bool, vp8: Optional[rtp.Vp8Descriptor], level: Optional[int],
-                 arrival: float, abs_send_time: bytes, epoch: int) -> None:
-        self.seq = seq  # extended sequence number
-        self.timestamp = timestamp
-        self.marker = marker
-        self.payload = payload
-        self.frame_start = frame_start
-        self.key_start = key_start  # a subscriber may start (or switch) here
-        self.vp8 = vp8
-        self.level = level  # RFC 6464 byte (V flag, level), or None
-        self.arrival = arrival  # Unix time
-        self.abs_send_time = abs_send_time  # 3 bytes
-        self.epoch = epoch  # changes when the publisher's SSRC does
 
 
 class ForwardedTrack(MediaStreamTrack):
@@ -105,7 +77,14 @@ class ForwardedTrack(MediaStreamTrack):
                  temporal_limits: Optional[dict[str, int]] = None) -> None:
         super().__init__()
         self.kind = kind
-        self.source: Optional["PublishedTrack"] = None
+        self.source: Optional[PublishedTrack] = None  # what the subscriber subscribed to
+        self.alternate: Optional[PublishedTrack] = None  # the same publisher's small stream
+        self.layer = "big"  # wanted: big, small (the alternate, if any) or paused
+        self.feed: Optional[PublishedTrack] = None  # what packets come from now
+        self._pending: Optional[PublishedTrack] = None  # switching to it at its next keyframe
+        self._switch_buffer: list[Packet] = []  # its keyframe, waiting for the current frame's end
+        self._last_marker = True  # the last packet sent ended a frame
+        self.switches = 0
         self.transceiver = transceiver
         self._sender: Any = None
         self._open = False
@@ -150,6 +129,7 @@ class ForwardedTrack(MediaStreamTrack):
         self.octets_sent = 0
         self.packets_filtered = 0  # temporal layers not sent
         self.retransmissions = 0
+        self.rate = RateMeter()  # of octets_sent, sampled by the relay
 
     # -- control -----------------------------------------------------------
 
@@ -157,30 +137,137 @@ class ForwardedTrack(MediaStreamTrack):
     def is_open(self) -> bool:
         return self._open
 
+    @property
+    def clock_rate(self) -> int:
+        return self._clock_rate
+
     def attach(self, transceiver: object) -> None:
         """The subscriber's transceiver whose sender carries this stream."""
         self.transceiver = transceiver
         self._sender = transceiver.sender  # type: ignore[attr-defined]
         passthrough.forward_to(self._sender, self)
 
-    def bind(self, source: "PublishedTrack") -> None:
-        """Take packets from ``source`` (closed until :meth:`open`)."""
+    def bind(self, source: PublishedTrack, alternate: Optional[PublishedTrack] = None) -> None:
+        """Take packets from ``source`` (or its ``alternate``, by :attr:`layer`),
+        closed until :meth:`open`."""
         if self.source is source:
+            self.set_alternate(alternate)
             return
         self.unbind()
         self.source = source
+        self.alternate = alternate
         self.max_temporal_layer = self._temporal_limits.get(source.publisher_id)
         source.subscribers.add(self)
-        source.changed()
+        self._set_feed(self._target())
 
     def unbind(self) -> None:
         """Stop taking packets."""
+        self._cancel_switch()
+        self._set_feed(None)
         if self.source is not None:
             self.source.subscribers.discard(self)
-            self.source.changed()
         self.source = None
+        self.alternate = None
         self._open = False
         self._open_when_started = False
+
+    def set_layer(self, layer: str) -> None:
+        """Feed from the big stream, the small one (the alternate; the big one
+        while there is none) or nothing (``paused``); a switch between two
+        streams happens at the target's next keyframe."""
+        self.layer = layer
+        self._retarget()
+
+    def set_alternate(self, alternate: Optional[PublishedTrack]) -> None:
+        """The publisher's small stream came or went."""
+        if alternate is not self.alternate:
+            self.alternate = alternate
+            self._retarget()
+
+    @property
+    def current_layer(self) -> str:
+        """What is being sent: big, small or paused."""
+        if self.feed is None:
+            return "paused"
+        return "small" if self.feed is self.alternate and self.feed is not self.source else "big"
+
+    def _target(self) -> Optional[PublishedTrack]:
+        if self.kind != "video":
+            return self.source
+        if self.layer == "paused":
+            return None
+        if self.layer == "small" and self.alternate is not None and self.alternate.active:
+            return self.alternate
+        return self.source
+
+    def _set_feed(self, feed: Optional[PublishedTrack]) -> None:
+        if feed is self.feed:
+            return
+        if self.feed is not None:
+            self.feed.feeds.discard(self)
+            self.feed.changed()
+        self.feed = feed
+        if feed is not None:
+            feed.feeds.add(self)
+            feed.changed()
+
+    def _retarget(self) -> None:
+        target = self._target()
+        if target is self.feed:
+            self._cancel_switch()
+            return
+        if not self._open or self.feed is None or target is None:
+            # Nothing on screen to keep (closed, or paused), or pausing: at once.
+            self._cancel_switch()
+            self._set_feed(target)
+            if self._open and target is not None:
+                self._start_video()
+            return
+        if self._pending is target:
+            return
+        self._cancel_switch()
+        self._pending = target
+        target.pending.add(self)
+        target.changed()
+        if target.keyframes is not None:
+            target.keyframes.request()
+
+    def _cancel_switch(self) -> None:
+        if self._pending is not None:
+            self._pending.pending.discard(self)
+            self._pending.changed()
+        self._pending = None
+        self._switch_buffer = []
+
+    def offer_switch(self, target: PublishedTrack, p: Packet) -> None:
+        """A packet of the stream this one is switching to (called by it)."""
+        if self._pending is not target:
+            return
+        if not self._switch_buffer:
+            if not p.key_start:
+                if target.keyframes is not None:
+                    target.keyframes.request()  # merged per publisher
+                return
+        self._switch_buffer.append(p)
+        feed = self.feed
+        if self._last_marker or feed is None or not feed.forwarding \
+                or time.time() - self._last_send > SWITCH_WAIT \
+                or len(self._switch_buffer) >= GOP_CACHE_PACKETS:
+            self._commit_switch()
+
+    def _commit_switch(self) -> None:
+        target, buffered = self._pending, self._switch_buffer
+        self._cancel_switch()
+        if target is None or not buffered:
+            return
+        self._set_feed(target)
+        self._need_keyframe = True
+        self.switches += 1
+        gop = target.gop
+        if gop and gop[0] is buffered[0]:
+            buffered = buffered[:1]  # the rest follows from the cache (see forward)
+        for q in buffered:
+            self.forward(q)
 
     def open(self) -> None:
         """Start sending packets from the bound source (idempotent)."""
@@ -193,13 +280,24 @@ class ForwardedTrack(MediaStreamTrack):
         self._open = True
         self._rebase = True
         if self.kind == "video":
-            self._need_keyframe = True
-            self._recovering = False
-            cached = self.source.gop
-            if cached:  # start from the publisher's last keyframe, still fresh
-                self.forward(cached[0], _abs_send_time_now())  # and the rest: see forward
-            else:
-                self.request_keyframe()
+            self._cancel_switch()
+            self._set_feed(self._target())
+            if self.feed is not None:
+                self._start_video()
+
+    def _start_video(self) -> None:
+        """Start (again) at the feed's next keyframe, or its cached one, on a
+        timeline continuing what was sent."""
+        assert self.feed is not None
+        self._need_keyframe = True
+        self._recovering = False
+        self._rebase = True
+        self._epoch = None  # a new timeline: the cached keyframe may be older than what was sent
+        cached = self.feed.gop
+        if cached:  # start from the publisher's last keyframe, still fresh
+            self.forward(cached[0], _abs_send_time_now())  # and the rest: see forward
+        else:
+            self.request_keyframe()
 
     def _read_parameters(self) -> bool:
         if self.transceiver is None:
@@ -222,14 +320,15 @@ class ForwardedTrack(MediaStreamTrack):
         self._rebase = True
         if self.kind == "video" and self._open:
             self._need_keyframe = True
-            if self.source is not None and self.source.forwarding:
+            if self.feed is not None and self.feed.forwarding:
                 self.request_keyframe()
 
     def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe (merged per publisher).  Also
-        called by the patched ``RTCRtpSender._send_keyframe`` on PLI/FIR."""
-        if self.source is not None and self.source.keyframes is not None:
-            self.source.keyframes.request()
+        """Ask the publisher for a keyframe of what is sent (merged per
+        publisher).  Also called by the patched ``RTCRtpSender._send_keyframe``
+        on PLI/FIR."""
+        if self.feed is not None and self.feed.keyframes is not None:
+            self.feed.keyframes.request()
 
     def stop(self) -> None:
         self.unbind()
@@ -253,7 +352,7 @@ class ForwardedTrack(MediaStreamTrack):
         """Rewrite and send one packet of the source; never blocks."""
         if not self._open:
             return
-        source = self.source
+        source = self.feed
         epoch = (id(source), p.epoch)
         if self._need_keyframe or epoch != self._epoch:
             if not p.key_start:
@@ -280,6 +379,8 @@ class ForwardedTrack(MediaStreamTrack):
                     self.forward(later, abs_send_time)
                 return
         self._send(p, abs_send_time)
+        if self._switch_buffer and self._last_marker:
+            self._commit_switch()  # the current frame is complete: switch now
 
     def _send(self, p: Packet, abs_send_time: Optional[bytes]) -> None:  # noqa: C901  (the per-packet hot path, kept in one frame)
         if not self._open:
@@ -346,6 +447,7 @@ class ForwardedTrack(MediaStreamTrack):
         if not passthrough.transmit(self._sender, data):  # type: ignore[arg-type]
             return
         self._last_send = p.arrival
+        self._last_marker = bool(p.marker)
         self.packets_sent += 1
         self.octets_sent += len(p.payload)
         if p.marker or self.kind == "audio":
@@ -415,7 +517,7 @@ class ForwardedTrack(MediaStreamTrack):
         arrival time before the publisher has sent one."""
         if self._out_ts is None or self.packets_sent == 0:
             return None
-        source = self.source
+        source = self.feed
         report = None
         if source is not None and source.media_ssrc_current is not None:
             report = source.sender_reports.get(source.media_ssrc_current)
@@ -434,192 +536,3 @@ class ForwardedTrack(MediaStreamTrack):
 def _abs_send_time_now() -> bytes:
     return rtp.abs_send_time(rtp.ntp_from_unix(time.time())).to_bytes(3, "big")
 
-
-class PublishedTrack:
-    """One publisher's track: receives its packets (an
-    :class:`~media.passthrough.RtpSink`) and fans them out to subscribers.
-
-    ``keyframes`` merges keyframe requests for video; ``on_live`` is called on
-    the first packet (the relay then offers the track to subscribers).
-    ``forwarding`` False drops everything (mute enforced at the relay).
-    """
-
-    def __init__(
-        self,
-        publisher_id: str,
-        mid: str,
-        kind: str,
-        mime_type: str,
-        codec_parameters: dict,
-        clock_rate: int,
-        channels: Optional[int],
-        payload_type: int,
-        source: object = None,
-        keyframes: Optional[KeyframeRequester] = None,
-        on_live: Optional[Callable[["PublishedTrack"], None]] = None,
-    ) -> None:
-        self.publisher_id = publisher_id
-        self.mid = mid
-        self.kind = kind
-        self.mime_type = mime_type
-        self.codec_parameters = dict(codec_parameters)
-        self.clock_rate = clock_rate
-        self.channels = channels
-        self.payload_type = payload_type
-        self.codec_key = codec_key(mime_type, codec_parameters)
-        self.source = source  # the aiortc remote track (not read: packets come through take_rtp)
-        self.keyframes = keyframes
-        self.on_live = on_live
-        self.subscribers: set[ForwardedTrack] = set()
-        self._fanout: tuple[ForwardedTrack, ...] = ()
-        #: Called with every packet forwarded (a recorder: media.recorder);
-        #: each must return at once, never block.
-        self.taps: list[Callable[[Packet], None]] = []
-        self.live = False
-        self.active = True  # negotiated as received on the publish transport
-        self.forwarding = True
-        self.frames_received = 0
-        self.packets_received = 0
-        self.media_ssrc: Optional[int] = None  # set by the relay's RTP observer
-        self.media_ssrc_current: Optional[int] = None  # the SSRC being forwarded
-        self.epoch = 0
-        self.sender_reports: dict[int, tuple[int, int]] = {}  # ssrc -> (NTP, RTP timestamp)
-        self.frame_size: Optional[tuple[int, int]] = None  # from the last keyframe (VP8, H264)
-        # Packets from the last keyframe on, at most GOP_CACHE_FRAMES frames.
-        self.gop: list[Packet] = []
-        self._gop_frames = 0
-        self._recent: collections.deque[Packet] = collections.deque(maxlen=RECENT_PACKETS)
-        mime = mime_type.lower()
-        self._vp8 = mime == "video/vp8"
-        self._h264 = mime == "video/h264"
-        self._last_timestamp: Optional[int] = None
-        self._highest_sequence = 0
-        self._h264_prefix = False
-        self._h264_key_seen = False
-
-    def start(self) -> None:
-        """Nothing to start: packets are pushed by the receiver."""
-
-    def changed(self) -> None:
-        """The subscriber set changed (called by :class:`ForwardedTrack`)."""
-        self._fanout = tuple(self.subscribers)
-
-    def set_forwarding(self, enabled: bool) -> None:
-        if enabled == self.forwarding:
-            return
-        self.forwarding = enabled
-        for subscriber in self._fanout:
-            # Muted: nothing goes out.  Unmuted: video restarts at a
-            # keyframe, and every stream's sequence continues without a gap.
-            subscriber.reset()
-
-    # -- RtpSink -------------------------------------------------------------
-
-    def sender_report(self, ssrc: int, ntp_timestamp: int, rtp_timestamp: int) -> None:
-        if len(self.sender_reports) > 8:
-            self.sender_reports.clear()
-        self.sender_reports[ssrc] = (ntp_timestamp, rtp_timestamp)
-
-    def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:  # noqa: C901  (the per-packet hot path, kept in one frame)
-        """One packet from the publisher (called by the receiver hook)."""
-        if packet.payload_type != self.payload_type:
-            passthrough.count("rtp_rejected")
-            return
-        highest = self._highest_sequence
-        if packet.ssrc != self.media_ssrc_current or not (
-            highest - rtp.MAX_MISORDER <= extended_sequence <= highest + rtp.MAX_DROPOUT
-        ):
-            # A new encoder (or the first), or one whose sequence restarted
-            # (the receiver's gate let the jump through, confirmed):
-            # subscribers restart their timeline on its first keyframe.
-            self.media_ssrc_current = packet.ssrc
-            self.epoch += 1
-            self._last_timestamp = None
-            self.gop.clear()
-            self._highest_sequence = extended_sequence
-        elif extended_sequence > highest:
-            self._highest_sequence = extended_sequence
-        self.packets_received += 1
-        if not self.live and self.active:
-            self.live = True
-            if self.on_live is not None:
-                self.on_live(self)
-        payload = packet.payload
-        timestamp = packet.timestamp
-        vp8 = None
-        if self.kind == "audio":
-            frame_start = key_start = True
-        elif self._vp8:
-            vp8 = rtp.parse_vp8(payload)
-            if vp8 is None:
-                passthrough.count("rtp_malformed")
-                return
-            frame_start, key_start = vp8.start, vp8.keyframe
-            if key_start:
-                self.frame_size = passthrough.vp8_frame_size(payload[vp8.size:]) or self.frame_size
-        elif self._h264:
-            frame_start = timestamp != self._last_timestamp
-            if frame_start:
-                self._h264_prefix = True
-                self._h264_key_seen = False
-            has_key, prefix_only = rtp.h264_packet_info(payload)
-            key_start = has_key and self._h264_prefix and not self._h264_key_seen
-            if key_start:
-                self._h264_key_seen = True
-                size = passthrough.frame_size(self.mime_type, rtp.h264_annexb(payload))
-                self.frame_size = size or self.frame_size
-            self._h264_prefix = self._h264_prefix and prefix_only
-        else:
-            frame_start = key_start = timestamp != self._last_timestamp
-        self._last_timestamp = timestamp
-        if frame_start:
-            self.frames_received += 1
-        level = None
-        if self.kind == "audio":
-            audio_level = packet.extensions.audio_level
-            if audio_level is not None:
-                level = (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)
-        now = time.time()
-        p = Packet(extended_sequence, timestamp, packet.marker, payload, frame_start, key_start, vp8,
-                   level, now, rtp.abs_send_time(rtp.ntp_from_unix(now)).to_bytes(3, "big"), self.epoch)
-        if self.kind == "video":
-            gop = self.gop
-            if key_start:
-                # Normally the newest packet; if it came late (a retransmission),
-                # the packets of its frame that came before it follow it.
-                later = sorted((q for q in self._recent if q.seq > p.seq and q.epoch == p.epoch),
-                               key=lambda q: q.seq) if self._recent and self._recent[-1].seq > p.seq else []
-                gop[:] = [p, *later]
-                self._gop_frames = 1 + sum(1 for q in later if q.frame_start)
-            elif gop:
-                if frame_start:
-                    self._gop_frames += 1
-                if self._gop_frames <= GOP_CACHE_FRAMES and len(gop) < GOP_CACHE_PACKETS:
-                    gop.append(p)
-                else:
-                    gop.clear()  # too old to start a picture with
-            self._recent.append(p)
-        if not self.forwarding:
-            return
-        for subscriber in self._fanout:
-            subscriber.forward(p)
-        for tap in self.taps:
-            tap(p)
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def detach_all(self) -> list[ForwardedTrack]:
-        """Unbind every subscriber; returns them."""
-        detached = list(self.subscribers)
-        for subscriber in detached:
-            subscriber.unbind()
-        return detached
-
-    async def stop(self) -> list[ForwardedTrack]:
-        """Stop forwarding and unbind every subscriber."""
-        self.live = False
-        self.active = False
-        if self.keyframes is not None:
-            self.keyframes.close()
-        self.gop.clear()
-        return self.detach_all()

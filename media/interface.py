@@ -17,6 +17,13 @@ from typing import Literal, Optional, Protocol
 
 Transport = Literal["publish", "subscribe"]
 Kind = Literal["audio", "video"]
+#: Which of a publisher's video streams a subscriber gets: the big one (camera
+#: resolution), the small one (about 320x180, sent by the publisher as a second
+#: video marked ``a=content:alt``), or nothing.
+Layer = Literal["big", "small", "paused"]
+#: Why: the subscriber's network (the relay's estimate), its own limits
+#: (:class:`ReceiveLimits`), or neither (what it asked for: a thumbnail is small).
+LayerReason = Literal["network", "limits", "none"]
 
 
 class MediaError(Exception):
@@ -58,6 +65,31 @@ class TrackInfo:
     content: bool = False
 
 
+@dataclass(frozen=True)
+class ReceiveLimits:
+    """What a subscriber asks for at most (a phone profile, data saver).
+
+    ``audio_only`` pauses every video (仅音频); ``max_height`` caps the layer:
+    a big stream taller than this is not sent, the small one instead (a
+    publisher without a small stream keeps sending its big one);
+    ``max_videos`` caps how many videos are sent at all: the stage first,
+    then the thumbnails in subscription order."""
+
+    audio_only: bool = False
+    max_height: Optional[int] = None
+    max_videos: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class VideoLayer:
+    """Which stream of one publisher's video a subscriber receives on ``mid``."""
+
+    publisher_id: str
+    mid: str
+    layer: Layer
+    reason: LayerReason
+
+
 @dataclass
 class ParticipantStats:
     """What the relay itself measures for one participant."""
@@ -78,6 +110,11 @@ class ParticipantStats:
     round_trip_time: Optional[float] = None  # seconds
     frame_width: Optional[int] = None  # of the published video, from its last keyframe (VP8, H264)
     frame_height: Optional[int] = None
+    # The downlink view, as the relay estimates it from the subscriber's RTCP.
+    downlink_estimate: Optional[float] = None  # bit/s, None before any feedback
+    downlink_loss: Optional[float] = None  # fraction of packets lost (receiver reports)
+    downlink_rtt: Optional[float] = None  # seconds
+    layers: dict[str, str] = field(default_factory=dict)  # publisher id -> Layer of its video
 
 
 @dataclass
@@ -129,6 +166,13 @@ class MediaEvents(Protocol):
     async def publishing(self, participant_id: str, kinds: list[str]) -> None:
         """The set of kinds ``participant_id`` currently publishes changed."""
 
+    # Optional: the relay calls it only if the events object has it.
+    async def subscriber_layers(self, participant_id: str, layers: list[VideoLayer]) -> None:
+        """Which stream of each video ``participant_id`` receives changed
+        (the complete list, one entry per video transceiver carrying a
+        publisher's camera): e.g. a paused picture to show as
+        "网络较差，已暂停视频" when ``reason`` is ``"network"``."""
+
 
 class MediaPlane(Protocol):
     """Called by the control plane.  One instance serves many rooms."""
@@ -142,10 +186,20 @@ class MediaPlane(Protocol):
         Called again with a new offer to renegotiate (a track added or removed)."""
 
     async def subscribe(
-        self, participant_id: str, publisher_ids: list[str], audio_from: Optional[list[str]] = None
+        self,
+        participant_id: str,
+        publisher_ids: list[str],
+        audio_from: Optional[list[str]] = None,
+        big: Optional[list[str]] = None,
     ) -> None:
         """Set exactly which publishers ``participant_id`` receives: all the
         tracks of ``publisher_ids``, and only the audio of ``audio_from``.
+
+        ``big`` names the publishers this subscriber shows large (the stage):
+        their camera comes as the big stream, the others' as the small one
+        when their publisher sends one (thumbnails).  ``None``: all big.
+        Changing ``big`` never renegotiates: each publisher's camera keeps
+        its transceiver, fed from the other stream from its next keyframe.
 
         Tracks are added or removed as publishers start or stop sending.  A
         publisher that replaces another of the same kind and codec takes
@@ -153,6 +207,12 @@ class MediaPlane(Protocol):
         renegotiation); any other change leads to
         :meth:`MediaEvents.subscriber_offer`.  Setting the same subscription
         again changes nothing."""
+
+    async def set_receive_limits(self, participant_id: str, limits: ReceiveLimits) -> None:
+        """What ``participant_id`` receives at most from now on (replaces the
+        last limits; the default :class:`ReceiveLimits` lifts them).  Never
+        renegotiates; a paused video sends nothing until resumed, at a
+        keyframe; audio is never limited."""
 
     async def answer(self, participant_id: str, answer: SessionDescription) -> None:
         """Apply the client's answer to the last subscriber offer."""

@@ -57,6 +57,14 @@ that opt in (every other connection of the process behaves as above):
    ``ValueError``; a truncated extension raises ``struct.error``) and count
    it (:func:`packet_counters`).
 
+9. **Sender: what the subscriber says about it.**  ``RTCRtpSender._handle_rtcp_packet``
+   then calls the observer registered with :func:`observe_sender_rtcp` for
+   that sender with the receiver report blocks (loss, jitter, and the RTT
+   aiortc derived from them) and the REMB that name the sender's SSRC: the
+   input of a subscriber's downlink estimate (:mod:`media.estimate`).  On the
+   forwarding path aiortc itself drops REMB: it hands it to the sender's
+   encoder, which a forwarding sender never creates.
+
 A few read-only helpers (:func:`receiver_packet_counts`, :func:`sender_round_trip_time`,
 :func:`negotiated_codec`, :func:`answer_with_single_codec`) also live here
 because they read private aiortc state.
@@ -88,10 +96,12 @@ from aiortc.rtp import (
     RTCP_PSFB_APP,
     RtcpPacket,
     RtcpPsfbPacket,
+    RtcpRrPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
     RtpPacket,
     pack_remb_fci,
+    unpack_remb_fci,
 )
 from aiortc.rtcrtpreceiver import StreamStatistics
 
@@ -111,6 +121,7 @@ _original_receive = RTCRtpReceiver.receive
 _original_retransmit = RTCRtpSender._retransmit
 _original_sender_send_rtcp = RTCRtpSender._send_rtcp
 _original_sender_send = RTCRtpSender.send
+_original_sender_handle_rtcp_packet = RTCRtpSender._handle_rtcp_packet
 #: The attribute of an RTCRtpReceiver holding its RTP observer.  Kept on the
 #: receiver itself, not in a registry: the observer refers (through the relay's
 #: participant) back to the receiver, and a WeakKeyDictionary entry whose value
@@ -730,6 +741,54 @@ async def _handle_rtcp_data(self: RTCDtlsTransport, data: bytes) -> None:
 
 
 # --------------------------------------------------------------------------
+# Hook 9: a subscriber's feedback on what a sender sends (issue 9, sender side;
+# the receiver side's REMB generation is hook 6's)
+# --------------------------------------------------------------------------
+
+_SENDER_OBSERVER_ATTRIBUTE = "_liaison_rtcp_observer"
+
+
+@dataclass(frozen=True)
+class SenderFeedback:
+    """One RTCP item from a subscriber about one sender's stream."""
+
+    fraction_lost: Optional[float] = None  # 0..1, from a receiver report block
+    jitter: Optional[int] = None  # RTP timestamp units, from the same block
+    round_trip_time: Optional[float] = None  # seconds, aiortc's smoothed RTT after the block
+    remb: Optional[int] = None  # bit/s, a REMB that names the sender's SSRC
+
+
+def observe_sender_rtcp(sender: RTCRtpSender, observer: Optional[Callable[[SenderFeedback], None]]) -> None:
+    """Call ``observer`` with the feedback ``sender`` receives (hook 9);
+    ``None`` removes it."""
+    setattr(sender, _SENDER_OBSERVER_ATTRIBUTE, observer)
+
+
+async def _sender_handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
+    await _original_sender_handle_rtcp_packet(self, packet)
+    observer = getattr(self, _SENDER_OBSERVER_ATTRIBUTE, None)
+    if observer is None:
+        return
+    items = []
+    if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+        rtt = getattr(self, "_RTCRtpSender__rtt", None)
+        items = [SenderFeedback(fraction_lost=r.fraction_lost / 256, jitter=r.jitter, round_trip_time=rtt)
+                 for r in packet.reports if r.ssrc == self._ssrc]
+    elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+        try:
+            bitrate, ssrcs = unpack_remb_fci(packet.fci)
+        except ValueError:
+            return
+        if self._ssrc in ssrcs:
+            items = [SenderFeedback(remb=bitrate)]
+    for item in items:
+        try:
+            observer(item)
+        except Exception:  # an observer bug must not stop RTCP handling
+            _log_failure("RTCP observer failed")
+
+
+# --------------------------------------------------------------------------
 # Install
 # --------------------------------------------------------------------------
 
@@ -804,6 +863,7 @@ def install() -> None:
     RTCRtpSender._retransmit = _retransmit  # type: ignore[method-assign]
     RTCRtpSender._send_rtcp = _sender_send_rtcp  # type: ignore[method-assign]
     RTCRtpSender.send = _sender_send  # type: ignore[method-assign]
+    RTCRtpSender._handle_rtcp_packet = _sender_handle_rtcp_packet  # type: ignore[method-assign]
     RTCDtlsTransport._handle_rtp_data = _handle_rtp_data  # type: ignore[method-assign]
     RTCDtlsTransport._handle_rtcp_data = _handle_rtcp_data  # type: ignore[method-assign]
     _install_codec_census()

@@ -27,8 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
 from aiortc import (
     RTCConfiguration,
@@ -38,164 +37,34 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.rtcconfiguration import RTCBundlePolicy
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription as ParsedSdp
 from aiortc.sdp import candidate_from_sdp
 
-from . import icegatherer, passthrough
-from .fanout import ForwardedTrack, PublishedTrack
+from . import adapt, icegatherer, passthrough
+from .fanout import PublishedTrack
 from .interface import (
     IceCandidate,
     Kind,
     MediaError,
     MediaEvents,
     ParticipantStats,
+    ReceiveLimits,
     RecordedFile,
     RecordingEvents,
     SessionDescription,
-    TrackInfo,
     Transport,
 )
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
+from .participant import IceServers, _ice_servers, _Participant, _Rate
 from .recorder import RoomRecorder
+from .subscribing import SubscribeSide
+from .sdp import DEFAULT_MAX_MEDIA_LINES, alt_mids, check_offer, content_mids  # noqa: F401  (content_mids: re-exported)
 
 logger = logging.getLogger(__name__)
 
 
-#: Media sections a publish offer may hold unless the relay is told otherwise.
-DEFAULT_MAX_MEDIA_LINES = 4
-
-
-def check_offer(sdp: str, max_media_lines: int = DEFAULT_MAX_MEDIA_LINES) -> None:
-    """Refuse a publish offer that is not an SDP offer with 1 to
-    ``max_media_lines`` audio/video sections, before aiortc spends time on it
-    (each section becomes a transceiver and, once live, a forwarded track for
-    every subscriber).  The m= lines are counted before anything is parsed."""
-    lines = sdp.splitlines()
-    if not lines or lines[0].strip() != "v=0":
-        raise MediaError("the offer is not an SDP session description (v=0 first)")
-    sections = [line for line in lines if line.startswith("m=")]
-    if not sections:
-        raise MediaError("the offer has no media section")
-    if len(sections) > max_media_lines:
-        raise MediaError(f"the offer has {len(sections)} media sections; at most {max_media_lines} are accepted")
-    try:
-        parsed = ParsedSdp.parse(sdp)
-    except Exception:
-        raise MediaError("the offer is not valid SDP") from None
-    for media in parsed.media:
-        if media.kind not in ("audio", "video"):
-            raise MediaError(f"media section of kind {media.kind!r}: only audio and video are published")
-
-
-def content_mids(sdp: str) -> set[str]:
-    """The mids of the media sections marked ``a=content:slides`` (RFC 4796):
-    a publisher's shared screen or document, forwarded like any video."""
-    mids: set[str] = set()
-    for section in sdp.replace("\r\n", "\n").split("\nm=")[1:]:
-        lines = section.split("\n")
-        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
-        if mid is not None and any(line.strip() == "a=content:slides" for line in lines):
-            mids.add(mid)
-    return mids
-
-
-@dataclass
-class _Slot:
-    """One sendonly transceiver of a subscribe connection."""
-
-    transceiver: RTCRtpTransceiver
-    track: ForwardedTrack
-    kind: str
-    codec_key: tuple
-
-    @property
-    def source(self) -> Optional[PublishedTrack]:
-        return self.track.source
-
-    @property
-    def sending(self) -> bool:
-        """Negotiated as sending, and not being changed: its publisher can be
-        swapped without a new offer."""
-        return self.transceiver.direction == "sendonly" and self.transceiver.currentDirection == "sendonly"
-
-    @property
-    def reusable(self) -> bool:
-        # Only once the browser has seen it inactive: reactivating it then
-        # fires a fresh ``track`` event there.
-        return self.source is None and self.transceiver.currentDirection == "inactive"
-
-
-@dataclass
-class _Rate:
-    """Bit rate from a byte counter, over windows of at least one second."""
-
-    bytes: int = 0
-    _last_bytes: int = 0
-    _last_time: Optional[float] = None
-    bitrate: float = 0.0
-
-    def sample(self, now: float) -> float:
-        if self._last_time is None:
-            self._last_time, self._last_bytes = now, self.bytes
-        elif now - self._last_time >= 1.0:
-            self.bitrate = 8 * (self.bytes - self._last_bytes) / (now - self._last_time)
-            self._last_time, self._last_bytes = now, self.bytes
-        return self.bitrate
-
-
-@dataclass
-class _Participant:
-    id: str
-    room_id: str
-    events: MediaEvents
-    publish_pc: Optional[RTCPeerConnection] = None
-    subscribe_pc: Optional[RTCPeerConnection] = None
-    published: dict[str, PublishedTrack] = field(default_factory=dict)  # publish mid ->
-    content_mids: set[str] = field(default_factory=set)  # publish mids of shared content (a=content:slides)
-    wanted: set[str] = field(default_factory=set)
-    wanted_audio: set[str] = field(default_factory=set)  # audio only from these
-    slots: list[_Slot] = field(default_factory=list)
-    publish_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    negotiation_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    offer_outstanding: bool = False
-    dirty: bool = False
-    publishing_reported: list[str] = field(default_factory=list)
-    publish_state: str = "new"
-    subscribe_state: str = "new"
-    # Publisher-side measurements, per kind.
-    rates: dict[str, _Rate] = field(default_factory=dict)
-    audio_level: Optional[float] = None
-    voice: bool = False
-    keyframe_requests: int = 0  # from requesters of tracks already gone
-    # Highest VP8 temporal layer forwarded to this subscriber, per publisher.
-    temporal_limits: dict[str, int] = field(default_factory=dict)
-    closed: bool = False
-    # Candidates trickled before the connection they belong to exists.
-    early_candidates: dict[str, list[IceCandidate]] = field(default_factory=dict)
-
-
-IceServers = Sequence[Union[RTCIceServer, dict]]
-
-
-def _ice_servers(servers: Optional[IceServers]) -> list[RTCIceServer]:
-    result = []
-    for server in servers or []:
-        if isinstance(server, RTCIceServer):
-            result.append(server)
-        else:
-            result.append(
-                RTCIceServer(
-                    urls=server["urls"],
-                    username=server.get("username"),
-                    credential=server.get("credential"),
-                )
-            )
-    return result
-
-
-class Relay:
+class Relay(SubscribeSide):
     """Selective forwarding of encoded media between participants of rooms.
 
     :param ice_servers: STUN/TURN servers for both connections of every
@@ -210,6 +79,10 @@ class Relay:
         forwarding by packet has no per-subscriber queue.
     :param max_media_lines: media sections accepted in one publish offer
         (:func:`check_offer`).
+    :param adapt_interval: seconds between two adaptation steps of every
+        subscriber (:mod:`media.adapt`); ``None``: only when the subscription
+        or limits change, and on :meth:`adapt` (tests).
+    :param clock: monotonic seconds, for the adaptation (tests pass a fake one).
     """
 
     def __init__(
@@ -221,8 +94,13 @@ class Relay:
         video_queue_frames: Optional[int] = None,
         audio_queue_frames: Optional[int] = None,
         max_media_lines: int = DEFAULT_MAX_MEDIA_LINES,
+        adapt_interval: Optional[float] = adapt.INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         passthrough.install()
+        self._adapt_interval = adapt_interval
+        self._clock = clock
+        self._adapt_task: Optional[asyncio.Task] = None
         self._max_media_lines = max_media_lines
         if loopback_candidates:
             icegatherer.use_loopback_addresses(True)
@@ -243,6 +121,8 @@ class Relay:
         if participant_id in self._participants:
             raise MediaError(f"participant {participant_id} already joined")
         self._participants[participant_id] = _Participant(participant_id, room_id, events)
+        if self._adapt_task is None and self._adapt_interval:
+            self._adapt_task = asyncio.ensure_future(self._adapt_loop(self._adapt_interval))
 
     async def publish(self, participant_id: str, offer: SessionDescription) -> SessionDescription:
         p = self._get(participant_id)
@@ -270,15 +150,33 @@ class Relay:
         return SessionDescription(sdp=answer.sdp, type="answer")
 
     async def subscribe(
-        self, participant_id: str, publisher_ids: list[str], audio_from: Optional[list[str]] = None
+        self,
+        participant_id: str,
+        publisher_ids: list[str],
+        audio_from: Optional[list[str]] = None,
+        big: Optional[list[str]] = None,
     ) -> None:
         p = self._get(participant_id)
         wanted = set(publisher_ids) - {participant_id}
         wanted_audio = set(audio_from or ()) - wanted - {participant_id}
+        stage = None if big is None else frozenset(big)
+        if stage != p.adaptation.big:
+            p.adaptation.big = stage
+            self._adapt(p)  # no renegotiation: each camera keeps its transceiver
         if (wanted, wanted_audio) == (p.wanted, p.wanted_audio):
             return
         p.wanted, p.wanted_audio = wanted, wanted_audio
         self._request_negotiation(participant_id)
+
+    async def set_receive_limits(self, participant_id: str, limits: ReceiveLimits) -> None:
+        p = self._get(participant_id)
+        if limits != p.adaptation.limits:
+            p.adaptation.limits = limits
+            self._adapt(p)
+
+    async def adapt(self) -> None:
+        """One adaptation step of every subscriber now (what the timer does)."""
+        self._adapt_all()
 
     async def answer(self, participant_id: str, answer: SessionDescription) -> None:
         p = self._get(participant_id)
@@ -367,6 +265,7 @@ class Relay:
             p.keyframe_requests += track.keyframes.sent if track.keyframes else 0
         for slot in p.slots:
             slot.track.stop()
+            passthrough.observe_sender_rtcp(slot.transceiver.sender, None)
         for pc in (p.publish_pc, p.subscribe_pc):
             if pc is not None:
                 if pc is p.publish_pc:
@@ -440,6 +339,17 @@ class Relay:
                 ]
                 if rtts:
                     s.round_trip_time = min(rtts)
+            estimator = p.adaptation.estimator
+            s.downlink_estimate = estimator.estimate
+            s.downlink_loss = estimator.loss(self._clock())
+            s.downlink_rtt = estimator.rtt
+            s.layers = {
+                slot.source.publisher_id: slot.track.current_layer
+                for slot in p.slots
+                if slot.kind == "video" and slot.source is not None and slot.source.mid not in
+                (self._participants[slot.source.publisher_id].content_mids
+                 if slot.source.publisher_id in self._participants else ())
+            }
             result.append(s)
         return result
 
@@ -472,6 +382,10 @@ class Relay:
             await self.leave(participant_id)
         for room_id in list(self._recordings):
             await self.stop_recording(room_id)
+        if self._adapt_task is not None:
+            self._adapt_task.cancel()
+            await asyncio.gather(self._adapt_task, return_exceptions=True)
+            self._adapt_task = None
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -488,6 +402,7 @@ class Relay:
         assert pc is not None
         parsed = ParsedSdp.parse(offer_sdp)
         p.content_mids = content_mids(offer_sdp)
+        p.alt_mids = alt_mids(offer_sdp)
         ports = {m.rtp.muxId: m.port for m in parsed.media}
         affected: set[str] = set()
         for transceiver in pc.getTransceivers():
@@ -567,6 +482,12 @@ class Relay:
         p = self._participants.get(track.publisher_id)
         if p is None or p.closed:
             return
+        if track.mid in p.alt_mids:
+            # A small stream: an alternative feed of the camera's slots, not a track.
+            camera = p.camera()
+            for stream in list(camera.subscribers) if camera is not None else ():
+                stream.set_alternate(track)
+            return
         self._spawn(self._report_publishing(p))
         for sub in self._participants.values():
             if sub.room_id == p.room_id and (p.id in sub.wanted or p.id in sub.wanted_audio):
@@ -589,193 +510,6 @@ class Relay:
         for sub_id in affected:
             self._request_negotiation(sub_id)
         self._spawn(self._report_publishing(p))
-
-    # ------------------------------------------------------------------
-    # Subscribe side
-    # ------------------------------------------------------------------
-
-    def _owner_of(self, forwarded: ForwardedTrack) -> list[str]:
-        return [
-            sub.id
-            for sub in self._participants.values()
-            if any(slot.track is forwarded for slot in sub.slots)
-        ]
-
-    def _desired(self, sub: _Participant) -> list[PublishedTrack]:
-        tracks = []
-        for pub_id in sorted(sub.wanted | sub.wanted_audio):
-            pub = self._participants.get(pub_id)
-            if pub is None or pub.closed or pub.room_id != sub.room_id:
-                continue
-            audio_only = pub_id not in sub.wanted
-            tracks.extend(
-                t for t in pub.published.values()
-                if t.live and t.active and not (audio_only and t.kind != "audio")
-            )
-        return tracks
-
-    def _request_negotiation(self, participant_id: str) -> None:
-        p = self._participants.get(participant_id)
-        if p is None or p.closed:
-            return
-        p.dirty = True
-        if not p.offer_outstanding:
-            self._spawn(self._negotiate(p))
-
-    async def _negotiate(self, p: _Participant) -> None:
-        async with p.negotiation_lock:
-            if p.closed or p.offer_outstanding or not p.dirty:
-                return
-            if p.subscribe_pc is not None and p.subscribe_pc.connectionState == "closed":
-                return  # the control plane is removing this participant
-            p.dirty = False
-            needs_offer, rebound = self._apply_subscription(p)
-            if not needs_offer:
-                if rebound:
-                    # Inside the lock, so that no later offer overtakes it;
-                    # nothing comes back from the client for this one.  The
-                    # new senders start only once the map is on its way.
-                    await p.events.subscriber_tracks(p.id, self._track_infos(p, rebound))
-                    self._start_rebound(p, rebound)
-                return
-            pc = p.subscribe_pc
-            assert pc is not None
-            await pc.setLocalDescription(await pc.createOffer())
-            p.offer_outstanding = True
-            offer = SessionDescription(sdp=pc.localDescription.sdp, type="offer")
-            tracks = self._track_infos(p, rebound)
-        # Outside the lock: the control plane may answer from inside this call.
-        await p.events.subscriber_offer(p.id, offer, tracks)
-        if rebound:
-            self._start_rebound(p, rebound)
-
-    def _start_rebound(self, p: _Participant, rebound: list[tuple[_Slot, PublishedTrack]]) -> None:
-        """Bind the transceivers that changed publisher to their new source,
-        now that the subscriber has been sent the map that names it
-        (``subscribeTracks``/``subscribeOffer``): the map always reaches the
-        page before the first frame of the new sender (``docs/protocol.md``).
-        A source that went away meanwhile is left out, and the subscription
-        is made again."""
-        if p.closed:
-            return
-        connected = p.subscribe_pc is not None and p.subscribe_pc.connectionState == "connected"
-        desired = set(self._desired(p))
-        stale = False
-        for slot, track in rebound:
-            if slot.source is None and track in desired and slot.sending:
-                slot.track.bind(track)
-                if connected:
-                    slot.track.open()
-            else:
-                stale = True
-        if stale:
-            self._request_negotiation(p.id)
-
-    def _track_infos(
-        self, p: _Participant, rebound: Sequence[tuple[_Slot, PublishedTrack]] = ()
-    ) -> list[TrackInfo]:
-        """The subscriber's mid map: bound slots, and the slots about to be
-        bound (``rebound``) with their new publisher."""
-        coming = {id(slot): track for slot, track in rebound}
-        infos = []
-        for slot in p.slots:
-            source = coming.get(id(slot), slot.source)
-            if source is not None:
-                publisher = self._participants.get(source.publisher_id)
-                content = publisher is not None and source.mid in publisher.content_mids
-                infos.append(TrackInfo(mid=slot.transceiver.mid, publisher_id=source.publisher_id, kind=slot.kind,  # type: ignore[arg-type]
-                                       content=content))
-        return infos
-
-    def _apply_subscription(self, p: _Participant) -> tuple[bool, list[tuple[_Slot, PublishedTrack]]]:
-        """Make the subscribe transceivers match what ``p`` should receive.
-
-        A track that arrives while another of the same kind and codec leaves
-        takes over the leaving one's negotiated transceiver at once (the
-        floor moved to a station outside this subscriber's pictures): the
-        SDP does not change, so no offer is needed, and the new picture
-        starts from the publisher's cached keyframe or the next one.  Only
-        what cannot be paired that way changes the SDP.
-
-        A transceiver that changes publisher this way is unbound from the old
-        one at once but bound to the new one only after the subscriber has
-        been sent the new map (:meth:`_start_rebound`).
-
-        Returns (whether the SDP needs a new offer, the transceivers that
-        change publisher without one, with their new source)."""
-        desired = self._desired(p)
-        wanted = set(desired)
-        bound = {slot.source for slot in p.slots if slot.source is not None}
-        arriving = [t for t in desired if t not in bound]
-        rebound: list[tuple[_Slot, PublishedTrack]] = []
-        for slot in p.slots:
-            if not arriving:
-                break
-            if slot.source is not None and slot.source in wanted:
-                continue
-            if not slot.sending:
-                continue
-            track = next((t for t in arriving if t.kind == slot.kind and t.codec_key == slot.codec_key), None)
-            if track is None:
-                continue
-            arriving.remove(track)
-            slot.track.unbind()  # the old sender stops now, the new one after the map is sent
-            rebound.append((slot, track))
-        pending = {id(slot) for slot, _ in rebound}
-        changed = False
-        for slot in p.slots:
-            if id(slot) in pending:
-                continue
-            if slot.source is not None and slot.source not in wanted:
-                slot.track.unbind()
-            if slot.source is None and slot.transceiver.direction != "inactive":
-                slot.transceiver.direction = "inactive"
-                changed = True
-        for track in arriving:
-            slot = next(
-                (s for s in p.slots if s.reusable and s.kind == track.kind and s.codec_key == track.codec_key),
-                None,
-            )
-            if slot is None:
-                slot = self._new_slot(p, track)
-            slot.track.bind(track)
-            slot.transceiver.direction = "sendonly"
-            changed = True
-        return changed, rebound
-
-    def _new_slot(self, p: _Participant, track: PublishedTrack) -> _Slot:
-        if p.subscribe_pc is None:
-            p.subscribe_pc = self._new_pc(p, "subscribe")
-        forwarded = ForwardedTrack(track.kind, temporal_limits=p.temporal_limits)
-        transceiver = p.subscribe_pc.addTransceiver(forwarded, direction="sendonly")
-        forwarded.attach(transceiver)
-        transceiver.setCodecPreferences(self._pinned_codecs(track))
-        slot = _Slot(transceiver, forwarded, track.kind, track.codec_key)
-        p.slots.append(slot)
-        return slot
-
-    @staticmethod
-    def _pinned_codecs(track: PublishedTrack) -> list[RTCRtpCodecCapability]:
-        """Exactly the publisher's codec (and RTX for video)."""
-        codecs = [
-            RTCRtpCodecCapability(
-                mimeType=track.mime_type,
-                clockRate=track.clock_rate,
-                channels=track.channels,
-                parameters=track.codec_parameters,
-            )
-        ]
-        if track.kind == "video":
-            codecs.append(RTCRtpCodecCapability(mimeType="video/rtx", clockRate=track.clock_rate))
-        return codecs
-
-    def _open_slots(self, p: _Participant) -> None:
-        """Start queuing frames for negotiated, connected forwarded tracks."""
-        if p.subscribe_pc is None or p.subscribe_pc.connectionState != "connected":
-            return
-        for slot in p.slots:
-            if slot.source is not None and slot.transceiver.currentDirection == "sendonly":
-                slot.track.open()
 
     # ------------------------------------------------------------------
     # Connections

@@ -288,10 +288,14 @@ class LiveControl:
             raise ControlError("no_content")
         self.content_on_stage = on
 
-    def view(self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = ()) -> View:
+    def view(
+        self, subscriber: str, publishers: Iterable[str], previous: Iterable[str] = (),
+        cap: Optional[int] = None,
+    ) -> View:
         """What ``subscriber`` receives among the ``publishers`` that send
         video: the stage and at most ``max_thumbnails`` others (in an equal
-        grid, as many as fill it: 15 with the stage in a 4×4): the floor,
+        grid, as many as fill it: 15 with the stage in a 4×4), or at most
+        ``cap`` whatever the layout (a phone: three): the floor,
         the speaker and raised hands first, then those it already receives
         (``previous``: a floor moving to another station then changes nobody's
         set of pictures, so nothing is renegotiated), then in order of arrival."""
@@ -307,7 +311,7 @@ class LiveControl:
         kept = [p for p in available if p in set(previous)]
         ordered = [p for p in dict.fromkeys([*first, *kept, *available]) if p in available and p != stage]
         cells = GRID_CELLS.get(self.layout, 0) - (1 if stage else 0)
-        chosen = set(ordered[: max(self.max_thumbnails, cells)])
+        chosen = set(ordered[: max(self.max_thumbnails, cells) if cap is None else cap])
         # Shown in order of arrival, so tiles do not jump around.
         return View(stage, [p for p in available if p in chosen])
 

@@ -16,6 +16,9 @@ from core.errors import InvalidPayload
 from signaling.control import LAYOUTS, MIN_POLL_SECONDS
 
 MAX_SDP = 64 * 1024
+#: ``receive``'s ``maxHeight`` bounds, pixels: the small stream's height to 4K.
+MIN_RECEIVE_HEIGHT = 180
+MAX_RECEIVE_HEIGHT = 2160
 
 
 class Event(BaseModel):
@@ -159,6 +162,17 @@ class Share(Event):
     video track, offered with ``a=content:slides``."""
 
     on: bool
+
+
+class Receive(Event):
+    """What this page wants to receive (issue 9): ``full`` (all its layout
+    shows) or the ``phone`` profile (the stage and three thumbnails, on
+    small streams); ``audioOnly`` (no video at all, 仅音频); pictures no
+    taller than ``maxHeight`` pixels (``null``: as sent)."""
+
+    profile: Literal["full", "phone"] = "full"
+    audioOnly: bool = False
+    maxHeight: Optional[int] = Field(default=None, ge=MIN_RECEIVE_HEIGHT, le=MAX_RECEIVE_HEIGHT)
 
 
 class Watch(Event):

@@ -80,6 +80,6 @@ class SignalingLimits(BaseModel):
     # trickles dozens at once).
     ice_rate: float = Field(default=20, gt=0, le=10_000)
     ice_burst: int = Field(default=200, ge=1, le=100_000)
-    # Media sections (m= lines) in one publish offer: a station sends audio
-    # and video.
-    max_media_lines: int = Field(default=4, ge=1, le=64)
+    # Media sections (m= lines) in one publish offer: a station sends audio,
+    # its camera's big and small streams, and a shared screen (with audio).
+    max_media_lines: int = Field(default=6, ge=1, le=64)

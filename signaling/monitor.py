@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Optional
 from media.interface import ParticipantStats
 from signaling.control import LiveControl
 from signaling.presence import Presence
+from signaling.receive import layer_counts
 from signaling.speaker import ActiveSpeaker
 
 MONITOR_INTERVAL = 2.0
@@ -73,7 +74,22 @@ def assess(
         "packetLoss": round(loss, 4),
         "roundTripTime": None if rtt is None else round(rtt, 4),
         "resolution": [stats.frame_width, stats.frame_height] if stats.frame_width else None,
+        "downlink": downlink(stats),
         "warnings": warnings,
+    }
+
+
+def downlink(stats: ParticipantStats) -> dict[str, Any]:
+    """What the participant receives, as the relay sees it: its estimated
+    downlink (bit/s, ``None`` before the first estimate), the loss and
+    round-trip time its receiver reports say, and how many of its videos
+    come on big streams, on small ones, or are paused."""
+    rtt = stats.downlink_rtt if stats.downlink_rtt is not None and stats.downlink_rtt >= 0 else None
+    return {
+        "estimate": None if stats.downlink_estimate is None else round(stats.downlink_estimate),
+        "loss": None if stats.downlink_loss is None else round(stats.downlink_loss, 4),
+        "roundTripTime": None if rtt is None else round(rtt, 4),
+        "layers": layer_counts(stats.layers),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from media.interface import IceCandidate, MediaEvents, ParticipantStats, SessionDescription, TrackInfo
+from media.interface import IceCandidate, MediaEvents, ParticipantStats, ReceiveLimits, SessionDescription, TrackInfo
 
 
 class FakeMedia:
@@ -15,6 +15,9 @@ class FakeMedia:
         self.subscriptions: dict[str, list[str]] = {}
         self.levels: dict[str, float] = {}
         self.fail_publish: Optional[Exception] = None
+        self.big: dict[str, list[str]] = {}  # subscriber -> the publishers it gets on big streams
+        self.limits: dict[str, ReceiveLimits] = {}  # subscriber -> its receive limits
+        self.downlinks: dict[str, tuple[float, float, float, dict[str, str]]] = {}  # estimate, loss, rtt, layers
 
     async def join(self, room_id, participant_id, events):
         self.calls.append(("join", room_id, participant_id))
@@ -28,8 +31,9 @@ class FakeMedia:
         await self.events[participant_id].publishing(participant_id, ["audio", "video"])
         return SessionDescription(sdp="v=0 answer-for-" + participant_id, type="answer")
 
-    async def subscribe(self, participant_id, publisher_ids, audio_from=None):
+    async def subscribe(self, participant_id, publisher_ids, audio_from=None, big=None):
         self.subscriptions[participant_id] = sorted(publisher_ids)
+        self.big[participant_id] = sorted(big or [])
         self.audio_subscriptions = getattr(self, "audio_subscriptions", {})
         self.audio_subscriptions[participant_id] = sorted(audio_from or [])
         tracks = [TrackInfo(mid=str(i), publisher_id=p, kind="video") for i, p in enumerate(sorted(publisher_ids))]
@@ -41,6 +45,10 @@ class FakeMedia:
         """Everyone whose media (video or audio) the participant receives."""
         audio = getattr(self, "audio_subscriptions", {}).get(participant_id, [])
         return sorted(set(self.subscriptions.get(participant_id, [])) | set(audio))
+
+    async def set_receive_limits(self, participant_id, limits: ReceiveLimits):
+        self.calls.append(("limits", participant_id, limits))
+        self.limits[participant_id] = limits
 
     async def answer(self, participant_id, answer):
         self.calls.append(("answer", participant_id, answer.sdp))
@@ -55,6 +63,8 @@ class FakeMedia:
         self.calls.append(("leave", participant_id))
         self.rooms.pop(participant_id, None)
         self.subscriptions.pop(participant_id, None)
+        self.big.pop(participant_id, None)
+        self.limits.pop(participant_id, None)  # the relay forgets them with the media
         getattr(self, "audio_subscriptions", {}).pop(participant_id, None)
 
     async def start_recording(self, room_id, directory, events, max_bytes=None):
@@ -68,12 +78,16 @@ class FakeMedia:
         return []
 
     async def stats(self, room_id=None):
-        return [
-            ParticipantStats(participant_id=pid, room_id=rid, publishing={"audio": "audio/opus"},
-                             audio_level=self.levels.get(pid))
-            for pid, rid in self.rooms.items()
-            if room_id is None or rid == room_id
-        ]
+        out = []
+        for pid, rid in self.rooms.items():
+            if room_id is not None and rid != room_id:
+                continue
+            stat = ParticipantStats(participant_id=pid, room_id=rid, publishing={"audio": "audio/opus"},
+                                    audio_level=self.levels.get(pid))
+            if pid in self.downlinks:
+                stat.downlink_estimate, stat.downlink_loss, stat.downlink_rtt, stat.layers = self.downlinks[pid]
+            out.append(stat)
+        return out
 
     async def metrics(self):
         return {"participants": len(self.rooms), "codecs_created": 0}

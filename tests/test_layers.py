@@ -35,6 +35,7 @@ def test_domain_rules_import_no_web_or_database_code():
     for module in (
         "core/matrix.py", "core/tokens.py", "core/scope.py", "core/turn.py",
         "signaling/speaker.py", "signaling/presence.py", "signaling/control.py", "signaling/monitor.py",
+        "signaling/receive.py",
         "opinions/news.py",
         "scheduler/sessions.py", "scheduler/recurrence.py", "scheduler/conflicts.py", "scheduler/lifecycle.py",
     ):

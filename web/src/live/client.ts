@@ -7,7 +7,8 @@
 import { Emitter } from "../common/emitter";
 import { getLang, t, tMaybe } from "../common/i18n";
 import { LocalMedia, type AcquireResult, type MediaKind } from "./media";
-import { CONTENT_MAX_FRAMERATE, PublishPeer, SubscribePeer, type RemoteMedia, type RemoteStats } from "./peer";
+import { CONTENT_MAX_FRAMERATE, PublishPeer, SubscribePeer, type OutboundVideo, type RemoteMedia, type RemoteStats } from "./peer";
+import { ReceiveChoice, layersByParticipant } from "./receive";
 import type {
   AudioLevels,
   ControlAction,
@@ -26,6 +27,7 @@ import type {
   SubscribeOffer,
   SubscribeTracks,
   RecordingStopped,
+  VideoLayerInfo,
 } from "./protocol";
 import { mergeOpinions } from "../opinions/merge";
 import { HubRequestError, Signaling } from "./signaling";
@@ -105,6 +107,8 @@ interface ClientEvents {
   content: () => void;
   /** a dispatcher calls this station (the page is open, not joined) */
   ring: (r: Ring) => void;
+  /** which stream of each camera the relay sends this page changed (`layers`) */
+  layers: () => void;
 }
 
 export interface LogEntry {
@@ -152,6 +156,9 @@ export class HubClient extends Emitter<ClientEvents> {
   private handTimer = 0;
   private controlGen = -1;
   readonly media = new LocalMedia();
+  /** 画质: what this page asks to receive (`receive`), and the relay's `layers` by participant. */
+  readonly receive = new ReceiveChoice();
+  layers: Record<string, VideoLayerInfo> = {};
   readonly token: string | null;
   readonly sessionId: string | null;
 
@@ -196,6 +203,20 @@ export class HubClient extends Emitter<ClientEvents> {
       this.resumeOnNewSocket("network changed");
     });
     window.addEventListener("online", () => this.resumeOnNewSocket("back online"));
+    this.receive.onChange = () => this.sendReceive();
+  }
+
+  /** Tell the hub what this page wants to receive (after every join, and when it changes). */
+  private sendReceive(): void {
+    if (this.state !== "live" || !this.signaling) return;
+    const payload = this.receive.payload;
+    this.logEvent("out", "receive", payload);
+    this.signaling.request("receive", payload).catch((e) => this.reportRequestError(e));
+  }
+
+  /** The camera's outbound streams (big and small) and any shared content, as sent. */
+  async outboundVideo(): Promise<OutboundVideo[]> {
+    return this.publish ? this.publish.outboundVideo() : [];
   }
 
   get publishPc(): RTCPeerConnection | null {
@@ -694,6 +715,11 @@ export class HubClient extends Emitter<ClientEvents> {
     };
     sig.on("opinionCaptured", onOpinion("captured"));
     sig.on("opinionUpdated", onOpinion("updated"));
+    sig.on("layers", (l) => {
+      this.logEvent("in", "layers", l.layers);
+      this.layers = layersByParticipant(l.layers);
+      this.emit("layers");
+    });
     sig.on("error", (e: HubError) => {
       this.logEvent("in", "error", e);
       this.toast(e);
@@ -769,6 +795,7 @@ export class HubClient extends Emitter<ClientEvents> {
     this.levels = {};
     this.speaking = null;
     this.remote = new Map();
+    this.layers = {};
 
     this.buildPeers(sig);
 
@@ -779,6 +806,8 @@ export class HubClient extends Emitter<ClientEvents> {
     this.emit("connection");
     this.setState("live");
     this.sendMediaState();
+    const r = this.receive.payload;
+    if (r.profile !== "full" || r.audioOnly || r.maxHeight !== null) this.sendReceive();
     if (res.self.role === "dispatcher" && res.session.number != null) void this.loadOpinions(gen, res.session.number);
     if (this.lostAt) this.armGiveUp();
     this.watchFlow();

@@ -21,13 +21,52 @@ const CONTENT_MAX_BITRATE = 1_500_000;
 /** Mark the content's media section `a=content:slides` (RFC 4796) in the offer sent to the hub
  * (the relay names that track `content` to every subscriber). */
 export function markContent(sdp: string, mid: string | null): string {
+  return markSection(sdp, mid, "a=content:slides");
+}
+
+/** Mark the camera's small stream (大小流) `a=content:alt` (RFC 4796: an alternative of the
+ * main picture): the relay forwards it to the subscribers that show this camera as a thumbnail. */
+export function markAlt(sdp: string, mid: string | null): string {
+  return markSection(sdp, mid, "a=content:alt");
+}
+
+function markSection(sdp: string, mid: string | null, line: string): string {
   if (!mid) return sdp;
   const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
   const lines = sdp.split(eol);
   const i = lines.indexOf(`a=mid:${mid}`);
-  if (i < 0 || lines.includes("a=content:slides")) return sdp;
-  lines.splice(i + 1, 0, "a=content:slides");
+  if (i < 0 || lines.includes(line)) return sdp;
+  lines.splice(i + 1, 0, line);
   return lines.join(eol);
+}
+
+/**
+ * The small stream (大小流): a second sender of the camera track, scaled down by the browser to
+ * about SMALL_HEIGHT lines (320×180 of a 16:9 camera), few frames and little bitrate, as
+ * Tencent TRTC and Agora send for thumbnails. `?small=off` sends the big stream alone (to
+ * measure what the small one costs).
+ */
+export const SMALL_HEIGHT = 180;
+export const SMALL_MAX_BITRATE = 150_000;
+export const SMALL_MAX_FRAMERATE = 15;
+export const smallStream = { enabled: true };
+
+/** `scaleResolutionDownBy` that brings a camera `height` pixels tall to about SMALL_HEIGHT. */
+export function smallScale(height: number | undefined): number {
+  const h = height && height > 0 ? height : 540;
+  return Math.max(1, h / SMALL_HEIGHT);
+}
+
+/** One outbound video stream as the browser sends it (getStats `outbound-rtp`). */
+export interface OutboundVideo {
+  mid: string;
+  /** the small stream (`a=content:alt`) */
+  small: boolean;
+  frameWidth: number;
+  frameHeight: number;
+  framesPerSecond: number;
+  bytesSent: number;
+  targetBitrate: number;
 }
 
 export interface RemoteStats {
@@ -90,11 +129,68 @@ export class PublishPeer {
 
   /** The transceiver of the shared content (双流), once there is one. */
   private content: RTCRtpTransceiver | null = null;
+  /** The transceiver of the camera's small stream (大小流), once there is one. */
+  private small: RTCRtpTransceiver | null = null;
 
   sender(kind: MediaKind): RTCRtpSender | undefined {
     return this.pc
       .getTransceivers()
-      .find((t) => t !== this.content && t.currentDirection !== "stopped" && (t.sender.track?.kind ?? t.receiver.track.kind) === kind)?.sender;
+      .find((t) => t !== this.content && t !== this.small && t.currentDirection !== "stopped" && (t.sender.track?.kind ?? t.receiver.track.kind) === kind)?.sender;
+  }
+
+  /** The camera's small stream beside the big one: the same track, scaled down by the browser. */
+  private addSmall(track: MediaStreamTrack, stream: MediaStream): void {
+    if (!smallStream.enabled) return;
+    if (this.small) {
+      void this.replaceSmall(track);
+      return;
+    }
+    this.small = this.pc.addTransceiver(track, {
+      direction: "sendonly",
+      streams: [stream],
+      sendEncodings: [{
+        scaleResolutionDownBy: smallScale(track.getSettings().height),
+        maxBitrate: SMALL_MAX_BITRATE,
+        maxFramerate: SMALL_MAX_FRAMERATE,
+      }],
+    });
+    preferCodecs(this.small, videoCodecPreference.order);
+  }
+
+  /** The small stream follows the camera (a device switch, a new track, none): scaled anew. */
+  private async replaceSmall(track: MediaStreamTrack | null): Promise<void> {
+    const sender = this.small?.sender;
+    if (!sender) return;
+    await sender.replaceTrack(track);
+    if (!track) return;
+    const params = sender.getParameters();
+    const enc = params.encodings?.[0];
+    const scale = smallScale(track.getSettings().height);
+    if (enc && enc.scaleResolutionDownBy !== scale) {
+      enc.scaleResolutionDownBy = scale;
+      await sender.setParameters(params).catch((e) => console.warn("[hub] small stream not rescaled", e));
+    }
+  }
+
+  /** The outbound video streams (big, small, content) as the browser sends them. */
+  async outboundVideo(): Promise<OutboundVideo[]> {
+    const out: OutboundVideo[] = [];
+    const smallMid = this.small?.mid ?? null;
+    const num = (v: unknown) => (typeof v === "number" ? v : 0);
+    (await this.pc.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type !== "outbound-rtp" || s.kind !== "video") return;
+      const mid = typeof s.mid === "string" ? s.mid : "";
+      out.push({
+        mid,
+        small: mid !== "" && mid === smallMid,
+        frameWidth: num(s.frameWidth),
+        frameHeight: num(s.frameHeight),
+        framesPerSecond: num(s.framesPerSecond),
+        bytesSent: num(s.bytesSent),
+        targetBitrate: num(s.targetBitrate),
+      });
+    });
+    return out;
   }
 
   /** Share a screen or document as a second video source (call negotiate() afterwards). */
@@ -129,6 +225,7 @@ export class PublishPeer {
     const existing = this.sender(track.kind as MediaKind);
     if (existing) {
       void existing.replaceTrack(track);
+      if (track.kind === "video") void this.replaceSmall(track);
       return;
     }
     const tr = this.pc.addTransceiver(track, {
@@ -136,11 +233,16 @@ export class PublishPeer {
       streams: [stream],
       sendEncodings: track.kind === "video" ? [{ maxBitrate: VIDEO_MAX_BITRATE }] : undefined,
     });
-    if (track.kind === "video") preferCodecs(tr, videoCodecPreference.order);
+    if (track.kind === "video") {
+      preferCodecs(tr, videoCodecPreference.order);
+      this.addSmall(track, stream);
+    }
   }
 
+  /** A new track for a kind (a device switch): on the camera's big and small stream alike. */
   async replaceTrack(kind: MediaKind, track: MediaStreamTrack | null): Promise<void> {
     await this.sender(kind)?.replaceTrack(track);
+    if (kind === "video") await this.replaceSmall(track);
   }
 
   /** Offer → `publishOffer` → answer. Serialized; safe to call repeatedly. */
@@ -151,7 +253,8 @@ export class PublishPeer {
       await this.pc.setLocalDescription(offer);
       const local = this.pc.localDescription ?? offer;
       const contentMid = this.content && this.content.direction === "sendonly" ? this.content.mid : null;
-      const answerP = this.sendOffer({ sdp: markContent(local.sdp ?? "", contentMid), type: "offer" });
+      const sdp = markAlt(markContent(local.sdp ?? "", contentMid), this.small?.mid ?? null);
+      const answerP = this.sendOffer({ sdp, type: "offer" });
       if (!this.offerSent) {
         this.offerSent = true;
         for (const c of this.pendingIce.splice(0)) this.sendIce(c);

@@ -275,7 +275,38 @@ export interface MonitorTile {
   packetLoss: number | null;
   roundTripTime: number | null;
   resolution: [number, number] | null;
+  /** what the station receives, as the relay estimates it (issue 9) */
+  downlink?: MonitorDownlink;
   warnings: MonitorWarning[];
+}
+
+export interface MonitorDownlink {
+  /** bit/s; null before the relay's first estimate */
+  estimate: number | null;
+  loss: number | null;
+  roundTripTime: number | null;
+  /** how many of its videos come on big streams, on small ones, or are paused */
+  layers: { big: number; small: number; paused: number };
+}
+
+/** `receive`: what this page wants to receive (docs/protocol.md). */
+export interface ReceivePayload {
+  profile: "full" | "phone";
+  audioOnly: boolean;
+  maxHeight: number | null;
+}
+
+/** One video of the subscribe connection: which stream of the publisher's camera it carries. */
+export interface VideoLayerInfo {
+  participantId: string;
+  mid: string;
+  layer: "big" | "small" | "paused";
+  reason: "network" | "limits" | "none";
+}
+
+/** `layers`: the complete list of this page's videos (sent when one changes). */
+export interface Layers {
+  layers: VideoLayerInfo[];
 }
 
 export interface Monitor {
@@ -326,6 +357,7 @@ export interface ServerToClientEvents {
   sessionEnded: (p: SessionEnded) => void;
   ring: (p: Ring) => void;
   contentStopped: (p: { by: string }) => void;
+  layers: (p: Layers) => void;
   error: (p: HubError) => void;
 }
 
@@ -347,6 +379,7 @@ export interface ClientRequests {
   control: { payload: ControlPayload; result: { control: ControlState } };
   watch: { payload: { token: string }; result: { session: { id: string; number: number; status: string } } };
   share: { payload: { on: boolean }; result: { control: ControlState } };
+  receive: { payload: ReceivePayload; result: Record<string, never> };
 }
 
 export type ClientEventName = keyof ClientRequests;

@@ -15,6 +15,7 @@ import { icons } from "../common/icons";
 import { participantName, shortName } from "./names";
 import { ApiError, apiHeaders, readResponse } from "../common/api";
 import { hm } from "../common/time";
+import { downlinkSummary } from "./signal";
 
 const BAD = new Set(["offline", "packet_loss", "no_video"]);
 
@@ -252,7 +253,8 @@ class Row {
     const kbps = Math.round(((m.bitrate?.audio ?? 0) + (m.bitrate?.video ?? 0)) / 1000);
     const rtt = m.roundTripTime == null || m.roundTripTime < 0 ? "–" : `${Math.round(m.roundTripTime * 1000)} ms`;
     const loss = m.packetLoss == null ? "–" : `${(m.packetLoss * 100).toFixed(1)}%`;
-    return `${kbps} kbps · ${t("loss")} ${loss} · ${t("rtt")} ${rtt}`;
+    const down = downlinkSummary(m.downlink);
+    return `${kbps} kbps · ${t("loss")} ${loss} · ${t("rtt")} ${rtt}${down ? ` · ${t("downlink")} ${down}` : ""}`;
   }
 
   private renderFigures(m: MonitorTile | undefined): void {
@@ -275,6 +277,7 @@ class Row {
       fig("loss", loss, "packet_loss"),
       fig("rtt", rtt, "high_rtt"),
       fig("resolution", res, "no_video"),
+      fig("downlink", downlinkSummary(m.downlink) || "–", ""),
     );
     this.warnings.replaceChildren(
       ...[...warn].map((w) =>
@@ -283,6 +286,7 @@ class Row {
     );
     setAttr(this.el, "data-warn", [...warn].some((w) => BAD.has(w)) ? "bad" : warn.size ? "warn" : "");
     setAttr(this.el, "data-warnings", [...warn].join(" "));
+    setAttr(this.el, "data-downlink", downlinkSummary(m.downlink));
   }
 }
 

@@ -4,6 +4,7 @@ import { getLang, t, toggleLang } from "../common/i18n";
 import { h, icon, setAttr, setText } from "../common/dom";
 import { icons } from "../common/icons";
 import { sessionTitle } from "./names";
+import { SignalPanel } from "./signal";
 
 function pcLabel(pc: RTCPeerConnection | null): string {
   if (!pc) return t("pcNone");
@@ -19,8 +20,11 @@ export class Header {
   private readonly badgeMain = h("span", { class: "conn-main" });
   private readonly badgeDetail = h("span", { class: "conn-detail" });
   private readonly lang = h("button", { class: "lang-toggle", type: "button", "data-testid": "lang-toggle" });
+  /** Signal bars (this page's own connection) and the 画质 setting behind them. */
+  private readonly signal: SignalPanel;
 
   constructor(private readonly client: HubClient) {
+    this.signal = new SignalPanel(client);
     this.badge.append(h("span", { class: "conn-dot" }), this.badgeMain, this.badgeDetail);
     this.lang.prepend(icon(icons.globe));
     this.lang.append(h("span", { class: "lang-label" }));
@@ -35,7 +39,7 @@ export class Header {
         h("div", { class: "brand-text" }, this.title, this.subtitle),
       ),
       h("div", { class: "topbar-center" }, this.session),
-      h("div", { class: "topbar-right" }, this.badge, this.lang),
+      h("div", { class: "topbar-right" }, this.signal.el, this.badge, this.lang),
     );
     this.render();
   }
@@ -51,6 +55,7 @@ export class Header {
     this.lang.setAttribute("aria-label", t("langToggleLabel"));
     this.lang.title = t("langToggleLabel");
     setAttr(this.lang, "data-lang", getLang());
+    this.signal.render();
     this.renderBadge();
   }
 

@@ -4,13 +4,16 @@
  *
  * Query options: ?autojoin=1 (skip the pre-join screen with default devices),
  * ?camera=0 / ?mic=0 (start with the camera / microphone off), ?lang=en|zh-CN,
- * ?codec=h264 (offer H264 before VP8), ?ice=relay (use only the TURN server's candidates). The page talks only to the hub that served it (its own
+ * ?codec=h264 (offer H264 before VP8), ?ice=relay (use only the TURN server's candidates),
+ * ?small=off (send the camera's big stream alone, no small one: to measure what it costs),
+ * ?receive=auto|phone|audio|360|540|720 (what to receive, as the 画质 setting). The page talks only to the hub that served it (its own
  * origin): there is no parameter to point it at another server (docs/protocol.md).
  */
 import "../common/styles.css";
 import { HubClient } from "../live/client";
 import { mountApp } from "./app";
-import { iceOptions, videoCodecPreference } from "../live/peer";
+import { iceOptions, smallStream, videoCodecPreference } from "../live/peer";
+import { isQuality } from "../live/receive";
 
 function readToken(): string | null {
   const hash = window.location.hash.replace(/^#/, "");
@@ -36,6 +39,9 @@ const client = new HubClient({
 });
 if (query.get("codec")?.toLowerCase() === "h264") videoCodecPreference.order = ["video/H264", "video/VP8"];
 if (query.get("ice")?.toLowerCase() === "relay") iceOptions.transportPolicy = "relay";
+if (off("small")) smallStream.enabled = false;
+const quality = query.get("receive");
+if (quality && isQuality(quality)) client.receive.choose(quality, false);
 if (off("camera")) client.media.cameraOn = false;
 if (off("mic")) client.media.micOn = false;
 

@@ -10,6 +10,7 @@ import { Tile, levelFraction } from "./tile";
 import { ConsolePanel } from "./dispatch-panel";
 import { ContentView } from "./content";
 import type { Participant } from "../live/protocol";
+import { pausedBy } from "../live/receive";
 
 /** How the stage is shown: focus (big + strip or single), an equal grid, or everyone (no stage). */
 type Mode = "focus" | "grid" | "all";
@@ -144,6 +145,7 @@ export class LiveView {
         this.renderContent();
       }),
       c.on("hand", () => this.renderControl()),
+      c.on("layers", () => this.renderPaused()),
     );
     this.tick = window.setInterval(() => this.panel?.tick(), 1000);
     this.disposers.push(() => window.clearInterval(this.tick));
@@ -383,6 +385,7 @@ export class LiveView {
       tile.el.classList.toggle("is-stage", tile === stageTile && mode !== "all");
     }
 
+    this.renderPaused();
     const n = ps.length;
     setAttr(this.grid, "data-count", String(Math.min(this.grid.children.length, 16)));
     this.layout();
@@ -390,6 +393,11 @@ export class LiveView {
     setText(this.empty, c.state === "joining" ? t("joining") : t("noOthers"));
     setText(this.count, t("participantsCount", { n: n + (c.self && !c.isDispatcher ? 1 : 0) }));
     this.renderLevels();
+  }
+
+  /** A placeholder over each picture the relay pauses (its downlink, or this page's 画质). */
+  private renderPaused(): void {
+    for (const [id, tile] of this.tiles) tile.setPaused(pausedBy(this.client.layers[id]));
   }
 
   private renderLevels(): void {

@@ -5,6 +5,7 @@ import type { RemoteMedia } from "../live/peer";
 import { h, icon, setAttr, setText } from "../common/dom";
 import { icons } from "../common/icons";
 import { avatarText, levelLabel, participantName } from "./names";
+import type { PausedBy } from "../live/receive";
 
 /** RFC 6464 −dBov (0 loud … 127 silent) to a 0…1 meter fraction. */
 export function levelFraction(level: number | undefined): number {
@@ -32,6 +33,8 @@ export class Tile {
   private readonly camOff = icon(icons.cameraOff, "ind ind-cam-off");
   private readonly meter = h("span", { class: "meter", "aria-hidden": "true" }, h("span", { class: "meter-fill" }));
   private readonly status = h("span", { class: "tile-status" });
+  /** Over a picture the relay does not send: 网络较差，已暂停视频 or 仅音频模式. */
+  private readonly paused = h("div", { class: "tile-paused", "data-testid": "tile-paused", role: "status" });
   private readonly speakingTag = h("span", { class: "speaking-tag" });
   private readonly badges = h("div", { class: "tile-badges" });
   private readonly markEls = {
@@ -57,6 +60,7 @@ export class Tile {
       { class: "tile", "data-testid": "tile", "data-participant-id": p.id, "data-speaking": "false" },
       this.video,
       this.placeholder,
+      this.paused,
       this.badges,
       this.status,
       h(
@@ -70,6 +74,14 @@ export class Tile {
     );
     this.update(p, undefined);
     this.setMarks({});
+    this.setPaused(null);
+  }
+
+  /** The relay sends none of this camera (`layers`): why, over the picture; null: it does. */
+  setPaused(by: PausedBy): void {
+    this.paused.hidden = by === null;
+    setText(this.paused, by === "network" ? t("videoPausedNetwork") : by === "limits" ? t("videoPausedLimits") : "");
+    setAttr(this.el, "data-paused", by ?? "");
   }
 
   update(p: Participant, remote: RemoteMedia | undefined): void {

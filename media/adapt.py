@@ -1,0 +1,136 @@
+"""Adaptation per subscriber: which stream of each video it is sent, on a timer.
+
+One :class:`SubscriberAdaptation` per subscriber joins the pure rules
+(:mod:`media.estimate`, :mod:`media.select`) to the forwarding streams
+(:class:`media.fanout.ForwardedTrack`):
+
+* its :meth:`~SubscriberAdaptation.observer` receives, for each stream sent
+  to the subscriber, the subscriber's RTCP about it (receiver report loss,
+  jitter and RTT, REMB: :func:`media.passthrough.observe_sender_rtcp`);
+* :meth:`~SubscriberAdaptation.step`, called by the relay every
+  :data:`INTERVAL` seconds and whenever the subscription or the limits
+  change, updates the estimate from that feedback and the rate actually sent,
+  lets the selector choose per video big, small or paused, and sets each
+  stream's layer (a switch happens at the target's next keyframe).
+
+A video's rates are measured per source at the relay (what each publisher
+sends); until measured, :data:`DEFAULT_BIG` and :data:`DEFAULT_SMALL` stand
+in.  A publisher's shared screen (``a=content:slides``) counts as a stage
+video without a small stream: never made small, paused last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+from .estimate import DownlinkEstimator, EstimatorConfig
+from .fanout import ForwardedTrack
+from .interface import ReceiveLimits, VideoLayer
+from .passthrough import SenderFeedback
+from .select import Choice, Selector, SelectorConfig, Video
+
+#: Seconds between two adaptation steps of every subscriber.
+INTERVAL = 0.5
+#: Bit rates assumed for a stream not measured yet.
+DEFAULT_BIG = 800_000.0
+DEFAULT_SMALL = 150_000.0
+DEFAULT_AUDIO = 40_000.0
+#: Bytes per packet on the wire besides the payload (RTP header and
+#: extensions, SRTP tag, UDP/IP), for the rate compared with REMB.
+PACKET_OVERHEAD = 50
+
+
+@dataclass(frozen=True)
+class SentVideo:
+    """One video transceiver of the subscriber, as the relay sees it."""
+
+    publisher_id: str
+    mid: str  # of the subscriber's transceiver
+    stream: ForwardedTrack
+    content: bool = False  # a shared screen, not a camera
+
+
+class SubscriberAdaptation:
+    """One subscriber's limits, stage, estimate and choices."""
+
+    def __init__(self, estimator: EstimatorConfig = EstimatorConfig(),
+                 selector: SelectorConfig = SelectorConfig()) -> None:
+        self.limits = ReceiveLimits()
+        self.big: Optional[frozenset[str]] = None  # publishers on the stage; None: all
+        self.estimator = DownlinkEstimator(estimator)
+        self.selector = Selector(selector)
+        self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
+        self.reported: Optional[list[VideoLayer]] = None
+        self.send_rate = 0.0
+        self._sent_mark: Optional[tuple[float, int]] = None
+
+    def on_stage(self, publisher_id: str) -> bool:
+        return self.big is None or publisher_id in self.big
+
+    def initial_layer(self, publisher_id: str, mid: str) -> str:
+        """The layer of a stream just bound, until the next step."""
+        choice = self.choices.get(mid)
+        if choice is not None:
+            return choice.layer
+        if self.limits.audio_only:
+            return "paused"
+        return "big" if self.on_stage(publisher_id) else "small"
+
+    def observer(self, stream: ForwardedTrack, clock: Callable[[], float]) -> Callable[[SenderFeedback], None]:
+        """What hook 9 calls with the subscriber's feedback on ``stream``."""
+        estimator = self.estimator
+
+        def observe(feedback: SenderFeedback) -> None:
+            now = clock()
+            if feedback.remb is not None:
+                estimator.on_remb(now, float(feedback.remb))
+            if feedback.fraction_lost is not None:
+                jitter = None if feedback.jitter is None else feedback.jitter / stream.clock_rate
+                weight = max(1.0, stream.rate.bitrate)
+                estimator.on_report(now, feedback.fraction_lost, jitter, weight, stream=id(stream))
+            if feedback.round_trip_time is not None:
+                estimator.on_rtt(now, feedback.round_trip_time)
+
+        return observe
+
+    def step(self, now: float, videos: Sequence[SentVideo], audio: Sequence[ForwardedTrack],
+             sent_octets: int) -> Optional[list[VideoLayer]]:
+        """Choose and apply every video's layer; returns the new list of
+        layers when it changed (for :meth:`MediaEvents.subscriber_layers`)."""
+        mark = self._sent_mark
+        if mark is None or now < mark[0]:
+            self._sent_mark = (now, sent_octets)
+        elif now - mark[0] >= 1.0:
+            self.send_rate = 8 * (sent_octets - mark[1]) / (now - mark[0])
+            self._sent_mark = (now, sent_octets)
+        estimate = self.estimator.update(now, self.send_rate)
+        audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
+        options = [self._option(v) for v in videos]
+        self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)
+        layers = []
+        for video in videos:
+            choice = self.choices[video.mid]
+            video.stream.set_layer(choice.layer)
+            layers.append(VideoLayer(video.publisher_id, video.mid, choice.layer, choice.reason))
+        if layers != self.reported:
+            self.reported = layers
+            return layers
+        return None
+
+    def _option(self, video: SentVideo) -> Video:
+        source, alternate = video.stream.source, video.stream.alternate
+        small = None if alternate is None or not alternate.active else _rate(alternate, DEFAULT_SMALL)
+        return Video(
+            key=video.mid,
+            stage=video.content or self.on_stage(video.publisher_id),
+            big=_rate(source, DEFAULT_BIG),
+            small=small,
+            big_height=source.frame_size[1] if source is not None and source.frame_size else None,
+            small_height=alternate.frame_size[1] if alternate is not None and alternate.frame_size else None,
+        )
+
+
+def _rate(track: object, default: float) -> float:
+    rate = getattr(getattr(track, "rate", None), "bitrate", 0.0)
+    return float(rate) if rate else default

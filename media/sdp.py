@@ -1,0 +1,64 @@
+"""What the relay reads in a publisher's SDP offer before and besides aiortc.
+
+* :func:`check_offer`: refuse an offer that is not worth parsing;
+* :func:`content_mids`: the media sections marked ``a=content:slides``
+  (RFC 4796): a shared screen or document (双流);
+* :func:`alt_mids`: the media sections marked ``a=content:alt``: the
+  publisher's small stream (大小流), the same camera at about 320x180, which
+  the relay forwards in place of the big one to subscribers that show it as a
+  thumbnail, never as a track of its own.
+"""
+
+from __future__ import annotations
+
+from aiortc.sdp import SessionDescription as ParsedSdp
+
+from .interface import MediaError
+
+#: Media sections a publish offer may hold unless the relay is told otherwise:
+#: audio, the camera's big and small streams, a shared screen (and its audio), one spare.
+DEFAULT_MAX_MEDIA_LINES = 6
+
+
+def check_offer(sdp: str, max_media_lines: int = DEFAULT_MAX_MEDIA_LINES) -> None:
+    """Refuse a publish offer that is not an SDP offer with 1 to
+    ``max_media_lines`` audio/video sections, before aiortc spends time on it
+    (each section becomes a transceiver and, once live, a forwarded track for
+    every subscriber).  The m= lines are counted before anything is parsed."""
+    lines = sdp.splitlines()
+    if not lines or lines[0].strip() != "v=0":
+        raise MediaError("the offer is not an SDP session description (v=0 first)")
+    sections = [line for line in lines if line.startswith("m=")]
+    if not sections:
+        raise MediaError("the offer has no media section")
+    if len(sections) > max_media_lines:
+        raise MediaError(f"the offer has {len(sections)} media sections; at most {max_media_lines} are accepted")
+    try:
+        parsed = ParsedSdp.parse(sdp)
+    except Exception:
+        raise MediaError("the offer is not valid SDP") from None
+    for media in parsed.media:
+        if media.kind not in ("audio", "video"):
+            raise MediaError(f"media section of kind {media.kind!r}: only audio and video are published")
+
+
+def content_mids(sdp: str) -> set[str]:
+    """The mids of the media sections marked ``a=content:slides`` (RFC 4796):
+    a publisher's shared screen or document, forwarded like any video."""
+    return _marked_mids(sdp, "a=content:slides")
+
+
+def _marked_mids(sdp: str, marker: str) -> set[str]:
+    mids: set[str] = set()
+    for section in sdp.replace("\r\n", "\n").split("\nm=")[1:]:
+        lines = section.split("\n")
+        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
+        if mid is not None and any(line.strip() == marker for line in lines):
+            mids.add(mid)
+    return mids
+
+
+def alt_mids(sdp: str) -> set[str]:
+    """The mids of the media sections marked ``a=content:alt`` (RFC 4796): a
+    publisher's small stream of its camera."""
+    return _marked_mids(sdp, "a=content:alt")

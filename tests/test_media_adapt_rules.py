@@ -1,0 +1,177 @@
+"""The downlink estimator and the layer selector (media/estimate.py, media/select.py)
+over recorded RTCP sequences, built here as data: pure, no clock, no network."""
+
+from media.estimate import DownlinkEstimator
+from media.interface import ReceiveLimits
+from media.select import Choice, Selector, Video, ceilings, ladder
+
+MBIT = 1_000_000
+
+
+def run_estimator(sequence, send_rate):
+    """``sequence``: (time, kind, value) with kind remb / loss / rtt; the estimator
+    is updated every 0.5 s; returns {time: estimate}."""
+    est = DownlinkEstimator()
+    events = sorted(sequence)
+    out = {}
+    t = 0.0
+    end = events[-1][0] if events else 0
+    i = 0
+    while t <= end + 1e-9:
+        while i < len(events) and events[i][0] <= t:
+            at, kind, value = events[i]
+            if kind == "remb":
+                est.on_remb(at, value)
+            elif kind == "loss":
+                est.on_report(at, value / 256, jitter=0.01)
+            else:
+                est.on_rtt(at, value)
+            i += 1
+        out[round(t, 1)] = est.update(t, send_rate(t))
+        t += 0.5
+    return est, out
+
+
+def test_no_feedback_no_estimate():
+    est = DownlinkEstimator()
+    assert est.update(0.0, 1 * MBIT) is None
+    assert est.update(1.0, 1 * MBIT) is None
+
+
+def test_clean_link_grows_slowly_from_what_is_sent():
+    # Receiver reports every second, no loss; REMB at 1.2x what arrives (no congestion).
+    seq = [(t, "loss", 0) for t in range(0, 11)] + [(t + 0.5, "remb", 1.2 * MBIT) for t in range(0, 11)]
+    _, out = run_estimator(seq, lambda t: 1 * MBIT)
+    assert 1.4 * MBIT <= out[0.0] <= 1.6 * MBIT  # starts at 1.5x the send rate
+    assert out[10.0] > out[5.0] > out[1.0]  # grows...
+    assert out[10.0] < 1.5 * MBIT * 1.15 ** 10.5  # ... no faster than 15 %/s
+    # A REMB at or above the send rate does not bound the estimate.
+    assert out[10.0] > 1.2 * MBIT
+
+
+def test_heavy_loss_falls_below_the_send_rate():
+    seq = [(t, "loss", 0) for t in range(0, 5)] + [(t, "loss", 64) for t in range(5, 9)]  # 25 % lost
+    _, out = run_estimator(seq, lambda t: 2 * MBIT)
+    assert out[4.0] > 2 * MBIT
+    assert out[5.0] <= 2 * MBIT * (1 - 0.5 * 0.25) + 1
+    # Moderate loss (2-10 %) holds it.
+    est = DownlinkEstimator()
+    est.on_report(0.0, 0.0)
+    first = est.update(0.0, 1 * MBIT)
+    est.on_report(1.0, 0.05)
+    held = est.update(1.0, 1 * MBIT)
+    assert held == first
+    est.on_report(3.0, 0.05)
+    assert est.update(3.0, 1 * MBIT) == held
+
+
+def test_congested_remb_bounds_the_estimate_and_expires():
+    est = DownlinkEstimator()
+    est.on_report(0.0, 0.0)
+    est.update(0.0, 2 * MBIT)
+    est.on_remb(1.0, 0.6 * MBIT)  # the browser's delay-based estimate: well below what it gets
+    assert est.update(1.0, 2 * MBIT) == 0.6 * MBIT
+    # Stale after two seconds: the loss-based bound alone again.
+    est.on_report(3.5, 0.0)
+    assert est.update(3.5, 0.5 * MBIT) > 2 * MBIT
+
+
+def test_loss_is_weighted_by_stream():
+    est = DownlinkEstimator()
+    est.on_report(0.0, 0.5, weight=1, stream="audio")  # a small audio stream loses half
+    est.on_report(0.0, 0.0, weight=99, stream="video")
+    assert abs(est.loss(0.0) - 0.005) < 1e-9
+    est.on_report(1.0, 0.0, weight=1, stream="audio")  # its latest report counts
+    assert est.loss(1.0) == 0.0
+    assert est.loss(3.5) is None  # nothing reported within two seconds
+
+
+def videos(stage_small=True):
+    return [
+        Video("stage", stage=True, big=900_000, small=150_000 if stage_small else None, big_height=720,
+              small_height=180),
+        Video("t1", stage=False, big=900_000, small=150_000, big_height=720, small_height=180),
+        Video("t2", stage=False, big=900_000, small=150_000, big_height=720, small_height=180),
+        Video("t3", stage=False, big=800_000, small=None),  # an older client: no small stream
+    ]
+
+
+def test_ceilings_from_limits_and_roles():
+    v = videos()
+    c = ceilings(v, ReceiveLimits())
+    assert c == {"stage": Choice("big", "none"), "t1": Choice("small", "none"),
+                 "t2": Choice("small", "none"), "t3": Choice("big", "none")}
+    c = ceilings(v, ReceiveLimits(max_height=360, max_videos=3))
+    assert c["stage"] == Choice("small", "limits") and c["t3"] == Choice("paused", "limits")
+    assert set(ceilings(v, ReceiveLimits(audio_only=True)).values()) == {Choice("paused", "limits")}
+    # Thumbnails give way first, the last one first; the stage last.
+    assert ladder(v, ceilings(v, ReceiveLimits())) == [
+        ("t3", "paused"), ("t2", "paused"), ("t1", "paused"), ("stage", "small"), ("stage", "paused")]
+
+
+def layers(choice):
+    return {k: c.layer for k, c in choice.items()}
+
+
+def test_selector_steps_down_after_shortfall_thumbnails_first_audio_reserved():
+    s = Selector()
+    v = videos()
+    full = 900_000 + 150_000 * 2 + 800_000  # 2 Mbit/s of video
+    audio = 4 * 40_000
+    assert layers(s.select(0.0, 3 * MBIT, audio, v, ReceiveLimits())) == {
+        "stage": "big", "t1": "small", "t2": "small", "t3": "big"}
+    # Exactly enough for all video but not audio too: audio comes first, so t3 must go.
+    short = full + audio - 1
+    assert layers(s.select(1.0, short, audio, v, ReceiveLimits()))["t3"] == "big"  # not yet (1.5 s)
+    assert layers(s.select(2.0, short, audio, v, ReceiveLimits()))["t3"] == "big"
+    chosen = s.select(2.6, short, audio, v, ReceiveLimits())
+    assert layers(chosen) == {"stage": "big", "t1": "small", "t2": "small", "t3": "paused"}
+    assert chosen["t3"] == Choice("paused", "network") and chosen["stage"] == Choice("big", "none")
+    # 350 kbit/s: straight down to what fits (one step of hysteresis, not one per step).
+    s.select(3.0, 350_000, audio, v, ReceiveLimits())
+    chosen = s.select(4.6, 350_000, audio, v, ReceiveLimits())
+    assert layers(chosen) == {"stage": "small", "t1": "paused", "t2": "paused", "t3": "paused"}
+    assert chosen["stage"] == Choice("small", "network")
+    # Below even the small stage with audio: paused, audio keeps its share.
+    s.select(5.0, 250_000, audio, v, ReceiveLimits())
+    assert layers(s.select(6.6, 250_000, audio, v, ReceiveLimits()))["stage"] == "paused"
+
+
+def test_selector_steps_up_one_step_at_a_time_with_margin():
+    s = Selector()
+    v = videos()
+    audio = 100_000
+    s.select(0.0, 200_000, audio, v, ReceiveLimits())
+    s.select(2.0, 200_000, audio, v, ReceiveLimits())
+    assert s.position == 5  # all paused
+    # Just enough for the small stage, without the margin: stays paused.
+    assert layers(s.select(3.0, audio + 150_000, audio, v, ReceiveLimits()))["stage"] == "paused"
+    assert layers(s.select(9.0, audio + 150_000, audio, v, ReceiveLimits()))["stage"] == "paused"
+    # Plenty: one step per 4 s of surplus.
+    history = []
+    t = 10.0
+    while t < 40:
+        history.append((t, s.position))
+        s.select(t, 10 * MBIT, audio, v, ReceiveLimits())
+        t += 0.5
+    positions = [p for _, p in history]
+    assert positions[0] == 5 and positions[-1] == 0
+    assert all(a - b in (0, 1) for a, b in zip(positions, positions[1:]))  # one step at a time
+    changes = [t for (t, p), (_, q) in zip(history, history[1:]) if p != q]
+    assert all(b - a >= 4.0 for a, b in zip(changes, changes[1:]))
+    # A short dip does not move it.
+    s.select(41.0, 100_000, audio, v, ReceiveLimits())
+    assert layers(s.select(42.0, 10 * MBIT, audio, v, ReceiveLimits()))["t3"] == "big"
+
+
+def test_limits_apply_at_once_and_are_the_reason():
+    s = Selector()
+    v = videos()
+    chosen = s.select(0.0, 10 * MBIT, 0, v, ReceiveLimits(audio_only=True))
+    assert set(chosen.values()) == {Choice("paused", "limits")}
+    chosen = s.select(0.5, 10 * MBIT, 0, v, ReceiveLimits(max_height=360, max_videos=2))
+    assert chosen == {"stage": Choice("small", "limits"), "t1": Choice("small", "none"),
+                      "t2": Choice("paused", "limits"), "t3": Choice("paused", "limits")}
+    # No estimate yet: the ceilings.
+    assert layers(Selector().select(0.0, None, 0, v, ReceiveLimits())) == {
+        "stage": "big", "t1": "small", "t2": "small", "t3": "big"}
