@@ -133,6 +133,7 @@ def static_ice_servers(config: Config) -> list[dict[str, Any]]:
 
 
 def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> MediaPlane:
+    from media.adapt import INTERVAL as ADAPT_INTERVAL
     from media.relay import Relay
 
     static = static_ice_servers(config)
@@ -144,6 +145,7 @@ def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> Medi
         ice_servers=lambda: static + (turn.ice_servers("relay", time.time()) if use_turn else []),
         loopback_candidates=config.settings.media.loopback_candidates,
         max_media_lines=config.settings.signaling.limits.max_media_lines,
+        adapt_interval=ADAPT_INTERVAL if config.settings.media.adapt else None,
     )
 
 

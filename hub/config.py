@@ -112,6 +112,9 @@ class TlsSettings(_Strict):
 
 class MediaSettings(_Strict):
     loopback_candidates: bool = True
+    # Adapt what each subscriber is sent (big, small or paused per video) to
+    # its network, estimated from its RTCP (media/adapt.py, issue 9).
+    adapt: bool = True
 
 
 class SignalingSettings(_Strict):

@@ -32,6 +32,10 @@ from .select import Choice, Selector, SelectorConfig, Video
 
 #: Seconds between two adaptation steps of every subscriber.
 INTERVAL = 0.5
+#: Seconds after a subscriber's first video during which its estimate is not
+#: acted on (connection start: keyframes of every publisher at once, the
+#: receiver's estimator still starting).
+STARTUP = 3.0
 #: Bit rates assumed for a stream not measured yet.
 DEFAULT_BIG = 800_000.0
 DEFAULT_SMALL = 150_000.0
@@ -61,9 +65,10 @@ class SubscriberAdaptation:
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
         self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
-        self.reported: Optional[list[VideoLayer]] = None
+        self.reported: list[VideoLayer] = []
         self.send_rate = 0.0
         self._sent_mark: Optional[tuple[float, int]] = None
+        self._started: Optional[float] = None
 
     def on_stage(self, publisher_id: str) -> bool:
         return self.big is None or publisher_id in self.big
@@ -105,6 +110,10 @@ class SubscriberAdaptation:
             self.send_rate = 8 * (sent_octets - mark[1]) / (now - mark[0])
             self._sent_mark = (now, sent_octets)
         estimate = self.estimator.update(now, self.send_rate)
+        if videos and self._started is None:
+            self._started = now
+        if self._started is None or now - self._started < STARTUP:
+            estimate = None  # the selector keeps its position
         audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
         options = [self._option(v) for v in videos]
         self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)

@@ -15,7 +15,9 @@ the relay may send that subscriber:
 * the **delay-based bound** the browser computes itself and sends as REMB:
   taken only when it is clearly below what the relay is sending (the browser
   caps REMB at 1.5 × what it receives, so a REMB at or above the send rate says
-  "no congestion", not "no more than this"), and only while it is fresh.
+  "no congestion", not "no more than this"), and only while it is fresh; it
+  also pulls the loss-based bound down to it, so that growing again (probing
+  for more) starts from there.
 
 The estimate is the lower of the two.  Times are seconds on any monotonic
 clock, passed in by the caller; rates are bit/s.
@@ -114,5 +116,7 @@ class DownlinkEstimator:
         estimate = self.loss_bound
         if remb is not None and remb < c.remb_congested * send_rate:
             estimate = min(estimate, max(c.minimum, remb))
+            # Probing up again starts from what the browser found, not from above it.
+            self.loss_bound = estimate
         self.estimate = estimate
         return estimate

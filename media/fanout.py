@@ -121,7 +121,6 @@ class ForwardedTrack(MediaStreamTrack):
         self._last_arrival = 0.0
         self._rtx_seq = random.getrandbits(15)
         self._history: list[Optional[bytes]] = [None] * HISTORY_PACKETS
-        self._check_backlog = 0
         # Statistics.
         self.frames_forwarded = 0
         self.frames_dropped = 0
@@ -394,6 +393,12 @@ class ForwardedTrack(MediaStreamTrack):
             if vp8.start and vp8.picture_id is not None:
                 self._pid_offset -= 1
             return
+        if p.frame_start and self.kind == "video" \
+                and passthrough.send_backlog(self._sender) > MAX_BACKLOG_BYTES:  # type: ignore[arg-type]
+            # The subscriber's socket does not keep up: video waits for the next
+            # keyframe; audio (never checked, never dropped) goes on.
+            self._congested()
+            return
         if self._rebase:
             self._seq_offset = self._out_seq + 1 - p.seq
             self._min_seq = p.seq
@@ -452,11 +457,6 @@ class ForwardedTrack(MediaStreamTrack):
         self.octets_sent += len(p.payload)
         if p.marker or self.kind == "audio":
             self.frames_forwarded += 1
-        self._check_backlog += 1
-        if self._check_backlog >= 32:
-            self._check_backlog = 0
-            if passthrough.send_backlog(self._sender) > MAX_BACKLOG_BYTES:  # type: ignore[arg-type]
-                self._congested()
 
     def _restart_timeline(self, p: Packet) -> None:
         """A new source (or a restarted one) continues this stream's

@@ -41,7 +41,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription as ParsedSdp
 from aiortc.sdp import candidate_from_sdp
 
-from . import adapt, icegatherer, passthrough
+from . import icegatherer, passthrough
 from .fanout import PublishedTrack
 from .interface import (
     IceCandidate,
@@ -55,6 +55,9 @@ from .interface import (
     SessionDescription,
     Transport,
 )
+from .adapt import SubscriberAdaptation
+from .estimate import EstimatorConfig
+from .select import SelectorConfig
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
 from .participant import IceServers, _ice_servers, _Participant, _Rate
 from .recorder import RoomRecorder
@@ -80,9 +83,14 @@ class Relay(SubscribeSide):
     :param max_media_lines: media sections accepted in one publish offer
         (:func:`check_offer`).
     :param adapt_interval: seconds between two adaptation steps of every
-        subscriber (:mod:`media.adapt`); ``None``: only when the subscription
-        or limits change, and on :meth:`adapt` (tests).
+        subscriber (:mod:`media.adapt`, e.g. :data:`media.adapt.INTERVAL`):
+        what each subscriber is sent follows its network.  ``None`` (the
+        default): the layers follow only the subscription and the limits
+        (stage big, thumbnails small), set when they change, and on
+        :meth:`adapt`.
     :param clock: monotonic seconds, for the adaptation (tests pass a fake one).
+    :param estimator, selector: the adaptation's tunables (:mod:`media.estimate`,
+        :mod:`media.select`).
     """
 
     def __init__(
@@ -94,12 +102,15 @@ class Relay(SubscribeSide):
         video_queue_frames: Optional[int] = None,
         audio_queue_frames: Optional[int] = None,
         max_media_lines: int = DEFAULT_MAX_MEDIA_LINES,
-        adapt_interval: Optional[float] = adapt.INTERVAL,
+        adapt_interval: Optional[float] = None,
         clock: Callable[[], float] = time.monotonic,
+        estimator: EstimatorConfig = EstimatorConfig(),
+        selector: SelectorConfig = SelectorConfig(),
     ) -> None:
         passthrough.install()
         self._adapt_interval = adapt_interval
         self._clock = clock
+        self._adaptation_config = (estimator, selector)
         self._adapt_task: Optional[asyncio.Task] = None
         self._max_media_lines = max_media_lines
         if loopback_candidates:
@@ -120,7 +131,8 @@ class Relay(SubscribeSide):
     async def join(self, room_id: str, participant_id: str, events: MediaEvents) -> None:
         if participant_id in self._participants:
             raise MediaError(f"participant {participant_id} already joined")
-        self._participants[participant_id] = _Participant(participant_id, room_id, events)
+        self._participants[participant_id] = _Participant(
+            participant_id, room_id, events, adaptation=SubscriberAdaptation(*self._adaptation_config))
         if self._adapt_task is None and self._adapt_interval:
             self._adapt_task = asyncio.ensure_future(self._adapt_loop(self._adapt_interval))
 
@@ -293,7 +305,8 @@ class Relay(SubscribeSide):
         for p in self._participants.values():
             if p.room_id == room_id:
                 for track in p.published.values():
-                    recorder.attach(track)
+                    if track.mid not in p.alt_mids:  # the small stream is not recorded
+                        recorder.attach(track)
 
     async def stop_recording(self, room_id: str) -> list[RecordedFile]:
         recorder = self._recordings.pop(room_id, None)
@@ -314,7 +327,7 @@ class Relay(SubscribeSide):
             s.audio_level = p.audio_level
             s.voice = p.voice
             for t in p.published.values():
-                if t.kind == "video" and t.live and t.frame_size:
+                if t.kind == "video" and t.live and t.frame_size and t.mid not in p.alt_mids:
                     s.frame_width, s.frame_height = t.frame_size
             for kind, rate in p.rates.items():
                 s.inbound_bitrate[kind] = rate.sample(now)
@@ -439,7 +452,7 @@ class Relay(SubscribeSide):
                 p.published[mid] = track
                 track.start()
                 recorder = self._recordings.get(p.room_id)
-                if recorder is not None:
+                if recorder is not None and mid not in p.alt_mids:
                     recorder.attach(track)
             elif receiving and track is not None and not track.active:
                 track.active = True  # offered again on its next frame

@@ -18,7 +18,11 @@ per video ``big``, ``small`` or ``paused``:
 4. **Hysteresis**: the selector steps down (at once to the first position
    that fits) only after the budget has been short for ``down_after`` seconds;
    it steps up one step at a time, each after the budget has exceeded that
-   step's need by ``margin`` for ``up_after`` seconds.
+   step's need by ``margin`` for ``up_after`` seconds.  A step up that is
+   soon undone (the link could not carry it) doubles that wait, up to
+   ``max_up_after``, so a subscriber at its limit is not made to stall
+   every few seconds; once a step up has held for ``settled`` seconds the
+   wait is ``up_after`` again.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class SelectorConfig:
     down_after: float = 1.5  # seconds of shortfall before stepping down
     up_after: float = 4.0  # seconds of surplus before each step up
     margin: float = 0.2  # the surplus needed: the step's need × (1 + margin)
+    max_up_after: float = 32.0  # the wait after step-ups that failed, doubled each time
+    settled: float = 20.0  # a step up that held this long resets the wait
 
 
 def ordered(videos: Sequence[Video]) -> list[Video]:
@@ -120,6 +126,8 @@ class Selector:
         self.position = 0
         self._short_since: Optional[float] = None
         self._surplus_since: Optional[float] = None
+        self._last_up: Optional[float] = None
+        self.up_wait = config.up_after
 
     def select(self, now: float, estimate: Optional[float], audio: float,
                videos: Sequence[Video], limits: ReceiveLimits) -> dict[str, Choice]:
@@ -147,6 +155,8 @@ class Selector:
             len(steps),
         )
         c = self.config
+        if self._last_up is not None and now - self._last_up >= c.settled:
+            self._last_up, self.up_wait = None, c.up_after
         if fit > self.position:
             self._surplus_since = None
             if self._short_since is None:
@@ -154,15 +164,19 @@ class Selector:
             if now - self._short_since >= c.down_after:
                 self.position = fit
                 self._short_since = None
+                if self._last_up is not None:  # the last step up did not hold
+                    self.up_wait = min(c.max_up_after, 2 * self.up_wait)
+                    self._last_up = None
         elif fit < self.position:
             self._short_since = None
             up = need(videos, assignment(ceiling, steps, self.position - 1))
             if budget >= up * (1 + c.margin):
                 if self._surplus_since is None:
                     self._surplus_since = now
-                elif now - self._surplus_since >= c.up_after:
+                elif now - self._surplus_since >= self.up_wait:
                     self.position -= 1
                     self._surplus_since = now
+                    self._last_up = now
             else:
                 self._surplus_since = None
         else:

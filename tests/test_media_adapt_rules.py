@@ -71,9 +71,10 @@ def test_congested_remb_bounds_the_estimate_and_expires():
     est.update(0.0, 2 * MBIT)
     est.on_remb(1.0, 0.6 * MBIT)  # the browser's delay-based estimate: well below what it gets
     assert est.update(1.0, 2 * MBIT) == 0.6 * MBIT
-    # Stale after two seconds: the loss-based bound alone again.
+    # Stale after two seconds: the loss-based bound alone again, growing from
+    # what the browser had found (probing starts there, not at the old bound).
     est.on_report(3.5, 0.0)
-    assert est.update(3.5, 0.5 * MBIT) > 2 * MBIT
+    assert 0.6 * MBIT < est.update(3.5, 0.5 * MBIT) <= 0.6 * MBIT * 1.15 ** 2 + 1
 
 
 def test_loss_is_weighted_by_stream():
@@ -175,3 +176,38 @@ def test_limits_apply_at_once_and_are_the_reason():
     # No estimate yet: the ceilings.
     assert layers(Selector().select(0.0, None, 0, v, ReceiveLimits())) == {
         "stage": "big", "t1": "small", "t2": "small", "t3": "big"}
+
+
+def test_a_step_up_that_does_not_hold_doubles_the_wait():
+    s = Selector()
+    v = [Video("stage", stage=True, big=900_000, small=150_000)]
+    t = 0.0
+
+    def run(until, estimate):
+        nonlocal t
+        changes = []
+        while t < until:
+            before = s.position
+            s.select(t, estimate, 0, v, ReceiveLimits())
+            if s.position != before:
+                changes.append((t, s.position))
+            t += 0.5
+        return changes
+
+    run(3.0, 500_000)
+    assert s.position == 1  # small
+    # The estimate rises past the need (probing); the step up fails, so down again.
+    for attempt, wait in enumerate((4.0, 8.0, 16.0, 32.0, 32.0)):
+        start = t
+        changes = []
+        while s.position == 1:
+            changes += run(t + 0.5, 2_000_000)
+        assert changes[-1][1] == 0 and changes[-1][0] - start >= wait - 0.5, (attempt, changes, start)
+        run(t + 2.0, 500_000)  # it did not hold
+        assert s.position == 1
+    assert s.up_wait == 32.0
+    # A step up that holds resets the wait.
+    while s.position == 1:
+        run(t + 0.5, 2_000_000)
+    run(t + 21, 2_000_000)
+    assert s.up_wait == 4.0

@@ -48,7 +48,7 @@ def test_receiver_hook_points_exist():
 def test_sender_hook_points_exist():
     assert "get_encoder" in RTCRtpSender._next_encoded_frame.__code__.co_names
     assert hasattr(rtcrtpsender, "get_encoder")
-    assert "_send_keyframe" in RTCRtpSender._handle_rtcp_packet.__code__.co_names
+    assert "_send_keyframe" in passthrough._original_sender_handle_rtcp_packet.__code__.co_names
     assert list(inspect.signature(Vp8Encoder._packetize).parameters) == ["buffer", "picture_id"]
     assert list(inspect.signature(H264Encoder._packetize).parameters) == ["packages"]
     assert list(inspect.signature(H264Encoder._split_bitstream).parameters) == ["buf"]
@@ -74,6 +74,7 @@ def test_install_replaces_hooks_idempotently():
     assert RTCRtpReceiver._handle_rtcp_packet is passthrough._receiver_handle_rtcp_packet
     assert RTCRtpReceiver.receive is passthrough._receive
     assert RTCRtpSender.send is passthrough._sender_send
+    assert RTCRtpSender._handle_rtcp_packet is passthrough._sender_handle_rtcp_packet
     assert RTCRtpSender._retransmit is passthrough._retransmit
     assert RTCRtpSender._send_rtcp is passthrough._sender_send_rtcp
     from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -136,7 +137,7 @@ def test_packet_forwarding_hook_points_exist():
     assert list(inspect.signature(RTCRtpSender.send).parameters) == ["self", "parameters"]
     assert list(inspect.signature(RTCRtpSender._retransmit).parameters) == ["self", "sequence_number"]
     assert list(inspect.signature(RTCRtpSender._send_rtcp).parameters) == ["self", "packets"]
-    assert "_retransmit" in RTCRtpSender._handle_rtcp_packet.__code__.co_names
+    assert "_retransmit" in passthrough._original_sender_handle_rtcp_packet.__code__.co_names
     assert "_send_rtcp" in RTCRtpSender._run_rtcp.__code__.co_names
     assert list(inspect.signature(RTCDtlsTransport._handle_rtp_data).parameters) == ["self", "data", "arrival_time_ms"]
     assert list(inspect.signature(RTCDtlsTransport._handle_rtcp_data).parameters) == ["self", "data"]
@@ -191,6 +192,49 @@ async def test_packets_cross_a_forwarding_receiver_without_assembly():
         assert receiver._RTCRtpReceiver__decoder_thread is None
         assert receiver.track._queue.qsize() <= 1  # no frames (at most the end marker)
         await wait_for(lambda: any(g[0] == "sr" for g in got), timeout=5)
+    finally:
+        await sender_pc.close()
+        await receiver_pc.close()
+
+
+async def test_sender_feedback_reaches_the_observer():
+    """Hook 9: the subscriber's receiver reports and REMB about a sender reach
+    the observer registered for it (aiortc hands REMB only to an encoder,
+    which a forwarding sender never creates)."""
+    from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
+
+    assert list(inspect.signature(RTCRtpSender._handle_rtcp_packet).parameters) == ["self", "packet"]
+    passthrough.install()
+    assert RTCRtpSender._handle_rtcp_packet is passthrough._sender_handle_rtcp_packet
+    sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
+    sender = sender_pc.addTransceiver(EncodedVideoTrack(), direction="sendonly").sender
+    seen = []
+    passthrough.observe_sender_rtcp(sender, seen.append)
+    await sender_pc.setLocalDescription(await sender_pc.createOffer())
+    await receiver_pc.setRemoteDescription(sender_pc.localDescription)
+    await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
+    await sender_pc.setRemoteDescription(receiver_pc.localDescription)
+    try:
+        # Receiver reports come by themselves (every 0.5-1.5 s).
+        await wait_for(lambda: any(f.fraction_lost is not None for f in seen), timeout=10)
+        report = next(f for f in seen if f.fraction_lost is not None)
+        assert report.fraction_lost == 0.0 and report.jitter is not None
+        receiver = receiver_pc.getTransceivers()[0].receiver
+        remb = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=receiver._RTCRtpReceiver__rtcp_ssrc, media_ssrc=0,
+                              fci=pack_remb_fci(100_000, [sender._ssrc]))
+        await receiver._send_rtcp(remb)
+        await wait_for(lambda: any(f.remb == 100_000 for f in seen), timeout=5)
+        # A REMB naming other streams only is not this sender's.
+        other = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=receiver._RTCRtpReceiver__rtcp_ssrc, media_ssrc=0,
+                               fci=pack_remb_fci(50_000, [sender._ssrc ^ 1]))
+        await receiver._send_rtcp(other)
+        await asyncio.sleep(0.3)
+        assert not any(f.remb == 50_000 for f in seen)
+        passthrough.observe_sender_rtcp(sender, None)
+        count = len(seen)
+        await receiver._send_rtcp(remb)
+        await asyncio.sleep(0.3)
+        assert len(seen) == count
     finally:
         await sender_pc.close()
         await receiver_pc.close()

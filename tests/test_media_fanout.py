@@ -303,6 +303,24 @@ def test_a_congested_subscriber_drops_to_the_next_keyframe(wire):
     assert len(wire.of(fast)) == 46 and fast.frames_dropped == 0
 
 
+def test_a_congested_subscriber_loses_video_never_audio(wire):
+    """Audio and video of one subscriber share its socket: while it has a
+    backlog, video waits for a keyframe and audio is sent, every packet."""
+    video_source, audio_source = make_source(), make_source("audio", ssrc=2000)
+    video_pub, audio_pub = Publisher(video_source), Publisher(audio_source, ssrc=2000)
+    video, audio = opened(video_source, 5000), opened(audio_source, 6000)
+    video_pub.frame(key=True)
+    wire.backlog[video.transceiver.sender] = wire.backlog[audio.transceiver.sender] = fanout.MAX_BACKLOG_BYTES + 1
+    for _ in range(10):
+        video_pub.frame()
+        audio_pub.frame()  # two "audio" packets a round
+    assert len(wire.of(video)) == 2 and video.frames_dropped == 10
+    assert len(wire.of(audio)) == 20 and continuous(seqs(wire.of(audio)))
+    wire.backlog.clear()
+    video_pub.frame(key=True)
+    assert len(wire.of(video)) == 4 and continuous(seqs(wire.of(video)))  # no hole where it dropped
+
+
 def test_h264_switch_starts_at_the_access_unit_with_the_sps():
     source = make_source(mime="video/H264")
     gate = packets.SequenceGate()
