@@ -144,7 +144,11 @@ class PhoneSession:
         var = self.tmp / "var"
         var.mkdir(parents=True, exist_ok=True)
         secret = tokens.load_or_create_secret(var / "secret.key")
-        self.hub = NetnsHub(self.network.hub, Network.HUB_ADDRESS, var).start(timeout=120)  # a loaded machine
+        # Socket.IO liveness at 5 + 20 s, not 3 + 5: on the shared 2-core machine a
+        # starting process can starve the hub or a publisher for more than 8 s, and
+        # this test is about the media, not about noticing a dead socket.
+        env = {"LIAISON_HUB_SIGNALING__PING_INTERVAL": "5", "LIAISON_HUB_SIGNALING__PING_TIMEOUT": "20"}
+        self.hub = NetnsHub(self.network.hub, Network.HUB_ADDRESS, var, env=env).start(timeout=120)
         # Two stations a process at most: each process needs little CPU, but one
         # holding all eight fell behind its Socket.IO pings (3 s + 5 s) on a
         # machine shared by 20 runnable processes.  The first (the stage, it

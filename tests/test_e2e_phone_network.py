@@ -13,7 +13,8 @@ import pytest
 
 from tests.phone_network import PAUSED_TEXT, PhoneSession
 
-pytestmark = pytest.mark.browser
+# Setting up a hub, 8 publishers and a phone takes 2-5 min on the loaded shared machine.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 SETTLE_S = 20  # for the hub's estimate of the phone's downlink to settle
 WINDOW_S = 12
