@@ -35,6 +35,9 @@ PAGE_SAMPLE = """async () => {
                  streams: [], placeholders: 0, tiles: 0};
     out.placeholders = (document.body.innerText.match(new RegExp(%r, 'g')) || []).length;
     out.tiles = document.querySelectorAll('video').length;
+    out.participants = Object.fromEntries(Object.values(c.participants || {}).map(
+        (p) => [p.id, [(p.publishing || []).join('+'), p.connection]]));
+    out.subscribeState = pc ? pc.connectionState : null;
     if (!pc) return out;
     const midMap = c.subscribe && c.subscribe.midMap ? c.subscribe.midMap : new Map();
     (await pc.getStats()).forEach((s) => {
