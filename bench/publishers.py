@@ -338,6 +338,8 @@ class Publisher:
             "state": self.pc.connectionState if self.pc else None,
             "framesSent": {k: getattr(s, "frames_sent", getattr(s, "sent", 0)) for k, s in self.sources.items()},
             "keyframeRequests": {k: getattr(s, "keyframe_requests", 0) for k, s in self.sources.items()},
+            # aiortc ends a sender's RTP loop for good on any ConnectionError and then stops its track.
+            "sourcesEnded": [k for k, s in self.sources.items() if s.readyState != "live"],
             "sentByMid": packets_sent(self.pc) if self.pc else {},
             "received": {mid: {"participantId": self.mids.get(mid, {}).get("participantId"),
                                "kind": self.mids.get(mid, {}).get("kind"), "packets": c[0], "bytes": c[1],
