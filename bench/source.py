@@ -58,31 +58,35 @@ def _texture(width: int, height: int, block: int, seed: int) -> list[bytes]:
     return rows
 
 
-def _frame(index: int, texture: list[bytes]) -> av.VideoFrame:
+def _frame(index: int, texture: list[bytes], width: int = WIDTH, height: int = HEIGHT) -> av.VideoFrame:
+    """Picture ``index`` of the loop: the texture panning and a bouncing box
+    (a small stream's pictures move at its scale: whole pixels, so that they
+    stay as cheap to predict as the big ones)."""
+    scale = width / WIDTH
     tex_h, tex_w = len(texture), len(texture[0])
-    dx = (index * 3) % (tex_w - WIDTH)
-    dy = (index * 2) % (tex_h - HEIGHT)
-    # A bouncing 96x96 white box.
-    box = 96
-    period_x, period_y = 2 * (WIDTH - box), 2 * (HEIGHT - box)
-    bx = (index * 7) % period_x
-    by = (index * 5) % period_y
-    bx = bx if bx < WIDTH - box else period_x - bx
-    by = by if by < HEIGHT - box else period_y - by
+    dx = (index * max(1, round(3 * scale))) % (tex_w - width)
+    dy = (index * max(1, round(2 * scale))) % (tex_h - height)
+    # A bouncing white box (96x96 at 640x480).
+    box = max(8, round(96 * scale))
+    period_x, period_y = 2 * (width - box), 2 * (height - box)
+    bx = (index * max(1, round(7 * scale))) % period_x
+    by = (index * max(1, round(5 * scale))) % period_y
+    bx = bx if bx < width - box else period_x - bx
+    by = by if by < height - box else period_y - by
     white = b"\xeb" * box
     rows = []
-    for y in range(HEIGHT):
-        row = texture[y + dy][dx : dx + WIDTH]
+    for y in range(height):
+        row = texture[y + dy][dx : dx + width]
         if by <= y < by + box:
             row = row[:bx] + white + row[bx + box :]
         rows.append(row)
-    frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+    frame = av.VideoFrame(width, height, "yuv420p")
     planes = frame.planes
-    _fill(planes[0], rows, WIDTH)
-    u = bytes(((128 + (index % 60) - 30) & 0xFF,)) * (WIDTH // 2)
-    v = bytes(((128 - (index % 90) + 45) & 0xFF,)) * (WIDTH // 2)
-    _fill(planes[1], [u] * (HEIGHT // 2), WIDTH // 2)
-    _fill(planes[2], [v] * (HEIGHT // 2), WIDTH // 2)
+    _fill(planes[0], rows, width)
+    u = bytes(((128 + (index % 60) - 30) & 0xFF,)) * (width // 2)
+    v = bytes(((128 - (index % 90) + 45) & 0xFF,)) * (width // 2)
+    _fill(planes[1], [u] * (height // 2), width // 2)
+    _fill(planes[2], [v] * (height // 2), width // 2)
     return frame
 
 
@@ -96,35 +100,42 @@ def _fill(plane, rows: list[bytes], width: int) -> None:
 
 
 def encode_loop(
-    seconds: float = 4.0, keyframe_interval: float = 2.0, bitrate: int = 750_000, seed: int = 7
+    seconds: float = 4.0, keyframe_interval: float = 2.0, bitrate: int = 750_000, seed: int = 7,
+    size: tuple[int, int] = (WIDTH, HEIGHT), cpu_used: int = 8,
 ) -> EncodedLoop:
     """Encode a loop of ``seconds`` of 640x480@30 VP8 with a keyframe every
     ``keyframe_interval`` seconds.  One warm-up keyframe interval is encoded
-    first and dropped, so the rate control has settled in the kept frames."""
+    first and dropped, so the rate control has settled in the kept frames.
+    Another ``size`` (a publisher's small stream, 320x180): the same kind of
+    picture at that size, texture cells and motion scaled down.  A positive
+    ``cpu_used`` lets libvpx pick its speed from the time encoding takes (the
+    output then depends on the machine's load), a negative one fixes it."""
+    width, height = size
     started = time.perf_counter()
     gop = int(round(keyframe_interval * FPS))
     keep = int(round(seconds * FPS))
     assert keep % gop == 0, "the loop must hold whole keyframe intervals"
     total = gop + keep
     ctx = av.CodecContext.create("libvpx", "w")
-    ctx.width, ctx.height, ctx.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
     ctx.time_base = fractions.Fraction(1, FPS)
     ctx.framerate = fractions.Fraction(FPS, 1)
     ctx.bit_rate = bitrate
     ctx.gop_size = 10 * gop  # keyframes are forced below, at exact indices
     ctx.options = {
         "deadline": "realtime",
-        "cpu-used": "8",
+        "cpu-used": str(cpu_used),
         "lag-in-frames": "0",
         "rc_lookahead": "0",
         "minrate": str(bitrate),
         "maxrate": str(bitrate),
         "bufsize": str(bitrate),
     }
-    texture = _texture(WIDTH + 512, HEIGHT + 384, 8, seed)
+    block = max(2, round(8 * width / WIDTH))
+    texture = _texture(width + 512, height + 384, block, seed)
     encoded: list[bytes] = []
     for i in range(total):
-        frame = _frame(i, texture)
+        frame = _frame(i, texture, width, height)
         frame.pts = i
         frame.time_base = ctx.time_base
         frame.pict_type = av.video.frame.PictureType.I if i % gop == 0 else av.video.frame.PictureType.NONE

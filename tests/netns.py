@@ -137,7 +137,7 @@ class NetnsHub:
         self.log_path = var_dir / "hub.log"
         self.proc: Optional[subprocess.Popen] = None
 
-    def start(self) -> "NetnsHub":
+    def start(self, timeout: float = 30) -> "NetnsHub":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -145,7 +145,7 @@ class NetnsHub:
              "--host", self.host, "--port", str(self.port), *self.serve_args],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 self.health()
@@ -190,3 +190,24 @@ class NetnsHub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+def shape_downlink(network: Network, rate_kbit: Optional[int], loss_percent: float = 0) -> None:
+    """What the phone receives: at most ``rate_kbit`` (``tc tbf`` on the hub
+    side's veth egress, a 300 ms queue; ``None``: no limit) and
+    ``loss_percent`` of its UDP packets dropped at random (nftables
+    ``numgen random`` on the phone's input; this kernel has no netem).
+    Replaces any shaping set before."""
+    _run("tc", "-n", network.hub, "qdisc", "del", "dev", network.hub_if, "root", check=False)
+    if rate_kbit is not None:
+        burst = max(16, rate_kbit // 48)  # 32 kbit at 1.5 Mbit/s, as shared/notes/network-emulation.md
+        _run("tc", "-n", network.hub, "qdisc", "add", "dev", network.hub_if, "root", "tbf",
+             "rate", f"{rate_kbit}kbit", "burst", f"{burst}kbit", "latency", "300ms")
+    _run("ip", "netns", "exec", network.phone, "nft", "delete", "table", "inet", "lhloss", check=False)
+    if loss_percent > 0:
+        per_mille = round(loss_percent * 10)
+        _run("ip", "netns", "exec", network.phone, "nft", "add", "table", "inet", "lhloss")
+        _run("ip", "netns", "exec", network.phone, "nft", "add", "chain", "inet", "lhloss", "input",
+             "{ type filter hook input priority 0; }")
+        _run("ip", "netns", "exec", network.phone, "nft", "add", "rule", "inet", "lhloss", "input",
+             "meta", "l4proto", "udp", "numgen", "random", "mod", "1000", "<", str(per_mille), "drop")
