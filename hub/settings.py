@@ -95,8 +95,11 @@ class TlsSettings(Strict):
 class MediaSettings(Strict):
     loopback_candidates: bool = True
     # Adapt what each subscriber is sent (big, small or paused per video) to
-    # its network, estimated from its RTCP (media/adapt.py, issue 9).
-    adapt: bool = True
+    # its network, estimated from its RTCP (media/adapt.py, issue 9).  Off by
+    # default until tuned on emulated networks: on a loaded machine Chromium's
+    # REMB falls with CPU stalls and the estimator paused pictures that the
+    # link could carry (docs/deployment.md).
+    adapt: bool = False
     # The event loop of `liaison-hub serve`: uvloop (native code; the relay's
     # packet path costs about 10% less CPU, bench/README.md) or asyncio's own.
     uvloop: bool = True

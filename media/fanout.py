@@ -109,6 +109,8 @@ class ForwardedTrack(MediaStreamTrack):
         self._epoch: Optional[tuple[int, int]] = None  # (id(source), source epoch)
         self._rebase = True  # next packet sent continues the sequence from here
         self._seq_offset = 0
+        # The feed and epoch the sequence offset maps from: what was last sent of it.
+        self._offset_of: Optional[tuple[int, int]] = None  # (id of the feed: no reference kept)
         self._ts_offset = 0
         self._pid_offset = 0
         self._tl0_offset = 0
@@ -294,10 +296,16 @@ class ForwardedTrack(MediaStreamTrack):
         self._rebase = True
         self._epoch = None  # a new timeline: the cached keyframe may be older than what was sent
         cached = self.feed.gop
-        if cached:  # start from the publisher's last keyframe, still fresh
+        if cached and not self._sent_already(cached[0]):
+            # start from the publisher's last keyframe, still fresh
             self.forward(cached[0], _abs_send_time_now())  # and the rest: see forward
         else:
+            # Nothing cached, or resuming (a short pause) a feed whose cached
+            # keyframe was sent already: replaying it would show older pictures.
             self.request_keyframe()
+
+    def _sent_already(self, p: Packet) -> bool:
+        return self._offset_of == (id(self.feed), p.epoch) and p.seq <= self._out_seq - self._seq_offset
 
     def _read_parameters(self) -> bool:
         if self.transceiver is None:
@@ -403,6 +411,7 @@ class ForwardedTrack(MediaStreamTrack):
             return
         if self._rebase:
             self._seq_offset = self._out_seq + 1 - p.seq
+            self._offset_of = (id(self.feed), p.epoch)
             self._min_seq = p.seq
             self._rebase = False
         elif p.seq < self._min_seq:

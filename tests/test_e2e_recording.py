@@ -63,8 +63,13 @@ FAKE_CAMERA = """
 
 FRAMES_SENT = """async () => {
   const pc = window.hubClient.publishPc;
-  let n = 0;
-  (await pc.getStats()).forEach(r => { if (r.type === 'outbound-rtp' && r.kind === 'video') n += r.framesSent || 0; });
+  // The camera's big stream only: the small one (大小流) is not recorded.
+  let n = 0, width = -1;
+  (await pc.getStats()).forEach(r => {
+    if (r.type === 'outbound-rtp' && r.kind === 'video' && (r.frameWidth || 0) > width) {
+      width = r.frameWidth || 0; n = r.framesSent || 0;
+    }
+  });
   return n;
 }"""
 

@@ -387,13 +387,17 @@ def test_a_switch_waits_for_the_targets_keyframe_and_the_current_frames_end(wire
     stamps = [p.timestamp for p in sent]
     assert all(0 <= (b - a) & 0xFFFFFFFF < 90000 for a, b in zip(stamps, stamps[1:]))
     assert stamps[8] != stamps[7]  # a new frame on the continued timeline
-    # Paused: nothing; resumed: at the next keyframe, from the cache if fresh.
+    # Paused: nothing; resumed: at the next keyframe. The cached one was sent
+    # before the pause already: replaying it would show older pictures.
     stream.set_layer("paused")
     small.frame()
     assert len(wire.of(stream)) == 12 and stream.current_layer == "paused"
     stream.set_layer("small")
+    small.frame()
+    assert len(wire.of(stream)) == 12  # a delta frame: still waiting
+    small.frame(key=True)
     resumed = wire.of(stream)[12:]
-    assert resumed and packets.parse_vp8(resumed[0].payload).keyframe  # the cached keyframe
+    assert resumed and packets.parse_vp8(resumed[0].payload).keyframe  # a new keyframe
     assert continuous(seqs(wire.of(stream)))
 
 
