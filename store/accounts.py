@@ -299,6 +299,26 @@ def list_accounts(db: Session, actor: Actor, matrix: Matrix, include_inactive: b
     return list(db.exec(query.order_by(Account.username)).all())
 
 
+
+def _managed_account(db: Session, actor: Actor, matrix: Matrix, account_id: int) -> Account:
+    """The account an administrator acts on (``NotFound`` if there is none)."""
+    from core.errors import NotFound
+
+    require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
+    account = db.get(Account, account_id)
+    if account is None:
+        raise NotFound(what="account", id=account_id)
+    return account
+
+
+def end_logins(db: Session, account_id: Optional[int], now: Optional[datetime]) -> None:
+    """Revoke every open login of an account, in the caller's transaction."""
+    for token in db.exec(
+        select(LoginToken).where(LoginToken.account_id == account_id, LoginToken.revoked_at == None)  # noqa: E711
+    ).all():
+        token.revoked_at = now or token.created_at
+        db.add(token)
+
 def change_role(
     db: Session, actor: Actor, matrix: Matrix, account_id: int, role: Role | str,
     station: Optional[str] = None, department: Optional[str] = None, now: Optional[datetime] = None,
@@ -306,14 +326,11 @@ def change_role(
     """An administrator gives an account another role and scope (a station,
     a department: checked as at creation); audited.  Not its own (it could
     lock everybody out), not a deputy's (bound to the deputy)."""
-    from core.errors import Forbidden, NotFound
+    from core.errors import Forbidden
 
     role = Role(role)
     with transaction(db):
-        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
-        account = db.get(Account, account_id)
-        if account is None:
-            raise NotFound(what="account", id=account_id)
+        account = _managed_account(db, actor, matrix, account_id)
         if actor.account_id is not None and actor.account_id == account.id:
             raise Forbidden("admin_self_role")
         if account.role == Role.DEPUTY.value or role is Role.DEPUTY:
@@ -339,20 +356,12 @@ def reset_password(
 ) -> Account:
     """An administrator sets a new password for an account (forgotten, or
     handed over): its open logins end; audited without any hash."""
-    from core.errors import NotFound
 
     with transaction(db):
-        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
-        account = db.get(Account, account_id)
-        if account is None:
-            raise NotFound(what="account", id=account_id)
+        account = _managed_account(db, actor, matrix, account_id)
         account.password_hash = _hash(password)
         db.add(account)
-        for token in db.exec(
-            select(LoginToken).where(LoginToken.account_id == account.id, LoginToken.revoked_at == None)  # noqa: E711
-        ).all():
-            token.revoked_at = now or token.created_at
-            db.add(token)
+        end_logins(db, account.id, now)
         record(db, actor, "account.password_reset", "account", account.id, None, account_snapshot(account), now)
     db.refresh(account)
     return account
@@ -363,23 +372,16 @@ def deactivate_account(
 ) -> Account:
     """Disable an account and revoke its open logins; audited.  An
     administrator cannot disable its own account (nobody could undo it)."""
-    from core.errors import Forbidden, NotFound
+    from core.errors import Forbidden
 
     with transaction(db):
-        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
-        account = db.get(Account, account_id)
-        if account is None:
-            raise NotFound(what="account", id=account_id)
+        account = _managed_account(db, actor, matrix, account_id)
         if actor.account_id is not None and actor.account_id == account.id:
             raise Forbidden("admin_self_deactivate")
         before = account_snapshot(account)
         account.active = False
         db.add(account)
-        for token in db.exec(
-            select(LoginToken).where(LoginToken.account_id == account.id, LoginToken.revoked_at == None)  # noqa: E711
-        ).all():
-            token.revoked_at = now or token.created_at
-            db.add(token)
+        end_logins(db, account.id, now)
         record(db, actor, "account.deactivate", "account", account.id, before, account_snapshot(account), now)
     db.refresh(account)
     return account
@@ -391,13 +393,9 @@ def reactivate_account(
     """An administrator enables a deactivated account again: it logs in
     again with its password (the logins revoked at deactivation stay
     revoked); audited as ``account.reactivate``."""
-    from core.errors import NotFound
 
     with transaction(db):
-        require(actor, Do.MANAGE_ACCOUNTS, None, matrix)
-        account = db.get(Account, account_id)
-        if account is None:
-            raise NotFound(what="account", id=account_id)
+        account = _managed_account(db, actor, matrix, account_id)
         before = account_snapshot(account)
         account.active = True
         db.add(account)

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import Forbidden, LoginRequired, NotFound
 from core.scope import Actor, Role
-from store.accounts import token_hash
+from store.accounts import end_logins, token_hash
 from store.audit import record
 from store.models import Account, LoginToken
 from store.opinion_models import DeviceBinding
@@ -98,10 +98,7 @@ def revoke(db: Session, actor: Actor, device_id: int, now: datetime) -> DeviceBi
         if row.revoked_at is None:
             row.revoked_at = now
             db.add(row)
-            for login in db.exec(select(LoginToken).where(LoginToken.account_id == row.account_id,
-                                                          col(LoginToken.revoked_at).is_(None))).all():
-                login.revoked_at = now
-                db.add(login)
+            end_logins(db, row.account_id, now)
             record(db, actor, "device.revoke", "account", row.account_id, None, {"device": row.id}, now)
     db.refresh(row)
     return row
