@@ -7,6 +7,7 @@ and production (python-socketio's Redis manager); nothing else decides.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from datetime import datetime
@@ -149,13 +150,21 @@ def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> Medi
     )
 
 
+def socketio_channel_for(database_url: str) -> str:
+    """python-socketio's Redis channel for the processes of one deployment."""
+    digest = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
+    return f"liaison-hub:socketio:{digest}"
+
+
 def make_socketio(config: Config) -> socketio.AsyncServer:
     from hub.security import socketio_origin_check
 
     s = config.settings
     manager: Optional[socketio.AsyncManager] = None
     if s.redis_url:
-        manager = socketio.AsyncRedisManager(s.redis_url)
+        # One channel per deployment (its database), as for the opinion news: two hubs that
+        # share a Redis but not a database never hear each other's rooms.
+        manager = socketio.AsyncRedisManager(s.redis_url, channel=socketio_channel_for(config.database_url))
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,

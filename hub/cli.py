@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from hub.config import Config, ConfigError, load_config
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-def main(argv: Optional[list[str]] = None) -> int:
+
+def main(argv: Optional[list[str]] = None, environ: Optional[dict[str, str]] = None) -> int:
+    """The ``liaison-hub`` command; ``environ`` instead of the process's environment (the tests
+    run ``link`` and ``account`` in-process against a hub's var/ directory)."""
     parser = argparse.ArgumentParser(prog="liaison-hub", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--config-dir", help="directory of hub.yaml, matrix.yaml, categories.yaml (default: configs/)"
@@ -70,7 +76,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config_dir)
+        config = load_config(args.config_dir, environ=environ)
     except ConfigError as exc:
         print(f"liaison-hub: configuration error\n{exc}", file=sys.stderr)
         return 2
@@ -200,12 +206,17 @@ def _start_lines(config: Config, app) -> list[str]:
     return start_lines(config.base_url, secret, has_accounts, link, station)
 
 
-def _database(config: Config):
+@contextlib.contextmanager
+def _database(config: Config) -> Iterator["Engine"]:
+    """The hub's database, migrated and its matrix mirrored; closed at the end."""
     from hub.app import make_engine, prepare_database
 
     engine = make_engine(config)
-    prepare_database(config, engine)
-    return engine
+    try:
+        prepare_database(config, engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _link(config: Config, args: argparse.Namespace) -> int:
@@ -214,7 +225,7 @@ def _link(config: Config, args: argparse.Namespace) -> int:
     from hub.app import join_url, secret_key
     from store.live_sessions import session_info
 
-    with Session(_database(config)) as db:
+    with _database(config) as engine, Session(engine) as db:
         session = session_info(db, args.session)
     if session is None:
         print(f"liaison-hub: no session {args.session!r}", file=sys.stderr)
@@ -238,7 +249,7 @@ def _calendar(config: Config, args: argparse.Namespace) -> int:
     if args.station not in config.matrix:
         print(f"liaison-hub: no station {args.station!r} in the matrix", file=sys.stderr)
         return 2
-    with Session(_database(config)) as db:
+    with _database(config) as engine, Session(engine) as db:
         if args.action == "rotate":
             generation = feeds.rotate_feed_key(db, None, args.station)
         else:
@@ -251,8 +262,8 @@ def _calendar(config: Config, args: argparse.Namespace) -> int:
 def _db(config: Config, args: argparse.Namespace) -> int:
     from store import db as store_db
 
-    engine = _database(config)
-    print(f"database at revision {store_db.current_revision(engine)}")
+    with _database(config) as engine:
+        print(f"database at revision {store_db.current_revision(engine)}")
     return 0
 
 
@@ -280,7 +291,7 @@ def _account(config: Config, args: argparse.Namespace) -> int:
         print("liaison-hub: a password has at least 8 characters", file=sys.stderr)
         return 2
     try:
-        with Session(_database(config)) as db:
+        with _database(config) as engine, Session(engine) as db:
             account = create_account(
                 db, None, config.matrix, args.username, password, args.role,
                 station=args.station, display_name=args.name, department=args.department,

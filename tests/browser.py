@@ -4,6 +4,7 @@ process, for end-to-end tests.  See shared/notes/chromium-webrtc-tests.md."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -12,7 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 
@@ -30,6 +31,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def require_chromium() -> str:
@@ -50,7 +61,10 @@ def free_port() -> int:
 class HubProcess:
     """``liaison-hub serve`` in a subprocess, with its own var/ directory."""
 
-    def __init__(self, var_dir: Path, port: Optional[int] = None, env: Optional[dict] = None) -> None:
+    def __init__(self, var_dir: Path, port: Optional[int] = None, env: Optional[dict] = None,
+                 fresh: bool = False) -> None:
+        """``fresh``: the hub migrates its own new database at its first start (as on a new
+        machine); otherwise var/ starts with one already migrated (``tests/databases.py``)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -61,6 +75,11 @@ class HubProcess:
         }
         self.log_path = var_dir / "hub.log"
         self.proc: Optional[subprocess.Popen] = None
+        database = var_dir / "hub.db"
+        if not fresh and "LIAISON_HUB_DATABASE_URL" not in self.env and not database.exists():
+            from tests.databases import migrated_sqlite
+
+            migrated_sqlite(database)
 
     def start(self) -> "HubProcess":
         if not (ROOT / "web" / "dist" / "index.html").exists():
@@ -86,22 +105,38 @@ class HubProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def cli(self, *argv: str, stdin: str = "") -> str:
+        """``liaison-hub ARGV…`` against this hub's var/ directory, run in the test's own process
+        (the same code as the command, without paying a Python start and the hub's imports
+        for each link: ``tests/test_hub_cli.py`` runs the command itself)."""
+        import contextlib
+        import io
+
+        from hub.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        previous_stdin = sys.stdin
+        sys.stdin = io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _cwd(ROOT):
+                code = main(list(argv), environ=self.env)
+        finally:
+            sys.stdin = previous_stdin
+        assert code == 0, f"liaison-hub {' '.join(argv)} exited with {code}: {err.getvalue()}"
+        return out.getvalue()
+
     def link(self, session: str, station: str) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "hub.cli", "link", session, station],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, check=True,
-        ).stdout
+        out = self.cli("link", session, station)
         lines = out.splitlines()
         assert len(lines) == 1, out
         return lines[0]
 
     def create_account(self, username: str, password: str, role: str, station: Optional[str] = None) -> None:
         """``liaison-hub account create`` against this hub's database."""
-        command = [sys.executable, "-m", "hub.cli", "account", "create", username, "--role", role, "--password-stdin"]
+        argv = ["account", "create", username, "--role", role, "--password-stdin"]
         if station:
-            command += ["--station", station]
-        subprocess.run(command, cwd=ROOT, env=self.env, input=password + "\n", text=True, check=True,
-                       capture_output=True)
+            argv += ["--station", station]
+        self.cli(*argv, stdin=password + "\n")
 
     def health(self) -> dict[str, Any]:
         import json

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -60,3 +61,24 @@ def new_database(backend: str, tmp_path) -> tuple[str, object]:
         return f"sqlite:///{tmp_path / 'hub.db'}", lambda: None
     databases = Databases(None)
     return databases.new(backend), databases.drop_all
+
+
+_TEMPLATE: list[Path] = []
+
+
+def migrated_sqlite(dest: Path) -> None:
+    """Put at ``dest`` a SQLite database already migrated to the newest schema: a copy of one
+    migrated once per test process (running the migrations costs about a second a database,
+    and hundreds of tests each start with a fresh one).  ``tests/test_store.py`` runs the
+    migrations themselves, from empty and step by step."""
+    import shutil
+    import tempfile
+
+    from store import db as storedb
+
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="liaison-template-")) / "hub.db"
+        storedb.upgrade(f"sqlite:///{template}")
+        _TEMPLATE.append(template)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE[0], dest)

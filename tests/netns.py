@@ -137,7 +137,7 @@ class NetnsHub:
         self.log_path = var_dir / "hub.log"
         self.proc: Optional[subprocess.Popen] = None
 
-    def start(self, timeout: float = 30) -> "NetnsHub":
+    def start(self, timeout: float = 90) -> "NetnsHub":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(

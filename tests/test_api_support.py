@@ -10,13 +10,14 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from databases import new_database  # noqa: F401  (used by the API tests)
+from databases import migrated_sqlite, new_database  # noqa: F401  (used by the API tests)
 import sqlalchemy as sa
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -123,7 +124,10 @@ class Hub:
 def build(url: str, tmp_path) -> tuple[ApiServices, Clock, sa.Engine, dict, dict]:
     config = load_config(environ={"LIAISON_HUB_VAR_DIR": str(tmp_path / "var")})
     matrix = config.matrix
-    storedb.upgrade(url)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        migrated_sqlite(Path(url.removeprefix("sqlite:///")))
+    else:
+        storedb.upgrade(url)
     engine = storedb.make_engine(url)
     ids: dict[str, int] = {}
     deputy_ids: dict[str, int] = {}

@@ -135,7 +135,7 @@ async def test_phone_changing_address_keeps_its_participant_and_media_is_back_wi
                 back = await _media_back(phone, other, changed_ms)
                 steps = await phone.page.evaluate(
                     "(t0) => window.hubClient.log.filter(e => e.t >= t0 && e.dir !== 'in' && e.event !== 'publishIce')"
-                    " .map(e => `${e.t - t0} ${e.event}${e.event === 'peers' ? ' ' + e.detail : ''}`)",
+                    " .map(e => `${e.t - t0} ${e.event}${['peers', 'resumeOnNewSocket', 'recoverMedia'].includes(e.event) ? ' ' + e.detail : ''}`)",
                     changed_ms)
                 print(f"media back {back:.2f} s after the address change; the page: {', '.join(steps[:16])}")
                 assert back < 3, f"media back after {back:.2f} s\n{await phone.debug()}"

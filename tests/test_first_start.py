@@ -51,7 +51,7 @@ def printed(hub: HubProcess) -> dict[str, str]:
 
 @pytest.fixture
 def fresh_hub(tmp_path):
-    hub = HubProcess(tmp_path / "var").start()
+    hub = HubProcess(tmp_path / "var", fresh=True).start()
     yield hub
     hub.stop()
     print("---- hub log ----\n" + hub.log()[-4000:])

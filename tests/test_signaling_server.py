@@ -949,3 +949,12 @@ async def test_a_dispatcher_calls_an_absent_stations_open_page(hub):
     assert (await station.call("control", {"action": "call", "station": "changan"}))["error"]["code"] == "forbidden"
     deputy = await hub.station()
     assert (await deputy.call("watch", {"token": hub.deputy_token(1)}))["error"]["code"] == "forbidden"
+
+
+def test_deployments_sharing_a_redis_use_their_own_socketio_channel():
+    from hub.app import socketio_channel_for
+
+    here = socketio_channel_for("postgresql+psycopg://hub@db/haining")
+    assert here == socketio_channel_for("postgresql+psycopg://hub@db/haining")  # its processes meet
+    assert here != socketio_channel_for("postgresql+psycopg://hub@db/staging")
+    assert here.startswith("liaison-hub:socketio:")

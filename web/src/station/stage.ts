@@ -132,7 +132,12 @@ export class LiveView {
       }),
       c.on("content", () => this.renderContent()),
       c.on("levels", () => this.renderLevels()),
-      c.on("self", () => this.renderSelf()),
+      // The role comes with `self`: a control event answered before the join's ack found no role
+      // yet, so the console panel is decided again here.
+      c.on("self", () => {
+        this.renderSelf();
+        this.renderControl();
+      }),
       c.on("local", () => this.renderSelf()),
       c.on("connection", () => this.renderBanner()),
       c.on("state", () => {
