@@ -1,7 +1,7 @@
 """A publisher's track at the relay: receives its packets, fans them out.
 
 :class:`PublishedTrack` receives every RTP packet of one publisher's track
-from aiortc's receiver (:func:`media.passthrough.take_rtp`: no jitter
+from aiortc's receiver (:func:`media.aiortc_hooks.take_rtp`: no jitter
 buffer, no frame assembly, no decoder thread).  It reads what it needs from
 each packet once (keyframe start, VP8 picture ID and temporal layer, audio
 level) into a :class:`Packet` and hands it to every subscriber stream it
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from aiortc.rtp import RtpPacket
 
+from . import aiortc_hooks, frames
 from . import packets as rtp
-from . import passthrough
 from .keyframes import KeyframeRequester
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class RateMeter:
 
 class PublishedTrack:
     """One publisher's track: receives its packets (an
-    :class:`~media.passthrough.RtpSink`) and fans them out to subscribers.
+    :class:`~media.aiortc_hooks.RtpSink`) and fans them out to subscribers.
 
     ``keyframes`` merges keyframe requests for video; ``on_live`` is called on
     the first packet (the relay then offers the track to subscribers).
@@ -185,7 +185,7 @@ class PublishedTrack:
     def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:  # noqa: C901  (the per-packet hot path, kept in one frame)
         """One packet from the publisher (called by the receiver hook)."""
         if packet.payload_type != self.payload_type:
-            passthrough.count("rtp_rejected")
+            aiortc_hooks.count("rtp_rejected")
             return
         highest = self._highest_sequence
         if packet.ssrc != self.media_ssrc_current or not (
@@ -215,11 +215,11 @@ class PublishedTrack:
         elif self._vp8:
             vp8 = rtp.parse_vp8(payload)
             if vp8 is None:
-                passthrough.count("rtp_malformed")
+                aiortc_hooks.count("rtp_malformed")
                 return
             frame_start, key_start = vp8.start, vp8.keyframe
             if key_start:
-                self.frame_size = passthrough.vp8_frame_size(payload[vp8.size:]) or self.frame_size
+                self.frame_size = frames.vp8_frame_size(payload[vp8.size:]) or self.frame_size
         elif self._h264:
             frame_start = timestamp != self._last_timestamp
             if frame_start:
@@ -229,7 +229,7 @@ class PublishedTrack:
             key_start = has_key and self._h264_prefix and not self._h264_key_seen
             if key_start:
                 self._h264_key_seen = True
-                size = passthrough.frame_size(self.mime_type, rtp.h264_annexb(payload))
+                size = frames.frame_size(self.mime_type, rtp.h264_annexb(payload))
                 self.frame_size = size or self.frame_size
             self._h264_prefix = self._h264_prefix and prefix_only
         else:

@@ -45,6 +45,7 @@ import av
 
 from .depacketize import Frame, FrameAssembler
 from .fanout import Packet, PublishedTrack
+from .frames import frame_size
 from .interface import RecordedFile
 
 logger = logging.getLogger(__name__)
@@ -286,7 +287,6 @@ class RoomRecorder:
             self._loop.call_soon_threadsafe(state.keyframes.request)
         for frame in frames:
             if state.kind == "video" and frame.keyframe:
-                from .passthrough import frame_size  # noqa: PLC0415 (aiortc hooks, loaded anyway)
                 state.size = frame_size(state.mime_type, frame.data) or state.size
             if pf.container is None:
                 if pf.first_frame_at is None:

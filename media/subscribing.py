@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 from aiortc import RTCPeerConnection
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from . import adapt, passthrough
+from . import adapt, aiortc_hooks
 from .fanout import ForwardedTrack, PublishedTrack
 from .interface import SessionDescription, TrackInfo, Transport
 from .participant import _Participant, _Slot
@@ -193,7 +193,7 @@ class SubscribeSide:
         forwarded = ForwardedTrack(track.kind, temporal_limits=p.temporal_limits)
         transceiver = p.subscribe_pc.addTransceiver(forwarded, direction="sendonly")
         forwarded.attach(transceiver)
-        passthrough.observe_sender_rtcp(transceiver.sender, p.adaptation.observer(forwarded, self._clock))
+        aiortc_hooks.observe_sender_rtcp(transceiver.sender, p.adaptation.observer(forwarded, self._clock))
         transceiver.setCodecPreferences(self._pinned_codecs(track))
         slot = _Slot(transceiver, forwarded, track.kind, track.codec_key)
         p.slots.append(slot)
