@@ -5,8 +5,9 @@ from aiortc's receiver (:func:`media.aiortc_hooks.take_rtp`: no jitter
 buffer, no frame assembly, no decoder thread).  It reads what it needs from
 each packet once (keyframe start, VP8 picture ID and temporal layer, audio
 level) into a :class:`Packet` and hands it to every subscriber stream it
-*feeds* (:class:`media.fanout.ForwardedTrack`), and to the subscriber streams
-waiting to switch to it at its next keyframe (a big/small switch).  It keeps
+*feeds* (a :class:`SubscriberStream`: :class:`media.fanout.ForwardedTrack`),
+and to the subscriber streams waiting to switch to it at its next keyframe
+(a big/small switch).  It keeps
 the packets since its last keyframe (a subscriber that opens starts there).
 """
 
@@ -14,16 +15,13 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional, Protocol
 
 from aiortc.rtp import RtpPacket
 
 from . import aiortc_hooks, frames
 from . import packets as rtp
 from .keyframes import KeyframeRequester
-
-if TYPE_CHECKING:
-    from .fanout import ForwardedTrack
 
 #: A publisher's packets since its last keyframe are kept for this many
 #: at once from that keyframe instead of asking the publisher for one (which
@@ -67,6 +65,28 @@ class Packet:
         self.abs_send_time = abs_send_time  # 3 bytes
         self.epoch = epoch  # changes when the publisher's SSRC does
 
+
+class SubscriberStream(Protocol):
+    """What a :class:`PublishedTrack` asks of a subscriber stream it feeds or is bound to
+    (:class:`media.fanout.ForwardedTrack`, which imports this module: not the other way round)."""
+
+    #: The same publisher's small stream, fed instead of the big one when the subscriber asks.
+    alternate: Optional[PublishedTrack]
+
+    def forward(self, p: Packet) -> None:
+        """One packet of the stream it is fed from."""
+
+    def offer_switch(self, target: PublishedTrack, p: Packet) -> None:
+        """One packet of ``target``, which the stream is waiting to switch to (at a keyframe)."""
+
+    def reset(self) -> None:
+        """Start again at a keyframe, the sequence continuing without a gap."""
+
+    def set_alternate(self, alternate: Optional[PublishedTrack]) -> None:
+        """Another small stream, or none (back to the big one)."""
+
+    def unbind(self) -> None:
+        """Stop being fed by the publisher."""
 
 
 class RateMeter:
@@ -124,13 +144,13 @@ class PublishedTrack:
         self.keyframes = keyframes
         self.on_live = on_live
         #: The subscriber streams bound to this track (whatever feeds them).
-        self.subscribers: set[ForwardedTrack] = set()
+        self.subscribers: set[SubscriberStream] = set()
         #: The subscriber streams this track's packets go to, and those
         #: switching to it at its next keyframe.
-        self.feeds: set[ForwardedTrack] = set()
-        self.pending: set[ForwardedTrack] = set()
-        self._fanout: tuple[ForwardedTrack, ...] = ()
-        self._pending: tuple[ForwardedTrack, ...] = ()
+        self.feeds: set[SubscriberStream] = set()
+        self.pending: set[SubscriberStream] = set()
+        self._fanout: tuple[SubscriberStream, ...] = ()
+        self._pending: tuple[SubscriberStream, ...] = ()
         #: Called with every packet forwarded (a recorder: media.recorder);
         #: each must return at once, never block.
         self.taps: list[Callable[[Packet], None]] = []
@@ -162,7 +182,7 @@ class PublishedTrack:
         """Nothing to start: packets are pushed by the receiver."""
 
     def changed(self) -> None:
-        """The fed or pending set changed (called by :class:`ForwardedTrack`)."""
+        """The fed or pending set changed (called by a :class:`SubscriberStream`)."""
         self._fanout = tuple(self.feeds)
         self._pending = tuple(self.pending)
 
@@ -273,7 +293,7 @@ class PublishedTrack:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def detach_all(self) -> list[ForwardedTrack]:
+    def detach_all(self) -> list[SubscriberStream]:
         """Unbind every subscriber; returns them.  Streams fed by this track
         as a publisher's small stream go back to the big one."""
         for stream in list(self.feeds | self.pending):
@@ -284,7 +304,7 @@ class PublishedTrack:
             subscriber.unbind()
         return detached
 
-    async def stop(self) -> list[ForwardedTrack]:
+    async def stop(self) -> list[SubscriberStream]:
         """Stop forwarding and unbind every subscriber."""
         self.live = False
         self.active = False

@@ -122,9 +122,13 @@ class Relay(SubscribeSide):
         self._max_media_lines = max_media_lines
         if loopback_candidates:
             icegatherer.use_loopback_addresses(True)
-        self._ice_servers: Callable[[], list[RTCIceServer]] = (
-            (lambda: _ice_servers(ice_servers())) if callable(ice_servers) else (lambda s=_ice_servers(ice_servers): s)
-        )
+        self._ice_servers: Callable[[], list[RTCIceServer]]
+        if callable(ice_servers):
+            servers_of = ice_servers
+            self._ice_servers = lambda: _ice_servers(servers_of())
+        else:
+            fixed = _ice_servers(ice_servers)
+            self._ice_servers = lambda: fixed
         self._keyframe_interval = keyframe_interval
         self._queue_frames = {"video": video_queue_frames, "audio": audio_queue_frames}
         self._participants: dict[str, _Participant] = {}
@@ -430,6 +434,8 @@ class Relay(SubscribeSide):
         affected: set[str] = set()
         for transceiver in pc.getTransceivers():
             mid = transceiver.mid
+            if mid is None:
+                continue  # not negotiated: nothing is received on it, nothing published
             receiving = (
                 transceiver.currentDirection in ("recvonly", "sendrecv")
                 and ports.get(mid, 0) != 0
@@ -438,7 +444,7 @@ class Relay(SubscribeSide):
             track = p.published.get(mid)
             if receiving and track is None:
                 codec = aiortc_hooks.negotiated_codec(transceiver)
-                if codec is None:
+                if codec is None or codec.payloadType is None:
                     continue
                 track = PublishedTrack(
                     publisher_id=p.id,

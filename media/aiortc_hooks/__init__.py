@@ -161,7 +161,7 @@ def install() -> None:
         )
     # Hooks 1-3: the frame path without codecs.
     rtcrtpreceiver.get_decoder = frame_path.get_passthrough_decoder
-    rtcrtpreceiver.JitterBuffer = frame_path.LowLatencyJitterBuffer
+    rtcrtpreceiver.JitterBuffer = frame_path.LowLatencyJitterBuffer  # type: ignore[misc]  # the hook: a subclass
     rtcrtpsender.get_encoder = frame_path.get_forwarding_encoder
     # Hooks 4, 7 and 9: senders.
     RTCRtpSender._send_keyframe = sender._send_keyframe  # type: ignore[method-assign]

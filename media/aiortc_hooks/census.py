@@ -8,7 +8,7 @@ from typing import Any
 _codec_census: dict[str, int] = {}
 
 
-def _count_constructions(cls: type) -> None:
+def _count_constructions(cls: type[Any]) -> None:
     original = cls.__init__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:

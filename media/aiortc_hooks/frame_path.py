@@ -105,6 +105,8 @@ class LowLatencyJitterBuffer(JitterBuffer):
         return None
 
     def _next_audio_frame(self) -> Optional[JitterFrame]:
+        if self._origin is None:
+            return None
         head = self._packets[self._origin % self._capacity]
         if head is None:
             # Skip a gap once enough packets are queued behind it.
@@ -153,15 +155,18 @@ class ForwardingEncoder(Encoder):
 
     def pack(self, packet: av.Packet) -> tuple[list[bytes], int]:
         data = bytes(packet)
+        pts = packet.pts
+        if pts is None:
+            raise ValueError("an encoded frame to send needs a pts (its RTP timestamp)")
         if self._mime == "video/vp8":
             payloads = Vp8Encoder._packetize(data, self._picture_id)
             self._picture_id = (self._picture_id + 1) % (1 << 15)
-            return payloads, convert_timebase(packet.pts, packet.time_base, _VIDEO_TIME_BASE)
+            return payloads, convert_timebase(pts, packet.time_base, _VIDEO_TIME_BASE)
         if self._mime == "video/h264":
             payloads = H264Encoder._packetize(H264Encoder._split_bitstream(data))
-            return payloads, convert_timebase(packet.pts, packet.time_base, _VIDEO_TIME_BASE)
+            return payloads, convert_timebase(pts, packet.time_base, _VIDEO_TIME_BASE)
         # Audio codecs (Opus, G.711, G.722): one frame is one RTP payload.
-        return [data], convert_timebase(packet.pts, packet.time_base, self._time_base)
+        return [data], convert_timebase(pts, packet.time_base, self._time_base)
 
     @property
     def target_bitrate(self) -> int:

@@ -51,7 +51,8 @@ def _rtp_data(dtls: RTCDtlsTransport, data: bytes, arrival_time_ms: int) -> None
     try:
         sink = receiver.__dict__.get(_SINK_ATTRIBUTE)
         if sink is not None and type(receiver)._handle_rtp_packet is _handle_rtp_packet:
-            _forward_rtp_packet(receiver, sink, packet, arrival_time_ms)
+            # Its class's handler is hook 6's: an RTCRtpReceiver (aiortc's router types a protocol).
+            _forward_rtp_packet(receiver, sink, packet, arrival_time_ms)  # type: ignore[arg-type]
         else:
             run_now(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms))
     except ConnectionError:
