@@ -202,8 +202,12 @@ class PublishedTrack:
             self.sender_reports.clear()
         self.sender_reports[ssrc] = (ntp_timestamp, rtp_timestamp)
 
-    def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:  # noqa: C901  (the per-packet hot path, kept in one frame)
-        """One packet from the publisher (called by the receiver hook)."""
+    def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:
+        """One packet from the publisher (called by the receiver hook).
+
+        The per-packet hot path: one frame, but for a video packet's cache (:meth:`_cache_video`),
+        the leading packets of an H264 frame (:meth:`_h264_key_start`) and the rare steps (a new
+        stream, going live, a keyframe)."""
         if packet.payload_type != self.payload_type:
             aiortc_hooks.count("rtp_rejected")
             return
@@ -211,77 +215,41 @@ class PublishedTrack:
         if packet.ssrc != self.media_ssrc_current or not (
             highest - rtp.MAX_MISORDER <= extended_sequence <= highest + rtp.MAX_DROPOUT
         ):
-            # A new encoder (or the first), or one whose sequence restarted
-            # (the receiver's gate let the jump through, confirmed):
-            # subscribers restart their timeline on its first keyframe.
-            self.media_ssrc_current = packet.ssrc
-            self.epoch += 1
-            self._last_timestamp = None
-            self.gop.clear()
-            self._highest_sequence = extended_sequence
+            self._new_stream(packet.ssrc, extended_sequence)
         elif extended_sequence > highest:
             self._highest_sequence = extended_sequence
-        self.packets_received += 1
-        self.octets_received += len(packet.payload)
-        if not self.live and self.active:
-            self.live = True
-            if self.on_live is not None:
-                self.on_live(self)
         payload = packet.payload
+        self.packets_received += 1
+        self.octets_received += len(payload)
+        if not self.live and self.active:
+            self._went_live()
         timestamp = packet.timestamp
         vp8 = None
+        level = None
         if self.kind == "audio":
             frame_start = key_start = True
+            audio_level = packet.extensions.audio_level
+            if audio_level is not None:
+                level = (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)
         elif self._vp8:
             vp8 = rtp.parse_vp8(payload)
             if vp8 is None:
                 aiortc_hooks.count("rtp_malformed")
                 return
             frame_start, key_start = vp8.start, vp8.keyframe
-            if key_start:
-                self.frame_size = frames.vp8_frame_size(payload[vp8.size:]) or self.frame_size
         elif self._h264:
             frame_start = timestamp != self._last_timestamp
-            if frame_start:
-                self._h264_prefix = True
-                self._h264_key_seen = False
-            has_key, prefix_only = rtp.h264_packet_info(payload)
-            key_start = has_key and self._h264_prefix and not self._h264_key_seen
-            if key_start:
-                self._h264_key_seen = True
-                size = frames.frame_size(self.mime_type, rtp.h264_annexb(payload))
-                self.frame_size = size or self.frame_size
-            self._h264_prefix = self._h264_prefix and prefix_only
+            # Only a frame's leading packets may start a keyframe: the others are not parsed.
+            key_start = (frame_start or self._h264_prefix) and self._h264_key_start(payload, frame_start)
         else:
             frame_start = key_start = timestamp != self._last_timestamp
         self._last_timestamp = timestamp
-        if frame_start:
-            self.frames_received += 1
-        level = None
-        if self.kind == "audio":
-            audio_level = packet.extensions.audio_level
-            if audio_level is not None:
-                level = (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)
+        self.frames_received += frame_start  # a bool: one more at each frame's first packet
         now = time.time()
         p = Packet(extended_sequence, timestamp, packet.marker, payload, frame_start, key_start, vp8,
                    level, now, rtp.abs_send_time(rtp.ntp_from_unix(now)).to_bytes(3, "big"), self.epoch)
         if self.kind == "video":
-            gop = self.gop
-            if key_start:
-                # Normally the newest packet; if it came late (a retransmission),
-                # the packets of its frame that came before it follow it.
-                later = sorted((q for q in self._recent if q.seq > p.seq and q.epoch == p.epoch),
-                               key=lambda q: q.seq) if self._recent and self._recent[-1].seq > p.seq else []
-                gop[:] = [p, *later]
-                self._gop_frames = 1 + sum(1 for q in later if q.frame_start)
-            elif gop:
-                if frame_start:
-                    self._gop_frames += 1
-                if self._gop_frames <= GOP_CACHE_FRAMES and len(gop) < GOP_CACHE_PACKETS:
-                    gop.append(p)
-                else:
-                    gop.clear()  # too old to start a picture with
-            self._recent.append(p)
+            self._cache_video(p)
         if not self.forwarding:
             return
         for subscriber in self._fanout:
@@ -290,6 +258,63 @@ class PublishedTrack:
             waiting.offer_switch(self, p)
         for tap in self.taps:
             tap(p)
+
+    def _new_stream(self, ssrc: int, extended_sequence: int) -> None:
+        """A new encoder (or the first), or one whose sequence restarted (the receiver's gate
+        let the jump through, confirmed): subscribers restart their timeline on its first
+        keyframe."""
+        self.media_ssrc_current = ssrc
+        self.epoch += 1
+        self._last_timestamp = None
+        self.gop.clear()
+        self._highest_sequence = extended_sequence
+
+    def _went_live(self) -> None:
+        self.live = True
+        if self.on_live is not None:
+            self.on_live(self)
+
+    def _h264_key_start(self, payload: bytes, frame_start: bool) -> bool:
+        """Whether an H264 packet among a frame's leading ones (its first, or one after packets
+        carrying only parameter sets) starts a keyframe: the first packet with an IDR slice or an
+        SPS, every packet before it in the frame carrying only SPS, PPS, SEI or delimiters."""
+        if frame_start:
+            self._h264_key_seen = False
+        has_key, prefix_only = rtp.h264_packet_info(payload)
+        key_start = has_key and not self._h264_key_seen
+        if key_start:
+            self._h264_key_seen = True
+        self._h264_prefix = prefix_only
+        return key_start
+
+    def _cache_video(self, p: Packet) -> None:
+        """Keep a video packet: in the cache of the pictures since the last keyframe (a subscriber
+        that opens starts there), and among the recent packets."""
+        gop = self.gop
+        if p.key_start:
+            self._keyframe(p)
+        elif gop:
+            if p.frame_start:
+                self._gop_frames += 1
+            if self._gop_frames <= GOP_CACHE_FRAMES and len(gop) < GOP_CACHE_PACKETS:
+                gop.append(p)
+            else:
+                gop.clear()  # too old to start a picture with
+        self._recent.append(p)
+
+    def _keyframe(self, p: Packet) -> None:
+        """A keyframe starts: its picture size, and the cache starts again with it."""
+        if p.vp8 is not None:
+            self.frame_size = frames.vp8_frame_size(p.payload[p.vp8.size:]) or self.frame_size
+        elif self._h264:
+            self.frame_size = frames.frame_size(self.mime_type, rtp.h264_annexb(p.payload)) or self.frame_size
+        # Normally the newest packet; if it came late (a retransmission),
+        # the packets of its frame that came before it follow it.
+        recent = self._recent
+        later = sorted((q for q in recent if q.seq > p.seq and q.epoch == p.epoch),
+                       key=lambda q: q.seq) if recent and recent[-1].seq > p.seq else []
+        self.gop[:] = [p, *later]
+        self._gop_frames = 1 + sum(1 for q in later if q.frame_start)
 
     # -- lifecycle -------------------------------------------------------------
 
