@@ -95,6 +95,13 @@ def test_forwarding_encoder_packs_without_codec():
     assert opus.pack(frame) == ([b"opus"], 960)
 
 
+def test_forwarding_encoder_refuses_a_frame_without_pts():
+    packet = av.Packet(b"\x10abc")
+    packet.time_base = fractions.Fraction(1, 90000)
+    with pytest.raises(ValueError, match="needs a pts"):
+        frame_path.get_forwarding_encoder(VP8).pack(packet)
+
+
 @pytest.fixture
 def restore_loopback():
     yield
