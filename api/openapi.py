@@ -4,7 +4,7 @@ and the docs page that renders it (Swagger UI, bundled locally: no CDN)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -43,7 +43,9 @@ def _parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
     return out
 
 
-def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> dict[str, Any]:  # noqa: C901  (one walk over the route table)
+def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> dict[str, Any]:
+    """The OpenAPI description of ``operations``: one walk over the route table, the models'
+    schemas shared under ``components``."""
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(s.ErrorBody, "serialization")]
     for op in operations:
         if op.body is not None:
@@ -53,71 +55,9 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
     refs, definitions = models_json_schema(
         list(dict.fromkeys(models)), by_alias=True, ref_template="#/components/schemas/{model}"
     )
-    error_ref = refs[(s.ErrorBody, "serialization")]
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        item: dict[str, Any] = {
-            "operationId": op.operation_id,
-            "summary": op.summary,
-            "tags": [op.tag],
-        }
-        description = op.description
-        if op.roles:
-            description = (description + "\n\n" if description else "") + f"Who: {op.roles}."
-        if description:
-            item["description"] = description
-        parameters = []
-        if op.path_model is not None:
-            parameters += _parameters(op.path_model, "path")
-        if op.query is not None:
-            parameters += _parameters(op.query, "query")
-        if parameters:
-            item["parameters"] = parameters
-        if op.body is not None:
-            item["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
-            }
-        responses: dict[str, Any] = {}
-        if op.response is not None:
-            responses[str(op.status)] = {
-                "description": op.summary,
-                "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
-            }
-        elif op.status == 204:
-            responses["204"] = {"description": "done, no content"}
-        else:
-            schema: dict[str, Any] = {} if op.content == "application/json" else {"type": "string"}
-            if op.content.startswith("image/png"):
-                schema["contentMediaType"] = "image/png"
-            responses[str(op.status)] = {"description": op.summary, "content": {op.content: {"schema": schema}}}
-        errors: dict[int, list[str]] = {}
-        declared = list(op.errors)
-        if op.body is not None or op.query is not None or op.path_model is not None:
-            declared.append(InvalidPayload)
-        if op.body is not None or PayloadTooLarge in op.errors:  # a body is read with a deadline
-            declared.append(RequestTimeout)
-        if op.auth == "login":
-            declared.append(LoginRequired)
-        for error in declared:
-            errors.setdefault(error.status, [])
-            if error.code not in errors[error.status]:
-                errors[error.status].append(error.code)
-        for status in sorted(errors):
-            responses[str(status)] = {
-                "description": "error: " + ", ".join(errors[status]),
-                "content": {"application/json": {"schema": error_ref}},
-            }
-        responses["500"] = {"description": "error: internal_error",
-                            "content": {"application/json": {"schema": error_ref}}}
-        item["responses"] = responses
-        if op.auth == "login":
-            item["security"] = [{"bearer": []}, {"cookie": []}]
-        elif op.auth == "feed":
-            item["security"] = [{}, {"bearer": []}, {"cookie": []}]
-        else:
-            item["security"] = []
-        paths.setdefault(op.path, {})[op.method.lower()] = item
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -139,6 +79,89 @@ def build_spec(operations: tuple[Operation, ...], server_url: str = "/api") -> d
     }
 
 
+#: What models_json_schema answers: a reference to the schema of each (model, mode).
+_Refs = Mapping[Any, dict[str, Any]]
+
+
+def _operation(op: Operation, refs: _Refs) -> dict[str, Any]:
+    """The entry of ``op`` under its path and method."""
+    item: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "tags": [op.tag],
+    }
+    description = op.description
+    if op.roles:
+        description = (description + "\n\n" if description else "") + f"Who: {op.roles}."
+    if description:
+        item["description"] = description
+    parameters = []
+    if op.path_model is not None:
+        parameters += _parameters(op.path_model, "path")
+    if op.query is not None:
+        parameters += _parameters(op.query, "query")
+    if parameters:
+        item["parameters"] = parameters
+    if op.body is not None:
+        item["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    item["responses"] = _responses(op, refs)
+    if op.auth == "login":
+        item["security"] = [{"bearer": []}, {"cookie": []}]
+    elif op.auth == "feed":
+        item["security"] = [{}, {"bearer": []}, {"cookie": []}]
+    else:
+        item["security"] = []
+    return item
+
+
+def _responses(op: Operation, refs: _Refs) -> dict[str, Any]:
+    """The success response of ``op``, then its errors by status, then ``500``."""
+    responses: dict[str, Any] = {}
+    if op.response is not None:
+        responses[str(op.status)] = {
+            "description": op.summary,
+            "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+        }
+    elif op.status == 204:
+        responses["204"] = {"description": "done, no content"}
+    else:
+        schema: dict[str, Any] = {} if op.content == "application/json" else {"type": "string"}
+        if op.content.startswith("image/png"):
+            schema["contentMediaType"] = "image/png"
+        responses[str(op.status)] = {"description": op.summary, "content": {op.content: {"schema": schema}}}
+    error_ref = refs[(s.ErrorBody, "serialization")]
+    errors = _error_codes(op)
+    for status in sorted(errors):
+        responses[str(status)] = {
+            "description": "error: " + ", ".join(errors[status]),
+            "content": {"application/json": {"schema": error_ref}},
+        }
+    responses["500"] = {"description": "error: internal_error",
+                        "content": {"application/json": {"schema": error_ref}}}
+    return responses
+
+
+def _error_codes(op: Operation) -> dict[int, list[str]]:
+    """The error codes ``op`` may answer, by HTTP status: those it declares, and those of the
+    framework (a payload that does not validate, a body read too slowly, a login required)."""
+    declared = list(op.errors)
+    if op.body is not None or op.query is not None or op.path_model is not None:
+        declared.append(InvalidPayload)
+    if op.body is not None or PayloadTooLarge in op.errors:  # a body is read with a deadline
+        declared.append(RequestTimeout)
+    if op.auth == "login":
+        declared.append(LoginRequired)
+    errors: dict[int, list[str]] = {}
+    for error in declared:
+        codes = errors.setdefault(error.status, [])
+        if error.code not in codes:
+            codes.append(error.code)
+    return errors
+
+
 #: Swagger UI's page, built by Vite from ``web/api-docs.html`` and ``web/src/apidocs/``.
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "web" / "dist" / "api-docs.html"
 
@@ -149,3 +172,4 @@ async def docs_handler(call: Call) -> web.StreamResponse:
     if not DOCS_PAGE.exists():
         return web.Response(status=503, text="The web assets are not built: run `make setup` (npm run build in web/).")
     return web.FileResponse(DOCS_PAGE, headers={"Cache-Control": "no-cache"})
+

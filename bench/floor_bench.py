@@ -288,7 +288,7 @@ class FloorWorker(Worker):
         global LIGHT_RECEIVE
         LIGHT_RECEIVE = light
         if light:
-            _install_light_receive()  # after media.passthrough.install()
+            _install_light_receive()  # after media.aiortc_hooks.install()
         return await super().cmd_setup(loop)
 
     async def cmd_start_station(

@@ -8,7 +8,7 @@ a ``multiprocessing`` pipe (:class:`WorkerHandle` on the bench side).
 A :class:`Station` speaks the hub's Socket.IO protocol (``docs/protocol.md``):
 ``join``; optionally ``publishOffer`` with one sendonly VP8 transceiver fed
 by a :class:`bench.source.StampedSource` (pre-encoded, never encoded here);
-and answers every ``subscribeOffer``.  ``media.passthrough`` is installed,
+and answers every ``subscribeOffer``.  ``media.aiortc_hooks`` is installed,
 so received tracks yield the assembled encoded frames (``av.Packet``) and
 nothing is decoded; the receiver only reads the trailer to count frames and
 compute one-way latency (same machine, same clock: ``time.time_ns``).
@@ -125,12 +125,12 @@ class Receiver:
         pc = self._pc()
         receiver = None
         if pc is not None:
-            from media import passthrough
+            from media import aiortc_hooks
 
             for transceiver in pc.getTransceivers():
                 if transceiver.receiver.track is track:
                     receiver = transceiver.receiver
-                    passthrough.observe_rtp(receiver, self._on_rtp)
+                    aiortc_hooks.observe_rtp(receiver, self._on_rtp)
         if SINK_FRAMES and receiver is not None and FrameSink.attach(receiver, self.on_frame):
             return
         self.readers.append(asyncio.ensure_future(self._read(track)))
@@ -170,7 +170,7 @@ class Receiver:
                 try:
                     data = bytes(frame)
                 except TypeError:
-                    # A decoded av.VideoFrame: passthrough is not installed.
+                    # A decoded av.VideoFrame: media.aiortc_hooks is not installed.
                     self.recv_errors.append(f"got {type(frame).__name__}, not an encoded packet")
                     return
                 self.on_frame(data, now)
@@ -246,7 +246,7 @@ class FrameSink:
     """Stands in for an ``RTCRtpReceiver``'s decoder queue (load generator only).
 
     aiortc hands every assembled frame to a per-receiver decoder thread through
-    a ``queue.Queue``; the thread (with ``media.passthrough``, a no-op
+    a ``queue.Queue``; the thread (with ``media.aiortc_hooks``, a no-op
     "decoder") passes it back to the event loop for ``track.recv()``.  That is
     two thread hand-offs per frame under the GIL, which costs the load
     generator much CPU and latency with tens of receivers.  Put in place
@@ -723,11 +723,11 @@ def worker_main(name: str, conn: Connection, log_level: str = "WARNING", sink_fr
     logging.basicConfig(level=log_level, format=f"[{name}] %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aioice").setLevel(logging.ERROR)
 
-    from media import passthrough  # receive encoded frames, never decode
+    from media import aiortc_hooks  # receive encoded frames, never decode
 
     from bench import loopback
 
-    passthrough.install()
+    aiortc_hooks.install()
     loopback.install()
     global SINK_FRAMES
     SINK_FRAMES = sink_frames

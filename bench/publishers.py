@@ -7,7 +7,7 @@ small one (320x180, ~120 kbit/s), the small one's media section marked
 ``a=content:alt``.  Nothing is encoded while it runs: the media are loops
 encoded once (:func:`station_media`, cached on disk) and replayed as
 ``av.Packet`` objects, which aiortc's senders only packetize; a keyframe
-request (PLI/FIR, through ``media.passthrough``) jumps the loop to its next
+request (PLI/FIR, through ``media.aiortc_hooks``) jumps the loop to its next
 keyframe.  Eight publishers cost a fraction of a core.
 
 Audio: the first publisher of a run "speaks" (a voice-like tone, ~24 kbit/s
@@ -370,9 +370,9 @@ def install(host: str, light_receive: bool = False) -> None:
     (no NACK, no jitter buffer, no decoder thread)."""
     from aioice import ice
 
-    from media import passthrough
+    from media import aiortc_hooks
 
-    passthrough.install()
+    aiortc_hooks.install()
     ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: [host] if use_ipv4 else []
     if light_receive:
         from aiortc import clock

@@ -8,7 +8,7 @@
   its ``encoder.pack()`` path: no encoder runs while sending.  It paces at
   30 fps, appends a trailer (magic, send time, sequence, source id) to every
   frame, and answers keyframe requests: ``request_keyframe()`` (called by
-  ``media.passthrough``'s patched ``RTCRtpSender._send_keyframe`` on PLI/FIR)
+  ``media.aiortc_hooks``'s patched ``RTCRtpSender._send_keyframe`` on PLI/FIR)
   makes the next frame sent a keyframe of the loop.
 * :func:`read_trailer` reads the trailer back off an assembled frame.  Nobody
   decodes the frames, so the trailing bytes are harmless.

@@ -6,7 +6,7 @@ One :class:`SubscriberAdaptation` per subscriber joins the pure rules
 
 * its :meth:`~SubscriberAdaptation.observer` receives, for each stream sent
   to the subscriber, the subscriber's RTCP about it (receiver report loss,
-  jitter and RTT, REMB: :func:`media.passthrough.observe_sender_rtcp`);
+  jitter and RTT, REMB: :func:`media.aiortc_hooks.observe_sender_rtcp`);
 * :meth:`~SubscriberAdaptation.step`, called by the relay every
   :data:`INTERVAL` seconds and whenever the subscription or the limits
   change, updates the estimate from that feedback and the rate actually sent,
@@ -27,7 +27,7 @@ from typing import Callable, Optional, Sequence
 from .estimate import DownlinkEstimator, EstimatorConfig
 from .fanout import ForwardedTrack
 from .interface import ReceiveLimits, VideoLayer
-from .passthrough import SenderFeedback
+from .aiortc_hooks import SenderFeedback
 from .select import Choice, Selector, SelectorConfig, Video
 
 #: Seconds between two adaptation steps of every subscriber.

@@ -7,7 +7,7 @@ ID after a switch), so that what the subscriber receives is one continuous
 stream whoever publishes into it: a floor move or a replaced publisher
 re-binds it (:meth:`ForwardedTrack.bind`) without the browser seeing a new
 stream.  Each packet is serialized, protected once and sent at once
-(:func:`media.passthrough.transmit`); no queue, no task per subscriber.  It
+(:func:`media.aiortc_hooks.transmit`); no queue, no task per subscriber.  It
 keeps the last packets it sent to answer the subscriber's NACKs (RTX when
 negotiated) and describes itself in sender reports mapped to the publisher's
 clock (lip sync).  The ``MediaStreamTrack`` side only gives aiortc's sender a
@@ -40,8 +40,8 @@ from typing import Any, Optional
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtcpSenderInfo
 
+from . import aiortc_hooks
 from . import packets as rtp
-from . import passthrough
 from .published import (  # noqa: F401  (re-exported: the fan-out's vocabulary)
     GOP_CACHE_FRAMES,
     GOP_CACHE_PACKETS,
@@ -147,7 +147,7 @@ class ForwardedTrack(MediaStreamTrack):
         """The subscriber's transceiver whose sender carries this stream."""
         self.transceiver = transceiver
         self._sender = transceiver.sender  # type: ignore[attr-defined]
-        passthrough.forward_to(self._sender, self)
+        aiortc_hooks.forward_to(self._sender, self)
 
     def bind(self, source: PublishedTrack, alternate: Optional[PublishedTrack] = None) -> None:
         """Take packets from ``source`` (or its ``alternate``, by :attr:`layer`),
@@ -310,7 +310,7 @@ class ForwardedTrack(MediaStreamTrack):
     def _read_parameters(self) -> bool:
         if self.transceiver is None:
             return False
-        params = passthrough.send_parameters(self.transceiver)
+        params = aiortc_hooks.send_parameters(self.transceiver)
         if params is None:
             return False
         self._ssrc, self._pt = params.ssrc, params.payload_type
@@ -342,7 +342,7 @@ class ForwardedTrack(MediaStreamTrack):
     def stop(self) -> None:
         self.unbind()
         if self._sender is not None:
-            passthrough.forward_to(self._sender, None)
+            aiortc_hooks.forward_to(self._sender, None)
         super().stop()
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)
@@ -404,7 +404,7 @@ class ForwardedTrack(MediaStreamTrack):
                 self._pid_offset -= 1
             return
         if p.frame_start and self.kind == "video" \
-                and passthrough.send_backlog(self._sender) > MAX_BACKLOG_BYTES:  # type: ignore[arg-type]
+                and aiortc_hooks.send_backlog(self._sender) > MAX_BACKLOG_BYTES:  # type: ignore[arg-type]
             # The subscriber's socket does not keep up: video waits for the next
             # keyframe; audio (never checked, never dropped) goes on.
             self._congested()
@@ -415,14 +415,14 @@ class ForwardedTrack(MediaStreamTrack):
             self._min_seq = p.seq
             self._rebase = False
         elif p.seq < self._min_seq:
-            passthrough.count("rtp_late")
+            aiortc_hooks.count("rtp_late")
             return
         out_seq = p.seq + self._seq_offset
         index = out_seq & (HISTORY_PACKETS - 1)
         previous = self._history[index]
         if p.seq <= self._out_seq - self._seq_offset and previous is not None \
                 and previous[2:4] == (out_seq & 0xFFFF).to_bytes(2, "big"):
-            passthrough.count("rtp_replayed")
+            aiortc_hooks.count("rtp_replayed")
             return  # already sent (a duplicate)
         timestamp = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
         payload: bytes = p.payload
@@ -454,7 +454,7 @@ class ForwardedTrack(MediaStreamTrack):
             self._out_ts = timestamp
             self._last_source_ts = p.timestamp
             self._last_arrival = p.arrival
-        if not passthrough.transmit(self._sender, data):  # type: ignore[arg-type]
+        if not aiortc_hooks.transmit(self._sender, data):  # type: ignore[arg-type]
             return
         self._last_send = p.arrival
         self._last_marker = bool(p.marker)
@@ -512,7 +512,7 @@ class ForwardedTrack(MediaStreamTrack):
                 self._rtx_seq.to_bytes(2, "big"), data[4:8], self._rtx_ssrc.to_bytes(4, "big"),
                 data[12:header_size], data[2:4], data[header_size:],
             ))
-        if passthrough.transmit(self._sender, data):  # type: ignore[arg-type]
+        if aiortc_hooks.transmit(self._sender, data):  # type: ignore[arg-type]
             self.retransmissions += 1
 
     def sender_info(self) -> Optional[RtcpSenderInfo]:

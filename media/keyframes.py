@@ -124,4 +124,4 @@ class KeyframeRequester:
             self._timer = None
 
 
-_pending_tasks: set[asyncio.Future] = set()
+_pending_tasks: set[asyncio.Future[None]] = set()

@@ -1,12 +1,13 @@
 """A publisher's track at the relay: receives its packets, fans them out.
 
 :class:`PublishedTrack` receives every RTP packet of one publisher's track
-from aiortc's receiver (:func:`media.passthrough.take_rtp`: no jitter
+from aiortc's receiver (:func:`media.aiortc_hooks.take_rtp`: no jitter
 buffer, no frame assembly, no decoder thread).  It reads what it needs from
 each packet once (keyframe start, VP8 picture ID and temporal layer, audio
 level) into a :class:`Packet` and hands it to every subscriber stream it
-*feeds* (:class:`media.fanout.ForwardedTrack`), and to the subscriber streams
-waiting to switch to it at its next keyframe (a big/small switch).  It keeps
+*feeds* (a :class:`SubscriberStream`: :class:`media.fanout.ForwardedTrack`),
+and to the subscriber streams waiting to switch to it at its next keyframe
+(a big/small switch).  It keeps
 the packets since its last keyframe (a subscriber that opens starts there).
 """
 
@@ -14,16 +15,13 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional, Protocol
 
 from aiortc.rtp import RtpPacket
 
+from . import aiortc_hooks, frames
 from . import packets as rtp
-from . import passthrough
 from .keyframes import KeyframeRequester
-
-if TYPE_CHECKING:
-    from .fanout import ForwardedTrack
 
 #: A publisher's packets since its last keyframe are kept for this many
 #: at once from that keyframe instead of asking the publisher for one (which
@@ -68,6 +66,28 @@ class Packet:
         self.epoch = epoch  # changes when the publisher's SSRC does
 
 
+class SubscriberStream(Protocol):
+    """What a :class:`PublishedTrack` asks of a subscriber stream it feeds or is bound to
+    (:class:`media.fanout.ForwardedTrack`, which imports this module: not the other way round)."""
+
+    #: The same publisher's small stream, fed instead of the big one when the subscriber asks.
+    alternate: Optional[PublishedTrack]
+
+    def forward(self, p: Packet) -> None:
+        """One packet of the stream it is fed from."""
+
+    def offer_switch(self, target: PublishedTrack, p: Packet) -> None:
+        """One packet of ``target``, which the stream is waiting to switch to (at a keyframe)."""
+
+    def reset(self) -> None:
+        """Start again at a keyframe, the sequence continuing without a gap."""
+
+    def set_alternate(self, alternate: Optional[PublishedTrack]) -> None:
+        """Another small stream, or none (back to the big one)."""
+
+    def unbind(self) -> None:
+        """Stop being fed by the publisher."""
+
 
 class RateMeter:
     """A bit rate from a growing byte count, over windows of at least a second."""
@@ -90,7 +110,7 @@ class RateMeter:
 
 class PublishedTrack:
     """One publisher's track: receives its packets (an
-    :class:`~media.passthrough.RtpSink`) and fans them out to subscribers.
+    :class:`~media.aiortc_hooks.RtpSink`) and fans them out to subscribers.
 
     ``keyframes`` merges keyframe requests for video; ``on_live`` is called on
     the first packet (the relay then offers the track to subscribers).
@@ -124,13 +144,13 @@ class PublishedTrack:
         self.keyframes = keyframes
         self.on_live = on_live
         #: The subscriber streams bound to this track (whatever feeds them).
-        self.subscribers: set[ForwardedTrack] = set()
+        self.subscribers: set[SubscriberStream] = set()
         #: The subscriber streams this track's packets go to, and those
         #: switching to it at its next keyframe.
-        self.feeds: set[ForwardedTrack] = set()
-        self.pending: set[ForwardedTrack] = set()
-        self._fanout: tuple[ForwardedTrack, ...] = ()
-        self._pending: tuple[ForwardedTrack, ...] = ()
+        self.feeds: set[SubscriberStream] = set()
+        self.pending: set[SubscriberStream] = set()
+        self._fanout: tuple[SubscriberStream, ...] = ()
+        self._pending: tuple[SubscriberStream, ...] = ()
         #: Called with every packet forwarded (a recorder: media.recorder);
         #: each must return at once, never block.
         self.taps: list[Callable[[Packet], None]] = []
@@ -162,7 +182,7 @@ class PublishedTrack:
         """Nothing to start: packets are pushed by the receiver."""
 
     def changed(self) -> None:
-        """The fed or pending set changed (called by :class:`ForwardedTrack`)."""
+        """The fed or pending set changed (called by a :class:`SubscriberStream`)."""
         self._fanout = tuple(self.feeds)
         self._pending = tuple(self.pending)
 
@@ -182,86 +202,54 @@ class PublishedTrack:
             self.sender_reports.clear()
         self.sender_reports[ssrc] = (ntp_timestamp, rtp_timestamp)
 
-    def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:  # noqa: C901  (the per-packet hot path, kept in one frame)
-        """One packet from the publisher (called by the receiver hook)."""
+    def rtp(self, packet: RtpPacket, extended_sequence: int) -> None:
+        """One packet from the publisher (called by the receiver hook).
+
+        The per-packet hot path: one frame, but for a video packet's cache (:meth:`_cache_video`),
+        the leading packets of an H264 frame (:meth:`_h264_key_start`) and the rare steps (a new
+        stream, going live, a keyframe)."""
         if packet.payload_type != self.payload_type:
-            passthrough.count("rtp_rejected")
+            aiortc_hooks.count("rtp_rejected")
             return
         highest = self._highest_sequence
         if packet.ssrc != self.media_ssrc_current or not (
             highest - rtp.MAX_MISORDER <= extended_sequence <= highest + rtp.MAX_DROPOUT
         ):
-            # A new encoder (or the first), or one whose sequence restarted
-            # (the receiver's gate let the jump through, confirmed):
-            # subscribers restart their timeline on its first keyframe.
-            self.media_ssrc_current = packet.ssrc
-            self.epoch += 1
-            self._last_timestamp = None
-            self.gop.clear()
-            self._highest_sequence = extended_sequence
+            self._new_stream(packet.ssrc, extended_sequence)
         elif extended_sequence > highest:
             self._highest_sequence = extended_sequence
-        self.packets_received += 1
-        self.octets_received += len(packet.payload)
-        if not self.live and self.active:
-            self.live = True
-            if self.on_live is not None:
-                self.on_live(self)
         payload = packet.payload
+        self.packets_received += 1
+        self.octets_received += len(payload)
+        if not self.live and self.active:
+            self._went_live()
         timestamp = packet.timestamp
         vp8 = None
-        if self.kind == "audio":
-            frame_start = key_start = True
-        elif self._vp8:
-            vp8 = rtp.parse_vp8(payload)
-            if vp8 is None:
-                passthrough.count("rtp_malformed")
-                return
-            frame_start, key_start = vp8.start, vp8.keyframe
-            if key_start:
-                self.frame_size = passthrough.vp8_frame_size(payload[vp8.size:]) or self.frame_size
-        elif self._h264:
-            frame_start = timestamp != self._last_timestamp
-            if frame_start:
-                self._h264_prefix = True
-                self._h264_key_seen = False
-            has_key, prefix_only = rtp.h264_packet_info(payload)
-            key_start = has_key and self._h264_prefix and not self._h264_key_seen
-            if key_start:
-                self._h264_key_seen = True
-                size = passthrough.frame_size(self.mime_type, rtp.h264_annexb(payload))
-                self.frame_size = size or self.frame_size
-            self._h264_prefix = self._h264_prefix and prefix_only
-        else:
-            frame_start = key_start = timestamp != self._last_timestamp
-        self._last_timestamp = timestamp
-        if frame_start:
-            self.frames_received += 1
         level = None
         if self.kind == "audio":
+            frame_start = key_start = True
             audio_level = packet.extensions.audio_level
             if audio_level is not None:
                 level = (0x80 if audio_level[0] else 0) | (audio_level[1] & 0x7F)
+        elif self._vp8:
+            vp8 = rtp.parse_vp8(payload)
+            if vp8 is None:
+                aiortc_hooks.count("rtp_malformed")
+                return
+            frame_start, key_start = vp8.start, vp8.keyframe
+        elif self._h264:
+            frame_start = timestamp != self._last_timestamp
+            # Only a frame's leading packets may start a keyframe: the others are not parsed.
+            key_start = (frame_start or self._h264_prefix) and self._h264_key_start(payload, frame_start)
+        else:
+            frame_start = key_start = timestamp != self._last_timestamp
+        self._last_timestamp = timestamp
+        self.frames_received += frame_start  # a bool: one more at each frame's first packet
         now = time.time()
         p = Packet(extended_sequence, timestamp, packet.marker, payload, frame_start, key_start, vp8,
                    level, now, rtp.abs_send_time(rtp.ntp_from_unix(now)).to_bytes(3, "big"), self.epoch)
         if self.kind == "video":
-            gop = self.gop
-            if key_start:
-                # Normally the newest packet; if it came late (a retransmission),
-                # the packets of its frame that came before it follow it.
-                later = sorted((q for q in self._recent if q.seq > p.seq and q.epoch == p.epoch),
-                               key=lambda q: q.seq) if self._recent and self._recent[-1].seq > p.seq else []
-                gop[:] = [p, *later]
-                self._gop_frames = 1 + sum(1 for q in later if q.frame_start)
-            elif gop:
-                if frame_start:
-                    self._gop_frames += 1
-                if self._gop_frames <= GOP_CACHE_FRAMES and len(gop) < GOP_CACHE_PACKETS:
-                    gop.append(p)
-                else:
-                    gop.clear()  # too old to start a picture with
-            self._recent.append(p)
+            self._cache_video(p)
         if not self.forwarding:
             return
         for subscriber in self._fanout:
@@ -271,9 +259,66 @@ class PublishedTrack:
         for tap in self.taps:
             tap(p)
 
+    def _new_stream(self, ssrc: int, extended_sequence: int) -> None:
+        """A new encoder (or the first), or one whose sequence restarted (the receiver's gate
+        let the jump through, confirmed): subscribers restart their timeline on its first
+        keyframe."""
+        self.media_ssrc_current = ssrc
+        self.epoch += 1
+        self._last_timestamp = None
+        self.gop.clear()
+        self._highest_sequence = extended_sequence
+
+    def _went_live(self) -> None:
+        self.live = True
+        if self.on_live is not None:
+            self.on_live(self)
+
+    def _h264_key_start(self, payload: bytes, frame_start: bool) -> bool:
+        """Whether an H264 packet among a frame's leading ones (its first, or one after packets
+        carrying only parameter sets) starts a keyframe: the first packet with an IDR slice or an
+        SPS, every packet before it in the frame carrying only SPS, PPS, SEI or delimiters."""
+        if frame_start:
+            self._h264_key_seen = False
+        has_key, prefix_only = rtp.h264_packet_info(payload)
+        key_start = has_key and not self._h264_key_seen
+        if key_start:
+            self._h264_key_seen = True
+        self._h264_prefix = prefix_only
+        return key_start
+
+    def _cache_video(self, p: Packet) -> None:
+        """Keep a video packet: in the cache of the pictures since the last keyframe (a subscriber
+        that opens starts there), and among the recent packets."""
+        gop = self.gop
+        if p.key_start:
+            self._keyframe(p)
+        elif gop:
+            if p.frame_start:
+                self._gop_frames += 1
+            if self._gop_frames <= GOP_CACHE_FRAMES and len(gop) < GOP_CACHE_PACKETS:
+                gop.append(p)
+            else:
+                gop.clear()  # too old to start a picture with
+        self._recent.append(p)
+
+    def _keyframe(self, p: Packet) -> None:
+        """A keyframe starts: its picture size, and the cache starts again with it."""
+        if p.vp8 is not None:
+            self.frame_size = frames.vp8_frame_size(p.payload[p.vp8.size:]) or self.frame_size
+        elif self._h264:
+            self.frame_size = frames.frame_size(self.mime_type, rtp.h264_annexb(p.payload)) or self.frame_size
+        # Normally the newest packet; if it came late (a retransmission),
+        # the packets of its frame that came before it follow it.
+        recent = self._recent
+        later = sorted((q for q in recent if q.seq > p.seq and q.epoch == p.epoch),
+                       key=lambda q: q.seq) if recent and recent[-1].seq > p.seq else []
+        self.gop[:] = [p, *later]
+        self._gop_frames = 1 + sum(1 for q in later if q.frame_start)
+
     # -- lifecycle -------------------------------------------------------------
 
-    def detach_all(self) -> list[ForwardedTrack]:
+    def detach_all(self) -> list[SubscriberStream]:
         """Unbind every subscriber; returns them.  Streams fed by this track
         as a publisher's small stream go back to the big one."""
         for stream in list(self.feeds | self.pending):
@@ -284,7 +329,7 @@ class PublishedTrack:
             subscriber.unbind()
         return detached
 
-    async def stop(self) -> list[ForwardedTrack]:
+    async def stop(self) -> list[SubscriberStream]:
         """Stop forwarding and unbind every subscriber."""
         self.live = False
         self.active = False

@@ -45,6 +45,7 @@ import av
 
 from .depacketize import Frame, FrameAssembler
 from .fanout import Packet, PublishedTrack
+from .frames import frame_size
 from .interface import RecordedFile
 
 logger = logging.getLogger(__name__)
@@ -72,10 +73,10 @@ def safe_name(value: str) -> str:
 
 
 class _TrackState:
-    def __init__(self, track: PublishedTrack) -> None:
+    def __init__(self, track: PublishedTrack, codec: str) -> None:
         self.kind = track.kind
         self.mime_type = track.mime_type
-        self.codec = _CODECS.get(track.mime_type.lower())
+        self.codec = codec  # the container's name of it (_CODECS)
         self.clock_rate = track.clock_rate
         self.channels = track.channels or (2 if track.kind == "audio" else None)
         self.keyframes = track.keyframes
@@ -156,11 +157,12 @@ class RoomRecorder:
         """Record ``track`` from now on (from its cached keyframe for video)."""
         if self._stopping or any(t is track for t, _ in self._taps):
             return
-        state = _TrackState(track)
-        if state.codec is None:
+        codec = _CODECS.get(track.mime_type.lower())
+        if codec is None:
             logger.warning("recording %s: %s of %s not recorded (codec %s)", self.room_id,
                            track.kind, track.publisher_id, track.mime_type)
             return
+        state = _TrackState(track, codec)
         self._queue.put(("track", track.publisher_id, id(track), state))
 
         def tap(packet: Packet) -> None:
@@ -286,7 +288,6 @@ class RoomRecorder:
             self._loop.call_soon_threadsafe(state.keyframes.request)
         for frame in frames:
             if state.kind == "video" and frame.keyframe:
-                from .passthrough import frame_size  # noqa: PLC0415 (aiortc hooks, loaded anyway)
                 state.size = frame_size(state.mime_type, frame.data) or state.size
             if pf.container is None:
                 if pf.first_frame_at is None:
@@ -325,6 +326,8 @@ class RoomRecorder:
         container.metadata["title"] = pf.participant_id
         container.metadata["creation_time"] = dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat()
         for state in sorted(states, key=lambda s: s.kind, reverse=True):  # video first
+            # PyAV types a new stream's kind from literal codec names only.
+            stream: Any
             if state.kind == "video":
                 stream = container.add_stream(state.codec)
                 stream.width, stream.height = state.size  # type: ignore[misc]

@@ -20,7 +20,7 @@ that publisher as a thumbnail, or whose network or limits want less
 (:mod:`media.adapt`), switching at a keyframe without renegotiation.
 
 Nothing is decoded, encoded or even assembled into frames: packets are
-forwarded one by one (:mod:`media.fanout`, :mod:`media.passthrough`), and
+forwarded one by one (:mod:`media.fanout`, :mod:`media.aiortc_hooks`), and
 each subscriber transceiver is pinned to exactly the publisher's codec.
 
 A track is offered to subscribers once its first frame has arrived ("what the
@@ -48,7 +48,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription as ParsedSdp
 from aiortc.sdp import candidate_from_sdp
 
-from . import icegatherer, passthrough
+from . import aiortc_hooks, icegatherer
 from .fanout import PublishedTrack
 from .interface import (
     IceCandidate,
@@ -114,7 +114,7 @@ class Relay(SubscribeSide):
         estimator: EstimatorConfig = EstimatorConfig(),
         selector: SelectorConfig = SelectorConfig(),
     ) -> None:
-        passthrough.install()
+        aiortc_hooks.install()
         self._adapt_interval = adapt_interval
         self._clock = clock
         self._adaptation_config = (estimator, selector)
@@ -122,9 +122,13 @@ class Relay(SubscribeSide):
         self._max_media_lines = max_media_lines
         if loopback_candidates:
             icegatherer.use_loopback_addresses(True)
-        self._ice_servers: Callable[[], list[RTCIceServer]] = (
-            (lambda: _ice_servers(ice_servers())) if callable(ice_servers) else (lambda s=_ice_servers(ice_servers): s)
-        )
+        self._ice_servers: Callable[[], list[RTCIceServer]]
+        if callable(ice_servers):
+            servers_of = ice_servers
+            self._ice_servers = lambda: _ice_servers(servers_of())
+        else:
+            fixed = _ice_servers(ice_servers)
+            self._ice_servers = lambda: fixed
         self._keyframe_interval = keyframe_interval
         self._queue_frames = {"video": video_queue_frames, "audio": audio_queue_frames}
         self._participants: dict[str, _Participant] = {}
@@ -155,7 +159,7 @@ class Relay(SubscribeSide):
             try:
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
                 for transceiver in pc.getTransceivers():
-                    passthrough.answer_with_single_codec(transceiver)
+                    aiortc_hooks.answer_with_single_codec(transceiver)
                 await pc.setLocalDescription(await pc.createAnswer())
             except Exception as exc:  # aiortc raises ValueError, InvalidStateError, ...
                 raise MediaError(f"cannot apply publish offer: {exc}") from exc
@@ -163,7 +167,7 @@ class Relay(SubscribeSide):
                 await self._add_candidate(pc, early)
             changed = self._update_published(p, offer.sdp)
             # One REMB for the connection, not one per video (big, small, content).
-            passthrough.share_bitrate_estimator(
+            aiortc_hooks.share_bitrate_estimator(
                 [t.receiver for t in pc.getTransceivers() if t.kind == "video"])
             answer = pc.localDescription
         for sub_id in changed:
@@ -287,13 +291,13 @@ class Relay(SubscribeSide):
             p.keyframe_requests += track.keyframes.sent if track.keyframes else 0
         for slot in p.slots:
             slot.track.stop()
-            passthrough.observe_sender_rtcp(slot.transceiver.sender, None)
+            aiortc_hooks.observe_sender_rtcp(slot.transceiver.sender, None)
         for pc in (p.publish_pc, p.subscribe_pc):
             if pc is not None:
                 if pc is p.publish_pc:
                     for transceiver in pc.getTransceivers():
-                        passthrough.observe_rtp(transceiver.receiver, None)
-                        passthrough.take_rtp(transceiver.receiver, None)
+                        aiortc_hooks.observe_rtp(transceiver.receiver, None)
+                        aiortc_hooks.take_rtp(transceiver.receiver, None)
                 await pc.close()
         for sub_id in affected:
             self._request_negotiation(sub_id)
@@ -343,7 +347,7 @@ class Relay(SubscribeSide):
                 s.inbound_bitrate[kind] = rate.sample(now)
             if p.publish_pc is not None:
                 for transceiver in p.publish_pc.getTransceivers():
-                    received, lost = passthrough.receiver_packet_counts(transceiver.receiver)
+                    received, lost = aiortc_hooks.receiver_packet_counts(transceiver.receiver)
                     kind = transceiver.kind
                     s.packets_received[kind] = s.packets_received.get(kind, 0) + received
                     s.packets_lost[kind] = s.packets_lost.get(kind, 0) + lost
@@ -356,7 +360,7 @@ class Relay(SubscribeSide):
                 rtts = [
                     rtt
                     for rtt in (
-                        passthrough.sender_round_trip_time(x.transceiver.sender) for x in p.slots
+                        aiortc_hooks.sender_round_trip_time(x.transceiver.sender) for x in p.slots
                     )
                     if rtt is not None
                 ]
@@ -377,7 +381,7 @@ class Relay(SubscribeSide):
         return result
 
     async def metrics(self) -> dict[str, float]:
-        census = passthrough.codec_census()
+        census = aiortc_hooks.codec_census()
         participants = list(self._participants.values())
         return {
             "participants": len(participants),
@@ -392,7 +396,7 @@ class Relay(SubscribeSide):
             "frames_dropped": sum(slot.track.frames_dropped for p in participants for slot in p.slots),
             "packets_forwarded": sum(slot.track.packets_sent for p in participants for slot in p.slots),
             "retransmissions": sum(slot.track.retransmissions for p in participants for slot in p.slots),
-            **{f"packets_dropped_{reason}": n for reason, n in passthrough.packet_counters().items()},
+            **{f"packets_dropped_{reason}": n for reason, n in aiortc_hooks.packet_counters().items()},
             "codecs_created": sum(census.values()),
             **{f"codecs_created_{name}": count for name, count in census.items()},
         }
@@ -430,6 +434,8 @@ class Relay(SubscribeSide):
         affected: set[str] = set()
         for transceiver in pc.getTransceivers():
             mid = transceiver.mid
+            if mid is None:
+                continue  # not negotiated: nothing is received on it, nothing published
             receiving = (
                 transceiver.currentDirection in ("recvonly", "sendrecv")
                 and ports.get(mid, 0) != 0
@@ -437,8 +443,8 @@ class Relay(SubscribeSide):
             )
             track = p.published.get(mid)
             if receiving and track is None:
-                codec = passthrough.negotiated_codec(transceiver)
-                if codec is None:
+                codec = aiortc_hooks.negotiated_codec(transceiver)
+                if codec is None or codec.payloadType is None:
                     continue
                 track = PublishedTrack(
                     publisher_id=p.id,
@@ -457,8 +463,8 @@ class Relay(SubscribeSide):
                         self._pli_sender(transceiver, track), interval=self._keyframe_interval
                     )
                 p.rates.setdefault(transceiver.kind, _Rate())
-                passthrough.observe_rtp(transceiver.receiver, self._rtp_observer(p, track))
-                passthrough.take_rtp(transceiver.receiver, track)
+                aiortc_hooks.observe_rtp(transceiver.receiver, self._rtp_observer(p, track))
+                aiortc_hooks.take_rtp(transceiver.receiver, track)
                 p.published[mid] = track
                 track.start()
                 recorder = self._recordings.get(p.room_id)
@@ -480,7 +486,7 @@ class Relay(SubscribeSide):
             ssrc = getattr(track, "media_ssrc", None)
             if ssrc is None or not track.active:
                 return False
-            await receiver._send_rtcp_pli(ssrc)
+            await aiortc_hooks.send_pli(receiver, ssrc)
             return True
 
         return send

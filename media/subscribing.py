@@ -16,10 +16,11 @@ from typing import Any, Callable, Optional, Sequence
 from aiortc import RTCPeerConnection
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from . import adapt, passthrough
+from . import adapt, aiortc_hooks
 from .fanout import ForwardedTrack, PublishedTrack
 from .interface import SessionDescription, TrackInfo, Transport
 from .participant import _Participant, _Slot
+from .published import SubscriberStream
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class SubscribeSide:
     def _spawn(self, coro: Any) -> None:
         raise NotImplementedError
 
-    def _owner_of(self, forwarded: ForwardedTrack) -> list[str]:
+    def _owner_of(self, forwarded: SubscriberStream) -> list[str]:
         return [
             sub.id
             for sub in self._participants.values()
@@ -45,7 +46,7 @@ class SubscribeSide:
         ]
 
     def _desired(self, sub: _Participant) -> list[PublishedTrack]:
-        tracks = []
+        tracks: list[PublishedTrack] = []
         for pub_id in sorted(sub.wanted | sub.wanted_audio):
             pub = self._participants.get(pub_id)
             if pub is None or pub.closed or pub.room_id != sub.room_id:
@@ -176,12 +177,11 @@ class SubscribeSide:
                 slot.transceiver.direction = "inactive"
                 changed = True
         for track in arriving:
-            slot = next(
+            reusable = next(
                 (s for s in p.slots if s.reusable and s.kind == track.kind and s.codec_key == track.codec_key),
                 None,
             )
-            if slot is None:
-                slot = self._new_slot(p, track)
+            slot = reusable if reusable is not None else self._new_slot(p, track)
             self._bind(p, slot, track)
             slot.transceiver.direction = "sendonly"
             changed = True
@@ -193,7 +193,7 @@ class SubscribeSide:
         forwarded = ForwardedTrack(track.kind, temporal_limits=p.temporal_limits)
         transceiver = p.subscribe_pc.addTransceiver(forwarded, direction="sendonly")
         forwarded.attach(transceiver)
-        passthrough.observe_sender_rtcp(transceiver.sender, p.adaptation.observer(forwarded, self._clock))
+        aiortc_hooks.observe_sender_rtcp(transceiver.sender, p.adaptation.observer(forwarded, self._clock))
         transceiver.setCodecPreferences(self._pinned_codecs(track))
         slot = _Slot(transceiver, forwarded, track.kind, track.codec_key)
         p.slots.append(slot)

@@ -1,7 +1,7 @@
 """Helpers for media tests: in-process aiortc client peers around a Relay.
 
 Clients are plain aiortc ``RTCPeerConnection`` objects on real ICE (host
-candidates of this machine).  With :mod:`media.passthrough` installed (the
+candidates of this machine).  With :mod:`media.aiortc_hooks` installed (the
 Relay installs it) they too receive encoded frames, so a test can compare
 bytes end to end.  :class:`EncodedVideoTrack` / :class:`EncodedAudioTrack`
 send synthetic pre-encoded frames, so nothing in the process needs a codec.

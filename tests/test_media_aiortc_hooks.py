@@ -1,15 +1,18 @@
 """Fails the moment an aiortc upgrade breaks the forwarding hooks.
 
-media/passthrough.py patches aiortc internals (see its docstring).  This
+media/aiortc_hooks/ patches aiortc internals (see its package docstring).  This
 file checks that the pinned version is installed, that every name, signature
 and private attribute the hooks rely on still exists, and that a frame really
 crosses an aiortc connection encoded, byte for byte, without a frame of delay.
 """
 
+import ast
 import asyncio
+import importlib
 import inspect
 import statistics
 import time
+from pathlib import Path
 
 import aiortc
 from aiortc import RTCPeerConnection, rtcrtpreceiver, rtcrtpsender
@@ -19,12 +22,16 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 
-from media import passthrough
+from media import aiortc_hooks
+from media.aiortc_hooks import frame_path
+from media.aiortc_hooks import receiver as receiver_hooks
+from media.aiortc_hooks import sender as sender_hooks
+from media.aiortc_hooks import transport as transport_hooks
 from media_utils import EncodedVideoTrack, frame_counter, wait_for
 
 
 def test_pinned_aiortc_version():
-    assert aiortc.__version__ == passthrough.AIORTC_VERSION == "1.16.0"
+    assert aiortc.__version__ == aiortc_hooks.AIORTC_VERSION == "1.16.0"
 
 
 def test_receiver_hook_points_exist():
@@ -48,7 +55,7 @@ def test_receiver_hook_points_exist():
 def test_sender_hook_points_exist():
     assert "get_encoder" in RTCRtpSender._next_encoded_frame.__code__.co_names
     assert hasattr(rtcrtpsender, "get_encoder")
-    assert "_send_keyframe" in passthrough._original_sender_handle_rtcp_packet.__code__.co_names
+    assert "_send_keyframe" in sender_hooks._original_sender_handle_rtcp_packet.__code__.co_names
     assert list(inspect.signature(Vp8Encoder._packetize).parameters) == ["buffer", "picture_id"]
     assert list(inspect.signature(H264Encoder._packetize).parameters) == ["packages"]
     assert list(inspect.signature(H264Encoder._split_bitstream).parameters) == ["buf"]
@@ -64,27 +71,101 @@ async def test_private_state_read_by_relay_exists():
 
 
 def test_install_replaces_hooks_idempotently():
-    passthrough.install()
-    passthrough.install()
-    assert rtcrtpreceiver.get_decoder is passthrough.get_passthrough_decoder
-    assert rtcrtpreceiver.JitterBuffer is passthrough.LowLatencyJitterBuffer
-    assert rtcrtpsender.get_encoder is passthrough.get_forwarding_encoder
-    assert RTCRtpSender._send_keyframe is passthrough._send_keyframe
-    assert RTCRtpReceiver._handle_rtp_packet is passthrough._handle_rtp_packet
-    assert RTCRtpReceiver._handle_rtcp_packet is passthrough._receiver_handle_rtcp_packet
-    assert RTCRtpReceiver.receive is passthrough._receive
-    assert RTCRtpSender.send is passthrough._sender_send
-    assert RTCRtpSender._handle_rtcp_packet is passthrough._sender_handle_rtcp_packet
-    assert RTCRtpSender._retransmit is passthrough._retransmit
-    assert RTCRtpSender._send_rtcp is passthrough._sender_send_rtcp
+    aiortc_hooks.install()
+    aiortc_hooks.install()
+    assert rtcrtpreceiver.get_decoder is frame_path.get_passthrough_decoder
+    assert rtcrtpreceiver.JitterBuffer is frame_path.LowLatencyJitterBuffer
+    assert rtcrtpsender.get_encoder is frame_path.get_forwarding_encoder
+    assert RTCRtpSender._send_keyframe is sender_hooks._send_keyframe
+    assert RTCRtpReceiver._handle_rtp_packet is receiver_hooks._handle_rtp_packet
+    assert RTCRtpReceiver._handle_rtcp_packet is receiver_hooks._receiver_handle_rtcp_packet
+    assert RTCRtpReceiver.receive is receiver_hooks._receive
+    assert RTCRtpSender.send is sender_hooks._sender_send
+    assert RTCRtpSender._handle_rtcp_packet is sender_hooks._sender_handle_rtcp_packet
+    assert RTCRtpSender._retransmit is sender_hooks._retransmit
+    assert RTCRtpSender._send_rtcp is sender_hooks._sender_send_rtcp
     from aiortc.rtcdtlstransport import RTCDtlsTransport
 
-    assert RTCDtlsTransport._handle_rtp_data is passthrough._handle_rtp_data
-    assert RTCDtlsTransport._handle_rtcp_data is passthrough._handle_rtcp_data
+    assert RTCDtlsTransport._handle_rtp_data is transport_hooks._handle_rtp_data
+    assert RTCDtlsTransport._handle_rtcp_data is transport_hooks._handle_rtcp_data
+
+
+def test_install_replaces_every_original_the_hooks_keep():
+    """Each ``_original_*`` a hook module keeps is an aiortc (or aioice) method that
+    :func:`install` replaces with the module's own function: a hook added to the package
+    without being installed, or installed on the wrong name, fails here."""
+    import pkgutil
+
+    from aioice.ice import StunProtocol
+    from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+    aiortc_hooks.install()
+    classes = {cls.__name__: cls for cls in (RTCRtpSender, RTCRtpReceiver, RTCDtlsTransport, StunProtocol)}
+    originals = 0
+    for info in pkgutil.iter_modules(aiortc_hooks.__path__):
+        module = importlib.import_module(f"media.aiortc_hooks.{info.name}")
+        for name, original in vars(module).items():
+            if not name.startswith("_original_"):
+                continue
+            originals += 1
+            owner, method = original.__qualname__.split(".")
+            assert owner in classes, (info.name, name, original.__qualname__)
+            installed = getattr(classes[owner], method)
+            assert installed is not original, (info.name, name)
+            assert installed.__module__ == module.__name__, (info.name, name, installed.__module__)
+    assert originals == 10
+
+
+def private_names_read_outside_the_hooks(root: Path) -> list[str]:
+    """Private attributes (``x._name``, ``getattr(x, "_name")``) that a module of ``root`` outside
+    ``aiortc_hooks/`` reads on something else than its own objects (a name no module outside the
+    hooks defines or assigns)."""
+    trees = {path: ast.parse(path.read_text(), str(path)) for path in root.rglob("*.py")
+             if "aiortc_hooks" not in path.parts}
+    own: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                own.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                own.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                own.add(node.id)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                own.add(node.value)  # __slots__ entries
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                    continue
+                name = node.attr
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1
+                  and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+                name = node.args[1].value
+            else:
+                continue
+            if name.startswith("_") and not name.startswith("__") and (name.startswith("_RTC") or name not in own):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno} {name}")
+    return found
+
+
+def test_only_the_hooks_read_private_aiortc_state(tmp_path):
+    """The issue 10 rule: everything the relay touches inside aiortc stays in media/aiortc_hooks/."""
+    root = Path(__file__).resolve().parent.parent / "media"
+    assert private_names_read_outside_the_hooks(root) == []
+    # The check finds what it is for: a PLI sent through aiortc's private method.
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "relay.py").write_text(
+        "async def pli(receiver, ssrc):\n    await receiver._send_rtcp_pli(ssrc)\n"
+        "def rtt(sender):\n    return getattr(sender, '_RTCRtpSender__rtt', None)\n")
+    assert sorted(private_names_read_outside_the_hooks(tmp_path / "media")) == [
+        "media/relay.py:2 _send_rtcp_pli", "media/relay.py:4 _RTCRtpSender__rtt"]
 
 
 async def test_encoded_frames_cross_a_connection_unchanged_and_without_delay():
-    passthrough.install()
+    aiortc_hooks.install()
     sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
     source = EncodedVideoTrack()
     sent_at = {}
@@ -137,7 +218,7 @@ def test_packet_forwarding_hook_points_exist():
     assert list(inspect.signature(RTCRtpSender.send).parameters) == ["self", "parameters"]
     assert list(inspect.signature(RTCRtpSender._retransmit).parameters) == ["self", "sequence_number"]
     assert list(inspect.signature(RTCRtpSender._send_rtcp).parameters) == ["self", "packets"]
-    assert "_retransmit" in passthrough._original_sender_handle_rtcp_packet.__code__.co_names
+    assert "_retransmit" in sender_hooks._original_sender_handle_rtcp_packet.__code__.co_names
     assert "_send_rtcp" in RTCRtpSender._run_rtcp.__code__.co_names
     assert list(inspect.signature(RTCDtlsTransport._handle_rtp_data).parameters) == ["self", "data", "arrival_time_ms"]
     assert list(inspect.signature(RTCDtlsTransport._handle_rtcp_data).parameters) == ["self", "data"]
@@ -166,7 +247,7 @@ async def test_private_state_read_by_packet_forwarding_exists():
 async def test_packets_cross_a_forwarding_receiver_without_assembly():
     """A receiver given a sink (hook 6) hands over RTP packets, stops its
     decoder thread, and its remote track gets no frames."""
-    passthrough.install()
+    aiortc_hooks.install()
     sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
     sender_pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
     got = []
@@ -181,7 +262,7 @@ async def test_packets_cross_a_forwarding_receiver_without_assembly():
     await sender_pc.setLocalDescription(await sender_pc.createOffer())
     await receiver_pc.setRemoteDescription(sender_pc.localDescription)
     receiver = receiver_pc.getTransceivers()[0].receiver
-    passthrough.take_rtp(receiver, Sink())
+    aiortc_hooks.take_rtp(receiver, Sink())
     await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
     await sender_pc.setRemoteDescription(receiver_pc.localDescription)
     try:
@@ -204,12 +285,12 @@ async def test_sender_feedback_reaches_the_observer():
     from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci
 
     assert list(inspect.signature(RTCRtpSender._handle_rtcp_packet).parameters) == ["self", "packet"]
-    passthrough.install()
-    assert RTCRtpSender._handle_rtcp_packet is passthrough._sender_handle_rtcp_packet
+    aiortc_hooks.install()
+    assert RTCRtpSender._handle_rtcp_packet is sender_hooks._sender_handle_rtcp_packet
     sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
     sender = sender_pc.addTransceiver(EncodedVideoTrack(), direction="sendonly").sender
     seen = []
-    passthrough.observe_sender_rtcp(sender, seen.append)
+    aiortc_hooks.observe_sender_rtcp(sender, seen.append)
     await sender_pc.setLocalDescription(await sender_pc.createOffer())
     await receiver_pc.setRemoteDescription(sender_pc.localDescription)
     await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
@@ -230,7 +311,7 @@ async def test_sender_feedback_reaches_the_observer():
         await receiver._send_rtcp(other)
         await asyncio.sleep(0.3)
         assert not any(f.remb == 50_000 for f in seen)
-        passthrough.observe_sender_rtcp(sender, None)
+        aiortc_hooks.observe_sender_rtcp(sender, None)
         count = len(seen)
         await receiver._send_rtcp(remb)
         await asyncio.sleep(0.3)
@@ -269,15 +350,15 @@ def test_install_replaces_transport_hooks():
     from aioice.ice import StunProtocol
     from aiortc.rtcdtlstransport import RTCDtlsTransport
 
-    passthrough.install()
-    assert StunProtocol.datagram_received is passthrough._datagram_received
-    assert RTCDtlsTransport._set_state is passthrough._dtls_set_state
+    aiortc_hooks.install()
+    assert StunProtocol.datagram_received is transport_hooks._datagram_received
+    assert RTCDtlsTransport._set_state is transport_hooks._dtls_set_state
 
 
 async def test_srtp_is_handled_on_arrival_not_queued():
     """Once DTLS is connected, media datagrams never wait in aioice's queue:
     the receive task gets none, yet every packet reaches the receiver."""
-    passthrough.install()
+    aiortc_hooks.install()
     sender_pc, receiver_pc = RTCPeerConnection(), RTCPeerConnection()
     sender_pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
     got = []
@@ -292,7 +373,7 @@ async def test_srtp_is_handled_on_arrival_not_queued():
     await sender_pc.setLocalDescription(await sender_pc.createOffer())
     await receiver_pc.setRemoteDescription(sender_pc.localDescription)
     receiver = receiver_pc.getTransceivers()[0].receiver
-    passthrough.take_rtp(receiver, Sink())
+    aiortc_hooks.take_rtp(receiver, Sink())
     await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
     await sender_pc.setRemoteDescription(receiver_pc.localDescription)
     try:
@@ -310,4 +391,4 @@ async def test_srtp_is_handled_on_arrival_not_queued():
         await sender_pc.close()
         await receiver_pc.close()
     # Closed: the hook is off again for that connection.
-    assert getattr(connection, passthrough._SRTP_ATTRIBUTE, None) is None
+    assert getattr(connection, transport_hooks._SRTP_ATTRIBUTE, None) is None

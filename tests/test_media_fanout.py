@@ -2,13 +2,13 @@
 
 A :class:`PublishedTrack` is fed aiortc ``RtpPacket`` objects as the receiver
 hook would; each :class:`ForwardedTrack` "sends" through a stand-in for
-``passthrough.transmit`` that records the serialized packets.
+``aiortc_hooks.transmit`` that records the serialized packets.
 """
 
 import pytest
 from aiortc.rtp import RtpPacket
 
-from media import fanout, packets, passthrough
+from media import aiortc_hooks, fanout, packets
 from media.fanout import ForwardedTrack, PublishedTrack, codec_key
 from test_media_packets import vp8_payload
 
@@ -42,13 +42,13 @@ def wire(monkeypatch):
         return True
 
     def send_parameters(transceiver):
-        return passthrough.SendParameters(
+        return aiortc_hooks.SendParameters(
             ssrc=transceiver.ssrc, payload_type=96, rtx_ssrc=transceiver.ssrc + 1, rtx_payload_type=97,
             mid="0", mid_id=4, abs_send_time_id=2, audio_level_id=1)
 
-    monkeypatch.setattr(passthrough, "transmit", transmit)
-    monkeypatch.setattr(passthrough, "send_parameters", send_parameters)
-    monkeypatch.setattr(passthrough, "send_backlog", lambda sender: backlog.get(sender, 0))
+    monkeypatch.setattr(aiortc_hooks, "transmit", transmit)
+    monkeypatch.setattr(aiortc_hooks, "send_parameters", send_parameters)
+    monkeypatch.setattr(aiortc_hooks, "send_backlog", lambda sender: backlog.get(sender, 0))
 
     class Wire:
         def __init__(self):
@@ -229,7 +229,7 @@ def test_reordered_packets_fill_their_gap_and_duplicates_are_dropped(wire):
     assert len(out) == 4
     assert sorted(seqs(out)) == list(range(out[0].sequence_number, out[0].sequence_number + 4))
     assert out[3].sequence_number == out[2].sequence_number - 1  # the late one took its place
-    assert passthrough.packet_counters().get("rtp_replayed", 0) >= 1
+    assert aiortc_hooks.packet_counters().get("rtp_replayed", 0) >= 1
 
 
 def test_nack_is_answered_from_the_history_by_rtx(wire):

@@ -15,7 +15,7 @@ import pytest
 from aiortc import clock
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
-from media import passthrough
+from media import aiortc_hooks
 from media.relay import Relay
 from media_utils import EncodedAudioTrack, EncodedVideoTrack, Events, join_subscriber, publish, wait_for
 
@@ -106,7 +106,7 @@ async def test_random_and_mutated_packets_are_dropped_and_counted(relay):
         finally:
             RTCDtlsTransport._handle_rtp_data = original
 
-        before = passthrough.packet_counters()
+        before = aiortc_hooks.packet_counters()
         rng = random.Random(20261129)
         rtp_source, rtcp_source = mutations(real, rng), rtcp_mutations(rng)
         for n in range(FUZZ_PACKETS):
@@ -116,7 +116,7 @@ async def test_random_and_mutated_packets_are_dropped_and_counted(relay):
                 await transport._handle_rtp_data(next(rtp_source), clock.current_ms())
             if n % 500 == 0:
                 await asyncio.sleep(0)  # the real publisher keeps sending
-        after = passthrough.packet_counters()
+        after = aiortc_hooks.packet_counters()
         dropped = {k: after.get(k, 0) - before.get(k, 0) for k in after}
         assert dropped["rtp_malformed"] > 1000 and dropped["rtp_rejected"] > 1000
         assert dropped["rtcp_malformed"] > 1000

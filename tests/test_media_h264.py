@@ -13,7 +13,7 @@ import av
 import pytest
 from aiortc.codecs.h264 import H264Encoder, H264PayloadDescriptor
 
-from media import passthrough
+from media import frames
 from media.h264 import _nal_units, _rbsp, h264_frame_size, parse_sps
 
 TB = fractions.Fraction(1, 30)
@@ -88,7 +88,7 @@ def test_constrained_baseline_as_aiortc_sends_it():
     sps = sps_of(forwarded)
     assert (sps["profile_idc"], sps["pic_order_cnt_type"]) == (66, 2)
     assert h264_frame_size(forwarded) == (640, 360)
-    assert passthrough.frame_size("video/H264", forwarded) == (640, 360)
+    assert frames.frame_size("video/H264", forwarded) == (640, 360)
 
 
 # -- SPS rewriting, for the syntax x264 does not produce -----------------------

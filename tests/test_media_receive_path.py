@@ -1,4 +1,4 @@
-"""The forwarding receiver's cheaper parts (media/passthrough.py, hooks 6 and 10):
+"""The forwarding receiver's cheaper parts (media/aiortc_hooks/, hooks 6 and 10):
 running aiortc coroutines at once, the rate window, and REMB fed per frame."""
 
 import asyncio
@@ -6,12 +6,13 @@ import random
 
 from aiortc.rate import RateCounter, RemoteBitrateEstimator
 
-from media import passthrough
+from media import aiortc_hooks
+from media.aiortc_hooks import remb
 
 
 def test_window_rate_gives_aiortcs_rate_counter_results():
     rng = random.Random(7)
-    ours, theirs = passthrough.WindowRate(1000, 8000), RateCounter(1000, 8000)
+    ours, theirs = remb.WindowRate(1000, 8000), RateCounter(1000, 8000)
     now = 1_000_000
     assert ours.rate(now) is None and theirs.rate(now) is None
     for _ in range(3000):
@@ -52,7 +53,7 @@ def per_packet(estimator):
 
 def test_remb_per_frame_follows_aiortcs_estimate_on_a_clean_link():
     theirs = stream(per_packet(RemoteBitrateEstimator()), 600)
-    ours = stream(passthrough.FrameRembEstimator(RemoteBitrateEstimator()).add, 600)
+    ours = stream(remb.FrameRembEstimator(RemoteBitrateEstimator()).add, 600)
     assert len(ours) >= 15  # about one a second, as aiortc's
     # The incoming rate is ~1.06 Mbit/s with headers: both allow more than it.
     assert 0.8 <= ours[-1] / theirs[-1] <= 1.25, (ours[-5:], theirs[-5:])
@@ -60,8 +61,8 @@ def test_remb_per_frame_follows_aiortcs_estimate_on_a_clean_link():
 
 
 def test_remb_per_frame_falls_when_delay_builds_up():
-    ours = stream(passthrough.FrameRembEstimator(RemoteBitrateEstimator()).add, 600, congested_from=300)
-    clean = stream(passthrough.FrameRembEstimator(RemoteBitrateEstimator()).add, 300)
+    ours = stream(remb.FrameRembEstimator(RemoteBitrateEstimator()).add, 600, congested_from=300)
+    clean = stream(remb.FrameRembEstimator(RemoteBitrateEstimator()).add, 300)
     assert ours[-1] < 0.9 * clean[-1], (ours[-5:], clean[-5:])
 
 
@@ -77,10 +78,10 @@ async def test_run_now_finishes_at_once_or_in_a_task():
         await asyncio.sleep(0)
         steps.append(("after", value))
 
-    passthrough.run_now(quick())
+    aiortc_hooks.run_now(quick())
     assert steps == ["quick"]
     future = asyncio.get_running_loop().create_future()
-    passthrough.run_now(waits(future))
+    aiortc_hooks.run_now(waits(future))
     assert steps == ["quick", "before"]
     future.set_result(42)
     for _ in range(5):
@@ -96,7 +97,7 @@ async def test_run_now_finishes_at_once_or_in_a_task():
         except ValueError as exc:
             caught.append(str(exc))
 
-    passthrough.run_now(fails())
+    aiortc_hooks.run_now(fails())
     failed.set_exception(ValueError("no"))
     for _ in range(5):
         await asyncio.sleep(0)

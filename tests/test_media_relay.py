@@ -565,12 +565,12 @@ async def test_stats_report_the_h264_publishers_resolution(relay, cleanup):
 def rtp_log(client_pc_, kind="video"):
     """Every RTP packet the client receives on its ``kind`` transceivers
     (before jitter buffering, RTX included), as (ssrc, pt, seq, ts, payload)."""
-    from media import passthrough
+    from media import aiortc_hooks
 
     log = []
     for transceiver in client_pc_.getTransceivers():
         if transceiver.kind == kind:
-            passthrough.observe_rtp(
+            aiortc_hooks.observe_rtp(
                 transceiver.receiver,
                 lambda p: log.append((p.ssrc, p.payload_type, p.sequence_number, p.timestamp, p.payload)),
             )

@@ -1,4 +1,5 @@
-"""The aiortc hooks in isolation (media/passthrough.py, media/icegatherer.py)."""
+"""Hooks 1-3 in isolation (media/aiortc_hooks/frame_path.py), the readers of encoded frames
+(media/frames.py) and media/icegatherer.py."""
 
 import fractions
 
@@ -9,7 +10,8 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
-from media import icegatherer, passthrough
+from media import frames, icegatherer
+from media.aiortc_hooks import frame_path
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
 H264 = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=99)
@@ -24,16 +26,16 @@ def rtp(seq, ts, data, marker=0):
 
 
 def test_keyframe_detection():
-    assert passthrough.is_vp8_keyframe(b"\x10\x02\x00\x9d\x01\x2a")
-    assert not passthrough.is_vp8_keyframe(b"\x11\x02\x00")
-    assert passthrough.is_h264_keyframe(b"\x00\x00\x00\x01\x67\x42\x00\x00\x01\x68\x00\x00\x01\x65")
-    assert passthrough.is_h264_keyframe(b"\x00\x00\x01\x65\x88")
-    assert not passthrough.is_h264_keyframe(b"\x00\x00\x00\x01\x41\x9a")
-    assert passthrough.is_keyframe("audio/opus", b"\x01")
+    assert frames.is_vp8_keyframe(b"\x10\x02\x00\x9d\x01\x2a")
+    assert not frames.is_vp8_keyframe(b"\x11\x02\x00")
+    assert frames.is_h264_keyframe(b"\x00\x00\x00\x01\x67\x42\x00\x00\x01\x68\x00\x00\x01\x65")
+    assert frames.is_h264_keyframe(b"\x00\x00\x01\x65\x88")
+    assert not frames.is_h264_keyframe(b"\x00\x00\x00\x01\x41\x9a")
+    assert frames.is_keyframe("audio/opus", b"\x01")
 
 
 def test_passthrough_decoder_returns_the_encoded_frame():
-    decoder = passthrough.get_passthrough_decoder(VP8)
+    decoder = frame_path.get_passthrough_decoder(VP8)
     [packet] = decoder.decode(JitterFrame(data=b"\x10abc", timestamp=9000))
     assert isinstance(packet, av.Packet)
     assert bytes(packet) == b"\x10abc"
@@ -42,12 +44,12 @@ def test_passthrough_decoder_returns_the_encoded_frame():
     assert packet.is_keyframe
     [delta] = decoder.decode(JitterFrame(data=b"\x11abc", timestamp=12000))
     assert not delta.is_keyframe
-    [audio] = passthrough.get_passthrough_decoder(OPUS).decode(JitterFrame(data=b"x", timestamp=960))
+    [audio] = frame_path.get_passthrough_decoder(OPUS).decode(JitterFrame(data=b"x", timestamp=960))
     assert audio.time_base == fractions.Fraction(1, 48000)
 
 
 def test_video_frame_released_on_marker_bit():
-    jb = passthrough.LowLatencyJitterBuffer(capacity=128, is_video=True)
+    jb = frame_path.LowLatencyJitterBuffer(capacity=128, is_video=True)
     assert jb.add(rtp(1000, 3000, b"ab")) == (False, None)
     _, frame = jb.add(rtp(1001, 3000, b"cd", marker=1))
     assert frame is not None and frame.data == b"abcd" and frame.timestamp == 3000
@@ -58,14 +60,14 @@ def test_video_frame_released_on_marker_bit():
 
 
 def test_video_frame_without_marker_falls_back_to_next_frame_rule():
-    jb = passthrough.LowLatencyJitterBuffer(capacity=128, is_video=True)
+    jb = frame_path.LowLatencyJitterBuffer(capacity=128, is_video=True)
     assert jb.add(rtp(1, 3000, b"ab"))[1] is None
     _, frame = jb.add(rtp(2, 6000, b"cd"))
     assert frame is not None and frame.data == b"ab"
 
 
 def test_audio_released_immediately_and_gap_skipped():
-    jb = passthrough.LowLatencyJitterBuffer(capacity=16, prefetch=4)
+    jb = frame_path.LowLatencyJitterBuffer(capacity=16, prefetch=4)
     assert jb.add(rtp(10, 960, b"a"))[1].data == b"a"
     assert jb.add(rtp(11, 1920, b"b"))[1].data == b"b"
     # 12 is lost: wait a little (it may be late), then skip it.
@@ -75,22 +77,29 @@ def test_audio_released_immediately_and_gap_skipped():
 
 
 def test_forwarding_encoder_packs_without_codec():
-    encoder = passthrough.get_forwarding_encoder(VP8)
+    encoder = frame_path.get_forwarding_encoder(VP8)
     packet = av.Packet(bytes(3000))
     packet.pts = 3000
     packet.time_base = fractions.Fraction(1, 90000)
     payloads, timestamp = encoder.pack(packet)
     assert timestamp == 3000 and len(payloads) == 3
     assert encoder._real is None  # no encoder was created
-    h264 = passthrough.get_forwarding_encoder(H264)
+    h264 = frame_path.get_forwarding_encoder(H264)
     au = av.Packet(b"\x00\x00\x00\x01\x67\x42" + b"\x00\x00\x00\x01\x65" + bytes(50))
     au.pts, au.time_base = 0, fractions.Fraction(1, 90000)
     payloads, _ = h264.pack(au)
     assert payloads and h264._real is None
-    opus = passthrough.get_forwarding_encoder(OPUS)
+    opus = frame_path.get_forwarding_encoder(OPUS)
     frame = av.Packet(b"opus")
     frame.pts, frame.time_base = 960, fractions.Fraction(1, 48000)
     assert opus.pack(frame) == ([b"opus"], 960)
+
+
+def test_forwarding_encoder_refuses_a_frame_without_pts():
+    packet = av.Packet(b"\x10abc")
+    packet.time_base = fractions.Fraction(1, 90000)
+    with pytest.raises(ValueError, match="needs a pts"):
+        frame_path.get_forwarding_encoder(VP8).pack(packet)
 
 
 @pytest.fixture
@@ -108,13 +117,10 @@ def test_loopback_candidates_knob(restore_loopback):
 
 
 def test_vp8_frame_size_is_read_from_keyframes_only():
-    import av
-    from media.passthrough import vp8_frame_size
-
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = 640, 480, "yuv420p"
     frame = av.VideoFrame(640, 480, "yuv420p")
     packets = [bytes(p) for i in range(3) for p in codec.encode(frame)] + [bytes(p) for p in codec.encode(None)]
-    assert vp8_frame_size(packets[0]) == (640, 480)
-    assert all(vp8_frame_size(p) is None for p in packets[1:] if p[0] & 1)
-    assert vp8_frame_size(b"\x00\x01") is None
+    assert frames.vp8_frame_size(packets[0]) == (640, 480)
+    assert all(frames.vp8_frame_size(p) is None for p in packets[1:] if p[0] & 1)
+    assert frames.vp8_frame_size(b"\x00\x01") is None
