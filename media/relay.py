@@ -48,7 +48,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import SessionDescription as ParsedSdp
 from aiortc.sdp import candidate_from_sdp
 
-from . import icegatherer, passthrough
+from . import consent, icegatherer, passthrough
 from .fanout import PublishedTrack
 from .interface import (
     IceCandidate,
@@ -115,6 +115,7 @@ class Relay(SubscribeSide):
         selector: SelectorConfig = SelectorConfig(),
     ) -> None:
         passthrough.install()
+        consent.install()
         self._adapt_interval = adapt_interval
         self._clock = clock
         self._adaptation_config = (estimator, selector)
@@ -557,6 +558,12 @@ class Relay(SubscribeSide):
                 elif state in ("failed", "closed"):
                     for slot in p.slots:
                         slot.track.unbind()
+            if state == "closed" and not p.closed:
+                # The hub closes a connection only when its participant leaves: this
+                # one ended by itself (ICE consent expired, or the far end closed it),
+                # which is a failure to the signaling (重连中, then restartMedia).
+                logger.warning("%s connection of %s closed without the hub closing it", transport, p.id)
+                state = "failed"
             self._spawn(p.events.connection_state(p.id, transport, state))
 
         return pc
