@@ -278,23 +278,40 @@ class Publisher:
                     raise
                 await asyncio.sleep(0.3)
 
+    async def _join(self, timeout: float) -> dict:
+        """Connect and join; on a starved hub the join may outlast the hub's
+        join_timeout (the socket is closed): a new socket tries again, until
+        ``timeout`` has passed (one try with 0)."""
+        import socketio
+
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sio = socketio.AsyncClient(reconnection=False)
+            self.sio.on("error", lambda data=None: self.errors.append(str(data)))
+            self.sio.on("kicked", lambda data=None: self.errors.append(f"kicked: {data}"))
+            self.sio.on("disconnect", lambda *a: self.errors.append(f"socket disconnected {a}"))
+            if self.receive:
+                self.sio.on("subscribeOffer", lambda data: self._spawn(self._answer(data)))
+                self.sio.on("subscribeTracks", lambda data: self._spawn(self._retarget(data)))
+            await self._connect(max(0.0, deadline - time.monotonic()))
+            try:
+                result = await self.sio.call("join", {"token": self.token, "lang": "zh-CN"}, timeout=20)
+            except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
+                    socketio.exceptions.DisconnectedError) as exc:
+                result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            if result and result.get("ok") and self.sio.connected:
+                return result
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: join failed: {result}")
+            self.errors.append(f"join tried again after {result}")
+            await self.sio.disconnect()
+
     async def start(self, connect_timeout: float = 0) -> str:
         """Join and publish; ``connect_timeout``: how long to wait for the hub
         to listen."""
-        import socketio
         from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("error", lambda data=None: self.errors.append(str(data)))
-        self.sio.on("kicked", lambda data=None: self.errors.append(f"kicked: {data}"))
-        self.sio.on("disconnect", lambda *a: self.errors.append(f"socket disconnected {a}"))
-        if self.receive:
-            self.sio.on("subscribeOffer", lambda data: self._spawn(self._answer(data)))
-            self.sio.on("subscribeTracks", lambda data: self._spawn(self._retarget(data)))
-        await self._connect(connect_timeout)
-        result = await self.sio.call("join", {"token": self.token, "lang": "zh-CN"}, timeout=20)
-        if not result or not result.get("ok"):
-            raise RuntimeError(f"{self.name}: join failed: {result}")
+        result = await self._join(connect_timeout)
         self.participant_id = result["self"]["id"]
         # Max-bundle as browsers (tests/media_utils.py says why), and no ICE server at all.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
