@@ -253,9 +253,18 @@ class PhoneSession:
         await self.page.goto(autojoin(self.hub.link("demo", self.PHONE_CODE)), timeout=timeout * 1000)
         await self.page.wait_for_function("window.hubClient && window.hubClient.state === 'live'",
                                           timeout=timeout * 1000)
-        await self.wait_for(lambda s: any(x["kind"] == "video" and x["participantId"] == s["stage"]
-                                          and x["framesDecoded"] > 0 for x in s["streams"]),
-                            timeout, "the stage's first frame")
+        stations = set(self.publisher_ids.values())
+
+        def stage_plays(s: dict) -> bool:
+            if s["stage"] is not None and s["stage"] not in stations:
+                # The stage went to the phone itself: the publishers were gone when it joined
+                # (their connections ended: on a machine short of CPU, see the hub log).
+                raise AssertionError(f"the stage is not a publishing station (publishers gone?): {json.dumps(s)[:2000]}"
+                                     f"\n---- hub log ----\n{self.hub_log()[-6000:]}")
+            return any(x["kind"] == "video" and x["participantId"] == s["stage"] and x["framesDecoded"] > 0
+                       for x in s["streams"])
+
+        await self.wait_for(stage_plays, timeout, "the stage's first frame")
         return self.page
 
     async def sample(self) -> dict:
