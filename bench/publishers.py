@@ -25,7 +25,9 @@ Run as a process (the tests start it inside the hub's network namespace)::
     python -m bench.publishers --url http://10.203.0.1:PORT --host 10.203.0.1 \\
         --token xucun=TOKEN --token changan=TOKEN ...
 
-It prints one JSON line ``{"ready": …}`` once every publisher published,
+It prints one JSON line ``{"ready": …}`` once every publisher published
+(with ``--wait``: first ``{"waiting": …}``, and it joins when a line arrives
+on stdin; with ``--connect-timeout``: it may start before the hub listens),
 then a JSON line of figures for every line read on stdin, and stops when
 stdin closes (or on SIGTERM).
 """
@@ -261,21 +263,55 @@ class Publisher:
         self.states: list[str] = []
         self.errors: list[str] = []
 
-    async def start(self) -> str:
+    async def _connect(self, timeout: float) -> None:
+        """Connect the socket, trying again until the hub listens (a publisher
+        process starts beside the hub, not after it) or ``timeout`` passes."""
         import socketio
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await self.sio.connect(self.url, transports=["websocket"], wait_timeout=15)
+                return
+            except socketio.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.3)
+
+    async def _join(self, timeout: float) -> dict:
+        """Connect and join; on a starved hub the join may outlast the hub's
+        join_timeout (the socket is closed): a new socket tries again, until
+        ``timeout`` has passed (one try with 0)."""
+        import socketio
+
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sio = socketio.AsyncClient(reconnection=False)
+            self.sio.on("error", lambda data=None: self.errors.append(str(data)))
+            self.sio.on("kicked", lambda data=None: self.errors.append(f"kicked: {data}"))
+            self.sio.on("disconnect", lambda *a: self.errors.append(f"socket disconnected {a}"))
+            if self.receive:
+                self.sio.on("subscribeOffer", lambda data: self._spawn(self._answer(data)))
+                self.sio.on("subscribeTracks", lambda data: self._spawn(self._retarget(data)))
+            await self._connect(max(0.0, deadline - time.monotonic()))
+            try:
+                result = await self.sio.call("join", {"token": self.token, "lang": "zh-CN"}, timeout=20)
+            except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
+                    socketio.exceptions.DisconnectedError) as exc:
+                result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            if result and result.get("ok") and self.sio.connected:
+                return result
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: join failed: {result}")
+            self.errors.append(f"join tried again after {result}")
+            await self.sio.disconnect()
+
+    async def start(self, connect_timeout: float = 0) -> str:
+        """Join and publish; ``connect_timeout``: how long to wait for the hub
+        to listen."""
         from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("error", lambda data=None: self.errors.append(str(data)))
-        self.sio.on("kicked", lambda data=None: self.errors.append(f"kicked: {data}"))
-        self.sio.on("disconnect", lambda *a: self.errors.append(f"socket disconnected {a}"))
-        if self.receive:
-            self.sio.on("subscribeOffer", lambda data: self._spawn(self._answer(data)))
-            self.sio.on("subscribeTracks", lambda data: self._spawn(self._retarget(data)))
-        await self.sio.connect(self.url, transports=["websocket"], wait_timeout=15)
-        result = await self.sio.call("join", {"token": self.token, "lang": "zh-CN"}, timeout=20)
-        if not result or not result.get("ok"):
-            raise RuntimeError(f"{self.name}: join failed: {result}")
+        result = await self._join(connect_timeout)
         self.participant_id = result["self"]["id"]
         # Max-bundle as browsers (tests/media_utils.py says why), and no ICE server at all.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
@@ -324,7 +360,7 @@ class Publisher:
                 counts = self.received.setdefault(str(transceiver.mid), [0, 0, 0])
                 transceiver.receiver._light_counts = counts
 
-    async def wait_connected(self, timeout: float = 30) -> None:
+    async def wait_connected(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while self.pc.connectionState != "connected":
             if time.monotonic() > deadline or self.pc.connectionState in ("failed", "closed"):
@@ -364,8 +400,8 @@ class Publisher:
 
 
 def install(host: str, light_receive: bool = False) -> None:
-    """Process-wide: receive without decoding, and gather ICE host candidates
-    on ``host`` only.  ``light_receive``: a receiver with ``_light_counts``
+    """Process-wide: receive without decoding, ICE consent as the hub checks
+    it, and gather ICE host candidates on ``host`` only.  ``light_receive``: a receiver with ``_light_counts``
     only counts its RTP packets (packets, bytes, marker bits) and drops them
     (no NACK, no jitter buffer, no decoder thread)."""
     from aioice import ice
@@ -411,16 +447,21 @@ async def run(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        ids = {}
-        for p in publishers:  # in order: the first to arrive takes the stage
-            ids[p.name] = await p.start()
+        if args.wait:
+            print(json.dumps({"waiting": [p.name for p in publishers]}), flush=True)
+            if not await reader.readline():
+                return 0
+        # The first joins first (the first to arrive takes the stage), the others together.
+        ids = {publishers[0].name: await publishers[0].start(connect_timeout=args.connect_timeout)}
+        started = await asyncio.gather(*(p.start(connect_timeout=args.connect_timeout) for p in publishers[1:]))
+        ids.update(zip((p.name for p in publishers[1:]), started))
         await asyncio.gather(*(p.wait_connected() for p in publishers))
         print(json.dumps({"ready": ids, "speechKbps": round(media.speech_bitrate / 1000, 1),
                           "bigKbps": round(media.big.bitrate / 1000), "smallKbps": round(media.small.bitrate / 1000)}),
               flush=True)
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         while not stop.is_set():
             line_task = asyncio.ensure_future(reader.readline())
             stop_task = asyncio.ensure_future(stop.wait())
@@ -448,6 +489,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="a station's join token (repeat; the first one speaks and takes the stage)")
     parser.add_argument("--big-only", action="store_true", help="no small stream")
     parser.add_argument("--receive", action="store_true", help="answer subscribeOffer and count what arrives")
+    parser.add_argument("--wait", action="store_true",
+                        help='print {"waiting": ...}, then join when a line arrives on stdin')
+    parser.add_argument("--connect-timeout", type=float, default=0,
+                        help="seconds to keep trying to reach a hub that does not listen yet")
     parser.add_argument("--first-source", type=int, default=1,
                         help="source id of the first publisher (1 speaks), for several processes")
     args = parser.parse_args(argv)

@@ -563,6 +563,12 @@ class Relay(SubscribeSide):
                 elif state in ("failed", "closed"):
                     for slot in p.slots:
                         slot.track.unbind()
+            if state == "closed" and not p.closed:
+                # The hub closes a connection only when its participant leaves: this
+                # one ended by itself (ICE consent expired, or the far end closed it),
+                # which is a failure to the signaling (重连中, then restartMedia).
+                logger.warning("%s connection of %s closed without the hub closing it", transport, p.id)
+                state = "failed"
             self._spawn(p.events.connection_state(p.id, transport, state))
 
         return pc

@@ -11,7 +11,9 @@ import time
 from typing import Optional
 
 from core import tokens
-from core.errors import Forbidden, NotInvited, SessionClosed, SessionLocked, SessionNotFound, StationNotFound
+from core.errors import (
+    Forbidden, NotInvited, NotJoined, SessionClosed, SessionLocked, SessionNotFound, StationNotFound,
+)
 from scheduler.sessions import SessionInfo
 from signaling import events
 from signaling.control import LiveControl
@@ -78,6 +80,13 @@ class Joining(LiveRooms):
             )
             others = [p.to_public() for p in room]
             await self.media.join(session.id, participant.id, self._media_events())
+            if not self.sio.manager.is_connected(sid, "/"):
+                # Its socket closed while the join waited (no join within join_timeout
+                # on a loaded hub, a phone's network gone): nobody to add, or a ghost
+                # would stay in the room with a socket that never disconnects again.
+                await self.media.leave(participant.id)
+                logger.info("%s: join dropped, its socket %s closed meanwhile", grant.subject, sid)
+                raise NotJoined()
             self.presence.add(participant)
             self._sessions[session.id] = session
             control = self._controls.setdefault(session.id, LiveControl(max_thumbnails=self.max_thumbnails))

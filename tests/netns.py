@@ -138,6 +138,10 @@ class NetnsHub:
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 90) -> "NetnsHub":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "NetnsHub":
+        """Start the process; :meth:`wait_ready` waits for it to answer."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -145,6 +149,11 @@ class NetnsHub:
              "--host", self.host, "--port", str(self.port), *self.serve_args],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
+        log.close()  # the child holds its own descriptor
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> "NetnsHub":
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -96,11 +96,11 @@ def test_install_replaces_every_original_the_hooks_keep():
     without being installed, or installed on the wrong name, fails here."""
     import pkgutil
 
-    from aioice.ice import StunProtocol
+    from aioice.ice import Connection, StunProtocol
     from aiortc.rtcdtlstransport import RTCDtlsTransport
 
     aiortc_hooks.install()
-    classes = {cls.__name__: cls for cls in (RTCRtpSender, RTCRtpReceiver, RTCDtlsTransport, StunProtocol)}
+    classes = {cls.__name__: cls for cls in (RTCRtpSender, RTCRtpReceiver, RTCDtlsTransport, StunProtocol, Connection)}
     originals = 0
     for info in pkgutil.iter_modules(aiortc_hooks.__path__):
         module = importlib.import_module(f"media.aiortc_hooks.{info.name}")
@@ -113,7 +113,7 @@ def test_install_replaces_every_original_the_hooks_keep():
             installed = getattr(classes[owner], method)
             assert installed is not original, (info.name, name)
             assert installed.__module__ == module.__name__, (info.name, name, installed.__module__)
-    assert originals == 10
+    assert originals == 11
 
 
 def private_names_read_outside_the_hooks(root: Path) -> list[str]:

@@ -301,7 +301,10 @@ async def test_publisher_renegotiation_adds_and_removes_tracks(relay, cleanup):
 
 async def test_publish_connection_closed_without_leave(relay, cleanup):
     """A publisher whose connection goes away (here: closed by the client)
-    has its tracks removed at subscribers, without a leave()."""
+    has its tracks removed at subscribers, without a leave(), and the
+    signaling hears of a failed connection (the hub closes connections only
+    on leave: one that ends by itself, as when its ICE consent expires, is a
+    participant to wait for, 重连中, not a closed that changes nothing)."""
     events = Events()
     await relay.join("room", "pub", events)
     pc = await publish(relay, "pub", EncodedVideoTrack())
@@ -313,7 +316,8 @@ async def test_publish_connection_closed_without_leave(relay, cleanup):
     await pc.close()
     await wait_for(lambda: not sub.tracks, 10)
     assert time.monotonic() - start < 10
-    assert ("pub", "publish", "closed") in events.states
+    await wait_for(lambda: ("pub", "publish", "failed") in events.states, 5)
+    assert ("pub", "publish", "closed") not in events.states
 
 
 async def test_errors_for_unknown_participant(relay):

@@ -157,6 +157,35 @@ async def test_a_socket_that_does_not_join_is_closed(start_hub):
     assert member.sio.connected  # joined in time: stays
 
 
+async def test_a_join_whose_socket_closed_while_it_waited_adds_nobody(start_hub, caplog):
+    """A join still in progress when its socket is closed (here: media slower
+    than join_timeout, as on a starved hub) leaves no participant behind: no
+    ghost in the room, its media left, no error logged (it raised KeyError
+    from enter_room and kept the participant)."""
+    hub = await start_hub(limits={"join_timeout": 0.3})
+    signaling = hub.app[SIGNALING_KEY]
+    media = signaling.media
+    original = media.join
+
+    async def slow_join(room_id, participant_id, events):
+        await asyncio.sleep(1.0)
+        await original(room_id, participant_id, events)
+
+    media.join = slow_join
+    late = await hub.station()
+    await late.sio.emit("join", {"token": hub.token("xucun")})
+    await _gone(late)
+    await asyncio.sleep(1.5)  # the join has finished waiting
+    assert not [p for room in signaling.presence.rooms.values() for p in room]
+    joined = [c[2] for c in media.calls if c[0] == "join"]
+    assert len(joined) == 1 and ("leave", joined[0]) in media.calls
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+    media.join = original  # and the station can join again
+    again = await hub.joined("xucun")
+    assert again.me["id"] != joined[0]
+
+
 async def test_connections_per_address_are_capped(start_hub):
     hub = await start_hub(limits={"connections_per_address": 3})
     first = await hub.station()

@@ -71,6 +71,12 @@ And on the receive path of every connection of the process:
     receiver (hook 6) runs without a coroutine (:func:`run_now`), and feeds its REMB estimator
     once per frame (:class:`.remb.FrameRembEstimator`).
 
+11. **ICE: consent that survives a stalled loop** (:mod:`.consent`).  aioice closes a
+    connection after six consent checks in a row go unanswered within 0.5 s each; a hub starved
+    of CPU for a few seconds lost every connection that way.  ``aioice.ice.Connection.
+    query_consent`` is replaced by one that retransmits its checks and expires consent only
+    after 30 s without any answer (RFC 7675).
+
 Read-only helpers over private aiortc state live here too (:func:`receiver_packet_counts`,
 :func:`sender_round_trip_time`, :func:`send_parameters`, :func:`send_backlog`,
 :func:`negotiated_codec`), as do :func:`answer_with_single_codec` and :func:`send_pli`, and the
@@ -89,7 +95,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 
-from . import census, frame_path, receiver, sender, transport
+from . import census, consent, frame_path, receiver, sender, transport
 from .census import codec_census
 from .coroutines import run_now
 from .counters import count, packet_counters
@@ -179,6 +185,8 @@ def install() -> None:
     RTCDtlsTransport._set_state = transport._dtls_set_state  # type: ignore[method-assign]
     StunProtocol.datagram_received = transport._datagram_received  # type: ignore[method-assign]
     census._install_codec_census()
+    # Hook 11: ICE consent that survives a stalled loop (RFC 7675's 30 s).
+    consent.install()
     _installed = True
 
 

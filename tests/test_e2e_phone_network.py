@@ -1,0 +1,108 @@
+"""A phone on a thin network (issue 9, acceptance tests 1 and 2): a Pixel-7
+Chromium page in a network namespace whose downlink is limited (``tc tbf``)
+and lossy (nftables), in a session with 8 stations that publish a big and a
+small stream each (``bench/publishers.py``: aiortc, pre-encoded, through the
+real signaling), the hub adapting per subscriber (``media.adapt`` on).
+Built and removed by the tests (``tests/phone_network.py``); needs root.
+
+Both tests share one session (a module fixture: starting a hub, 8 publishers
+and Chromium is the slow part): test 1 measures at 1.5 Mbit/s with 3 % loss,
+test 2 goes on from there to 300 kbit/s and back.  Each starts by setting its
+own network, so either can run alone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import pytest_asyncio
+
+from tests.phone_network import PAUSED_TEXT, PhoneSession
+
+# The module's session starts in the first test's time: ~30 s on an idle machine, minutes on a loaded one.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600), pytest.mark.asyncio(loop_scope="module")]
+
+SETTLE_S = 15  # for the hub's estimate of the phone's downlink to settle after a change
+WINDOW_S = 10
+SMALL_MAX_WIDTH = 360  # a small stream is 320x180; the big one 640x480
+STATIONS = 8
+
+
+def _show(label: str, figures: dict) -> None:
+    print(f"{label}: {json.dumps(figures, ensure_ascii=False)}")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def session(tmp_path_factory):
+    async with PhoneSession(tmp_path_factory.mktemp("phone"), stations=STATIONS) as s:
+        print(f"hub, {STATIONS} publishers and Chromium live after {s.started_in:.1f} s")
+        s.shape(1500, loss_percent=3)
+        await s.open_phone()
+        yield s
+        print("---- hub log (end) ----\n" + s.hub_log()[-6000:])
+
+
+async def _layers(s: PhoneSession) -> str:
+    """What the hub said the phone receives, over time (its ``layers`` events)."""
+    log = await s.page.evaluate(
+        "() => window.hubClient.log.filter(e => e.event === 'layers').slice(-12)"
+        ".map(e => [e.t, JSON.stringify(e.detail)])")
+    return "\n".join(f"  {t} {detail[:300]}" for t, detail in log)
+
+
+async def test_phone_at_1500_kbits_with_3_percent_loss_plays_the_stage_and_small_thumbnails(session):
+    """Test 1: 1.5 Mbit/s down with 3 % loss, 8 publishing stations: over a 10 s
+    window the stage plays at >= 20 fps, < 5 % of the audio samples are
+    concealed, and the thumbnails play small streams (frame width <= 360)."""
+    s = session
+    s.shape(1500, loss_percent=3)
+    await s.page.wait_for_timeout(SETTLE_S * 1000)
+    f = await s.measure(WINDOW_S)
+    _show("1.5 Mbit/s, 3 % loss", f)
+    why = f"{json.dumps(f)}\nlayers:\n{await _layers(s)}"
+    assert len(s.publisher_ids) == STATIONS
+    assert f["stage"] == s.publisher_ids[PhoneSession.PUBLISHER_CODES[0]], why
+    assert f["stage_fps"] >= 20, why
+    assert f["stage_width"] > SMALL_MAX_WIDTH, f"the stage is not the big stream: {why}"
+    assert f["audio_concealed"] is not None and f["audio_concealed"] < 0.05, why
+    playing = {pid: t for pid, t in f["thumbnails"].items() if t["fps"] > 0}
+    assert playing, f"no thumbnail plays: {why}"
+    assert all(t["width"] <= SMALL_MAX_WIDTH for t in playing.values()), why
+
+
+async def test_phone_at_300_kbits_pauses_thumbnails_keeps_audio_and_gets_the_big_stage_back(session):
+    """Test 2: the phone drops to 300 kbit/s (3 % loss still): the thumbnails
+    stop (no frame decoded in the window, the 暂停 placeholder shown), < 5 % of
+    the audio is concealed, the stage is not the big stream; lifting the limit
+    brings the big stage (frame width > 360, playing) back within 10 s."""
+    s = session
+    s.shape(300, loss_percent=3)
+    await s.page.wait_for_timeout(SETTLE_S * 1000)
+    f = await s.measure(WINDOW_S)
+    _show("300 kbit/s, 3 % loss", f)
+    why = f"{json.dumps(f)}\nlayers:\n{await _layers(s)}"
+    assert f["thumbnails"], f"the page has no thumbnail at all: {why}"
+    assert all(t["fps"] == 0 for t in f["thumbnails"].values()), why
+    assert f["placeholders"] >= 1, f"no {PAUSED_TEXT} placeholder: {why}"
+    assert f["audio_concealed"] is not None and f["audio_concealed"] < 0.05, why
+    assert f["stage_width"] <= SMALL_MAX_WIDTH, f"the big stage still plays at 300 kbit/s: {why}"
+
+    s.shape(None)
+    lifted = time.monotonic()
+    previous = await s.sample()
+    back = None
+    sample = previous
+    while time.monotonic() - lifted < 15:
+        await s.page.wait_for_timeout(250)
+        sample = await s.sample()
+        before = {x["mid"]: x["framesDecoded"] for x in previous["streams"]}
+        if any(x["kind"] == "video" and x["participantId"] == sample["stage"] and x["frameWidth"] > SMALL_MAX_WIDTH
+               and x["framesDecoded"] > before.get(x["mid"], 0) for x in sample["streams"]):
+            back = time.monotonic() - lifted
+            break
+        previous = sample
+    print(f"big stage back {back} s after the limit was lifted")
+    assert back is not None and back < 10, (
+        f"big stage back after {back} s: {json.dumps(sample)[:3000]}\nlayers:\n{await _layers(s)}")
