@@ -46,6 +46,11 @@ class Reconnection(LiveRooms):
         async with self._lock(session.id):
             if self.presence.by_id(participant.id) is not participant:
                 raise NotResumable()  # removed while we waited
+            if not self.sio.manager.is_connected(sid, "/"):
+                # The new socket closed while we waited: binding the participant to it would
+                # leave a ghost no disconnect ever removes. It stays 重连中 on its timer.
+                logger.info("%s: resume dropped, its socket %s closed meanwhile", grant.subject, sid)
+                raise NotJoined()
             if current is not None and current is not participant:
                 await self._remove(current, "left", notify_self=False, locked=True)
             old_sid = participant.sid

@@ -40,6 +40,7 @@ async def hub(config):
 
         def __init__(self) -> None:
             self.media = media
+            self.app = app
 
         def token(self, station: str) -> str:
             return tokens.sign(secret, "demo", f"station:{station}", "station", 3600)
@@ -208,3 +209,35 @@ async def test_a_page_that_detaches_before_closing_its_socket_is_not_taken_as_le
     assert reply["ok"] and reply["self"]["id"] == b.me["id"]
     assert not a.events("participantLeft") and not a.events("participantJoined")
     assert _connections(a, b.me["id"])[0] == "reconnecting"
+
+
+async def test_a_resume_whose_socket_closed_while_it_waited_binds_nobody(hub, caplog):
+    """A resume still in progress when its new socket closes (a slow hub, the network gone
+    again) leaves the participant 重连中 on its timer: bound to the dead socket it was a ghost
+    that no disconnect would ever remove."""
+    from hub.keys import SIGNALING_KEY
+
+    a = await hub.joined("xucun")
+    b = await hub.joined("changan")
+    await a.wait_for("participantJoined")
+    assert (await b.call("detach", {}))["ok"]
+    await b.sio.disconnect()
+    signaling = hub.app[SIGNALING_KEY]
+    original = signaling.sessions.get
+
+    async def slow_get(session_id):
+        await asyncio.sleep(0.8)
+        return await original(session_id)
+
+    signaling.sessions.get = slow_get
+    b2 = await hub.station()
+    await b2.sio.emit("resume", {"token": hub.token("changan"), "participantId": b.me["id"]})
+    await asyncio.sleep(0.1)
+    await b2.sio.disconnect()
+    await asyncio.sleep(1.0)  # the resume has finished waiting
+    signaling.sessions.get = original
+    deadline = time.monotonic() + 5  # resume_seconds is 1.5
+    while not a.events("participantLeft") and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert [d["participantId"] for d in a.events("participantLeft")] == [b.me["id"]]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
