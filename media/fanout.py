@@ -35,7 +35,7 @@ import asyncio
 import random
 import struct
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtcpSenderInfo
@@ -123,7 +123,8 @@ class ForwardedTrack(MediaStreamTrack):
         self._last_source_ts = 0
         self._last_arrival = 0.0
         self._rtx_seq = random.getrandbits(15)
-        self._history: list[Optional[bytes]] = [None] * HISTORY_PACKETS
+        # (header with extensions, payload) of the last packets sent, by sequence number.
+        self._history: list[Optional[tuple[bytes, bytes]]] = [None] * HISTORY_PACKETS
         # Statistics.
         self.frames_forwarded = 0
         self.frames_dropped = 0
@@ -421,7 +422,7 @@ class ForwardedTrack(MediaStreamTrack):
         index = out_seq & (HISTORY_PACKETS - 1)
         previous = self._history[index]
         if p.seq <= self._out_seq - self._seq_offset and previous is not None \
-                and previous[2:4] == (out_seq & 0xFFFF).to_bytes(2, "big"):
+                and previous[0][2:4] == (out_seq & 0xFFFF).to_bytes(2, "big"):
             aiortc_hooks.count("rtp_replayed")
             return  # already sent (a duplicate)
         timestamp = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
@@ -442,19 +443,26 @@ class ForwardedTrack(MediaStreamTrack):
             if vp8.tl0picidx is not None:
                 self._out_tl0 = vp8.tl0picidx
         # Header extensions: mid, abs-send-time (video), audio level (audio).
-        extensions = self._extensions.block(abs_send_time or p.abs_send_time, p.level)
-        if extensions:
-            data = b"".join((_RTP_HEADER.pack(0x90, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp,
-                                              self._ssrc), extensions, payload))
+        # The header and the payload stay apart (kept as they are in the
+        # history): they meet only in the SRTP buffer (aiortc_hooks.transmit).
+        block = self._extensions
+        if block.pack_abs is not None:  # video: header and extensions in one piece
+            head = block.pack_abs(0x90, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp, self._ssrc,
+                                  block.abs_head, abs_send_time or p.abs_send_time, block.abs_tail)
         else:
-            data = _RTP_HEADER.pack(0x80, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp, self._ssrc) + payload
-        self._history[index] = data
+            extensions = block.block(b"", p.level)
+            if extensions:
+                head = _RTP_HEADER.pack(0x90, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp,
+                                        self._ssrc) + extensions
+            else:
+                head = _RTP_HEADER.pack(0x80, (p.marker << 7) | self._pt, out_seq & 0xFFFF, timestamp, self._ssrc)
+        self._history[index] = (head, payload)
         if out_seq > self._out_seq:
             self._out_seq = out_seq
             self._out_ts = timestamp
             self._last_source_ts = p.timestamp
             self._last_arrival = p.arrival
-        if not aiortc_hooks.transmit(self._sender, data):  # type: ignore[arg-type]
+        if not aiortc_hooks.transmit(self._sender, head, payload):  # type: ignore[arg-type]
             return
         self._last_send = p.arrival
         self._last_marker = bool(p.marker)
@@ -501,9 +509,10 @@ class ForwardedTrack(MediaStreamTrack):
         """Answer a subscriber's NACK from the history (RTX when negotiated)."""
         if not self._open:
             return
-        data = self._history[sequence_number & (HISTORY_PACKETS - 1)]
-        if data is None or (data[2] << 8 | data[3]) != sequence_number:
+        entry = self._history[sequence_number & (HISTORY_PACKETS - 1)]
+        if entry is None or (entry[0][2] << 8 | entry[0][3]) != sequence_number:
             return
+        data = entry[0] + entry[1]
         if self._rtx_pt is not None:
             header_size = 12 + (4 + ((data[14] << 8 | data[15]) << 2) if data[0] & 0x10 else 0)
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
@@ -541,19 +550,24 @@ class ForwardedTrack(MediaStreamTrack):
 class _ExtensionBlock:
     """A stream's RTP header extension block (RFC 8285 one-byte form: mid,
     abs-send-time for video, audio level for audio), its fixed parts built
-    once when the stream is negotiated."""
+    once when the stream is negotiated.  With abs-send-time, ``pack_abs``
+    packs the RTP header and the whole block at once: ``pack_abs(0x90,
+    marker | payload type, sequence number, timestamp, SSRC, abs_head, the 3
+    time bytes, abs_tail)``."""
 
-    __slots__ = ("_mid", "_static", "_abs_head", "_abs_tail", "_level_id")
+    __slots__ = ("_mid", "_static", "abs_head", "abs_tail", "_level_id", "pack_abs")
 
     def __init__(self, mid: bytes, abs_id: int, level_id: int) -> None:
         self._mid = mid
         self._static = self._build(mid) if mid else b""  # nothing per packet
         self._level_id = level_id
-        self._abs_head = self._abs_tail = b""
+        self.abs_head = self.abs_tail = b""
+        self.pack_abs: Optional[Callable[..., bytes]] = None
         if abs_id:  # mid + abs-send-time: only the 3 time bytes change
             whole = self._build(mid + bytes([(abs_id << 4) | 2]) + b"\x00\x00\x00")
             end = 4 + len(mid) + 1
-            self._abs_head, self._abs_tail = whole[:end], whole[end + 3:]
+            self.abs_head, self.abs_tail = whole[:end], whole[end + 3:]
+            self.pack_abs = struct.Struct(f"!BBHII{len(self.abs_head)}s3s{len(self.abs_tail)}s").pack
 
     @staticmethod
     def _build(body: bytes) -> bytes:
@@ -561,8 +575,8 @@ class _ExtensionBlock:
         return b"\xbe\xde" + ((len(body) + pad) >> 2).to_bytes(2, "big") + body + b"\x00" * pad
 
     def block(self, abs_send_time: bytes, level: Optional[int]) -> bytes:
-        if self._abs_head:
-            return self._abs_head + abs_send_time + self._abs_tail
+        if self.abs_head:
+            return self.abs_head + abs_send_time + self.abs_tail
         if self._level_id and level is not None:
             return self._build(self._mid + bytes([self._level_id << 4, level]))
         return self._static

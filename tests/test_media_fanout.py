@@ -37,8 +37,8 @@ def wire(monkeypatch):
     sent = {}
     backlog = {}
 
-    def transmit(sender, data):
-        sent.setdefault(sender, []).append(RtpPacket.parse(data))
+    def transmit(sender, data, payload=b""):
+        sent.setdefault(sender, []).append(RtpPacket.parse(data + payload))
         return True
 
     def send_parameters(transceiver):

@@ -11,6 +11,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
 from media import frames, icegatherer
+from media import aiortc_hooks
 from media.aiortc_hooks import frame_path
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
@@ -124,3 +125,99 @@ def test_vp8_frame_size_is_read_from_keyframes_only():
     assert frames.vp8_frame_size(packets[0]) == (640, 480)
     assert all(frames.vp8_frame_size(p) is None for p in packets[1:] if p[0] & 1)
     assert frames.vp8_frame_size(b"\x00\x01") is None
+
+
+# --------------------------------------------------------------------------
+# transmit: SRTP protect in the session's own buffer, then the socket
+# --------------------------------------------------------------------------
+
+
+def srtp_pair(profile):
+    """An outbound and an inbound libsrtp session sharing one key."""
+    import os
+
+    import pylibsrtp
+
+    key = os.urandom({pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80: 30,
+                      pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM: 44}[profile])
+    sessions = []
+    for ssrc_type in (pylibsrtp.Policy.SSRC_ANY_OUTBOUND, pylibsrtp.Policy.SSRC_ANY_INBOUND):
+        policy = pylibsrtp.Policy(key=key, ssrc_type=ssrc_type, srtp_profile=profile)
+        policy.allow_repeat_tx = True
+        policy.window_size = 1024
+        sessions.append(pylibsrtp.Session(policy))
+    return sessions
+
+
+class RecordingTransport:
+    def __init__(self):
+        self.sent = []
+        self.closed = False
+
+    def sendto(self, data, addr):
+        if self.closed:  # what asyncio's unconnected datagram transport does once its socket is gone
+            raise AttributeError("'NoneType' object has no attribute 'sendto'")
+        self.sent.append((bytes(data), addr))
+
+
+def fake_sender(tx, transport):
+    from types import SimpleNamespace
+
+    from aiortc.rtcdtlstransport import State
+
+    pair = SimpleNamespace(protocol=SimpleNamespace(transport=transport), remote_addr=("192.0.2.7", 5004))
+    dtls = SimpleNamespace(_state=State.CONNECTED, _tx_srtp=tx,
+                           transport=SimpleNamespace(_connection=SimpleNamespace(_nominated={1: pair})))
+    return SimpleNamespace(transport=dtls)
+
+
+@pytest.mark.parametrize("profile", ["cm", "gcm"])
+def test_transmit_protects_header_and_payload_as_one_packet(profile):
+    import pylibsrtp
+
+    tx, rx = srtp_pair({"cm": pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+                        "gcm": pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM}[profile])
+    transport = RecordingTransport()
+    sender = fake_sender(tx, transport)
+    packets = []
+    for seq in range(1, 40):
+        head = RtpPacket(payload_type=96, sequence_number=seq, timestamp=3000 * seq, ssrc=0x1234,
+                         marker=int(seq % 3 == 0)).serialize()
+        payload = bytes([seq]) * (1100 + seq)
+        assert aiortc_hooks.transmit(sender, head, payload)
+        packets.append(head + payload)
+    # The fast path was taken (pylibsrtp's internals as pinned), and the
+    # datagrams are the packets, protected: the inbound session restores them.
+    assert aiortc_hooks.sender._route(sender).srtp is not None
+    assert [addr for _, addr in transport.sent] == [("192.0.2.7", 5004)] * len(packets)
+    assert [rx.unprotect(data) for data, _ in transport.sent] == packets
+    # A packet in one piece (a retransmission) goes the same way.
+    whole = RtpPacket(payload_type=97, sequence_number=40, timestamp=1, ssrc=0x1235, payload=b"rtx").serialize()
+    assert aiortc_hooks.transmit(sender, whole)
+    assert rx.unprotect(transport.sent[-1][0]) == whole
+
+
+def test_transmit_refuses_what_cannot_be_protected_or_sent():
+    import pylibsrtp
+
+    tx, _ = srtp_pair(pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM)
+    transport = RecordingTransport()
+    sender = fake_sender(tx, transport)
+    head = RtpPacket(payload_type=96, sequence_number=7, timestamp=1, ssrc=0x1234).serialize()
+    before = aiortc_hooks.packet_counters()
+    # Longer than libsrtp's buffer: counted and dropped, never raised.
+    assert not aiortc_hooks.transmit(sender, head, bytes(1600))
+    # A socket closed under a transport that still says connected.
+    transport.closed = True
+    assert not aiortc_hooks.transmit(sender, head, b"\x00" * 100)
+    after = aiortc_hooks.packet_counters()
+    assert after.get("rtp_unprotectable", 0) - before.get("rtp_unprotectable", 0) == 1
+    assert after.get("rtp_unsendable", 0) - before.get("rtp_unsendable", 0) == 1
+    assert transport.sent == []
+    # Not connected (yet, or any more): nothing sent, no route kept.
+    transport.closed = False
+    from aiortc.rtcdtlstransport import State
+
+    sender.transport._state = State.CLOSED
+    assert not aiortc_hooks.transmit(sender, head, b"\x00" * 100)
+    assert transport.sent == []

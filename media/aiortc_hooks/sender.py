@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol
 
 import pylibsrtp
+from pylibsrtp._binding import ffi as _srtp_ffi, lib as _srtp_lib
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State as DtlsState
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import (
@@ -150,13 +151,18 @@ def send_parameters(transceiver: Any) -> Optional[SendParameters]:
 
 class _Route:
     """Where a sender's packets go: resolved once per connected transport
-    instead of four attribute hops and a property per packet."""
+    instead of four attribute hops and a property per packet.  Packets are
+    protected by libsrtp through pylibsrtp's own binding, in the session's
+    own buffer: no allocation, no Python frame and no ``int *`` per packet
+    (pylibsrtp's ``Session.protect`` makes all three); a session without
+    that state (another pylibsrtp) is called as usual."""
 
-    __slots__ = ("dtls", "protect", "transport", "sendto", "addr")
+    __slots__ = ("dtls", "protect", "transport", "sendto", "addr", "srtp", "cdata", "buffer", "length", "capacity")
 
     def __init__(self, dtls: RTCDtlsTransport, pair: Any) -> None:
         self.dtls = dtls
-        self.protect = dtls._tx_srtp.protect
+        session = dtls._tx_srtp
+        self.protect = session.protect
         self.transport = pair.protocol.transport
         self.addr = pair.remote_addr
         # The selector loop's datagram transport: its socket is written
@@ -164,6 +170,17 @@ class _Route:
         # transport is native code already).
         sock = getattr(self.transport, "_sock", None)
         self.sendto = sock.sendto if sock is not None and hasattr(self.transport, "_buffer") else None
+        state = getattr(session, "__dict__", {})
+        srtp, cdata, buffer = state.get("_srtp"), state.get("_cdata"), state.get("_buffer")
+        if srtp is not None and cdata is not None and buffer is not None:
+            self.srtp = srtp[0]
+            self.cdata = cdata
+            self.buffer = buffer
+            self.length = _srtp_ffi.new("int *")
+            self.capacity = len(cdata) - pylibsrtp.SRTP_MAX_TRAILER_LEN
+        else:
+            self.srtp = self.cdata = self.buffer = self.length = None
+            self.capacity = 0
 
 
 def _route(sender: RTCRtpSender) -> Optional[_Route]:
@@ -182,28 +199,53 @@ def _route(sender: RTCRtpSender) -> Optional[_Route]:
 
 
 _ROUTE_ATTRIBUTE = "_liaison_route"
+_CONNECTED = DtlsState.CONNECTED
+_srtp_protect = _srtp_lib.srtp_protect
 
 
-def transmit(sender: RTCRtpSender, data: bytes) -> bool:
-    """Protect and send one RTP packet on ``sender``'s transport now
-    (aiortc's ``_send_rtp`` without its three nested coroutines); False if
-    the transport is not connected."""
-    route = _route(sender)
-    if route is None:
-        return False
-    try:
-        protected = route.protect(data)
-    except pylibsrtp.Error:  # an index libsrtp will not protect (far behind its window)
-        _count("rtp_unprotectable")
-        return False
-    sendto = route.sendto
-    if sendto is not None and not route.transport._buffer:
+def transmit(sender: RTCRtpSender, data: bytes, payload: bytes = b"") -> bool:
+    """Protect and send one RTP packet, ``data`` followed by ``payload``, on
+    ``sender``'s transport now (aiortc's ``_send_rtp`` without its three
+    nested coroutines); False if the transport is not connected or libsrtp
+    refused the packet."""
+    route: Optional[_Route] = sender.__dict__.get(_ROUTE_ATTRIBUTE)
+    if route is None or route.dtls._state is not _CONNECTED or route.dtls is not sender.transport:
+        route = _route(sender)
+        if route is None:
+            return False
+    head = len(data)
+    size = head + len(payload)
+    if size <= route.capacity:
+        buffer = route.buffer
+        buffer[0:head] = data
+        buffer[head:size] = payload
+        length = route.length
+        length[0] = size
+        if _srtp_protect(route.srtp, route.cdata, length):
+            _count("rtp_unprotectable")  # an index libsrtp will not protect (far behind its window)
+            return False
+        protected = buffer[0 : length[0]]
+    else:
         try:
-            sendto(protected, route.addr)
-            return True
-        except OSError:
-            pass  # would block, or an error to report: the transport's own sendto handles it
-    route.transport.sendto(protected, route.addr)
+            protected = route.protect(data + payload if payload else data)
+        except (pylibsrtp.Error, ValueError):  # see above, or too long
+            _count("rtp_unprotectable")
+            return False
+    try:
+        sendto = route.sendto
+        if sendto is not None and not route.transport._buffer:
+            try:
+                sendto(protected, route.addr)
+                return True
+            except OSError:
+                pass  # would block, or an error to report: the transport's own sendto handles it
+        route.transport.sendto(protected, route.addr)
+    except Exception:
+        # The socket closed under a transport still "connected" (ICE gave up:
+        # asyncio's unconnected datagram transport then raises).
+        _count("rtp_unsendable")
+        sender.__dict__.pop(_ROUTE_ATTRIBUTE, None)
+        return False
     return True
 
 
