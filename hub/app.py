@@ -7,10 +7,11 @@ and production (python-socketio's Redis manager); nothing else decides.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import socketio
 from aiohttp import web
@@ -146,7 +147,21 @@ def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> Medi
         loopback_candidates=config.settings.media.loopback_candidates,
         max_media_lines=config.settings.signaling.limits.max_media_lines,
         adapt_interval=ADAPT_INTERVAL if config.settings.media.adapt else None,
+        adapt_trace=_adapt_trace(config.settings.media.adapt_trace),
     )
+
+
+def _adapt_trace(path: Optional[str]) -> Optional[Callable[[dict[str, Any]], None]]:
+    """Appends each adaptation record to ``path`` as a JSON line (media.adapt_trace)."""
+    if not path:
+        return None
+    out = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open as long as the hub
+    logger.warning("media.adapt_trace: every subscriber's RTCP feedback goes to %s", path)
+
+    def write(record: dict[str, Any]) -> None:
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    return write
 
 
 def make_socketio(config: Config) -> socketio.AsyncServer:

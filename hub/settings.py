@@ -100,6 +100,10 @@ class MediaSettings(Strict):
     # REMB falls with CPU stalls and the estimator paused pictures that the
     # link could carry (docs/deployment.md).
     adapt: bool = False
+    # A file to which every subscriber's RTCP feedback and adaptation steps are
+    # appended as JSON lines (for recording the sequences of
+    # tests/fixtures/rtcp/; a few kB a second per subscriber): unset in production.
+    adapt_trace: Optional[str] = None
     # The event loop of `liaison-hub serve`: uvloop (native code; the relay's
     # packet path costs about 10% less CPU, bench/README.md) or asyncio's own.
     uvloop: bool = True

@@ -63,7 +63,7 @@ class Choice:
 @dataclass(frozen=True)
 class SelectorConfig:
     down_after: float = 1.5  # seconds of shortfall before stepping down
-    up_after: float = 4.0  # seconds of surplus before each step up
+    up_after: float = 2.0  # seconds of surplus before each step up (the estimate's own growth waits too)
     margin: float = 0.2  # the surplus needed: the step's need × (1 + margin)
     max_up_after: float = 32.0  # the wait after step-ups that failed, doubled each time
     settled: float = 20.0  # a step up that held this long resets the wait
