@@ -12,6 +12,11 @@ the page's own figures are printed per phase.  Needs root::
 
 A phase is ``RATE:LOSS:SECONDS`` (``RATE`` ``none``: no limit).  Each phase's
 start is written to the trace as ``{"phase": …}``.
+
+``--extract TRACE --sub PARTICIPANT`` writes one subscriber's records of a
+trace (any ``media.adapt_trace``, e.g. of a Chromium test on loopback) to
+``--out``, times from its first record, other subscribers and idle steps left
+out: a fixture for ``tests/fixtures/rtcp/``.
 """
 
 from __future__ import annotations
@@ -64,13 +69,43 @@ async def record(out: Path, phases: list[tuple[Optional[int], float, float]], st
                                                    figures["thumbnails"].items()}}), flush=True)
 
 
+def extract(trace: Path, sub: str, out: Path) -> int:
+    """One subscriber's records of ``trace`` into ``out``; returns how many."""
+    records, start, phase = [], None, None
+    for line in trace.read_text().splitlines():
+        record = json.loads(line)
+        if "phase" in record:
+            phase = record["phase"]
+            continue
+        if record.get("sub") != sub or ("step" in record and not record["step"]["videos"]):
+            continue
+        start = record["t"] if start is None else start
+        if phase is not None:
+            records.append({"phase": phase})
+            phase = None
+        record = {k: v for k, v in record.items() if k != "sub"}
+        record["t"] = round(record["t"] - start, 3)
+        records.append(record)
+    out.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+    return len(records)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--phase", type=parse_phase, action="append", required=True)
+    parser.add_argument("--phase", type=parse_phase, action="append")
+    parser.add_argument("--extract", type=Path, metavar="TRACE", help="write one subscriber's records of TRACE")
+    parser.add_argument("--sub", help="the subscriber (participant id) to --extract")
     parser.add_argument("--stations", type=int, default=8)
     parser.add_argument("--no-adapt", action="store_true", help="record with media.adapt off (all sent)")
     args = parser.parse_args(argv)
+    if args.extract:
+        if not args.sub:
+            parser.error("--extract needs --sub")
+        print(f"{extract(args.extract, args.sub, args.out)} records")
+        return 0
+    if not args.phase:
+        parser.error("at least one --phase (or --extract)")
     asyncio.run(record(args.out, args.phase, args.stations, not args.no_adapt))
     return 0
 
