@@ -23,8 +23,9 @@ queue also ends in drops).  So:
   ``loss_low`` *and* a round-trip time grown by ``rtt_growth`` over its
   recent minimum, all lasting ``remb_sustain`` seconds, and never below half
   of what was delivered;
-* a decrease happens at most once per ``decrease_interval`` (the loss
-  reports lag the change);
+* after a decrease, the reports of the next ``decrease_settle`` seconds are
+  ignored (they describe the rate sent before, and streams paused since),
+  and the next decrease needs its own lasting evidence;
 * until a decrease, **no limit is known**: :meth:`DownlinkEstimator.update`
   answers ``math.inf`` and nothing is stepped down for want of an estimate
   (a page whose publishers send little, or whose REMB dips, keeps what it
@@ -68,7 +69,7 @@ class EstimatorConfig:
     rtt_growth: float = 0.1  # seconds of round-trip growth taken for a queue
     sustain: float = 2.5  # seconds heavy loss must last before the estimate falls
     remb_sustain: float = 4.0  # seconds a corroborated low REMB must last
-    decrease_interval: float = 3.0  # seconds between two decreases
+    decrease_settle: float = 2.5  # seconds after a decrease whose reports describe the old rate
     delivered_share: float = 0.95  # a decrease goes to this share of the rate delivered
     growth_ceiling: float = 3.0  # a clean link's estimate grows to at most this times the send rate ...
     growth_floor: float = 2_500_000.0  # ... or this, whichever is more (the probe's reach)
@@ -124,10 +125,10 @@ class DownlinkEstimator:
         while self._rtts and self._rtts[0][0] < now - self.config.rtt_baseline:
             self._rtts.popleft()
 
-    def loss(self, now: float) -> Optional[float]:
+    def loss(self, now: float, since: Optional[float] = None) -> Optional[float]:
         """The weighted mean loss of each stream's latest report, of those
-        reported within the window; None without any."""
-        horizon = now - self.config.loss_window
+        reported within the window (and not before ``since``); None without any."""
+        horizon = max(now - self.config.loss_window, since if since is not None else -math.inf)
         reports = [r for r in self._reports.values() if r[0] >= horizon]
         if not reports:
             return None
@@ -160,7 +161,9 @@ class DownlinkEstimator:
         None before any feedback.  :attr:`estimate` holds the number either
         way (what the monitor shows)."""
         c = self.config
-        loss = self.loss(now)
+        # After a decrease, only reports about what was sent since count: the
+        # earlier ones (of streams since paused, too) describe the old rate.
+        loss = self.loss(now, None if self._decreased_at is None else self._decreased_at + c.decrease_settle)
         remb = self.remb(now)
         growth = self.rtt_growth(now)
         dt = 0.0 if self._last_update is None else min(2.0, max(0.0, now - self._last_update))
@@ -174,7 +177,9 @@ class DownlinkEstimator:
         heavy = loss is not None and loss > c.loss_high
         lossy = loss is not None and loss >= c.loss_low
         corroborated = remb_low and lossy and queue
-        clean = not lossy and not (remb_low and queue)
+        # Settling after a decrease (no fresh report yet): neither worse nor better.
+        settling = loss is None and self._decreased_at is not None
+        clean = not lossy and not (remb_low and queue) and not settling
 
         self._heavy_since = _since(self._heavy_since, heavy, now)
         self._remb_since = _since(self._remb_since, corroborated, now)
@@ -189,9 +194,10 @@ class DownlinkEstimator:
             target = by_remb if target is None else min(target, by_remb)
         if heavy or corroborated:
             self.state = "congested"
-            if target is not None and (self._decreased_at is None or now - self._decreased_at >= c.decrease_interval):
+            if target is not None:
                 self.loss_bound = min(self.loss_bound, target)
                 self._decreased_at = now
+                self._heavy_since = self._remb_since = None  # the next decrease needs fresh evidence
                 self.limited = True
                 self.state = "decreased"
         elif clean:

@@ -10,7 +10,8 @@ per video ``big``, ``small`` or ``paused``:
    paused; a thumbnail is small when its publisher sends a small stream; a
    stage video is big unless taller than ``max_height`` (small then).
 2. Audio is reserved first: the budget for video is the estimate minus the
-   audio rate.
+   audio rate.  An estimate of ``math.inf`` (no limit known: the estimator
+   has seen no lasting congestion) leaves every step affordable.
 3. Below the ceilings, a **ladder** of steps in the order they are given up:
    thumbnails big → small (the last one first), thumbnails → paused (the last
    one first), then the stage big → small, and → paused.  The position on the

@@ -97,3 +97,67 @@ def test_a_phone_at_1500_kbits_with_3_percent_loss_keeps_the_stage_big_and_thumb
         for key, layer in s.layers.items():
             assert layer == ("big" if key in s.stage else "small"), (s.t, s.phase, s.layers, s.state)
     assert any(s.state == "congested" for s in steps)  # lossy reports were seen, and did not last
+
+
+# ---------------------------------------------------------------------------
+# Closed loop over a modelled link (not a recording): what the selector chooses is what is
+# sent, the link delivers at most its rate (a tbf queue: the excess is dropped, the round
+# trip grows by the queue), and random loss on top; receiver reports every second per
+# stream, as Chromium sends them.  The issue's acceptance figures, checked on the rules alone.
+
+def phone_videos(thumbnails=7):
+    # The phone profile: the stage and 3 thumbnails (bench/publishers.py's rates).
+    return [Video("stage", True, 850_000, 125_000)] + [
+        Video(f"t{i}", False, 850_000, 125_000) for i in range(1, thumbnails + 1)]
+
+
+def run_link(phases, videos, limits=ReceiveLimits(max_videos=4), audio=40_000, seed=1):
+    """``phases``: (seconds, rate bit/s or None, loss 0..1); returns the steps, each
+    (t, phase index, layers, estimate, delivered share)."""
+    import random
+
+    rng = random.Random(seed)
+    estimator, selector = DownlinkEstimator(), Selector()
+    t, steps, sent_rate = 0.0, [], None
+    choice = {v.key: ("big" if v.stage else "small") for v in videos}
+    for index, (seconds, rate, loss) in enumerate(phases):
+        end = t + seconds
+        while t < end - 1e-9:
+            send = audio + sum(v.rate(choice[v.key]) for v in videos)
+            sent_rate = send if sent_rate is None else 0.5 * sent_rate + 0.5 * send  # measured over ~1 s
+            carried = min(send, rate) if rate else send
+            lost = 1 - carried * (1 - loss) / send
+            if abs(t - round(t)) < 1e-9:  # a report a second per stream, noisy like Chromium's
+                for key in ["audio"] + [k for k, layer in choice.items() if layer != "paused"]:
+                    estimator.on_report(t, min(1.0, max(0.0, lost + rng.uniform(-0.02, 0.02))), None,
+                                        1.0, stream=key)
+                queue = 0.3 if rate and send > rate else 0.0
+                estimator.on_rtt(t, 0.04 + queue)
+                estimator.on_remb(t, 1.5 * carried * (1 - loss) if not queue else 0.8 * carried)
+            estimate = estimator.update(t, sent_rate)
+            chosen = selector.select(t, estimate if t >= STARTUP else None, audio, videos, limits)
+            choice = {k: c.layer for k, c in chosen.items()}
+            steps.append((t, index, dict(choice), estimate))
+            t = round(t + 0.5, 3)
+    return steps
+
+
+def test_modelled_300_kbits_pauses_thumbnails_and_lifting_it_brings_the_big_stage_back_within_10_s():
+    steps = run_link([(10, 1_500_000, 0.03), (30, 300_000, 0.03), (20, None, 0.0)], phone_videos())
+    at_300 = [s for s in steps if s[1] == 1]
+    paused_at = next(t for t, _, layers, _ in at_300 if all(
+        layers[k] == "paused" for k in layers if k.startswith("t")))
+    assert paused_at - 10 <= 8, paused_at  # the thumbnails paused within 8 s
+    settled = [s for s in at_300 if s[0] >= paused_at]
+    assert all(layers["stage"] == "small" for _, _, layers, _ in settled[4:]), settled  # audio and a small stage fit
+    lifted = [s for s in steps if s[1] == 2]
+    back = next(t for t, _, layers, _ in lifted if layers["stage"] == "big") - 40
+    assert back <= 8, back  # the relay switches at the next keyframe: within 10 s on the page
+    assert all(layers["t1"] == "small" for t, _, layers, _ in lifted if t >= 55)  # thumbnails back too
+
+
+def test_modelled_1500_kbits_with_3_percent_loss_keeps_the_big_stage_and_small_thumbnails():
+    steps = run_link([(60, 1_500_000, 0.03)], phone_videos())
+    for t, _, layers, _ in steps:
+        assert layers["stage"] == "big", (t, layers)
+        assert [layers[f"t{i}"] for i in (1, 2, 3)] == ["small"] * 3, (t, layers)
