@@ -370,6 +370,7 @@ class Relay(SubscribeSide):
                     s.round_trip_time = min(rtts)
             estimator = p.adaptation.estimator
             s.downlink_estimate = estimator.estimate
+            s.downlink_limited = estimator.limited
             s.downlink_loss = estimator.loss(self._clock())
             s.downlink_rtt = estimator.rtt
             s.layers = {
