@@ -97,16 +97,18 @@ class SubscriberAdaptation:
 
         def observe(feedback: SenderFeedback) -> None:
             now = clock()
+            packets = _packet_rate(stream)
             if self.trace is not None:
                 self.trace({"t": round(now, 3), "sub": self.name, "stream": label,
-                            "weight": round(stream.rate.bitrate),
+                            "weight": round(stream.rate.bitrate), "packets": round(packets, 1),
                             **{k: v for k, v in vars(feedback).items() if v is not None}})
             if feedback.remb is not None:
                 estimator.on_remb(now, float(feedback.remb))
             if feedback.fraction_lost is not None:
                 jitter = None if feedback.jitter is None else feedback.jitter / stream.clock_rate
-                weight = max(1.0, stream.rate.bitrate)
-                estimator.on_report(now, feedback.fraction_lost, jitter, weight, stream=id(stream))
+                # A loss fraction counts packets: each stream weighs by its packet rate (audio,
+                # never retransmitted, shows a full queue's drops that NACK hides on video).
+                estimator.on_report(now, feedback.fraction_lost, jitter, max(1.0, packets), stream=id(stream))
             if feedback.round_trip_time is not None:
                 estimator.on_rtt(now, feedback.round_trip_time)
 
@@ -162,6 +164,13 @@ class SubscriberAdaptation:
             big_height=source.frame_size[1] if source is not None and source.frame_size else None,
             small_height=alternate.frame_size[1] if alternate is not None and alternate.frame_size else None,
         )
+
+
+def _packet_rate(stream: ForwardedTrack) -> float:
+    """Packets a second sent on ``stream``: its bit rate over its mean packet size."""
+    if stream.packets_sent <= 0 or stream.octets_sent <= 0:
+        return 0.0
+    return stream.rate.bitrate / 8 / (stream.octets_sent / stream.packets_sent)
 
 
 def _rate(track: object, default: float) -> float:

@@ -14,8 +14,8 @@ last.
 * ``loopback-loaded-*``: two Chromium subscribers of tests/test_e2e_layers.py on loopback,
   machine load average 12-15 on 2 cores: no loss, REMB at a third of what is sent, the
   round trip from 10 to 800 ms.  Nothing may be stepped down.
-* ``phone-*``: a Pixel-7 page in a network namespace (tests/phone_network.py, 4 publishing
-  stations), its downlink shaped by ``tc tbf`` and nftables loss.
+* ``phone-*``: a Pixel-7 page in a network namespace (tests/phone_network.py, 2-4 publishing
+  stations), its downlink shaped by ``tc tbf`` and nftables loss, on the same loaded machine.
 """
 
 from __future__ import annotations
@@ -47,6 +47,16 @@ class Step:
     reasons: dict[str, str] = field(default_factory=dict)
 
 
+def packets(record: dict[str, Any]) -> float:
+    """A report's weight, packets a second (media/adapt.py weighs each stream's loss by its
+    packet rate); recorded as such (``packets``), or from the stream's bit rate at ~100
+    bytes an audio packet and ~1000 a video packet (the first recordings)."""
+    if "packets" in record:
+        return max(1.0, record["packets"])
+    size = 100 if record["stream"].startswith("audio") else 1000
+    return max(1.0, record.get("weight", 0) / 8 / size)
+
+
 def replay(name: str) -> list[Step]:
     records = [json.loads(line) for line in (FIXTURES / name).read_text().splitlines()]
     estimator, selector = DownlinkEstimator(), Selector()
@@ -62,7 +72,7 @@ def replay(name: str) -> list[Step]:
             if "remb" in r:
                 estimator.on_remb(t, float(r["remb"]))
             if "fraction_lost" in r:
-                estimator.on_report(t, r["fraction_lost"], None, max(1.0, r.get("weight", 1)), stream=r["stream"])
+                estimator.on_report(t, r["fraction_lost"], None, packets(r), stream=r["stream"])
             if "round_trip_time" in r:
                 estimator.on_rtt(t, r["round_trip_time"])
             continue
@@ -161,3 +171,18 @@ def test_modelled_1500_kbits_with_3_percent_loss_keeps_the_big_stage_and_small_t
     for t, _, layers, _ in steps:
         assert layers["stage"] == "big", (t, layers)
         assert [layers[f"t{i}"] for i in (1, 2, 3)] == ["small"] * 3, (t, layers)
+
+
+def test_a_phone_through_1500_then_300_kbits_then_lifted_on_the_loaded_machine():
+    # 2 publishing stations (load average 15-20 on 2 cores): the publishers sent 0-1.8 Mbit/s
+    # unevenly, a thumbnail left during the 300 kbit/s phase and the stage changed.  Measured
+    # (packet-weighted loss over 4 s): 1.5 Mbit/s median 9.6 %, 300 kbit/s median 11.4 %,
+    # lifted up to 43 % (the phone's own Chromium dropping what it could not read); REMB
+    # 146-215 kbit/s and RTT 0.3-1.3 s at 300 kbit/s, but also 400-600 kbit/s and 0.1-0.6 s at
+    # 1.5 Mbit/s.  Nothing here is lasting evidence: nothing may be paused, in any phase.  (That
+    # 300 kbit/s pauses thumbnails is checked on the modelled link below: this recording does
+    # not separate the two links.)
+    steps = replay("phone-1500k-300k-lifted.jsonl")
+    assert {tuple(s.phase) for s in steps if s.phase} == {(1500, 3.0, 25.0), (300, 3.0, 35.0), (None, 0.0, 25.0)}
+    for s in steps:
+        assert "paused" not in s.layers.values(), (s.t, s.phase, s.layers, s.state)
