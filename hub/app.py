@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import socketio
 from aiohttp import web
@@ -147,6 +148,7 @@ def make_media_plane(config: Config, turn: Optional[TurnService] = None) -> Medi
         loopback_candidates=config.settings.media.loopback_candidates,
         max_media_lines=config.settings.signaling.limits.max_media_lines,
         adapt_interval=ADAPT_INTERVAL if config.settings.media.adapt else None,
+        adapt_trace=_adapt_trace(config.settings.media.adapt_trace),
     )
 
 
@@ -154,6 +156,19 @@ def socketio_channel_for(database_url: str) -> str:
     """python-socketio's Redis channel for the processes of one deployment."""
     digest = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
     return f"liaison-hub:socketio:{digest}"
+
+
+def _adapt_trace(path: Optional[str]) -> Optional[Callable[[dict[str, Any]], None]]:
+    """Appends each adaptation record to ``path`` as a JSON line (media.adapt_trace)."""
+    if not path:
+        return None
+    out = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open as long as the hub
+    logger.warning("media.adapt_trace: every subscriber's RTCP feedback goes to %s", path)
+
+    def write(record: dict[str, Any]) -> None:
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    return write
 
 
 def make_socketio(config: Config) -> socketio.AsyncServer:

@@ -95,11 +95,15 @@ class TlsSettings(Strict):
 class MediaSettings(Strict):
     loopback_candidates: bool = True
     # Adapt what each subscriber is sent (big, small or paused per video) to
-    # its network, estimated from its RTCP (media/adapt.py, issue 9).  Off by
-    # default until tuned on emulated networks: on a loaded machine Chromium's
-    # REMB falls with CPU stalls and the estimator paused pictures that the
-    # link could carry (docs/deployment.md).
-    adapt: bool = False
+    # its network, estimated from its RTCP (media/adapt.py, media/estimate.py,
+    # issue 9): only lasting loss steps a picture down, so that a receiver
+    # short of CPU (its REMB falls, its round trip grows, nothing is lost) is
+    # not taken for a thin link (docs/deployment.md).
+    adapt: bool = True
+    # A file to which every subscriber's RTCP feedback and adaptation steps are
+    # appended as JSON lines (for recording the sequences of
+    # tests/fixtures/rtcp/; a few kB a second per subscriber): unset in production.
+    adapt_trace: Optional[str] = None
     # The event loop of `liaison-hub serve`: uvloop (native code; the relay's
     # packet path costs about 10% less CPU, bench/README.md) or asyncio's own.
     uvloop: bool = True

@@ -21,8 +21,9 @@ video without a small stream: never made small, paused last.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .estimate import DownlinkEstimator, EstimatorConfig
 from .fanout import ForwardedTrack
@@ -40,6 +41,8 @@ STARTUP = 3.0
 DEFAULT_BIG = 800_000.0
 DEFAULT_SMALL = 150_000.0
 DEFAULT_AUDIO = 40_000.0
+#: What a trace receives: one JSON-able dict per RTCP item and per step.
+Trace = Callable[[dict[str, Any]], None]
 #: Bytes per packet on the wire besides the payload (RTP header and
 #: extensions, SRTP tag, UDP/IP), for the rate compared with REMB.
 PACKET_OVERHEAD = 50
@@ -59,8 +62,11 @@ class SubscriberAdaptation:
     """One subscriber's limits, stage, estimate and choices."""
 
     def __init__(self, estimator: EstimatorConfig = EstimatorConfig(),
-                 selector: SelectorConfig = SelectorConfig()) -> None:
+                 selector: SelectorConfig = SelectorConfig(), trace: Optional[Trace] = None,
+                 name: str = "") -> None:
         self.limits = ReceiveLimits()
+        self.trace = trace  # records the feedback and each step (media.adapt_trace: fixtures of tests)
+        self.name = name
         self.big: Optional[frozenset[str]] = None  # publishers on the stage; None: all
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
@@ -70,6 +76,7 @@ class SubscriberAdaptation:
         self.send_rate = 0.0
         self._sent_mark: Optional[tuple[float, int]] = None
         self._started: Optional[float] = None
+        self._labels = itertools.count()
 
     def on_stage(self, publisher_id: str) -> bool:
         return self.big is None or publisher_id in self.big
@@ -86,15 +93,22 @@ class SubscriberAdaptation:
     def observer(self, stream: ForwardedTrack, clock: Callable[[], float]) -> Callable[[SenderFeedback], None]:
         """What hook 9 calls with the subscriber's feedback on ``stream``."""
         estimator = self.estimator
+        label = f"{stream.kind}{next(self._labels)}"
 
         def observe(feedback: SenderFeedback) -> None:
             now = clock()
+            packets = _packet_rate(stream)
+            if self.trace is not None:
+                self.trace({"t": round(now, 3), "sub": self.name, "stream": label,
+                            "weight": round(stream.rate.bitrate), "packets": round(packets, 1),
+                            **{k: v for k, v in vars(feedback).items() if v is not None}})
             if feedback.remb is not None:
                 estimator.on_remb(now, float(feedback.remb))
             if feedback.fraction_lost is not None:
                 jitter = None if feedback.jitter is None else feedback.jitter / stream.clock_rate
-                weight = max(1.0, stream.rate.bitrate)
-                estimator.on_report(now, feedback.fraction_lost, jitter, weight, stream=id(stream))
+                # A loss fraction counts packets: each stream weighs by its packet rate (audio,
+                # never retransmitted, shows a full queue's drops that NACK hides on video).
+                estimator.on_report(now, feedback.fraction_lost, jitter, max(1.0, packets), stream=id(stream))
             if feedback.round_trip_time is not None:
                 estimator.on_rtt(now, feedback.round_trip_time)
 
@@ -121,6 +135,14 @@ class SubscriberAdaptation:
         options = [self._option(v) for v in videos]
         self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)
         self._chosen_for = {v.mid: v.publisher_id for v in videos}
+        if self.trace is not None and (videos or audio):
+            self.trace({"t": round(now, 3), "sub": self.name, "step": {
+                "send": round(self.send_rate), "acted": estimate is not None,
+                "estimate": None if self.estimator.estimate is None else round(self.estimator.estimate),
+                "audio": round(audio_rate), "state": self.estimator.state, "position": self.selector.position,
+                "limits": [self.limits.audio_only, self.limits.max_height, self.limits.max_videos],
+                "videos": [[o.key, o.stage, round(o.big), None if o.small is None else round(o.small),
+                            self.choices[o.key].layer] for o in options]}})
         layers = []
         for video in videos:
             choice = self.choices[video.mid]
@@ -142,6 +164,13 @@ class SubscriberAdaptation:
             big_height=source.frame_size[1] if source is not None and source.frame_size else None,
             small_height=alternate.frame_size[1] if alternate is not None and alternate.frame_size else None,
         )
+
+
+def _packet_rate(stream: ForwardedTrack) -> float:
+    """Packets a second sent on ``stream``: its bit rate over its mean packet size."""
+    if stream.packets_sent <= 0 or stream.octets_sent <= 0:
+        return 0.0
+    return stream.rate.bitrate / 8 / (stream.octets_sent / stream.packets_sent)
 
 
 def _rate(track: object, default: float) -> float:

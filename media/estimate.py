@@ -1,42 +1,78 @@
 """A subscriber's downlink, estimated from the RTCP it sends back: pure, no I/O, no clock.
 
 What a subscriber's browser tells the relay about the packets the relay sends
-it (RFC 3550 receiver reports, and REMB when ``goog-remb`` and the
-abs-send-time extension are negotiated, which the relay's subscriber offers
-do: aiortc offers both for video, and the relay stamps abs-send-time on every
-packet at the moment it sends it) is folded here into one number, the bit rate
-the relay may send that subscriber:
+it (RFC 3550 receiver reports: loss, jitter and, through the relay's sender
+reports, the round-trip time; REMB when ``goog-remb`` and the abs-send-time
+extension are negotiated, which the relay's subscriber offers do) is folded
+here into one number, the bit rate the relay may send that subscriber.
 
-* a **loss-based bound** in the style of Google Congestion Control
-  (draft-ietf-rmcat-gcc §6): more than 10 % of packets lost, the bound falls to
-  what was being sent times ``1 - 0.5 × loss``; less than 2 %, it grows a few
-  per cent a second (the slow probe that lets a subscriber step back up);
-  in between it holds;
-* the **delay-based bound** the browser computes itself and sends as REMB:
-  taken only when it is clearly below what the relay is sending (the browser
-  caps REMB at 1.5 × what it receives, so a REMB at or above the send rate says
-  "no congestion", not "no more than this"), and only while it is fresh; it
-  also pulls the loss-based bound down to it, so that growing again (probing
-  for more) starts from there.
+The difficulty is telling a **constrained link** from a **receiver short of
+CPU**.  Recorded on loopback with several Chromium pages on two loaded cores
+(``tests/fixtures/rtcp/``): no loss at all, but REMB (the receiver's
+delay-based estimate) at a third to a half of what is sent for tens of
+seconds, and the round-trip time up from 10 ms to 300-800 ms for 5-10 s at a
+time — the receiver reads its packets and answers late.  A link that is too
+thin, on the other hand, loses: a 300 kbit/s link sent 1.3 Mbit/s loses most
+of it (``tc tbf``: a 300 ms queue, then drops; a mobile network's deeper
+queue also ends in drops).  So:
 
-The estimate is the lower of the two.  Times are seconds on any monotonic
-clock, passed in by the caller; rates are bit/s.
+* the evidence of congestion is **heavy loss** (more than ``loss_high``)
+  lasting ``sustain`` seconds; the estimate then falls to what was actually
+  **delivered** (sent less lost: the capacity of a full link);
+* a **low REMB** counts only when the link corroborates it, with loss above
+  ``loss_low`` *and* a round-trip time grown by ``rtt_growth`` over its
+  recent minimum, all lasting ``remb_sustain`` seconds, and never below half
+  of what was delivered;
+* after a decrease, the reports of the next ``decrease_settle`` seconds are
+  ignored (they describe the rate sent before, and streams paused since),
+  and the next decrease needs its own lasting evidence;
+* until a decrease, **no limit is known**: :meth:`DownlinkEstimator.update`
+  answers ``math.inf`` and nothing is stepped down for want of an estimate
+  (a page whose publishers send little, or whose REMB dips, keeps what it
+  gets).
+
+Moderate loss (``loss_low`` .. ``loss_high``, e.g. 3 % of random loss on a
+mobile link) holds the estimate, as in Google Congestion Control
+(draft-ietf-rmcat-gcc §6).  A **clean** link (loss below ``loss_low``, and
+not a low REMB with a grown round trip) lets it grow: ``increase_per_second``
+at first, then, after ``probe_after`` seconds of clean feedback,
+``probe_per_second`` — the probe that finds a lifted limit again within
+seconds.  An estimate that grew past what the link carries is found out the
+next time the selector steps up: loss, and a fall to what was delivered.
+Growth stops at ``growth_ceiling`` times what is sent (at least
+``growth_floor``); reaching it ends the limit (``math.inf`` again).
+
+Times are seconds on any monotonic clock, passed in by the caller; rates are
+bit/s.
 """
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
 
 @dataclass(frozen=True)
 class EstimatorConfig:
-    loss_high: float = 0.10  # above: decrease
-    loss_low: float = 0.02  # below: increase
-    increase_per_second: float = 0.15  # multiplicative growth of the loss bound
-    remb_congested: float = 0.9  # a REMB below this share of the send rate bounds the estimate
+    loss_high: float = 0.10  # above: congestion (a decrease, once sustained)
+    loss_low: float = 0.02  # below (and nothing else wrong): growth
+    increase_per_second: float = 0.15  # growth of a clean link
+    probe_after: float = 1.5  # seconds of clean feedback before growing faster
+    probe_per_second: float = 1.0  # growth while probing (doubling a second)
+    remb_congested: float = 0.9  # a REMB below this share of the send rate is low
     remb_max_age: float = 2.0  # seconds a REMB is believed
     loss_window: float = 2.0  # seconds of receiver reports averaged
+    rtt_window: float = 2.0  # seconds of round-trip times whose median is "now"
+    rtt_baseline: float = 30.0  # seconds whose minimum round-trip time is the link's own
+    rtt_growth: float = 0.1  # seconds of round-trip growth taken for a queue
+    sustain: float = 2.5  # seconds heavy loss must last before the estimate falls
+    remb_sustain: float = 4.0  # seconds a corroborated low REMB must last
+    decrease_settle: float = 2.5  # seconds after a decrease whose reports describe the old rate
+    delivered_share: float = 0.95  # a decrease goes to this share of the rate delivered
+    growth_ceiling: float = 3.0  # a clean link's estimate grows to at most this times the send rate ...
+    growth_floor: float = 2_500_000.0  # ... or this, whichever is more (the probe's reach)
     minimum: float = 50_000.0
     maximum: float = 50_000_000.0
 
@@ -54,9 +90,16 @@ class DownlinkEstimator:
         self.estimate: Optional[float] = None
         self.rtt: Optional[float] = None
         self.jitter: Optional[float] = None  # seconds, of the last report
+        self.state = "none"  # of the last update: clean, probing, hold, congested, decreased
         self._remb: Optional[tuple[float, float]] = None  # (time, bit/s)
         self._reports: dict[object, tuple[float, float, float]] = {}  # stream -> (time, loss, weight)
+        self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) over rtt_baseline
         self._last_update: Optional[float] = None
+        self.limited = False  # a lasting congestion set the bound, and it has not grown past its ceiling
+        self._heavy_since: Optional[float] = None
+        self._remb_since: Optional[float] = None
+        self._clean_since: Optional[float] = None
+        self._decreased_at: Optional[float] = None
 
     def on_remb(self, now: float, bitrate: float) -> None:
         """A REMB (receiver estimated maximum bitrate) from the subscriber."""
@@ -76,12 +119,16 @@ class DownlinkEstimator:
             self.jitter = jitter
 
     def on_rtt(self, now: float, rtt: float) -> None:
+        """A round-trip time (seconds) measured with a receiver report."""
         self.rtt = rtt
+        self._rtts.append((now, max(0.0, rtt)))
+        while self._rtts and self._rtts[0][0] < now - self.config.rtt_baseline:
+            self._rtts.popleft()
 
-    def loss(self, now: float) -> Optional[float]:
+    def loss(self, now: float, since: Optional[float] = None) -> Optional[float]:
         """The weighted mean loss of each stream's latest report, of those
-        reported within the window; None without any."""
-        horizon = now - self.config.loss_window
+        reported within the window (and not before ``since``); None without any."""
+        horizon = max(now - self.config.loss_window, since if since is not None else -math.inf)
         reports = [r for r in self._reports.values() if r[0] >= horizon]
         if not reports:
             return None
@@ -96,27 +143,82 @@ class DownlinkEstimator:
             return None
         return self._remb[1]
 
+    def rtt_growth(self, now: float) -> Optional[float]:
+        """How much the recent round-trip time (the median of the last
+        ``rtt_window`` seconds) exceeds the minimum of the last
+        ``rtt_baseline`` seconds; None without recent measurements."""
+        recent = sorted(r for t, r in self._rtts if t >= now - self.config.rtt_window)
+        if not recent:
+            return None
+        baseline = min(r for t, r in self._rtts if t >= now - self.config.rtt_baseline)
+        return recent[len(recent) // 2] - baseline
+
     def update(self, now: float, send_rate: float) -> Optional[float]:
-        """The estimate at ``now``, given ``send_rate`` (bit/s sent to the
-        subscriber over the last interval); None before any feedback."""
+        """The bit rate the subscriber's link is known to be limited to, given
+        ``send_rate`` (bit/s sent to it over the last interval): ``math.inf``
+        while no limit is known (no lasting congestion yet, or the link has
+        been clean long enough for the estimate to grow past its ceiling);
+        None before any feedback.  :attr:`estimate` holds the number either
+        way (what the monitor shows)."""
         c = self.config
-        loss = self.loss(now)
+        # After a decrease, only reports about what was sent since count: the
+        # earlier ones (of streams since paused, too) describe the old rate.
+        loss = self.loss(now, None if self._decreased_at is None else self._decreased_at + c.decrease_settle)
         remb = self.remb(now)
+        growth = self.rtt_growth(now)
         dt = 0.0 if self._last_update is None else min(2.0, max(0.0, now - self._last_update))
         self._last_update = now
         if self.loss_bound is None:
-            if loss is None and remb is None:
-                return None
+            if (loss is None and remb is None) or send_rate <= 0:
+                return None  # nothing to start from yet
             self.loss_bound = max(c.minimum, 1.5 * send_rate)
-        if loss is not None and loss > c.loss_high:
-            self.loss_bound = min(self.loss_bound, send_rate * (1 - 0.5 * loss))
-        elif loss is None or loss < c.loss_low:
-            self.loss_bound *= (1 + c.increase_per_second) ** dt
+        queue = growth is not None and growth > c.rtt_growth
+        remb_low = remb is not None and remb < c.remb_congested * send_rate
+        heavy = loss is not None and loss > c.loss_high
+        lossy = loss is not None and loss >= c.loss_low
+        corroborated = remb_low and lossy and queue
+        # Settling after a decrease (no fresh report yet): neither worse nor better.
+        settling = loss is None and self._decreased_at is not None
+        clean = not lossy and not (remb_low and queue) and not settling
+
+        self._heavy_since = _since(self._heavy_since, heavy, now)
+        self._remb_since = _since(self._remb_since, corroborated, now)
+        self._clean_since = _since(self._clean_since, clean, now)
+        delivered = send_rate * (1 - (loss or 0.0))
+        target: Optional[float] = None
+        if self._heavy_since is not None and now - self._heavy_since >= c.sustain:
+            target = c.delivered_share * delivered
+        if self._remb_since is not None and now - self._remb_since >= c.remb_sustain and remb is not None:
+            # Never below half of what did arrive: a receiver short of CPU says less than its link carries.
+            by_remb = max(remb, 0.5 * delivered)
+            target = by_remb if target is None else min(target, by_remb)
+        if heavy or corroborated:
+            self.state = "congested"
+            if target is not None:
+                self.loss_bound = min(self.loss_bound, target)
+                self._decreased_at = now
+                self._heavy_since = self._remb_since = None  # the next decrease needs fresh evidence
+                self.limited = True
+                self.state = "decreased"
+        elif clean:
+            assert self._clean_since is not None
+            probing = now - self._clean_since >= c.probe_after
+            self.state = "probing" if probing else "clean"
+            rate = c.probe_per_second if probing else c.increase_per_second
+            ceiling = max(c.growth_ceiling * send_rate, c.growth_floor)
+            if self.loss_bound < ceiling:
+                self.loss_bound = min(ceiling, self.loss_bound * (1 + rate) ** dt)
+            elif self.limited:
+                self.limited = False  # grown past what any probe could tell: no known limit
+        else:
+            self.state = "hold"
         self.loss_bound = min(c.maximum, max(c.minimum, self.loss_bound))
-        estimate = self.loss_bound
-        if remb is not None and remb < c.remb_congested * send_rate:
-            estimate = min(estimate, max(c.minimum, remb))
-            # Probing up again starts from what the browser found, not from above it.
-            self.loss_bound = estimate
-        self.estimate = estimate
-        return estimate
+        self.estimate = self.loss_bound
+        return self.loss_bound if self.limited else math.inf
+
+
+def _since(since: Optional[float], condition: bool, now: float) -> Optional[float]:
+    """When ``condition`` started holding (``since`` kept while it holds), None when it does not."""
+    if not condition:
+        return None
+    return now if since is None else since

@@ -114,6 +114,9 @@ class ParticipantStats:
     frame_height: Optional[int] = None
     # The downlink view, as the relay estimates it from the subscriber's RTCP.
     downlink_estimate: Optional[float] = None  # bit/s, None before any feedback
+    # True: the estimate is a limit found by lasting congestion; False: no limit
+    # is known, the estimate is a lower bound ("at least", media/estimate.py).
+    downlink_limited: bool = False
     downlink_loss: Optional[float] = None  # fraction of packets lost (receiver reports)
     downlink_rtt: Optional[float] = None  # seconds
     layers: dict[str, str] = field(default_factory=dict)  # publisher id -> Layer of its video

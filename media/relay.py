@@ -62,7 +62,7 @@ from .interface import (
     SessionDescription,
     Transport,
 )
-from .adapt import SubscriberAdaptation
+from .adapt import SubscriberAdaptation, Trace
 from .estimate import EstimatorConfig
 from .select import SelectorConfig
 from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
@@ -98,6 +98,9 @@ class Relay(SubscribeSide):
     :param clock: monotonic seconds, for the adaptation (tests pass a fake one).
     :param estimator, selector: the adaptation's tunables (:mod:`media.estimate`,
         :mod:`media.select`).
+    :param adapt_trace: called with every subscriber's RTCP feedback and
+        adaptation steps as dicts (``media.adapt_trace``: recorded sequences
+        for the estimator's and selector's tests).
     """
 
     def __init__(
@@ -113,11 +116,13 @@ class Relay(SubscribeSide):
         clock: Callable[[], float] = time.monotonic,
         estimator: EstimatorConfig = EstimatorConfig(),
         selector: SelectorConfig = SelectorConfig(),
+        adapt_trace: Optional[Trace] = None,
     ) -> None:
         aiortc_hooks.install()
         self._adapt_interval = adapt_interval
         self._clock = clock
         self._adaptation_config = (estimator, selector)
+        self._adapt_trace = adapt_trace
         self._adapt_task: Optional[asyncio.Task] = None
         self._max_media_lines = max_media_lines
         if loopback_candidates:
@@ -143,7 +148,8 @@ class Relay(SubscribeSide):
         if participant_id in self._participants:
             raise MediaError(f"participant {participant_id} already joined")
         self._participants[participant_id] = _Participant(
-            participant_id, room_id, events, adaptation=SubscriberAdaptation(*self._adaptation_config))
+            participant_id, room_id, events, adaptation=SubscriberAdaptation(
+                *self._adaptation_config, trace=self._adapt_trace, name=participant_id))
         if self._adapt_task is None and self._adapt_interval:
             self._adapt_task = asyncio.ensure_future(self._adapt_loop(self._adapt_interval))
 
@@ -368,6 +374,7 @@ class Relay(SubscribeSide):
                     s.round_trip_time = min(rtts)
             estimator = p.adaptation.estimator
             s.downlink_estimate = estimator.estimate
+            s.downlink_limited = estimator.limited
             s.downlink_loss = estimator.loss(self._clock())
             s.downlink_rtt = estimator.rtt
             s.layers = {

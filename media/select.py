@@ -10,7 +10,8 @@ per video ``big``, ``small`` or ``paused``:
    paused; a thumbnail is small when its publisher sends a small stream; a
    stage video is big unless taller than ``max_height`` (small then).
 2. Audio is reserved first: the budget for video is the estimate minus the
-   audio rate.
+   audio rate.  An estimate of ``math.inf`` (no limit known: the estimator
+   has seen no lasting congestion) leaves every step affordable.
 3. Below the ceilings, a **ladder** of steps in the order they are given up:
    thumbnails big → small (the last one first), thumbnails → paused (the last
    one first), then the stage big → small, and → paused.  The position on the
@@ -63,7 +64,7 @@ class Choice:
 @dataclass(frozen=True)
 class SelectorConfig:
     down_after: float = 1.5  # seconds of shortfall before stepping down
-    up_after: float = 4.0  # seconds of surplus before each step up
+    up_after: float = 2.0  # seconds of surplus before each step up (the estimate's own growth waits too)
     margin: float = 0.2  # the surplus needed: the step's need × (1 + margin)
     max_up_after: float = 32.0  # the wait after step-ups that failed, doubled each time
     settled: float = 20.0  # a step up that held this long resets the wait

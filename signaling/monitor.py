@@ -81,12 +81,14 @@ def assess(
 
 def downlink(stats: ParticipantStats) -> dict[str, Any]:
     """What the participant receives, as the relay sees it: its estimated
-    downlink (bit/s, ``None`` before the first estimate), the loss and
+    downlink (bit/s, ``None`` before the first estimate; ``limited`` False:
+    no limit known, the estimate is "at least"), the loss and
     round-trip time its receiver reports say, and how many of its videos
     come on big streams, on small ones, or are paused."""
     rtt = stats.downlink_rtt if stats.downlink_rtt is not None and stats.downlink_rtt >= 0 else None
     return {
         "estimate": None if stats.downlink_estimate is None else round(stats.downlink_estimate),
+        "limited": bool(stats.downlink_limited),
         "loss": None if stats.downlink_loss is None else round(stats.downlink_loss, 4),
         "roundTripTime": None if rtt is None else round(rtt, 4),
         "layers": layer_counts(stats.layers),

@@ -241,6 +241,8 @@ async def _media_back(phone: StationPage, other: StationPage, since_ms: float) -
                               if t0 > restart_ms and 0 < f0 < f), None)
                 firsts.append(first)
             if None not in firsts:
+                print(f"first frames after the restart: the phone's page at {firsts[0] - since_ms:.0f} ms, "
+                      f"the other's at {firsts[1] - since_ms:.0f} ms")
                 return (max(firsts) - since_ms) / 1000
         await asyncio.sleep(0.2)
     log = await phone.page.evaluate("JSON.stringify(window.hubClient.log.slice(-40))")

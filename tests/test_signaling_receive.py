@@ -68,10 +68,10 @@ def test_the_monitor_says_the_downlink_and_which_streams_a_station_receives():
     stat = ParticipantStats(participant_id="p", room_id="r", downlink_estimate=1_234_567.8, downlink_loss=0.031234,
                             downlink_rtt=0.0456, layers={"a": "big", "b": "small", "c": "small", "d": "paused"})
     tile = assess(stat, True, True, "connected")
-    assert tile["downlink"] == {"estimate": 1234568, "loss": 0.0312, "roundTripTime": 0.0456,
+    assert tile["downlink"] == {"estimate": 1234568, "limited": False, "loss": 0.0312, "roundTripTime": 0.0456,
                                 "layers": {"big": 1, "small": 2, "paused": 1}}
     blank = assess(ParticipantStats(participant_id="p", room_id="r"), True, True, "connected")["downlink"]
-    assert blank == {"estimate": None, "loss": None, "roundTripTime": None,
+    assert blank == {"estimate": None, "limited": False, "loss": None, "roundTripTime": None,
                      "layers": {"big": 0, "small": 0, "paused": 0}}
     assert layer_counts({"x": "bogus"}) == {"big": 0, "small": 0, "paused": 0}
 
@@ -169,5 +169,5 @@ async def test_the_dispatcher_s_monitor_carries_each_station_s_downlink(hub):  #
     assert (await console.call("join", {"token": token}))["ok"]
     monitor = await console.wait_for("monitor", lambda d: len(d["participants"]) >= 2, timeout=8)
     tile = next(t for t in monitor["participants"] if t["participantId"] == b.me["id"])
-    assert tile["downlink"] == {"estimate": 900000, "loss": 0.02, "roundTripTime": 0.05,
+    assert tile["downlink"] == {"estimate": 900000, "limited": False, "loss": 0.02, "roundTripTime": 0.05,
                                 "layers": {"big": 0, "small": 1, "paused": 0}}

@@ -49,6 +49,8 @@ test("the dispatcher's row: downlink and streams", () => {
   setLang("zh-CN");
   expect(downlinkSummary({ estimate: 1_200_000, loss: 0.01, roundTripTime: 0.04, layers: { big: 1, small: 3, paused: 2 } })).toBe("↓1.2 Mb/s · 大1 小3 停2");
   expect(downlinkSummary({ estimate: null, loss: null, roundTripTime: null, layers: { big: 0, small: 0, paused: 0 } })).toBe("↓–");
+  // no limit known yet (no lasting loss): the estimate is "at least"
+  expect(downlinkSummary({ estimate: 2_500_000, limited: false, loss: 0, roundTripTime: 0.04, layers: { big: 1, small: 0, paused: 0 } })).toBe("↓≥2.5 Mb/s · 大1 小0 停0");
   expect(downlinkSummary(undefined)).toBe("");
   setLang("en");
   expect(downlinkSummary({ estimate: 640_000, loss: 0, roundTripTime: 0, layers: { big: 1, small: 0, paused: 0 } })).toBe("↓640 kb/s · big 1 · small 0 · paused 0");

@@ -283,6 +283,8 @@ export interface MonitorTile {
 export interface MonitorDownlink {
   /** bit/s; null before the relay's first estimate */
   estimate: number | null;
+  /** true: a limit the relay found (lasting loss); false: no limit known, the estimate means "at least" */
+  limited?: boolean;
   loss: number | null;
   roundTripTime: number | null;
   /** how many of its videos come on big streams, on small ones, or are paused */

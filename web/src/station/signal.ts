@@ -75,10 +75,11 @@ export class SignalPanel {
   }
 }
 
-/** A station's downlink on the dispatcher's rows: `↓1.2 Mb/s · 大1 小3 停2` (empty without figures). */
+/** A station's downlink on the dispatcher's rows: `↓1.2 Mb/s · 大1 小3 停2`, `↓≥2.5 Mb/s` while
+ * no limit is known (the relay has seen no lasting loss), empty without figures. */
 export function downlinkSummary(d: MonitorDownlink | undefined): string {
   if (!d) return "";
-  const rate = d.estimate === null ? "↓–" : `↓${fmtRate(d.estimate)}`;
+  const rate = d.estimate === null ? "↓–" : `↓${d.limited === false ? "≥" : ""}${fmtRate(d.estimate)}`;
   const { big, small, paused } = d.layers;
   return big + small + paused > 0 ? `${rate} · ${t("layerCounts", { big, small, paused })}` : rate;
 }
