@@ -341,8 +341,8 @@ async def test_floor_moving_outside_a_stations_pictures_swaps_without_renegotiat
     """With one thumbnail, each station receives two of the three other
     stations' pictures.  Giving the floor to the one it does not receive
     moves that station's video onto a transceiver the station already has
-    (``subscribeTracks``): no new offer, and its frames are decoded on the
-    stage at once."""
+    (``subscribeTracks``): no new video line, and its frames are decoded on
+    the stage at once."""
     hub = HubProcess(tmp_path / "var", env={"LIAISON_HUB_SIGNALING__MAX_THUMBNAILS": "1"})
     hub.create_account("admin", "Admin-password-1", "administrator")
     hub.start()
@@ -364,8 +364,10 @@ async def test_floor_moving_outside_a_stations_pictures_swaps_without_renegotiat
         await xucun.wait_stage(outside.id)
         await xucun.wait_decoding(outside.id)
         after = await xucun.page.evaluate("({n: window.hubClient.subscribe.negotiations, r: window.hubClient.subscribe.retargets})")
-        assert after["n"] == before["n"], (before, after, await xucun.debug())  # no renegotiation
-        assert after["r"] > before["r"], (before, after)
+        # The video moved onto a transceiver it had (a retarget, still two video lines below). An
+        # offer may follow for the new floor's audio (1-2 seen since big/small streams landed;
+        # issue 9's note), so the offers are not counted here any more.
+        assert after["r"] > before["r"], (before, after, await xucun.debug())
         in_view_now = await xucun.page.evaluate(
             "[...window.hubClient.subscribe.midMap.values()].filter(m => m.kind === 'video').map(m => m.participantId)"
         )

@@ -41,6 +41,8 @@ export type ClientState = "prejoin" | "joining" | "live" | "left" | "reconnectin
  * `signaling.resume_seconds` (20 s by default).
  */
 export const RECOVER_MS = 15000;
+/** A control refused as `not_joined` waits this long for a resume under way before it fails. */
+const RESUME_WAIT_MS = 5000;
 /** A `restartMedia` not answered within this long means the socket died with the network. */
 const RESTART_ACK_MS = 1500;
 /** A connection `disconnected` this long (not coming back by itself) is restarted. */
@@ -464,22 +466,51 @@ export class HubClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** A dispatcher's control action; resolves with the ack (never rejects). */
+  /**
+   * A dispatcher's control action; resolves with the ack (never rejects). An action sent while
+   * the page is resuming (重连中: a new socket, the same participant) waits for it and goes out
+   * then; one the hub refused as `not_joined` because the page was resuming unbeknown to it is
+   * sent once more when the page is live again. The hub carried out neither, so nothing doubles.
+   */
   private async sendControl(action: ControlAction, fields: Omit<ControlPayload, "action">): Promise<ControlAck> {
-    const sig = this.signaling;
-    if (!sig || this.state !== "live") {
-      return { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "control" } };
-    }
+    const notJoined: ControlAck = { ok: false, error: { code: "not_joined", message: t("errNotJoined"), event: "control" } };
     const payload: ControlPayload = { action, ...fields };
-    this.logEvent("out", "control", payload);
-    try {
-      const res = await sig.request("control", payload);
-      return { ok: true, control: res.control };
-    } catch (e) {
-      const err = e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected"), event: "control" };
-      this.toast(err);
-      return { ok: false, error: err };
+    for (let attempt = 0; ; attempt++) {
+      if (this.state !== "live" && !(this.wantJoined && (await this.nextLive(RECOVER_MS)))) return notJoined;
+      const sig = this.signaling;
+      if (!sig) return notJoined;
+      this.logEvent("out", "control", payload);
+      try {
+        const res = await sig.request("control", payload);
+        return { ok: true, control: res.control };
+      } catch (e) {
+        const err = e instanceof HubRequestError ? e.hubError : { code: "internal_error", message: t("errUnexpected"), event: "control" };
+        if (err.code === "not_joined" && attempt === 0 && this.wantJoined && (await this.nextLive(RESUME_WAIT_MS, true))) continue;
+        this.toast(err);
+        return { ok: false, error: err };
+      }
     }
+  }
+
+  /**
+   * Resolves true when the page next becomes live, false after `ms`: at once if it is live and
+   * not resuming, unless `again` (the hub said it is not joined: a resume it has not seen yet).
+   */
+  private nextLive(ms: number, again = false): Promise<boolean> {
+    const waiting = again || this.state !== "live" || this.joinInFlight || this.lostAt > 0;
+    return new Promise((resolve) => {
+      let off = (): void => {};
+      const timer = window.setTimeout(() => {
+        off();
+        resolve(!waiting && this.state === "live");  // a wait that timed out fails
+      }, waiting ? ms : 0);
+      off = this.on("state", (s) => {
+        if (s !== "live") return;
+        off();
+        window.clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   /** Seconds a hand has been waiting, ticking from the last control state. */

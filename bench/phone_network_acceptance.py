@@ -1,3 +1,7 @@
+# Not collected by the suite yet: issue 9's acceptance tests 1 and 2 do not pass (issue 9's note):
+# at 1.5 Mbit/s with 3 % loss the hub steps the stage down to small (10.8 fps) and pauses the
+# thumbnails; at 300 kbit/s 21 % of the audio is concealed. Run them, as root, with
+#   .venv/bin/python -m pytest bench/phone_network_acceptance.py
 """A phone on a thin network (issue 9, acceptance tests 1 and 2): a Pixel-7
 Chromium page in a network namespace whose downlink is limited (``tc tbf``)
 and lossy (nftables), in a session with 8 stations that publish a big and a
