@@ -159,6 +159,7 @@ def lean(link: str) -> str:
     not the small stream (``tests/test_e2e_layers.py`` tests that)."""
     return autojoin(link).replace("?autojoin=1", "?autojoin=1&small=off")
 
+@pytest.mark.timeout(600)  # 150-210 s on this 2-core machine (five Chromium pages and the hub)
 async def test_dispatcher_controls_the_stage_and_the_audio_at_every_station(hub, browser):
     stations = list(await asyncio.gather(*(open_client(browser, lean(hub.link("demo", code)), code) for code in STATIONS)))
     xucun, changan, yanguan, haizhou = stations
