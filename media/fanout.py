@@ -512,16 +512,16 @@ class ForwardedTrack(MediaStreamTrack):
         entry = self._history[sequence_number & (HISTORY_PACKETS - 1)]
         if entry is None or (entry[0][2] << 8 | entry[0][3]) != sequence_number:
             return
-        data = entry[0] + entry[1]
+        # The history keeps the header (with its extension block) apart from the payload,
+        # so the RTX packet is built from the pieces, without a joined copy to re-parse.
+        head, payload = entry
         if self._rtx_pt is not None:
-            header_size = 12 + (4 + ((data[14] << 8 | data[15]) << 2) if data[0] & 0x10 else 0)
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            data = b"".join((
-                bytes([data[0], (data[1] & 0x80) | self._rtx_pt]),
-                self._rtx_seq.to_bytes(2, "big"), data[4:8], self._rtx_ssrc.to_bytes(4, "big"),
-                data[12:header_size], data[2:4], data[header_size:],
-            ))
-        if aiortc_hooks.transmit(self._sender, data):  # type: ignore[arg-type]
+            head, payload = b"".join((
+                bytes([head[0], (head[1] & 0x80) | self._rtx_pt]),
+                self._rtx_seq.to_bytes(2, "big"), head[4:8], self._rtx_ssrc.to_bytes(4, "big"), head[12:],
+            )), head[2:4] + payload
+        if aiortc_hooks.transmit(self._sender, head, payload):  # type: ignore[arg-type]
             self.retransmissions += 1
 
     def sender_info(self) -> Optional[RtcpSenderInfo]:
