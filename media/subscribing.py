@@ -14,6 +14,7 @@ import logging
 from typing import Any, Callable, Optional, Sequence
 
 from aiortc import RTCPeerConnection
+from aiortc.exceptions import InvalidStateError
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from . import adapt, aiortc_hooks
@@ -68,6 +69,18 @@ class SubscribeSide:
             self._spawn(self._negotiate(p))
 
     async def _negotiate(self, p: _Participant) -> None:
+        try:
+            await self._negotiate_once(p)
+        except InvalidStateError as e:
+            # The connection was closed meanwhile (the page went away: aiortc marks a
+            # connection closed, and refuses to change it, before its state says so).
+            # The control plane removes or resumes this participant; there is nobody
+            # to offer to.
+            if str(e) != "RTCPeerConnection is closed":
+                raise
+            logger.debug("no offer for %s: its subscribe connection is closed", p.id)
+
+    async def _negotiate_once(self, p: _Participant) -> None:
         async with p.negotiation_lock:
             if p.closed or p.offer_outstanding or not p.dirty:
                 return

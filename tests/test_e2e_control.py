@@ -154,16 +154,21 @@ async def audio_bytes_over(receivers: list[Client], settle: float = 1.0, window:
 
 
 def lean(link: str) -> str:
-    """A station's join link sending the big stream alone (``?small=off``): five pages each
-    encoding the camera twice overload this 2-core machine, and what is tested here is control,
-    not the small stream (``tests/test_e2e_layers.py`` tests that)."""
-    return autojoin(link).replace("?autojoin=1", "?autojoin=1&small=off")
+    """A station's join link for a weak PC (``?send=180``: 320×180 at 15 fps, no small
+    stream beside it).  Five pages each encoding the camera at 540p (and decoding the
+    others') starve this 2-core machine: CI saw the console page's socket miss its pings.
+    What is tested here is control, not the picture (``tests/test_e2e_layers.py`` and
+    ``tests/test_e2e_live.py`` test that)."""
+    return autojoin(link).replace("?autojoin=1", "?autojoin=1&send=180")
 
-@pytest.mark.timeout(600)  # 150-210 s on this 2-core machine (five Chromium pages and the hub)
+# 34 s here since the stations send 180p (150-210 s at 540p: five Chromium pages and the hub on 2 cores)
 async def test_dispatcher_controls_the_stage_and_the_audio_at_every_station(hub, browser):
     stations = list(await asyncio.gather(*(open_client(browser, lean(hub.link("demo", code)), code) for code in STATIONS)))
     xucun, changan, yanguan, haizhou = stations
     ids = {s.name: s.id for s in stations}
+    # ?send=180: the camera is opened small, and no small stream is sent beside it
+    assert await xucun.page.evaluate("window.hubClient.media.track('video').getSettings().height") == 180
+    assert await xucun.page.evaluate("window.hubClient.publishPc.getSenders().filter(s => s.track && s.track.kind === 'video').length") == 1
     console = await open_client(browser, dispatcher_link(hub), "dispatcher")
     page = console.page
 

@@ -712,3 +712,31 @@ async def test_set_temporal_layer_limits_one_subscriber_and_one_publisher(relay,
     assert all(slot.track.max_temporal_layer is None for slot in relay._participants["sub"].slots)
     with pytest.raises(MediaError):
         relay.set_temporal_layer("nobody", "a", 0)
+
+
+async def test_no_offer_on_a_subscribe_connection_being_closed(relay, cleanup, caplog):
+    """A subscription changes while the subscriber's connection is being closed (every
+    page of a session closing at once: a publisher's tracks go away as the subscribers'
+    connections close too).  aiortc marks a connection closed before its state says so;
+    no offer is attempted on it, nothing is logged as a failed media task, and the
+    relay goes on serving the others."""
+    events = Events()
+    await relay.join("room", "pub", events)
+    await relay.join("room", "pub2", events)
+    cleanup.append(await publish(relay, "pub", EncodedVideoTrack()))
+    cleanup.append(await publish(relay, "pub2", EncodedVideoTrack()))
+    subs = {}
+    for name in ("s1", "s2"):
+        subs[name] = await join_subscriber(relay, events, "room", name)
+        cleanup.append(subs[name])
+        await relay.subscribe(name, ["pub"])
+    await wait_for(lambda: all(count(s.by_publisher("pub", "video")) > 5 for s in subs.values()), 10)
+    caplog.clear()
+    closing = asyncio.ensure_future(relay._participants["s1"].subscribe_pc.close())
+    await asyncio.sleep(0)  # close() has begun: the connection is closed, its state not yet
+    await asyncio.gather(relay.subscribe("s1", ["pub", "pub2"]), relay.subscribe("s2", ["pub", "pub2"]))
+    await closing
+    await wait_for(lambda: count(subs["s2"].by_publisher("pub2", "video")) > 5, 10)
+    await asyncio.sleep(0.3)
+    failed = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert not failed, [r.getMessage() for r in failed]

@@ -13,11 +13,24 @@ export interface AcquireResult {
 
 const DEVICE_KEY = { audio: "liaisonHub.micId", video: "liaisonHub.cameraId" } as const;
 
-const VIDEO_CONSTRAINTS: MediaTrackConstraints = {
-  width: { ideal: 960 },
-  height: { ideal: 540 },
-  frameRate: { ideal: 24, max: 30 },
-};
+/** What the camera is opened at: 540p at 24 fps, or less for a weak station PC (the join
+ * link's `?send=360` or `?send=180`, at 15 fps: docs/protocol.md, "Join links"). */
+export const SEND_HEIGHTS = [540, 360, 180] as const;
+export type SendHeight = (typeof SEND_HEIGHTS)[number];
+export const cameraProfile: { height: SendHeight } = { height: 540 };
+
+export function isSendHeight(v: number): v is SendHeight {
+  return (SEND_HEIGHTS as readonly number[]).includes(v);
+}
+
+export function videoConstraints(height: SendHeight = cameraProfile.height): MediaTrackConstraints {
+  const fps = height >= 540 ? 24 : 15;
+  return {
+    width: { ideal: Math.round((height * 16) / 9) },
+    height: { ideal: height },
+    frameRate: { ideal: fps, max: height >= 540 ? 30 : fps },
+  };
+}
 const AUDIO_CONSTRAINTS: MediaTrackConstraints = {
   echoCancellation: true,
   noiseSuppression: true,
@@ -84,7 +97,7 @@ export class LocalMedia {
   }
 
   private constraints(kind: MediaKind): MediaTrackConstraints {
-    const base = kind === "audio" ? AUDIO_CONSTRAINTS : VIDEO_CONSTRAINTS;
+    const base = kind === "audio" ? AUDIO_CONSTRAINTS : videoConstraints();
     const id = this.deviceId[kind];
     return id ? { ...base, deviceId: { ideal: id } } : { ...base };
   }

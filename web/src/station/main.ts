@@ -12,8 +12,9 @@
 import "../common/styles.css";
 import { HubClient } from "../live/client";
 import { mountApp } from "./app";
-import { iceOptions, smallStream, videoCodecPreference } from "../live/peer";
+import { SMALL_HEIGHT, iceOptions, smallStream, videoCodecPreference } from "../live/peer";
 import { isQuality } from "../live/receive";
+import { cameraProfile, isSendHeight } from "../live/media";
 
 function readToken(): string | null {
   const hash = window.location.hash.replace(/^#/, "");
@@ -40,6 +41,9 @@ const client = new HubClient({
 if (query.get("codec")?.toLowerCase() === "h264") videoCodecPreference.order = ["video/H264", "video/VP8"];
 if (query.get("ice")?.toLowerCase() === "relay") iceOptions.transportPolicy = "relay";
 if (off("small")) smallStream.enabled = false;
+const send = Number(query.get("send"));
+if (isSendHeight(send)) cameraProfile.height = send;
+if (cameraProfile.height <= SMALL_HEIGHT) smallStream.enabled = false; // already a small stream
 const quality = query.get("receive");
 if (quality && isQuality(quality)) client.receive.choose(quality, false);
 if (off("camera")) client.media.cameraOn = false;
