@@ -1,6 +1,10 @@
-# Not collected by the suite yet: issue 9's acceptance tests 1 and 2 do not pass (issue 9's note):
-# at 1.5 Mbit/s with 3 % loss the hub steps the stage down to small (10.8 fps) and pauses the
-# thumbnails; at 300 kbit/s 21 % of the audio is concealed. Run them, as root, with
+# Not collected by the suite yet: issue 9's acceptance tests 1 and 2 do not pass (issue 9's note).
+# 2026-11-29, after the once-per-round-trip retransmissions and the loss counted from the
+# receiver reports' counters: at 1.5 Mbit/s with 3 % loss the big stage plays at 18-30 fps with
+# 1.8-4.7 % of the audio concealed, but the thumbnails are paused, or come back and overload the
+# link (the bench's publishers send a keyframe every 2 s); at 300 kbit/s 11-17 % of the audio is
+# concealed: the 7 silent stations' Opus packets (400 a second, ~190 kbit/s on the wire with
+# their headers) fill the link. Run them, as root, with
 #   .venv/bin/python -m pytest bench/phone_network_acceptance.py
 """A phone on a thin network (issue 9, acceptance tests 1 and 2): a Pixel-7
 Chromium page in a network namespace whose downlink is limited (``tc tbf``)

@@ -34,7 +34,7 @@ from .select import Choice, Selector, SelectorConfig, Video
 #: Seconds between two adaptation steps of every subscriber.
 INTERVAL = 0.5
 #: Seconds after a subscriber's first video during which its estimate is not
-#: acted on (connection start: keyframes of every publisher at once, the
+#: acted on, and whose evidence is then forgotten (connection start: keyframes of every publisher at once, the
 #: receiver's estimator still starting).
 STARTUP = 3.0
 #: Bit rates assumed for a stream not measured yet.
@@ -76,6 +76,7 @@ class SubscriberAdaptation:
         self.send_rate = 0.0
         self._sent_mark: Optional[tuple[float, int]] = None
         self._started: Optional[float] = None
+        self._judging = False  # the start is over: the estimate is acted on
         self._labels = itertools.count()
 
     def on_stage(self, publisher_id: str) -> bool:
@@ -108,7 +109,8 @@ class SubscriberAdaptation:
                 jitter = None if feedback.jitter is None else feedback.jitter / stream.clock_rate
                 # A loss fraction counts packets: each stream weighs by its packet rate (audio,
                 # never retransmitted, shows a full queue's drops that NACK hides on video).
-                estimator.on_report(now, feedback.fraction_lost, jitter, max(1.0, packets), stream=id(stream))
+                estimator.on_report(now, feedback.fraction_lost, jitter, max(1.0, packets), stream=id(stream),
+                                    lost=feedback.packets_lost, highest=feedback.highest_sequence)
             if feedback.round_trip_time is not None:
                 estimator.on_rtt(now, feedback.round_trip_time)
 
@@ -129,7 +131,11 @@ class SubscriberAdaptation:
         estimate = self.estimator.update(now, self.send_rate)
         if videos and self._started is None:
             self._started = now
-        if not network or self._started is None or now - self._started < STARTUP:
+        if self._started is not None and not self._judging and now - self._started >= STARTUP:
+            # The start's evidence is its own: every stream began with a keyframe at once.
+            self.estimator.forget_evidence(now)
+            self._judging = True
+        if not network or not self._judging:
             estimate = None  # the selector keeps its position
         audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
         options = [self._option(v) for v in videos]

@@ -93,6 +93,8 @@ class DownlinkEstimator:
         self.state = "none"  # of the last update: clean, probing, hold, congested, decreased
         self._remb: Optional[tuple[float, float]] = None  # (time, bit/s)
         self._reports: dict[object, tuple[float, float, float]] = {}  # stream -> (time, loss, weight)
+        # stream -> (time, cumulative lost, extended highest sequence) over the loss window
+        self._counters: dict[object, deque[tuple[float, int, int]]] = {}
         self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) over rtt_baseline
         self._last_update: Optional[float] = None
         self.limited = False  # a lasting congestion set the bound, and it has not grown past its ceiling
@@ -100,23 +102,45 @@ class DownlinkEstimator:
         self._remb_since: Optional[float] = None
         self._clean_since: Optional[float] = None
         self._decreased_at: Optional[float] = None
+        self._evidence_from: Optional[float] = None  # reports before this do not count
 
     def on_remb(self, now: float, bitrate: float) -> None:
         """A REMB (receiver estimated maximum bitrate) from the subscriber."""
         self._remb = (now, max(0.0, bitrate))
 
     def on_report(self, now: float, fraction_lost: float, jitter: Optional[float] = None,
-                  weight: float = 1.0, stream: object = None) -> None:
+                  weight: float = 1.0, stream: object = None,
+                  lost: Optional[int] = None, highest: Optional[int] = None) -> None:
         """One receiver report block about a stream the relay sends:
         ``fraction_lost`` in 0..1 (the RTCP byte / 256, the loss since that
         stream's previous report), ``jitter`` in seconds, ``weight`` how much
-        this stream counts (e.g. its bit rate); ``stream`` names it (the
-        latest report of each stream counts)."""
+        this stream counts (e.g. its packet rate); ``stream`` names it (the
+        latest report of each stream counts).
+
+        ``lost`` and ``highest``, the block's cumulative number of packets lost
+        and extended highest sequence number, when given, are what the loss is
+        measured from instead: over the window, lost packets of expected ones.
+        A browser sends a report with every NACK it sends, some tens of
+        milliseconds apart on a lossy link, each fraction covering one or two
+        packets (0 or 50 %): a latest fraction is noise, counters are not."""
         if len(self._reports) > 64 and stream not in self._reports:
             self._reports.clear()
+            self._counters.clear()
         self._reports[stream] = (now, min(1.0, max(0.0, fraction_lost)), max(0.0, weight))
+        if lost is not None and highest is not None:
+            samples = self._counters.setdefault(stream, deque())
+            samples.append((now, lost, highest))
+            while len(samples) > 2 and samples[1][0] <= now - self.config.loss_window:
+                samples.popleft()  # keeps one sample at or before the window's start
         if jitter is not None:
             self.jitter = jitter
+
+    def forget_evidence(self, now: float) -> None:
+        """Start judging the link afresh from ``now``: the reports before it,
+        and any congestion or cleanness seen so far, no longer count (the end
+        of a subscriber's start, whose keyframes all arrive at once)."""
+        self._evidence_from = now
+        self._heavy_since = self._remb_since = self._clean_since = None
 
     def on_rtt(self, now: float, rtt: float) -> None:
         """A round-trip time (seconds) measured with a receiver report."""
@@ -129,6 +153,20 @@ class DownlinkEstimator:
         """The weighted mean loss of each stream's latest report, of those
         reported within the window (and not before ``since``); None without any."""
         horizon = max(now - self.config.loss_window, since if since is not None else -math.inf)
+        lost = expected = 0
+        for samples in self._counters.values():
+            if samples[-1][0] < horizon:
+                continue  # nothing of it reported within the window
+            # From the last sample at or before the window's start (the counts since then).
+            first = next((x for x in reversed(samples) if x[0] <= horizon), None)
+            if first is None:
+                first = samples[0]
+            last = samples[-1]
+            if last[2] > first[2]:
+                expected += last[2] - first[2]
+                lost += max(0, min(last[1] - first[1], last[2] - first[2]))
+        if expected > 0:
+            return lost / expected
         reports = [r for r in self._reports.values() if r[0] >= horizon]
         if not reports:
             return None
@@ -163,7 +201,10 @@ class DownlinkEstimator:
         c = self.config
         # After a decrease, only reports about what was sent since count: the
         # earlier ones (of streams since paused, too) describe the old rate.
-        loss = self.loss(now, None if self._decreased_at is None else self._decreased_at + c.decrease_settle)
+        horizons = [h for h in (self._evidence_from,
+                                None if self._decreased_at is None else self._decreased_at + c.decrease_settle)
+                    if h is not None]
+        loss = self.loss(now, max(horizons) if horizons else None)
         remb = self.remb(now)
         growth = self.rtt_growth(now)
         dt = 0.0 if self._last_update is None else min(2.0, max(0.0, now - self._last_update))

@@ -55,6 +55,14 @@ from .published import (  # noqa: F401  (re-exported: the fan-out's vocabulary)
 #: Packets kept per subscriber stream to answer its NACKs (a power of two;
 #: about 2.5 s of an 850 kbit/s video stream).
 HISTORY_PACKETS = 256
+#: A packet is sent again for a NACK at most once per round trip (at least
+#: this many seconds apart; this long while no round trip is known), as
+#: libwebrtc's packet history does: a receiver asks again every ~100 ms until
+#: the packet arrives, and on a link whose queue has grown (a round trip of
+#: 300 ms and more) answering every request multiplies what is sent into the
+#: very queue that lost it: congestion collapse.
+MIN_RETRANSMIT_INTERVAL = 0.03
+UNKNOWN_RTT_RETRANSMIT_INTERVAL = 0.1
 #: A subscriber whose socket has this many bytes waiting is dropped to the
 #: next keyframe.
 MAX_BACKLOG_BYTES = 256 * 1024
@@ -125,6 +133,8 @@ class ForwardedTrack(MediaStreamTrack):
         self._rtx_seq = random.getrandbits(15)
         # (header with extensions, payload) of the last packets sent, by sequence number.
         self._history: list[Optional[tuple[bytes, bytes]]] = [None] * HISTORY_PACKETS
+        # (sequence number, when) of the last time each history slot was sent again.
+        self._resent: list[Optional[tuple[int, float]]] = [None] * HISTORY_PACKETS
         # Statistics.
         self.frames_forwarded = 0
         self.frames_dropped = 0
@@ -132,6 +142,7 @@ class ForwardedTrack(MediaStreamTrack):
         self.octets_sent = 0
         self.packets_filtered = 0  # temporal layers not sent
         self.retransmissions = 0
+        self.retransmissions_held = 0  # NACKs for a packet sent again less than a round trip ago
         self.rate = RateMeter()  # of octets_sent, sampled by the relay
 
     # -- control -----------------------------------------------------------
@@ -509,9 +520,16 @@ class ForwardedTrack(MediaStreamTrack):
         """Answer a subscriber's NACK from the history (RTX when negotiated)."""
         if not self._open:
             return
-        entry = self._history[sequence_number & (HISTORY_PACKETS - 1)]
+        index = sequence_number & (HISTORY_PACKETS - 1)
+        entry = self._history[index]
         if entry is None or (entry[0][2] << 8 | entry[0][3]) != sequence_number:
             return
+        now = time.monotonic()
+        resent = self._resent[index]
+        if resent is not None and resent[0] == sequence_number and now - resent[1] < self._retransmit_interval():
+            self.retransmissions_held += 1  # the last copy may still be on its way
+            return
+        self._resent[index] = (sequence_number, now)
         # The history keeps the header (with its extension block) apart from the payload,
         # so the RTX packet is built from the pieces, without a joined copy to re-parse.
         head, payload = entry
@@ -523,6 +541,12 @@ class ForwardedTrack(MediaStreamTrack):
             )), head[2:4] + payload
         if aiortc_hooks.transmit(self._sender, head, payload):  # type: ignore[arg-type]
             self.retransmissions += 1
+
+    def _retransmit_interval(self) -> float:
+        rtt = aiortc_hooks.sender_round_trip_time(self._sender) if self._sender is not None else None
+        if rtt is None:
+            return UNKNOWN_RTT_RETRANSMIT_INTERVAL
+        return max(MIN_RETRANSMIT_INTERVAL, rtt)
 
     def sender_info(self) -> Optional[RtcpSenderInfo]:
         """This stream in a sender report: its last RTP timestamp at the NTP

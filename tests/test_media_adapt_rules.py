@@ -236,3 +236,42 @@ def test_a_step_up_that_does_not_hold_doubles_the_wait():
         run(t + 0.5, 2_000_000)
     run(t + 21, 2_000_000)
     assert s.up_wait == 2.0
+
+
+def test_loss_is_counted_over_the_window_not_read_from_the_last_report():
+    """A browser sends a receiver report with every NACK: on a lossy link some tens of
+    milliseconds apart, each fraction covering a packet or two (0, or 50 %).  The loss
+    is measured from the blocks' cumulative counters over the window: 3 % of random
+    loss reads as 3 %, not as a heavy loss whenever the last report lost its one packet."""
+    est = DownlinkEstimator()
+    lost = highest = 0
+    states = set()
+    t = 0.0
+    for i in range(1, 400):  # 6 s of reports 15 ms apart, ~100 packets a second
+        t = i * 0.015
+        highest += 1 if i % 2 else 2
+        fraction = 0.0
+        if i % 22 == 0:  # every 33rd packet or so: 3 %
+            lost += 1
+            fraction = 128 / 256  # the last report: one of two packets lost
+        est.on_report(t, fraction, stream="video", lost=lost, highest=highest)
+        if i % 33 == 0:
+            est.update(t, MBIT)
+            states.add(est.state)
+    assert est.loss(t) == pytest.approx(lost / highest, abs=0.01)
+    assert "congested" not in states and "decreased" not in states, states
+
+
+def test_forgotten_evidence_does_not_count():
+    """The start of a subscriber (every stream's keyframe at once) may lose heavily; once
+    it is over its evidence is forgotten: no decrease follows from it."""
+    est = DownlinkEstimator()
+    for i in range(5):  # 2 s of heavy loss: the start
+        est.on_report(i * 0.5, 0.4, stream="video", lost=40 * i, highest=100 * i)
+        est.update(i * 0.5, MBIT)
+    assert est.state == "congested"
+    est.forget_evidence(2.0)
+    for i in range(5, 12):  # then 3.5 s clean: the heavy loss would have lasted 2.5 s by now
+        est.on_report(i * 0.5, 0.0, stream="video", lost=160, highest=100 * i)
+        assert est.update(i * 0.5, MBIT) == math.inf
+    assert est.state in ("clean", "probing") and not est.limited

@@ -249,6 +249,37 @@ def test_nack_is_answered_from_the_history_by_rtx(wire):
     assert track.retransmissions == 1
 
 
+def test_a_packet_is_sent_again_at_most_once_per_round_trip(wire, monkeypatch):
+    """A receiver NACKs a missing packet every ~100 ms until it arrives; on a link whose
+    queue has grown, answering each request would pour copies into the queue that lost
+    it (congestion collapse).  The relay sends a packet again at most once per round
+    trip, as libwebrtc does (100 ms while none is known)."""
+    from media import fanout
+
+    now = [100.0]
+    monkeypatch.setattr(fanout.time, "monotonic", lambda: now[0])
+    source = make_source()
+    pub = Publisher(source)
+    track = opened(source)
+    pub.frame(key=True)
+    seq = wire.of(track)[1].sequence_number
+    track.retransmit(seq)
+    now[0] += 0.05
+    track.retransmit(seq)  # asked again too soon: the copy may still be on its way
+    assert (track.retransmissions, track.retransmissions_held) == (1, 1)
+    now[0] += 0.06
+    track.retransmit(seq)
+    assert track.retransmissions == 2
+    track._sender._RTCRtpSender__rtt = 0.3  # a grown queue: the round trip aiortc measured
+    now[0] += 0.2
+    track.retransmit(seq)
+    assert track.retransmissions == 2
+    now[0] += 0.11
+    track.retransmit(seq)
+    track.retransmit(wire.of(track)[0].sequence_number)  # another packet is its own
+    assert (track.retransmissions, track.retransmissions_held) == (4, 2)
+
+
 def test_sender_reports_map_to_the_publishers_clock(wire):
     """Audio and video of one publisher: each forwarded stream's sender
     report gives its RTP timestamp the NTP time the publisher's reports

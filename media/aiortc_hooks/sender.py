@@ -275,6 +275,8 @@ class SenderFeedback:
     jitter: Optional[int] = None  # RTP timestamp units, from the same block
     round_trip_time: Optional[float] = None  # seconds, aiortc's smoothed RTT after the block
     remb: Optional[int] = None  # bit/s, a REMB that names the sender's SSRC
+    packets_lost: Optional[int] = None  # cumulative, from the receiver report block
+    highest_sequence: Optional[int] = None  # extended highest sequence number received, from it
 
 
 def observe_sender_rtcp(sender: RTCRtpSender, observer: Optional[Callable[[SenderFeedback], None]]) -> None:
@@ -291,7 +293,8 @@ async def _sender_handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
     items = []
     if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
         rtt = getattr(self, "_RTCRtpSender__rtt", None)
-        items = [SenderFeedback(fraction_lost=r.fraction_lost / 256, jitter=r.jitter, round_trip_time=rtt)
+        items = [SenderFeedback(fraction_lost=r.fraction_lost / 256, jitter=r.jitter, round_trip_time=rtt,
+                                packets_lost=r.packets_lost, highest_sequence=r.highest_sequence)
                  for r in packet.reports if r.ssrc == self._ssrc]
     elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
         try:
