@@ -63,7 +63,7 @@ async def record(out: Path, phases: list[tuple[Optional[int], float, float]], st
                     window = min(10.0, left)
                     figures = await s.measure(window)
                     left -= window
-                    print(json.dumps({k: figures[k] for k in ("stage_fps", "stage_width", "audio_concealed",
+                    print(json.dumps({k: figures[k] for k in ("stage_fps", "stage_width", "speech_concealed", "audio_concealed",
                                                              "video_kbps", "placeholders")}
                                      | {"thumbs": {p[:6]: [t["fps"], t["width"]] for p, t in
                                                    figures["thumbnails"].items()}}), flush=True)

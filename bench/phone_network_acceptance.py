@@ -1,10 +1,12 @@
-# Not collected by the suite yet: issue 9's acceptance tests 1 and 2 do not pass (issue 9's note).
-# 2026-11-29, after the once-per-round-trip retransmissions and the loss counted from the
-# receiver reports' counters: at 1.5 Mbit/s with 3 % loss the big stage plays at 18-30 fps with
-# 1.8-4.7 % of the audio concealed, but the thumbnails are paused, or come back and overload the
-# link (the bench's publishers send a keyframe every 2 s); at 300 kbit/s 11-17 % of the audio is
-# concealed: the 7 silent stations' Opus packets (400 a second, ~190 kbit/s on the wire with
-# their headers) fill the link. Run them, as root, with
+# Not collected by the suite yet: issue 9's acceptance tests 1 and 2 pass in some runs, not all
+# (issue 9's note). 2026-11-29, three runs after the once-per-round-trip retransmissions, the loss
+# counted from the receiver reports' counters and Opus DTX (the hub's answer asks for it; the
+# bench's silent stations send as Chromium then does): at 1.5 Mbit/s with 3 % loss the big stage
+# plays at 28-30 fps and the speaker's audio is 3.1-3.2 % concealed (was 4.6-11 % over all
+# streams), the small thumbnails play in 1 run of 2 (paused in the other); at 300 kbit/s the
+# speaker's audio is 2.0-2.3 % concealed (was 17-22 %), the thumbnails and the stage are paused,
+# and the big stage came back 9.9 s and 13.7 s after the limit was lifted (10 s asked). Run them,
+# as root, with
 #   .venv/bin/python -m pytest bench/phone_network_acceptance.py
 """A phone on a thin network (issue 9, acceptance tests 1 and 2): a Pixel-7
 Chromium page in a network namespace whose downlink is limited (``tc tbf``)
@@ -62,8 +64,9 @@ async def _layers(s: PhoneSession) -> str:
 
 async def test_phone_at_1500_kbits_with_3_percent_loss_plays_the_stage_and_small_thumbnails(session):
     """Test 1: 1.5 Mbit/s down with 3 % loss, 8 publishing stations: over a 10 s
-    window the stage plays at >= 20 fps, < 5 % of the audio samples are
-    concealed, and the thumbnails play small streams (frame width <= 360)."""
+    window the stage plays at >= 20 fps, < 5 % of the speaker's audio samples
+    are concealed (the silent stations' DTX pauses are concealment too, of
+    nothing), and the thumbnails play small streams (frame width <= 360)."""
     s = session
     s.shape(1500, loss_percent=3)
     await s.page.wait_for_timeout(SETTLE_S * 1000)
@@ -74,7 +77,7 @@ async def test_phone_at_1500_kbits_with_3_percent_loss_plays_the_stage_and_small
     assert f["stage"] == s.publisher_ids[PhoneSession.PUBLISHER_CODES[0]], why
     assert f["stage_fps"] >= 20, why
     assert f["stage_width"] > SMALL_MAX_WIDTH, f"the stage is not the big stream: {why}"
-    assert f["audio_concealed"] is not None and f["audio_concealed"] < 0.05, why
+    assert f["speech_concealed"] is not None and f["speech_concealed"] < 0.05, why
     playing = {pid: t for pid, t in f["thumbnails"].items() if t["fps"] > 0}
     assert playing, f"no thumbnail plays: {why}"
     assert all(t["width"] <= SMALL_MAX_WIDTH for t in playing.values()), why
@@ -94,7 +97,7 @@ async def test_phone_at_300_kbits_pauses_thumbnails_keeps_audio_and_gets_the_big
     assert f["thumbnails"], f"the page has no thumbnail at all: {why}"
     assert all(t["fps"] == 0 for t in f["thumbnails"].values()), why
     assert f["placeholders"] >= 1, f"no {PAUSED_TEXT} placeholder: {why}"
-    assert f["audio_concealed"] is not None and f["audio_concealed"] < 0.05, why
+    assert f["speech_concealed"] is not None and f["speech_concealed"] < 0.05, why
     assert f["stage_width"] <= SMALL_MAX_WIDTH, f"the big stage still plays at 300 kbit/s: {why}"
 
     s.shape(None)

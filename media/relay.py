@@ -69,7 +69,7 @@ from .keyframes import DEFAULT_INTERVAL, KeyframeRequester
 from .participant import IceServers, _ice_servers, _Participant, _Rate
 from .recorder import RoomRecorder
 from .subscribing import SubscribeSide
-from .sdp import DEFAULT_MAX_MEDIA_LINES, alt_mids, check_offer, content_mids  # noqa: F401  (content_mids: re-exported)
+from .sdp import DEFAULT_MAX_MEDIA_LINES, alt_mids, ask_for_dtx, check_offer, content_mids  # noqa: F401  (content_mids: re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class Relay(SubscribeSide):
         for sub_id in changed:
             self._request_negotiation(sub_id)
         await self._report_publishing(p)
-        return SessionDescription(sdp=answer.sdp, type="answer")
+        return SessionDescription(sdp=ask_for_dtx(answer.sdp), type="answer")
 
     async def subscribe(
         self,

@@ -71,6 +71,7 @@ def window_figures(before: dict, after: dict) -> dict[str, Any]:
     video: dict[str, dict[str, Any]] = {}
     audio = {"concealed": 0, "silentConcealed": 0, "samples": 0, "bytes": 0, "lost": 0, "received": 0}
     video_bytes = 0
+    speech: Optional[dict[str, int]] = None  # the stage's audio: the one speaking
     for key, s in _by_key(after).items():
         o = old.get(key, {})
         delta = {f: s[f] - o.get(f, 0) for f in ("framesDecoded", "concealed", "silentConcealed", "samples",
@@ -78,6 +79,8 @@ def window_figures(before: dict, after: dict) -> dict[str, Any]:
         if s["kind"] == "audio":
             for f in ("concealed", "silentConcealed", "samples", "bytes"):
                 audio[f] += delta[f]
+            if stage and s["participantId"] == stage:
+                speech = delta
             audio["lost"] += delta["packetsLost"]
             audio["received"] += delta["packetsReceived"]
             continue
@@ -94,6 +97,9 @@ def window_figures(before: dict, after: dict) -> dict[str, Any]:
         "stage_fps": round(video.get(stage, {}).get("fps", 0.0), 1) if stage else 0.0,
         "stage_width": video.get(stage, {}).get("width", 0) if stage else 0,
         "thumbnails": {pid: {k: round(x, 1) for k, x in v.items()} for pid, v in video.items() if pid != stage},
+        # Of the stage's audio (the speaker's): what one hears.  Over every stream, the
+        # silent stations' DTX pauses count as concealed too (silentConcealed).
+        "speech_concealed": speech["concealed"] / speech["samples"] if speech and speech["samples"] else None,
         "audio_concealed": audio["concealed"] / audio["samples"] if audio["samples"] else None,
         "audio_silent_concealed": audio["silentConcealed"] / audio["samples"] if audio["samples"] else None,
         "audio_loss": audio["lost"] / max(1, audio["lost"] + audio["received"]),

@@ -740,3 +740,32 @@ async def test_no_offer_on_a_subscribe_connection_being_closed(relay, cleanup, c
     await asyncio.sleep(0.3)
     failed = [r for r in caplog.records if r.levelname == "ERROR"]
     assert not failed, [r.getMessage() for r in failed]
+
+
+async def test_the_publish_answer_asks_for_opus_dtx(relay, cleanup):
+    """A silent station sends a packet every 400 ms instead of 50 a second: the relay's
+    answer asks the publisher for Opus DTX (``usedtx=1``, the receiver's preference that
+    a browser's encoder follows); the rest of the answer is aiortc's."""
+    from media.sdp import ask_for_dtx
+
+    events = Events()
+    await relay.join("room", "pub", events)
+    pc = client_pc()
+    cleanup.append(pc)
+    pc.addTransceiver(EncodedAudioTrack(), direction="sendonly")
+    pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    answer = await relay.publish("pub", SessionDescription(pc.localDescription.sdp, "offer"))
+    opus = [line.split()[0][len("a=rtpmap:"):] for line in answer.sdp.splitlines()
+            if line.startswith("a=rtpmap:") and "opus/48000" in line.lower()]
+    assert opus
+    fmtp = [line for line in answer.sdp.splitlines() if line.startswith(f"a=fmtp:{opus[0]} ")]
+    assert len(fmtp) == 1 and fmtp[0].endswith("usedtx=1"), fmtp
+    assert [line for line in answer.sdp.splitlines() if "usedtx" in line] == fmtp  # audio/opus only
+    await pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))  # still valid SDP
+
+    # Without an fmtp line, one is added; one that says usedtx already is left alone.
+    bare = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
+    assert ask_for_dtx(bare) == bare.replace("opus/48000/2\r\n", "opus/48000/2\r\na=fmtp:111 usedtx=1\r\n")
+    said = "v=0\nm=audio 9 UDP/TLS/RTP/SAVPF 111\na=rtpmap:111 opus/48000/2\na=fmtp:111 minptime=10;usedtx=0\n"
+    assert ask_for_dtx(said) == said
