@@ -22,12 +22,14 @@ per video ``big``, ``small`` or ``paused``:
    step's need by ``margin`` for ``up_after`` seconds.  A step up that is
    soon undone (the link could not carry it) doubles that wait, up to
    ``max_up_after``, so a subscriber at its limit is not made to stall
-   every few seconds; once a step up has held for ``settled`` seconds the
-   wait is ``up_after`` again.
+   every few seconds; once a step up has held for ``settled`` seconds, or
+   the estimate says no limit is known any more (a limit lifted), the wait
+   is ``up_after`` again.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -157,6 +159,11 @@ class Selector:
         )
         c = self.config
         if self._last_up is not None and now - self._last_up >= c.settled:
+            self._last_up, self.up_wait = None, c.up_after
+        if budget == math.inf and self.up_wait > c.up_after:
+            # No limit is known any more: the link has been clean long enough for the
+            # estimate to outgrow any probe (a limit lifted).  The step-ups that failed
+            # under the old limit say nothing of it.
             self._last_up, self.up_wait = None, c.up_after
         if fit > self.position:
             self._surplus_since = None

@@ -238,6 +238,22 @@ def test_a_step_up_that_does_not_hold_doubles_the_wait():
     assert s.up_wait == 2.0
 
 
+def test_a_lifted_limit_resets_the_wait():
+    """Step-ups that failed under a limit doubled the wait; once the estimate says no
+    limit is known any more (the link clean long enough to outgrow any probe), the
+    big stage comes back after ``up_after``, not after the doubled wait."""
+    s = Selector()
+    v = [Video("stage", stage=True, big=900_000, small=150_000)]
+    s.up_wait = 32.0
+    s.position = 1
+    t = 0.0
+    while s.position == 1 and t < 10:
+        s.select(t, math.inf, 0, v, ReceiveLimits())
+        t += 0.5
+    assert s.position == 0 and t <= 3.0, t
+    assert s.up_wait == 2.0
+
+
 def test_loss_is_counted_over_the_window_not_read_from_the_last_report():
     """A browser sends a receiver report with every NACK: on a lossy link some tens of
     milliseconds apart, each fraction covering a packet or two (0, or 50 %).  The loss
