@@ -324,7 +324,7 @@ def report(out: dict) -> None:
               f"{'video kbit/s':>12} {'audio kbit/s':>12}")
         for f in phone_out["windows"]:
             thumbs = " ".join(f"{t['fps']:.0f}({t['width']})" for t in f["thumbnails"].values())
-            conc = f"{100 * f["speech_concealed"]:.1f} %" if f["speech_concealed"] is not None else "-"
+            conc = f"{100 * f['speech_concealed']:.1f} %" if f['speech_concealed'] is not None else "-"
             print(f"{mark(f['cpu'])}{f['label']:23} {f['stage_fps']:9.1f} {f['stage_width']:7} {thumbs[:32]:32} "
                   f"{conc:>11} {f['video_kbps']:12.0f} {f['audio_kbps']:12.0f}")
         for what, seconds in phone_out["switch_seconds"].items():
