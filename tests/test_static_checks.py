@@ -84,3 +84,16 @@ def test_the_time_zone_is_named_once():
                 ):
                     found.append(f"{name}:{node.lineno}: timedelta(hours=8)")
     assert not found, "use core.zone.TIME_ZONE / ZONE:\n" + "\n".join(found)
+
+
+def test_every_bench_script_compiles():
+    """bench/ is outside ruff's and mypy's reach (its own harness), and its scripts
+    run outside the suite: at least none of them is a syntax error waiting for the
+    next person who runs it (an f-string with nested double quotes, on Python 3.11)."""
+    failures = []
+    for path in sorted((ROOT / "bench").rglob("*.py")):
+        try:
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        except SyntaxError as exc:
+            failures.append(f"{path.relative_to(ROOT)}:{exc.lineno}: {exc.msg}")
+    assert not failures, failures
