@@ -231,7 +231,11 @@ async def publisher(window: float, out: dict, say: Any) -> None:
                                               headless=True, args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page()
-                await page.goto("about:blank")
+                # A secure context for getUserMedia (about:blank is not one any more), served
+                # by Playwright itself: nothing crosses a network.
+                await page.route("http://localhost/bench", lambda route: route.fulfill(
+                    body="<!doctype html><title>bench</title>", content_type="text/html"))
+                await page.goto("http://localhost/bench")
                 for small in (False, True, False, True):
                     cpu = CpuWindow(pids)
                     # The CPU window is the page's measuring window (after its 3 s settling).
