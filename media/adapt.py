@@ -180,5 +180,8 @@ def _packet_rate(stream: ForwardedTrack) -> float:
 
 
 def _rate(track: object, default: float) -> float:
-    rate = getattr(getattr(track, "rate", None), "bitrate", 0.0)
+    """What forwarding ``track`` costs a link, headers included (the unit of the
+    send rate the estimate is made of), ``default`` before it is measured."""
+    meter = getattr(track, "wire_rate", None) or getattr(track, "rate", None)
+    rate = getattr(meter, "bitrate", 0.0)
     return float(rate) if rate else default

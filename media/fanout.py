@@ -63,6 +63,13 @@ HISTORY_PACKETS = 256
 #: very queue that lost it: congestion collapse.
 MIN_RETRANSMIT_INTERVAL = 0.03
 UNKNOWN_RTT_RETRANSMIT_INTERVAL = 0.1
+#: Retransmissions to one subscriber's stream may add at most this share of what
+#: is sent of it (over a window of a second, plus a burst of
+#: RETRANSMIT_BURST_OCTETS): on a link that loses most of a stream, repeats would
+#: otherwise outgrow the stream itself (measured: several Mbit/s into 300 kbit/s),
+#: while the fix is a lower layer, which the adaptation takes.
+RETRANSMIT_SHARE = 0.25
+RETRANSMIT_BURST_OCTETS = 16_000
 #: A subscriber whose socket has this many bytes waiting is dropped to the
 #: next keyframe.
 MAX_BACKLOG_BYTES = 256 * 1024
@@ -142,6 +149,10 @@ class ForwardedTrack(MediaStreamTrack):
         self.octets_sent = 0
         self.packets_filtered = 0  # temporal layers not sent
         self.retransmissions = 0
+        self.octets_resent = 0  # payload bytes of the retransmissions (RTX: with the original sequence number)
+        self.retransmissions_over_budget = 0  # NACKs not answered: RETRANSMIT_SHARE used up
+        # (start, octets_sent and octets_resent then, the allowance carried from the window before)
+        self._resend_window: tuple[float, int, int, float] = (0.0, 0, 0, 0.0)
         self.retransmissions_held = 0  # NACKs for a packet sent again less than a round trip ago
         self.rate = RateMeter()  # of octets_sent, sampled by the relay
 
@@ -529,6 +540,17 @@ class ForwardedTrack(MediaStreamTrack):
         if resent is not None and resent[0] == sequence_number and now - resent[1] < self._retransmit_interval():
             self.retransmissions_held += 1  # the last copy may still be on its way
             return
+        start, sent_then, resent_then, carried = self._resend_window
+        if now - start >= 1.0:
+            # A new window, allowed the share of what the last one sent (per second).
+            elapsed = 1.0 if start == 0.0 else now - start
+            carried = RETRANSMIT_SHARE * (self.octets_sent - sent_then) / max(1.0, elapsed)
+            sent_then, resent_then = self.octets_sent, self.octets_resent
+            self._resend_window = (now, sent_then, resent_then, carried)
+        budget = carried + RETRANSMIT_SHARE * (self.octets_sent - sent_then) + RETRANSMIT_BURST_OCTETS
+        if self.octets_resent - resent_then + len(entry[1]) > budget:
+            self.retransmissions_over_budget += 1
+            return
         self._resent[index] = (sequence_number, now)
         # The history keeps the header (with its extension block) apart from the payload,
         # so the RTX packet is built from the pieces, without a joined copy to re-parse.
@@ -541,6 +563,7 @@ class ForwardedTrack(MediaStreamTrack):
             )), head[2:4] + payload
         if aiortc_hooks.transmit(self._sender, head, payload):  # type: ignore[arg-type]
             self.retransmissions += 1
+            self.octets_resent += len(payload)
 
     def _retransmit_interval(self) -> float:
         rtt = aiortc_hooks.sender_round_trip_time(self._sender) if self._sender is not None else None

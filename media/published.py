@@ -161,6 +161,9 @@ class PublishedTrack:
         self.packets_received = 0
         self.octets_received = 0  # payload bytes (the relay's rate per stream)
         self.rate = RateMeter()  # of octets_received, sampled by the relay
+        # What forwarding it costs a subscriber's link: payload and each packet's
+        # headers (media.adapt.PACKET_OVERHEAD), sampled with ``rate``.
+        self.wire_rate = RateMeter()
         self.media_ssrc: Optional[int] = None  # set by the relay's RTP observer
         self.media_ssrc_current: Optional[int] = None  # the SSRC being forwarded
         self.epoch = 0

@@ -240,6 +240,7 @@ class SubscribeSide:
         for p in self._participants.values():
             for track in p.published.values():
                 track.rate.sample(now, track.octets_received)
+                track.wire_rate.sample(now, track.octets_received + track.packets_received * adapt.PACKET_OVERHEAD)
         for p in list(self._participants.values()):
             self._adapt(p, now, network)
 
@@ -259,7 +260,8 @@ class SubscribeSide:
         for slot in p.slots:
             stream = slot.track
             stream.rate.sample(now, stream.octets_sent)
-            sent += stream.octets_sent + stream.packets_sent * adapt.PACKET_OVERHEAD
+            sent += stream.octets_sent + stream.octets_resent \
+                + (stream.packets_sent + stream.retransmissions) * adapt.PACKET_OVERHEAD
             source = slot.source
             if source is None:
                 continue

@@ -280,6 +280,29 @@ def test_a_packet_is_sent_again_at_most_once_per_round_trip(wire, monkeypatch):
     assert (track.retransmissions, track.retransmissions_held) == (4, 2)
 
 
+def test_retransmissions_are_a_bounded_share_of_the_stream(wire, monkeypatch):
+    """On a link that loses most of a stream, every packet is NACKed, and answering each
+    once per round trip still outgrew the stream itself (several Mbit/s of repeats into
+    300 kbit/s).  Repeats may add at most RETRANSMIT_SHARE of what is sent (per second,
+    plus a burst); the rest of the NACKs are counted and left: a lower layer is the fix."""
+    from media import fanout
+
+    monkeypatch.setattr(fanout, "RETRANSMIT_BURST_OCTETS", 0)
+    source = make_source()
+    pub = Publisher(source)
+    track = opened(source)
+    pub.frame(key=True)
+    for _ in range(19):
+        pub.frame()
+    sent = wire.of(track)
+    assert len(sent) == 40
+    for p in sent:
+        track.retransmit(p.sequence_number)
+    assert track.octets_resent <= fanout.RETRANSMIT_SHARE * track.octets_sent
+    assert track.retransmissions >= 8 and track.retransmissions_over_budget == 40 - track.retransmissions
+    assert track.octets_resent == sum(2 + len(p.payload) for p in sent[:track.retransmissions])  # RTX: the sequence number first
+
+
 def test_sender_reports_map_to_the_publishers_clock(wire):
     """Audio and video of one publisher: each forwarded stream's sender
     report gives its RTP timestamp the NTP time the publisher's reports
