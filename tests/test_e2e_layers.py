@@ -103,7 +103,10 @@ async def test_big_and_small_streams_and_audio_only(hub, browser):
     ids = await _until(changan, STAGE_AND_THUMB, what="a stage and a thumbnail")
     a, b = ids["stage"], ids["other"]
     await expect(changan.get_by_test_id("stage")).to_have_attribute("data-participant-id", a, timeout=40_000)
-    a_stage = (await _until(changan, WIDTH_NOW, [a, ">", 0], what="the stage"))["w"]
+    # The stage on the big stream: wider than any small one, once the publisher's own
+    # bandwidth estimate has ramped up (Chromium starts a camera at ~200 kbit/s, and so at
+    # 320×180, for its first seconds).
+    a_stage = (await _until(changan, WIDTH_NOW, [a, ">", 360], what="the stage on the big stream"))["w"]
     b_thumb = (await _until(changan, WIDTH_NOW, [b, "<=", 360], what="the thumbnail on the small stream"))["w"]
 
     # the dispatcher broadcasts the other: the two swap streams, without renegotiation
