@@ -63,17 +63,24 @@ async def _layers(s: PhoneSession) -> str:
     return "\n".join(f"  {t} {detail[:300]}" for t, detail in log)
 
 
+async def _measure_at(s: PhoneSession, rate_kbit: int, label: str) -> tuple[dict, str]:
+    """The phone's downlink limited to ``rate_kbit`` with 3 % loss, SETTLE_S for the
+    hub's estimate to settle, then a WINDOW_S window: its figures, and what to say
+    when an assertion on them fails (the figures and the hub's recent layers)."""
+    s.shape(rate_kbit, loss_percent=3)
+    await s.page.wait_for_timeout(SETTLE_S * 1000)
+    f = await s.measure(WINDOW_S)
+    _show(label, f)
+    return f, f"{json.dumps(f)}\nlayers:\n{await _layers(s)}"
+
+
 async def test_phone_at_1500_kbits_with_3_percent_loss_plays_the_stage_and_small_thumbnails(session):
     """Test 1: 1.5 Mbit/s down with 3 % loss, 8 publishing stations: over a 10 s
     window the stage plays at >= 20 fps, < 5 % of the speaker's audio samples
     are concealed (the silent stations' DTX pauses are concealment too, of
     nothing), and the thumbnails play small streams (frame width <= 360)."""
     s = session
-    s.shape(1500, loss_percent=3)
-    await s.page.wait_for_timeout(SETTLE_S * 1000)
-    f = await s.measure(WINDOW_S)
-    _show("1.5 Mbit/s, 3 % loss", f)
-    why = f"{json.dumps(f)}\nlayers:\n{await _layers(s)}"
+    f, why = await _measure_at(s, 1500, "1.5 Mbit/s, 3 % loss")
     assert len(s.publisher_ids) == STATIONS
     assert f["stage"] == s.publisher_ids[PhoneSession.PUBLISHER_CODES[0]], why
     assert f["stage_fps"] >= 20, why
@@ -87,14 +94,10 @@ async def test_phone_at_1500_kbits_with_3_percent_loss_plays_the_stage_and_small
 async def test_phone_at_300_kbits_pauses_thumbnails_keeps_audio_and_gets_the_big_stage_back(session):
     """Test 2: the phone drops to 300 kbit/s (3 % loss still): the thumbnails
     stop (no frame decoded in the window, the 暂停 placeholder shown), < 5 % of
-    the audio is concealed, the stage is not the big stream; lifting the limit
+    the speaker's audio is concealed, the stage is not the big stream; lifting the limit
     brings the big stage (frame width > 360, playing) back within 10 s."""
     s = session
-    s.shape(300, loss_percent=3)
-    await s.page.wait_for_timeout(SETTLE_S * 1000)
-    f = await s.measure(WINDOW_S)
-    _show("300 kbit/s, 3 % loss", f)
-    why = f"{json.dumps(f)}\nlayers:\n{await _layers(s)}"
+    f, why = await _measure_at(s, 300, "300 kbit/s, 3 % loss")
     assert f["thumbnails"], f"the page has no thumbnail at all: {why}"
     assert all(t["fps"] == 0 for t in f["thumbnails"].values()), why
     assert f["placeholders"] >= 1, f"no {PAUSED_TEXT} placeholder: {why}"

@@ -34,8 +34,8 @@ from .select import Choice, Selector, SelectorConfig, Video
 #: Seconds between two adaptation steps of every subscriber.
 INTERVAL = 0.5
 #: Seconds after a subscriber's first video during which its estimate is not
-#: acted on, and whose evidence is then forgotten (connection start: keyframes of every publisher at once, the
-#: receiver's estimator still starting).
+#: acted on, and whose evidence is then forgotten (connection start: keyframes
+#: of every publisher at once, the receiver's estimator still starting).
 STARTUP = 3.0
 #: Bit rates assumed for a stream not measured yet.
 DEFAULT_BIG = 800_000.0

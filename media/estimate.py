@@ -201,10 +201,10 @@ class DownlinkEstimator:
         c = self.config
         # After a decrease, only reports about what was sent since count: the
         # earlier ones (of streams since paused, too) describe the old rate.
-        horizons = [h for h in (self._evidence_from,
-                                None if self._decreased_at is None else self._decreased_at + c.decrease_settle)
-                    if h is not None]
-        loss = self.loss(now, max(horizons) if horizons else None)
+        since = self._evidence_from
+        if self._decreased_at is not None:
+            since = max(since or -math.inf, self._decreased_at + c.decrease_settle)
+        loss = self.loss(now, since)
         remb = self.remb(now)
         growth = self.rtt_growth(now)
         dt = 0.0 if self._last_update is None else min(2.0, max(0.0, now - self._last_update))

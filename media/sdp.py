@@ -74,24 +74,21 @@ def ask_for_dtx(answer_sdp: str) -> str:
     250 kbit/s with their headers, most of a thin phone link)."""
     eol = "\r\n" if "\r\n" in answer_sdp else "\n"
     lines = answer_sdp.split(eol)
+    opus = {_payload_type(line, "a=rtpmap:") for line in lines
+            if line.startswith("a=rtpmap:") and " opus/" in line.lower()}
+    with_fmtp = {_payload_type(line, "a=fmtp:") for line in lines if line.startswith("a=fmtp:")}
     out: list[str] = []
-    opus: set[str] = set()
     for line in lines:
-        if line.startswith("m="):
-            opus = set()
-        if line.startswith("a=rtpmap:") and " " in line and line.split(" ", 1)[1].lower().startswith("opus/"):
-            opus.add(line[len("a=rtpmap:"):].split(" ", 1)[0])
-        if line.startswith("a=fmtp:") and line[len("a=fmtp:"):].split(" ", 1)[0] in opus:
+        if line.startswith("a=fmtp:") and _payload_type(line, "a=fmtp:") in opus:
             pt, _, params = line[len("a=fmtp:"):].partition(" ")
-            names = {p.split("=", 1)[0].strip().lower() for p in params.split(";") if p.strip()}
-            if "usedtx" not in names:
+            if "usedtx" not in {p.split("=", 1)[0].strip().lower() for p in params.split(";")}:
                 line = f"a=fmtp:{pt} {params + ';' if params else ''}usedtx=1"
-            opus.discard(pt)
         out.append(line)
-        if line.startswith("a=rtpmap:") and opus and not any(
-                x.startswith(f"a=fmtp:{line[len('a=rtpmap:'):].split(' ', 1)[0]} ") for x in lines):
-            pt = line[len("a=rtpmap:"):].split(" ", 1)[0]
-            if pt in opus:
-                out.append(f"a=fmtp:{pt} usedtx=1")
-                opus.discard(pt)
+        if line.startswith("a=rtpmap:") and (pt := _payload_type(line, "a=rtpmap:")) in opus - with_fmtp:
+            out.append(f"a=fmtp:{pt} usedtx=1")  # no fmtp line of its own: one is added
     return eol.join(out)
+
+
+def _payload_type(line: str, prefix: str) -> str:
+    """The payload type an ``a=rtpmap:`` or ``a=fmtp:`` line is about."""
+    return line[len(prefix):].split(" ", 1)[0]

@@ -14,7 +14,7 @@ export interface AcquireResult {
 const DEVICE_KEY = { audio: "liaisonHub.micId", video: "liaisonHub.cameraId" } as const;
 
 /** What the camera is opened at: 540p at 24 fps, or less for a weak station PC (the join
- * link's `?send=360` or `?send=180`, at 15 fps: docs/protocol.md, "Join links"). */
+ * link's `?send=360` or `?send=180`, at 15 fps: docs/protocol.md, `publishOffer`). */
 export const SEND_HEIGHTS = [540, 360, 180] as const;
 export type SendHeight = (typeof SEND_HEIGHTS)[number];
 export const cameraProfile: { height: SendHeight } = { height: 540 };
@@ -24,11 +24,11 @@ export function isSendHeight(v: number): v is SendHeight {
 }
 
 export function videoConstraints(height: SendHeight = cameraProfile.height): MediaTrackConstraints {
-  const fps = height >= 540 ? 24 : 15;
+  const full = height >= 540;
   return {
     width: { ideal: Math.round((height * 16) / 9) },
     height: { ideal: height },
-    frameRate: { ideal: fps, max: height >= 540 ? 30 : fps },
+    frameRate: full ? { ideal: 24, max: 30 } : { ideal: 15, max: 15 },
   };
 }
 const AUDIO_CONSTRAINTS: MediaTrackConstraints = {
