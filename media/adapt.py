@@ -29,6 +29,7 @@ from .estimate import DownlinkEstimator, EstimatorConfig
 from .fanout import ForwardedTrack
 from .interface import ReceiveLimits, VideoLayer
 from .aiortc_hooks import SenderFeedback
+from .probe import Outcome, ProbeConfig, Prober
 from .select import Choice, Selector, SelectorConfig, Video
 
 #: Seconds between two adaptation steps of every subscriber.
@@ -46,6 +47,9 @@ Trace = Callable[[dict[str, Any]], None]
 #: Bytes per packet on the wire besides the payload (RTP header and
 #: extensions, SRTP tag, UDP/IP), for the rate compared with REMB.
 PACKET_OVERHEAD = 50
+#: A probe tries this much more than the step up needs (the audio's and the
+#: streams' rates move a little between the probe and the step).
+PROBE_HEADROOM = 1.15
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,15 @@ class SubscriberAdaptation:
 
     def __init__(self, estimator: EstimatorConfig = EstimatorConfig(),
                  selector: SelectorConfig = SelectorConfig(), trace: Optional[Trace] = None,
-                 name: str = "") -> None:
+                 name: str = "", probe: ProbeConfig = ProbeConfig()) -> None:
         self.limits = ReceiveLimits()
         self.trace = trace  # records the feedback and each step (media.adapt_trace: fixtures of tests)
         self.name = name
         self.big: Optional[frozenset[str]] = None  # publishers on the stage; None: all
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
+        self.prober = Prober(probe)
+        self.padding = 0.0  # bit/s of probe padding the relay sends now (Prober.padding)
         self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
         self._chosen_for: dict[str, str] = {}  # subscriber mid -> the publisher it was chosen for
         self.reported: list[VideoLayer] = []
@@ -112,7 +118,8 @@ class SubscriberAdaptation:
                 estimator.on_report(now, feedback.fraction_lost, jitter, max(1.0, packets), stream=id(stream),
                                     lost=feedback.packets_lost, highest=feedback.highest_sequence)
             if feedback.round_trip_time is not None:
-                estimator.on_rtt(now, feedback.round_trip_time)
+                sent_at = None if feedback.report_age is None else now - feedback.report_age
+                estimator.on_rtt(now, feedback.round_trip_time, sent_at)
 
         return observe
 
@@ -128,6 +135,8 @@ class SubscriberAdaptation:
         elif now - mark[0] >= 1.0:
             self.send_rate = 8 * (sent_octets - mark[1]) / (now - mark[0])
             self._sent_mark = (now, sent_octets)
+        # Probes need padding (RTX): without, the step ups are the probes.
+        self.estimator.probed = any(v.stream.can_pad for v in videos) or not videos
         estimate = self.estimator.update(now, self.send_rate)
         if videos and self._started is None:
             self._started = now
@@ -139,6 +148,14 @@ class SubscriberAdaptation:
             estimate = None  # the selector keeps its position
         audio_rate = sum(_rate(a.source, DEFAULT_AUDIO) for a in audio)
         options = [self._option(v) for v in videos]
+        outcome = None
+        if estimate is not None:
+            outcome = self._probe(now, estimate, audio_rate, videos)
+            if outcome is not None and outcome.carried and self.estimator.limited:
+                estimate = self.estimator.loss_bound
+        else:
+            self.prober.padding = 0.0
+        self.padding = self.prober.padding
         self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)
         self._chosen_for = {v.mid: v.publisher_id for v in videos}
         if self.trace is not None and (videos or audio):
@@ -146,6 +163,8 @@ class SubscriberAdaptation:
                 "send": round(self.send_rate), "acted": estimate is not None,
                 "estimate": None if self.estimator.estimate is None else round(self.estimator.estimate),
                 "audio": round(audio_rate), "state": self.estimator.state, "position": self.selector.position,
+                "padding": round(self.padding), "probe": None if outcome is None else [
+                    round(outcome.rate), outcome.carried, outcome.loss, outcome.rtt_growth],
                 "limits": [self.limits.audio_only, self.limits.max_height, self.limits.max_videos],
                 "videos": [[o.key, o.stage, round(o.big), None if o.small is None else round(o.small),
                             self.choices[o.key].layer] for o in options]}})
@@ -159,6 +178,10 @@ class SubscriberAdaptation:
             return layers
         return None
 
+    def _probe(self, now: float, estimate: float, audio_rate: float,
+               videos: Sequence[SentVideo]) -> Optional[Outcome]:
+        return probe_step(self.prober, self.estimator, self.selector, now, estimate, audio_rate, self.send_rate)
+
     def _option(self, video: SentVideo) -> Video:
         source, alternate = video.stream.source, video.stream.alternate
         small = None if alternate is None or not alternate.active else _rate(alternate, DEFAULT_SMALL)
@@ -170,6 +193,31 @@ class SubscriberAdaptation:
             big_height=source.frame_size[1] if source is not None and source.frame_size else None,
             small_height=alternate.frame_size[1] if alternate is not None and alternate.frame_size else None,
         )
+
+
+def probe_step(prober: Prober, estimator: DownlinkEstimator, selector: Selector, now: float,
+               estimate: float, audio_rate: float, send_rate: float) -> Optional[Outcome]:
+    """The prober's step (:mod:`media.probe`) between the estimate and the
+    selector: it probes for the selector's next step up (with its audio, and
+    :data:`PROBE_HEADROOM`) while the link is clean; a probe the link carried
+    raises the estimate and lets the selector step up at once, one it did not
+    leaves the estimate, and the overload it caused out of the evidence.
+    Sets ``prober.padding``; returns a probe judged now."""
+    wanted = selector.wanted
+    target = None if wanted is None else wanted * PROBE_HEADROOM + audio_rate
+    if not estimator.probed:
+        prober.padding = 0.0
+        return None  # nothing to pad with: the step ups are the probes
+    if estimator.state == "decreased":
+        prober.decreased(now)
+    outcome = prober.step(now, estimator, estimate, target, send_rate, estimator.steady_for(now), estimator.calm(now))
+    if outcome is not None:
+        if outcome.carried:
+            estimator.prove(now, outcome.rate)
+            selector.step_up_now()
+        else:
+            estimator.forget_evidence(now)
+    return outcome
 
 
 def _packet_rate(stream: ForwardedTrack) -> float:

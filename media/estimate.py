@@ -36,11 +36,16 @@ mobile link) holds the estimate, as in Google Congestion Control
 (draft-ietf-rmcat-gcc §6).  A **clean** link (loss below ``loss_low``, and
 not a low REMB with a grown round trip) lets it grow: ``increase_per_second``
 at first, then, after ``probe_after`` seconds of clean feedback,
-``probe_per_second`` — the probe that finds a lifted limit again within
-seconds.  An estimate that grew past what the link carries is found out the
-next time the selector steps up: loss, and a fall to what was delivered.
-Growth stops at ``growth_ceiling`` times what is sent (at least
-``growth_floor``); reaching it ends the limit (``math.inf`` again).
+``probe_per_second``.  While no limit is known, growth stops at
+``growth_ceiling`` times what is sent (at least ``growth_floor``).  Once a
+limit is known it grows only to ``limited_growth`` times what is sent (it
+follows the streams' own rates): more must be **proved** by a probe with
+padding (:mod:`media.probe`, :meth:`DownlinkEstimator.prove`), and the limit
+stays known.  Before probes, growth up to the ceiling was tried out by the
+selector's step ups themselves, each a video switched on into a link that
+might not carry it, found out by seconds of loss; that is still how a
+subscriber that cannot be padded to (no RTX: :attr:`DownlinkEstimator.probed`
+False) is served, reaching the ceiling ending the limit.
 
 Times are seconds on any monotonic clock, passed in by the caller; rates are
 bit/s.
@@ -64,6 +69,8 @@ class EstimatorConfig:
     remb_congested: float = 0.9  # a REMB below this share of the send rate is low
     remb_max_age: float = 2.0  # seconds a REMB is believed
     loss_window: float = 2.0  # seconds of receiver reports averaged
+    calm_window: float = 2.5  # seconds of reports over which a calm link lost less than calm_loss ...
+    calm_loss: float = 0.01  # ... (calm: no random loss either; what a lifted limit looks like)
     rtt_window: float = 2.0  # seconds of round-trip times whose median is "now"
     rtt_baseline: float = 30.0  # seconds whose minimum round-trip time is the link's own
     rtt_growth: float = 0.1  # seconds of round-trip growth taken for a queue
@@ -73,6 +80,11 @@ class EstimatorConfig:
     delivered_share: float = 0.95  # a decrease goes to this share of the rate delivered
     growth_ceiling: float = 3.0  # a clean link's estimate grows to at most this times the send rate ...
     growth_floor: float = 2_500_000.0  # ... or this, whichever is more (the probe's reach)
+    # Once a limit is known, a clean link's estimate grows only to this times the send
+    # rate (following what is sent); beyond, probes with padding prove it (media.probe),
+    # and the limit is not forgotten.  None: it grows to the ceiling above, which ends
+    # the limit (growth tried out by the step ups themselves).
+    limited_growth: Optional[float] = 1.2
     minimum: float = 50_000.0
     maximum: float = 50_000_000.0
 
@@ -95,12 +107,16 @@ class DownlinkEstimator:
         self._reports: dict[object, tuple[float, float, float]] = {}  # stream -> (time, loss, weight)
         # stream -> (time, cumulative lost, extended highest sequence) over the loss window
         self._counters: dict[object, deque[tuple[float, int, int]]] = {}
-        self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) over rtt_baseline
+        self._rtts: deque[tuple[float, float, float]] = deque()  # (time, rtt, its report sent) over rtt_baseline
         self._last_update: Optional[float] = None
         self.limited = False  # a lasting congestion set the bound, and it has not grown past its ceiling
+        # Whether probes with padding prove growth once limited (media.probe): the caller
+        # says False when it cannot pad (no RTX), and growth is as without limited_growth.
+        self.probed = True
         self._heavy_since: Optional[float] = None
         self._remb_since: Optional[float] = None
         self._clean_since: Optional[float] = None
+        self._steady_since: Optional[float] = None  # not congested since
         self._decreased_at: Optional[float] = None
         self._evidence_from: Optional[float] = None  # reports before this do not count
 
@@ -130,7 +146,8 @@ class DownlinkEstimator:
         if lost is not None and highest is not None:
             samples = self._counters.setdefault(stream, deque())
             samples.append((now, lost, highest))
-            while len(samples) > 2 and samples[1][0] <= now - self.config.loss_window:
+            keep = max(self.config.loss_window, self.config.calm_window)
+            while len(samples) > 2 and samples[1][0] <= now - keep:
                 samples.popleft()  # keeps one sample at or before the window's start
         if jitter is not None:
             self.jitter = jitter
@@ -140,19 +157,24 @@ class DownlinkEstimator:
         and any congestion or cleanness seen so far, no longer count (the end
         of a subscriber's start, whose keyframes all arrive at once)."""
         self._evidence_from = now
-        self._heavy_since = self._remb_since = self._clean_since = None
+        self._heavy_since = self._remb_since = self._clean_since = self._steady_since = None
 
-    def on_rtt(self, now: float, rtt: float) -> None:
-        """A round-trip time (seconds) measured with a receiver report."""
+    def on_rtt(self, now: float, rtt: float, sent_at: Optional[float] = None) -> None:
+        """A round-trip time (seconds) measured with a receiver report;
+        ``sent_at``: when the sender report it answers was sent (by default
+        a round trip ago)."""
         self.rtt = rtt
-        self._rtts.append((now, max(0.0, rtt)))
+        self._rtts.append((now, max(0.0, rtt), now - rtt if sent_at is None else sent_at))
         while self._rtts and self._rtts[0][0] < now - self.config.rtt_baseline:
             self._rtts.popleft()
 
-    def loss(self, now: float, since: Optional[float] = None) -> Optional[float]:
-        """The weighted mean loss of each stream's latest report, of those
-        reported within the window (and not before ``since``); None without any."""
-        horizon = max(now - self.config.loss_window, since if since is not None else -math.inf)
+    def loss(self, now: float, since: Optional[float] = None, window: Optional[float] = None) -> Optional[float]:
+        """The share of packets lost over the window (``window`` seconds, the
+        loss window by default, and not before ``since``), from the streams'
+        cumulative counters, or else the weighted mean loss of each stream's
+        latest report; None without any report."""
+        horizon = max(now - (self.config.loss_window if window is None else window),
+                      since if since is not None else -math.inf)
         lost = expected = 0
         for samples in self._counters.values():
             if samples[-1][0] < horizon:
@@ -185,11 +207,54 @@ class DownlinkEstimator:
         """How much the recent round-trip time (the median of the last
         ``rtt_window`` seconds) exceeds the minimum of the last
         ``rtt_baseline`` seconds; None without recent measurements."""
-        recent = sorted(r for t, r in self._rtts if t >= now - self.config.rtt_window)
+        recent = sorted(r for t, r, _ in self._rtts if t >= now - self.config.rtt_window)
         if not recent:
             return None
-        baseline = min(r for t, r in self._rtts if t >= now - self.config.rtt_baseline)
+        baseline = min(r for t, r, _ in self._rtts if t >= now - self.config.rtt_baseline)
         return recent[len(recent) // 2] - baseline
+
+    def rtt_baseline(self, now: float) -> Optional[float]:
+        """The link's own round-trip time: the minimum of the last ``rtt_baseline`` seconds."""
+        times = [r for t, r, _ in self._rtts if t >= now - self.config.rtt_baseline]
+        return min(times) if times else None
+
+    def rtt_since(self, now: float, since: float) -> Optional[float]:
+        """The median round-trip time measured since ``since``; None without any."""
+        recent = sorted(r for t, r, _ in self._rtts if since <= t <= now)
+        return recent[len(recent) // 2] if recent else None
+
+    def rtt_of_reports_sent(self, start: float, end: float) -> Optional[float]:
+        """The median round trip of the sender reports sent between ``start``
+        and ``end`` (what was queued then); None without any."""
+        rtts = sorted(r for _, r, sent in self._rtts if start <= sent <= end)
+        return rtts[len(rtts) // 2] if rtts else None
+
+    def last_report(self) -> Optional[float]:
+        """When the latest receiver report with counters arrived."""
+        times = [samples[-1][0] for samples in self._counters.values() if samples]
+        return max(times) if times else None
+
+    def calm(self, now: float) -> bool:
+        """Whether the link lost (almost) nothing over the last ``calm_window``
+        seconds: no limit reached, and no random loss either."""
+        # (A probe's own losses, forgotten by the estimate, count here: no calm just after one.)
+        loss = self.loss(now, None, self.config.calm_window)
+        return loss is not None and loss < self.config.calm_loss
+
+    def clean_for(self, now: float) -> float:
+        """Seconds the link has been clean (no loss, no corroborated low REMB) at the last update."""
+        return 0.0 if self._clean_since is None else now - self._clean_since
+
+    def steady_for(self, now: float) -> float:
+        """Seconds the link has not been congested (loss up to ``loss_high``) at the last update."""
+        return 0.0 if self._steady_since is None else now - self._steady_since
+
+    def prove(self, now: float, rate: float) -> None:
+        """The link carried ``rate`` (a probe, :mod:`media.probe`): the estimate
+        is at least that."""
+        if self.loss_bound is not None:
+            self.loss_bound = min(self.config.maximum, max(self.loss_bound, rate))
+            self.estimate = self.loss_bound
 
     def update(self, now: float, send_rate: float) -> Optional[float]:
         """The bit rate the subscriber's link is known to be limited to, given
@@ -225,6 +290,7 @@ class DownlinkEstimator:
         self._heavy_since = _since(self._heavy_since, heavy, now)
         self._remb_since = _since(self._remb_since, corroborated, now)
         self._clean_since = _since(self._clean_since, clean, now)
+        self._steady_since = _since(self._steady_since, not (heavy or corroborated), now)
         delivered = send_rate * (1 - (loss or 0.0))
         target: Optional[float] = None
         if self._heavy_since is not None and now - self._heavy_since >= c.sustain:
@@ -236,7 +302,8 @@ class DownlinkEstimator:
         if heavy or corroborated:
             self.state = "congested"
             if target is not None:
-                self.loss_bound = min(self.loss_bound, target)
+                # What the link delivered while congested (an initial guess above or below it says nothing).
+                self.loss_bound = target
                 self._decreased_at = now
                 self._heavy_since = self._remb_since = None  # the next decrease needs fresh evidence
                 self.limited = True
@@ -246,10 +313,15 @@ class DownlinkEstimator:
             probing = now - self._clean_since >= c.probe_after
             self.state = "probing" if probing else "clean"
             rate = c.probe_per_second if probing else c.increase_per_second
-            ceiling = max(c.growth_ceiling * send_rate, c.growth_floor)
+            capped = c.limited_growth is not None and self.probed
+            if self.limited and c.limited_growth is not None and self.probed:
+                # Follows what is sent; more is for a probe to prove.
+                ceiling = max(self.loss_bound, c.limited_growth * send_rate)
+            else:
+                ceiling = max(c.growth_ceiling * send_rate, c.growth_floor)
             if self.loss_bound < ceiling:
                 self.loss_bound = min(ceiling, self.loss_bound * (1 + rate) ** dt)
-            elif self.limited:
+            elif self.limited and not capped:
                 self.limited = False  # grown past what any probe could tell: no known limit
         else:
             self.state = "hold"

@@ -64,10 +64,14 @@ HISTORY_PACKETS = 256
 MIN_RETRANSMIT_INTERVAL = 0.03
 UNKNOWN_RTT_RETRANSMIT_INTERVAL = 0.1
 #: Retransmissions to one subscriber's stream may add at most this share of what
-#: is sent of it (over a window of a second, plus a burst of
-#: RETRANSMIT_BURST_OCTETS): on a link that loses most of a stream, repeats would
-#: otherwise outgrow the stream itself (measured: several Mbit/s into 300 kbit/s),
-#: while the fix is a lower layer, which the adaptation takes.
+#: is sent of it, and at most RETRANSMIT_BURST_OCTETS at once (a token bucket: each
+#: byte sent adds RETRANSMIT_SHARE of a byte, up to the burst; each byte sent again
+#: takes one): on a link that loses most of a stream, repeats would otherwise
+#: outgrow the stream itself (measured: several Mbit/s into 300 kbit/s), while the
+#: fix is a lower layer, which the adaptation takes.  A burst renewed every second
+#: regardless had let 4 streams, 3 of them paused, pour 600 kbit/s of repeats into
+#: a 300 kbit/s link.  A paused stream answers no NACK: its picture is not shown,
+#: and it starts again at a keyframe.
 RETRANSMIT_SHARE = 0.25
 RETRANSMIT_BURST_OCTETS = 16_000
 #: A subscriber whose socket has this many bytes waiting is dropped to the
@@ -151,9 +155,11 @@ class ForwardedTrack(MediaStreamTrack):
         self.retransmissions = 0
         self.octets_resent = 0  # payload bytes of the retransmissions (RTX: with the original sequence number)
         self.retransmissions_over_budget = 0  # NACKs not answered: RETRANSMIT_SHARE used up
-        # (start, octets_sent and octets_resent then, the allowance carried from the window before)
-        self._resend_window: tuple[float, int, int, float] = (0.0, 0, 0, 0.0)
+        self._resend_tokens = float(RETRANSMIT_BURST_OCTETS)  # bytes that may be sent again now
+        self._resend_mark = 0  # octets_sent when the tokens were last topped up
         self.retransmissions_held = 0  # NACKs for a packet sent again less than a round trip ago
+        self.packets_padded = 0  # probe padding: copies of sent packets on the RTX stream (pad)
+        self.octets_padded = 0
         self.rate = RateMeter()  # of octets_sent, sampled by the relay
 
     # -- control -----------------------------------------------------------
@@ -529,8 +535,8 @@ class ForwardedTrack(MediaStreamTrack):
 
     def retransmit(self, sequence_number: int) -> None:
         """Answer a subscriber's NACK from the history (RTX when negotiated)."""
-        if not self._open:
-            return
+        if not self._open or self.feed is None:
+            return  # (paused: see RETRANSMIT_SHARE)
         index = sequence_number & (HISTORY_PACKETS - 1)
         entry = self._history[index]
         if entry is None or (entry[0][2] << 8 | entry[0][3]) != sequence_number:
@@ -540,17 +546,13 @@ class ForwardedTrack(MediaStreamTrack):
         if resent is not None and resent[0] == sequence_number and now - resent[1] < self._retransmit_interval():
             self.retransmissions_held += 1  # the last copy may still be on its way
             return
-        start, sent_then, resent_then, carried = self._resend_window
-        if now - start >= 1.0:
-            # A new window, allowed the share of what the last one sent (per second).
-            elapsed = 1.0 if start == 0.0 else now - start
-            carried = RETRANSMIT_SHARE * (self.octets_sent - sent_then) / max(1.0, elapsed)
-            sent_then, resent_then = self.octets_sent, self.octets_resent
-            self._resend_window = (now, sent_then, resent_then, carried)
-        budget = carried + RETRANSMIT_SHARE * (self.octets_sent - sent_then) + RETRANSMIT_BURST_OCTETS
-        if self.octets_resent - resent_then + len(entry[1]) > budget:
+        self._resend_tokens = min(float(RETRANSMIT_BURST_OCTETS), self._resend_tokens
+                                  + RETRANSMIT_SHARE * (self.octets_sent - self._resend_mark))
+        self._resend_mark = self.octets_sent
+        if len(entry[1]) > self._resend_tokens:
             self.retransmissions_over_budget += 1
             return
+        self._resend_tokens -= len(entry[1])
         self._resent[index] = (sequence_number, now)
         # The history keeps the header (with its extension block) apart from the payload,
         # so the RTX packet is built from the pieces, without a joined copy to re-parse.
@@ -564,6 +566,46 @@ class ForwardedTrack(MediaStreamTrack):
         if aiortc_hooks.transmit(self._sender, head, payload):  # type: ignore[arg-type]
             self.retransmissions += 1
             self.octets_resent += len(payload)
+
+    @property
+    def can_pad(self) -> bool:
+        """Whether :meth:`pad` can send anything: open, RTX negotiated, something sent."""
+        return self._open and self._rtx_pt is not None and self.packets_sent > 0
+
+    def pad(self, octets: int) -> int:
+        """Send about ``octets`` bytes of probe padding now: copies of the last
+        packets sent, on the RTX stream (the receiver discards what it already
+        has, after its bandwidth estimator and its link have carried them, as
+        libwebrtc's payload padding), each with a fresh abs-send-time.  Nothing
+        without RTX.  Returns the bytes sent (payloads)."""
+        if not self.can_pad or octets <= 0:
+            return 0
+        assert self._rtx_pt is not None
+        block = self._extensions
+        at = 12 + len(block.abs_head) if block.pack_abs is not None else None
+        stamp = _abs_send_time_now() if at is not None else b""
+        sent = 0
+        newest = self._out_seq
+        for back in range(HISTORY_PACKETS):
+            if sent >= octets:
+                break
+            entry = self._history[(newest - back) & (HISTORY_PACKETS - 1)]
+            if entry is None:
+                break
+            head, payload = entry
+            if at is not None:
+                head = head[:at] + stamp + head[at + 3:]
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+            rtx_head = b"".join((
+                bytes([head[0], (head[1] & 0x80) | self._rtx_pt]),
+                self._rtx_seq.to_bytes(2, "big"), head[4:8], self._rtx_ssrc.to_bytes(4, "big"), head[12:],
+            ))
+            if not aiortc_hooks.transmit(self._sender, rtx_head, head[2:4] + payload):  # type: ignore[arg-type]
+                break
+            sent += 2 + len(payload)
+            self.packets_padded += 1
+        self.octets_padded += sent
+        return sent
 
     def _retransmit_interval(self) -> float:
         rtt = aiortc_hooks.sender_round_trip_time(self._sender) if self._sender is not None else None

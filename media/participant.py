@@ -91,6 +91,7 @@ class _Participant:
     early_candidates: dict[str, list[IceCandidate]] = field(default_factory=dict)
     # As a subscriber: stage, limits, downlink estimate, layer choices.
     adaptation: SubscriberAdaptation = field(default_factory=SubscriberAdaptation)
+    padding_task: Optional[asyncio.Task] = None  # paces the adaptation's probe padding
 
     def camera(self) -> Optional[PublishedTrack]:
         """The big stream of this publisher's camera (live), if any."""

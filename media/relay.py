@@ -287,6 +287,9 @@ class Relay(SubscribeSide):
         if p is None:
             return
         p.closed = True
+        if p.padding_task is not None:
+            p.padding_task.cancel()
+            await asyncio.gather(p.padding_task, return_exceptions=True)
         recorder = self._recordings.get(p.room_id)
         if recorder is not None:
             recorder.participant_left(participant_id)

@@ -131,6 +131,7 @@ class Selector:
         self._surplus_since: Optional[float] = None
         self._last_up: Optional[float] = None
         self.up_wait = config.up_after
+        self.wanted: Optional[float] = None  # the budget the next step up needs (None: at the ceilings)
 
     def select(self, now: float, estimate: Optional[float], audio: float,
                videos: Sequence[Video], limits: ReceiveLimits) -> dict[str, Choice]:
@@ -142,6 +143,10 @@ class Selector:
         if estimate is not None:
             self._move(now, estimate - audio, videos, ceiling, steps)
         layers = assignment(ceiling, steps, self.position)
+        self.wanted = None
+        if self.position > 0:
+            up = need(videos, assignment(ceiling, steps, self.position - 1))
+            self.wanted = up * (1 + self.config.margin)
         result: dict[str, Choice] = {}
         for key, layer in layers.items():
             top = ceiling[key]
@@ -150,6 +155,12 @@ class Selector:
             else:
                 result[key] = top
         return result
+
+    def step_up_now(self) -> None:
+        """The next step up need not wait for its surplus to last (a probe
+        proved that the link carries it): taken at the next :meth:`select`
+        whose budget covers it."""
+        self._surplus_since = -math.inf
 
     def _move(self, now: float, budget: float, videos: Sequence[Video], ceiling: dict[str, Choice],
               steps: Sequence[tuple[str, Layer]]) -> None:

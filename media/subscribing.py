@@ -25,6 +25,13 @@ from .published import SubscriberStream
 
 logger = logging.getLogger(__name__)
 
+#: Seconds between two sends of probe padding, and the most sent at once (a
+#: queue of a thin link takes a burst badly: the padding is paced).
+PADDING_TICK = 0.01
+PADDING_BURST_OCTETS = 4_000
+#: Seconds into the padding when the padded streams send a sender report.
+PADDING_REPORT_AFTER = 0.3
+
 
 class SubscribeSide:
     """Subscribe-side behaviour of the relay (see the module docstring)."""
@@ -274,9 +281,41 @@ class SubscribeSide:
         if network is None:
             network = self._adapt_interval is not None
         layers = p.adaptation.step(now, videos, audio, sent, network)
+        if p.adaptation.padding > 0 and (p.padding_task is None or p.padding_task.done()):
+            p.padding_task = asyncio.ensure_future(self._pad(p))
         report = getattr(p.events, "subscriber_layers", None)
         if layers is not None and report is not None:
             self._spawn(report(p.id, layers))
+
+    async def _pad(self, p: _Participant) -> None:
+        """Send the adaptation's probe padding (:mod:`media.probe`), paced:
+        a share every :data:`PADDING_TICK` seconds, over the video streams
+        that play (copies of what each sent last), for as long as it asks."""
+        loop = asyncio.get_running_loop()
+        began = last = loop.time()
+        owed = 0.0
+        turn = 0
+        reported = False
+        while not p.closed and p.adaptation.padding > 0:
+            await asyncio.sleep(PADDING_TICK)
+            now = loop.time()
+            owed = min(owed + p.adaptation.padding / 8 * (now - last), PADDING_BURST_OCTETS)
+            last = now
+            slots = [s for s in p.slots if s.kind == "video" and s.track.can_pad
+                     and s.track.current_layer != "paused"]
+            if not slots:
+                continue
+            if not reported and now - began >= PADDING_REPORT_AFTER:
+                # The round trip of what the padding queued, measured soon (media.probe).
+                reported = True
+                for slot in slots:
+                    aiortc_hooks.send_sender_report(slot.transceiver.sender)
+            while owed > 0:
+                turn += 1
+                sent = slots[turn % len(slots)].track.pad(min(int(owed), 1200))
+                if sent <= 0:
+                    break
+                owed -= sent
 
     @staticmethod
     def _pinned_codecs(track: PublishedTrack) -> list[RTCRtpCodecCapability]:

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from media.estimate import DownlinkEstimator
+from media.estimate import DownlinkEstimator, EstimatorConfig
 from media.interface import ReceiveLimits
 from media.select import Choice, Selector, Video, ceilings, ladder
 
@@ -64,18 +64,31 @@ def test_heavy_loss_lasting_falls_to_what_was_delivered():
     assert set(out.values()) == {math.inf}
 
 
-def test_moderate_loss_holds_and_a_clean_link_probes_back_up():
+def test_moderate_loss_holds_and_a_clean_link_follows_what_is_sent_until_a_probe_proves_more():
     seq = ([(t, "loss", 0) for t in range(0, 3)] + [(t, "loss", 200) for t in range(3, 8)]  # 78 % lost
            + [(t, "loss", 8) for t in range(8, 20)]  # 3 %: holds
-           + [(t, "loss", 0) for t in range(20, 40)])  # the limit lifted
-    sent = lambda t: 1.3 * MBIT if t < 8 else 0.2 * MBIT  # noqa: E731 - the selector stepped down
+           + [(t, "loss", 0) for t in range(20, 40)])  # clean again
+    sent = lambda t: 1.3 * MBIT if t < 8 else (0.2 * MBIT if t < 30 else 0.25 * MBIT)  # noqa: E731
     est, out = run_estimator(seq, sent)
     limit = out[6.0]
     assert limit == pytest.approx(0.95 * 1.3 * MBIT * (1 - 200 / 256))
-    assert all(out[t] == limit for t in (10.0, 15.0, 19.5))  # held by 3 % loss
-    # Clean from the report at 20 s: 15 %/s for 1.5 s, then doubling a second.
+    assert all(out[t] == limit for t in (10.0, 15.0, 19.5, 29.5))  # held by 3 % loss, then above 1.2x sent
+    # Clean, and sending more (a publisher's rate rose): the estimate follows to 1.2x what is sent.
+    assert out[39.0] == pytest.approx(1.2 * 0.25 * MBIT)
+    assert est.limited and est.state == "probing"
+    # More is for a probe to prove (media/probe.py): then the estimate is what it carried.
+    est.prove(39.0, 1.1 * MBIT)
+    assert est.update(39.5, 0.25 * MBIT) == 1.1 * MBIT
+    # Without probes (limited_growth None) growth is tried out by the step ups, and an estimate
+    # grown past 2.5 Mbit/s means no known limit.
+    est = DownlinkEstimator(EstimatorConfig(limited_growth=None))
+    for t in [x / 2 for x in range(0, 81)]:
+        for at, kind, value in seq:
+            if t - 0.5 < at <= t:
+                est.on_report(at, value / 256, jitter=0.01)
+        out[t] = est.update(t, sent(t))
     assert 1.2 * MBIT < out[24.0] < math.inf
-    assert out[30.0] == math.inf  # grown past 2.5 Mbit/s: no known limit
+    assert out[30.0] == math.inf
 
 
 def test_a_low_remb_alone_is_not_believed_a_corroborated_one_is():

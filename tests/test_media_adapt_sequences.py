@@ -28,9 +28,10 @@ from typing import Any, Optional
 
 import pytest
 
-from media.adapt import STARTUP
+from media.adapt import STARTUP, probe_step
 from media.estimate import DownlinkEstimator
 from media.interface import ReceiveLimits
+from media.probe import Prober
 from media.select import Selector, Video
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rtcp"
@@ -121,33 +122,46 @@ def phone_videos(thumbnails=7):
         Video(f"t{i}", False, 850_000, 125_000) for i in range(1, thumbnails + 1)]
 
 
-def run_link(phases, videos, limits=ReceiveLimits(max_videos=4), audio=40_000, seed=1):
+def run_link(phases, videos, limits=ReceiveLimits(max_videos=4), audio=40_000, seed=1, probe=True):
     """``phases``: (seconds, rate bit/s or None, loss 0..1); returns the steps, each
-    (t, phase index, layers, estimate, delivered share)."""
+    (t, phase index, layers, estimate, padding).  The link carries what is sent and the
+    probes' padding (media/adapt.py's ``probe_step``, as the relay runs it; ``probe``
+    False: no padding can be sent, the step up is the probe)."""
     import random
 
     rng = random.Random(seed)
-    estimator, selector = DownlinkEstimator(), Selector()
+    estimator, selector, prober = DownlinkEstimator(), Selector(), Prober()
+    estimator.probed = probe
     t, steps, sent_rate = 0.0, [], None
     choice = {v.key: ("big" if v.stage else "small") for v in videos}
+    padding = 0.0
+    counters: dict[str, tuple[int, int]] = {}  # per stream: cumulative lost, highest sequence number
     for index, (seconds, rate, loss) in enumerate(phases):
         end = t + seconds
         while t < end - 1e-9:
             send = audio + sum(v.rate(choice[v.key]) for v in videos)
             sent_rate = send if sent_rate is None else 0.5 * sent_rate + 0.5 * send  # measured over ~1 s
-            carried = min(send, rate) if rate else send
-            lost = 1 - carried * (1 - loss) / send
-            if abs(t - round(t)) < 1e-9:  # a report a second per stream, noisy like Chromium's
+            total = send + padding
+            carried = min(total, rate) if rate else total
+            lost = 1 - carried * (1 - loss) / total
+            if abs(t - round(t)) < 1e-9 or padding:  # a report a second per stream, noisy like Chromium's
                 for key in ["audio"] + [k for k, layer in choice.items() if layer != "paused"]:
-                    estimator.on_report(t, min(1.0, max(0.0, lost + rng.uniform(-0.02, 0.02))), None,
-                                        1.0, stream=key)
-                queue = 0.3 if rate and send > rate else 0.0
+                    fraction = min(1.0, max(0.0, lost + rng.uniform(-0.02, 0.02)))
+                    total_lost, highest = counters.get(key, (0, 0))
+                    counters[key] = (total_lost + round(50 * fraction), highest + 50)  # 50 packets a report
+                    estimator.on_report(t, fraction, None, 1.0, stream=key, lost=counters[key][0],
+                                        highest=counters[key][1])
+                queue = 0.3 if rate and total > rate else 0.0
                 estimator.on_rtt(t, 0.04 + queue)
                 estimator.on_remb(t, 1.5 * carried * (1 - loss) if not queue else 0.8 * carried)
             estimate = estimator.update(t, sent_rate)
+            if t >= STARTUP and estimate is not None:
+                probe_step(prober, estimator, selector, t, estimate, audio, sent_rate)
+                estimate = estimator.update(t, sent_rate)  # dt 0: what a proven probe made it
+            padding = prober.padding
             chosen = selector.select(t, estimate if t >= STARTUP else None, audio, videos, limits)
             choice = {k: c.layer for k, c in chosen.items()}
-            steps.append((t, index, dict(choice), estimate))
+            steps.append((t, index, dict(choice), estimate, padding))
             t = round(t + 0.5, 3)
     return steps
 
@@ -155,20 +169,51 @@ def run_link(phases, videos, limits=ReceiveLimits(max_videos=4), audio=40_000, s
 def test_modelled_300_kbits_pauses_thumbnails_and_lifting_it_brings_the_big_stage_back_within_10_s():
     steps = run_link([(10, 1_500_000, 0.03), (30, 300_000, 0.03), (20, None, 0.0)], phone_videos())
     at_300 = [s for s in steps if s[1] == 1]
-    paused_at = next(t for t, _, layers, _ in at_300 if all(
+    paused_at = next(t for t, _, layers, *_ in at_300 if all(
         layers[k] == "paused" for k in layers if k.startswith("t")))
     assert paused_at - 10 <= 8, paused_at  # the thumbnails paused within 8 s
     settled = [s for s in at_300 if s[0] >= paused_at]
-    assert all(layers["stage"] == "small" for _, _, layers, _ in settled[4:]), settled  # audio and a small stage fit
+    assert all(layers["stage"] == "small" for _, _, layers, *_ in settled[4:]), settled  # audio and a small stage fit
     lifted = [s for s in steps if s[1] == 2]
-    back = next(t for t, _, layers, _ in lifted if layers["stage"] == "big") - 40
+    back = next(t for t, _, layers, *_ in lifted if layers["stage"] == "big") - 40
     assert back <= 8, back  # the relay switches at the next keyframe: within 10 s on the page
-    assert all(layers["t1"] == "small" for t, _, layers, _ in lifted if t >= 55)  # thumbnails back too
+    assert all(layers["t1"] == "small" for t, _, layers, *_ in lifted if t >= 55)  # thumbnails back too
+
+
+def test_modelled_clean_300_kbits_is_probed_with_padding_never_with_a_video():
+    # A link limited without random loss is clean: every few seconds the next step up (the
+    # big stage) is probed with padding, which the link does not carry; no video is switched
+    # on to find that out (it had been, every 2-32 s: seconds of overload each time).
+    steps = run_link([(10, 1_500_000, 0.0), (40, 300_000, 0.0), (20, None, 0.0)], phone_videos())
+    settled = [s for s in steps if s[1] == 1 and s[0] >= 16]
+    assert all(layers["stage"] == "small" and layers["t1"] == "paused" for _, _, layers, *_ in settled), settled
+    probing = [t for t, *_, padding in settled if padding]
+    # Tried again, at most a step in six: after a failure the link is not calm for 4 s (its
+    # losses), then it is probed again (a link that turns calm may have been lifted).
+    assert 3 <= len(probing) <= len(settled) // 6, probing
+    assert all(b - a >= 2 for a, b in zip(probing, probing[1:])), probing
+    lifted = [s for s in steps if s[1] == 2]
+    back = next(t for t, _, layers, *_ in lifted if layers["stage"] == "big") - 50
+    assert back <= 8, back  # two probes (2x, then the step's rate): the big stage
+    assert lifted[-1][2]["t3"] == "small"
+
+
+def test_modelled_without_padding_the_step_ups_are_the_probes():
+    # No RTX, nothing to pad with: the estimate grows on a clean link and the step ups find
+    # out what it carries (the wait after each failed one doubling), as before probes.
+    steps = run_link([(10, 1_500_000, 0.0), (40, 300_000, 0.0), (20, None, 0.0)], phone_videos(), probe=False)
+    assert not any(padding for *_, padding in steps)
+    at_300 = [s for s in steps if s[1] == 1 and s[0] >= 16]
+    big = [t for t, _, layers, *_ in at_300 if layers["stage"] == "big"]
+    assert big and len(big) < len(at_300) / 2, big  # tried, and stepped down again
+    lifted = [s for s in steps if s[1] == 2]
+    back = next(t for t, _, layers, *_ in lifted if layers["stage"] == "big") - 50
+    assert back <= 8, back
 
 
 def test_modelled_1500_kbits_with_3_percent_loss_keeps_the_big_stage_and_small_thumbnails():
     steps = run_link([(60, 1_500_000, 0.03)], phone_videos())
-    for t, _, layers, _ in steps:
+    for t, _, layers, *_ in steps:
         assert layers["stage"] == "big", (t, layers)
         assert [layers[f"t{i}"] for i in (1, 2, 3)] == ["small"] * 3, (t, layers)
 

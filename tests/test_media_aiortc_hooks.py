@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import aiortc
+import pytest
 from aiortc import RTCPeerConnection, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
@@ -392,3 +393,24 @@ async def test_srtp_is_handled_on_arrival_not_queued():
         await receiver_pc.close()
     # Closed: the hook is off again for that connection.
     assert getattr(connection, transport_hooks._SRTP_ATTRIBUTE, None) is None
+
+
+def test_a_report_block_measures_the_round_trip_of_any_recent_sender_report():
+    """A receiver report answers the last sender report the receiver got, which is not
+    always the last one sent (a probe's, then aiortc's own a moment later): each of the
+    recent ones is remembered with when it was sent.  One too old (a paused stream sends
+    none: its receiver goes on answering the last) measures nothing."""
+    from types import SimpleNamespace
+
+    class Sender:
+        pass
+
+    sender = Sender()
+    now = time.time()
+    sender.__dict__[sender_hooks._SENT_REPORTS_ATTRIBUTE] = {0x1111: now - 0.5, 0x2222: now - 0.2, 0x3333: now - 5}
+    block = lambda lsr, dlsr: SimpleNamespace(lsr=lsr, dlsr=int(dlsr * 65536))  # noqa: E731
+    assert sender_hooks._block_round_trip(sender, block(0x1111, 0.4), now) == pytest.approx(0.1, abs=1e-4)
+    assert sender_hooks._block_round_trip(sender, block(0x2222, 0.05), now) == pytest.approx(0.15, abs=1e-4)
+    assert sender_hooks._block_round_trip(sender, block(0x3333, 0.1), now) is None  # too old
+    assert sender_hooks._block_round_trip(sender, block(0x4444, 0.1), now) is None  # not sent by it
+    assert sender_hooks._block_round_trip(sender, block(0x2222, 0.0), now) is None  # no delay given

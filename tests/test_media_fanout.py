@@ -283,24 +283,29 @@ def test_a_packet_is_sent_again_at_most_once_per_round_trip(wire, monkeypatch):
 def test_retransmissions_are_a_bounded_share_of_the_stream(wire, monkeypatch):
     """On a link that loses most of a stream, every packet is NACKed, and answering each
     once per round trip still outgrew the stream itself (several Mbit/s of repeats into
-    300 kbit/s).  Repeats may add at most RETRANSMIT_SHARE of what is sent (per second,
-    plus a burst); the rest of the NACKs are counted and left: a lower layer is the fix."""
+    300 kbit/s).  Repeats may add at most RETRANSMIT_SHARE of what is sent, and a burst
+    (a token bucket, not renewed by the clock); the rest of the NACKs are counted and
+    left: a lower layer is the fix.  A paused stream answers none."""
     from media import fanout
 
-    monkeypatch.setattr(fanout, "RETRANSMIT_BURST_OCTETS", 0)
+    monkeypatch.setattr(fanout, "RETRANSMIT_BURST_OCTETS", 40)
     source = make_source()
     pub = Publisher(source)
     track = opened(source)
-    pub.frame(key=True)
-    for _ in range(19):
-        pub.frame()
+    for i in range(20):  # every packet lost, and asked for as soon as the next one arrives
+        for p in pub.frame(key=i == 0):
+            track.retransmit(p.sequence_number + track._seq_offset & 0xFFFF)
     sent = wire.of(track)
-    assert len(sent) == 40
-    for p in sent:
-        track.retransmit(p.sequence_number)
-    assert track.octets_resent <= fanout.RETRANSMIT_SHARE * track.octets_sent
+    media = [p for p in sent if p.ssrc == 5000]
+    assert len(media) == 40
+    payload_resent = track.octets_resent - 2 * track.retransmissions  # RTX: the sequence number first
+    assert payload_resent <= fanout.RETRANSMIT_SHARE * track.octets_sent + 40
     assert track.retransmissions >= 8 and track.retransmissions_over_budget == 40 - track.retransmissions
-    assert track.octets_resent == sum(2 + len(p.payload) for p in sent[:track.retransmissions])  # RTX: the sequence number first
+    # Paused: the subscriber does not see this picture any more; nothing is sent again.
+    track.set_layer("paused")
+    before = len(wire.of(track))
+    track.retransmit(media[-1].sequence_number)
+    assert len(wire.of(track)) == before and track.retransmissions_over_budget == 40 - track.retransmissions
 
 
 def test_sender_reports_map_to_the_publishers_clock(wire):
@@ -437,3 +442,30 @@ def test_a_keyframe_whose_first_packet_comes_late_is_sent_whole(wire):
     assert len(out) == 4 and continuous(seqs(out))
     assert packets.parse_vp8(out[0].payload).keyframe and out[1].marker == 1
     assert out[1].payload == second.payload
+
+
+def test_probe_padding_is_copies_of_the_last_packets_on_the_rtx_stream(wire):
+    """A probe's padding (media/probe.py) is what the receiver already has, sent again
+    on the RTX stream with a fresh abs-send-time: its link carries it, its bandwidth
+    estimator counts it, its jitter buffer discards it; the media stream is untouched."""
+    source = make_source()
+    pub = Publisher(source)
+    track = opened(source)
+    assert not track.can_pad  # nothing sent yet
+    assert track.pad(5000) == 0
+    pub.frame(key=True)
+    pub.frame()
+    media = list(wire.of(track))
+    assert track.can_pad
+    sent = track.pad(1)  # at least one packet: the newest
+    padding = wire.of(track)[len(media):]
+    assert len(padding) == 1 and sent == 2 + len(media[-1].payload)
+    assert (padding[0].ssrc, padding[0].payload_type) == (5001, 97)
+    assert padding[0].payload[:2] == media[-1].sequence_number.to_bytes(2, "big")
+    assert padding[0].payload[2:] == media[-1].payload
+    track.pad(10_000)  # more than the history holds: each packet once, newest first
+    padding = wire.of(track)[len(media) + 1:]
+    assert [p.payload[:2] for p in padding] == [m.sequence_number.to_bytes(2, "big") for m in reversed(media)]
+    assert continuous([p.sequence_number for p in wire.of(track)[len(media):]])  # the RTX stream's own numbers
+    assert (track.packets_sent, track.retransmissions) == (4, 0)  # counted apart from the stream
+    assert (track.packets_padded, track.octets_padded) == (5, sent + sum(2 + len(m.payload) for m in media))

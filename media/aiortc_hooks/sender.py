@@ -13,6 +13,8 @@ And what the relay reads of a sender: :func:`send_parameters`, :func:`send_backl
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol
 
@@ -41,6 +43,11 @@ _original_sender_handle_rtcp_packet = RTCRtpSender._handle_rtcp_packet
 #: The attribute of an RTCRtpSender holding the relay's stream (hook 7), kept
 #: on the object itself, like a receiver's observer.
 _STREAM_ATTRIBUTE = "_liaison_rtp_stream"
+#: The forwarding stream's packet count at its last sender report.
+_REPORTED_ATTRIBUTE = "_liaison_reported_packets"
+#: The sender's recent sender reports: LSR (the middle of their NTP time) -> when sent.
+_SENT_REPORTS_ATTRIBUTE = "_liaison_sent_reports"
+SENT_REPORTS_KEPT = 8
 
 
 # --------------------------------------------------------------------------
@@ -100,13 +107,24 @@ async def _sender_send_rtcp(self: RTCRtpSender, packets: list) -> None:
         for i, packet in enumerate(packets):
             if isinstance(packet, RtcpSrPacket) and packet.ssrc == self._ssrc:
                 info = stream.sender_info()
-                if info is None:  # nothing sent yet: no sender report
+                sent = getattr(stream, "packets_sent", None)
+                if info is None or sent == self.__dict__.get(_REPORTED_ATTRIBUTE):
+                    # Nothing sent yet, or nothing since the last report (a paused
+                    # stream): no sender report, and no round trips measured on it.
                     packets = packets[:i] + packets[i + 1 :]
                     break
+                self.__dict__[_REPORTED_ATTRIBUTE] = sent
                 packet.sender_info = info
                 # What the round-trip time is computed against (the
                 # subscriber echoes it as LSR in its receiver reports).
-                self._RTCRtpSender__lsr = (info.ntp_timestamp >> 16) & 0xFFFFFFFF  # type: ignore[attr-defined]
+                lsr = (info.ntp_timestamp >> 16) & 0xFFFFFFFF
+                self._RTCRtpSender__lsr = lsr  # type: ignore[attr-defined]
+                # When each recent report was sent: a receiver report answers the last
+                # one it got, which is not always the last one sent.
+                sent_reports = self.__dict__.setdefault(_SENT_REPORTS_ATTRIBUTE, {})
+                sent_reports[lsr] = time.time()
+                if len(sent_reports) > SENT_REPORTS_KEPT:
+                    del sent_reports[next(iter(sent_reports))]
                 break
     if packets:
         await _original_sender_send_rtcp(self, packets)
@@ -273,10 +291,11 @@ class SenderFeedback:
 
     fraction_lost: Optional[float] = None  # 0..1, from a receiver report block
     jitter: Optional[int] = None  # RTP timestamp units, from the same block
-    round_trip_time: Optional[float] = None  # seconds, aiortc's smoothed RTT after the block
+    round_trip_time: Optional[float] = None  # seconds, measured by this block (see _block_round_trip)
     remb: Optional[int] = None  # bit/s, a REMB that names the sender's SSRC
     packets_lost: Optional[int] = None  # cumulative, from the receiver report block
     highest_sequence: Optional[int] = None  # extended highest sequence number received, from it
+    report_age: Optional[float] = None  # seconds since the sender report the round trip answers was sent
 
 
 def observe_sender_rtcp(sender: RTCRtpSender, observer: Optional[Callable[[SenderFeedback], None]]) -> None:
@@ -292,10 +311,15 @@ async def _sender_handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
         return
     items = []
     if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
-        rtt = getattr(self, "_RTCRtpSender__rtt", None)
-        items = [SenderFeedback(fraction_lost=r.fraction_lost / 256, jitter=r.jitter, round_trip_time=rtt,
-                                packets_lost=r.packets_lost, highest_sequence=r.highest_sequence)
-                 for r in packet.reports if r.ssrc == self._ssrc]
+        now = time.time()
+        for r in packet.reports:
+            if r.ssrc != self._ssrc:
+                continue
+            rtt = _block_round_trip(self, r, now)
+            age = None if rtt is None else now - self.__dict__[_SENT_REPORTS_ATTRIBUTE][r.lsr]
+            items.append(SenderFeedback(fraction_lost=r.fraction_lost / 256, jitter=r.jitter, round_trip_time=rtt,
+                                        packets_lost=r.packets_lost, highest_sequence=r.highest_sequence,
+                                        report_age=age))
     elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
         try:
             bitrate, ssrcs = unpack_remb_fci(packet.fci)
@@ -308,6 +332,38 @@ async def _sender_handle_rtcp_packet(self: RTCRtpSender, packet: Any) -> None:
             observer(item)
         except Exception:  # an observer bug must not stop RTCP handling
             _log_failure("RTCP observer failed")
+
+
+#: A report block's round trip counts only if the sender report it answers was
+#: sent this recently: a paused stream sends no sender reports, and a
+#: receiver goes on answering its last one (round trips that drift, even below zero).
+FRESH_SENDER_REPORT = 2.0
+
+
+def _block_round_trip(sender: RTCRtpSender, report: Any, now: float) -> Optional[float]:
+    """The round trip one report block measures (RFC 3550 §6.4.1: now, less
+    when the sender report it names was sent, less the receiver's delay since),
+    unsmoothed (aiortc keeps a smoothed one, of answers to its last report
+    only); None when the block names no recent sender report of this sender."""
+    sent = sender.__dict__.get(_SENT_REPORTS_ATTRIBUTE, {}).get(report.lsr)
+    if sent is None or not report.dlsr or now - sent > FRESH_SENDER_REPORT:
+        return None
+    rtt = now - sent - report.dlsr / 65536
+    return rtt if rtt >= 0 else None
+
+
+def send_sender_report(sender: RTCRtpSender) -> bool:
+    """Send a sender report on ``sender`` now, besides aiortc's every 0.5-1.5 s
+    (a probe asks for one, so that the round trip of what it queued is
+    measured: :mod:`media.probe`); False when the sender has not started or
+    forwards nothing."""
+    if not getattr(sender, "_RTCRtpSender__started", False) or sender.__dict__.get(_STREAM_ATTRIBUTE) is None:
+        return False
+    # The sender info and the LSR it is answered with are filled in by _sender_send_rtcp.
+    packet = RtcpSrPacket(ssrc=sender._ssrc, sender_info=RtcpSenderInfo(
+        ntp_timestamp=0, rtp_timestamp=0, packet_count=0, octet_count=0))
+    asyncio.ensure_future(sender._send_rtcp([packet]))
+    return True
 
 
 def sender_round_trip_time(sender: RTCRtpSender) -> Optional[float]:

@@ -1,19 +1,9 @@
-# Not collected by the suite yet: issue 9's acceptance test 1 passed in the last 4 runs here and
-# test 2 in 2 of 4 (issue 9's note). 2026-11-29, with the retransmissions bounded (once per round
-# trip, at most a quarter of the stream), the loss counted from the receiver reports' counters,
-# the rates compared in the same unit (headers and repeats included) and Opus DTX (the hub's
-# answer asks for it; the bench's silent stations send as Chromium then does): at 1.5 Mbit/s
-# with 3 % loss the big stage plays at 27-30 fps, the speaker's audio is 1.3-4.7 % concealed
-# (was 4.6-11 % over all streams), and 1 to 3 thumbnails play small; at 300 kbit/s the stage
-# plays small at 11-21 fps with the thumbnails paused, the speaker's audio 0.9-6.2 % concealed
-# (was 17-22 %; a thumbnail probed back up within the window failed one run), and the big stage
-# is back 5.7-6.2 s after the limit is lifted (9.9-13.7 s before). Run them, as root, with
-#   .venv/bin/python -m pytest bench/phone_network_acceptance.py
 """A phone on a thin network (issue 9, acceptance tests 1 and 2): a Pixel-7
 Chromium page in a network namespace whose downlink is limited (``tc tbf``)
 and lossy (nftables), in a session with 8 stations that publish a big and a
 small stream each (``bench/publishers.py``: aiortc, pre-encoded, through the
-real signaling), the hub adapting per subscriber (``media.adapt`` on).
+real signaling), the hub adapting per subscriber (``media.adapt`` on: the
+estimate, the selector and the probes with padding, ``media/probe.py``).
 Built and removed by the tests (``tests/phone_network.py``); needs root.
 
 Both tests share one session (a module fixture: starting a hub, 8 publishers
