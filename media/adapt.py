@@ -47,8 +47,9 @@ Trace = Callable[[dict[str, Any]], None]
 #: Bytes per packet on the wire besides the payload (RTP header and
 #: extensions, SRTP tag, UDP/IP), for the rate compared with REMB.
 PACKET_OVERHEAD = 50
-#: A probe tries this much more than the step up needs (the audio's and the
-#: streams' rates move a little between the probe and the step).
+#: A probe tries this much more than the step up needs, without the selector's
+#: margin (that is for estimates; a probe measures), the audio besides: the
+#: streams' rates move a little between the probe and the step.
 PROBE_HEADROOM = 1.15
 
 

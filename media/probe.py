@@ -11,16 +11,18 @@ not cover the step, a :class:`Prober` asks the relay to send **padding**
 :meth:`media.fanout.ForwardedTrack.pad`) for ``duration`` seconds, as
 libwebrtc's probe clusters and LiveKit's or mediasoup's probation do:
 
-* A probe tries the rate the step needs, at most ``growth`` times what is
-  sent (or what the last probe proved, within ``proof_lasts``): a lifted
-  limit is found in two or three probes, a thin link is not flooded.
-* The relay sends a sender report into the padding; the round trip of the
-  reports sent during the padding tells whether it queued.  The probe
+* A probe tries the rate the step needs (with a little headroom: the
+  selector's margin is for estimates, not for what a probe measured), at most
+  ``growth`` times what is sent (or what the last probe proved, within
+  ``proof_lasts``): a lifted limit is found in two or three probes, a thin
+  link is not flooded.
+* The relay sends sender reports into the padding and at its end; the
+  round trip of the reports sent then tells whether it queued.  The probe
   **fails** when that round trip exceeds the one before the probe by
   ``rtt_growth`` or the loss since it began rose by ``loss_rise``, at once
   when seen while padding; it **carried** when the round trip is known and
   neither happened; without a round trip ``judge_within`` after the padding
-  it proved nothing (a failure).
+  it proved nothing (no failure: the next probe follows after ``first_wait``).
 * A success raises the estimate to the probed rate (the selector steps up at
   once when that covers the step; otherwise the next probe follows, from
   there).  A failure leaves the estimate; the wait before the next probe
@@ -29,9 +31,11 @@ libwebrtc's probe clusters and LiveKit's or mediasoup's probation do:
 * No probe while the link is congested (``steady_after``), lossy
   (``loss_start``: its own random loss is fine), or within ``after_decrease``
   of a fall of the estimate.  A link that turns **calm** (it lost almost
-  nothing for a while: :meth:`media.estimate.DownlinkEstimator.calm`) may
-  have had its limit lifted: it is probed again ``calm_wait`` after the last
-  failure at the soonest, whatever the wait had grown to.
+  nothing for a while: :meth:`media.estimate.DownlinkEstimator.calm`) after
+  losses of its own (``lossy``, not a probe's) may have had its limit lifted:
+  it is probed again ``calm_wait`` after the last failure at the soonest,
+  whatever the wait had grown to.  (A link limited without random loss loses
+  only in its probes: its waits grow.)
 
 Without RTX nothing can be padded: then there are no probes, and the
 estimator grows as it did before them (``DownlinkEstimator.probed`` False):
@@ -67,6 +71,7 @@ class ProbeConfig:
     # ... and up to its end describe it (the relay sends one 0.3 s into it); without any
     # this long after the padding, the probe proved nothing
     judge_within: float = 2.0
+    drain_after: float = 0.3
     growth: float = 3.0  # a probe tries at most this times what is sent (or was proved just before)
     proof_lasts: float = 10.0  # seconds a probe's proof is a base for the next one
     after_decrease: float = 4.0  # seconds at least from a decrease of the estimate to the next probe
@@ -74,7 +79,10 @@ class ProbeConfig:
     loss_start: float = 0.06  # ... and a loss below this over the estimator's window
     first_wait: float = 1.0  # seconds from the start (or a step up that followed a probe) to the next probe
     max_wait: float = 16.0  # the wait after failed probes, doubled each time up to this
-    calm_wait: float = 3.0  # a link turned calm is probed again this long after a failure at the soonest
+    calm_wait: float = 1.5  # a link turned calm is probed again this long after a failure at the soonest
+    calm_for: float = 1.0  # seconds a link must stay calm to count as turned calm
+    lossy: float = 0.02  # a loss that makes a later calm a change of the link ...
+    probe_tail: float = 2.5  # ... unless measured this soon after a probe (the probe's own)
     loss_rise: float = 0.05  # a rise of the loss (over the loss before) that fails a probe
     rtt_growth: float = 0.05  # seconds of round-trip growth (a queue) that fail a probe
     rtt_before: float = 2.0  # seconds of round trips before a probe: what it is compared with
@@ -104,7 +112,9 @@ class Prober:
         self._wanted = 0.0  # what the probe under way was for
         self._loss_before: Optional[float] = None
         self._rtt_before: Optional[float] = None
-        self._calm = False
+        self._lost_own = False  # the link lost packets of its own since it was last calm
+        self._calm_since: Optional[float] = None
+        self._judged: Optional[float] = None  # when the last probe was judged
         self._failed_at: Optional[float] = None
         self._proved: Optional[tuple[float, float]] = None  # (when, rate) of the last probe carried
         self.last: Optional[Outcome] = None
@@ -126,12 +136,23 @@ class Prober:
         at once, whatever failed before (a limit lifted).  Sets
         :attr:`padding`; returns the outcome of a probe judged now."""
         c = self.config
-        if calm and not self._calm:
+        if self.started is None and (self._judged is None or now - self._judged >= c.probe_tail):
+            before = evidence.loss(now)
+            if before is not None and before >= c.lossy:
+                self._lost_own = True  # lost packets of its own, not a probe's
+        if not calm:
+            self._calm_since = None
+        elif self._calm_since is None:
+            self._calm_since = now
+        calm_since = self._calm_since
+        if calm and self._lost_own and calm_since is not None and now - calm_since >= c.calm_for:
+            # Calm (for a while: a lossy link reads calm now and then by chance) after
+            # losses of its own (not a probe's): the link changed, maybe lifted.
+            self._lost_own = False
             self.wait = c.first_wait
             if self.next_at is not None and self.started is None:
                 after_failure = -math.inf if self._failed_at is None else self._failed_at + c.calm_wait
                 self.next_at = min(self.next_at, max(now, after_failure))
-        self._calm = calm
         if self.started is not None:
             assert self.target is not None
             elapsed = now - self.started
@@ -157,6 +178,8 @@ class Prober:
         base = send_rate
         if self._proved is not None and now - self._proved[0] < c.proof_lasts:
             base = max(base, self._proved[1])
+        # (Not from the estimate: after a fall it may still be far above what the link
+        # carries, and a probe from it flooded a 300 kbit/s link at three times its rate.)
         self.target = min(wanted, c.growth * base)
         self._wanted = wanted
         if self.target - send_rate < c.minimum:
@@ -178,10 +201,12 @@ class Prober:
         self._proved = None
 
     def _during(self, evidence: Evidence) -> Optional[float]:
-        """The round trip of what was queued during the padding."""
+        """The round trip of what was queued by the padding: of the sender
+        reports sent from ``report_after`` into it to ``drain_after`` its end
+        (a queue the link could not carry is still draining then)."""
         assert self.started is not None
         c = self.config
-        return evidence.rtt_of_reports_sent(self.started + c.report_after, self.started + c.duration + c.report_after)
+        return evidence.rtt_of_reports_sent(self.started + c.report_after, self.started + c.duration + c.drain_after)
 
     def _growth(self, now: float, evidence: Evidence) -> Optional[float]:
         """How much the round trip of what was queued during the padding exceeds those before it."""
@@ -201,6 +226,7 @@ class Prober:
     def _judge(self, now: float, evidence: Evidence) -> Outcome:
         c = self.config
         assert self.started is not None and self.target is not None
+        self._judged = now
         loss = evidence.loss(now, since=self.started)
         growth = self._growth(now, evidence)
         described = growth is not None
@@ -208,6 +234,13 @@ class Prober:
         self.padding = 0.0
         if described and not self._lossy(loss) and not queued:
             return self._carried(now, loss, growth)
+        if not described and not self._lossy(loss):
+            # No round trip of a report sent into it came back (each receiver report
+            # answers only the last sender report it got): it proved nothing either way.
+            self.last = Outcome(self.target, False, loss, growth)
+            self.next_at = now + c.first_wait
+            self.started = self.target = self._loss_before = self._rtt_before = None
+            return self.last
         self.failures += 1
         self._failed_at = now
         self.wait = min(c.max_wait, 2 * self.wait)

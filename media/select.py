@@ -131,7 +131,8 @@ class Selector:
         self._surplus_since: Optional[float] = None
         self._last_up: Optional[float] = None
         self.up_wait = config.up_after
-        self.wanted: Optional[float] = None  # the budget the next step up needs (None: at the ceilings)
+        self.wanted: Optional[float] = None  # what the next step up needs, no margin (None: at the ceilings)
+        self._proven_up = False  # step_up_now: the next select steps up if the budget covers the step
 
     def select(self, now: float, estimate: Optional[float], audio: float,
                videos: Sequence[Video], limits: ReceiveLimits) -> dict[str, Choice]:
@@ -145,8 +146,7 @@ class Selector:
         layers = assignment(ceiling, steps, self.position)
         self.wanted = None
         if self.position > 0:
-            up = need(videos, assignment(ceiling, steps, self.position - 1))
-            self.wanted = up * (1 + self.config.margin)
+            self.wanted = need(videos, assignment(ceiling, steps, self.position - 1))
         result: dict[str, Choice] = {}
         for key, layer in layers.items():
             top = ceiling[key]
@@ -157,10 +157,11 @@ class Selector:
         return result
 
     def step_up_now(self) -> None:
-        """The next step up need not wait for its surplus to last (a probe
-        proved that the link carries it): taken at the next :meth:`select`
-        whose budget covers it."""
-        self._surplus_since = -math.inf
+        """A probe proved that the link carries the next step up: it is taken
+        at the next :meth:`select` if the budget covers the step's need (without
+        the margin: the probe tried it with its own headroom, and the streams'
+        rates may have moved a little since), without waiting for a surplus to last."""
+        self._proven_up = True
 
     def _move(self, now: float, budget: float, videos: Sequence[Video], ceiling: dict[str, Choice],
               steps: Sequence[tuple[str, Layer]]) -> None:
@@ -169,6 +170,13 @@ class Selector:
             len(steps),
         )
         c = self.config
+        proven, self._proven_up = self._proven_up, False
+        if proven and self.position > 0 and fit < self.position \
+                and budget >= need(videos, assignment(ceiling, steps, self.position - 1)):
+            self.position -= 1
+            self._short_since = None
+            self._surplus_since = self._last_up = now
+            return
         if self._last_up is not None and now - self._last_up >= c.settled:
             self._last_up, self.up_wait = None, c.up_after
         if budget == math.inf and self.up_wait > c.up_after:

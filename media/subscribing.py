@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 #: queue of a thin link takes a burst badly: the padding is paced).
 PADDING_TICK = 0.01
 PADDING_BURST_OCTETS = 4_000
-#: Seconds into the padding when the padded streams send a sender report.
+#: Seconds into the padding when the padded streams send a sender report (and
+#: they send another when it ends).
 PADDING_REPORT_AFTER = 0.3
 
 
@@ -316,6 +317,10 @@ class SubscribeSide:
                 if sent <= 0:
                     break
                 owed -= sent
+        # And one at the end: a receiver answers only the last sender report it got.
+        for slot in p.slots:
+            if not p.closed and slot.kind == "video" and slot.track.can_pad and slot.track.current_layer != "paused":
+                aiortc_hooks.send_sender_report(slot.transceiver.sender)
 
     @staticmethod
     def _pinned_codecs(track: PublishedTrack) -> list[RTCRtpCodecCapability]:

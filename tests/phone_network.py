@@ -1,5 +1,5 @@
 """A phone on an emulated network in a session of publishing stations (issue 9),
-for ``tests/test_e2e_phone_network.py`` and ``bench/network_bench.py``.
+for ``bench/phone_network_acceptance.py`` and ``bench/network_bench.py``.
 
 :class:`PhoneSession` builds it all in namespaces it makes (``tests/netns.py``):
 the hub in the hub namespace on 10.203.0.1 (adaptation per subscriber on:

@@ -203,6 +203,28 @@ def test_selector_steps_up_one_step_at_a_time_with_margin():
     assert layers(s.select(42.0, 10 * MBIT, audio, v, ReceiveLimits()))["t3"] == "big"
 
 
+def test_a_step_up_a_probe_proved_is_taken_at_once_without_the_margin():
+    s = Selector()
+    v = videos()
+    audio = 100_000
+    s.select(0.0, 200_000, audio, v, ReceiveLimits())
+    s.select(2.0, 200_000, audio, v, ReceiveLimits())
+    assert s.position == 5 and s.wanted == 150_000  # what the small stage needs (no margin: probes measure)
+    # A probe proved the step's need, not quite its margin (the rates moved): taken at once.
+    s.step_up_now()
+    assert layers(s.select(2.5, audio + 160_000, audio, v, ReceiveLimits()))["stage"] == "small"
+    # Once only: the next step waits for its own surplus (or its own probe).
+    s.select(3.0, audio + 10 * MBIT, audio, v, ReceiveLimits())
+    assert s.position == 4
+    # Proved, but the budget does not even cover the step's need: nothing.
+    s = Selector()
+    s.select(0.0, 200_000, audio, v, ReceiveLimits())
+    s.select(2.0, 200_000, audio, v, ReceiveLimits())
+    s.step_up_now()
+    s.select(2.5, audio + 140_000, audio, v, ReceiveLimits())
+    assert s.position == 5
+
+
 def test_limits_apply_at_once_and_are_the_reason():
     s = Selector()
     v = videos()

@@ -85,6 +85,9 @@ def test_a_probe_without_a_round_trip_of_a_report_sent_during_it_proved_nothing(
     assert prober.step(4.0, link.est, 275 * KBIT, 1_100 * KBIT, 165 * KBIT, 5.0) is None  # still waiting
     outcome = prober.step(4.5, link.est, 275 * KBIT, 1_100 * KBIT, 165 * KBIT, 5.0)
     assert outcome is not None and not outcome.carried
+    # Not a failure either (a receiver answers only the last sender report it got): the
+    # next probe follows after the first wait, and the wait does not grow.
+    assert prober.failures == 0 and prober.wait == 1.0 and prober.next_at == 5.5
 
 
 def test_a_probe_that_fills_a_queue_stops_at_once_and_the_next_waits_longer_each_time():
@@ -109,7 +112,7 @@ def test_a_probe_that_fills_a_queue_stops_at_once_and_the_next_waits_longer_each
     assert prober.failures == 6
 
 
-def test_a_link_that_turns_calm_is_probed_again_soon_whatever_failed_before():
+def test_a_link_that_turns_calm_after_losses_of_its_own_is_probed_again_soon():
     link = Link()
     prober = Prober()
     run(prober, link, 0.5)
@@ -124,9 +127,18 @@ def test_a_link_that_turns_calm_is_probed_again_soon_whatever_failed_before():
         t += 0.3
     failed = t
     assert prober.next_at == failed + 16
-    run(prober, link, failed + 1, calm=True)  # e.g. a limit lifted: no loss for seconds
-    assert not prober.active and prober.next_at == failed + 3  # at the soonest 3 s after the failure
-    run(prober, link, failed + 3, calm=True)
+    # Calm, but it lost nothing of its own before (a link limited without random loss
+    # loses only in its probes): the wait stands.
+    run(prober, link, failed + 1, calm=True)
+    assert prober.next_at == failed + 16
+    # Losses of its own (3 %, well after the probe), then calm: the link changed, maybe
+    # lifted.  Probed again at once, at the soonest 1.5 s after the failure.
+    link.loss = 0.03
+    run(prober, link, failed + 5)
+    link.loss = 0.0
+    run(prober, link, failed + 8, calm=True)
+    assert not prober.active  # calm for a moment: a lossy link reads so now and then by chance
+    run(prober, link, failed + 9, calm=True)
     assert prober.active and prober.wait == 1.0
 
 

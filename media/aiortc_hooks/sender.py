@@ -47,6 +47,12 @@ _STREAM_ATTRIBUTE = "_liaison_rtp_stream"
 _REPORTED_ATTRIBUTE = "_liaison_reported_packets"
 #: The sender's recent sender reports: LSR (the middle of their NTP time) -> when sent.
 _SENT_REPORTS_ATTRIBUTE = "_liaison_sent_reports"
+#: The sender report send_sender_report asked for, and until when others are held back.
+_ASKED_ATTRIBUTE = "_liaison_asked_report"
+_HOLD_ATTRIBUTE = "_liaison_hold_reports"
+#: Seconds aiortc's periodic sender reports are held back after one asked for: a
+#: receiver answers only the last report it got, and Chromium answers about once a second.
+ASKED_REPORT_HOLD = 1.5
 SENT_REPORTS_KEPT = 8
 
 
@@ -108,7 +114,11 @@ async def _sender_send_rtcp(self: RTCRtpSender, packets: list) -> None:
             if isinstance(packet, RtcpSrPacket) and packet.ssrc == self._ssrc:
                 info = stream.sender_info()
                 sent = getattr(stream, "packets_sent", None)
-                if info is None or sent == self.__dict__.get(_REPORTED_ATTRIBUTE):
+                held = packet is not self.__dict__.get(_ASKED_ATTRIBUTE) \
+                    and time.time() < self.__dict__.get(_HOLD_ATTRIBUTE, 0.0)
+                if info is None or sent == self.__dict__.get(_REPORTED_ATTRIBUTE) or held:
+                    # (Held: aiortc's periodic report would supersede the one a probe
+                    # asked for before the receiver answers it: see send_sender_report.)
                     # Nothing sent yet, or nothing since the last report (a paused
                     # stream): no sender report, and no round trips measured on it.
                     packets = packets[:i] + packets[i + 1 :]
@@ -355,13 +365,16 @@ def _block_round_trip(sender: RTCRtpSender, report: Any, now: float) -> Optional
 def send_sender_report(sender: RTCRtpSender) -> bool:
     """Send a sender report on ``sender`` now, besides aiortc's every 0.5-1.5 s
     (a probe asks for one, so that the round trip of what it queued is
-    measured: :mod:`media.probe`); False when the sender has not started or
-    forwards nothing."""
+    measured: :mod:`media.probe`), and hold aiortc's back for
+    :data:`ASKED_REPORT_HOLD` seconds, so that the receiver's next report
+    answers this one; False when the sender has not started or forwards nothing."""
     if not getattr(sender, "_RTCRtpSender__started", False) or sender.__dict__.get(_STREAM_ATTRIBUTE) is None:
         return False
     # The sender info and the LSR it is answered with are filled in by _sender_send_rtcp.
     packet = RtcpSrPacket(ssrc=sender._ssrc, sender_info=RtcpSenderInfo(
         ntp_timestamp=0, rtp_timestamp=0, packet_count=0, octet_count=0))
+    sender.__dict__[_ASKED_ATTRIBUTE] = packet
+    sender.__dict__[_HOLD_ATTRIBUTE] = time.time() + ASKED_REPORT_HOLD
     asyncio.ensure_future(sender._send_rtcp([packet]))
     return True
 
