@@ -1,9 +1,9 @@
-# Not collected by the suite: issue 9's acceptance tests 1 and 2 pass here in about 4 runs of 5
+# Not collected by the suite: issue 9's acceptance tests 1 and 2 do not pass every run yet
 # (2026-11-30, probes with padding, media/probe.py; the last 5 runs on an idle machine: test 1
-# passed 5 of 5, big stage 27-30 fps, speaker's audio 1.3-4.6 % concealed; test 2 passed 4 of 5,
-# stage small at 28-31 fps, thumbnails paused, speaker's audio 1.6-6.6 % concealed, the big stage
-# back 4.7-9.9 s after the limit is lifted).  A test that fails one CI run in five would make
-# main red, so they stay out until they pass every time.  Run them, as root, with
+# passed 5 of 5, big stage 27-30 fps, speaker's audio 2.1-3.7 % concealed; test 2 passed 3 of 5,
+# stage small at 27-30 fps, thumbnails paused, speaker's audio 2.1-2.7 % concealed, the big stage
+# back 4.4-12.7 s after the limit is lifted: the two failures).  A test that fails CI runs would
+# make main red, so they stay out until they pass every time.  Run them, as root, with
 #   .venv/bin/python -m pytest bench/phone_network_acceptance.py
 """A phone on a thin network (issue 9, acceptance tests 1 and 2): a Pixel-7
 Chromium page in a network namespace whose downlink is limited (``tc tbf``)

@@ -14,8 +14,9 @@ libwebrtc's probe clusters and LiveKit's or mediasoup's probation do:
 * A probe tries the rate the step needs (with a little headroom: the
   selector's margin is for estimates, not for what a probe measured), at most
   ``growth`` times what is sent (or what the last probe proved, within
-  ``proof_lasts``): a lifted limit is found in two or three probes, a thin
-  link is not flooded.
+  ``proof_lasts``; ``growth_lossy`` on a link that loses packets of its own,
+  whose audio has no margin left): a lifted limit is found in two or three
+  probes, a thin link is not flooded.
 * The relay sends sender reports into the padding and at its end; the
   round trip of the reports sent then tells whether it queued.  The probe
   **fails** when that round trip exceeds the one before the probe by
@@ -72,7 +73,8 @@ class ProbeConfig:
     # this long after the padding, the probe proved nothing
     judge_within: float = 2.0
     drain_after: float = 0.3
-    growth: float = 3.0  # a probe tries at most this times what is sent (or was proved just before)
+    growth: float = 3.0  # a probe tries at most this times what is sent (or was proved just before) ...
+    growth_lossy: float = 2.0  # ... on a link losing packets of its own, this (its audio has no margin left)
     proof_lasts: float = 10.0  # seconds a probe's proof is a base for the next one
     after_decrease: float = 4.0  # seconds at least from a decrease of the estimate to the next probe
     steady_after: float = 1.0  # seconds without congestion before a probe ...
@@ -180,7 +182,7 @@ class Prober:
             base = max(base, self._proved[1])
         # (Not from the estimate: after a fall it may still be far above what the link
         # carries, and a probe from it flooded a 300 kbit/s link at three times its rate.)
-        self.target = min(wanted, c.growth * base)
+        self.target = min(wanted, (c.growth_lossy if self._lost_own else c.growth) * base)
         self._wanted = wanted
         if self.target - send_rate < c.minimum:
             # A step so small that trying it is the probe.
