@@ -35,8 +35,8 @@ Moderate loss (``loss_low`` .. ``loss_high``, e.g. 3 % of random loss on a
 mobile link) holds the estimate, as in Google Congestion Control
 (draft-ietf-rmcat-gcc §6).  A **clean** link (loss below ``loss_low``, and
 not a low REMB with a grown round trip) lets it grow: ``increase_per_second``
-at first, then, after ``probe_after`` seconds of clean feedback,
-``probe_per_second``.  While no limit is known, growth stops at
+at first, then, after ``fast_after`` seconds of clean feedback,
+``fast_per_second`` (the state ``growing``).  While no limit is known, growth stops at
 ``growth_ceiling`` times what is sent (at least ``growth_floor``).  Once a
 limit is known it grows only to ``limited_growth`` times what is sent (it
 follows the streams' own rates): more must be **proved** by a probe with
@@ -64,8 +64,8 @@ class EstimatorConfig:
     loss_high: float = 0.10  # above: congestion (a decrease, once sustained)
     loss_low: float = 0.02  # below (and nothing else wrong): growth
     increase_per_second: float = 0.15  # growth of a clean link
-    probe_after: float = 1.5  # seconds of clean feedback before growing faster
-    probe_per_second: float = 1.0  # growth while probing (doubling a second)
+    fast_after: float = 1.5  # seconds of clean feedback before growing faster
+    fast_per_second: float = 1.0  # growth then (doubling a second; not media.probe's probes)
     remb_congested: float = 0.9  # a REMB below this share of the send rate is low
     remb_max_age: float = 2.0  # seconds a REMB is believed
     loss_window: float = 2.0  # seconds of receiver reports averaged
@@ -102,7 +102,7 @@ class DownlinkEstimator:
         self.estimate: Optional[float] = None
         self.rtt: Optional[float] = None
         self.jitter: Optional[float] = None  # seconds, of the last report
-        self.state = "none"  # of the last update: clean, probing, hold, congested, decreased
+        self.state = "none"  # of the last update: clean, growing, hold, congested, decreased
         self._remb: Optional[tuple[float, float]] = None  # (time, bit/s)
         self._reports: dict[object, tuple[float, float, float]] = {}  # stream -> (time, loss, weight)
         # stream -> (time, cumulative lost, extended highest sequence) over the loss window
@@ -310,9 +310,9 @@ class DownlinkEstimator:
                 self.state = "decreased"
         elif clean:
             assert self._clean_since is not None
-            probing = now - self._clean_since >= c.probe_after
-            self.state = "probing" if probing else "clean"
-            rate = c.probe_per_second if probing else c.increase_per_second
+            fast = now - self._clean_since >= c.fast_after
+            self.state = "growing" if fast else "clean"
+            rate = c.fast_per_second if fast else c.increase_per_second
             capped = c.limited_growth is not None and self.probed
             if self.limited and c.limited_growth is not None and self.probed:
                 # Follows what is sent; more is for a probe to prove.

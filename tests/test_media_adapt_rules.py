@@ -75,7 +75,7 @@ def test_moderate_loss_holds_and_a_clean_link_follows_what_is_sent_until_a_probe
     assert all(out[t] == limit for t in (10.0, 15.0, 19.5, 29.5))  # held by 3 % loss, then above 1.2x sent
     # Clean, and sending more (a publisher's rate rose): the estimate follows to 1.2x what is sent.
     assert out[39.0] == pytest.approx(1.2 * 0.25 * MBIT)
-    assert est.limited and est.state == "probing"
+    assert est.limited and est.state == "growing"
     # More is for a probe to prove (media/probe.py): then the estimate is what it carried.
     est.prove(39.0, 1.1 * MBIT)
     assert est.update(39.5, 0.25 * MBIT) == 1.1 * MBIT
@@ -325,4 +325,4 @@ def test_forgotten_evidence_does_not_count():
     for i in range(5, 12):  # then 3.5 s clean: the heavy loss would have lasted 2.5 s by now
         est.on_report(i * 0.5, 0.0, stream="video", lost=160, highest=100 * i)
         assert est.update(i * 0.5, MBIT) == math.inf
-    assert est.state in ("clean", "probing") and not est.limited
+    assert est.state in ("clean", "growing") and not est.limited
