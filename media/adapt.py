@@ -76,7 +76,6 @@ class SubscriberAdaptation:
         self.estimator = DownlinkEstimator(estimator)
         self.selector = Selector(selector)
         self.prober = Prober(probe)
-        self.padding = 0.0  # bit/s of probe padding the relay sends now (Prober.padding)
         self.choices: dict[str, Choice] = {}  # subscriber mid -> choice
         self._chosen_for: dict[str, str] = {}  # subscriber mid -> the publisher it was chosen for
         self.reported: list[VideoLayer] = []
@@ -85,6 +84,11 @@ class SubscriberAdaptation:
         self._started: Optional[float] = None
         self._judging = False  # the start is over: the estimate is acted on
         self._labels = itertools.count()
+
+    @property
+    def padding(self) -> float:
+        """Bit/s of probe padding the relay sends now (:attr:`media.probe.Prober.padding`)."""
+        return self.prober.padding
 
     def on_stage(self, publisher_id: str) -> bool:
         return self.big is None or publisher_id in self.big
@@ -151,12 +155,12 @@ class SubscriberAdaptation:
         options = [self._option(v) for v in videos]
         outcome = None
         if estimate is not None:
-            outcome = self._probe(now, estimate, audio_rate, videos)
+            outcome = probe_step(self.prober, self.estimator, self.selector, now, estimate, audio_rate,
+                                 self.send_rate)
             if outcome is not None and outcome.carried and self.estimator.limited:
                 estimate = self.estimator.loss_bound
         else:
             self.prober.padding = 0.0
-        self.padding = self.prober.padding
         self.choices = self.selector.select(now, estimate, audio_rate, options, self.limits)
         self._chosen_for = {v.mid: v.publisher_id for v in videos}
         if self.trace is not None and (videos or audio):
@@ -178,10 +182,6 @@ class SubscriberAdaptation:
             self.reported = layers
             return layers
         return None
-
-    def _probe(self, now: float, estimate: float, audio_rate: float,
-               videos: Sequence[SentVideo]) -> Optional[Outcome]:
-        return probe_step(self.prober, self.estimator, self.selector, now, estimate, audio_rate, self.send_rate)
 
     def _option(self, video: SentVideo) -> Video:
         source, alternate = video.stream.source, video.stream.alternate

@@ -207,11 +207,9 @@ class DownlinkEstimator:
         """How much the recent round-trip time (the median of the last
         ``rtt_window`` seconds) exceeds the minimum of the last
         ``rtt_baseline`` seconds; None without recent measurements."""
-        recent = sorted(r for t, r, _ in self._rtts if t >= now - self.config.rtt_window)
-        if not recent:
-            return None
-        baseline = min(r for t, r, _ in self._rtts if t >= now - self.config.rtt_baseline)
-        return recent[len(recent) // 2] - baseline
+        recent = self.rtt_since(now, now - self.config.rtt_window)
+        baseline = self.rtt_baseline(now)
+        return None if recent is None or baseline is None else recent - baseline
 
     def rtt_baseline(self, now: float) -> Optional[float]:
         """The link's own round-trip time: the minimum of the last ``rtt_baseline`` seconds."""
@@ -229,21 +227,12 @@ class DownlinkEstimator:
         rtts = sorted(r for _, r, sent in self._rtts if start <= sent <= end)
         return rtts[len(rtts) // 2] if rtts else None
 
-    def last_report(self) -> Optional[float]:
-        """When the latest receiver report with counters arrived."""
-        times = [samples[-1][0] for samples in self._counters.values() if samples]
-        return max(times) if times else None
-
     def calm(self, now: float) -> bool:
         """Whether the link lost (almost) nothing over the last ``calm_window``
         seconds: no limit reached, and no random loss either."""
         # (A probe's own losses, forgotten by the estimate, count here: no calm just after one.)
         loss = self.loss(now, None, self.config.calm_window)
         return loss is not None and loss < self.config.calm_loss
-
-    def clean_for(self, now: float) -> float:
-        """Seconds the link has been clean (no loss, no corroborated low REMB) at the last update."""
-        return 0.0 if self._clean_since is None else now - self._clean_since
 
     def steady_for(self, now: float) -> float:
         """Seconds the link has not been congested (loss up to ``loss_high``) at the last update."""

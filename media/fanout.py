@@ -558,11 +558,7 @@ class ForwardedTrack(MediaStreamTrack):
         # so the RTX packet is built from the pieces, without a joined copy to re-parse.
         head, payload = entry
         if self._rtx_pt is not None:
-            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            head, payload = b"".join((
-                bytes([head[0], (head[1] & 0x80) | self._rtx_pt]),
-                self._rtx_seq.to_bytes(2, "big"), head[4:8], self._rtx_ssrc.to_bytes(4, "big"), head[12:],
-            )), head[2:4] + payload
+            head, payload = self._rtx(head, payload)
         if aiortc_hooks.transmit(self._sender, head, payload):  # type: ignore[arg-type]
             self.retransmissions += 1
             self.octets_resent += len(payload)
@@ -595,17 +591,22 @@ class ForwardedTrack(MediaStreamTrack):
             head, payload = entry
             if at is not None:
                 head = head[:at] + stamp + head[at + 3:]
-            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-            rtx_head = b"".join((
-                bytes([head[0], (head[1] & 0x80) | self._rtx_pt]),
-                self._rtx_seq.to_bytes(2, "big"), head[4:8], self._rtx_ssrc.to_bytes(4, "big"), head[12:],
-            ))
-            if not aiortc_hooks.transmit(self._sender, rtx_head, head[2:4] + payload):  # type: ignore[arg-type]
+            if not aiortc_hooks.transmit(self._sender, *self._rtx(head, payload)):  # type: ignore[arg-type]
                 break
             sent += 2 + len(payload)
             self.packets_padded += 1
         self.octets_padded += sent
         return sent
+
+    def _rtx(self, head: bytes, payload: bytes) -> tuple[bytes, bytes]:
+        """A sent packet (its header with extensions, its payload) as the next
+        packet of the RTX stream (RFC 4588: the original sequence number first)."""
+        assert self._rtx_pt is not None
+        self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+        return b"".join((
+            bytes([head[0], (head[1] & 0x80) | self._rtx_pt]),
+            self._rtx_seq.to_bytes(2, "big"), head[4:8], self._rtx_ssrc.to_bytes(4, "big"), head[12:],
+        )), head[2:4] + payload
 
     def _retransmit_interval(self) -> float:
         rtt = aiortc_hooks.sender_round_trip_time(self._sender) if self._sender is not None else None

@@ -302,8 +302,7 @@ class SubscribeSide:
             now = loop.time()
             owed = min(owed + p.adaptation.padding / 8 * (now - last), PADDING_BURST_OCTETS)
             last = now
-            slots = [s for s in p.slots if s.kind == "video" and s.track.can_pad
-                     and s.track.current_layer != "paused"]
+            slots = _padded(p)
             if not slots:
                 continue
             if not reported and now - began >= PADDING_REPORT_AFTER:
@@ -318,9 +317,8 @@ class SubscribeSide:
                     break
                 owed -= sent
         # And one at the end: a receiver answers only the last sender report it got.
-        for slot in p.slots:
-            if not p.closed and slot.kind == "video" and slot.track.can_pad and slot.track.current_layer != "paused":
-                aiortc_hooks.send_sender_report(slot.transceiver.sender)
+        for slot in _padded(p) if not p.closed else ():
+            aiortc_hooks.send_sender_report(slot.transceiver.sender)
 
     @staticmethod
     def _pinned_codecs(track: PublishedTrack) -> list[RTCRtpCodecCapability]:
@@ -345,3 +343,7 @@ class SubscribeSide:
             if slot.source is not None and slot.transceiver.currentDirection == "sendonly":
                 slot.track.open()
 
+
+def _padded(p: _Participant) -> list[_Slot]:
+    """The subscriber's video slots that carry probe padding: those that play and can pad."""
+    return [s for s in p.slots if s.kind == "video" and s.track.can_pad and s.track.current_layer != "paused"]

@@ -176,13 +176,19 @@ def test_selector_steps_down_after_shortfall_thumbnails_first_audio_reserved():
     assert layers(s.select(6.6, 250_000, audio, v, ReceiveLimits()))["stage"] == "paused"
 
 
-def test_selector_steps_up_one_step_at_a_time_with_margin():
+def paused(v, audio):
+    """A selector that stepped all of ``v`` down to paused (200 kbit/s for 2 s)."""
     s = Selector()
-    v = videos()
-    audio = 100_000
     s.select(0.0, 200_000, audio, v, ReceiveLimits())
     s.select(2.0, 200_000, audio, v, ReceiveLimits())
     assert s.position == 5  # all paused
+    return s
+
+
+def test_selector_steps_up_one_step_at_a_time_with_margin():
+    v = videos()
+    audio = 100_000
+    s = paused(v, audio)
     # Just enough for the small stage, without the margin: stays paused.
     assert layers(s.select(3.0, audio + 150_000, audio, v, ReceiveLimits()))["stage"] == "paused"
     assert layers(s.select(9.0, audio + 150_000, audio, v, ReceiveLimits()))["stage"] == "paused"
@@ -204,12 +210,10 @@ def test_selector_steps_up_one_step_at_a_time_with_margin():
 
 
 def test_a_step_up_a_probe_proved_is_taken_at_once_without_the_margin():
-    s = Selector()
     v = videos()
     audio = 100_000
-    s.select(0.0, 200_000, audio, v, ReceiveLimits())
-    s.select(2.0, 200_000, audio, v, ReceiveLimits())
-    assert s.position == 5 and s.wanted == 150_000  # what the small stage needs (no margin: probes measure)
+    s = paused(v, audio)
+    assert s.wanted == 150_000  # what the small stage needs (no margin: probes measure)
     # A probe proved the step's need, not quite its margin (the rates moved): taken at once.
     s.step_up_now()
     assert layers(s.select(2.5, audio + 160_000, audio, v, ReceiveLimits()))["stage"] == "small"
@@ -217,9 +221,7 @@ def test_a_step_up_a_probe_proved_is_taken_at_once_without_the_margin():
     s.select(3.0, audio + 10 * MBIT, audio, v, ReceiveLimits())
     assert s.position == 4
     # Proved, but the budget does not even cover the step's need: nothing.
-    s = Selector()
-    s.select(0.0, 200_000, audio, v, ReceiveLimits())
-    s.select(2.0, 200_000, audio, v, ReceiveLimits())
+    s = paused(v, audio)
     s.step_up_now()
     s.select(2.5, audio + 140_000, audio, v, ReceiveLimits())
     assert s.position == 5
